@@ -1,0 +1,19 @@
+#!/usr/bin/env bash
+# Sets up, builds and runs every test: the normal build (unit + integration) and the
+# ASan+UBSan build of the unit tests. This is what CI runs (.ci/run).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+./scripts/setup.sh
+
+echo "== build (dev) =="
+cmake --preset dev >/dev/null
+cmake --build --preset dev
+echo "== tests (dev) =="
+ctest --preset dev
+
+echo "== build (asan: ASan+UBSan unit tests) =="
+cmake --preset asan >/dev/null
+cmake --build --preset asan
+echo "== tests (asan) =="
+ctest --preset asan

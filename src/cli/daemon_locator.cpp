@@ -1,0 +1,45 @@
+#include "cli/daemon_locator.hpp"
+
+#include <unistd.h>
+
+#include <cstdlib>
+#include <string_view>
+
+namespace hermes::cli {
+
+namespace {
+
+constexpr std::string_view kDaemonName = "hermes-gateway";
+
+bool is_executable(const std::filesystem::path& path) {
+  std::error_code ec;
+  return std::filesystem::is_regular_file(path, ec) && ::access(path.c_str(), X_OK) == 0;
+}
+
+}  // namespace
+
+std::optional<std::filesystem::path> locate_daemon() {
+  std::error_code ec;
+  const auto self = std::filesystem::read_symlink("/proc/self/exe", ec);
+  if (!ec) {
+    for (const auto& candidate : {self.parent_path() / kDaemonName,
+                                  self.parent_path().parent_path() / "daemon" / kDaemonName}) {
+      if (is_executable(candidate)) return std::filesystem::canonical(candidate, ec);
+    }
+  }
+  const char* path_env = std::getenv("PATH");
+  std::string_view dirs = path_env ? path_env : "/usr/local/bin:/usr/bin:/bin";
+  while (!dirs.empty()) {
+    const auto colon = dirs.find(':');
+    const auto dir = dirs.substr(0, colon);
+    if (!dir.empty()) {
+      const auto candidate = std::filesystem::path(dir) / kDaemonName;
+      if (is_executable(candidate)) return candidate;
+    }
+    if (colon == std::string_view::npos) break;
+    dirs.remove_prefix(colon + 1);
+  }
+  return std::nullopt;
+}
+
+}  // namespace hermes::cli

@@ -1,0 +1,70 @@
+#pragma once
+
+#include <chrono>
+#include <cstdint>
+#include <map>
+#include <optional>
+#include <string>
+#include <vector>
+
+namespace hermes {
+
+// config.yaml, parsed once into plain structs; workers never see YAML.
+// Defaults here are the documented defaults of the contract.
+
+struct ModelConfig {
+  std::string provider;       // a key of Config::providers
+  std::string default_model;  // `model.default`
+};
+
+struct ProviderConfig {
+  std::string name;
+  std::string base_url;
+  std::vector<std::string> api_keys;  // the credential pool, rotated in order
+  std::optional<std::chrono::milliseconds> request_timeout;  // overrides agent.request_timeout
+};
+
+struct FallbackProvider {
+  std::string provider;
+  std::string model;  // empty: use model.default
+};
+
+struct AgentConfig {
+  std::string system_prompt = "You are a helpful assistant.";
+  int api_max_retries = 3;  // total attempts per provider call, at least 1
+  std::chrono::milliseconds request_timeout{std::chrono::seconds{120}};
+  std::chrono::milliseconds restart_drain_timeout{std::chrono::seconds{60}};
+  std::chrono::milliseconds stop_drain_timeout{std::chrono::seconds{10}};
+};
+
+struct ApiServerConfig {
+  bool enabled = true;
+  std::string host = "127.0.0.1";
+  std::uint16_t port = 8642;
+  std::string key;  // empty: no bearer auth (allowed on loopback only)
+};
+
+struct TelegramConfig {
+  bool enabled = false;
+  std::string bot_token;
+  std::string api_base = "https://api.telegram.org";
+  std::vector<std::string> allowed_users;  // user ids or @usernames; empty: everyone
+};
+
+struct GatewayConfig {
+  ApiServerConfig api_server;
+  TelegramConfig telegram;
+};
+
+struct Config {
+  ModelConfig model;
+  std::map<std::string, ProviderConfig> providers;
+  std::vector<FallbackProvider> fallback_providers;
+  AgentConfig agent;
+  GatewayConfig gateway;
+};
+
+// True for addresses only this machine can reach: 127.0.0.0/8, ::1 and "localhost".
+bool is_loopback_host(const std::string& host);
+
+}  // namespace hermes

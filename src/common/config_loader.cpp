@@ -1,0 +1,433 @@
+#include "common/config_loader.hpp"
+
+#include <yaml-cpp/yaml.h>
+
+#include <charconv>
+#include <cmath>
+#include <fstream>
+#include <initializer_list>
+#include <sstream>
+
+namespace hermes {
+
+namespace {
+
+// A child of a mapping, or an empty node: yaml-cpp throws when indexing a missing node.
+YAML::Node child(const YAML::Node& node, const char* key) {
+  if (node.IsMap()) {
+    if (YAML::Node value = node[key]; value.IsDefined()) return value;
+  }
+  return YAML::Node();
+}
+
+// Reads one YAML document into Config, collecting every problem instead of stopping at the first.
+class ConfigReader {
+ public:
+  ConfigReader(std::string_view file_name, const Environment& env)
+      : file_name_(file_name), env_(env) {}
+
+  ConfigLoadResult read(const YAML::Node& root);
+
+ private:
+  std::string where(const YAML::Node& node, const std::string& key) const {
+    std::string out = file_name_;
+    if (node.IsDefined() && !node.Mark().is_null()) {
+      out += ":" + std::to_string(node.Mark().line + 1);
+    }
+    return out + ": " + key + ": ";
+  }
+  void error(const YAML::Node& node, const std::string& key, const std::string& what) {
+    result_.errors.push_back(where(node, key) + what);
+  }
+  void warn(const YAML::Node& node, const std::string& key, const std::string& what) {
+    result_.warnings.push_back(where(node, key) + what);
+  }
+
+  // What to quote back in a message: the text as written when it came from a variable, so a
+  // secret put in the wrong place is never echoed.
+  static std::string shown(const YAML::Node& node, const std::string& value) {
+    if (node.IsScalar() && node.Scalar().find("${") != std::string::npos) return node.Scalar();
+    return value;
+  }
+
+  static std::string join(const std::string& parent, const std::string& key) {
+    return parent.empty() ? key : parent + "." + key;
+  }
+
+  // Warns about keys this version does not know, so a typo is never silently ignored.
+  void check_keys(const YAML::Node& map, const std::string& path,
+                  std::initializer_list<std::string_view> known);
+  bool expect_map(const YAML::Node& node, const std::string& path);
+
+  // Scalars are expanded (${VAR}) before they are interpreted.
+  std::optional<std::string> scalar(const YAML::Node& node, const std::string& path);
+  void read_string(const YAML::Node& parent, const std::string& parent_path, const char* key,
+                   std::string& out);
+  void read_bool(const YAML::Node& parent, const std::string& parent_path, const char* key,
+                 bool& out);
+  template <typename Int>
+  void read_int(const YAML::Node& parent, const std::string& parent_path, const char* key,
+                long long min, long long max, Int& out);
+  void read_seconds(const YAML::Node& parent, const std::string& parent_path, const char* key,
+                    std::chrono::milliseconds& out);
+  // Entries whose variables are unset are dropped with a warning (an optional second key).
+  std::vector<std::string> read_string_list(const YAML::Node& node, const std::string& path);
+
+  void read_model(const YAML::Node& node);
+  void read_providers(const YAML::Node& node);
+  void read_fallbacks(const YAML::Node& node);
+  void read_agent(const YAML::Node& node);
+  void read_gateway(const YAML::Node& node);
+  void validate(const YAML::Node& root);
+
+  std::string file_name_;
+  const Environment& env_;
+  Config config_;
+  ConfigLoadResult result_;
+};
+
+void ConfigReader::check_keys(const YAML::Node& map, const std::string& path,
+                              std::initializer_list<std::string_view> known) {
+  for (const auto& entry : map) {
+    const std::string key = entry.first.Scalar();
+    bool found = false;
+    for (auto k : known) found = found || k == key;
+    if (!found) warn(entry.first, join(path, key), "unknown key, ignored (check the spelling)");
+  }
+}
+
+bool ConfigReader::expect_map(const YAML::Node& node, const std::string& path) {
+  if (node.IsMap()) return true;
+  if (!node.IsNull()) error(node, path, "expected a mapping of keys to values");
+  return false;
+}
+
+std::optional<std::string> ConfigReader::scalar(const YAML::Node& node, const std::string& path) {
+  if (!node.IsScalar()) {
+    error(node, path,
+          node.IsSequence() ? "expected a single value, got a list"
+                            : "expected a single value, got a mapping");
+    return std::nullopt;
+  }
+  auto expanded = expand_variables(node.Scalar(), env_);
+  if (!expanded.error.empty()) {
+    error(node, path, expanded.error);
+    return std::nullopt;
+  }
+  for (const auto& name : expanded.unset) {
+    warn(node, path, "${" + name + "} is not set in the environment or .env; using \"\"");
+  }
+  return std::move(expanded.value);
+}
+
+void ConfigReader::read_string(const YAML::Node& parent, const std::string& parent_path,
+                               const char* key, std::string& out) {
+  const YAML::Node node = parent[key];
+  if (!node.IsDefined() || node.IsNull()) return;
+  if (auto value = scalar(node, join(parent_path, key))) out = std::move(*value);
+}
+
+void ConfigReader::read_bool(const YAML::Node& parent, const std::string& parent_path,
+                             const char* key, bool& out) {
+  const YAML::Node node = parent[key];
+  if (!node.IsDefined() || node.IsNull()) return;
+  const auto path = join(parent_path, key);
+  auto value = scalar(node, path);
+  if (!value) return;
+  if (*value == "true" || *value == "yes" || *value == "on") {
+    out = true;
+  } else if (*value == "false" || *value == "no" || *value == "off") {
+    out = false;
+  } else {
+    error(node, path, "expected true or false, got '" + shown(node, *value) + "'");
+  }
+}
+
+template <typename Int>
+void ConfigReader::read_int(const YAML::Node& parent, const std::string& parent_path,
+                            const char* key, long long min, long long max, Int& out) {
+  const YAML::Node node = parent[key];
+  if (!node.IsDefined() || node.IsNull()) return;
+  const auto path = join(parent_path, key);
+  auto value = scalar(node, path);
+  if (!value) return;
+  long long parsed = 0;
+  const char* end = value->data() + value->size();
+  auto [ptr, ec] = std::from_chars(value->data(), end, parsed);
+  if (ec != std::errc{} || ptr != end || parsed < min || parsed > max) {
+    error(node, path,
+          "expected an integer " + std::to_string(min) + "-" + std::to_string(max) + ", got '" +
+              shown(node, *value) + "'");
+    return;
+  }
+  out = static_cast<Int>(parsed);
+}
+
+void ConfigReader::read_seconds(const YAML::Node& parent, const std::string& parent_path,
+                                const char* key, std::chrono::milliseconds& out) {
+  const YAML::Node node = parent[key];
+  if (!node.IsDefined() || node.IsNull()) return;
+  const auto path = join(parent_path, key);
+  auto value = scalar(node, path);
+  if (!value) return;
+  double seconds = 0;
+  const char* end = value->data() + value->size();
+  auto [ptr, ec] = std::from_chars(value->data(), end, seconds);
+  constexpr double kMaxSeconds = 86400;
+  if (ec != std::errc{} || ptr != end || !std::isfinite(seconds) || seconds <= 0 ||
+      seconds > kMaxSeconds) {
+    error(node, path,
+          "expected a number of seconds above 0 and at most 86400, got '" + shown(node, *value) +
+              "'");
+    return;
+  }
+  out = std::chrono::milliseconds(static_cast<long long>(std::llround(seconds * 1000)));
+}
+
+std::vector<std::string> ConfigReader::read_string_list(const YAML::Node& node,
+                                                        const std::string& path) {
+  std::vector<std::string> out;
+  if (!node.IsDefined() || node.IsNull()) return out;
+  if (!node.IsSequence()) {
+    error(node, path, "expected a list");
+    return out;
+  }
+  for (std::size_t i = 0; i < node.size(); ++i) {
+    const YAML::Node item = node[i];
+    const auto item_path = path + "[" + std::to_string(i) + "]";
+    if (!item.IsScalar()) {
+      error(item, item_path, "expected a single value");
+      continue;
+    }
+    auto expanded = expand_variables(item.Scalar(), env_);
+    if (!expanded.error.empty()) {
+      error(item, item_path, expanded.error);
+    } else if (!expanded.unset.empty() && expanded.value.empty()) {
+      warn(
+          item, item_path,
+          "${" + expanded.unset.front() + "} is not set in the environment or .env; entry skipped");
+    } else if (!expanded.value.empty()) {
+      out.push_back(std::move(expanded.value));
+    }
+  }
+  return out;
+}
+
+void ConfigReader::read_model(const YAML::Node& node) {
+  if (!expect_map(node, "model")) return;
+  check_keys(node, "model", {"provider", "default"});
+  read_string(node, "model", "provider", config_.model.provider);
+  read_string(node, "model", "default", config_.model.default_model);
+}
+
+void ConfigReader::read_providers(const YAML::Node& node) {
+  if (!expect_map(node, "providers")) return;
+  for (const auto& entry : node) {
+    const std::string name = entry.first.Scalar();
+    const std::string path = "providers." + name;
+    const YAML::Node body = entry.second;
+    if (!expect_map(body, path)) continue;
+    check_keys(body, path, {"base_url", "api_keys", "api_key", "request_timeout"});
+    ProviderConfig provider;
+    provider.name = name;
+    read_string(body, path, "base_url", provider.base_url);
+    while (!provider.base_url.empty() && provider.base_url.back() == '/') {
+      provider.base_url.pop_back();
+    }
+    if (provider.base_url.empty()) {
+      error(body, path + ".base_url", "required, e.g. https://api.openai.com/v1");
+    } else if (!provider.base_url.starts_with("http://") &&
+               !provider.base_url.starts_with("https://")) {
+      error(body["base_url"], path + ".base_url",
+            "expected an http:// or https:// URL, got '" +
+                shown(body["base_url"], provider.base_url) + "'");
+    }
+    if (body["api_key"].IsDefined()) {
+      std::string single;
+      read_string(body, path, "api_key", single);
+      if (!single.empty()) provider.api_keys.push_back(std::move(single));
+    }
+    for (auto& key : read_string_list(body["api_keys"], path + ".api_keys")) {
+      provider.api_keys.push_back(std::move(key));
+    }
+    if (body["request_timeout"].IsDefined()) {
+      std::chrono::milliseconds timeout{};
+      read_seconds(body, path, "request_timeout", timeout);
+      if (timeout.count() > 0) provider.request_timeout = timeout;
+    }
+    config_.providers.emplace(name, std::move(provider));
+  }
+}
+
+void ConfigReader::read_fallbacks(const YAML::Node& node) {
+  if (!node.IsDefined() || node.IsNull()) return;
+  if (!node.IsSequence()) {
+    error(node, "fallback_providers", "expected a list of {provider, model}");
+    return;
+  }
+  for (std::size_t i = 0; i < node.size(); ++i) {
+    const YAML::Node item = node[i];
+    const auto path = "fallback_providers[" + std::to_string(i) + "]";
+    FallbackProvider fallback;
+    if (item.IsScalar()) {
+      if (auto name = scalar(item, path)) fallback.provider = std::move(*name);
+    } else if (expect_map(item, path)) {
+      check_keys(item, path, {"provider", "model"});
+      read_string(item, path, "provider", fallback.provider);
+      read_string(item, path, "model", fallback.model);
+    } else {
+      continue;
+    }
+    if (fallback.provider.empty()) {
+      error(item, path + ".provider", "required: the name of an entry under providers");
+      continue;
+    }
+    config_.fallback_providers.push_back(std::move(fallback));
+  }
+}
+
+void ConfigReader::read_agent(const YAML::Node& node) {
+  if (!expect_map(node, "agent")) return;
+  check_keys(node, "agent",
+             {"system_prompt", "api_max_retries", "request_timeout", "restart_drain_timeout",
+              "stop_drain_timeout"});
+  auto& agent = config_.agent;
+  read_string(node, "agent", "system_prompt", agent.system_prompt);
+  read_int(node, "agent", "api_max_retries", 1, 20, agent.api_max_retries);
+  read_seconds(node, "agent", "request_timeout", agent.request_timeout);
+  read_seconds(node, "agent", "restart_drain_timeout", agent.restart_drain_timeout);
+  read_seconds(node, "agent", "stop_drain_timeout", agent.stop_drain_timeout);
+}
+
+void ConfigReader::read_gateway(const YAML::Node& node) {
+  if (!expect_map(node, "gateway")) return;
+  check_keys(node, "gateway", {"api_server", "telegram"});
+
+  const YAML::Node api = node["api_server"];
+  if (api.IsDefined() && expect_map(api, "gateway.api_server")) {
+    const std::string path = "gateway.api_server";
+    check_keys(api, path, {"enabled", "host", "port", "key"});
+    auto& server = config_.gateway.api_server;
+    read_bool(api, path, "enabled", server.enabled);
+    read_string(api, path, "host", server.host);
+    read_int(api, path, "port", 1, 65535, server.port);
+    read_string(api, path, "key", server.key);
+  }
+
+  const YAML::Node telegram = node["telegram"];
+  if (telegram.IsDefined() && expect_map(telegram, "gateway.telegram")) {
+    const std::string path = "gateway.telegram";
+    check_keys(telegram, path, {"enabled", "bot_token", "api_base", "allowed_users"});
+    auto& tg = config_.gateway.telegram;
+    read_bool(telegram, path, "enabled", tg.enabled);
+    read_string(telegram, path, "bot_token", tg.bot_token);
+    read_string(telegram, path, "api_base", tg.api_base);
+    tg.allowed_users = read_string_list(telegram["allowed_users"], path + ".allowed_users");
+  }
+}
+
+void ConfigReader::validate(const YAML::Node& root) {
+  const YAML::Node model = child(root, "model");
+  if (config_.model.provider.empty()) {
+    error(model, "model.provider", "required: the name of an entry under providers");
+  } else if (!config_.providers.contains(config_.model.provider)) {
+    error(child(model, "provider"), "model.provider",
+          "'" + config_.model.provider + "' is not defined under providers");
+  }
+  if (config_.model.default_model.empty()) {
+    error(model, "model.default", "required: the model name to ask the provider for");
+  }
+  const YAML::Node fallbacks = child(root, "fallback_providers");
+  for (std::size_t i = 0; i < config_.fallback_providers.size(); ++i) {
+    const auto& name = config_.fallback_providers[i].provider;
+    if (!config_.providers.contains(name)) {
+      error(fallbacks, "fallback_providers[" + std::to_string(i) + "].provider",
+            "'" + name + "' is not defined under providers");
+    }
+  }
+
+  const auto& server = config_.gateway.api_server;
+  const YAML::Node api = child(child(root, "gateway"), "api_server");
+  if (server.enabled && server.host.empty()) {
+    error(api, "gateway.api_server.host", "must not be empty (use 127.0.0.1 for local only)");
+  } else if (server.enabled && server.key.empty() && !is_loopback_host(server.host)) {
+    error(child(api, "host"), "gateway.api_server.host",
+          "'" + shown(child(api, "host"), server.host) +
+              "' is reachable from other machines but gateway.api_server.key is empty; set a key "
+              "or bind 127.0.0.1");
+  }
+
+  auto& tg = config_.gateway.telegram;
+  if (tg.bot_token.empty()) {
+    if (auto from_env = env_.get("TELEGRAM_BOT_TOKEN")) tg.bot_token = *from_env;
+  }
+  const YAML::Node telegram = child(child(root, "gateway"), "telegram");
+  if (tg.enabled && tg.bot_token.empty()) {
+    error(telegram, "gateway.telegram.bot_token",
+          "required when telegram is enabled (or set TELEGRAM_BOT_TOKEN)");
+  }
+  if (tg.enabled && !tg.api_base.starts_with("http://") && !tg.api_base.starts_with("https://")) {
+    error(child(telegram, "api_base"), "gateway.telegram.api_base",
+          "expected an http:// or https:// URL, got '" +
+              shown(child(telegram, "api_base"), tg.api_base) + "'");
+  }
+  if (!server.enabled && !tg.enabled) {
+    warn(child(root, "gateway"), "gateway",
+         "no platform is enabled; the gateway will serve nothing");
+  }
+}
+
+ConfigLoadResult ConfigReader::read(const YAML::Node& root) {
+  if (!root.IsMap()) {
+    result_.errors.push_back(file_name_ +
+                             ": expected a YAML mapping at the top level (model:, providers:, …)");
+    return std::move(result_);
+  }
+  check_keys(root, "", {"model", "providers", "fallback_providers", "agent", "gateway"});
+  read_model(child(root, "model"));
+  read_providers(child(root, "providers"));
+  read_fallbacks(child(root, "fallback_providers"));
+  read_agent(child(root, "agent"));
+  read_gateway(child(root, "gateway"));
+  validate(root);
+  if (result_.errors.empty()) result_.config = std::move(config_);
+  return std::move(result_);
+}
+
+}  // namespace
+
+ConfigLoadResult parse_config(std::string_view yaml_text, std::string_view file_name,
+                              const Environment& env) {
+  YAML::Node root;
+  try {
+    root = YAML::Load(std::string(yaml_text));
+  } catch (const YAML::Exception& e) {
+    ConfigLoadResult result;
+    result.errors.push_back(std::string(file_name) + ":" + std::to_string(e.mark.line + 1) +
+                            ": not valid YAML: " + e.msg);
+    return result;
+  }
+  return ConfigReader(file_name, env).read(root);
+}
+
+ConfigLoadResult load_config_file(const std::filesystem::path& file, const Environment& env) {
+  std::error_code ec;
+  if (!std::filesystem::exists(file, ec)) {
+    ConfigLoadResult result;
+    result.errors.push_back(file.string() +
+                            ": no such file; create it (see the config sketch in the README) "
+                            "or pass --home/--config");
+    return result;
+  }
+  std::ifstream in(file);
+  if (!in) {
+    ConfigLoadResult result;
+    result.errors.push_back(file.string() + ": cannot be read (check its permissions)");
+    return result;
+  }
+  std::stringstream buffer;
+  buffer << in.rdbuf();
+  return parse_config(buffer.str(), file.string(), env);
+}
+
+}  // namespace hermes

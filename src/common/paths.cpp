@@ -1,0 +1,36 @@
+#include "common/paths.hpp"
+
+#include <cstdlib>
+#include <stdexcept>
+
+namespace hermes {
+
+namespace {
+
+std::filesystem::path default_home() {
+  if (const char* env_home = std::getenv("HERMES_HOME"); env_home && *env_home) {
+    return env_home;
+  }
+  if (const char* user_home = std::getenv("HOME"); user_home && *user_home) {
+    return std::filesystem::path(user_home) / ".hermes";
+  }
+  throw std::runtime_error(
+      "cannot locate the hermes home: set HERMES_HOME or HOME, or pass --home");
+}
+
+}  // namespace
+
+HomePaths resolve_home(const std::optional<std::string>& home_option,
+                       const std::optional<std::string>& config_option) {
+  HomePaths paths;
+  paths.home =
+      home_option && !home_option->empty() ? std::filesystem::path(*home_option) : default_home();
+  paths.config_file = config_option && !config_option->empty()
+                          ? std::filesystem::path(*config_option)
+                          : paths.home / "config.yaml";
+  paths.env_file = paths.home / ".env";
+  paths.state_db = paths.home / "state.db";
+  return paths;
+}
+
+}  // namespace hermes

@@ -1,0 +1,22 @@
+#pragma once
+
+#include <filesystem>
+#include <optional>
+#include <string>
+
+namespace hermes {
+
+// Where a hermes installation keeps its files. `--home` beats $HERMES_HOME beats ~/.hermes.
+struct HomePaths {
+  std::filesystem::path home;
+  std::filesystem::path config_file;  // home/config.yaml unless --config says otherwise
+  std::filesystem::path env_file;     // home/.env
+  std::filesystem::path state_db;     // home/state.db
+};
+
+// Resolves the home directory from an explicit option, then the environment.
+// Throws std::runtime_error when neither HERMES_HOME nor HOME is set.
+HomePaths resolve_home(const std::optional<std::string>& home_option,
+                       const std::optional<std::string>& config_option);
+
+}  // namespace hermes

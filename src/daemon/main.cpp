@@ -1,0 +1,40 @@
+#include <CLI/CLI.hpp>
+#include <exception>
+#include <iostream>
+
+#include "common/exit_codes.hpp"
+#include "common/version.hpp"
+#include "daemon/app/check_config.hpp"
+#include "daemon/app/options.hpp"
+
+int main(int argc, char** argv) {
+  hermes::daemon::Options options;
+  CLI::App app{
+      "hermes-gateway: runs LLM agent chat sessions for chat platforms and OpenAI-compatible "
+      "clients.\nUsually started by systemd (see `hermes gateway install`).\n\n"
+      "Example: hermes-gateway --check-config --home ~/.hermes",
+      "hermes-gateway"};
+  app.set_version_flag("--version", std::string(hermes::kVersion));
+  app.add_option("--home", options.home,
+                 "Hermes home directory (default: $HERMES_HOME or ~/.hermes)");
+  app.add_option("--config", options.config, "Config file (default: HOME/config.yaml)");
+  app.add_flag("--check-config", options.check_config,
+               "Validate the config, print what is wrong, exit 0 (valid) or 78 (invalid)");
+  app.add_flag("-v,--verbose", options.verbose, "Log debug details");
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::ParseError& e) {
+    return app.exit(e);
+  }
+
+  try {
+    if (options.check_config)
+      return hermes::daemon::run_check_config(options, std::cout, std::cerr);
+    std::cerr
+        << "<3>hermes-gateway: serving is not implemented in this build; use --check-config\n";
+    return hermes::kExitFailure;
+  } catch (const std::exception& e) {
+    std::cerr << "<2>hermes-gateway: fatal: " << e.what() << '\n';
+    return hermes::kExitFailure;
+  }
+}

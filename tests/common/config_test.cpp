@@ -1,0 +1,200 @@
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
+
+#include "common/config_loader.hpp"
+
+namespace hermes {
+namespace {
+
+using ::testing::ElementsAre;
+using ::testing::HasSubstr;
+
+constexpr const char* kFullConfig = R"(
+model:
+  provider: openai
+  default: gpt-4o-mini
+providers:
+  openai:
+    base_url: https://api.openai.com/v1/
+    api_keys: ["${OPENAI_API_KEY}", "${OPENAI_API_KEY_2}"]
+  openrouter:
+    base_url: https://openrouter.ai/api/v1
+    api_key: ${OPENROUTER_API_KEY}
+    request_timeout: 30
+fallback_providers:
+  - { provider: openrouter, model: openai/gpt-4o-mini }
+agent:
+  system_prompt: "Be brief."
+  api_max_retries: 4
+  request_timeout: 90
+  restart_drain_timeout: 45.5
+  stop_drain_timeout: 5
+gateway:
+  api_server: { enabled: true, host: 0.0.0.0, port: 9000, key: "${API_SERVER_KEY}" }
+  telegram: { enabled: true, allowed_users: [12345, "@alice"] }
+)";
+
+Environment test_env() {
+  Environment env;
+  env.set("OPENAI_API_KEY", "sk-first");
+  env.set("OPENAI_API_KEY_2", "sk-second");
+  env.set("OPENROUTER_API_KEY", "sk-or-x");
+  env.set("API_SERVER_KEY", "local-key");
+  env.set("TELEGRAM_BOT_TOKEN", "123:abc");
+  return env;
+}
+
+TEST(Config, ParsesEverySectionIntoStructs) {
+  const auto result = parse_config(kFullConfig, "config.yaml", test_env());
+  ASSERT_TRUE(result.config) << (result.errors.empty() ? "" : result.errors.front());
+  EXPECT_TRUE(result.warnings.empty());
+  const Config& c = *result.config;
+  EXPECT_EQ(c.model.provider, "openai");
+  EXPECT_EQ(c.model.default_model, "gpt-4o-mini");
+  ASSERT_EQ(c.providers.size(), 2u);
+  EXPECT_EQ(c.providers.at("openai").base_url, "https://api.openai.com/v1");  // slash trimmed
+  EXPECT_THAT(c.providers.at("openai").api_keys, ElementsAre("sk-first", "sk-second"));
+  EXPECT_THAT(c.providers.at("openrouter").api_keys, ElementsAre("sk-or-x"));
+  EXPECT_EQ(c.providers.at("openrouter").request_timeout, std::chrono::seconds(30));
+  ASSERT_EQ(c.fallback_providers.size(), 1u);
+  EXPECT_EQ(c.fallback_providers[0].model, "openai/gpt-4o-mini");
+  EXPECT_EQ(c.agent.system_prompt, "Be brief.");
+  EXPECT_EQ(c.agent.api_max_retries, 4);
+  EXPECT_EQ(c.agent.request_timeout, std::chrono::seconds(90));
+  EXPECT_EQ(c.agent.restart_drain_timeout, std::chrono::milliseconds(45500));
+  EXPECT_EQ(c.agent.stop_drain_timeout, std::chrono::seconds(5));
+  EXPECT_EQ(c.gateway.api_server.host, "0.0.0.0");
+  EXPECT_EQ(c.gateway.api_server.port, 9000);
+  EXPECT_EQ(c.gateway.api_server.key, "local-key");
+  EXPECT_TRUE(c.gateway.telegram.enabled);
+  EXPECT_EQ(c.gateway.telegram.bot_token, "123:abc");  // from TELEGRAM_BOT_TOKEN
+  EXPECT_EQ(c.gateway.telegram.api_base, "https://api.telegram.org");
+  EXPECT_THAT(c.gateway.telegram.allowed_users, ElementsAre("12345", "@alice"));
+}
+
+TEST(Config, DefaultsMatchTheContract) {
+  const auto result = parse_config(
+      "model: {provider: local, default: m}\nproviders: {local: {base_url: "
+      "'http://127.0.0.1:1'}}\n",
+      "config.yaml", {});
+  ASSERT_TRUE(result.config);
+  const Config& c = *result.config;
+  EXPECT_EQ(c.agent.api_max_retries, 3);
+  EXPECT_EQ(c.agent.request_timeout, std::chrono::seconds(120));
+  EXPECT_EQ(c.agent.restart_drain_timeout, std::chrono::seconds(60));
+  EXPECT_EQ(c.agent.stop_drain_timeout, std::chrono::seconds(10));
+  EXPECT_TRUE(c.gateway.api_server.enabled);
+  EXPECT_EQ(c.gateway.api_server.host, "127.0.0.1");
+  EXPECT_EQ(c.gateway.api_server.port, 8642);
+  EXPECT_FALSE(c.gateway.telegram.enabled);
+}
+
+constexpr const char* kBase =
+    "model: {provider: p, default: m}\nproviders: {p: {base_url: 'http://127.0.0.1:1'}}\n";
+
+std::vector<std::string> errors_of(const std::string& extra, const Environment& env = {}) {
+  return parse_config(std::string(kBase) + extra, "/h/config.yaml", env).errors;
+}
+
+TEST(Config, PortErrorNamesFileLineKeyAndValue) {
+  EXPECT_THAT(errors_of("gateway:\n  api_server:\n    port: abc\n"),
+              ElementsAre("/h/config.yaml:5: gateway.api_server.port: expected an integer "
+                          "1-65535, got 'abc'"));
+  EXPECT_THAT(errors_of("gateway: {api_server: {port: 70000}}\n"),
+              ElementsAre(HasSubstr("gateway.api_server.port: expected an integer 1-65535, got "
+                                    "'70000'")));
+}
+
+TEST(Config, NonLoopbackHostWithoutKeyIsRefused) {
+  EXPECT_THAT(errors_of("gateway: {api_server: {host: 0.0.0.0}}\n"),
+              ElementsAre(HasSubstr("gateway.api_server.host: '0.0.0.0' is reachable from other "
+                                    "machines but gateway.api_server.key is empty")));
+  EXPECT_TRUE(errors_of("gateway: {api_server: {host: 0.0.0.0, key: k}}\n").empty());
+  EXPECT_TRUE(errors_of("gateway: {api_server: {host: 127.0.0.2}}\n").empty());
+  EXPECT_TRUE(errors_of("gateway: {api_server: {host: '::1'}}\n").empty());
+}
+
+TEST(Config, EachKindOfBadValueIsNamed) {
+  EXPECT_THAT(errors_of("agent: {api_max_retries: 0}\n"),
+              ElementsAre(HasSubstr("agent.api_max_retries: expected an integer 1-20, got '0'")));
+  EXPECT_THAT(errors_of("agent: {request_timeout: -1}\n"),
+              ElementsAre(HasSubstr("agent.request_timeout: expected a number of seconds")));
+  EXPECT_THAT(
+      errors_of("agent: {stop_drain_timeout: [1]}\n"),
+      ElementsAre(HasSubstr("agent.stop_drain_timeout: expected a single value, got a list")));
+  EXPECT_THAT(
+      errors_of("gateway: {api_server: {enabled: maybe}}\n"),
+      ElementsAre(HasSubstr("gateway.api_server.enabled: expected true or false, got 'maybe'")));
+  EXPECT_THAT(
+      errors_of("gateway: {telegram: {enabled: true}}\n"),
+      ElementsAre(HasSubstr("gateway.telegram.bot_token: required when telegram is enabled")));
+  EXPECT_THAT(errors_of("fallback_providers: [{provider: nowhere}]\n"),
+              ElementsAre(HasSubstr("fallback_providers[0].provider: 'nowhere' is not defined")));
+  EXPECT_THAT(errors_of("agent: {system_prompt: '${UNCLOSED'}\n"),
+              ElementsAre(HasSubstr("agent.system_prompt: unclosed \"${\"")));
+}
+
+TEST(Config, ProviderProblems) {
+  auto result = parse_config(
+      "model: {provider: p, default: m}\nproviders: {p: {base_url: ftp://x}}\n", "c.yaml", {});
+  EXPECT_THAT(result.errors,
+              ElementsAre(HasSubstr("providers.p.base_url: expected an http:// or https:// URL")));
+  result = parse_config("model: {provider: q, default: m}\nproviders: {p: {}}\n", "c.yaml", {});
+  EXPECT_THAT(result.errors, ElementsAre(HasSubstr("providers.p.base_url: required"),
+                                         HasSubstr("model.provider: 'q' is not defined")));
+  result = parse_config("providers: {}\n", "c.yaml", {});
+  EXPECT_THAT(result.errors, ElementsAre(HasSubstr("model.provider: required"),
+                                         HasSubstr("model.default: required")));
+}
+
+TEST(Config, UnknownKeysAreWarnedNotIgnored) {
+  const auto result =
+      parse_config(std::string(kBase) + "agent: {request_timout: 5}\nextra: 1\n", "c.yaml", {});
+  ASSERT_TRUE(result.config);
+  EXPECT_THAT(result.warnings, ::testing::UnorderedElementsAre(
+                                   HasSubstr("c.yaml:3: agent.request_timout: unknown key"),
+                                   HasSubstr("c.yaml:4: extra: unknown key")));
+}
+
+TEST(Config, UnsetKeyVariablesAreSkippedWithAWarning) {
+  Environment env;
+  env.set("K1", "sk-one");
+  const auto result = parse_config(
+      "model: {provider: p, default: m}\n"
+      "providers: {p: {base_url: 'http://127.0.0.1:1', api_keys: ['${K1}', '${K2}']}}\n",
+      "c.yaml", env);
+  ASSERT_TRUE(result.config);
+  EXPECT_THAT(result.config->providers.at("p").api_keys, ElementsAre("sk-one"));
+  EXPECT_THAT(result.warnings, ElementsAre(HasSubstr("providers.p.api_keys[1]: ${K2} is not set")));
+}
+
+TEST(Config, InvalidYamlAndWrongShapes) {
+  EXPECT_THAT(parse_config("model: [unclosed\n", "c.yaml", {}).errors,
+              ElementsAre(HasSubstr("not valid YAML")));
+  EXPECT_THAT(parse_config("- just\n- a list\n", "c.yaml", {}).errors,
+              ElementsAre(HasSubstr("expected a YAML mapping at the top level")));
+  EXPECT_THAT(parse_config("", "c.yaml", {}).errors,
+              ElementsAre(HasSubstr("expected a YAML mapping at the top level")));
+  EXPECT_THAT(errors_of("gateway: [1, 2]\n"),
+              ElementsAre(HasSubstr("gateway: expected a mapping of keys to values")));
+}
+
+TEST(Config, SecretsNeverAppearInMessages) {
+  Environment env;
+  env.set("SECRET", "sk-very-secret-value");
+  const auto result = parse_config(
+      std::string(kBase) + "gateway: {api_server: {key: '${SECRET}', port: '${SECRET}'}}\n",
+      "c.yaml", env);
+  ASSERT_EQ(result.errors.size(), 1u);
+  // The port value came from a variable: the message shows what was written, not the secret.
+  EXPECT_THAT(result.errors[0], ::testing::Not(HasSubstr("sk-very-secret-value")));
+}
+
+TEST(Config, MissingFileIsAClearError) {
+  const auto result = load_config_file("/nonexistent/hermes/config.yaml", {});
+  EXPECT_THAT(result.errors,
+              ElementsAre(HasSubstr("/nonexistent/hermes/config.yaml: no such file")));
+}
+
+}  // namespace
+}  // namespace hermes

@@ -1,0 +1,100 @@
+// Runs the real hermes-gateway and hermes binaries the way a user does.
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
+
+#include "process.hpp"
+
+namespace hermes::testing {
+namespace {
+
+using ::testing::HasSubstr;
+using ::testing::Not;
+
+constexpr const char* kGateway = HERMES_GATEWAY_BIN;
+constexpr const char* kCli = HERMES_CLI_BIN;
+
+constexpr const char* kValidConfig = R"(model:
+  provider: local
+  default: demo-model
+providers:
+  local:
+    base_url: http://127.0.0.1:9
+    api_keys: ["${DEMO_KEY}"]
+gateway:
+  api_server: { host: 127.0.0.1, port: 8642 }
+)";
+
+TEST(CheckConfig, ValidConfigExitsZeroAndSummarises) {
+  TempDir home;
+  home.write("config.yaml", kValidConfig);
+  home.write(".env", "DEMO_KEY=sk-demo-secret-123456789\n");
+  const auto r = run_process(kGateway, {"--check-config", "--home", home.path().string()});
+  EXPECT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_THAT(r.out, HasSubstr("config OK"));
+  EXPECT_THAT(r.out, HasSubstr("demo-model via local (1 key(s))"));
+  EXPECT_THAT(r.out + r.err, Not(HasSubstr("sk-demo-secret")));
+}
+
+TEST(CheckConfig, HermesHomeFromEnvironment) {
+  TempDir home;
+  home.write("config.yaml", kValidConfig);
+  const auto r = run_process(kGateway, {"--check-config"}, {{"HERMES_HOME", home.path().string()}});
+  EXPECT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_THAT(r.err, HasSubstr("${DEMO_KEY} is not set"));
+}
+
+TEST(CheckConfig, InvalidConfigExits78NamingTheKey) {
+  TempDir home;
+  home.write("config.yaml", std::string(kValidConfig) + "agent:\n  api_max_retries: lots\n");
+  const auto r = run_process(kGateway, {"--check-config", "--home", home.path().string()});
+  EXPECT_EQ(r.exit_code, 78);
+  EXPECT_THAT(r.err, HasSubstr("agent.api_max_retries: expected an integer 1-20, got 'lots'"));
+  EXPECT_THAT(r.err, HasSubstr("1 error; the gateway will not start"));
+}
+
+TEST(CheckConfig, PublicBindWithoutKeyExits78) {
+  TempDir home;
+  std::string config = kValidConfig;
+  config.replace(config.find("host: 127.0.0.1"), 15, "host: 0.0.0.0");
+  home.write("config.yaml", config);
+  const auto r = run_process(kGateway, {"--check-config", "--home", home.path().string()});
+  EXPECT_EQ(r.exit_code, 78);
+  EXPECT_THAT(r.err, HasSubstr("gateway.api_server.host: '0.0.0.0' is reachable"));
+}
+
+TEST(CheckConfig, MissingConfigExits78) {
+  TempDir home;
+  const auto r = run_process(kGateway, {"--check-config", "--home", home.path().string()});
+  EXPECT_EQ(r.exit_code, 78);
+  EXPECT_THAT(r.err, HasSubstr("config.yaml: no such file"));
+}
+
+TEST(CheckConfig, ExplicitConfigFileWins) {
+  TempDir home;
+  home.write("other.yaml", kValidConfig);
+  const auto r = run_process(kGateway, {"--check-config", "--home", home.path().string(),
+                                        "--config", (home.path() / "other.yaml").string()});
+  EXPECT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_THAT(r.out, HasSubstr("other.yaml"));
+}
+
+TEST(Cli, VersionAndHelp) {
+  auto r = run_process(kCli, {"--version"});
+  EXPECT_EQ(r.exit_code, 0);
+  EXPECT_THAT(r.out, HasSubstr("0.1.0"));
+  r = run_process(kCli, {"gateway", "run", "--help"});
+  EXPECT_EQ(r.exit_code, 0);
+  EXPECT_THAT(r.out, HasSubstr("Example: hermes gateway run"));
+}
+
+TEST(Cli, RunExecsTheDaemonBesideIt) {
+  TempDir home;
+  home.write("config.yaml", std::string(kValidConfig) + "bogus: 1\n");
+  const auto r =
+      run_process(kCli, {"gateway", "run", "--", "--check-config", "--home", home.path().string()});
+  EXPECT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_THAT(r.err, HasSubstr("bogus: unknown key"));
+}
+
+}  // namespace
+}  // namespace hermes::testing
