@@ -1,5 +1,7 @@
 #include "common/paths.hpp"
 
+#include <unistd.h>
+
 #include <cstdlib>
 #include <stdexcept>
 
@@ -19,6 +21,17 @@ std::filesystem::path default_home() {
 }
 
 }  // namespace
+
+std::filesystem::path runtime_dir() {
+  if (const char* xdg = std::getenv("XDG_RUNTIME_DIR"); xdg && *xdg) {
+    return std::filesystem::path(xdg) / "hermes";
+  }
+  return std::filesystem::path("/tmp") / ("hermes-" + std::to_string(::getuid()));
+}
+
+std::filesystem::path status_socket_path() {
+  return runtime_dir() / "gateway.sock";
+}
 
 HomePaths resolve_home(const std::optional<std::string>& home_option,
                        const std::optional<std::string>& config_option) {

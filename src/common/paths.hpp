@@ -14,6 +14,11 @@ struct HomePaths {
   std::filesystem::path state_db;     // home/state.db
 };
 
+// $XDG_RUNTIME_DIR/hermes (or /tmp/hermes-<uid> without it): what the CLI and the daemon
+// share at run time, such as the status socket. Not created here.
+std::filesystem::path runtime_dir();
+std::filesystem::path status_socket_path();
+
 // Resolves the home directory from an explicit option, then the environment.
 // Throws std::runtime_error when neither HERMES_HOME nor HOME is set.
 HomePaths resolve_home(const std::optional<std::string>& home_option,

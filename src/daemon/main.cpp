@@ -3,8 +3,10 @@
 #include <iostream>
 
 #include "common/exit_codes.hpp"
+#include "common/logging.hpp"
 #include "common/version.hpp"
 #include "daemon/app/check_config.hpp"
+#include "daemon/app/gateway_app.hpp"
 #include "daemon/app/options.hpp"
 
 int main(int argc, char** argv) {
@@ -30,9 +32,8 @@ int main(int argc, char** argv) {
   try {
     if (options.check_config)
       return hermes::daemon::run_check_config(options, std::cout, std::cerr);
-    std::cerr
-        << "<3>hermes-gateway: serving is not implemented in this build; use --check-config\n";
-    return hermes::kExitFailure;
+    hermes::init_logging(options.verbose);
+    return hermes::daemon::run_gateway(options);
   } catch (const std::exception& e) {
     std::cerr << "<2>hermes-gateway: fatal: " << e.what() << '\n';
     return hermes::kExitFailure;

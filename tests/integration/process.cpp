@@ -1,7 +1,11 @@
 #include "process.hpp"
 
+#include <arpa/inet.h>
 #include <fcntl.h>
+#include <netinet/in.h>
+#include <signal.h>
 #include <spawn.h>
+#include <sys/socket.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -86,6 +90,166 @@ TempDir::~TempDir() {
 
 void TempDir::write(const std::string& name, const std::string& content) const {
   std::ofstream(path_ / name) << content;
+}
+
+}  // namespace hermes::testing
+
+namespace hermes::testing {
+
+namespace {
+
+std::vector<std::string> merged_environment(const std::map<std::string, std::string>& extra,
+                                            const std::vector<std::string>& unset) {
+  std::map<std::string, std::string> merged;
+  for (char** e = environ; e && *e; ++e) {
+    std::string kv(*e);
+    if (auto eq = kv.find('='); eq != std::string::npos)
+      merged[kv.substr(0, eq)] = kv.substr(eq + 1);
+  }
+  for (const auto& name : unset) merged.erase(name);
+  for (const auto& [k, v] : extra) merged[k] = v;
+  std::vector<std::string> out;
+  for (const auto& [k, v] : merged) out.push_back(k + "=" + v);
+  return out;
+}
+
+}  // namespace
+
+ChildProcess::ChildProcess(const std::string& program, const std::vector<std::string>& args,
+                           const Options& options) {
+  err_file_ = std::filesystem::temp_directory_path() /
+              ("hermes-child-" + std::to_string(::getpid()) + "-" +
+               std::to_string(std::chrono::steady_clock::now().time_since_epoch().count()));
+  std::vector<std::string> argv_storage{program};
+  argv_storage.insert(argv_storage.end(), args.begin(), args.end());
+  std::vector<char*> argv;
+  for (auto& a : argv_storage) argv.push_back(a.data());
+  argv.push_back(nullptr);
+  auto env_storage = merged_environment(options.env, options.unset_env);
+  if (options.pass_fd >= 0) {
+    env_storage.push_back("LISTEN_FDS=1");
+    if (!options.listen_fdnames.empty())
+      env_storage.push_back("LISTEN_FDNAMES=" + options.listen_fdnames);
+  }
+  const int err_fd = ::open(err_file_.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+  pid_ = ::fork();
+  if (pid_ < 0) throw std::runtime_error("fork failed");
+  if (pid_ == 0) {
+    // Child: only async-signal-safe calls from here on.
+    const int null_fd = ::open("/dev/null", O_RDONLY);
+    ::dup2(null_fd, 0);
+    ::dup2(err_fd, 1);
+    ::dup2(err_fd, 2);
+    if (options.pass_fd >= 0) {
+      if (options.pass_fd != 3) {
+        ::dup2(options.pass_fd, 3);
+      } else {
+        ::fcntl(3, F_SETFD, 0);
+      }
+    }
+    std::vector<char*> envp;
+    char listen_pid[64];
+    for (auto& e : env_storage) envp.push_back(e.data());
+    if (options.pass_fd >= 0) {
+      // LISTEN_PID must name the child itself, which only the child knows.
+      std::snprintf(listen_pid, sizeof(listen_pid), "LISTEN_PID=%d", static_cast<int>(::getpid()));
+      envp.push_back(listen_pid);
+    }
+    envp.push_back(nullptr);
+    ::execve(program.c_str(), argv.data(), envp.data());
+    ::_exit(127);
+  }
+  ::close(err_fd);
+}
+
+ChildProcess::~ChildProcess() {
+  if (running()) {
+    ::kill(pid_, SIGKILL);
+    wait(std::chrono::seconds(5));
+  }
+  std::error_code ec;
+  std::filesystem::remove(err_file_, ec);
+}
+
+void ChildProcess::signal(int sig) const {
+  ::kill(pid_, sig);
+}
+
+int ChildProcess::wait(std::chrono::milliseconds timeout) {
+  if (exit_code_ >= 0) return exit_code_;
+  const auto deadline = std::chrono::steady_clock::now() + timeout;
+  while (true) {
+    int status = 0;
+    const pid_t r = ::waitpid(pid_, &status, WNOHANG);
+    if (r == pid_) {
+      exit_code_ = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+      return exit_code_;
+    }
+    if (std::chrono::steady_clock::now() >= deadline) return -1;
+    ::usleep(5000);
+  }
+}
+
+bool ChildProcess::running() {
+  return exit_code_ < 0 && wait(std::chrono::milliseconds(0)) < 0;
+}
+
+std::string ChildProcess::stderr_text() const {
+  return slurp(err_file_);
+}
+
+bool wait_until(const std::function<bool()>& condition, std::chrono::milliseconds timeout) {
+  const auto deadline = std::chrono::steady_clock::now() + timeout;
+  while (!condition()) {
+    if (std::chrono::steady_clock::now() >= deadline) return false;
+    ::usleep(10000);
+  }
+  return true;
+}
+
+int http_get_status(int port, const std::string& path, std::string* body) {
+  const int fd = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+  sockaddr_in address{};
+  address.sin_family = AF_INET;
+  address.sin_port = htons(static_cast<uint16_t>(port));
+  address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  timeval timeout{10, 0};
+  ::setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &timeout, sizeof(timeout));
+  if (::connect(fd, reinterpret_cast<sockaddr*>(&address), sizeof(address)) != 0) {
+    const int error = errno;
+    ::close(fd);
+    return -error;
+  }
+  const std::string request =
+      "GET " + path + " HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n";
+  if (::send(fd, request.data(), request.size(), MSG_NOSIGNAL) < 0) {
+    ::close(fd);
+    return 0;
+  }
+  std::string response;
+  char buffer[4096];
+  ssize_t n = 0;
+  while ((n = ::recv(fd, buffer, sizeof(buffer), 0)) > 0)
+    response.append(buffer, static_cast<std::size_t>(n));
+  ::close(fd);
+  if (response.size() < 12 || response.compare(0, 5, "HTTP/") != 0) return 0;
+  if (body) {
+    const auto split = response.find("\r\n\r\n");
+    *body = split == std::string::npos ? std::string() : response.substr(split + 4);
+  }
+  return std::atoi(response.c_str() + 9);
+}
+
+int free_port() {
+  const int fd = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+  sockaddr_in address{};
+  address.sin_family = AF_INET;
+  address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  ::bind(fd, reinterpret_cast<sockaddr*>(&address), sizeof(address));
+  socklen_t length = sizeof(address);
+  ::getsockname(fd, reinterpret_cast<sockaddr*>(&address), &length);
+  ::close(fd);
+  return ntohs(address.sin_port);
 }
 
 }  // namespace hermes::testing

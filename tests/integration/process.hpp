@@ -1,6 +1,8 @@
 #pragma once
 
+#include <chrono>
 #include <filesystem>
+#include <functional>
 #include <map>
 #include <string>
 #include <vector>
@@ -17,6 +19,46 @@ struct ProcessResult {
 // its output. Fails the calling test if the program cannot be started.
 ProcessResult run_process(const std::string& program, const std::vector<std::string>& args,
                           const std::map<std::string, std::string>& env = {});
+
+// A program running in the background (no shell). Its stderr goes to a file the test can read.
+// Killed with SIGKILL if still running when the object goes away.
+class ChildProcess {
+ public:
+  struct Options {
+    std::map<std::string, std::string> env;  // added to (or replacing) the test's environment
+    std::vector<std::string> unset_env;
+    int pass_fd = -1;            // if set: becomes fd 3 in the child, with LISTEN_FDS=1
+    std::string listen_fdnames;  // LISTEN_FDNAMES for pass_fd
+  };
+
+  ChildProcess(const std::string& program, const std::vector<std::string>& args,
+               const Options& options);
+  ~ChildProcess();
+  ChildProcess(const ChildProcess&) = delete;
+  ChildProcess& operator=(const ChildProcess&) = delete;
+
+  int pid() const { return pid_; }
+  void signal(int sig) const;
+  // Waits for exit; returns the exit code (128+N for signal N), or -1 on timeout.
+  int wait(std::chrono::milliseconds timeout);
+  bool running();
+  std::string stderr_text() const;
+
+ private:
+  int pid_ = -1;
+  int exit_code_ = -1;
+  std::filesystem::path err_file_;
+};
+
+// Polls `condition` every 10 ms until it is true or `timeout` passes.
+bool wait_until(const std::function<bool()>& condition, std::chrono::milliseconds timeout);
+
+// One HTTP/1.1 GET on 127.0.0.1:port with Connection: close; returns the status line's code,
+// 0 when nothing came back, or -errno when connecting failed (e.g. -ECONNREFUSED).
+int http_get_status(int port, const std::string& path, std::string* body = nullptr);
+
+// A free TCP port on 127.0.0.1 (bound then released).
+int free_port();
 
 // A fresh directory under the system temp dir, removed when the object goes away.
 class TempDir {

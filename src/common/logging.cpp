@@ -1,0 +1,55 @@
+#include "common/logging.hpp"
+
+#include <spdlog/sinks/base_sink.h>
+#include <spdlog/spdlog.h>
+
+#include <cstdio>
+#include <memory>
+#include <mutex>
+
+namespace hermes {
+
+namespace {
+
+// sd-daemon(3) priority prefixes, understood by journald for stderr of a service.
+const char* priority_prefix(spdlog::level::level_enum level) {
+  switch (level) {
+    case spdlog::level::trace:
+    case spdlog::level::debug:
+      return "<7>";
+    case spdlog::level::info:
+      return "<6>";
+    case spdlog::level::warn:
+      return "<4>";
+    case spdlog::level::err:
+      return "<3>";
+    case spdlog::level::critical:
+      return "<2>";
+    default:
+      return "<6>";
+  }
+}
+
+class JournalStderrSink final : public spdlog::sinks::base_sink<std::mutex> {
+ protected:
+  void sink_it_(const spdlog::details::log_msg& msg) override {
+    spdlog::memory_buf_t formatted;
+    formatter_->format(msg, formatted);
+    std::fputs(priority_prefix(msg.level), stderr);
+    std::fwrite(formatted.data(), 1, formatted.size(), stderr);
+  }
+  void flush_() override { std::fflush(stderr); }
+};
+
+}  // namespace
+
+void init_logging(bool verbose) {
+  auto sink = std::make_shared<JournalStderrSink>();
+  auto logger = std::make_shared<spdlog::logger>("hermes", sink);
+  logger->set_pattern("%v");
+  logger->set_level(verbose ? spdlog::level::debug : spdlog::level::info);
+  logger->flush_on(spdlog::level::trace);  // one line per event, never held back
+  spdlog::set_default_logger(logger);
+}
+
+}  // namespace hermes

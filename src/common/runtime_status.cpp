@@ -1,0 +1,55 @@
+#include "common/runtime_status.hpp"
+
+namespace hermes {
+
+// value() with defaults, so an older or newer daemon's JSON still reads.
+void to_json(nlohmann::json& j, const PlatformStatus& p) {
+  j = {{"name", p.name}, {"state", p.state}, {"detail", p.detail}};
+}
+void from_json(const nlohmann::json& j, PlatformStatus& p) {
+  p.name = j.value("name", "");
+  p.state = j.value("state", "");
+  p.detail = j.value("detail", "");
+}
+void to_json(nlohmann::json& j, const ProviderCooldown& c) {
+  j = {{"provider", c.provider},
+       {"key_index", c.key_index},
+       {"reason", c.reason},
+       {"seconds_left", c.seconds_left}};
+}
+void from_json(const nlohmann::json& j, ProviderCooldown& c) {
+  c.provider = j.value("provider", "");
+  c.key_index = j.value("key_index", 0);
+  c.reason = j.value("reason", "");
+  c.seconds_left = j.value("seconds_left", 0.0);
+}
+void to_json(nlohmann::json& j, const RuntimeStatus& s) {
+  j = {{"state", s.state},
+       {"pid", s.pid},
+       {"version", s.version},
+       {"uptime_seconds", s.uptime_seconds},
+       {"sessions", s.sessions},
+       {"active_runs", s.active_runs},
+       {"drain_seconds_left", s.drain_seconds_left},
+       {"last_config_error", s.last_config_error},
+       {"platforms", s.platforms},
+       {"provider_cooldowns", s.provider_cooldowns}};
+}
+void from_json(const nlohmann::json& j, RuntimeStatus& s) {
+  s.state = j.value("state", "");
+  s.pid = j.value("pid", 0L);
+  s.version = j.value("version", "");
+  s.uptime_seconds = j.value("uptime_seconds", 0.0);
+  s.sessions = j.value("sessions", 0L);
+  s.active_runs = j.value("active_runs", 0L);
+  s.drain_seconds_left = j.value("drain_seconds_left", 0.0);
+  s.last_config_error = j.value("last_config_error", "");
+  if (auto it = j.find("platforms"); it != j.end() && it->is_array()) {
+    s.platforms = it->get<std::vector<PlatformStatus>>();
+  }
+  if (auto it = j.find("provider_cooldowns"); it != j.end() && it->is_array()) {
+    s.provider_cooldowns = it->get<std::vector<ProviderCooldown>>();
+  }
+}
+
+}  // namespace hermes

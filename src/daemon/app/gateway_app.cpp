@@ -1,0 +1,329 @@
+#include "daemon/app/gateway_app.hpp"
+
+#include <spdlog/spdlog.h>
+#include <unistd.h>
+
+#include <boost/asio/as_tuple.hpp>
+#include <boost/asio/co_spawn.hpp>
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/signal_set.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <boost/asio/use_awaitable.hpp>
+#include <csignal>
+#include <cstdlib>
+#include <optional>
+
+#include "common/config_loader.hpp"
+#include "common/exit_codes.hpp"
+#include "common/paths.hpp"
+#include "common/runtime_status.hpp"
+#include "common/version.hpp"
+#include "daemon/agent/session_store.hpp"
+#include "daemon/app/status_server.hpp"
+#include "daemon/lifecycle/instance_lock.hpp"
+#include "daemon/lifecycle/lifecycle.hpp"
+#include "daemon/lifecycle/listen_sockets.hpp"
+#include "daemon/lifecycle/notifier.hpp"
+#include "daemon/lifecycle/status_line.hpp"
+#include "daemon/lifecycle/watchdog.hpp"
+#include "daemon/metrics/metrics.hpp"
+#include "daemon/platforms/basic_routes.hpp"
+#include "daemon/platforms/http_server.hpp"
+
+namespace hermes::daemon {
+
+namespace {
+
+namespace asio = boost::asio;
+using Clock = std::chrono::steady_clock;
+constexpr auto kTuple = asio::as_tuple(asio::use_awaitable);
+constexpr const char* kApiSocketName = "api";
+
+struct LoadedConfig {
+  std::optional<Config> config;
+  std::vector<std::string> errors;
+};
+
+LoadedConfig load(const HomePaths& paths) {
+  std::vector<std::string> env_warnings;
+  const Environment env = Environment::from_process(paths.env_file, env_warnings);
+  ConfigLoadResult result = load_config_file(paths.config_file, env);
+  for (const auto& w : env_warnings) spdlog::warn("config: {}", w);
+  for (const auto& w : result.warnings) spdlog::warn("config: {}", w);
+  return {std::move(result.config), std::move(result.errors)};
+}
+
+void log_exception(std::exception_ptr error, const char* what) {
+  if (!error) return;
+  try {
+    std::rethrow_exception(error);
+  } catch (const std::exception& e) {
+    spdlog::error("{} failed: {}", what, e.what());
+  }
+}
+
+class Gateway {
+ public:
+  Gateway(HomePaths paths, Config config, SessionStore& store)
+      : paths_(std::move(paths)), config_(std::move(config)), store_(store) {}
+
+  int run();
+
+ private:
+  int open_api_listener();
+  asio::awaitable<HttpResponse> handle(HttpRequest request);
+  asio::awaitable<void> signal_loop();
+  asio::awaitable<void> status_loop();
+  asio::awaitable<void> drain();
+  void on_drain_signal(DrainKind kind, const char* signal_name);
+  void reload();
+  std::size_t pending_work() const { return http_ ? http_->pending_work() : 0; }
+  std::string current_status() const;
+  std::string render_runtime_status() const;
+  double uptime() const { return std::chrono::duration<double>(Clock::now() - started_).count(); }
+
+  HomePaths paths_;
+  Config config_;
+  SessionStore& store_;
+  const Clock::time_point started_ = Clock::now();
+  asio::io_context io_{1};
+  SystemdNotifier notifier_;
+  Metrics metrics_;
+  Lifecycle lifecycle_;
+  std::unique_ptr<HttpServer> http_;
+  std::unique_ptr<StatusServer> status_server_;
+  std::unique_ptr<Watchdog> watchdog_;
+  std::string last_config_error_;
+};
+
+int Gateway::open_api_listener() {
+  const auto& api = config_.gateway.api_server;
+  int chosen = -1;
+  for (const auto& inherited : take_inherited_sockets()) {
+    if (chosen < 0 && listener_matches(inherited.fd, api.host, api.port)) {
+      chosen = inherited.fd;
+      spdlog::info("api_server: took over the listening socket '{}' from systemd", inherited.name);
+      continue;
+    }
+    spdlog::warn("api_server: dropping inherited socket '{}' (config asks for {}:{})",
+                 inherited.name, api.host, api.port);
+    notifier_.remove_fd(inherited.name);
+    ::close(inherited.fd);
+  }
+  if (chosen < 0) {
+    chosen = bind_tcp_listener(api.host, api.port);
+    spdlog::info("api_server: listening on {}:{}", api.host, api.port);
+  }
+  // systemd keeps a copy: across a restart, connections queue in the backlog, none refused.
+  notifier_.store_fd(chosen, kApiSocketName);
+  return chosen;
+}
+
+asio::awaitable<HttpResponse> Gateway::handle(HttpRequest request) {
+  ServerView view{std::string(to_string(lifecycle_.state())),
+                  static_cast<long>(::getpid()),
+                  std::string(kVersion),
+                  uptime(),
+                  {}};
+  if (request.path() == "/metrics") {
+    metrics_.set_sessions(store_.count_sessions());
+    view.metrics_text = metrics_.render(std::string(kVersion), view.uptime_seconds);
+  }
+  if (auto response = handle_basic_route(request, view)) co_return *response;
+  co_return json_error(404, "Unknown route: " + request.method + " " + std::string(request.path()),
+                       "invalid_request_error");
+}
+
+std::string Gateway::current_status() const {
+  if (!last_config_error_.empty()) return reload_failed_status(last_config_error_);
+  return serving_status(store_.count_sessions(), static_cast<long>(pending_work()));
+}
+
+std::string Gateway::render_runtime_status() const {
+  RuntimeStatus status;
+  status.state = std::string(to_string(lifecycle_.state()));
+  status.pid = static_cast<long>(::getpid());
+  status.version = std::string(kVersion);
+  status.uptime_seconds = uptime();
+  status.sessions = store_.count_sessions();
+  status.active_runs = static_cast<long>(pending_work());
+  if (lifecycle_.state() == LifecycleState::draining) {
+    status.drain_seconds_left =
+        static_cast<double>(lifecycle_.drain_left(Clock::now()).count()) / 1000.0;
+  }
+  status.last_config_error = last_config_error_;
+  const auto& api = config_.gateway.api_server;
+  status.platforms.push_back(
+      {"api_server",
+       api.enabled ? (lifecycle_.accepting_work() ? "running" : "stopped") : "disabled",
+       api.enabled ? api.host + ":" + std::to_string(api.port) : ""});
+  status.platforms.push_back(
+      {"telegram", config_.gateway.telegram.enabled ? "not available in this build" : "disabled",
+       ""});
+  return nlohmann::json(status).dump();
+}
+
+void Gateway::reload() {
+  if (!lifecycle_.accepting_work()) {
+    spdlog::info("SIGHUP ignored: the gateway is {}", to_string(lifecycle_.state()));
+    return;
+  }
+  notifier_.reloading();
+  spdlog::info("SIGHUP: reloading {}", paths_.config_file.string());
+  LoadedConfig loaded = load(paths_);
+  if (!loaded.config) {
+    for (const auto& e : loaded.errors) spdlog::error("config reload: {}", e);
+    last_config_error_ = loaded.errors.front();
+    if (loaded.errors.size() > 1) {
+      last_config_error_ += " (+" + std::to_string(loaded.errors.size() - 1) + " more)";
+    }
+    spdlog::error("config reload rejected; the previous config stays in effect");
+    notifier_.ready(reload_failed_status(last_config_error_));
+    return;
+  }
+  const auto& old_api = config_.gateway.api_server;
+  const auto& new_api = loaded.config->gateway.api_server;
+  if (old_api.host != new_api.host || old_api.port != new_api.port ||
+      old_api.enabled != new_api.enabled) {
+    spdlog::warn("gateway.api_server listener changes take effect at the next restart");
+  }
+  config_ = std::move(*loaded.config);
+  last_config_error_.clear();
+  spdlog::info("config reloaded");
+  notifier_.ready(current_status());
+}
+
+void Gateway::on_drain_signal(DrainKind kind, const char* signal_name) {
+  const auto budget = kind == DrainKind::restart ? config_.agent.restart_drain_timeout
+                                                 : config_.agent.stop_drain_timeout;
+  if (!lifecycle_.begin_drain(kind, Clock::now(), budget)) {
+    spdlog::info("{}: already draining, {:.1f}s left", signal_name,
+                 static_cast<double>(lifecycle_.drain_left(Clock::now()).count()) / 1000.0);
+    return;
+  }
+  spdlog::info("{}: {} — draining active work for up to {:.1f}s", signal_name,
+               kind == DrainKind::restart ? "planned restart" : "stopping",
+               static_cast<double>(budget.count()) / 1000.0);
+  asio::co_spawn(io_, drain(), [](std::exception_ptr e) { log_exception(e, "drain"); });
+}
+
+asio::awaitable<void> Gateway::drain() {
+  notifier_.stopping(
+      draining_status(static_cast<long>(pending_work()), lifecycle_.drain_left(Clock::now())));
+  if (http_) http_->begin_drain();
+  asio::steady_timer tick(io_);
+  while (true) {
+    const auto now = Clock::now();
+    const auto work = pending_work();
+    if (work == 0) break;
+    if (now >= lifecycle_.drain_deadline()) {
+      spdlog::warn("drain budget spent; interrupting {} unfinished request(s)", work);
+      if (http_) http_->close_all();
+      break;
+    }
+    notifier_.status(draining_status(static_cast<long>(work), lifecycle_.drain_left(now)));
+    tick.expires_after(std::chrono::milliseconds(20));
+    co_await tick.async_wait(kTuple);
+  }
+  store_.close();
+  const std::chrono::duration<double> took = Clock::now() - lifecycle_.drain_started();
+  metrics_.observe_drain(took);
+  lifecycle_.mark_stopped();
+  if (status_server_) status_server_->stop();
+  spdlog::info("drained in {:.3f}s; exiting with {}", took.count(), lifecycle_.exit_code());
+  io_.stop();
+}
+
+asio::awaitable<void> Gateway::signal_loop() {
+  asio::signal_set signals(io_, SIGUSR1, SIGTERM, SIGINT);
+  signals.add(SIGHUP);
+  const char* hooks = std::getenv("HERMES_TEST_HOOKS");
+  const bool test_hooks = hooks && std::string_view(hooks) == "1";
+  if (test_hooks) signals.add(SIGUSR2);
+  while (true) {
+    auto [ec, signal] = co_await signals.async_wait(kTuple);
+    if (ec) break;
+    switch (signal) {
+      case SIGHUP:
+        reload();
+        break;
+      case SIGUSR1:
+        on_drain_signal(DrainKind::restart, "SIGUSR1");
+        break;
+      case SIGTERM:
+        on_drain_signal(DrainKind::stop, "SIGTERM");
+        break;
+      case SIGINT:
+        on_drain_signal(DrainKind::stop, "SIGINT");
+        break;
+      case SIGUSR2:
+        // Test hook only (HERMES_TEST_HOOKS=1): wedge the event loop so tests can prove the
+        // systemd watchdog catches it.
+        spdlog::warn("test hook: wedging the event loop");
+        for (;;) ::pause();
+      default:
+        break;
+    }
+  }
+}
+
+asio::awaitable<void> Gateway::status_loop() {
+  asio::steady_timer tick(io_);
+  while (lifecycle_.state() == LifecycleState::serving) {
+    notifier_.status(current_status());
+    metrics_.set_active_runs(static_cast<long>(pending_work()));
+    tick.expires_after(std::chrono::seconds(1));
+    co_await tick.async_wait(kTuple);
+  }
+}
+
+int Gateway::run() {
+  if (config_.gateway.api_server.enabled) {
+    http_ = std::make_unique<HttpServer>(
+        io_, open_api_listener(),
+        [this](HttpRequest request) { return handle(std::move(request)); }, metrics_);
+    http_->start();
+  }
+  status_server_ = std::make_unique<StatusServer>(io_, status_socket_path(),
+                                                  [this] { return render_runtime_status(); });
+  status_server_->start();
+  asio::co_spawn(io_, signal_loop(), [](std::exception_ptr e) { log_exception(e, "signals"); });
+
+  lifecycle_.mark_serving();
+  notifier_.ready(current_status());
+  spdlog::info("hermes-gateway {} serving (pid {}, home {}, ready in {:.0f} ms)", kVersion,
+               ::getpid(), paths_.home.string(), uptime() * 1000);
+
+  if (auto interval = SystemdNotifier::watchdog_ping_interval()) {
+    watchdog_ = std::make_unique<Watchdog>(io_, notifier_, *interval);
+    watchdog_->start();
+  }
+  asio::co_spawn(io_, status_loop(), [](std::exception_ptr e) { log_exception(e, "status"); });
+  io_.run();
+  return lifecycle_.exit_code();
+}
+
+}  // namespace
+
+int run_gateway(const Options& options) {
+  const HomePaths paths = resolve_home(options.home, options.config);
+  LoadedConfig loaded = load(paths);
+  if (!loaded.config) {
+    for (const auto& e : loaded.errors) spdlog::error("config: {}", e);
+    spdlog::error("not starting: fix {} (check it with: hermes-gateway --check-config)",
+                  paths.config_file.string());
+    return kExitConfig;
+  }
+  std::string holder;
+  auto lock = InstanceLock::acquire(paths.home, holder);
+  if (!lock) {
+    spdlog::error("not starting: another hermes-gateway (pid {}) is running for {}", holder,
+                  paths.home.string());
+    return kExitConfig;
+  }
+  SessionStore store(paths.state_db);
+  Gateway gateway(paths, std::move(*loaded.config), store);
+  return gateway.run();
+}
+
+}  // namespace hermes::daemon

@@ -1,0 +1,70 @@
+#include "daemon/metrics/metrics.hpp"
+
+#include <sstream>
+
+namespace hermes::daemon {
+
+namespace {
+
+// Label values are ours (routes, reasons), but escape anyway: the format requires it.
+std::string escape(const std::string& value) {
+  std::string out;
+  for (char c : value) {
+    if (c == '\\' || c == '"') out += '\\';
+    if (c == '\n') {
+      out += "\\n";
+      continue;
+    }
+    out += c;
+  }
+  return out;
+}
+
+void header(std::ostringstream& out, const char* name, const char* type, const char* help) {
+  out << "# HELP " << name << ' ' << help << "\n# TYPE " << name << ' ' << type << '\n';
+}
+
+}  // namespace
+
+void Metrics::observe_drain(std::chrono::duration<double> duration) {
+  ++drains_;
+  drain_seconds_sum_ += duration.count();
+}
+
+std::string Metrics::render(const std::string& version, double uptime_seconds) const {
+  std::ostringstream out;
+  header(out, "hermes_build_info", "gauge", "Build information.");
+  out << "hermes_build_info{version=\"" << escape(version) << "\"} 1\n";
+  header(out, "hermes_uptime_seconds", "gauge", "Seconds since the daemon started.");
+  out << "hermes_uptime_seconds " << uptime_seconds << '\n';
+
+  header(out, "hermes_http_requests_total", "counter", "HTTP requests by route and status.");
+  for (const auto& [key, n] : requests_) {
+    out << "hermes_http_requests_total{route=\"" << escape(key.first) << "\",status=\""
+        << key.second << "\"} " << n << '\n';
+  }
+  header(out, "hermes_turns_total", "counter", "Agent turns by outcome.");
+  for (const auto& [outcome, n] : turns_) {
+    out << "hermes_turns_total{outcome=\"" << escape(outcome) << "\"} " << n << '\n';
+  }
+  header(out, "hermes_provider_errors_total", "counter", "Provider errors by failover reason.");
+  for (const auto& [reason, n] : provider_errors_) {
+    out << "hermes_provider_errors_total{reason=\"" << escape(reason) << "\"} " << n << '\n';
+  }
+  header(out, "hermes_provider_retries_total", "counter", "Provider calls retried.");
+  out << "hermes_provider_retries_total " << retries_ << '\n';
+  header(out, "hermes_credential_rotations_total", "counter", "Switches to the next API key.");
+  out << "hermes_credential_rotations_total " << rotations_ << '\n';
+  header(out, "hermes_provider_fallbacks_total", "counter", "Switches to a fallback provider.");
+  out << "hermes_provider_fallbacks_total " << fallbacks_ << '\n';
+  header(out, "hermes_active_runs", "gauge", "Agent turns running now.");
+  out << "hermes_active_runs " << active_runs_ << '\n';
+  header(out, "hermes_sessions", "gauge", "Stored sessions.");
+  out << "hermes_sessions " << sessions_ << '\n';
+  header(out, "hermes_drain_duration_seconds", "summary", "Time spent draining before exit.");
+  out << "hermes_drain_duration_seconds_count " << drains_ << '\n'
+      << "hermes_drain_duration_seconds_sum " << drain_seconds_sum_ << '\n';
+  return out.str();
+}
+
+}  // namespace hermes::daemon

@@ -1,0 +1,40 @@
+#pragma once
+
+#include <chrono>
+#include <map>
+#include <string>
+#include <utility>
+
+namespace hermes::daemon {
+
+// Counters and gauges for GET /metrics, rendered in the Prometheus text format.
+// Touched only from the event loop thread.
+class Metrics {
+ public:
+  void count_request(const std::string& route, int status) { ++requests_[{route, status}]; }
+  void count_turn(const std::string& outcome) { ++turns_[outcome]; }
+  void count_provider_error(const std::string& reason) { ++provider_errors_[reason]; }
+  void count_retry() { ++retries_; }
+  void count_rotation() { ++rotations_; }
+  void count_fallback() { ++fallbacks_; }
+  void observe_drain(std::chrono::duration<double> duration);
+
+  void set_active_runs(long n) { active_runs_ = n; }
+  void set_sessions(long n) { sessions_ = n; }
+
+  std::string render(const std::string& version, double uptime_seconds) const;
+
+ private:
+  std::map<std::pair<std::string, int>, long long> requests_;
+  std::map<std::string, long long> turns_;
+  std::map<std::string, long long> provider_errors_;
+  long long retries_ = 0;
+  long long rotations_ = 0;
+  long long fallbacks_ = 0;
+  long active_runs_ = 0;
+  long sessions_ = 0;
+  long long drains_ = 0;
+  double drain_seconds_sum_ = 0;
+};
+
+}  // namespace hermes::daemon

@@ -1,0 +1,227 @@
+#include "daemon/platforms/http_server.hpp"
+
+#include <spdlog/spdlog.h>
+#include <sys/socket.h>
+
+#include <boost/asio/as_tuple.hpp>
+#include <boost/asio/co_spawn.hpp>
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <boost/asio/use_awaitable.hpp>
+#include <boost/beast/core.hpp>
+#include <boost/beast/http.hpp>
+#include <list>
+
+#include "common/version.hpp"
+#include "daemon/metrics/metrics.hpp"
+#include "daemon/platforms/basic_routes.hpp"
+
+namespace hermes::daemon {
+
+namespace asio = boost::asio;
+namespace beast = boost::beast;
+namespace http = beast::http;
+using tcp = asio::ip::tcp;
+constexpr auto kTuple = asio::as_tuple(asio::use_awaitable);
+
+struct Connection {
+  explicit Connection(tcp::socket socket) : stream(std::move(socket)) {}
+  beast::tcp_stream stream;
+  bool busy = false;         // a request is being handled or answered
+  long requests_served = 0;  // 0: the first request is still on its way
+};
+
+struct HttpServer::Impl : std::enable_shared_from_this<HttpServer::Impl> {
+  Impl(asio::io_context& io_context, int listen_fd, Handler request_handler, Metrics& m,
+       HttpServerLimits l)
+      : io(io_context),
+        acceptor(io_context),
+        handler(std::move(request_handler)),
+        metrics(m),
+        limits(l) {
+    sockaddr_storage address{};
+    socklen_t length = sizeof(address);
+    ::getsockname(listen_fd, reinterpret_cast<sockaddr*>(&address), &length);
+    acceptor.assign(address.ss_family == AF_INET6 ? tcp::v6() : tcp::v4(), listen_fd);
+  }
+
+  asio::awaitable<void> accept_loop();
+  asio::awaitable<void> serve(std::shared_ptr<Connection> connection);
+  asio::awaitable<void> respond(Connection& connection, HttpResponse response, unsigned version,
+                                bool keep_alive, bool head_only);
+
+  asio::io_context& io;
+  tcp::acceptor acceptor;
+  Handler handler;
+  Metrics& metrics;
+  HttpServerLimits limits;
+  std::list<std::shared_ptr<Connection>> connections;
+  std::size_t in_flight = 0;
+  bool draining = false;
+};
+
+namespace {
+
+HttpRequest to_request(const http::request<http::string_body>& message, const std::string& remote) {
+  HttpRequest request;
+  request.method = std::string(message.method_string());
+  request.target = std::string(message.target());
+  for (const auto& field : message) {
+    request.headers.emplace_back(std::string(field.name_string()), std::string(field.value()));
+  }
+  request.body = message.body();
+  request.remote = remote;
+  return request;
+}
+
+// How a request that could not be read is answered (nothing for a vanished client).
+std::optional<HttpResponse> read_error_response(const beast::error_code& ec) {
+  if (ec == http::error::end_of_stream) return std::nullopt;  // closed before a request
+  if (ec == http::error::body_limit) {
+    return json_error(413, "Request body too large.", "invalid_request_error");
+  }
+  if (ec == http::error::header_limit) {
+    return json_error(431, "Request headers too large.", "invalid_request_error");
+  }
+  // Any other parse error (bad method, bad target, bad chunk, …) is the client's fault.
+  if (ec.category() == http::make_error_code(http::error::bad_method).category()) {
+    return json_error(400, "Malformed HTTP request.", "invalid_request_error");
+  }
+  return std::nullopt;
+}
+
+void log_exception(std::exception_ptr error, const char* what) {
+  if (!error) return;
+  try {
+    std::rethrow_exception(error);
+  } catch (const std::exception& e) {
+    spdlog::error("{} failed: {}", what, e.what());
+  }
+}
+
+}  // namespace
+
+asio::awaitable<void> HttpServer::Impl::accept_loop() {
+  auto self = shared_from_this();
+  while (!draining) {
+    auto [ec, socket] = co_await acceptor.async_accept(kTuple);
+    if (draining || ec == asio::error::operation_aborted) break;
+    if (ec) {
+      // Out of descriptors and the like: pause instead of spinning on the error.
+      spdlog::warn("accept failed: {}", ec.message());
+      asio::steady_timer pause(io, std::chrono::milliseconds(100));
+      co_await pause.async_wait(kTuple);
+      continue;
+    }
+    auto connection = std::make_shared<Connection>(std::move(socket));
+    asio::co_spawn(io, serve(connection),
+                   [](std::exception_ptr e) { log_exception(e, "HTTP connection"); });
+  }
+}
+
+asio::awaitable<void> HttpServer::Impl::respond(Connection& connection, HttpResponse response,
+                                                unsigned version, bool keep_alive, bool head_only) {
+  http::response<http::string_body> message{static_cast<http::status>(response.status), version};
+  message.set(http::field::server, "hermes-gateway/" + std::string(kVersion));
+  message.set(http::field::content_type, response.content_type);
+  for (auto& [name, value] : response.headers) message.set(name, value);
+  message.body() = head_only ? std::string() : std::move(response.body);
+  message.keep_alive(keep_alive);
+  message.prepare_payload();
+  connection.stream.expires_after(limits.write_timeout);
+  co_await http::async_write(connection.stream, message, kTuple);
+}
+
+asio::awaitable<void> HttpServer::Impl::serve(std::shared_ptr<Connection> connection) {
+  auto self = shared_from_this();
+  connections.push_back(connection);
+  const auto registered = std::prev(connections.end());
+  std::string remote;
+  if (beast::error_code ec; true) {
+    auto endpoint = connection->stream.socket().remote_endpoint(ec);
+    if (!ec) remote = endpoint.address().to_string() + ":" + std::to_string(endpoint.port());
+  }
+
+  beast::flat_buffer buffer;
+  while (true) {
+    http::request_parser<http::string_body> parser;
+    parser.body_limit(limits.max_body_bytes);
+    parser.header_limit(static_cast<std::uint32_t>(limits.max_header_bytes));
+    connection->stream.expires_after(limits.read_timeout);
+    auto [read_ec, ignored_bytes] =
+        co_await http::async_read(connection->stream, buffer, parser, kTuple);
+    if (read_ec) {
+      if (auto answer = read_error_response(read_ec)) {
+        metrics.count_request("invalid", answer->status);
+        co_await respond(*connection, std::move(*answer), 11, false, false);
+      }
+      break;
+    }
+
+    connection->busy = true;
+    ++in_flight;
+    const auto& message = parser.get();
+    HttpRequest request = to_request(message, remote);
+    HttpResponse response;
+    try {
+      response = co_await handler(request);
+    } catch (const std::exception& e) {
+      spdlog::error("handling {} {} failed: {}", request.method, request.path(), e.what());
+      response = json_error(500, "Internal error in the gateway; see its logs.", "server_error");
+    }
+    --in_flight;
+    metrics.count_request(route_label(request), response.status);
+    const bool keep_alive = message.keep_alive() && !draining;
+    co_await respond(*connection, std::move(response), message.version(), keep_alive,
+                     message.method() == http::verb::head);
+    connection->busy = false;
+    ++connection->requests_served;
+    if (!keep_alive) break;
+  }
+  beast::error_code ignored;
+  connection->stream.socket().shutdown(tcp::socket::shutdown_send, ignored);
+  connection->stream.close();
+  connections.erase(registered);
+}
+
+HttpServer::HttpServer(asio::io_context& io, int listen_fd, Handler handler, Metrics& metrics,
+                       HttpServerLimits limits)
+    : impl_(std::make_shared<Impl>(io, listen_fd, std::move(handler), metrics, limits)) {}
+
+HttpServer::~HttpServer() {
+  beast::error_code ignored;
+  impl_->acceptor.close(ignored);
+}
+
+void HttpServer::start() {
+  asio::co_spawn(impl_->io, impl_->accept_loop(),
+                 [](std::exception_ptr e) { log_exception(e, "HTTP accept loop"); });
+}
+
+void HttpServer::begin_drain() {
+  impl_->draining = true;
+  beast::error_code ignored;
+  // Closing our descriptor leaves systemd's copy in the fd store listening.
+  impl_->acceptor.close(ignored);
+  for (auto& connection : impl_->connections) {
+    if (!connection->busy && connection->requests_served > 0) {
+      connection->stream.socket().close(ignored);
+    }
+  }
+}
+
+void HttpServer::close_all() {
+  beast::error_code ignored;
+  for (auto& connection : impl_->connections) connection->stream.socket().close(ignored);
+}
+
+std::size_t HttpServer::pending_work() const {
+  std::size_t waiting_first_request = 0;
+  for (const auto& connection : impl_->connections) {
+    if (!connection->busy && connection->requests_served == 0) ++waiting_first_request;
+  }
+  return impl_->in_flight + waiting_first_request;
+}
+
+}  // namespace hermes::daemon

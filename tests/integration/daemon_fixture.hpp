@@ -1,0 +1,49 @@
+#pragma once
+
+#include <memory>
+#include <string>
+
+#include "notify_socket.hpp"
+#include "process.hpp"
+
+namespace hermes::testing {
+
+inline constexpr const char* kGatewayBin = HERMES_GATEWAY_BIN;
+inline constexpr const char* kCliBin = HERMES_CLI_BIN;
+
+// A home with a valid config on a free loopback port, and a private runtime dir.
+struct GatewayHome {
+  TempDir dir;
+  int port = free_port();
+
+  std::string config(const std::string& agent_extra = "") const {
+    return "model: {provider: local, default: demo-model}\n"
+           "providers: {local: {base_url: 'http://127.0.0.1:9/v1'}}\n"
+           "agent:\n  restart_drain_timeout: 60\n  stop_drain_timeout: 10\n" +
+           agent_extra + "gateway: {api_server: {host: 127.0.0.1, port: " + std::to_string(port) +
+           "}}\n";
+  }
+  void write_config(const std::string& agent_extra = "") const {
+    dir.write("config.yaml", config(agent_extra));
+  }
+  std::string home() const { return dir.path().string(); }
+  std::string runtime() const { return (dir.path() / "run").string(); }
+
+  ChildProcess::Options env(const std::string& notify_socket = "") const {
+    ChildProcess::Options options;
+    options.env = {{"HERMES_HOME", home()}, {"XDG_RUNTIME_DIR", runtime()}};
+    if (!notify_socket.empty()) options.env["NOTIFY_SOCKET"] = notify_socket;
+    options.unset_env = {"NOTIFY_SOCKET",  "LISTEN_FDS",    "LISTEN_PID",
+                         "LISTEN_FDNAMES", "WATCHDOG_USEC", "WATCHDOG_PID"};
+    if (!notify_socket.empty()) options.unset_env.erase(options.unset_env.begin());
+    return options;
+  }
+
+  std::unique_ptr<ChildProcess> start(const ChildProcess::Options& options) const {
+    return std::make_unique<ChildProcess>(kGatewayBin, std::vector<std::string>{}, options);
+  }
+
+  bool healthy() const { return http_get_status(port, "/health") == 200; }
+};
+
+}  // namespace hermes::testing

@@ -1,0 +1,315 @@
+// The real hermes-gateway process under a fake service manager: the exact sd_notify sequence,
+// signals, drain, socket adoption, bad input. No systemd needed (see systemd_test.cpp for that).
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
+#include <netinet/in.h>
+#include <signal.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/un.h>
+#include <unistd.h>
+
+#include <cstring>
+#include <thread>
+
+#include "common/runtime_status.hpp"
+#include "daemon_fixture.hpp"
+
+namespace hermes::testing {
+namespace {
+
+using namespace std::chrono_literals;
+using ::testing::HasSubstr;
+using ::testing::StartsWith;
+
+int connect_to(int port) {
+  const int fd = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+  sockaddr_in address{};
+  address.sin_family = AF_INET;
+  address.sin_port = htons(static_cast<uint16_t>(port));
+  address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  if (::connect(fd, reinterpret_cast<sockaddr*>(&address), sizeof(address)) != 0) {
+    ::close(fd);
+    return -1;
+  }
+  return fd;
+}
+
+std::string send_and_read(int fd, const std::string& data) {
+  if (!data.empty()) ::send(fd, data.data(), data.size(), MSG_NOSIGNAL);
+  timeval timeout{10, 0};
+  ::setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &timeout, sizeof(timeout));
+  std::string response;
+  char buffer[4096];
+  ssize_t n = 0;
+  while ((n = ::recv(fd, buffer, sizeof(buffer), 0)) > 0)
+    response.append(buffer, static_cast<std::size_t>(n));
+  return response;
+}
+
+TEST(DaemonNotify, StartReloadDrainSequence) {
+  GatewayHome home;
+  home.write_config();
+  NotifySocket notify(home.dir.path() / "notify.sock");
+  auto daemon = home.start(home.env(notify.path().string()));
+
+  // The listening socket goes to the fd store before READY, and READY comes only once serving.
+  auto store = notify.receive(10s);
+  ASSERT_TRUE(store) << daemon->stderr_text();
+  EXPECT_EQ(store->text, "FDSTORE=1\nFDNAME=api");
+  ASSERT_EQ(store->fds.size(), 1u);
+  for (int fd : store->fds) ::close(fd);
+  auto ready = notify.receive(10s);
+  ASSERT_TRUE(ready);
+  EXPECT_EQ(ready->text, "READY=1\nSTATUS=Serving: 0 sessions, 0 active runs");
+  EXPECT_TRUE(home.healthy()) << "READY=1 was sent before /health answered";
+
+  // SIGHUP with a valid config: RELOADING=1 + MONOTONIC_USEC, then READY=1.
+  daemon->signal(SIGHUP);
+  auto reloading = notify.receive_containing("RELOADING=1", 5s);
+  ASSERT_TRUE(reloading);
+  EXPECT_THAT(reloading->text, StartsWith("RELOADING=1\nMONOTONIC_USEC="));
+  auto reloaded = notify.receive_containing("READY=1", 5s);
+  ASSERT_TRUE(reloaded);
+  EXPECT_EQ(reloaded->text, "READY=1\nSTATUS=Serving: 0 sessions, 0 active runs");
+
+  // SIGHUP with a broken config: rejected, shown in STATUS, the old config keeps serving.
+  home.dir.write("config.yaml", home.config("  api_max_retries: many\n"));
+  daemon->signal(SIGHUP);
+  auto rejected = notify.receive_containing("READY=1", 5s);
+  ASSERT_TRUE(rejected);
+  EXPECT_THAT(rejected->text, HasSubstr("STATUS=Config reload failed: "));
+  EXPECT_THAT(rejected->text, HasSubstr("agent.api_max_retries: expected an integer 1-20"));
+  EXPECT_THAT(rejected->text, HasSubstr("(kept previous)"));
+  EXPECT_TRUE(home.healthy());
+
+  // SIGUSR1: STOPPING=1 with the drain status, then exit 75.
+  daemon->signal(SIGUSR1);
+  auto stopping = notify.receive_containing("STOPPING=1", 5s);
+  ASSERT_TRUE(stopping);
+  EXPECT_EQ(stopping->text, "STOPPING=1\nSTATUS=Draining: 0 active runs, 60s left");
+  EXPECT_EQ(daemon->wait(10s), 75) << daemon->stderr_text();
+  EXPECT_THAT(daemon->stderr_text(), HasSubstr("<6>SIGUSR1: planned restart"));
+}
+
+TEST(DaemonNotify, WatchdogPingsFromTheLoop) {
+  GatewayHome home;
+  home.write_config();
+  NotifySocket notify(home.dir.path() / "notify.sock");
+  auto options = home.env(notify.path().string());
+  options.env["WATCHDOG_USEC"] = "200000";
+  auto daemon = home.start(options);
+  ASSERT_TRUE(notify.receive_containing("READY=1", 10s));
+  int pings = 0;
+  const auto until = std::chrono::steady_clock::now() + 1s;
+  while (std::chrono::steady_clock::now() < until) {
+    auto message = notify.receive(200ms);
+    if (message && message->text == "WATCHDOG=1") ++pings;
+  }
+  // Pings every 100 ms (half of WATCHDOG_USEC): about 10 in a second; allow a slow machine.
+  EXPECT_GE(pings, 5);
+  daemon->signal(SIGTERM);
+  EXPECT_EQ(daemon->wait(10s), 0);
+}
+
+TEST(DaemonSignals, SigtermStopsWithExitZeroAndIsSilentWithoutNotifySocket) {
+  GatewayHome home;
+  home.write_config();
+  auto daemon = home.start(home.env());
+  ASSERT_TRUE(wait_until([&] { return home.healthy(); }, 10s)) << daemon->stderr_text();
+  daemon->signal(SIGTERM);
+  EXPECT_EQ(daemon->wait(10s), 0);
+  EXPECT_THAT(daemon->stderr_text(), HasSubstr("SIGTERM: stopping"));
+  EXPECT_EQ(daemon->stderr_text().find("sd_notify failed"), std::string::npos);
+}
+
+TEST(DaemonSignals, InFlightRequestIsAnsweredWithConnectionCloseThenExit75) {
+  GatewayHome home;
+  home.write_config();
+  auto daemon = home.start(home.env());
+  ASSERT_TRUE(wait_until([&] { return home.healthy(); }, 10s)) << daemon->stderr_text();
+
+  // A request whose headers are still arriving when the drain begins.
+  const int fd = connect_to(home.port);
+  ASSERT_GE(fd, 0);
+  ::send(fd, "GET /health HTTP/1.1\r\nHost: x\r\n", 31, MSG_NOSIGNAL);
+  ASSERT_TRUE(
+      wait_until([&] { return daemon->stderr_text().find("serving") != std::string::npos; }, 5s));
+  daemon->signal(SIGUSR1);
+  ASSERT_TRUE(wait_until(
+      [&] { return daemon->stderr_text().find("planned restart") != std::string::npos; }, 5s));
+  EXPECT_TRUE(daemon->running()) << "exited with a request still in flight";
+
+  const std::string response = send_and_read(fd, "\r\n");
+  ::close(fd);
+  EXPECT_THAT(response, StartsWith("HTTP/1.1 200"));
+  EXPECT_THAT(response, HasSubstr("Connection: close"));
+  EXPECT_THAT(response, HasSubstr("\"state\":\"draining\""));
+  EXPECT_EQ(daemon->wait(10s), 75) << daemon->stderr_text();
+}
+
+TEST(DaemonSignals, DrainBudgetInterruptsWhatIsLeftAndSecondSignalDoesNotRestartIt) {
+  GatewayHome home;
+  home.dir.write("config.yaml",
+                 home.config("").replace(home.config("").find("restart_drain_timeout: 60"), 25,
+                                         "restart_drain_timeout: 1"));
+  auto daemon = home.start(home.env());
+  ASSERT_TRUE(wait_until([&] { return home.healthy(); }, 10s)) << daemon->stderr_text();
+  const int fd = connect_to(home.port);
+  ASSERT_GE(fd, 0);
+  ::send(fd, "GET /health HTTP/1.1\r\n", 22, MSG_NOSIGNAL);  // never completed
+  ASSERT_TRUE(
+      wait_until([&] { return daemon->stderr_text().find("serving") != std::string::npos; }, 5s));
+
+  const auto started = std::chrono::steady_clock::now();
+  daemon->signal(SIGUSR1);
+  std::this_thread::sleep_for(300ms);  // let the drain begin; the second signal must not reset it
+  daemon->signal(SIGUSR1);
+  const int code = daemon->wait(10s);
+  const auto took = std::chrono::steady_clock::now() - started;
+  ::close(fd);
+  EXPECT_EQ(code, 75) << daemon->stderr_text();
+  EXPECT_GE(took, 900ms);
+  EXPECT_LT(took, 1900ms) << "the second SIGUSR1 restarted the drain";
+  EXPECT_THAT(daemon->stderr_text(), HasSubstr("already draining"));
+  EXPECT_THAT(daemon->stderr_text(), HasSubstr("interrupting 1 unfinished request"));
+}
+
+TEST(DaemonSockets, AdoptsTheSocketSystemdPassesAndAnswersWhatQueuedBeforeStart) {
+  GatewayHome home;
+  home.write_config();
+  // Bind and listen like systemd's fd store would hold it, then queue a connection before the
+  // daemon exists: it must be answered, not refused.
+  const int listener = ::socket(AF_INET, SOCK_STREAM, 0);
+  sockaddr_in address{};
+  address.sin_family = AF_INET;
+  address.sin_port = htons(static_cast<uint16_t>(home.port));
+  address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  const int one = 1;
+  ::setsockopt(listener, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
+  ASSERT_EQ(::bind(listener, reinterpret_cast<sockaddr*>(&address), sizeof(address)), 0);
+  ASSERT_EQ(::listen(listener, 64), 0);
+  const int early = connect_to(home.port);
+  ASSERT_GE(early, 0);
+  ::send(early, "GET /health HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n", 53, MSG_NOSIGNAL);
+
+  auto options = home.env();
+  options.pass_fd = listener;
+  options.listen_fdnames = "api";
+  auto daemon = home.start(options);
+  const std::string response = send_and_read(early, "");
+  ::close(early);
+  ::close(listener);
+  EXPECT_THAT(response, StartsWith("HTTP/1.1 200")) << daemon->stderr_text();
+  EXPECT_THAT(daemon->stderr_text(), HasSubstr("took over the listening socket 'api'"));
+  daemon->signal(SIGTERM);
+  EXPECT_EQ(daemon->wait(10s), 0);
+}
+
+TEST(DaemonSockets, InheritedSocketForAnotherPortIsDroppedAndTheConfiguredOneBound) {
+  GatewayHome home;
+  home.write_config();
+  const int other_port = free_port();
+  const int listener = ::socket(AF_INET, SOCK_STREAM, 0);
+  sockaddr_in address{};
+  address.sin_family = AF_INET;
+  address.sin_port = htons(static_cast<uint16_t>(other_port));
+  address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  ASSERT_EQ(::bind(listener, reinterpret_cast<sockaddr*>(&address), sizeof(address)), 0);
+  ASSERT_EQ(::listen(listener, 64), 0);
+  auto options = home.env();
+  options.pass_fd = listener;
+  options.listen_fdnames = "api";
+  auto daemon = home.start(options);
+  ::close(listener);
+  ASSERT_TRUE(wait_until([&] { return home.healthy(); }, 10s)) << daemon->stderr_text();
+  EXPECT_THAT(daemon->stderr_text(), HasSubstr("dropping inherited socket 'api'"));
+  daemon->signal(SIGTERM);
+  EXPECT_EQ(daemon->wait(10s), 0);
+}
+
+TEST(DaemonStart, BadConfigExits78WithTheKey) {
+  GatewayHome home;
+  home.dir.write("config.yaml", home.config("  request_timeout: soon\n"));
+  auto daemon = home.start(home.env());
+  EXPECT_EQ(daemon->wait(10s), 78);
+  EXPECT_THAT(daemon->stderr_text(), HasSubstr("<3>config: "));
+  EXPECT_THAT(daemon->stderr_text(), HasSubstr("agent.request_timeout"));
+}
+
+TEST(DaemonStart, SecondInstanceForTheSameHomeIsRefused) {
+  GatewayHome home;
+  home.write_config();
+  auto first = home.start(home.env());
+  ASSERT_TRUE(wait_until([&] { return home.healthy(); }, 10s)) << first->stderr_text();
+  auto second = home.start(home.env());
+  EXPECT_EQ(second->wait(10s), 78);
+  EXPECT_THAT(second->stderr_text(),
+              HasSubstr("another hermes-gateway (pid " + std::to_string(first->pid()) + ")"));
+  first->signal(SIGTERM);
+  EXPECT_EQ(first->wait(10s), 0);
+}
+
+TEST(DaemonHttp, BadInputGetsA4xxAndTheDaemonStaysUp) {
+  GatewayHome home;
+  home.write_config();
+  auto daemon = home.start(home.env());
+  ASSERT_TRUE(wait_until([&] { return home.healthy(); }, 10s)) << daemon->stderr_text();
+
+  auto exchange = [&](const std::string& raw) {
+    const int fd = connect_to(home.port);
+    std::string r = send_and_read(fd, raw);
+    ::close(fd);
+    return r;
+  };
+  EXPECT_THAT(exchange("NONSENSE\r\n\r\n"), StartsWith("HTTP/1.1 400"));
+  EXPECT_THAT(
+      exchange("POST /v1/chat/completions HTTP/1.1\r\nHost: x\r\nContent-Length: 5000000\r\n\r\n"),
+      StartsWith("HTTP/1.1 413"));
+  EXPECT_THAT(exchange("GET /health HTTP/1.1\r\nX-Big: " + std::string(20000, 'a') + "\r\n\r\n"),
+              StartsWith("HTTP/1.1 431"));
+  std::string body;
+  EXPECT_EQ(http_get_status(home.port, "/nowhere", &body), 404);
+  EXPECT_THAT(body, HasSubstr("\"type\":\"invalid_request_error\""));
+  EXPECT_THAT(exchange("DELETE /health HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n"),
+              HasSubstr("Allow: GET"));
+  EXPECT_EQ(http_get_status(home.port, "/metrics", &body), 200);
+  EXPECT_THAT(body, HasSubstr("hermes_http_requests_total{route=\"invalid\",status=\"400\"} 1"));
+  EXPECT_THAT(body, HasSubstr("hermes_build_info{version=\"0.1.0\"} 1"));
+  EXPECT_TRUE(home.healthy());
+  daemon->signal(SIGTERM);
+  EXPECT_EQ(daemon->wait(10s), 0);
+}
+
+TEST(DaemonStatus, RuntimeViewOnAPrivateUnixSocket) {
+  GatewayHome home;
+  home.write_config();
+  auto daemon = home.start(home.env());
+  ASSERT_TRUE(wait_until([&] { return home.healthy(); }, 10s)) << daemon->stderr_text();
+  const auto socket_path = std::filesystem::path(home.runtime()) / "hermes" / "gateway.sock";
+  struct stat info {};
+  ASSERT_EQ(::stat(socket_path.c_str(), &info), 0);
+  EXPECT_EQ(info.st_mode & 0777, 0600u);
+  ASSERT_EQ(::stat(socket_path.parent_path().c_str(), &info), 0);
+  EXPECT_EQ(info.st_mode & 0777, 0700u);
+
+  const int fd = ::socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+  sockaddr_un address{};
+  address.sun_family = AF_UNIX;
+  std::strncpy(address.sun_path, socket_path.c_str(), sizeof(address.sun_path) - 1);
+  ASSERT_EQ(::connect(fd, reinterpret_cast<sockaddr*>(&address), sizeof(address)), 0);
+  const auto view = nlohmann::json::parse(send_and_read(fd, "")).get<RuntimeStatus>();
+  ::close(fd);
+  EXPECT_EQ(view.state, "serving");
+  EXPECT_EQ(view.pid, daemon->pid());
+  EXPECT_EQ(view.active_runs, 0);
+  ASSERT_FALSE(view.platforms.empty());
+  EXPECT_EQ(view.platforms[0].name, "api_server");
+  EXPECT_EQ(view.platforms[0].detail, "127.0.0.1:" + std::to_string(home.port));
+  daemon->signal(SIGTERM);
+  EXPECT_EQ(daemon->wait(10s), 0);
+  EXPECT_FALSE(std::filesystem::exists(socket_path)) << "socket file left behind";
+}
+
+}  // namespace
+}  // namespace hermes::testing
