@@ -12,6 +12,7 @@
 #include <csignal>
 #include <cstdlib>
 #include <optional>
+#include <thread>
 
 #include "common/config_loader.hpp"
 #include "common/exit_codes.hpp"
@@ -277,6 +278,15 @@ asio::awaitable<void> Gateway::status_loop() {
   }
 }
 
+// Test hook only (HERMES_TEST_HOOKS=1, HERMES_TEST_READY_DELAY_MS=N): a slow start, so tests
+// can watch systemd keep the unit "activating" until READY=1.
+void delay_ready_for_tests() {
+  const char* hooks = std::getenv("HERMES_TEST_HOOKS");
+  const char* delay = std::getenv("HERMES_TEST_READY_DELAY_MS");
+  if (!hooks || std::string_view(hooks) != "1" || !delay) return;
+  std::this_thread::sleep_for(std::chrono::milliseconds(std::atol(delay)));
+}
+
 int Gateway::run() {
   if (config_.gateway.api_server.enabled) {
     http_ = std::make_unique<HttpServer>(
@@ -289,6 +299,7 @@ int Gateway::run() {
   status_server_->start();
   asio::co_spawn(io_, signal_loop(), [](std::exception_ptr e) { log_exception(e, "signals"); });
 
+  delay_ready_for_tests();
   lifecycle_.mark_serving();
   notifier_.ready(current_status());
   spdlog::info("hermes-gateway {} serving (pid {}, home {}, ready in {:.0f} ms)", kVersion,

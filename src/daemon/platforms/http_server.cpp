@@ -47,7 +47,8 @@ struct HttpServer::Impl : std::enable_shared_from_this<HttpServer::Impl> {
   }
 
   asio::awaitable<void> accept_loop();
-  asio::awaitable<void> serve(std::shared_ptr<Connection> connection);
+  asio::awaitable<void> serve(std::shared_ptr<Connection> connection,
+                              std::list<std::shared_ptr<Connection>>::iterator registered);
   asio::awaitable<void> respond(Connection& connection, HttpResponse response, unsigned version,
                                 bool keep_alive, bool head_only);
 
@@ -106,17 +107,20 @@ asio::awaitable<void> HttpServer::Impl::accept_loop() {
   auto self = shared_from_this();
   while (!draining) {
     auto [ec, socket] = co_await acceptor.async_accept(kTuple);
-    if (draining || ec == asio::error::operation_aborted) break;
-    if (ec) {
-      // Out of descriptors and the like: pause instead of spinning on the error.
-      spdlog::warn("accept failed: {}", ec.message());
-      asio::steady_timer pause(io, std::chrono::milliseconds(100));
-      co_await pause.async_wait(kTuple);
+    if (!ec) {
+      // Registered before the coroutine runs, so a drain starting now already counts it:
+      // a connection we accepted is always answered, never dropped.
+      auto connection = std::make_shared<Connection>(std::move(socket));
+      connections.push_back(connection);
+      asio::co_spawn(io, serve(connection, std::prev(connections.end())),
+                     [](std::exception_ptr e) { log_exception(e, "HTTP connection"); });
       continue;
     }
-    auto connection = std::make_shared<Connection>(std::move(socket));
-    asio::co_spawn(io, serve(connection),
-                   [](std::exception_ptr e) { log_exception(e, "HTTP connection"); });
+    if (draining || ec == asio::error::operation_aborted) break;
+    // Out of descriptors and the like: pause instead of spinning on the error.
+    spdlog::warn("accept failed: {}", ec.message());
+    asio::steady_timer pause(io, std::chrono::milliseconds(100));
+    co_await pause.async_wait(kTuple);
   }
 }
 
@@ -133,10 +137,10 @@ asio::awaitable<void> HttpServer::Impl::respond(Connection& connection, HttpResp
   co_await http::async_write(connection.stream, message, kTuple);
 }
 
-asio::awaitable<void> HttpServer::Impl::serve(std::shared_ptr<Connection> connection) {
+asio::awaitable<void> HttpServer::Impl::serve(
+    std::shared_ptr<Connection> connection,
+    std::list<std::shared_ptr<Connection>>::iterator registered) {
   auto self = shared_from_this();
-  connections.push_back(connection);
-  const auto registered = std::prev(connections.end());
   std::string remote;
   if (beast::error_code ec; true) {
     auto endpoint = connection->stream.socket().remote_endpoint(ec);
