@@ -1,5 +1,3 @@
-#include "cli/verb_run.hpp"
-
 #include <unistd.h>
 
 #include <cerrno>
@@ -10,6 +8,7 @@
 #include <vector>
 
 #include "cli/daemon_locator.hpp"
+#include "cli/verbs.hpp"
 #include "common/exit_codes.hpp"
 
 namespace hermes::cli {

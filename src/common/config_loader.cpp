@@ -2,6 +2,7 @@
 
 #include <yaml-cpp/yaml.h>
 
+#include <algorithm>
 #include <charconv>
 #include <cmath>
 #include <fstream>
@@ -88,8 +89,14 @@ class ConfigReader {
 
 void ConfigReader::check_keys(const YAML::Node& map, const std::string& path,
                               std::initializer_list<std::string_view> known) {
+  std::vector<std::string> seen;
   for (const auto& entry : map) {
     const std::string key = entry.first.Scalar();
+    // yaml-cpp keeps one of two equal keys silently; which one a user meant is unknowable.
+    if (std::find(seen.begin(), seen.end(), key) != seen.end()) {
+      error(entry.first, join(path, key), "duplicate key; keep only one");
+    }
+    seen.push_back(key);
     bool found = false;
     for (auto k : known) found = found || k == key;
     if (!found) warn(entry.first, join(path, key), "unknown key, ignored (check the spelling)");

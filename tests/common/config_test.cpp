@@ -156,6 +156,11 @@ TEST(Config, UnknownKeysAreWarnedNotIgnored) {
                                    HasSubstr("c.yaml:4: extra: unknown key")));
 }
 
+TEST(Config, DuplicateKeysAreAnError) {
+  EXPECT_THAT(errors_of("agent:\n  request_timeout: 5\n  request_timeout: 9\n"),
+              ElementsAre("/h/config.yaml:5: agent.request_timeout: duplicate key; keep only one"));
+}
+
 TEST(Config, UnsetKeyVariablesAreSkippedWithAWarning) {
   Environment env;
   env.set("K1", "sk-one");

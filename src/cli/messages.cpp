@@ -1,0 +1,58 @@
+#include "cli/messages.hpp"
+
+namespace hermes::cli {
+
+std::string draining_line(Scope scope) {
+  return "⏳ " + service_label(scope) + " draining active work...";
+}
+
+std::string waiting_line() {
+  return "⏳ Waiting for hermes-gateway to restart...";
+}
+
+std::string restarted_line(Scope scope, int pid) {
+  return "✓ " + service_label(scope) + " restarted (PID " + std::to_string(pid) + ")";
+}
+
+std::string not_active_within_line(Scope scope, std::chrono::seconds limit) {
+  return "⚠ " + service_label(scope) + " did not become active within " +
+         std::to_string(limit.count()) + "s.";
+}
+
+std::string not_drained_within_line(Scope scope, std::chrono::seconds limit) {
+  return "⚠ " + service_label(scope) + " did not finish draining within " +
+         std::to_string(limit.count()) + "s.";
+}
+
+std::string failed_line(Scope scope, const std::string& what, int exit_status) {
+  std::string line = "⚠ " + service_label(scope) + " failed to " + what;
+  if (exit_status == 78) {
+    line += " (exit status 78: invalid config or refused start).";
+  } else if (exit_status != 0) {
+    line += " (exit status " + std::to_string(exit_status) + ").";
+  } else {
+    line += ".";
+  }
+  return line;
+}
+
+std::vector<std::string> where_to_look(Scope scope) {
+  return {"  Check status: hermes gateway status" +
+              std::string(scope == Scope::system ? " --system" : ""),
+          std::string("  Check logs: journalctl ") + (scope == Scope::user ? "--user " : "") +
+              "-u hermes-gateway --since '2 min ago'"};
+}
+
+std::vector<std::string> not_installed_lines(Scope scope) {
+  return {service_label(scope) + " hermes-gateway is not installed.",
+          "  Install it with: hermes gateway install" +
+              std::string(scope == Scope::system ? " --system" : "")};
+}
+
+std::string drain_progress_suffix(const std::string& status_text) {
+  constexpr std::string_view kPrefix = "Draining: ";
+  if (!status_text.starts_with(kPrefix)) return {};
+  return " (" + status_text.substr(kPrefix.size()) + ")";
+}
+
+}  // namespace hermes::cli

@@ -1,0 +1,16 @@
+#pragma once
+
+#include <filesystem>
+#include <optional>
+#include <string>
+
+#include "common/runtime_status.hpp"
+
+namespace hermes::cli {
+
+// Reads the daemon's runtime view from its status socket; on failure returns nothing and
+// says why in `error` (not running, permission, garbage).
+std::optional<RuntimeStatus> read_runtime_status(const std::filesystem::path& socket,
+                                                 std::string& error);
+
+}  // namespace hermes::cli

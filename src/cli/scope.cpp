@@ -1,0 +1,43 @@
+#include "cli/scope.hpp"
+
+#include <cstdlib>
+
+#include "common/paths.hpp"
+
+namespace hermes::cli {
+
+std::string service_label(Scope scope) {
+  return scope == Scope::user ? "User service" : "System service";
+}
+
+std::vector<std::string> systemctl_command(Scope scope, const std::vector<std::string>& args) {
+  std::vector<std::string> command{"systemctl"};
+  if (scope == Scope::user) command.emplace_back("--user");
+  command.insert(command.end(), args.begin(), args.end());
+  return command;
+}
+
+std::vector<std::string> journalctl_command(Scope scope, const std::vector<std::string>& args) {
+  std::vector<std::string> command{"journalctl"};
+  if (scope == Scope::user) command.emplace_back("--user");
+  command.insert(command.end(), {"-u", "hermes-gateway", "--no-pager"});
+  command.insert(command.end(), args.begin(), args.end());
+  return command;
+}
+
+std::filesystem::path unit_directory(Scope scope) {
+  if (scope == Scope::system) return "/etc/systemd/system";
+  if (const char* config = std::getenv("XDG_CONFIG_HOME"); config && *config) {
+    return std::filesystem::path(config) / "systemd/user";
+  }
+  const char* home = std::getenv("HOME");
+  return std::filesystem::path(home && *home ? home : "/root") / ".config/systemd/user";
+}
+
+std::filesystem::path status_socket_for(Scope scope) {
+  // A system service has no XDG_RUNTIME_DIR; as root it uses /run/hermes (see runtime_dir()).
+  if (scope == Scope::system) return "/run/hermes/gateway.sock";
+  return status_socket_path();
+}
+
+}  // namespace hermes::cli

@@ -1,0 +1,35 @@
+#include "cli/service_control.hpp"
+
+#include <signal.h>
+
+#include <cerrno>
+#include <thread>
+
+namespace hermes::cli {
+
+UnitState SystemdServiceControl::show() {
+  const auto result = systemctl({"show", "-p", kShowProperties, kUnitName});
+  return parse_unit_state(result.out);
+}
+
+CommandResult SystemdServiceControl::systemctl(const std::vector<std::string>& args) {
+  return run_command(systemctl_command(scope_, args));
+}
+
+bool SystemdServiceControl::process_alive(int pid) {
+  return ::kill(pid, 0) == 0 || errno != ESRCH;
+}
+
+bool SystemdServiceControl::send_signal(int pid, int signal) {
+  return ::kill(pid, signal) == 0;
+}
+
+std::chrono::steady_clock::time_point SystemdServiceControl::now() {
+  return std::chrono::steady_clock::now();
+}
+
+void SystemdServiceControl::sleep(std::chrono::milliseconds interval) {
+  std::this_thread::sleep_for(interval);
+}
+
+}  // namespace hermes::cli

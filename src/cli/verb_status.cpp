@@ -1,0 +1,128 @@
+// `hermes gateway status [--json]`: what systemd knows and what the daemon says of itself.
+#include <time.h>
+
+#include <iostream>
+#include <memory>
+
+#include "cli/messages.hpp"
+#include "cli/output.hpp"
+#include "cli/runtime_client.hpp"
+#include "cli/service_control.hpp"
+#include "cli/verbs.hpp"
+#include "common/exit_codes.hpp"
+
+namespace hermes::cli {
+
+namespace {
+
+struct StatusOptions {
+  bool system = false;
+  bool json = false;
+};
+
+unsigned long long monotonic_usec() {
+  timespec now{};
+  clock_gettime(CLOCK_MONOTONIC, &now);
+  return static_cast<unsigned long long>(now.tv_sec) * 1000000ULL +
+         static_cast<unsigned long long>(now.tv_nsec) / 1000ULL;
+}
+
+std::string platforms_line(const RuntimeStatus& runtime) {
+  std::string line;
+  for (const auto& p : runtime.platforms) {
+    if (!line.empty()) line += ", ";
+    line += p.name + " " + p.state + (p.detail.empty() ? "" : " (" + p.detail + ")");
+  }
+  return line.empty() ? "none" : line;
+}
+
+int run_status(const StatusOptions& options) {
+  const Scope scope = options.system ? Scope::system : Scope::user;
+  SystemdServiceControl control(scope);
+  const UnitState unit = control.show();
+  const int code = !unit.installed() ? kExitNotInstalled : unit.active() ? kExitOk : kExitNotActive;
+  std::string runtime_error;
+  std::optional<RuntimeStatus> runtime;
+  if (unit.active()) runtime = read_runtime_status(status_socket_for(scope), runtime_error);
+  // A view from another process than systemd's MainPID is stale (e.g. a leftover daemon).
+  const bool stale = runtime && unit.main_pid > 0 && runtime->pid != unit.main_pid;
+  const unsigned long long uptime =
+      unit.active() && unit.started_monotonic_usec > 0
+          ? (monotonic_usec() - unit.started_monotonic_usec) / 1000000ULL
+          : 0;
+
+  if (options.json) {
+    nlohmann::json out = {{"scope", scope == Scope::user ? "user" : "system"},
+                          {"installed", unit.installed()},
+                          {"unit",
+                           {{"active_state", unit.active_state},
+                            {"sub_state", unit.sub_state},
+                            {"main_pid", unit.main_pid},
+                            {"uptime_seconds", uptime},
+                            {"memory_bytes", unit.memory_bytes},
+                            {"restarts", unit.restarts},
+                            {"status_text", unit.status_text},
+                            {"exec_main_status", unit.exec_main_status}}},
+                          {"runtime", runtime ? nlohmann::json(*runtime) : nlohmann::json(nullptr)},
+                          {"runtime_stale", stale},
+                          {"runtime_error", runtime_error}};
+    std::cout << out.dump(2) << '\n';
+    return code;
+  }
+
+  Output output = Output::for_stdout();
+  if (!unit.installed()) {
+    for (const auto& line : not_installed_lines(scope)) output.line(line);
+    return code;
+  }
+  output.line(std::string(kUnitName) + " (" + (scope == Scope::user ? "user" : "system") +
+              "): " + unit.active_state + " (" + unit.sub_state + ")");
+  if (unit.main_pid > 0) output.line("  Main PID:  " + std::to_string(unit.main_pid));
+  if (unit.active()) output.line("  Uptime:    " + format_duration(uptime));
+  if (unit.memory_bytes > 0) output.line("  Memory:    " + format_bytes(unit.memory_bytes));
+  output.line("  Restarts:  " + std::to_string(unit.restarts));
+  if (!unit.status_text.empty()) output.line("  Status:    " + unit.status_text);
+  if (unit.failed()) {
+    output.line("  Last exit: status " + std::to_string(unit.exec_main_status) +
+                (unit.exec_main_status == 78 ? " (invalid config or refused start)" : ""));
+    for (const auto& hint : where_to_look(scope)) output.line(hint);
+  }
+  if (!unit.active()) return code;
+  if (!runtime) {
+    output.line("Gateway: not reachable (" + runtime_error + ")");
+    return code;
+  }
+  output.line("Gateway: " + runtime->state + " (pid " + std::to_string(runtime->pid) + ", v" +
+              runtime->version + ")" + (stale ? " — STALE: not the unit's MainPID" : ""));
+  output.line("  Sessions:    " + std::to_string(runtime->sessions) +
+              "   Active runs: " + std::to_string(runtime->active_runs));
+  output.line("  Platforms:   " + platforms_line(*runtime));
+  std::string cooldowns;
+  for (const auto& c : runtime->provider_cooldowns) {
+    if (!cooldowns.empty()) cooldowns += ", ";
+    cooldowns += c.provider + " key " + std::to_string(c.key_index + 1) + " (" + c.reason + ", " +
+                 format_duration(static_cast<unsigned long long>(c.seconds_left)) + " left)";
+  }
+  output.line("  Cooldowns:   " + (cooldowns.empty() ? std::string("none") : cooldowns));
+  output.line("  Config:      " + (runtime->last_config_error.empty()
+                                       ? std::string("ok")
+                                       : "last reload failed: " + runtime->last_config_error));
+  return code;
+}
+
+}  // namespace
+
+void setup_status(CLI::App& gateway) {
+  auto options = std::make_shared<StatusOptions>();
+  auto* verb = gateway.add_subcommand(
+      "status",
+      "Show the unit (state, PID, uptime, memory, restarts, STATUS) and the daemon's own view\n"
+      "(sessions, active runs, platforms, provider cooldowns, config errors).\n"
+      "Exit codes: 0 active, 3 not active, 4 not installed.\n"
+      "Example: hermes gateway status --json");
+  add_scope_flag(*verb, options->system);
+  verb->add_flag("--json", options->json, "Print one JSON document instead of text");
+  verb->callback([options] { throw CLI::RuntimeError(run_status(*options)); });
+}
+
+}  // namespace hermes::cli
