@@ -16,3 +16,11 @@ if [[ ! -f "$home/config.yaml" ]]; then
 fi
 
 ./build/dev/src/daemon/hermes-gateway --check-config --home "$home"
+
+port=$(sed -n 's/.*port: *\([0-9][0-9]*\).*/\1/p' "$home/config.yaml" | head -n 1)
+echo
+echo "Starting hermes-gateway in the foreground (Ctrl-C drains and stops it)."
+echo "In another terminal:  curl -s http://127.0.0.1:${port:-8642}/health"
+echo "As a systemd unit:    ./build/dev/src/cli/hermes gateway install --home $home"
+echo
+exec ./build/dev/src/daemon/hermes-gateway --home "$home"

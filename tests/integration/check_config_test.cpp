@@ -87,6 +87,18 @@ TEST(Cli, VersionAndHelp) {
   EXPECT_THAT(r.out, HasSubstr("Example: hermes gateway run"));
 }
 
+TEST(Cli, EveryVerbExplainsItselfWithAnExample) {
+  for (const char* verb : {"install", "uninstall", "start", "stop", "restart", "status", "logs", "run"}) {
+    const auto r = run_process(kCli, {"gateway", verb, "--help"});
+    EXPECT_EQ(r.exit_code, 0) << verb;
+    EXPECT_THAT(r.out, HasSubstr(std::string("Example: hermes gateway ") + verb)) << verb;
+  }
+  const auto r = run_process(kCli, {"gateway", "restart", "--help"});
+  EXPECT_THAT(r.out, HasSubstr("--drain-timeout"));
+  EXPECT_THAT(r.out, HasSubstr("--start-timeout"));
+  EXPECT_THAT(r.out, HasSubstr("--system"));
+}
+
 TEST(Cli, RunExecsTheDaemonBesideIt) {
   TempDir home;
   home.write("config.yaml", std::string(kValidConfig) + "bogus: 1\n");
