@@ -2,6 +2,9 @@
 
 #include <sqlite3.h>
 
+#include <chrono>
+#include <cstdio>
+#include <random>
 #include <stdexcept>
 
 namespace hermes::daemon {
@@ -69,6 +72,109 @@ long SessionStore::count_sessions() const {
   }
   sqlite3_finalize(statement);
   return count;
+}
+
+namespace {
+
+double now_seconds() {
+  return std::chrono::duration<double>(std::chrono::system_clock::now().time_since_epoch()).count();
+}
+
+// A prepared statement that finalizes itself; throws with the database's message on misuse.
+class Statement {
+ public:
+  Statement(sqlite3* db, const char* sql) : db_(db) {
+    if (sqlite3_prepare_v2(db, sql, -1, &statement_, nullptr) != SQLITE_OK) {
+      throw std::runtime_error(std::string("state store: ") + sqlite3_errmsg(db));
+    }
+  }
+  ~Statement() { sqlite3_finalize(statement_); }
+  Statement(const Statement&) = delete;
+  Statement& operator=(const Statement&) = delete;
+
+  Statement& bind(int index, const std::string& text) {
+    sqlite3_bind_text(statement_, index, text.data(), static_cast<int>(text.size()), SQLITE_TRANSIENT);
+    return *this;
+  }
+  Statement& bind(int index, double value) {
+    sqlite3_bind_double(statement_, index, value);
+    return *this;
+  }
+  Statement& bind(int index, long long value) {
+    sqlite3_bind_int64(statement_, index, value);
+    return *this;
+  }
+  bool step() {
+    const int rc = sqlite3_step(statement_);
+    if (rc == SQLITE_ROW) return true;
+    if (rc == SQLITE_DONE) return false;
+    throw std::runtime_error(std::string("state store: ") + sqlite3_errmsg(db_));
+  }
+  std::string text(int column) const {
+    const auto* p = sqlite3_column_text(statement_, column);
+    return p ? std::string(reinterpret_cast<const char*>(p),
+                           static_cast<std::size_t>(sqlite3_column_bytes(statement_, column)))
+             : std::string();
+  }
+  long long integer(int column) const { return sqlite3_column_int64(statement_, column); }
+
+ private:
+  sqlite3* db_;
+  sqlite3_stmt* statement_ = nullptr;
+};
+
+std::string random_session_id() {
+  std::random_device device;
+  std::string id = "hs_";
+  char hex[9];
+  for (int i = 0; i < 4; ++i) {
+    std::snprintf(hex, sizeof(hex), "%08x", device());
+    id += hex;
+  }
+  return id;
+}
+
+}  // namespace
+
+std::string SessionStore::create_session(const std::string& platform, const std::string& chat_key) {
+  const std::string id = random_session_id();
+  const double now = now_seconds();
+  Statement(db_, "INSERT INTO sessions(id, platform, chat_key, created_at, updated_at) VALUES(?,?,?,?,?)")
+      .bind(1, id).bind(2, platform).bind(3, chat_key).bind(4, now).bind(5, now).step();
+  return id;
+}
+
+bool SessionStore::session_exists(const std::string& id) const {
+  return Statement(db_, "SELECT 1 FROM sessions WHERE id = ?").bind(1, id).step();
+}
+
+void SessionStore::append_message(const std::string& session_id, const std::string& role,
+                                  const std::string& content) {
+  const double now = now_seconds();
+  Statement(db_, "INSERT INTO messages(session_id, role, content, created_at) VALUES(?,?,?,?)")
+      .bind(1, session_id).bind(2, role).bind(3, content).bind(4, now).step();
+  Statement(db_, "UPDATE sessions SET updated_at = ? WHERE id = ?").bind(1, now).bind(2, session_id).step();
+}
+
+std::vector<providers::ChatMessage> SessionStore::load_messages(const std::string& session_id) const {
+  std::vector<providers::ChatMessage> messages;
+  Statement query(db_, "SELECT role, content FROM messages WHERE session_id = ? ORDER BY id");
+  query.bind(1, session_id);
+  while (query.step()) messages.push_back({query.text(0), query.text(1)});
+  return messages;
+}
+
+std::optional<long long> SessionStore::platform_offset(const std::string& platform) const {
+  Statement query(db_, "SELECT value FROM platform_offsets WHERE platform = ?");
+  query.bind(1, platform);
+  if (!query.step()) return std::nullopt;
+  return query.integer(0);
+}
+
+void SessionStore::set_platform_offset(const std::string& platform, long long value) {
+  Statement(db_, "INSERT INTO platform_offsets(platform, value) VALUES(?, ?) "
+                 "ON CONFLICT(platform) DO UPDATE SET value = excluded.value")
+      .bind(1, platform).bind(2, value).step();
 }
 
 void SessionStore::close() {

@@ -1,7 +1,11 @@
 #pragma once
 
 #include <filesystem>
+#include <optional>
 #include <string>
+#include <vector>
+
+#include "daemon/providers/openai_chat.hpp"
 
 struct sqlite3;
 
@@ -19,6 +23,17 @@ class SessionStore {
   SessionStore& operator=(const SessionStore&) = delete;
 
   long count_sessions() const;
+
+  // A new session; returns its id ("hs_" + 32 hex digits).
+  std::string create_session(const std::string& platform, const std::string& chat_key = "");
+  bool session_exists(const std::string& id) const;
+  // Durable when this returns (WAL, synchronous=NORMAL): written before any reply is sent.
+  void append_message(const std::string& session_id, const std::string& role,
+                      const std::string& content);
+  std::vector<providers::ChatMessage> load_messages(const std::string& session_id) const;
+
+  std::optional<long long> platform_offset(const std::string& platform) const;
+  void set_platform_offset(const std::string& platform, long long value);
   // Checkpoints the WAL and closes; later calls are no-ops.
   void close();
   bool is_open() const { return db_ != nullptr; }

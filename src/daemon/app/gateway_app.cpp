@@ -19,7 +19,9 @@
 #include "common/paths.hpp"
 #include "common/runtime_status.hpp"
 #include "common/version.hpp"
+#include "daemon/agent/session_queue.hpp"
 #include "daemon/agent/session_store.hpp"
+#include "daemon/agent/turn_runner.hpp"
 #include "daemon/app/status_server.hpp"
 #include "daemon/lifecycle/instance_lock.hpp"
 #include "daemon/lifecycle/lifecycle.hpp"
@@ -28,6 +30,7 @@
 #include "daemon/lifecycle/status_line.hpp"
 #include "daemon/lifecycle/watchdog.hpp"
 #include "daemon/metrics/metrics.hpp"
+#include "daemon/platforms/api_server.hpp"
 #include "daemon/platforms/basic_routes.hpp"
 #include "daemon/platforms/http_server.hpp"
 
@@ -66,7 +69,8 @@ void log_exception(std::exception_ptr error, const char* what) {
 class Gateway {
  public:
   Gateway(HomePaths paths, Config config, SessionStore& store)
-      : paths_(std::move(paths)), config_(std::move(config)), store_(store) {}
+      : paths_(std::move(paths)), config_(std::move(config)), store_(store),
+        turns_(io_, config_, metrics_), api_(config_, store_, queue_, turns_) {}
 
   int run();
 
@@ -91,6 +95,9 @@ class Gateway {
   SystemdNotifier notifier_;
   Metrics metrics_;
   Lifecycle lifecycle_;
+  SessionQueue queue_{io_};
+  TurnRunner turns_;
+  ApiServer api_;
   std::unique_ptr<HttpServer> http_;
   std::unique_ptr<StatusServer> status_server_;
   std::unique_ptr<Watchdog> watchdog_;
@@ -126,8 +133,14 @@ asio::awaitable<HttpResponse> Gateway::handle(HttpRequest request) {
                   std::string(kVersion),
                   uptime(),
                   {}};
+  if (auto response = co_await api_.handle(request)) co_return std::move(*response);
   if (request.path() == "/metrics") {
+    if (!api_.authorized(request)) {
+      co_return json_error(401, "Missing or invalid API key: send Authorization: Bearer <key>.",
+                           "invalid_request_error", "invalid_api_key");
+    }
     metrics_.set_sessions(store_.count_sessions());
+    metrics_.set_active_runs(turns_.active_turns());
     view.metrics_text = metrics_.render(std::string(kVersion), view.uptime_seconds);
   }
   if (auto response = handle_basic_route(request, view)) co_return *response;
@@ -137,7 +150,7 @@ asio::awaitable<HttpResponse> Gateway::handle(HttpRequest request) {
 
 std::string Gateway::current_status() const {
   if (!last_config_error_.empty()) return reload_failed_status(last_config_error_);
-  return serving_status(store_.count_sessions(), static_cast<long>(pending_work()));
+  return serving_status(store_.count_sessions(), turns_.active_turns());
 }
 
 std::string Gateway::render_runtime_status() const {
@@ -147,7 +160,8 @@ std::string Gateway::render_runtime_status() const {
   status.version = std::string(kVersion);
   status.uptime_seconds = uptime();
   status.sessions = store_.count_sessions();
-  status.active_runs = static_cast<long>(pending_work());
+  status.active_runs = turns_.active_turns();
+  status.provider_cooldowns = turns_.cooldowns();
   if (lifecycle_.state() == LifecycleState::draining) {
     status.drain_seconds_left =
         static_cast<double>(lifecycle_.drain_left(Clock::now()).count()) / 1000.0;
@@ -189,6 +203,8 @@ void Gateway::reload() {
     spdlog::warn("gateway.api_server listener changes take effect at the next restart");
   }
   config_ = std::move(*loaded.config);
+  turns_.reconfigure(config_);
+  api_.reconfigure(config_);
   last_config_error_.clear();
   spdlog::info("config reloaded");
   notifier_.ready(current_status());
@@ -219,10 +235,19 @@ asio::awaitable<void> Gateway::drain() {
     if (work == 0) break;
     if (now >= lifecycle_.drain_deadline()) {
       spdlog::warn("drain budget spent; interrupting {} unfinished request(s)", work);
+      // Turns end with a reply saying they were cut by a restart; give those replies a
+      // moment to be written, then drop whatever is left.
+      turns_.interrupt_all();
+      const auto grace = Clock::now() + std::chrono::seconds(2);
+      while (pending_work() > 0 && Clock::now() < grace) {
+        tick.expires_after(std::chrono::milliseconds(20));
+        co_await tick.async_wait(kTuple);
+      }
       if (http_) http_->close_all();
       break;
     }
-    notifier_.status(draining_status(static_cast<long>(work), lifecycle_.drain_left(now)));
+    notifier_.status(draining_status(std::max<long>(turns_.active_turns(), static_cast<long>(work)),
+                                     lifecycle_.drain_left(now)));
     tick.expires_after(std::chrono::milliseconds(20));
     co_await tick.async_wait(kTuple);
   }
@@ -272,7 +297,7 @@ asio::awaitable<void> Gateway::status_loop() {
   asio::steady_timer tick(io_);
   while (lifecycle_.state() == LifecycleState::serving) {
     notifier_.status(current_status());
-    metrics_.set_active_runs(static_cast<long>(pending_work()));
+    metrics_.set_active_runs(turns_.active_turns());
     tick.expires_after(std::chrono::seconds(1));
     co_await tick.async_wait(kTuple);
   }

@@ -9,6 +9,7 @@
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/steady_timer.hpp>
 #include <boost/asio/use_awaitable.hpp>
+#include <boost/asio/write.hpp>
 #include <boost/beast/core.hpp>
 #include <boost/beast/http.hpp>
 #include <list>
@@ -63,6 +64,45 @@ struct HttpServer::Impl : std::enable_shared_from_this<HttpServer::Impl> {
 };
 
 namespace {
+
+// Streams an SSE body on a connection: head on the first write, then raw bytes; the
+// connection closes afterwards (no length, not chunked: the close ends the body).
+class BeastResponseStream final : public ResponseStream {
+ public:
+  BeastResponseStream(Connection& connection, unsigned version, std::chrono::seconds write_timeout)
+      : connection_(connection), version_(version), write_timeout_(write_timeout) {}
+
+  asio::awaitable<bool> write(std::string data) override {
+    if (failed_) co_return false;
+    connection_.stream.expires_after(write_timeout_);
+    if (!started_) {
+      started_ = true;
+      http::response<http::empty_body> head{http::status::ok, version_};
+      head.set(http::field::server, "hermes-gateway/" + std::string(kVersion));
+      head.set(http::field::content_type, "text/event-stream");
+      head.set(http::field::cache_control, "no-cache");
+      for (auto& [name, value] : headers) head.set(name, value);
+      head.keep_alive(false);
+      http::response_serializer<http::empty_body> serializer{head};
+      auto [ec, n] = co_await http::async_write_header(connection_.stream, serializer, kTuple);
+      if (ec) {
+        failed_ = true;
+        co_return false;
+      }
+    }
+    auto [ec, n] = co_await asio::async_write(connection_.stream, asio::buffer(data), kTuple);
+    if (ec) failed_ = true;
+    co_return !ec;
+  }
+  bool started() const override { return started_; }
+
+ private:
+  Connection& connection_;
+  unsigned version_;
+  std::chrono::seconds write_timeout_;
+  bool started_ = false;
+  bool failed_ = false;
+};
 
 HttpRequest to_request(const http::request<http::string_body>& message, const std::string& remote) {
   HttpRequest request;
@@ -173,6 +213,22 @@ asio::awaitable<void> HttpServer::Impl::serve(
     } catch (const std::exception& e) {
       spdlog::error("handling {} {} failed: {}", request.method, request.path(), e.what());
       response = json_error(500, "Internal error in the gateway; see its logs.", "server_error");
+    }
+    if (response.stream) {
+      BeastResponseStream stream(*connection, message.version(), limits.write_timeout);
+      try {
+        co_await response.stream(stream);
+      } catch (const std::exception& e) {
+        spdlog::error("streaming {} failed: {}", request.path(), e.what());
+      }
+      if (stream.started()) {
+        --in_flight;
+        metrics.count_request(route_label(request), 200);
+        break;  // the close ends a streamed body
+      }
+      response = stream.instead ? std::move(*stream.instead)
+                                : json_error(500, "Internal error in the gateway; see its logs.",
+                                             "server_error");
     }
     --in_flight;
     metrics.count_request(route_label(request), response.status);

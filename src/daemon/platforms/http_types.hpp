@@ -1,5 +1,9 @@
 #pragma once
 
+#include <boost/asio/awaitable.hpp>
+
+#include <functional>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <utility>
@@ -20,11 +24,29 @@ struct HttpRequest {
   std::string_view header(std::string_view name) const;  // case-insensitive; "" when absent
 };
 
+class ResponseStream;
+
+// Produces a streamed (server-sent events) body; see ResponseStream.
+using StreamProducer = std::function<boost::asio::awaitable<void>(ResponseStream&)>;
+
 struct HttpResponse {
   int status = 200;
   std::string content_type = "application/json";
   std::vector<std::pair<std::string, std::string>> headers;
   std::string body;
+  StreamProducer stream;  // set: the body is streamed by this producer instead of `body`
+};
+
+// The server side of a streamed response. The `200 text/event-stream` head goes out with the
+// first write; a producer that fails before writing sets `instead` and gets a normal answer.
+class ResponseStream {
+ public:
+  virtual ~ResponseStream() = default;
+  // Writes raw bytes (e.g. "data: {...}\n\n"); false once the client is gone.
+  virtual boost::asio::awaitable<bool> write(std::string data) = 0;
+  virtual bool started() const = 0;
+  std::optional<HttpResponse> instead;
+  std::vector<std::pair<std::string, std::string>> headers;  // extra head fields
 };
 
 // {"error":{"message":…,"type":…,"code":…}} as OpenAI clients expect; `code` null when empty.

@@ -1,0 +1,51 @@
+#pragma once
+
+#include <boost/asio/awaitable.hpp>
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/steady_timer.hpp>
+
+#include <deque>
+#include <map>
+#include <memory>
+#include <string>
+
+namespace hermes::daemon {
+
+// One turn at a time per session: later messages wait their turn, in arrival order, and are
+// never dropped. Single-threaded (the event loop), so no locks.
+class SessionQueue {
+ public:
+  explicit SessionQueue(boost::asio::io_context& io) : io_(io) {}
+
+  class Turn {
+   public:
+    Turn(SessionQueue* queue, std::string id) : queue_(queue), id_(std::move(id)) {}
+    Turn(Turn&& other) noexcept : queue_(other.queue_), id_(std::move(other.id_)) { other.queue_ = nullptr; }
+    Turn(const Turn&) = delete;
+    Turn& operator=(const Turn&) = delete;
+    Turn& operator=(Turn&&) = delete;
+    ~Turn() {
+      if (queue_) queue_->release(id_);
+    }
+
+   private:
+    SessionQueue* queue_;
+    std::string id_;
+  };
+
+  // Resolves when it is this caller's turn on `session_id`; the Turn releases it.
+  boost::asio::awaitable<Turn> wait_turn(std::string session_id);
+  std::size_t waiting(const std::string& session_id) const;
+
+ private:
+  struct Line {
+    bool busy = false;
+    std::deque<std::shared_ptr<boost::asio::steady_timer>> waiters;
+  };
+  void release(const std::string& id);
+
+  boost::asio::io_context& io_;
+  std::map<std::string, Line> lines_;
+};
+
+}  // namespace hermes::daemon

@@ -1,0 +1,299 @@
+#include "daemon/agent/turn_runner.hpp"
+
+#include <spdlog/spdlog.h>
+
+#include <boost/asio/as_tuple.hpp>
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <boost/asio/use_awaitable.hpp>
+#include <list>
+#include <random>
+
+#include "daemon/metrics/metrics.hpp"
+#include "daemon/providers/classifier.hpp"
+#include "daemon/providers/http_client.hpp"
+#include "daemon/providers/redact.hpp"
+
+namespace hermes::daemon {
+
+namespace asio = boost::asio;
+using providers::Classification;
+using providers::FailoverAction;
+using providers::FailoverReason;
+using Clock = std::chrono::steady_clock;
+
+namespace {
+
+struct Slot {
+  std::string provider;
+  std::string model;
+};
+
+struct Bench {
+  Clock::time_point until;
+  FailoverReason reason = FailoverReason::unknown;
+  int times = 0;
+};
+
+struct ActiveTurn {
+  bool interrupted = false;
+  std::shared_ptr<asio::steady_timer> backoff;
+};
+
+std::string provider_fingerprint(const ProviderConfig& p) {
+  std::string f = p.base_url;
+  for (const auto& k : p.api_keys) f += "\n" + k;
+  return f;
+}
+
+}  // namespace
+
+struct TurnRunner::Impl {
+  Impl(asio::io_context& io_context, const Config& c, Metrics& m)
+      : io(io_context), client(io_context), config(c), metrics(m), rng(std::random_device{}()) {
+    rebuild_pools({});
+  }
+
+  void rebuild_pools(const std::map<std::string, std::string>& old_fingerprints) {
+    for (const auto& [name, provider] : config.providers) {
+      const auto fingerprint = provider_fingerprint(provider);
+      auto old = old_fingerprints.find(name);
+      if (old == old_fingerprints.end() || old->second != fingerprint || !pools.contains(name)) {
+        pools.insert_or_assign(name, providers::CredentialPool(provider.api_keys));
+        benches.erase(name);
+      }
+      fingerprints[name] = fingerprint;
+    }
+  }
+
+  std::vector<Slot> chain() const {
+    std::vector<Slot> slots{{config.model.provider, config.model.default_model}};
+    for (const auto& f : config.fallback_providers) {
+      Slot slot{f.provider, f.model.empty() ? config.model.default_model : f.model};
+      bool duplicate = false;
+      for (const auto& s : slots) duplicate = duplicate || (s.provider == slot.provider && s.model == slot.model);
+      if (!duplicate) slots.push_back(slot);
+    }
+    return slots;
+  }
+
+  void bench(const std::string& provider, const Classification& c) {
+    auto& b = benches[provider];
+    ++b.times;
+    b.reason = c.reason;
+    std::chrono::milliseconds length{60000};
+    if (c.reason == FailoverReason::rate_limit && c.retry_after) {
+      length = std::max(*c.retry_after, std::chrono::milliseconds(1000));
+    } else if (c.reason == FailoverReason::billing) {
+      length = std::min(std::chrono::milliseconds(300000) * (1 << std::min(b.times - 1, 4)),
+                        std::chrono::milliseconds(3600000));
+    } else if (c.reason == FailoverReason::auth || c.reason == FailoverReason::auth_permanent) {
+      length = std::chrono::minutes(5);
+    }
+    b.until = Clock::now() + length;
+    spdlog::warn("provider {} benched for {}s after {}", provider,
+                 std::chrono::duration_cast<std::chrono::seconds>(length).count(),
+                 providers::to_string(c.reason));
+  }
+
+  bool benched(const std::string& provider, Clock::time_point now) const {
+    auto it = benches.find(provider);
+    return it != benches.end() && it->second.until > now;
+  }
+
+  asio::awaitable<TurnResult> run(std::vector<providers::ChatMessage> messages,
+                                  providers::DeltaSink sink);
+  asio::awaitable<bool> sleep(ActiveTurn& turn, std::chrono::milliseconds wait);
+
+  asio::io_context& io;
+  providers::HttpClient client;
+  Config config;
+  Metrics& metrics;
+  std::mt19937 rng;
+  std::map<std::string, providers::CredentialPool> pools;
+  std::map<std::string, std::string> fingerprints;
+  std::map<std::string, Bench> benches;
+  std::list<std::shared_ptr<ActiveTurn>> active;
+};
+
+asio::awaitable<bool> TurnRunner::Impl::sleep(ActiveTurn& turn, std::chrono::milliseconds wait) {
+  if (wait.count() <= 0) co_return !turn.interrupted;
+  turn.backoff = std::make_shared<asio::steady_timer>(io, wait);
+  auto timer = turn.backoff;
+  co_await timer->async_wait(asio::as_tuple(asio::use_awaitable));
+  turn.backoff.reset();
+  co_return !turn.interrupted;
+}
+
+asio::awaitable<TurnResult> TurnRunner::Impl::run(std::vector<providers::ChatMessage> messages,
+                                                  providers::DeltaSink sink) {
+  auto turn = std::make_shared<ActiveTurn>();
+  active.push_back(turn);
+  const auto registered = std::prev(active.end());
+  struct Unregister {
+    std::list<std::shared_ptr<ActiveTurn>>& list;
+    std::list<std::shared_ptr<ActiveTurn>>::iterator it;
+    ~Unregister() { list.erase(it); }
+  } unregister{active, registered};
+
+  TurnResult result;
+  auto slots = chain();
+  const auto now = Clock::now();
+  // Skip benched providers while any other is usable; if all are benched, answer from the
+  // bench at once instead of hammering a provider that just said no.
+  std::vector<Slot> usable;
+  for (const auto& s : slots) {
+    if (!benched(s.provider, now)) usable.push_back(s);
+  }
+  if (usable.empty()) {
+    const auto& b = benches[slots.front().provider];
+    Classification c;
+    c.reason = b.reason;
+    c.provider = slots.front().provider;
+    c.retry_after = std::chrono::duration_cast<std::chrono::milliseconds>(b.until - now);
+    result.failure = c;
+    result.provider = slots.front().provider;
+    metrics.count_turn("failed");
+    co_return result;
+  }
+
+  providers::FailoverSettings settings;
+  settings.attempts_per_provider = config.agent.api_max_retries;
+  std::uniform_real_distribution<double> jitter(0.0, 1.0);
+
+  for (std::size_t s = 0; s < usable.size(); ++s) {
+    const Slot& slot = usable[s];
+    const auto provider_it = config.providers.find(slot.provider);
+    if (provider_it == config.providers.end()) continue;
+    const ProviderConfig provider = provider_it->second;  // a copy: SIGHUP may replace config
+    auto& pool = pools.at(slot.provider);
+    const bool fallback_available = s + 1 < usable.size();
+    result.provider = slot.provider;
+    result.model = slot.model;
+    int attempt = 0;
+    bool next_slot = false;
+    while (!next_slot) {
+      const auto key_index = pool.available(Clock::now());
+      if (!key_index) {
+        spdlog::warn("provider {}: every key is cooling down", slot.provider);
+        if (!result.failure) {
+          Classification c;
+          c.reason = FailoverReason::rate_limit;
+          c.provider = slot.provider;
+          result.failure = c;
+        }
+        break;
+      }
+      ++attempt;
+      ++result.calls;
+      providers::ChatCall call;
+      call.base_url = provider.base_url;
+      call.api_key = pool.key(*key_index);
+      call.model = slot.model;
+      call.messages = messages;
+      call.timeout = provider.request_timeout.value_or(config.agent.request_timeout);
+      call.sink = sink;
+      auto outcome = co_await providers::call_chat(client, std::move(call));
+      if (turn->interrupted) {
+        result.interrupted = true;
+        metrics.count_turn("interrupted");
+        co_return result;
+      }
+      if (outcome.ok) {
+        if (sink && !outcome.partial_stream && !outcome.content.empty()) {
+          co_await sink(outcome.content);  // the provider ignored "stream": send it whole
+        }
+        result.ok = true;
+        result.content = std::move(outcome.content);
+        result.usage = outcome.usage;
+        result.failure.reset();
+        metrics.count_turn("ok");
+        co_return result;
+      }
+      outcome.error.provider = slot.provider;
+      outcome.error.session.messages = static_cast<long>(messages.size());
+      Classification c = providers::classify(outcome.error);
+      result.failure = c;
+      metrics.count_provider_error(std::string(providers::to_string(c.reason)));
+      spdlog::warn("provider {} key {} call {} failed: {} (status {}): {}", slot.provider,
+                   *key_index + 1, attempt, providers::to_string(c.reason), c.status,
+                   providers::redact(c.message));
+      if (outcome.partial_stream || outcome.reader_gone) {
+        // Tokens already reached the reader: switching provider now would splice two answers.
+        metrics.count_turn("failed");
+        co_return result;
+      }
+      if (c.rotate_credential) pool.cool_down(*key_index, c.reason, c.retry_after, Clock::now());
+      const auto decision = providers::decide_failover(
+          c, attempt, settings, pool.other_available(*key_index, Clock::now()), fallback_available,
+          jitter(rng));
+      switch (decision.action) {
+        case FailoverAction::rotate_key:
+          metrics.count_rotation();
+          attempt = 0;  // a fresh key gets its own retries; the pool size bounds rotations
+          break;
+        case FailoverAction::retry_same_key:
+          metrics.count_retry();
+          if (!co_await sleep(*turn, decision.wait)) {
+            result.interrupted = true;
+            metrics.count_turn("interrupted");
+            co_return result;
+          }
+          break;
+        case FailoverAction::fall_back:
+          if (providers::benches_provider(c.reason)) bench(slot.provider, c);
+          metrics.count_fallback();
+          next_slot = true;
+          break;
+        case FailoverAction::give_up:
+          if (providers::benches_provider(c.reason)) bench(slot.provider, c);
+          metrics.count_turn("failed");
+          co_return result;
+      }
+    }
+  }
+  metrics.count_turn("failed");
+  co_return result;
+}
+
+TurnRunner::TurnRunner(asio::io_context& io, const Config& config, Metrics& metrics)
+    : impl_(std::make_shared<Impl>(io, config, metrics)) {}
+TurnRunner::~TurnRunner() = default;
+
+asio::awaitable<TurnResult> TurnRunner::run(std::vector<providers::ChatMessage> messages,
+                                            providers::DeltaSink sink) {
+  auto impl = impl_;
+  co_return co_await impl->run(std::move(messages), std::move(sink));
+}
+
+void TurnRunner::reconfigure(const Config& config) {
+  const auto old = impl_->fingerprints;
+  impl_->config = config;
+  impl_->rebuild_pools(old);
+}
+
+void TurnRunner::interrupt_all() {
+  for (auto& turn : impl_->active) {
+    turn->interrupted = true;
+    if (turn->backoff) turn->backoff->cancel();
+  }
+  impl_->client.abort_all();
+}
+
+long TurnRunner::active_turns() const { return static_cast<long>(impl_->active.size()); }
+
+const std::string& TurnRunner::model() const { return impl_->config.model.default_model; }
+
+std::vector<ProviderCooldown> TurnRunner::cooldowns() const {
+  std::vector<ProviderCooldown> out;
+  const auto now = Clock::now();
+  for (const auto& [name, pool] : impl_->pools) {
+    for (const auto& c : pool.cooldowns(now)) {
+      out.push_back({name, static_cast<int>(c.index), std::string(providers::to_string(c.reason)),
+                     static_cast<double>(c.left.count()) / 1000.0});
+    }
+  }
+  return out;
+}
+
+}  // namespace hermes::daemon

@@ -1,0 +1,63 @@
+#pragma once
+
+#include <boost/asio/awaitable.hpp>
+
+#include <chrono>
+#include <map>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "common/config.hpp"
+#include "common/runtime_status.hpp"
+#include "daemon/providers/chat_call.hpp"
+#include "daemon/providers/classification.hpp"
+#include "daemon/providers/credential_pool.hpp"
+#include "daemon/providers/failover_policy.hpp"
+
+namespace boost::asio {
+class io_context;
+}
+
+namespace hermes::daemon {
+
+class Metrics;
+
+struct TurnResult {
+  bool ok = false;
+  bool interrupted = false;  // cut by a drain: the user is told, the session is kept
+  std::string content;
+  providers::ChatUsage usage;
+  std::string provider;  // who answered (or failed last)
+  std::string model;
+  std::optional<providers::Classification> failure;
+  int calls = 0;  // upstream calls made
+};
+
+// Runs one agent turn against the configured providers: retries with jittered backoff,
+// honours Retry-After, rotates keys, falls back along fallback_providers and benches a
+// provider that failed on billing, rate limits or auth so the next turn skips it.
+class TurnRunner {
+ public:
+  TurnRunner(boost::asio::io_context& io, const Config& config, Metrics& metrics);
+  ~TurnRunner();
+
+  // `sink` set: stream deltas to it. Messages include the system prompt.
+  boost::asio::awaitable<TurnResult> run(std::vector<providers::ChatMessage> messages,
+                                         providers::DeltaSink sink = nullptr);
+
+  // New config (SIGHUP): providers whose settings changed get fresh key pools.
+  void reconfigure(const Config& config);
+  // Drain deadline: every active turn ends now, as interrupted.
+  void interrupt_all();
+  long active_turns() const;
+  std::vector<ProviderCooldown> cooldowns() const;
+  const std::string& model() const;
+
+ private:
+  struct Impl;
+  std::shared_ptr<Impl> impl_;
+};
+
+}  // namespace hermes::daemon

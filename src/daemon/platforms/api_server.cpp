@@ -1,0 +1,218 @@
+#include "daemon/platforms/api_server.hpp"
+
+#include <spdlog/spdlog.h>
+
+#include <chrono>
+#include <random>
+
+#include "daemon/agent/session_queue.hpp"
+#include "daemon/agent/session_store.hpp"
+#include "daemon/agent/turn_runner.hpp"
+#include "daemon/platforms/api_protocol.hpp"
+#include "daemon/providers/hint.hpp"
+
+namespace hermes::daemon {
+
+namespace asio = boost::asio;
+using providers::ChatMessage;
+
+namespace {
+
+constexpr const char* kSessionHeader = "X-Hermes-Session-Id";
+
+long unix_now() {
+  return static_cast<long>(std::chrono::duration_cast<std::chrono::seconds>(
+                               std::chrono::system_clock::now().time_since_epoch())
+                               .count());
+}
+
+std::string completion_id() {
+  std::random_device device;
+  char buffer[32];
+  std::snprintf(buffer, sizeof(buffer), "chatcmpl-%08x%08x", device(), device());
+  return buffer;
+}
+
+// What one request turns into: the session, and the messages to send upstream.
+struct PreparedTurn {
+  std::string session_id;
+  bool new_session = false;
+  ChatCompletionRequest request;
+};
+
+// State shared by a streamed turn's SSE writes.
+struct StreamTurn {
+  PreparedTurn prepared;
+  std::string id = completion_id();
+  std::string model;
+  long created = unix_now();
+  ResponseStream* out = nullptr;
+  bool first = true;
+
+  asio::awaitable<bool> on_delta(std::string delta) {
+    const bool first_chunk = first;
+    first = false;
+    co_return co_await out->write(chunk_event(id, model, created, delta, first_chunk, false));
+  }
+};
+
+}  // namespace
+
+struct ApiServer::Impl {
+  Impl(const Config& c, SessionStore& s, SessionQueue& q, TurnRunner& t)
+      : config(c), store(s), queue(q), turns(t) {}
+
+  std::vector<ChatMessage> upstream_messages(const std::vector<ChatMessage>& conversation) const {
+    std::vector<ChatMessage> messages;
+    const bool has_system = !conversation.empty() && conversation.front().role == "system";
+    if (!has_system && !config.agent.system_prompt.empty()) {
+      messages.push_back({"system", config.agent.system_prompt});
+    }
+    messages.insert(messages.end(), conversation.begin(), conversation.end());
+    return messages;
+  }
+
+  // Stores the new user turn (before any upstream call) and returns the whole conversation.
+  std::vector<ChatMessage> record_user_turn(const PreparedTurn& turn) {
+    const auto& messages = turn.request.messages;
+    if (turn.new_session) {
+      for (const auto& m : messages) store.append_message(turn.session_id, m.role, m.content);
+    } else {
+      store.append_message(turn.session_id, "user", messages.back().content);
+    }
+    return store.load_messages(turn.session_id);
+  }
+
+  asio::awaitable<HttpResponse> chat_completions(HttpRequest request);
+  asio::awaitable<void> stream_turn(std::shared_ptr<StreamTurn> turn, ResponseStream& out);
+
+  Config config;
+  SessionStore& store;
+  SessionQueue& queue;
+  TurnRunner& turns;
+};
+
+asio::awaitable<HttpResponse> ApiServer::Impl::chat_completions(HttpRequest request) {
+  auto parsed = parse_chat_completion_request(request.body);
+  if (auto* error = std::get_if<HttpResponse>(&parsed)) co_return std::move(*error);
+  PreparedTurn turn;
+  turn.request = std::move(std::get<ChatCompletionRequest>(parsed));
+
+  const std::string requested_session(request.header(kSessionHeader));
+  if (!requested_session.empty()) {
+    if (!store.session_exists(requested_session)) {
+      co_return json_error(404, "Unknown session '" + requested_session.substr(0, 64) +
+                                    "'; omit X-Hermes-Session-Id to start a new one.",
+                           "invalid_request_error", "session_not_found");
+    }
+    if (turn.request.messages.back().role != "user") {
+      co_return json_error(400, "The last message must be the user's new turn.",
+                           "invalid_request_error");
+    }
+    turn.session_id = requested_session;
+  } else {
+    turn.session_id = store.create_session("api_server");
+    turn.new_session = true;
+  }
+
+  if (turn.request.stream) {
+    auto streamed = std::make_shared<StreamTurn>();
+    streamed->prepared = std::move(turn);
+    streamed->model = config.model.default_model;
+    HttpResponse response;
+    response.stream = [this, streamed](ResponseStream& out) { return stream_turn(streamed, out); };
+    co_return response;
+  }
+
+  auto session_turn = co_await queue.wait_turn(turn.session_id);
+  const auto conversation = record_user_turn(turn);
+  TurnResult result = co_await turns.run(upstream_messages(conversation));
+  HttpResponse response;
+  if (result.ok) {
+    store.append_message(turn.session_id, "assistant", result.content);  // before replying
+    response.body = completion_json(completion_id(), result.model, result.content, result.usage,
+                                    unix_now());
+  } else if (result.interrupted) {
+    response = interrupted_response();
+  } else {
+    response = failure_response(*result.failure);
+  }
+  response.headers.emplace_back(kSessionHeader, turn.session_id);
+  co_return response;
+}
+
+asio::awaitable<void> ApiServer::Impl::stream_turn(std::shared_ptr<StreamTurn> turn,
+                                                   ResponseStream& out) {
+  turn->out = &out;
+  out.headers.emplace_back(kSessionHeader, turn->prepared.session_id);
+  auto session_turn = co_await queue.wait_turn(turn->prepared.session_id);
+  const auto conversation = record_user_turn(turn->prepared);
+  TurnResult result = co_await turns.run(
+      upstream_messages(conversation),
+      [turn](std::string delta) { return turn->on_delta(std::move(delta)); });
+
+  if (result.ok) {
+    store.append_message(turn->prepared.session_id, "assistant", result.content);
+    if (turn->first) co_await turn->on_delta("");  // an empty answer still opens the stream
+    co_await out.write(chunk_event(turn->id, turn->model, turn->created, std::nullopt, false, true));
+    co_await out.write("data: [DONE]\n\n");
+    co_return;
+  }
+  HttpResponse failure = result.interrupted ? interrupted_response()
+                                            : failure_response(*result.failure);
+  failure.headers.emplace_back(kSessionHeader, turn->prepared.session_id);
+  if (!out.started()) {
+    out.instead = std::move(failure);
+    co_return;
+  }
+  // Tokens already went out: end the stream with an error event, never a hang.
+  co_await out.write("data: " + failure.body + "\n\n");
+}
+
+ApiServer::ApiServer(const Config& config, SessionStore& store, SessionQueue& queue,
+                     TurnRunner& turns)
+    : impl_(std::make_shared<Impl>(config, store, queue, turns)) {}
+ApiServer::~ApiServer() = default;
+
+void ApiServer::reconfigure(const Config& config) { impl_->config = config; }
+
+bool ApiServer::authorized(const HttpRequest& request) const {
+  const auto& key = impl_->config.gateway.api_server.key;
+  return key.empty() || bearer_matches(request.header("Authorization"), key);
+}
+
+asio::awaitable<std::optional<HttpResponse>> ApiServer::handle(HttpRequest request) {
+  auto impl = impl_;
+  const auto path = request.path();
+  if (path != "/v1/models" && path != "/v1/chat/completions") co_return std::nullopt;
+  if (!authorized(request)) {
+    auto response = json_error(401, "Missing or invalid API key: send Authorization: Bearer <key>.",
+                               "invalid_request_error", "invalid_api_key");
+    response.headers.emplace_back("WWW-Authenticate", "Bearer");
+    co_return response;
+  }
+  if (path == "/v1/models") {
+    if (request.method != "GET") {
+      auto response = json_error(405, "Use GET on /v1/models.", "invalid_request_error");
+      response.headers.emplace_back("Allow", "GET");
+      co_return response;
+    }
+    std::vector<std::string> models{impl->config.model.default_model};
+    for (const auto& f : impl->config.fallback_providers) {
+      if (!f.model.empty() && std::find(models.begin(), models.end(), f.model) == models.end()) {
+        models.push_back(f.model);
+      }
+    }
+    HttpResponse response;
+    response.body = models_json(models);
+    co_return response;
+  }
+  if (request.method != "POST") {
+    auto response = json_error(405, "Use POST on /v1/chat/completions.", "invalid_request_error");
+    response.headers.emplace_back("Allow", "POST");
+    co_return response;
+  }
+  co_return co_await impl->chat_completions(std::move(request));
+}
+
+}  // namespace hermes::daemon

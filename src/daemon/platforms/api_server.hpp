@@ -1,0 +1,36 @@
+#pragma once
+
+#include <boost/asio/awaitable.hpp>
+
+#include <memory>
+#include <optional>
+
+#include "common/config.hpp"
+#include "daemon/platforms/http_types.hpp"
+
+namespace hermes::daemon {
+
+class SessionStore;
+class SessionQueue;
+class TurnRunner;
+
+// The OpenAI-compatible API server platform: /v1/chat/completions (plain and streamed),
+// /v1/models, bearer-key auth, X-Hermes-Session-Id continuity. Every turn is stored before
+// its reply is sent; turns on one session run one at a time, in order.
+class ApiServer {
+ public:
+  ApiServer(const Config& config, SessionStore& store, SessionQueue& queue, TurnRunner& turns);
+  ~ApiServer();
+
+  // The answer for an API route, or nothing for paths this platform does not serve.
+  boost::asio::awaitable<std::optional<HttpResponse>> handle(HttpRequest request);
+  // True when `request` carries the configured key (or no key is configured).
+  bool authorized(const HttpRequest& request) const;
+  void reconfigure(const Config& config);
+
+ private:
+  struct Impl;
+  std::shared_ptr<Impl> impl_;
+};
+
+}  // namespace hermes::daemon

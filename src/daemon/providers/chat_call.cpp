@@ -1,0 +1,109 @@
+#include "daemon/providers/chat_call.hpp"
+
+#include <memory>
+
+namespace hermes::providers {
+
+namespace {
+
+// Turns SSE events into deltas for the sink, remembering how the stream ended.
+struct StreamState {
+  DeltaSink sink;
+  std::string content;
+  ChatUsage usage;
+  bool done = false;
+  bool delivered = false;
+  bool reader_gone = false;
+  std::string error_event;  // an {"error": …} event, kept for the classifier
+  bool malformed = false;
+
+  boost::asio::awaitable<bool> on_event(std::string data) {
+    const StreamEvent event = parse_stream_event(data);
+    if (event.malformed) {
+      malformed = true;
+      co_return false;
+    }
+    if (event.is_error) {
+      error_event = std::move(data);
+      co_return false;
+    }
+    if (event.usage) usage = *event.usage;
+    if (event.done) {
+      done = true;
+      co_return true;
+    }
+    if (event.delta.empty()) co_return true;
+    content += event.delta;
+    delivered = true;
+    if (!co_await sink(event.delta)) {
+      reader_gone = true;
+      co_return false;
+    }
+    co_return true;
+  }
+};
+
+}  // namespace
+
+boost::asio::awaitable<ChatCallResult> call_chat(HttpClient& client, ChatCall call) {
+  HttpCall http;
+  http.url = call.base_url + "/chat/completions";
+  if (!call.api_key.empty()) http.headers.emplace_back("Authorization", "Bearer " + call.api_key);
+  http.body = build_chat_request(call.model, call.messages, static_cast<bool>(call.sink));
+  http.timeout = call.timeout;
+
+  std::shared_ptr<StreamState> stream;
+  EventSink events;
+  if (call.sink) {
+    stream = std::make_shared<StreamState>();
+    stream->sink = call.sink;
+    events = [stream](std::string data) { return stream->on_event(std::move(data)); };
+  }
+  HttpReply reply = co_await client.post(std::move(http), events);
+
+  ChatCallResult result;
+  result.error.status = reply.status;
+  result.error.headers = reply.headers;
+  result.error.body = reply.body;
+  result.error.transport = reply.failure;
+  result.error.transport_detail = reply.failure_detail;
+  result.error.model = call.model;
+
+  if (stream) {
+    result.partial_stream = stream->delivered;
+    result.reader_gone = stream->reader_gone;
+    result.content = stream->content;
+    result.usage = stream->usage;
+    if (!stream->error_event.empty()) {
+      result.error.body = stream->error_event;  // classified like any error body
+      result.error.status = 0;
+      result.error.transport = TransportFailure::none;
+      co_return result;
+    }
+    if (stream->malformed) {
+      result.error.transport = TransportFailure::malformed_body;
+      result.error.transport_detail = "the provider sent an event that is not JSON";
+      co_return result;
+    }
+  }
+  if (reply.failure != TransportFailure::none || reply.status < 200 || reply.status > 299) {
+    co_return result;
+  }
+  // A stream that ended cleanly is an answer, with or without [DONE] (some providers omit it).
+  if (stream && (stream->delivered || stream->done)) {
+    result.ok = true;
+    co_return result;
+  }
+  auto parsed = parse_chat_completion(reply.body);
+  if (!parsed) {
+    result.error.transport = TransportFailure::malformed_body;
+    result.error.transport_detail = "the provider's reply is not a chat completion";
+    co_return result;
+  }
+  result.ok = true;
+  result.content = std::move(parsed->content);
+  result.usage = parsed->usage;
+  co_return result;
+}
+
+}  // namespace hermes::providers

@@ -1,0 +1,40 @@
+#pragma once
+
+#include <boost/asio/awaitable.hpp>
+
+#include <chrono>
+#include <functional>
+#include <string>
+#include <vector>
+
+#include "daemon/providers/http_client.hpp"
+#include "daemon/providers/openai_chat.hpp"
+#include "daemon/providers/provider_error.hpp"
+
+namespace hermes::providers {
+
+// Receives content deltas of a streamed answer; returns false when the reader is gone.
+using DeltaSink = std::function<boost::asio::awaitable<bool>(std::string)>;
+
+struct ChatCall {
+  std::string base_url;  // e.g. https://api.openai.com/v1
+  std::string api_key;   // empty: no Authorization header
+  std::string model;
+  std::vector<ChatMessage> messages;
+  std::chrono::milliseconds timeout{std::chrono::seconds(120)};
+  DeltaSink sink;  // set: ask for a stream and pass deltas on
+};
+
+struct ChatCallResult {
+  bool ok = false;
+  std::string content;
+  ChatUsage usage;
+  ProviderError error;          // when !ok; for the classifier
+  bool partial_stream = false;  // deltas already reached the sink before the failure
+  bool reader_gone = false;     // the sink refused more (client disconnected)
+};
+
+// One OpenAI-compatible chat completion on one provider with one key.
+boost::asio::awaitable<ChatCallResult> call_chat(HttpClient& client, ChatCall call);
+
+}  // namespace hermes::providers

@@ -1,0 +1,343 @@
+#include "daemon/providers/http_client.hpp"
+
+#include <openssl/ssl.h>
+#include <openssl/x509_vfy.h>
+
+#include <boost/asio/as_tuple.hpp>
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/ssl.hpp>
+#include <boost/asio/use_awaitable.hpp>
+#include <boost/beast/core.hpp>
+#include <boost/beast/http.hpp>
+#include <boost/beast/ssl.hpp>
+#include <list>
+#include <map>
+
+#include "common/version.hpp"
+
+namespace hermes::providers {
+
+namespace asio = boost::asio;
+namespace beast = boost::beast;
+namespace http = beast::http;
+namespace ssl = asio::ssl;
+using tcp = asio::ip::tcp;
+using Clock = std::chrono::steady_clock;
+constexpr auto kTuple = asio::as_tuple(asio::use_awaitable);
+
+std::optional<Url> Url::parse(std::string_view text) {
+  Url url;
+  if (text.starts_with("https://")) {
+    url.tls = true;
+    text.remove_prefix(8);
+  } else if (text.starts_with("http://")) {
+    text.remove_prefix(7);
+  } else {
+    return std::nullopt;
+  }
+  const auto slash = text.find('/');
+  std::string_view authority = text.substr(0, slash);
+  url.path = slash == std::string_view::npos ? "" : std::string(text.substr(slash));
+  while (!url.path.empty() && url.path.back() == '/') url.path.pop_back();
+  if (authority.starts_with('[')) {  // [::1]:8080
+    const auto close = authority.find(']');
+    if (close == std::string_view::npos) return std::nullopt;
+    url.host = std::string(authority.substr(1, close - 1));
+    authority.remove_prefix(close + 1);
+    if (authority.starts_with(':')) url.port = std::string(authority.substr(1));
+  } else {
+    const auto colon = authority.rfind(':');
+    url.host = std::string(authority.substr(0, colon));
+    if (colon != std::string_view::npos) url.port = std::string(authority.substr(colon + 1));
+  }
+  if (url.host.empty()) return std::nullopt;
+  if (url.port.empty()) url.port = url.tls ? "443" : "80";
+  return url;
+}
+
+namespace {
+
+struct Connection {
+  std::string pool_key;
+  std::unique_ptr<beast::tcp_stream> plain;
+  std::unique_ptr<beast::ssl_stream<beast::tcp_stream>> tls;
+  beast::flat_buffer buffer;
+
+  beast::tcp_stream& lowest() { return tls ? beast::get_lowest_layer(*tls) : *plain; }
+  void close() {
+    beast::error_code ignored;
+    lowest().socket().close(ignored);
+  }
+};
+
+TransportFailure failure_of(const beast::error_code& ec, bool response_started) {
+  if (ec == beast::error::timeout) return TransportFailure::timeout;
+  if (ec == asio::error::connection_refused) return TransportFailure::connection_refused;
+  if (ec == http::error::body_limit || ec == http::error::header_limit) {
+    return TransportFailure::malformed_body;
+  }
+  if (ec.category() == http::make_error_code(http::error::bad_version).category() &&
+      ec != http::error::end_of_stream && ec != http::error::partial_message) {
+    return TransportFailure::malformed_body;
+  }
+  if (ec.category() == asio::error::get_ssl_category() || ec == ssl::error::stream_truncated) {
+    return response_started ? TransportFailure::truncated_body : TransportFailure::tls_other;
+  }
+  return response_started ? TransportFailure::truncated_body : TransportFailure::connection_reset;
+}
+
+// Splits an SSE byte stream into `data:` payloads (multi-line data joined with \n).
+class SseParser {
+ public:
+  void feed(std::string_view bytes) { pending_.append(bytes); }
+  std::optional<std::string> next() {
+    while (true) {
+      auto end = pending_.find("\n\n");
+      std::size_t sep = 2;
+      if (const auto crlf = pending_.find("\r\n\r\n"); crlf != std::string::npos && crlf < end) {
+        end = crlf;
+        sep = 4;
+      }
+      if (end == std::string::npos) return std::nullopt;
+      const std::string event = pending_.substr(0, end);
+      pending_.erase(0, end + sep);
+      std::string data;
+      std::size_t start = 0;
+      while (start <= event.size()) {
+        auto line_end = event.find('\n', start);
+        if (line_end == std::string::npos) line_end = event.size();
+        std::string_view line(event.data() + start, line_end - start);
+        if (!line.empty() && line.back() == '\r') line.remove_suffix(1);
+        if (line.starts_with("data:")) {
+          line.remove_prefix(5);
+          if (line.starts_with(' ')) line.remove_prefix(1);
+          if (!data.empty()) data += '\n';
+          data.append(line);
+        }
+        start = line_end + 1;
+      }
+      if (!data.empty()) return data;
+    }
+  }
+  const std::string& rest() const { return pending_; }
+
+ private:
+  std::string pending_;
+};
+
+}  // namespace
+
+struct HttpClient::Impl : std::enable_shared_from_this<HttpClient::Impl> {
+  explicit Impl(asio::io_context& io_context) : io(io_context), ssl_context(ssl::context::tls_client) {
+    ssl_context.set_default_verify_paths();  // the system CA store (SSL_CERT_FILE honoured)
+    ssl_context.set_verify_mode(ssl::verify_peer);
+    ssl_context.set_options(ssl::context::default_workarounds | ssl::context::no_sslv2 |
+                            ssl::context::no_sslv3 | ssl::context::no_tlsv1 |
+                            ssl::context::no_tlsv1_1);
+  }
+
+  asio::awaitable<std::shared_ptr<Connection>> connect(const Url& url, Clock::time_point deadline,
+                                                       HttpReply& reply);
+  asio::awaitable<bool> exchange(Connection& connection, const Url& url, const HttpCall& call,
+                                 Clock::time_point deadline, const EventSink& sink,
+                                 HttpReply& reply);
+  template <typename Stream>
+  asio::awaitable<bool> exchange_on(Stream& stream, Connection& connection, const Url& url,
+                                    const HttpCall& call, Clock::time_point deadline,
+                                    const EventSink& sink, HttpReply& reply);
+
+  std::shared_ptr<Connection> take_idle(const std::string& key) {
+    auto it = idle.find(key);
+    if (it == idle.end() || it->second.empty()) return nullptr;
+    auto connection = it->second.back();
+    it->second.pop_back();
+    return connection;
+  }
+
+  asio::io_context& io;
+  ssl::context ssl_context;
+  std::map<std::string, std::vector<std::shared_ptr<Connection>>> idle;
+  std::list<std::weak_ptr<Connection>> busy;
+};
+
+asio::awaitable<std::shared_ptr<Connection>> HttpClient::Impl::connect(const Url& url,
+                                                                       Clock::time_point deadline,
+                                                                       HttpReply& reply) {
+  tcp::resolver resolver(io);
+  auto [resolve_ec, endpoints] = co_await resolver.async_resolve(url.host, url.port, kTuple);
+  if (resolve_ec) {
+    reply.failure = TransportFailure::dns_failure;
+    reply.failure_detail = "cannot resolve " + url.host + ": " + resolve_ec.message();
+    co_return nullptr;
+  }
+  auto connection = std::make_shared<Connection>();
+  if (url.tls) {
+    connection->tls = std::make_unique<beast::ssl_stream<beast::tcp_stream>>(io, ssl_context);
+    // SNI, and the certificate must name the host we asked for.
+    SSL_ctrl(connection->tls->native_handle(), SSL_CTRL_SET_TLSEXT_HOSTNAME, TLSEXT_NAMETYPE_host_name,
+             const_cast<char*>(url.host.c_str()));
+    connection->tls->set_verify_callback(ssl::host_name_verification(url.host));
+  } else {
+    connection->plain = std::make_unique<beast::tcp_stream>(io);
+  }
+  connection->lowest().expires_at(deadline);
+  auto [connect_ec, endpoint] = co_await connection->lowest().async_connect(endpoints, kTuple);
+  if (connect_ec) {
+    reply.failure = failure_of(connect_ec, false);
+    reply.failure_detail = "cannot connect to " + url.host + ":" + url.port + ": " + connect_ec.message();
+    co_return nullptr;
+  }
+  if (url.tls) {
+    auto [handshake_ec] = co_await connection->tls->async_handshake(ssl::stream_base::client, kTuple);
+    if (handshake_ec) {
+      const long verify = SSL_get_verify_result(connection->tls->native_handle());
+      if (verify != X509_V_OK) {
+        reply.failure = TransportFailure::tls_verification;
+        reply.failure_detail = std::string("certificate verify failed: ") +
+                               X509_verify_cert_error_string(verify);
+      } else {
+        reply.failure = handshake_ec == beast::error::timeout ? TransportFailure::timeout
+                                                              : TransportFailure::tls_other;
+        reply.failure_detail = "TLS handshake with " + url.host + " failed: " + handshake_ec.message();
+      }
+      co_return nullptr;
+    }
+  }
+  co_return connection;
+}
+
+template <typename Stream>
+asio::awaitable<bool> HttpClient::Impl::exchange_on(Stream& stream, Connection& connection,
+                                                    const Url& url, const HttpCall& call,
+                                                    Clock::time_point deadline,
+                                                    const EventSink& sink, HttpReply& reply) {
+  std::string target = url.path;
+  if (const auto after_scheme = call.url.find("://"); after_scheme != std::string::npos) {
+    const auto slash = call.url.find('/', after_scheme + 3);
+    target = slash == std::string::npos ? "/" : call.url.substr(slash);
+  }
+  http::request<http::string_body> request{http::verb::post, target, 11};
+  request.set(http::field::host, url.host);
+  request.set(http::field::user_agent, "hermes-gateway/" + std::string(kVersion));
+  request.set(http::field::content_type, "application/json");
+  for (const auto& [name, value] : call.headers) request.set(name, value);
+  request.body() = call.body;
+  request.keep_alive(true);
+  request.prepare_payload();
+
+  connection.lowest().expires_at(deadline);
+  auto [write_ec, written] = co_await http::async_write(stream, request, kTuple);
+  if (write_ec) {
+    reply.failure = failure_of(write_ec, false);
+    reply.failure_detail = "sending the request failed: " + write_ec.message();
+    co_return false;
+  }
+  http::response_parser<http::string_body> parser;
+  parser.body_limit(call.max_response_bytes);
+  auto [header_ec, header_bytes] = co_await http::async_read_header(stream, connection.buffer, parser, kTuple);
+  if (header_ec) {
+    reply.failure = failure_of(header_ec, false);
+    reply.failure_detail = "reading the response failed: " + header_ec.message();
+    co_return false;
+  }
+  const auto& head = parser.get();
+  reply.status = static_cast<int>(head.result_int());
+  for (const auto& field : head) {
+    reply.headers.emplace_back(std::string(field.name_string()), std::string(field.value()));
+  }
+  const bool event_stream = sink && reply.status == 200 &&
+                            head[http::field::content_type].starts_with("text/event-stream");
+  SseParser events;
+  std::size_t consumed = 0;
+  while (!parser.is_done()) {
+    auto [read_ec, n] = co_await http::async_read_some(stream, connection.buffer, parser, kTuple);
+    if (read_ec == http::error::need_buffer) continue;
+    if (read_ec) {
+      // A close-delimited body (no length, not chunked) ends here legitimately.
+      if (read_ec == http::error::end_of_stream && parser.is_done()) break;
+      reply.failure = failure_of(read_ec, true);
+      reply.failure_detail = (read_ec == http::error::body_limit
+                                  ? "response larger than " + std::to_string(call.max_response_bytes) + " bytes"
+                                  : "reading the response failed: " + read_ec.message());
+      reply.body = parser.get().body();
+      co_return false;
+    }
+    if (!event_stream) continue;
+    auto& body = parser.get().body();
+    events.feed(std::string_view(body).substr(consumed));
+    consumed = body.size();
+    while (auto data = events.next()) {
+      reply.events_delivered = true;
+      if (!co_await sink(std::move(*data))) co_return false;  // the consumer is gone
+    }
+  }
+  reply.body = event_stream ? events.rest() : std::move(parser.get().body());
+  co_return parser.get().keep_alive();
+}
+
+asio::awaitable<bool> HttpClient::Impl::exchange(Connection& connection, const Url& url,
+                                                 const HttpCall& call, Clock::time_point deadline,
+                                                 const EventSink& sink, HttpReply& reply) {
+  if (connection.tls) co_return co_await exchange_on(*connection.tls, connection, url, call, deadline, sink, reply);
+  co_return co_await exchange_on(*connection.plain, connection, url, call, deadline, sink, reply);
+}
+
+HttpClient::HttpClient(asio::io_context& io) : impl_(std::make_shared<Impl>(io)) {}
+HttpClient::~HttpClient() { abort_all(); }
+
+asio::awaitable<HttpReply> HttpClient::post(HttpCall call, EventSink sink) {
+  auto impl = impl_;
+  HttpReply reply;
+  const auto url = Url::parse(call.url);
+  if (!url) {
+    reply.failure = TransportFailure::connection_refused;
+    reply.failure_detail = "not an http(s) URL: " + call.url;
+    co_return reply;
+  }
+  const auto deadline = Clock::now() + call.timeout;
+  const std::string key = (url->tls ? "https://" : "http://") + url->host + ":" + url->port;
+
+  // A pooled connection may have been closed by the server meanwhile: if it fails before any
+  // response byte, try once more on a fresh one.
+  for (int attempt = 0; attempt < 2; ++attempt) {
+    auto connection = attempt == 0 ? impl->take_idle(key) : nullptr;
+    const bool reused = connection != nullptr;
+    reply = HttpReply{};
+    if (!connection) connection = co_await impl->connect(*url, deadline, reply);
+    if (!connection) co_return reply;
+    connection->pool_key = key;
+    impl->busy.push_back(connection);
+    const auto registered = std::prev(impl->busy.end());
+    const bool keep = co_await impl->exchange(*connection, *url, call, deadline, sink, reply);
+    impl->busy.erase(registered);
+    if (reply.failure == TransportFailure::none && keep) {
+      impl->idle[key].push_back(connection);
+    } else {
+      connection->close();
+    }
+    const bool stale = reused && reply.status == 0 &&
+                       (reply.failure == TransportFailure::connection_reset ||
+                        reply.failure == TransportFailure::tls_other);
+    if (!stale) co_return reply;
+  }
+  co_return reply;
+}
+
+void HttpClient::abort_all() {
+  for (auto& [key, connections] : impl_->idle) {
+    for (auto& connection : connections) connection->close();
+  }
+  impl_->idle.clear();
+  for (auto& weak : impl_->busy) {
+    if (auto connection = weak.lock()) connection->close();
+  }
+}
+
+std::size_t HttpClient::idle_connections() const {
+  std::size_t n = 0;
+  for (const auto& [key, connections] : impl_->idle) n += connections.size();
+  return n;
+}
+
+}  // namespace hermes::providers

@@ -1,0 +1,75 @@
+#pragma once
+
+#include <boost/asio/awaitable.hpp>
+
+#include <chrono>
+#include <cstddef>
+#include <functional>
+#include <memory>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <utility>
+#include <vector>
+
+#include "daemon/providers/provider_error.hpp"
+
+namespace boost::asio {
+class io_context;
+}
+
+namespace hermes::providers {
+
+// scheme://host[:port][/path]; only http and https.
+struct Url {
+  bool tls = false;
+  std::string host;
+  std::string port;
+  std::string path;  // "/v1" (no trailing slash), may be empty
+  static std::optional<Url> parse(std::string_view text);
+};
+
+struct HttpCall {
+  std::string url;
+  std::vector<std::pair<std::string, std::string>> headers;
+  std::string body;
+  std::chrono::milliseconds timeout{std::chrono::seconds(120)};  // for the whole exchange
+  std::size_t max_response_bytes = 8 * 1024 * 1024;
+};
+
+struct HttpReply {
+  int status = 0;
+  std::vector<std::pair<std::string, std::string>> headers;
+  std::string body;  // for an event stream: what was not delivered as events
+  TransportFailure failure = TransportFailure::none;
+  std::string failure_detail;
+  bool events_delivered = false;  // at least one SSE event reached the sink
+};
+
+// Receives each SSE `data:` payload as it arrives; returns false to stop reading.
+using EventSink = std::function<boost::asio::awaitable<bool>(std::string)>;
+
+// POSTs to OpenAI-compatible providers over HTTP or HTTPS (OpenSSL, peer and host name
+// verification against the system CA store, SNI). Keeps idle connections per host for reuse.
+// Every failure comes back as a value in HttpReply, never as an exception.
+class HttpClient {
+ public:
+  explicit HttpClient(boost::asio::io_context& io);
+  ~HttpClient();
+  HttpClient(const HttpClient&) = delete;
+  HttpClient& operator=(const HttpClient&) = delete;
+
+  // When `sink` is set and the reply is a 200 `text/event-stream`, events go to the sink.
+  boost::asio::awaitable<HttpReply> post(HttpCall call, EventSink sink = nullptr);
+
+  // Closes every connection, idle or busy: calls in progress end with a transport failure.
+  void abort_all();
+
+  std::size_t idle_connections() const;
+
+ private:
+  struct Impl;
+  std::shared_ptr<Impl> impl_;
+};
+
+}  // namespace hermes::providers

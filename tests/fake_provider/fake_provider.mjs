@@ -1,0 +1,130 @@
+// A scriptable fake LLM provider for the integration tests (OpenAI-compatible shape).
+//
+//   node fake_provider.mjs [--port N] [--tls CERT KEY]
+// prints "listening PORT" once ready. Control endpoints (plain JSON):
+//   POST /__script  {"key": "sk-a" | "*", "steps": [Step, ...]}  queue replies for a key
+//   GET  /__calls   every /chat/completions call so far: {key, model, messages, stream, at}
+//   POST /__reset   forget scripts and calls
+// A Step (all optional): {status, body (string|object), headers, delay_ms, hang, reset,
+//   truncate (send half the body and close), malformed (200 with garbage),
+//   stream: ["tok", ...] (SSE deltas), stream_break_after: N (drop the connection after N
+//   deltas), content: "reply text"}
+// With no step queued, the reply is "echo: <last user message>", streamed when asked.
+import http from 'node:http';
+import https from 'node:https';
+import fs from 'node:fs';
+
+const args = process.argv.slice(2);
+let port = 0;
+let tls = null;
+for (let i = 0; i < args.length; i++) {
+  if (args[i] === '--port') port = Number(args[++i]);
+  else if (args[i] === '--tls') tls = { cert: fs.readFileSync(args[++i]), key: fs.readFileSync(args[++i]) };
+}
+
+const scripts = new Map();  // key -> steps[]
+let calls = [];
+
+function readBody(req) {
+  return new Promise((resolve) => {
+    const chunks = [];
+    req.on('data', (c) => chunks.push(c));
+    req.on('end', () => resolve(Buffer.concat(chunks).toString('utf8')));
+    req.on('error', () => resolve(''));
+  });
+}
+
+function json(res, status, value, headers = {}) {
+  const text = JSON.stringify(value);
+  res.writeHead(status, { 'content-type': 'application/json', 'content-length': Buffer.byteLength(text), ...headers });
+  res.end(text);
+}
+
+function completion(model, content) {
+  return {
+    id: 'chatcmpl-fake', object: 'chat.completion', created: Math.floor(Date.now() / 1000), model,
+    choices: [{ index: 0, message: { role: 'assistant', content }, finish_reason: 'stop' }],
+    usage: { prompt_tokens: 10, completion_tokens: 5, total_tokens: 15 },
+  };
+}
+
+function chunk(model, delta, finish = null) {
+  return `data: ${JSON.stringify({
+    id: 'chatcmpl-fake', object: 'chat.completion.chunk', created: Math.floor(Date.now() / 1000), model,
+    choices: [{ index: 0, delta, finish_reason: finish }],
+  })}\n\n`;
+}
+
+const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
+
+async function streamReply(res, model, tokens, breakAfter) {
+  res.writeHead(200, { 'content-type': 'text/event-stream', 'cache-control': 'no-cache' });
+  res.write(chunk(model, { role: 'assistant', content: '' }));
+  for (let i = 0; i < tokens.length; i++) {
+    if (breakAfter !== undefined && i >= breakAfter) {
+      res.socket.destroy();
+      return;
+    }
+    res.write(chunk(model, { content: tokens[i] }));
+    await sleep(5);
+  }
+  res.write(chunk(model, {}, 'stop'));
+  res.end('data: [DONE]\n\n');
+}
+
+async function chatCompletions(req, res) {
+  const raw = await readBody(req);
+  let request = {};
+  try { request = JSON.parse(raw); } catch { return json(res, 400, { error: { message: 'invalid JSON', type: 'invalid_request_error' } }); }
+  const auth = req.headers.authorization || '';
+  const key = auth.startsWith('Bearer ') ? auth.slice(7) : '';
+  calls.push({ key, model: request.model, messages: request.messages, stream: !!request.stream, at: Date.now() });
+  const queue = scripts.get(key)?.length ? scripts.get(key) : scripts.get('*');
+  const step = queue?.length ? queue.shift() : {};
+  const lastUser = [...(request.messages || [])].reverse().find((m) => m.role === 'user');
+  const content = step.content ?? `echo: ${typeof lastUser?.content === 'string' ? lastUser.content : ''}`;
+
+  if (step.delay_ms) await sleep(step.delay_ms);
+  if (step.hang) return;  // never answer
+  if (step.reset) { req.socket.resetAndDestroy ? req.socket.resetAndDestroy() : req.socket.destroy(); return; }
+  if (step.malformed) {
+    res.writeHead(200, { 'content-type': 'application/json' });
+    return res.end('{"id": "chatcmpl-fake", "choices": [ this is not json');
+  }
+  if (step.status && step.status !== 200) {
+    const body = typeof step.body === 'string' ? step.body : JSON.stringify(step.body ?? {});
+    res.writeHead(step.status, { 'content-type': typeof step.body === 'string' ? 'text/html' : 'application/json', ...(step.headers || {}) });
+    return res.end(body);
+  }
+  if (step.truncate) {
+    const text = JSON.stringify(completion(request.model, content));
+    res.writeHead(200, { 'content-type': 'application/json', 'content-length': Buffer.byteLength(text) });
+    res.write(text.slice(0, Math.floor(text.length / 2)));
+    return res.socket.destroy();
+  }
+  if (request.stream) {
+    const tokens = step.stream ?? content.split(/(?<= )/);
+    return streamReply(res, request.model, tokens, step.stream_break_after);
+  }
+  json(res, 200, completion(request.model, content), step.headers || {});
+}
+
+async function handle(req, res) {
+  const url = new URL(req.url, 'http://x');
+  if (url.pathname === '/__script' && req.method === 'POST') {
+    const { key = '*', steps = [] } = JSON.parse(await readBody(req) || '{}');
+    scripts.set(key, [...(scripts.get(key) || []), ...steps]);
+    return json(res, 200, { queued: scripts.get(key).length });
+  }
+  if (url.pathname === '/__calls') return json(res, 200, calls);
+  if (url.pathname === '/__reset') { scripts.clear(); calls = []; await readBody(req); return json(res, 200, {}); }
+  if (url.pathname.endsWith('/chat/completions') && req.method === 'POST') return chatCompletions(req, res);
+  json(res, 404, { error: { message: `no route ${req.method} ${url.pathname}` } });
+}
+
+const server = tls ? https.createServer(tls, handle) : http.createServer(handle);
+server.keepAliveTimeout = 30000;
+server.listen(port, '127.0.0.1', () => {
+  process.stdout.write(`listening ${server.address().port}\n`);
+});
+process.on('SIGTERM', () => process.exit(0));
