@@ -253,3 +253,77 @@ int free_port() {
 }
 
 }  // namespace hermes::testing
+
+namespace hermes::testing {
+
+HttpExchange http_request(int port, const std::string& method, const std::string& path,
+                          const std::string& body,
+                          const std::map<std::string, std::string>& headers,
+                          std::chrono::milliseconds timeout) {
+  HttpExchange exchange;
+  const int fd = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+  sockaddr_in address{};
+  address.sin_family = AF_INET;
+  address.sin_port = htons(static_cast<uint16_t>(port));
+  address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  if (::connect(fd, reinterpret_cast<sockaddr*>(&address), sizeof(address)) != 0) {
+    exchange.status = -errno;
+    ::close(fd);
+    return exchange;
+  }
+  std::string request =
+      method + " " + path + " HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n";
+  for (const auto& [name, value] : headers) request += name + ": " + value + "\r\n";
+  if (!body.empty() || method == "POST") {
+    request +=
+        "Content-Type: application/json\r\nContent-Length: " + std::to_string(body.size()) + "\r\n";
+  }
+  request += "\r\n" + body;
+  ::send(fd, request.data(), request.size(), MSG_NOSIGNAL);
+  const auto deadline = std::chrono::steady_clock::now() + timeout;
+  std::string response;
+  char buffer[8192];
+  while (true) {
+    const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(
+        deadline - std::chrono::steady_clock::now());
+    if (left.count() <= 0) break;
+    timeval tv{static_cast<time_t>(left.count() / 1000),
+               static_cast<suseconds_t>((left.count() % 1000) * 1000)};
+    ::setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
+    const ssize_t n = ::recv(fd, buffer, sizeof(buffer), 0);
+    if (n <= 0) break;
+    response.append(buffer, static_cast<std::size_t>(n));
+  }
+  ::close(fd);
+  const auto head_end = response.find("\r\n\r\n");
+  if (response.size() < 12 || head_end == std::string::npos) return exchange;
+  exchange.status = std::atoi(response.c_str() + 9);
+  std::size_t line_start = response.find("\r\n") + 2;
+  while (line_start < head_end) {
+    const auto line_end = response.find("\r\n", line_start);
+    const auto line = response.substr(line_start, line_end - line_start);
+    if (const auto colon = line.find(':'); colon != std::string::npos) {
+      std::string name = line.substr(0, colon);
+      for (auto& c : name) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+      exchange.headers[name] = line.substr(line.find_first_not_of(' ', colon + 1));
+    }
+    line_start = line_end + 2;
+  }
+  exchange.body = response.substr(head_end + 4);
+  if (exchange.headers["transfer-encoding"] == "chunked") {
+    std::string decoded;
+    std::size_t at = 0;
+    while (at < exchange.body.size()) {
+      const auto size_end = exchange.body.find("\r\n", at);
+      if (size_end == std::string::npos) break;
+      const std::size_t size = std::stoul(exchange.body.substr(at, size_end - at), nullptr, 16);
+      if (size == 0) break;
+      decoded += exchange.body.substr(size_end + 2, size);
+      at = size_end + 2 + size + 2;
+    }
+    exchange.body = decoded;
+  }
+  return exchange;
+}
+
+}  // namespace hermes::testing

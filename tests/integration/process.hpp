@@ -57,6 +57,18 @@ bool wait_until(const std::function<bool()>& condition, std::chrono::millisecond
 // 0 when nothing came back, or -errno when connecting failed (e.g. -ECONNREFUSED).
 int http_get_status(int port, const std::string& path, std::string* body = nullptr);
 
+struct HttpExchange {
+  int status = 0;                              // 0: no answer; -errno: could not connect
+  std::map<std::string, std::string> headers;  // names lowercased
+  std::string body;
+};
+// One HTTP/1.1 request to 127.0.0.1:port with Connection: close; reads until the server closes
+// (so streamed bodies come back whole). `timeout` bounds the whole exchange.
+HttpExchange http_request(int port, const std::string& method, const std::string& path,
+                          const std::string& body = "",
+                          const std::map<std::string, std::string>& headers = {},
+                          std::chrono::milliseconds timeout = std::chrono::seconds(30));
+
 // A free TCP port on 127.0.0.1 (bound then released).
 int free_port();
 

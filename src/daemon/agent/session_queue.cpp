@@ -12,7 +12,8 @@ boost::asio::awaitable<SessionQueue::Turn> SessionQueue::wait_turn(std::string s
     co_return Turn(this, session_id);
   }
   // A timer that never expires by itself: release() cancels it to wake exactly this waiter.
-  auto wake = std::make_shared<boost::asio::steady_timer>(io_, boost::asio::steady_timer::time_point::max());
+  auto wake = std::make_shared<boost::asio::steady_timer>(
+      io_, boost::asio::steady_timer::time_point::max());
   line.waiters.push_back(wake);
   co_await wake->async_wait(boost::asio::as_tuple(boost::asio::use_awaitable));
   co_return Turn(this, session_id);  // busy stays true: handed over by release()

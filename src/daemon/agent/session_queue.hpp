@@ -3,7 +3,6 @@
 #include <boost/asio/awaitable.hpp>
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/steady_timer.hpp>
-
 #include <deque>
 #include <map>
 #include <memory>
@@ -20,7 +19,9 @@ class SessionQueue {
   class Turn {
    public:
     Turn(SessionQueue* queue, std::string id) : queue_(queue), id_(std::move(id)) {}
-    Turn(Turn&& other) noexcept : queue_(other.queue_), id_(std::move(other.id_)) { other.queue_ = nullptr; }
+    Turn(Turn&& other) noexcept : queue_(other.queue_), id_(std::move(other.id_)) {
+      other.queue_ = nullptr;
+    }
     Turn(const Turn&) = delete;
     Turn& operator=(const Turn&) = delete;
     Turn& operator=(Turn&&) = delete;

@@ -93,7 +93,8 @@ class Statement {
   Statement& operator=(const Statement&) = delete;
 
   Statement& bind(int index, const std::string& text) {
-    sqlite3_bind_text(statement_, index, text.data(), static_cast<int>(text.size()), SQLITE_TRANSIENT);
+    sqlite3_bind_text(statement_, index, text.data(), static_cast<int>(text.size()),
+                      SQLITE_TRANSIENT);
     return *this;
   }
   Statement& bind(int index, double value) {
@@ -139,8 +140,14 @@ std::string random_session_id() {
 std::string SessionStore::create_session(const std::string& platform, const std::string& chat_key) {
   const std::string id = random_session_id();
   const double now = now_seconds();
-  Statement(db_, "INSERT INTO sessions(id, platform, chat_key, created_at, updated_at) VALUES(?,?,?,?,?)")
-      .bind(1, id).bind(2, platform).bind(3, chat_key).bind(4, now).bind(5, now).step();
+  Statement(
+      db_, "INSERT INTO sessions(id, platform, chat_key, created_at, updated_at) VALUES(?,?,?,?,?)")
+      .bind(1, id)
+      .bind(2, platform)
+      .bind(3, chat_key)
+      .bind(4, now)
+      .bind(5, now)
+      .step();
   return id;
 }
 
@@ -152,11 +159,19 @@ void SessionStore::append_message(const std::string& session_id, const std::stri
                                   const std::string& content) {
   const double now = now_seconds();
   Statement(db_, "INSERT INTO messages(session_id, role, content, created_at) VALUES(?,?,?,?)")
-      .bind(1, session_id).bind(2, role).bind(3, content).bind(4, now).step();
-  Statement(db_, "UPDATE sessions SET updated_at = ? WHERE id = ?").bind(1, now).bind(2, session_id).step();
+      .bind(1, session_id)
+      .bind(2, role)
+      .bind(3, content)
+      .bind(4, now)
+      .step();
+  Statement(db_, "UPDATE sessions SET updated_at = ? WHERE id = ?")
+      .bind(1, now)
+      .bind(2, session_id)
+      .step();
 }
 
-std::vector<providers::ChatMessage> SessionStore::load_messages(const std::string& session_id) const {
+std::vector<providers::ChatMessage> SessionStore::load_messages(
+    const std::string& session_id) const {
   std::vector<providers::ChatMessage> messages;
   Statement query(db_, "SELECT role, content FROM messages WHERE session_id = ? ORDER BY id");
   query.bind(1, session_id);
@@ -172,9 +187,12 @@ std::optional<long long> SessionStore::platform_offset(const std::string& platfo
 }
 
 void SessionStore::set_platform_offset(const std::string& platform, long long value) {
-  Statement(db_, "INSERT INTO platform_offsets(platform, value) VALUES(?, ?) "
-                 "ON CONFLICT(platform) DO UPDATE SET value = excluded.value")
-      .bind(1, platform).bind(2, value).step();
+  Statement(db_,
+            "INSERT INTO platform_offsets(platform, value) VALUES(?, ?) "
+            "ON CONFLICT(platform) DO UPDATE SET value = excluded.value")
+      .bind(1, platform)
+      .bind(2, value)
+      .step();
 }
 
 void SessionStore::close() {

@@ -71,7 +71,8 @@ struct TurnRunner::Impl {
     for (const auto& f : config.fallback_providers) {
       Slot slot{f.provider, f.model.empty() ? config.model.default_model : f.model};
       bool duplicate = false;
-      for (const auto& s : slots) duplicate = duplicate || (s.provider == slot.provider && s.model == slot.model);
+      for (const auto& s : slots)
+        duplicate = duplicate || (s.provider == slot.provider && s.model == slot.model);
       if (!duplicate) slots.push_back(slot);
     }
     return slots;
@@ -280,9 +281,13 @@ void TurnRunner::interrupt_all() {
   impl_->client.abort_all();
 }
 
-long TurnRunner::active_turns() const { return static_cast<long>(impl_->active.size()); }
+long TurnRunner::active_turns() const {
+  return static_cast<long>(impl_->active.size());
+}
 
-const std::string& TurnRunner::model() const { return impl_->config.model.default_model; }
+const std::string& TurnRunner::model() const {
+  return impl_->config.model.default_model;
+}
 
 std::vector<ProviderCooldown> TurnRunner::cooldowns() const {
   std::vector<ProviderCooldown> out;

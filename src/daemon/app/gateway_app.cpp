@@ -69,8 +69,11 @@ void log_exception(std::exception_ptr error, const char* what) {
 class Gateway {
  public:
   Gateway(HomePaths paths, Config config, SessionStore& store)
-      : paths_(std::move(paths)), config_(std::move(config)), store_(store),
-        turns_(io_, config_, metrics_), api_(config_, store_, queue_, turns_) {}
+      : paths_(std::move(paths)),
+        config_(std::move(config)),
+        store_(store),
+        turns_(io_, config_, metrics_),
+        api_(config_, store_, queue_, turns_) {}
 
   int run();
 

@@ -1,8 +1,7 @@
 #include "daemon/platforms/api_protocol.hpp"
 
-#include <nlohmann/json.hpp>
-
 #include <cmath>
+#include <nlohmann/json.hpp>
 
 #include "daemon/providers/hint.hpp"
 
@@ -27,7 +26,8 @@ std::string dump(const json& value) {
 
 }  // namespace
 
-std::variant<ChatCompletionRequest, HttpResponse> parse_chat_completion_request(std::string_view body) {
+std::variant<ChatCompletionRequest, HttpResponse> parse_chat_completion_request(
+    std::string_view body) {
   const json parsed = json::parse(body, nullptr, false);
   if (parsed.is_discarded()) return bad_request("The request body is not valid JSON.", "");
   if (!parsed.is_object()) return bad_request("The request body must be a JSON object.", "");
@@ -65,7 +65,8 @@ std::variant<ChatCompletionRequest, HttpResponse> parse_chat_completion_request(
         }
       }
     } else {
-      return bad_request(where + ".content must be a string or an array of parts.", where + ".content");
+      return bad_request(where + ".content must be a string or an array of parts.",
+                         where + ".content");
     }
     request.messages.push_back({r == "developer" ? "system" : r, std::move(content)});
   }
@@ -81,15 +82,21 @@ std::variant<ChatCompletionRequest, HttpResponse> parse_chat_completion_request(
 
 int failure_status(FailoverReason reason) {
   switch (reason) {
-    case FailoverReason::billing: return 402;
+    case FailoverReason::billing:
+      return 402;
     case FailoverReason::rate_limit:
-    case FailoverReason::upstream_rate_limit: return 429;
-    case FailoverReason::overloaded: return 503;
-    case FailoverReason::timeout: return 504;
+    case FailoverReason::upstream_rate_limit:
+      return 429;
+    case FailoverReason::overloaded:
+      return 503;
+    case FailoverReason::timeout:
+      return 504;
     case FailoverReason::format_error:
     case FailoverReason::context_overflow:
-    case FailoverReason::payload_too_large: return 400;
-    default: return 502;
+    case FailoverReason::payload_too_large:
+      return 400;
+    default:
+      return 502;
   }
 }
 
@@ -103,7 +110,8 @@ HttpResponse failure_response(const providers::Classification& failure) {
   response.body = dump(json{{"error", error}});
   if (status == 429) {
     const long long seconds =
-        failure.retry_after ? std::max<long long>(1, (failure.retry_after->count() + 999) / 1000) : 5;
+        failure.retry_after ? std::max<long long>(1, (failure.retry_after->count() + 999) / 1000)
+                            : 5;
     response.headers.emplace_back("Retry-After", std::to_string(seconds));
   }
   return response;
@@ -118,19 +126,18 @@ HttpResponse interrupted_response() {
 std::string completion_json(const std::string& id, const std::string& model,
                             const std::string& content, const providers::ChatUsage& usage,
                             long created) {
-  return dump(json{
-      {"id", id},
-      {"object", "chat.completion"},
-      {"created", created},
-      {"model", model},
-      {"choices",
-       json::array({{{"index", 0},
-                     {"message", {{"role", "assistant"}, {"content", content}}},
-                     {"finish_reason", "stop"}}})},
-      {"usage",
-       {{"prompt_tokens", usage.prompt_tokens},
-        {"completion_tokens", usage.completion_tokens},
-        {"total_tokens", usage.total_tokens}}}});
+  return dump(
+      json{{"id", id},
+           {"object", "chat.completion"},
+           {"created", created},
+           {"model", model},
+           {"choices", json::array({{{"index", 0},
+                                     {"message", {{"role", "assistant"}, {"content", content}}},
+                                     {"finish_reason", "stop"}}})},
+           {"usage",
+            {{"prompt_tokens", usage.prompt_tokens},
+             {"completion_tokens", usage.completion_tokens},
+             {"total_tokens", usage.total_tokens}}}});
 }
 
 std::string chunk_event(const std::string& id, const std::string& model, long created,
@@ -138,13 +145,14 @@ std::string chunk_event(const std::string& id, const std::string& model, long cr
   json delta = json::object();
   if (first) delta["role"] = "assistant";
   if (content) delta["content"] = *content;
-  const json chunk = {{"id", id},
-                      {"object", "chat.completion.chunk"},
-                      {"created", created},
-                      {"model", model},
-                      {"choices", json::array({{{"index", 0},
-                                                {"delta", delta},
-                                                {"finish_reason", last ? json("stop") : json(nullptr)}}})}};
+  const json chunk = {
+      {"id", id},
+      {"object", "chat.completion.chunk"},
+      {"created", created},
+      {"model", model},
+      {"choices", json::array({{{"index", 0},
+                                {"delta", delta},
+                                {"finish_reason", last ? json("stop") : json(nullptr)}}})}};
   return "data: " + dump(chunk) + "\n\n";
 }
 

@@ -21,7 +21,8 @@ struct ChatCompletionRequest {
 };
 
 // A valid request, or the 400 answer saying what is wrong (which field, what was expected).
-std::variant<ChatCompletionRequest, HttpResponse> parse_chat_completion_request(std::string_view body);
+std::variant<ChatCompletionRequest, HttpResponse> parse_chat_completion_request(
+    std::string_view body);
 
 // The answer for a turn that failed after all recovery: the hint as message, the failover
 // reason as type, the upstream status as code; 402/429(+Retry-After)/503/504/400/502.

@@ -101,8 +101,9 @@ asio::awaitable<HttpResponse> ApiServer::Impl::chat_completions(HttpRequest requ
   const std::string requested_session(request.header(kSessionHeader));
   if (!requested_session.empty()) {
     if (!store.session_exists(requested_session)) {
-      co_return json_error(404, "Unknown session '" + requested_session.substr(0, 64) +
-                                    "'; omit X-Hermes-Session-Id to start a new one.",
+      co_return json_error(404,
+                           "Unknown session '" + requested_session.substr(0, 64) +
+                               "'; omit X-Hermes-Session-Id to start a new one.",
                            "invalid_request_error", "session_not_found");
     }
     if (turn.request.messages.back().role != "user") {
@@ -130,8 +131,8 @@ asio::awaitable<HttpResponse> ApiServer::Impl::chat_completions(HttpRequest requ
   HttpResponse response;
   if (result.ok) {
     store.append_message(turn.session_id, "assistant", result.content);  // before replying
-    response.body = completion_json(completion_id(), result.model, result.content, result.usage,
-                                    unix_now());
+    response.body =
+        completion_json(completion_id(), result.model, result.content, result.usage, unix_now());
   } else if (result.interrupted) {
     response = interrupted_response();
   } else {
@@ -147,19 +148,20 @@ asio::awaitable<void> ApiServer::Impl::stream_turn(std::shared_ptr<StreamTurn> t
   out.headers.emplace_back(kSessionHeader, turn->prepared.session_id);
   auto session_turn = co_await queue.wait_turn(turn->prepared.session_id);
   const auto conversation = record_user_turn(turn->prepared);
-  TurnResult result = co_await turns.run(
-      upstream_messages(conversation),
-      [turn](std::string delta) { return turn->on_delta(std::move(delta)); });
+  TurnResult result =
+      co_await turns.run(upstream_messages(conversation),
+                         [turn](std::string delta) { return turn->on_delta(std::move(delta)); });
 
   if (result.ok) {
     store.append_message(turn->prepared.session_id, "assistant", result.content);
     if (turn->first) co_await turn->on_delta("");  // an empty answer still opens the stream
-    co_await out.write(chunk_event(turn->id, turn->model, turn->created, std::nullopt, false, true));
+    co_await out.write(
+        chunk_event(turn->id, turn->model, turn->created, std::nullopt, false, true));
     co_await out.write("data: [DONE]\n\n");
     co_return;
   }
-  HttpResponse failure = result.interrupted ? interrupted_response()
-                                            : failure_response(*result.failure);
+  HttpResponse failure =
+      result.interrupted ? interrupted_response() : failure_response(*result.failure);
   failure.headers.emplace_back(kSessionHeader, turn->prepared.session_id);
   if (!out.started()) {
     out.instead = std::move(failure);
@@ -174,7 +176,9 @@ ApiServer::ApiServer(const Config& config, SessionStore& store, SessionQueue& qu
     : impl_(std::make_shared<Impl>(config, store, queue, turns)) {}
 ApiServer::~ApiServer() = default;
 
-void ApiServer::reconfigure(const Config& config) { impl_->config = config; }
+void ApiServer::reconfigure(const Config& config) {
+  impl_->config = config;
+}
 
 bool ApiServer::authorized(const HttpRequest& request) const {
   const auto& key = impl_->config.gateway.api_server.key;

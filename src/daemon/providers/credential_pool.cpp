@@ -29,11 +29,16 @@ bool CredentialPool::other_available(std::size_t except, Clock::time_point now) 
 std::chrono::milliseconds CredentialPool::cooldown_for(
     FailoverReason reason, std::optional<std::chrono::milliseconds> retry_after) {
   switch (reason) {
-    case FailoverReason::auth: return 5min;
-    case FailoverReason::auth_permanent: return 1h;
-    case FailoverReason::billing: return 4h;  // money does not come back by itself soon
-    case FailoverReason::rate_limit: return retry_after && *retry_after > 0ms ? *retry_after : 60s;
-    default: return 30s;
+    case FailoverReason::auth:
+      return 5min;
+    case FailoverReason::auth_permanent:
+      return 1h;
+    case FailoverReason::billing:
+      return 4h;  // money does not come back by itself soon
+    case FailoverReason::rate_limit:
+      return retry_after && *retry_after > 0ms ? *retry_after : 60s;
+    default:
+      return 30s;
   }
 }
 
@@ -49,7 +54,8 @@ std::vector<CredentialPool::Cooldown> CredentialPool::cooldowns(Clock::time_poin
   std::vector<Cooldown> out;
   for (std::size_t i = 0; i < keys_.size(); ++i) {
     if (until_[i] > now) {
-      out.push_back({i, why_[i], std::chrono::duration_cast<std::chrono::milliseconds>(until_[i] - now)});
+      out.push_back(
+          {i, why_[i], std::chrono::duration_cast<std::chrono::milliseconds>(until_[i] - now)});
     }
   }
   return out;

@@ -37,8 +37,8 @@ class CredentialPool {
   };
   std::vector<Cooldown> cooldowns(Clock::time_point now) const;
 
-  static std::chrono::milliseconds cooldown_for(FailoverReason reason,
-                                                std::optional<std::chrono::milliseconds> retry_after);
+  static std::chrono::milliseconds cooldown_for(
+      FailoverReason reason, std::optional<std::chrono::milliseconds> retry_after);
 
  private:
   std::vector<std::string> keys_;

@@ -129,7 +129,8 @@ class SseParser {
 }  // namespace
 
 struct HttpClient::Impl : std::enable_shared_from_this<HttpClient::Impl> {
-  explicit Impl(asio::io_context& io_context) : io(io_context), ssl_context(ssl::context::tls_client) {
+  explicit Impl(asio::io_context& io_context)
+      : io(io_context), ssl_context(ssl::context::tls_client) {
     ssl_context.set_default_verify_paths();  // the system CA store (SSL_CERT_FILE honoured)
     ssl_context.set_verify_mode(ssl::verify_peer);
     ssl_context.set_options(ssl::context::default_workarounds | ssl::context::no_sslv2 |
@@ -175,8 +176,8 @@ asio::awaitable<std::shared_ptr<Connection>> HttpClient::Impl::connect(const Url
   if (url.tls) {
     connection->tls = std::make_unique<beast::ssl_stream<beast::tcp_stream>>(io, ssl_context);
     // SNI, and the certificate must name the host we asked for.
-    SSL_ctrl(connection->tls->native_handle(), SSL_CTRL_SET_TLSEXT_HOSTNAME, TLSEXT_NAMETYPE_host_name,
-             const_cast<char*>(url.host.c_str()));
+    SSL_ctrl(connection->tls->native_handle(), SSL_CTRL_SET_TLSEXT_HOSTNAME,
+             TLSEXT_NAMETYPE_host_name, const_cast<char*>(url.host.c_str()));
     connection->tls->set_verify_callback(ssl::host_name_verification(url.host));
   } else {
     connection->plain = std::make_unique<beast::tcp_stream>(io);
@@ -185,21 +186,24 @@ asio::awaitable<std::shared_ptr<Connection>> HttpClient::Impl::connect(const Url
   auto [connect_ec, endpoint] = co_await connection->lowest().async_connect(endpoints, kTuple);
   if (connect_ec) {
     reply.failure = failure_of(connect_ec, false);
-    reply.failure_detail = "cannot connect to " + url.host + ":" + url.port + ": " + connect_ec.message();
+    reply.failure_detail =
+        "cannot connect to " + url.host + ":" + url.port + ": " + connect_ec.message();
     co_return nullptr;
   }
   if (url.tls) {
-    auto [handshake_ec] = co_await connection->tls->async_handshake(ssl::stream_base::client, kTuple);
+    auto [handshake_ec] =
+        co_await connection->tls->async_handshake(ssl::stream_base::client, kTuple);
     if (handshake_ec) {
       const long verify = SSL_get_verify_result(connection->tls->native_handle());
       if (verify != X509_V_OK) {
         reply.failure = TransportFailure::tls_verification;
-        reply.failure_detail = std::string("certificate verify failed: ") +
-                               X509_verify_cert_error_string(verify);
+        reply.failure_detail =
+            std::string("certificate verify failed: ") + X509_verify_cert_error_string(verify);
       } else {
         reply.failure = handshake_ec == beast::error::timeout ? TransportFailure::timeout
                                                               : TransportFailure::tls_other;
-        reply.failure_detail = "TLS handshake with " + url.host + " failed: " + handshake_ec.message();
+        reply.failure_detail =
+            "TLS handshake with " + url.host + " failed: " + handshake_ec.message();
       }
       co_return nullptr;
     }
@@ -235,7 +239,8 @@ asio::awaitable<bool> HttpClient::Impl::exchange_on(Stream& stream, Connection& 
   }
   http::response_parser<http::string_body> parser;
   parser.body_limit(call.max_response_bytes);
-  auto [header_ec, header_bytes] = co_await http::async_read_header(stream, connection.buffer, parser, kTuple);
+  auto [header_ec, header_bytes] =
+      co_await http::async_read_header(stream, connection.buffer, parser, kTuple);
   if (header_ec) {
     reply.failure = failure_of(header_ec, false);
     reply.failure_detail = "reading the response failed: " + header_ec.message();
@@ -257,9 +262,10 @@ asio::awaitable<bool> HttpClient::Impl::exchange_on(Stream& stream, Connection& 
       // A close-delimited body (no length, not chunked) ends here legitimately.
       if (read_ec == http::error::end_of_stream && parser.is_done()) break;
       reply.failure = failure_of(read_ec, true);
-      reply.failure_detail = (read_ec == http::error::body_limit
-                                  ? "response larger than " + std::to_string(call.max_response_bytes) + " bytes"
-                                  : "reading the response failed: " + read_ec.message());
+      reply.failure_detail =
+          (read_ec == http::error::body_limit
+               ? "response larger than " + std::to_string(call.max_response_bytes) + " bytes"
+               : "reading the response failed: " + read_ec.message());
       reply.body = parser.get().body();
       co_return false;
     }
@@ -279,12 +285,15 @@ asio::awaitable<bool> HttpClient::Impl::exchange_on(Stream& stream, Connection& 
 asio::awaitable<bool> HttpClient::Impl::exchange(Connection& connection, const Url& url,
                                                  const HttpCall& call, Clock::time_point deadline,
                                                  const EventSink& sink, HttpReply& reply) {
-  if (connection.tls) co_return co_await exchange_on(*connection.tls, connection, url, call, deadline, sink, reply);
+  if (connection.tls)
+    co_return co_await exchange_on(*connection.tls, connection, url, call, deadline, sink, reply);
   co_return co_await exchange_on(*connection.plain, connection, url, call, deadline, sink, reply);
 }
 
 HttpClient::HttpClient(asio::io_context& io) : impl_(std::make_shared<Impl>(io)) {}
-HttpClient::~HttpClient() { abort_all(); }
+HttpClient::~HttpClient() {
+  abort_all();
+}
 
 asio::awaitable<HttpReply> HttpClient::post(HttpCall call, EventSink sink) {
   auto impl = impl_;

@@ -30,10 +30,10 @@ struct ParsedCompletion {
 std::optional<ParsedCompletion> parse_chat_completion(std::string_view body);
 
 struct StreamEvent {
-  std::string delta;         // content to append (may be empty)
-  bool done = false;         // "[DONE]"
-  bool is_error = false;     // {"error": …} inside the stream
-  bool malformed = false;    // not JSON
+  std::string delta;       // content to append (may be empty)
+  bool done = false;       // "[DONE]"
+  bool is_error = false;   // {"error": …} inside the stream
+  bool malformed = false;  // not JSON
   std::optional<ChatUsage> usage;
 };
 StreamEvent parse_stream_event(std::string_view data);

@@ -1,0 +1,421 @@
+// Agent turns end to end: the real daemon against the scriptable fake provider. Each fault
+// case checks the HTTP status, error type and hint, how many upstream calls were made and
+// with which key, and that the daemon still answers /health afterwards.
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
+#include <signal.h>
+
+#include <nlohmann/json.hpp>
+#include <thread>
+
+#include "daemon_fixture.hpp"
+#include "fake_provider.hpp"
+
+namespace hermes::testing {
+namespace {
+
+using namespace std::chrono_literals;
+using nlohmann::json;
+using ::testing::ElementsAre;
+using ::testing::HasSubstr;
+using ::testing::StartsWith;
+
+constexpr const char* kBillingHint =
+    "Your API balance or quota is exhausted. Check your provider dashboard.";
+
+struct GatewayOptions {
+  int retries = 3;
+  double request_timeout = 10;
+  double restart_drain = 60;
+  bool fallback = false;
+  std::string key{};
+  std::string primary_keys = "[k1, k2]";
+  std::string primary_url{};  // default: the fake provider
+};
+
+class AgentTurns : public ::testing::Test {
+ protected:
+  void start(const GatewayOptions& o = {}, const std::map<std::string, std::string>& env = {}) {
+    std::string config =
+        "model: {provider: primary, default: demo-model}\nproviders:\n"
+        "  primary: {base_url: '" +
+        (o.primary_url.empty() ? fake_.base_url() : o.primary_url) +
+        "', api_keys: " + o.primary_keys +
+        "}\n"
+        "  backup: {base_url: '" +
+        fake_.base_url() + "', api_keys: [b1]}\n";
+    if (o.fallback) config += "fallback_providers: [{provider: backup, model: backup-model}]\n";
+    config += "agent:\n  api_max_retries: " + std::to_string(o.retries) +
+              "\n  request_timeout: " + std::to_string(o.request_timeout) +
+              "\n  restart_drain_timeout: " + std::to_string(o.restart_drain) +
+              "\n  stop_drain_timeout: 10\n";
+    config += "gateway: {api_server: {host: 127.0.0.1, port: " + std::to_string(home_.port) +
+              (o.key.empty() ? "" : ", key: " + o.key) + "}}\n";
+    home_.dir.write("config.yaml", config);
+    auto options = home_.env();
+    for (const auto& [k, v] : env) options.env[k] = v;
+    daemon_ = home_.start(options);
+    ASSERT_TRUE(wait_until([&] { return home_.healthy(); }, 10s)) << daemon_->stderr_text();
+  }
+
+  HttpExchange chat(const std::string& text, const std::map<std::string, std::string>& headers = {},
+                    bool stream = false) {
+    const json body = {{"model", "demo-model"},
+                       {"stream", stream},
+                       {"messages", json::array({{{"role", "user"}, {"content", text}}})}};
+    return http_request(home_.port, "POST", "/v1/chat/completions", body.dump(), headers);
+  }
+
+  static json error_of(const HttpExchange& r) {
+    auto body = json::parse(r.body, nullptr, false);
+    return body.is_object() && body.contains("error") ? body["error"] : json();
+  }
+
+  void TearDown() override {
+    if (daemon_) {
+      EXPECT_TRUE(home_.healthy()) << "the daemon stopped answering /health";
+      daemon_->signal(SIGTERM);
+      EXPECT_EQ(daemon_->wait(15s), 0) << daemon_->stderr_text();
+      EXPECT_EQ(daemon_->stderr_text().find("sk-secret"), std::string::npos)
+          << "a key reached the log";
+    }
+  }
+
+  FakeProvider fake_;
+  GatewayHome home_;
+  std::unique_ptr<ChildProcess> daemon_;
+};
+
+TEST_F(AgentTurns, AnswerAndContinuedSessionSendsTheHistory) {
+  start();
+  auto first = chat("first");
+  ASSERT_EQ(first.status, 200) << first.body;
+  EXPECT_EQ(json::parse(first.body)["choices"][0]["message"]["content"], "echo: first");
+  const std::string session = first.headers["x-hermes-session-id"];
+  ASSERT_THAT(session, StartsWith("hs_"));
+  auto second = chat("second", {{"X-Hermes-Session-Id", session}});
+  ASSERT_EQ(second.status, 200) << second.body;
+  EXPECT_EQ(second.headers["x-hermes-session-id"], session);
+  const auto calls = fake_.calls();
+  ASSERT_EQ(calls.size(), 2u);
+  std::vector<std::string> sent;
+  for (const auto& m : calls[1]["messages"]) sent.push_back(m["content"]);
+  EXPECT_THAT(sent, ElementsAre("You are a helpful assistant.", "first", "echo: first", "second"));
+  EXPECT_EQ(calls[1]["key"], "k1");
+}
+
+TEST_F(AgentTurns, BillingRotatesOnceThroughTheKeysNeverRetriesAKeyAndBenches) {
+  start();
+  fake_.script(
+      "k1", json::array(
+                {{{"status", 402},
+                  {"body",
+                   {{"error", {{"message", "Insufficient Balance, key sk-secret123456789"}}}}}}}));
+  fake_.script("k2", json::array({{{"status", 402},
+                                   {"body", {{"error", {{"message", "Insufficient Balance"}}}}}}}));
+  auto r = chat("pay me");
+  EXPECT_EQ(r.status, 402);
+  EXPECT_EQ(error_of(r)["type"], "billing");
+  EXPECT_EQ(error_of(r)["message"], kBillingHint);
+  EXPECT_EQ(error_of(r)["code"], 402);
+  EXPECT_THAT(fake_.call_keys(), ElementsAre("k1", "k2"));
+  EXPECT_THAT(r.body, ::testing::Not(HasSubstr("Insufficient")));  // no raw provider body
+  // The next turn does not hammer a provider that just said the money is gone.
+  r = chat("again");
+  EXPECT_EQ(r.status, 402);
+  EXPECT_EQ(fake_.calls().size(), 2u);
+}
+
+TEST_F(AgentTurns, AuthFailureRotatesToTheNextKey) {
+  start();
+  fake_.script("k1", json::array({{{"status", 401},
+                                   {"body",
+                                    {{"error",
+                                      {{"message", "Incorrect API key provided"},
+                                       {"code", "invalid_api_key"}}}}}}}));
+  auto r = chat("hello");
+  EXPECT_EQ(r.status, 200) << r.body;
+  EXPECT_THAT(fake_.call_keys(), ElementsAre("k1", "k2"));
+}
+
+TEST_F(AgentTurns, RateLimitHonoursRetryAfterAfterRotating) {
+  start();
+  const json limited = {
+      {"status", 429},
+      {"headers", {{"retry-after", "1"}}},
+      {"body", {{"error", {{"message", "Rate limit reached"}, {"code", "rate_limit_exceeded"}}}}}};
+  fake_.script("k1", json::array({limited}));
+  fake_.script("k2", json::array({limited}));
+  const auto t0 = std::chrono::steady_clock::now();
+  auto r = chat("hello");
+  const auto took = std::chrono::steady_clock::now() - t0;
+  // k1 limited → k2 limited → no key left: wait what they asked (1 s), never less, then
+  // use the first key whose cooldown is over.
+  EXPECT_EQ(r.status, 200) << r.body;
+  const auto keys = fake_.call_keys();
+  ASSERT_EQ(keys.size(), 3u);
+  EXPECT_EQ(keys[0], "k1");
+  EXPECT_EQ(keys[1], "k2");
+  EXPECT_GE(took, 1000ms);
+  EXPECT_LT(took, 5000ms);
+}
+
+TEST_F(AgentTurns, LongRetryAfterIsNotWaitedOutAndReachesTheClient) {
+  start({.primary_keys = "[k1]"});
+  fake_.script("k1", json::array({{{"status", 429},
+                                   {"headers", {{"retry-after", "600"}}},
+                                   {"body", {{"error", {{"message", "Rate limit reached"}}}}}}}));
+  const auto t0 = std::chrono::steady_clock::now();
+  auto r = chat("hello");
+  EXPECT_LT(std::chrono::steady_clock::now() - t0, 3s);
+  EXPECT_EQ(r.status, 429);
+  EXPECT_EQ(r.headers["retry-after"], "600");
+  EXPECT_EQ(error_of(r)["type"], "rate_limit");
+  EXPECT_THAT(error_of(r)["message"].get<std::string>(), HasSubstr("resets in about 10 minutes"));
+  EXPECT_EQ(fake_.calls().size(), 1u);
+}
+
+TEST_F(AgentTurns, TransientServerErrorThenSuccess) {
+  start();
+  fake_.script("k1",
+               json::array({{{"status", 500},
+                             {"body", {{"error", {{"message", "The server had an error"}}}}}}}));
+  auto r = chat("hello");
+  EXPECT_EQ(r.status, 200) << r.body;
+  EXPECT_THAT(fake_.call_keys(), ElementsAre("k1", "k1"));
+}
+
+TEST_F(AgentTurns, OverloadedGivesUpAfterTheRetriesWith503) {
+  start({.retries = 2});
+  const json overloaded = {
+      {"status", 529},
+      {"body",
+       {{"type", "error"}, {"error", {{"type", "overloaded_error"}, {"message", "Overloaded"}}}}}};
+  fake_.script("k1", json::array({overloaded, overloaded}));
+  auto r = chat("hello");
+  EXPECT_EQ(r.status, 503);
+  EXPECT_EQ(error_of(r)["type"], "overloaded");
+  EXPECT_EQ(error_of(r)["message"],
+            "The provider is temporarily overloaded. Please try again shortly.");
+  EXPECT_THAT(fake_.call_keys(), ElementsAre("k1", "k1"));
+}
+
+TEST_F(AgentTurns, FallbackAfterBillingAndThePrimaryStaysBenched) {
+  start({.fallback = true});
+  const json broke = {{"status", 402},
+                      {"body", {{"error", {{"message", "Insufficient credits"}}}}}};
+  fake_.script("k1", json::array({broke}));
+  fake_.script("k2", json::array({broke}));
+  auto r = chat("hello");
+  ASSERT_EQ(r.status, 200) << r.body;
+  EXPECT_EQ(json::parse(r.body)["model"], "backup-model");
+  EXPECT_THAT(fake_.call_keys(), ElementsAre("k1", "k2", "b1"));
+  EXPECT_EQ(fake_.calls()[2]["model"], "backup-model");
+  r = chat("next turn");
+  EXPECT_EQ(r.status, 200);
+  EXPECT_THAT(fake_.call_keys(), ElementsAre("k1", "k2", "b1", "b1"));
+}
+
+TEST_F(AgentTurns, HangEndsAsTimeoutWithinTheDeadline) {
+  start({.retries = 1, .request_timeout = 1});
+  fake_.script("k1", json::array({{{"hang", true}}}));
+  const auto t0 = std::chrono::steady_clock::now();
+  auto r = chat("hello");
+  const auto took = std::chrono::steady_clock::now() - t0;
+  EXPECT_EQ(r.status, 504);
+  EXPECT_EQ(error_of(r)["type"], "timeout");
+  EXPECT_GE(took, 900ms);
+  EXPECT_LT(took, 3s);
+}
+
+TEST_F(AgentTurns, ResetTruncatedAndMalformedRepliesAreCleanErrors) {
+  start({.retries = 1, .primary_keys = "[k1]"});
+  fake_.script("k1", json::array({{{"reset", true}}, {{"truncate", true}}, {{"malformed", true}}}));
+  auto reset = chat("a");
+  EXPECT_EQ(reset.status, 504) << reset.body;
+  EXPECT_EQ(error_of(reset)["type"], "timeout");
+  auto truncated = chat("b");
+  EXPECT_EQ(truncated.status, 504) << truncated.body;
+  auto malformed = chat("c");
+  EXPECT_EQ(malformed.status, 502) << malformed.body;
+  EXPECT_EQ(error_of(malformed)["type"], "server_error");
+}
+
+TEST_F(AgentTurns, ContextOverflowTellsTheUserToStartFresh) {
+  start();
+  fake_.script("k1",
+               json::array({{{"status", 400},
+                             {"body",
+                              {{"error",
+                                {{"message", "This model's maximum context length is 8192 tokens."},
+                                 {"code", "context_length_exceeded"}}}}}}}));
+  auto r = chat("hello");
+  EXPECT_EQ(r.status, 400);
+  EXPECT_EQ(error_of(r)["type"], "context_overflow");
+  EXPECT_THAT(error_of(r)["message"].get<std::string>(), HasSubstr("/new"));
+  EXPECT_EQ(fake_.calls().size(), 1u);
+}
+
+TEST_F(AgentTurns, WrongBaseUrlAndMissingModel) {
+  start({.retries = 1});
+  fake_.script("k1", json::array({{{"status", 404},
+                                   {"body",
+                                    {{"error",
+                                      {{"message", "The model `demo-model` does not exist"},
+                                       {"code", "model_not_found"}}}}}}}));
+  auto r = chat("hello");
+  EXPECT_EQ(r.status, 502);
+  EXPECT_EQ(error_of(r)["type"], "model_not_found");
+}
+
+TEST_F(AgentTurns, UnreachableProviderSaysSo) {
+  start({.retries = 1, .primary_url = "http://127.0.0.1:" + std::to_string(free_port()) + "/v1"});
+  auto r = chat("hello");
+  EXPECT_EQ(r.status, 504);
+  EXPECT_THAT(error_of(r)["message"].get<std::string>(), HasSubstr("could not reach the provider"));
+}
+
+TEST_F(AgentTurns, StreamedAnswerAndAnInterruptedStreamEndsWithAnErrorEvent) {
+  start();
+  auto r = chat("stream this please", {}, true);
+  ASSERT_EQ(r.status, 200);
+  EXPECT_EQ(r.headers["content-type"], "text/event-stream");
+  EXPECT_THAT(r.headers["x-hermes-session-id"], StartsWith("hs_"));
+  std::string text;
+  std::size_t at = 0;
+  while ((at = r.body.find("data: {", at)) != std::string::npos) {
+    const auto end = r.body.find("\n\n", at);
+    auto chunk = json::parse(r.body.substr(at + 6, end - at - 6));
+    text += chunk["choices"][0]["delta"].value("content", "");
+    at = end;
+  }
+  EXPECT_EQ(text, "echo: stream this please");
+  EXPECT_THAT(r.body, HasSubstr("\"finish_reason\":\"stop\""));
+  EXPECT_THAT(r.body, HasSubstr("data: [DONE]\n\n"));
+
+  fake_.script(
+      "k1",
+      json::array({{{"stream", {"one ", "two ", "three ", "four"}}, {"stream_break_after", 2}}}));
+  const auto t0 = std::chrono::steady_clock::now();
+  auto broken = chat("x", {}, true);
+  EXPECT_LT(std::chrono::steady_clock::now() - t0, 5s) << "the stream hung";
+  EXPECT_THAT(broken.body, HasSubstr("\"content\":\"one \""));
+  EXPECT_THAT(broken.body, HasSubstr("data: {\"error\""));
+  EXPECT_THAT(broken.body, ::testing::Not(HasSubstr("[DONE]")));
+  EXPECT_EQ(fake_.calls().size(), 2u) << "switched provider or retried mid-stream";
+}
+
+TEST_F(AgentTurns, StreamFailingBeforeAnyTokenIsAPlainHttpError) {
+  start({.primary_keys = "[k1]"});
+  fake_.script("k1", json::array({{{"status", 402},
+                                   {"body", {{"error", {{"message", "Insufficient Balance"}}}}}}}));
+  auto r = chat("x", {}, true);
+  EXPECT_EQ(r.status, 402);
+  EXPECT_EQ(error_of(r)["message"], kBillingHint);
+}
+
+TEST_F(AgentTurns, BadRequestsGetClear4xx) {
+  start();
+  auto post = [&](const std::string& body, const std::map<std::string, std::string>& headers = {}) {
+    return http_request(home_.port, "POST", "/v1/chat/completions", body, headers);
+  };
+  auto r = post("{not json");
+  EXPECT_EQ(r.status, 400);
+  EXPECT_EQ(error_of(r)["type"], "invalid_request_error");
+  r = post("{}");
+  EXPECT_EQ(r.status, 400);
+  EXPECT_EQ(error_of(r)["param"], "messages");
+  r = post(R"({"messages":[{"role":"wizard","content":"x"}]})");
+  EXPECT_EQ(r.status, 400);
+  EXPECT_EQ(error_of(r)["param"], "messages[0].role");
+  r = post(R"({"messages":[{"role":"user","content":42}]})");
+  EXPECT_EQ(r.status, 400);
+  r = post(R"({"messages":[{"role":"user","content":"x"}],"stream":"yes"})");
+  EXPECT_EQ(r.status, 400);
+  r = post(R"({"messages":[{"role":"user","content":"x"}]})", {{"X-Hermes-Session-Id", "hs_nope"}});
+  EXPECT_EQ(r.status, 404);
+  EXPECT_EQ(error_of(r)["code"], "session_not_found");
+  r = http_request(home_.port, "GET", "/v1/chat/completions");
+  EXPECT_EQ(r.status, 405);
+  EXPECT_EQ(fake_.calls().size(), 0u);
+  auto models = http_request(home_.port, "GET", "/v1/models");
+  EXPECT_EQ(models.status, 200);
+  EXPECT_EQ(json::parse(models.body)["data"][0]["id"], "demo-model");
+}
+
+TEST_F(AgentTurns, BearerKeyIsRequiredWhenConfigured) {
+  start({.key = "local-secret"});
+  EXPECT_EQ(chat("x").status, 401);
+  EXPECT_EQ(chat("x", {{"Authorization", "Bearer wrong"}}).status, 401);
+  EXPECT_EQ(http_request(home_.port, "GET", "/v1/models").status, 401);
+  EXPECT_EQ(chat("x", {{"Authorization", "Bearer local-secret"}}).status, 200);
+  EXPECT_EQ(http_request(home_.port, "GET", "/health").status, 200);  // health needs no key
+}
+
+TEST_F(AgentTurns, MessagesForABusySessionWaitTheirTurnInOrder) {
+  start();
+  auto first = chat("one");
+  const std::string session = first.headers["x-hermes-session-id"];
+  fake_.script("*", json::array({{{"delay_ms", 400}, {"content", "slow answer"}}}));
+  HttpExchange slow, queued;
+  std::thread a([&] { slow = chat("two", {{"X-Hermes-Session-Id", session}}); });
+  std::this_thread::sleep_for(100ms);
+  std::thread b([&] { queued = chat("three", {{"X-Hermes-Session-Id", session}}); });
+  a.join();
+  b.join();
+  EXPECT_EQ(slow.status, 200);
+  EXPECT_EQ(queued.status, 200);
+  const auto calls = fake_.calls();
+  ASSERT_EQ(calls.size(), 3u);
+  std::vector<std::string> sent;
+  for (const auto& m : calls[2]["messages"]) sent.push_back(m["content"]);
+  // The third turn ran after the second finished, and saw its answer.
+  EXPECT_THAT(sent, ElementsAre("You are a helpful assistant.", "one", "echo: one", "two",
+                                "slow answer", "three"));
+}
+
+TEST_F(AgentTurns, RestartDrainLetsASlowTurnFinish) {
+  start();
+  fake_.script("*", json::array({{{"delay_ms", 800}}}));
+  HttpExchange r;
+  std::thread client([&] { r = chat("slow"); });
+  ASSERT_TRUE(wait_until([&] { return fake_.calls().size() == 1; }, 5s));
+  daemon_->signal(SIGUSR1);
+  client.join();
+  EXPECT_EQ(r.status, 200) << r.body;
+  EXPECT_EQ(r.headers["connection"], "close");
+  EXPECT_EQ(daemon_->wait(10s), 75);
+  daemon_.reset();
+}
+
+TEST_F(AgentTurns, DrainBudgetInterruptsATurnWithAClearReplyAndKeepsTheSession) {
+  start({.restart_drain = 1});
+  fake_.script("*", json::array({{{"hang", true}}}));
+  HttpExchange r;
+  std::thread client([&] { r = chat("never answered"); });
+  ASSERT_TRUE(wait_until([&] { return fake_.calls().size() == 1; }, 5s));
+  daemon_->signal(SIGUSR1);
+  client.join();
+  EXPECT_EQ(r.status, 503);
+  EXPECT_EQ(error_of(r)["type"], "interrupted");
+  EXPECT_THAT(error_of(r)["message"].get<std::string>(),
+              HasSubstr("restarted before the model answered"));
+  const std::string session = r.headers["x-hermes-session-id"];
+  EXPECT_EQ(daemon_->wait(10s), 75);
+  daemon_.reset();
+
+  // The next process has the session and the saved message.
+  fake_.reset();
+  daemon_ = home_.start(home_.env());
+  ASSERT_TRUE(wait_until([&] { return home_.healthy(); }, 10s));
+  auto again = chat("continue", {{"X-Hermes-Session-Id", session}});
+  EXPECT_EQ(again.status, 200) << again.body;
+  ASSERT_EQ(fake_.calls().size(), 1u) << fake_.calls().dump() << again.body;
+  const auto calls = fake_.calls();  // kept: a range-for over a temporary's member dangles
+  std::vector<std::string> sent;
+  for (const auto& m : calls[0]["messages"]) sent.push_back(m["content"]);
+  EXPECT_THAT(sent, ElementsAre("You are a helpful assistant.", "never answered", "continue"));
+}
+
+}  // namespace
+}  // namespace hermes::testing
