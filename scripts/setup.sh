@@ -8,7 +8,7 @@ PACKAGES=(
   libboost1.81-dev nlohmann-json3-dev libspdlog-dev libfmt-dev libcli11-dev
   libsystemd-dev libyaml-cpp-dev libsqlite3-dev libssl-dev
   libgtest-dev libgmock-dev googletest
-  systemd curl ca-certificates
+  systemd curl ca-certificates openssl
 )
 
 missing=()
@@ -18,15 +18,26 @@ for pkg in "${PACKAGES[@]}"; do
   fi
 done
 
-if ((${#missing[@]} == 0)); then
-  echo "setup: all ${#PACKAGES[@]} packages present"
-  exit 0
+# Node.js and npm come with the machine; Debian's are the fallback where they do not.
+if ! command -v node >/dev/null || ! command -v npm >/dev/null; then
+  missing+=(nodejs npm)
 fi
 
 SUDO=""
 if [[ $(id -u) -ne 0 ]]; then SUDO="sudo"; fi
-echo "setup: installing ${missing[*]}"
-export DEBIAN_FRONTEND=noninteractive
-$SUDO apt-get update -qq
-$SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}"
+if ((${#missing[@]} == 0)); then
+  echo "setup: all ${#PACKAGES[@]} Debian packages present"
+else
+  echo "setup: installing ${missing[*]}"
+  export DEBIAN_FRONTEND=noninteractive
+  $SUDO apt-get update -qq
+  $SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}"
+fi
+
+# Test peers from the npm registry (the official openai client), pinned by package-lock.json.
+node_tests="$(dirname "$0")/../tests/node"
+if [[ ! -d $node_tests/node_modules/openai ]] || [[ $node_tests/package-lock.json -nt $node_tests/node_modules/.package-lock.json ]]; then
+  echo "setup: installing npm test peers"
+  (cd "$node_tests" && npm ci --no-audit --no-fund --loglevel=error)
+fi
 echo "setup: done"

@@ -275,6 +275,45 @@ TEST_F(AgentTurns, UnreachableProviderSaysSo) {
   EXPECT_THAT(error_of(r)["message"].get<std::string>(), HasSubstr("could not reach the provider"));
 }
 
+TEST_F(AgentTurns, HttpsProviderIsVerifiedAgainstTheCaStoreAndTheHostName) {
+  TempDir certs;
+  const auto cert = (certs.path() / "cert.pem").string();
+  const auto key = (certs.path() / "key.pem").string();
+  const auto made = run_process(
+      "/usr/bin/openssl",
+      {"req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "1", "-subj", "/CN=localhost",
+       "-addext", "subjectAltName=DNS:localhost", "-keyout", key, "-out", cert});
+  ASSERT_EQ(made.exit_code, 0) << made.err;
+  FakeProvider tls(cert, key);
+  auto stop = [&] {
+    daemon_->signal(SIGTERM);
+    ASSERT_EQ(daemon_->wait(10s), 0);
+  };
+
+  // Trusted (SSL_CERT_FILE stands in for the system store) and the name matches: answered.
+  start({.retries = 1, .primary_url = tls.base_url("localhost")}, {{"SSL_CERT_FILE", cert}});
+  auto r = chat("secure");
+  ASSERT_EQ(r.status, 200) << r.body << daemon_->stderr_text();
+  EXPECT_EQ(json::parse(r.body)["choices"][0]["message"]["content"], "echo: secure");
+  stop();
+
+  // Trusted certificate, wrong host name: refused, fail fast with guidance.
+  start({.retries = 3, .primary_url = tls.base_url("127.0.0.1")}, {{"SSL_CERT_FILE", cert}});
+  r = chat("secure");
+  EXPECT_EQ(r.status, 502);
+  EXPECT_EQ(error_of(r)["type"], "ssl_cert_verification");
+  EXPECT_THAT(error_of(r)["message"].get<std::string>(),
+              HasSubstr("TLS certificate could not be verified"));
+  stop();
+
+  // Self-signed and not in the CA store: refused too.
+  start({.retries = 3, .primary_url = tls.base_url("localhost")});
+  r = chat("secure");
+  EXPECT_EQ(r.status, 502);
+  EXPECT_EQ(error_of(r)["type"], "ssl_cert_verification");
+  EXPECT_THAT(daemon_->stderr_text(), HasSubstr("certificate verify failed"));
+}
+
 TEST_F(AgentTurns, StreamedAnswerAndAnInterruptedStreamEndsWithAnErrorEvent) {
   start();
   auto r = chat("stream this please", {}, true);

@@ -7,7 +7,7 @@ namespace hermes::testing {
 FakeProvider::FakeProvider(const std::string& cert, const std::string& key) : tls_(!cert.empty()) {
   std::vector<std::string> args{HERMES_FAKE_PROVIDER};
   if (tls_) args.insert(args.end(), {"--tls", cert, key});
-  process_ = std::make_unique<ChildProcess>("/usr/bin/node", args, ChildProcess::Options{});
+  process_ = std::make_unique<ChildProcess>(HERMES_NODE, args, ChildProcess::Options{});
   const bool up =
       wait_until([&] { return process_->stderr_text().find("listening ") != std::string::npos; },
                  std::chrono::seconds(15));

@@ -1,0 +1,44 @@
+// Runs tests/node/openai_client.test.mjs (the official `openai` npm client) against the real
+// daemon and the fake provider.
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
+#include <signal.h>
+
+#include "daemon_fixture.hpp"
+#include "fake_provider.hpp"
+
+namespace hermes::testing {
+namespace {
+
+using namespace std::chrono_literals;
+
+TEST(OpenAiNodeClient, PlainStreamedSessionModelsAndTypedErrors) {
+  ASSERT_TRUE(std::filesystem::exists(std::string(HERMES_NODE_TESTS) + "/node_modules/openai"))
+      << "run scripts/setup.sh (it installs the npm test peers)";
+  FakeProvider fake;
+  GatewayHome home;
+  home.dir.write("config.yaml",
+                 "model: {provider: primary, default: demo-model}\n"
+                 "providers: {primary: {base_url: '" +
+                     fake.base_url() +
+                     "', api_keys: [k1, k2]}}\n"
+                     "gateway: {api_server: {host: 127.0.0.1, port: " +
+                     std::to_string(home.port) + "}}\n");
+  auto daemon = home.start(home.env());
+  ASSERT_TRUE(wait_until([&] { return home.healthy(); }, 10s)) << daemon->stderr_text();
+
+  const auto r =
+      run_process(HERMES_NODE,
+                  {"--test", "--test-reporter=spec",
+                   std::string(HERMES_NODE_TESTS) + "/openai_client.test.mjs"},
+                  {{"GATEWAY_BASE_URL", "http://127.0.0.1:" + std::to_string(home.port) + "/v1"},
+                   {"FAKE_PROVIDER_URL", "http://127.0.0.1:" + std::to_string(fake.port())}});
+  EXPECT_EQ(r.exit_code, 0) << r.out << r.err;
+  EXPECT_THAT(r.out, ::testing::HasSubstr("pass 6"));
+  EXPECT_TRUE(home.healthy());
+  daemon->signal(SIGTERM);
+  EXPECT_EQ(daemon->wait(10s), 0);
+}
+
+}  // namespace
+}  // namespace hermes::testing
