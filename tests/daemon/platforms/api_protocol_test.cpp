@@ -1,0 +1,109 @@
+#include "daemon/platforms/api_protocol.hpp"
+
+#include <gtest/gtest.h>
+
+#include <nlohmann/json.hpp>
+
+#include "daemon/providers/openai_chat.hpp"
+
+namespace hermes::daemon {
+namespace {
+
+using nlohmann::json;
+using providers::FailoverReason;
+
+TEST(ApiProtocol, ParsesMessagesWithStringOrTextParts) {
+  auto parsed = parse_chat_completion_request(
+      R"({"model":"m","stream":true,"messages":[{"role":"developer","content":"be brief"},)"
+      R"({"role":"user","content":[{"type":"text","text":"a"},{"type":"image_url"},{"type":"text","text":"b"}]}]})");
+  ASSERT_TRUE(std::holds_alternative<ChatCompletionRequest>(parsed));
+  const auto& request = std::get<ChatCompletionRequest>(parsed);
+  EXPECT_TRUE(request.stream);
+  ASSERT_EQ(request.messages.size(), 2u);
+  EXPECT_EQ(request.messages[0].role, "system");
+  EXPECT_EQ(request.messages[1].content, "a\nb");
+}
+
+TEST(ApiProtocol, BadRequestsNameTheField) {
+  for (const auto& [body, param] : std::vector<std::pair<std::string, std::string>>{
+           {"[]", ""},
+           {R"({"messages":[]})", "messages"},
+           {R"({"messages":[1]})", "messages[0]"},
+           {R"({"messages":[{"role":"user","content":{}}]})", "messages[0].content"},
+           {R"({"messages":[{"role":"user","content":"x"}],"stream":1})", "stream"}}) {
+    auto parsed = parse_chat_completion_request(body);
+    ASSERT_TRUE(std::holds_alternative<HttpResponse>(parsed)) << body;
+    const auto& response = std::get<HttpResponse>(parsed);
+    EXPECT_EQ(response.status, 400);
+    EXPECT_EQ(json::parse(response.body)["error"]["param"], param) << body;
+  }
+}
+
+TEST(ApiProtocol, FailureStatusMappingMatchesTheContract) {
+  EXPECT_EQ(failure_status(FailoverReason::billing), 402);
+  EXPECT_EQ(failure_status(FailoverReason::rate_limit), 429);
+  EXPECT_EQ(failure_status(FailoverReason::overloaded), 503);
+  EXPECT_EQ(failure_status(FailoverReason::timeout), 504);
+  EXPECT_EQ(failure_status(FailoverReason::format_error), 400);
+  EXPECT_EQ(failure_status(FailoverReason::context_overflow), 400);
+  EXPECT_EQ(failure_status(FailoverReason::auth), 502);
+  EXPECT_EQ(failure_status(FailoverReason::unknown), 502);
+}
+
+TEST(ApiProtocol, RateLimitCarriesRetryAfterAndTheHint) {
+  providers::Classification c;
+  c.reason = FailoverReason::rate_limit;
+  c.status = 429;
+  c.retry_after = std::chrono::milliseconds(1500);
+  const auto response = failure_response(c);
+  EXPECT_EQ(response.status, 429);
+  ASSERT_EQ(response.headers.size(), 1u);
+  EXPECT_EQ(response.headers[0], (std::pair<std::string, std::string>{"Retry-After", "2"}));
+  const auto error = json::parse(response.body)["error"];
+  EXPECT_EQ(error["type"], "rate_limit");
+  EXPECT_EQ(error["code"], 429);
+  EXPECT_NE(error["message"].get<std::string>().find("about 2 seconds"), std::string::npos);
+}
+
+TEST(ApiProtocol, BearerComparison) {
+  EXPECT_TRUE(bearer_matches("Bearer s3cret", "s3cret"));
+  EXPECT_FALSE(bearer_matches("Bearer s3cre", "s3cret"));
+  EXPECT_FALSE(bearer_matches("Bearer s3cret2", "s3cret"));
+  EXPECT_FALSE(bearer_matches("s3cret", "s3cret"));
+  EXPECT_FALSE(bearer_matches("", "s3cret"));
+}
+
+TEST(ApiProtocol, ChunksAndCompletionsHaveTheOpenAiShape) {
+  const auto event = chunk_event("id1", "m", 7, std::string("hi"), true, false);
+  ASSERT_EQ(event.substr(0, 6), "data: ");
+  const auto chunk = json::parse(event.substr(6));
+  EXPECT_EQ(chunk["object"], "chat.completion.chunk");
+  EXPECT_EQ(chunk["choices"][0]["delta"]["role"], "assistant");
+  EXPECT_EQ(chunk["choices"][0]["delta"]["content"], "hi");
+  EXPECT_TRUE(chunk["choices"][0]["finish_reason"].is_null());
+  const auto last = json::parse(chunk_event("id1", "m", 7, std::nullopt, false, true).substr(6));
+  EXPECT_EQ(last["choices"][0]["finish_reason"], "stop");
+  EXPECT_FALSE(last["choices"][0]["delta"].contains("content"));
+  const auto completion = json::parse(completion_json("id1", "m", "x", {1, 2, 3}, 7));
+  EXPECT_EQ(completion["usage"]["total_tokens"], 3);
+}
+
+TEST(OpenAiChat, ParsesRepliesAndStreamEvents) {
+  auto parsed = providers::parse_chat_completion(
+      R"({"choices":[{"message":{"role":"assistant","content":"yo"}}],"usage":{"total_tokens":9}})");
+  ASSERT_TRUE(parsed);
+  EXPECT_EQ(parsed->content, "yo");
+  EXPECT_EQ(parsed->usage.total_tokens, 9);
+  EXPECT_FALSE(providers::parse_chat_completion(R"({"choices":[]})"));
+  EXPECT_FALSE(providers::parse_chat_completion("<html>"));
+  EXPECT_TRUE(providers::parse_stream_event("[DONE]").done);
+  EXPECT_EQ(providers::parse_stream_event(R"({"choices":[{"delta":{"content":"a"}}]})").delta, "a");
+  EXPECT_TRUE(providers::parse_stream_event(R"({"error":{"message":"x"}})").is_error);
+  EXPECT_TRUE(providers::parse_stream_event("{broken").malformed);
+  const auto body = json::parse(providers::build_chat_request("m", {{"user", "hi"}}, true));
+  EXPECT_EQ(body["stream"], true);
+  EXPECT_EQ(body["messages"][0]["content"], "hi");
+}
+
+}  // namespace
+}  // namespace hermes::daemon
