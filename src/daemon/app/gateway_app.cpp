@@ -242,7 +242,7 @@ asio::awaitable<void> Gateway::drain() {
       // moment to be written, then drop whatever is left.
       turns_.interrupt_all();
       const auto grace = Clock::now() + std::chrono::seconds(2);
-      while (pending_work() > 0 && Clock::now() < grace) {
+      while (http_ && http_->requests_in_flight() > 0 && Clock::now() < grace) {
         tick.expires_after(std::chrono::milliseconds(20));
         co_await tick.async_wait(kTuple);
       }

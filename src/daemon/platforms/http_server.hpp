@@ -47,6 +47,8 @@ class HttpServer {
 
   // Requests being handled plus connections whose first request is still arriving.
   std::size_t pending_work() const;
+  // Requests whose handler is running or whose answer is being written.
+  std::size_t requests_in_flight() const;
 
  private:
   struct Impl;
