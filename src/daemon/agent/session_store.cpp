@@ -27,6 +27,27 @@ CREATE TABLE IF NOT EXISTS messages (
   created_at REAL NOT NULL
 );
 CREATE INDEX IF NOT EXISTS messages_by_session ON messages(session_id, id);
+CREATE INDEX IF NOT EXISTS sessions_by_chat ON sessions(platform, chat_key, created_at);
+CREATE TABLE IF NOT EXISTS inbound_messages (
+  platform TEXT NOT NULL,
+  update_id INTEGER NOT NULL,
+  chat_id INTEGER NOT NULL,
+  chat_key TEXT NOT NULL,
+  user_id INTEGER NOT NULL,
+  username TEXT,
+  message_id INTEGER NOT NULL,
+  text TEXT NOT NULL,
+  done INTEGER NOT NULL DEFAULT 0,
+  PRIMARY KEY (platform, update_id)
+);
+CREATE TABLE IF NOT EXISTS pending_deliveries (
+  id INTEGER PRIMARY KEY AUTOINCREMENT,
+  platform TEXT NOT NULL,
+  chat_id INTEGER NOT NULL,
+  reply_to INTEGER NOT NULL,
+  text TEXT NOT NULL,
+  attempts INTEGER NOT NULL DEFAULT 0
+);
 CREATE TABLE IF NOT EXISTS platform_offsets (
   platform TEXT PRIMARY KEY,
   value INTEGER NOT NULL
@@ -177,6 +198,101 @@ std::vector<providers::ChatMessage> SessionStore::load_messages(
   query.bind(1, session_id);
   while (query.step()) messages.push_back({query.text(0), query.text(1)});
   return messages;
+}
+
+std::string SessionStore::chat_session(const std::string& platform, const std::string& chat_key) {
+  Statement query(db_,
+                  "SELECT id FROM sessions WHERE platform = ? AND chat_key = ? "
+                  "ORDER BY created_at DESC, rowid DESC LIMIT 1");
+  query.bind(1, platform).bind(2, chat_key);
+  if (query.step()) return query.text(0);
+  return create_session(platform, chat_key);
+}
+
+bool SessionStore::record_inbound(const std::string& platform, const Inbound& m) {
+  Statement insert(db_,
+                   "INSERT OR IGNORE INTO inbound_messages(platform, update_id, chat_id, chat_key, "
+                   "user_id, username, message_id, text) VALUES(?,?,?,?,?,?,?,?)");
+  insert.bind(1, platform)
+      .bind(2, m.update_id)
+      .bind(3, m.chat_id)
+      .bind(4, m.chat_key)
+      .bind(5, m.user_id)
+      .bind(6, m.username)
+      .bind(7, m.message_id)
+      .bind(8, m.text)
+      .step();
+  return sqlite3_changes(db_) > 0;
+}
+
+std::optional<SessionStore::Inbound> SessionStore::next_inbound(const std::string& platform,
+                                                                const std::string& chat_key) const {
+  Statement query(db_,
+                  "SELECT update_id, chat_id, chat_key, user_id, username, message_id, text "
+                  "FROM inbound_messages WHERE platform = ? AND chat_key = ? AND done = 0 "
+                  "ORDER BY update_id LIMIT 1");
+  query.bind(1, platform).bind(2, chat_key);
+  if (!query.step()) return std::nullopt;
+  return Inbound{query.integer(0), query.integer(1), query.text(2), query.integer(3),
+                 query.text(4),    query.integer(5), query.text(6)};
+}
+
+std::vector<std::string> SessionStore::chats_with_inbound(const std::string& platform) const {
+  std::vector<std::string> chats;
+  Statement query(db_,
+                  "SELECT DISTINCT chat_key FROM inbound_messages WHERE platform = ? AND done = 0");
+  query.bind(1, platform);
+  while (query.step()) chats.push_back(query.text(0));
+  return chats;
+}
+
+void SessionStore::mark_inbound_done(const std::string& platform, long long update_id) {
+  Statement(db_, "UPDATE inbound_messages SET done = 1 WHERE platform = ? AND update_id = ?")
+      .bind(1, platform)
+      .bind(2, update_id)
+      .step();
+}
+
+void SessionStore::queue_delivery(const std::string& platform, const Delivery& d) {
+  Statement(db_,
+            "INSERT INTO pending_deliveries(platform, chat_id, reply_to, text) VALUES(?,?,?,?)")
+      .bind(1, platform)
+      .bind(2, d.chat_id)
+      .bind(3, d.reply_to)
+      .bind(4, d.text)
+      .step();
+}
+
+std::optional<SessionStore::Delivery> SessionStore::next_delivery(
+    const std::string& platform) const {
+  Statement query(db_,
+                  "SELECT id, chat_id, reply_to, text, attempts FROM pending_deliveries "
+                  "WHERE platform = ? ORDER BY id LIMIT 1");
+  query.bind(1, platform);
+  if (!query.step()) return std::nullopt;
+  return Delivery{query.integer(0), query.integer(1), query.integer(2), query.text(3),
+                  static_cast<int>(query.integer(4))};
+}
+
+void SessionStore::delivery_done(long long id) {
+  Statement(db_, "DELETE FROM pending_deliveries WHERE id = ?").bind(1, id).step();
+}
+
+void SessionStore::delivery_failed(long long id) {
+  Statement(db_, "UPDATE pending_deliveries SET attempts = attempts + 1 WHERE id = ?")
+      .bind(1, id)
+      .step();
+}
+
+void SessionStore::in_transaction(const std::function<void()>& work) {
+  exec("BEGIN IMMEDIATE");
+  try {
+    work();
+    exec("COMMIT");
+  } catch (...) {
+    sqlite3_exec(db_, "ROLLBACK", nullptr, nullptr, nullptr);
+    throw;
+  }
 }
 
 std::optional<long long> SessionStore::platform_offset(const std::string& platform) const {

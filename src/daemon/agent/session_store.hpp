@@ -1,6 +1,7 @@
 #pragma once
 
 #include <filesystem>
+#include <functional>
 #include <optional>
 #include <string>
 #include <vector>
@@ -31,6 +32,42 @@ class SessionStore {
   void append_message(const std::string& session_id, const std::string& role,
                       const std::string& content);
   std::vector<providers::ChatMessage> load_messages(const std::string& session_id) const;
+
+  // The newest session of a chat, created when it has none.
+  std::string chat_session(const std::string& platform, const std::string& chat_key);
+
+  // Chat-platform messages, recorded before the poll offset moves past them, so a crash or
+  // restart neither loses nor repeats one.
+  struct Inbound {
+    long long update_id = 0;
+    long long chat_id = 0;
+    std::string chat_key;  // chat, or chat:user in groups
+    long long user_id = 0;
+    std::string username;
+    long long message_id = 0;
+    std::string text;
+  };
+  bool record_inbound(const std::string& platform, const Inbound& message);  // false: seen before
+  std::optional<Inbound> next_inbound(const std::string& platform,
+                                      const std::string& chat_key) const;
+  std::vector<std::string> chats_with_inbound(const std::string& platform) const;
+  void mark_inbound_done(const std::string& platform, long long update_id);
+
+  // Replies not yet delivered; removed once the platform accepted them.
+  struct Delivery {
+    long long id = 0;
+    long long chat_id = 0;
+    long long reply_to = 0;  // 0: not a reply
+    std::string text;
+    int attempts = 0;
+  };
+  void queue_delivery(const std::string& platform, const Delivery& delivery);
+  std::optional<Delivery> next_delivery(const std::string& platform) const;
+  void delivery_done(long long id);
+  void delivery_failed(long long id);
+
+  // Runs `work` in one transaction: all of it is stored, or none.
+  void in_transaction(const std::function<void()>& work);
 
   std::optional<long long> platform_offset(const std::string& platform) const;
   void set_platform_offset(const std::string& platform, long long value);

@@ -33,6 +33,7 @@
 #include "daemon/platforms/api_server.hpp"
 #include "daemon/platforms/basic_routes.hpp"
 #include "daemon/platforms/http_server.hpp"
+#include "daemon/platforms/telegram/telegram_platform.hpp"
 
 namespace hermes::daemon {
 
@@ -85,7 +86,10 @@ class Gateway {
   asio::awaitable<void> drain();
   void on_drain_signal(DrainKind kind, const char* signal_name);
   void reload();
-  std::size_t pending_work() const { return http_ ? http_->pending_work() : 0; }
+  std::size_t pending_work() const {
+    return (http_ ? http_->pending_work() : 0) +
+           (telegram_ ? static_cast<std::size_t>(telegram_->busy()) : 0);
+  }
   std::string current_status() const;
   std::string render_runtime_status() const;
   double uptime() const { return std::chrono::duration<double>(Clock::now() - started_).count(); }
@@ -102,6 +106,7 @@ class Gateway {
   TurnRunner turns_;
   ApiServer api_;
   std::unique_ptr<HttpServer> http_;
+  std::unique_ptr<TelegramPlatform> telegram_;
   std::unique_ptr<StatusServer> status_server_;
   std::unique_ptr<Watchdog> watchdog_;
   std::string last_config_error_;
@@ -175,9 +180,8 @@ std::string Gateway::render_runtime_status() const {
       {"api_server",
        api.enabled ? (lifecycle_.accepting_work() ? "running" : "stopped") : "disabled",
        api.enabled ? api.host + ":" + std::to_string(api.port) : ""});
-  status.platforms.push_back(
-      {"telegram", config_.gateway.telegram.enabled ? "not available in this build" : "disabled",
-       ""});
+  status.platforms.push_back(telegram_ ? telegram_->status()
+                                       : PlatformStatus{"telegram", "disabled", ""});
   return nlohmann::json(status).dump();
 }
 
@@ -208,6 +212,10 @@ void Gateway::reload() {
   config_ = std::move(*loaded.config);
   turns_.reconfigure(config_);
   api_.reconfigure(config_);
+  if (telegram_) telegram_->reconfigure(config_);
+  if (config_.gateway.telegram.enabled != static_cast<bool>(telegram_)) {
+    spdlog::warn("gateway.telegram.enabled changes take effect at the next restart");
+  }
   last_config_error_.clear();
   spdlog::info("config reloaded");
   notifier_.ready(current_status());
@@ -231,6 +239,7 @@ asio::awaitable<void> Gateway::drain() {
   notifier_.stopping(
       draining_status(static_cast<long>(pending_work()), lifecycle_.drain_left(Clock::now())));
   if (http_) http_->begin_drain();
+  if (telegram_) telegram_->stop_polling();  // updates wait at Telegram for the next process
   asio::steady_timer tick(io_);
   while (true) {
     const auto now = Clock::now();
@@ -321,6 +330,17 @@ int Gateway::run() {
         io_, open_api_listener(),
         [this](HttpRequest request) { return handle(std::move(request)); }, metrics_);
     http_->start();
+  }
+  if (config_.gateway.telegram.enabled) {
+    telegram_ = std::make_unique<TelegramPlatform>(
+        io_, config_, TelegramPlatform::Context{store_, turns_, metrics_, [this] {
+                                                  return std::string(to_string(lifecycle_.state()));
+                                                }});
+    telegram_->start();
+    spdlog::info("telegram: polling {}",
+                 config_.gateway.telegram.api_base.find("api.telegram.org") != std::string::npos
+                     ? std::string("the Bot API")
+                     : config_.gateway.telegram.api_base);
   }
   status_server_ = std::make_unique<StatusServer>(io_, status_socket_path(),
                                                   [this] { return render_runtime_status(); });

@@ -276,7 +276,9 @@ void HttpServer::close_all() {
   for (auto& connection : impl_->connections) connection->stream.socket().close(ignored);
 }
 
-std::size_t HttpServer::requests_in_flight() const { return impl_->in_flight; }
+std::size_t HttpServer::requests_in_flight() const {
+  return impl_->in_flight;
+}
 
 std::size_t HttpServer::pending_work() const {
   std::size_t waiting_first_request = 0;

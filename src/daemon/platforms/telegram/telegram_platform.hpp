@@ -1,0 +1,48 @@
+#pragma once
+
+#include <functional>
+#include <memory>
+#include <string>
+
+#include "common/config.hpp"
+#include "common/runtime_status.hpp"
+
+namespace boost::asio {
+class io_context;
+}
+
+namespace hermes::daemon {
+
+class SessionStore;
+class TurnRunner;
+class Metrics;
+
+// The Telegram platform: long polling (getUpdates with a stored offset), one turn at a time
+// per chat in arrival order, replies split at Telegram's limit and retried until delivered,
+// chat commands, allowed_users. Every update is recorded before the offset moves past it.
+class TelegramPlatform {
+ public:
+  struct Context {
+    SessionStore& store;
+    TurnRunner& turns;
+    Metrics& metrics;
+    std::function<std::string()> gateway_state;  // "serving", "draining"
+  };
+
+  TelegramPlatform(boost::asio::io_context& io, const Config& config, Context context);
+  ~TelegramPlatform();
+
+  void start();
+  // Drain: no more polling and no new turns; updates wait at Telegram (or in our store).
+  void stop_polling();
+  // Turns running or replies being sent now.
+  long busy() const;
+  PlatformStatus status() const;
+  void reconfigure(const Config& config);
+
+ private:
+  struct Impl;
+  std::shared_ptr<Impl> impl_;
+};
+
+}  // namespace hermes::daemon

@@ -1,0 +1,125 @@
+#include "daemon/platforms/telegram/telegram_text.hpp"
+
+#include "daemon/providers/hint.hpp"
+
+namespace hermes::daemon::telegram {
+
+namespace {
+
+bool is_continuation(unsigned char c) {
+  return (c & 0xC0) == 0x80;
+}
+
+// The longest byte prefix of `text` holding at most `limit` UTF-16 units.
+std::size_t prefix_within(std::string_view text, std::size_t limit) {
+  std::size_t units = 0;
+  std::size_t i = 0;
+  while (i < text.size()) {
+    const auto c = static_cast<unsigned char>(text[i]);
+    std::size_t length = c < 0x80 ? 1 : c < 0xE0 ? 2 : c < 0xF0 ? 3 : 4;
+    const std::size_t cost = length == 4 ? 2 : 1;  // astral characters are surrogate pairs
+    if (units + cost > limit) break;
+    units += cost;
+    i += length;
+    while (i < text.size() && is_continuation(static_cast<unsigned char>(text[i]))) ++i;
+  }
+  return std::min(i, text.size());
+}
+
+// Where to cut inside `window`: the best boundary in its second half, else the window's end.
+std::size_t cut_point(std::string_view window) {
+  const std::size_t floor = window.size() / 2;
+  for (std::string_view separator : {"\n\n", "\n"}) {
+    const auto at = window.rfind(separator);
+    if (at != std::string_view::npos && at >= floor) return at + separator.size();
+  }
+  std::size_t best = std::string_view::npos;
+  for (std::string_view end : {". ", "! ", "? ", "。"}) {
+    const auto at = window.rfind(end);
+    if (at != std::string_view::npos && at >= floor &&
+        (best == std::string_view::npos || at + end.size() > best)) {
+      best = at + end.size();
+    }
+  }
+  if (best != std::string_view::npos) return best;
+  const auto space = window.rfind(' ');
+  if (space != std::string_view::npos && space >= floor) return space + 1;
+  return window.size();
+}
+
+std::string trim(std::string_view s) {
+  while (!s.empty() && (s.front() == ' ' || s.front() == '\n')) s.remove_prefix(1);
+  while (!s.empty() && (s.back() == ' ' || s.back() == '\n')) s.remove_suffix(1);
+  return std::string(s);
+}
+
+}  // namespace
+
+std::size_t utf16_units(std::string_view text) {
+  std::size_t units = 0;
+  for (std::size_t i = 0; i < text.size(); ++i) {
+    const auto c = static_cast<unsigned char>(text[i]);
+    if (is_continuation(c)) continue;
+    units += c >= 0xF0 ? 2 : 1;
+  }
+  return units;
+}
+
+std::vector<std::string> split_message(std::string_view text, std::size_t limit) {
+  std::vector<std::string> parts;
+  while (!text.empty()) {
+    if (utf16_units(text) <= limit) {
+      if (auto part = trim(text); !part.empty()) parts.push_back(std::move(part));
+      break;
+    }
+    const auto window = text.substr(0, prefix_within(text, limit));
+    const auto cut = std::max<std::size_t>(1, cut_point(window));
+    if (auto part = trim(text.substr(0, cut)); !part.empty()) parts.push_back(std::move(part));
+    text.remove_prefix(cut);
+  }
+  return parts;
+}
+
+Command parse_command(std::string_view text) {
+  if (!text.starts_with('/')) return Command::none;
+  auto word = text.substr(0, text.find_first_of(" \n"));
+  word = word.substr(0, word.find('@'));  // /new@my_bot in groups
+  if (word == "/new" || word == "/reset") return Command::new_session;
+  if (word == "/status") return Command::status;
+  if (word == "/help" || word == "/start") return Command::help;
+  return Command::none;
+}
+
+std::string failed_turn_reply(const providers::Classification& failure) {
+  return "Sorry, I couldn't get a reply from the model. " + providers::hint(failure) +
+         " Your message is saved: send it again to retry, or /new to start a fresh session.";
+}
+
+std::string interrupted_turn_reply() {
+  return "Sorry, I couldn't get a reply from the model: the gateway restarted while I was "
+         "answering. Your message is saved; send it again to continue.";
+}
+
+std::string new_session_reply() {
+  return "Started a fresh session. Earlier messages will not be sent to the model.";
+}
+
+std::string help_reply() {
+  return "I pass your messages to the model and reply with its answer.\n"
+         "/new or /reset: start a fresh session (forget this conversation)\n"
+         "/status: model, provider, session length and gateway state\n"
+         "/help: this message";
+}
+
+std::string refusal_reply() {
+  return "Sorry, this bot only answers its allowed users. Ask its owner to add you to "
+         "gateway.telegram.allowed_users.";
+}
+
+std::string status_reply(const std::string& model, const std::string& provider,
+                         std::size_t session_messages, const std::string& gateway_state) {
+  return "Model: " + model + " (provider " + provider +
+         ")\nSession: " + std::to_string(session_messages) + " messages\nGateway: " + gateway_state;
+}
+
+}  // namespace hermes::daemon::telegram

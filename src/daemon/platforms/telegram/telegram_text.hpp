@@ -1,0 +1,32 @@
+#pragma once
+
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "daemon/providers/classification.hpp"
+
+namespace hermes::daemon::telegram {
+
+// Telegram's limit on one message, in UTF-16 code units.
+inline constexpr std::size_t kMaxMessageUnits = 4096;
+
+// Splits a long answer into messages of at most `limit` UTF-16 units, cutting at a paragraph
+// break, else a line break, else a sentence end, else a space; never inside a UTF-8 sequence.
+std::vector<std::string> split_message(std::string_view text, std::size_t limit = kMaxMessageUnits);
+std::size_t utf16_units(std::string_view text);
+
+enum class Command { none, new_session, status, help };
+// "/new", "/reset", "/status@my_bot", "/help" → the command; anything else → none.
+Command parse_command(std::string_view text);
+
+std::string failed_turn_reply(const providers::Classification& failure);
+std::string interrupted_turn_reply();
+std::string new_session_reply();
+std::string help_reply();
+std::string refusal_reply();
+std::string status_reply(const std::string& model, const std::string& provider,
+                         std::size_t session_messages, const std::string& gateway_state);
+
+}  // namespace hermes::daemon::telegram

@@ -1,0 +1,42 @@
+#include "telegram_emulator.hpp"
+
+#include <chrono>
+#include <stdexcept>
+
+namespace hermes::testing {
+
+TelegramEmulator::TelegramEmulator() {
+  port_ = free_port();
+  process_ = std::make_unique<ChildProcess>(
+      HERMES_NODE,
+      std::vector<std::string>{std::string(HERMES_NODE_TESTS) + "/telegram_emulator.mjs", "--port",
+                               std::to_string(port_)},
+      ChildProcess::Options{});
+  if (!wait_until([&] { return process_->stderr_text().find("listening") != std::string::npos; },
+                  std::chrono::seconds(15))) {
+    throw std::runtime_error("telegram emulator did not start: " + process_->stderr_text());
+  }
+}
+
+void TelegramEmulator::send(long long user_id, const std::string& text, long long chat_id,
+                            const std::string& username) {
+  const long long chat = chat_id ? chat_id : user_id;
+  const nlohmann::json message = {
+      {"botToken", kToken},
+      {"from",
+       {{"id", user_id}, {"first_name", "Test"}, {"username", username}, {"is_bot", false}}},
+      {"chat", {{"id", chat}, {"first_name", "Test"}, {"type", "private"}}},
+      {"date", 1700000000},
+      {"text", text}};
+  const auto r = http_request(port_, "POST", "/sendMessage", message.dump());
+  if (r.status != 200) throw std::runtime_error("emulator refused a user message: " + r.body);
+}
+
+nlohmann::json TelegramEmulator::bot_messages(long long chat_id) {
+  const auto r = http_request(port_, "POST", "/getUpdates",
+                              nlohmann::json{{"token", kToken}, {"chatId", chat_id}}.dump());
+  const auto body = nlohmann::json::parse(r.body, nullptr, false);
+  return body.is_object() ? body.value("result", nlohmann::json::array()) : nlohmann::json::array();
+}
+
+}  // namespace hermes::testing

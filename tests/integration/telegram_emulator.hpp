@@ -1,0 +1,29 @@
+#pragma once
+
+#include <memory>
+#include <nlohmann/json.hpp>
+#include <string>
+
+#include "process.hpp"
+
+namespace hermes::testing {
+
+// tests/node/telegram_emulator.mjs (npm: telegram-test-api), driven over its client API.
+class TelegramEmulator {
+ public:
+  static constexpr const char* kToken = "123456789:AAEmulatorTokenForTestsOnly_abcdefghij";
+  TelegramEmulator();
+  int port() const { return port_; }
+  std::string api_base() const { return "http://127.0.0.1:" + std::to_string(port_); }
+  // A user writes to the bot.
+  void send(long long user_id, const std::string& text, long long chat_id = 0,
+            const std::string& username = "tester");
+  // Everything the bot has sent to `chat_id` that was not read yet.
+  nlohmann::json bot_messages(long long chat_id);
+
+ private:
+  std::unique_ptr<ChildProcess> process_;
+  int port_ = 0;
+};
+
+}  // namespace hermes::testing

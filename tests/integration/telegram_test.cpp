@@ -1,0 +1,196 @@
+// The Telegram platform end to end: the real daemon, the Bot API emulator from npm
+// (telegram-test-api) and the fake provider.
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
+#include <signal.h>
+
+#include <nlohmann/json.hpp>
+
+#include "daemon_fixture.hpp"
+#include "fake_provider.hpp"
+#include "telegram_emulator.hpp"
+
+namespace hermes::testing {
+namespace {
+
+using namespace std::chrono_literals;
+using nlohmann::json;
+using ::testing::HasSubstr;
+using ::testing::Not;
+using ::testing::StartsWith;
+
+class TelegramChat : public ::testing::Test {
+ protected:
+  void start(const std::string& allowed_users = "[]") {
+    home_.dir.write("config.yaml",
+                    "model: {provider: primary, default: demo-model}\n"
+                    "providers: {primary: {base_url: '" +
+                        fake_.base_url() +
+                        "', api_keys: [sk-secret-k1]}}\n"
+                        "agent: {api_max_retries: 1}\n"
+                        "gateway:\n"
+                        "  api_server: {host: 127.0.0.1, port: " +
+                        std::to_string(home_.port) +
+                        "}\n"
+                        "  telegram: {enabled: true, api_base: '" +
+                        emulator_.api_base() + "', bot_token: '" + TelegramEmulator::kToken +
+                        "', allowed_users: " + allowed_users + "}\n");
+    daemon_ = home_.start(home_.env());
+    ASSERT_TRUE(wait_until([&] { return home_.healthy(); }, 10s)) << daemon_->stderr_text();
+  }
+  void stop() {
+    daemon_->signal(SIGTERM);
+    ASSERT_EQ(daemon_->wait(15s), 0) << daemon_->stderr_text();
+  }
+
+  // Waits until the bot has sent `count` messages to `chat` (collecting them as they come).
+  json wait_for_replies(long long chat, std::size_t count,
+                        std::chrono::milliseconds timeout = 10s) {
+    json all = json::array();
+    wait_until(
+        [&] {
+          for (auto& m : emulator_.bot_messages(chat)) all.push_back(m["message"]);
+          return all.size() >= count;
+        },
+        timeout);
+    return all;
+  }
+
+  void TearDown() override {
+    if (daemon_ && daemon_->running()) {
+      const auto log = daemon_->stderr_text();
+      EXPECT_THAT(log, Not(HasSubstr("AAEmulatorToken"))) << "the bot token reached the log";
+      EXPECT_THAT(log, Not(HasSubstr("sk-secret"))) << "a provider key reached the log";
+      stop();
+    }
+  }
+
+  FakeProvider fake_;
+  TelegramEmulator emulator_;
+  GatewayHome home_;
+  std::unique_ptr<ChildProcess> daemon_;
+};
+
+TEST_F(TelegramChat, AReplyArrivesAsAnAnswerToTheMessage) {
+  start();
+  emulator_.send(501, "hello bot");
+  const auto replies = wait_for_replies(501, 1);
+  ASSERT_EQ(replies.size(), 1u) << daemon_->stderr_text();
+  EXPECT_EQ(replies[0]["text"], "echo: hello bot");
+  EXPECT_TRUE(replies[0].contains("reply_to_message_id"));
+}
+
+TEST_F(TelegramChat, Upstream402BecomesTheBillingHintInChat) {
+  start();
+  fake_.script(
+      "*",
+      json::array(
+          {{{"status", 402},
+            {"body", {{"error", {{"message", "Insufficient Balance for key sk-secret-k1"}}}}}}}));
+  emulator_.send(502, "are you there?");
+  const auto replies = wait_for_replies(502, 1);
+  ASSERT_EQ(replies.size(), 1u);
+  const std::string text = replies[0]["text"];
+  EXPECT_THAT(text, StartsWith("Sorry, I couldn't get a reply from the model. "));
+  EXPECT_THAT(text,
+              HasSubstr("Your API balance or quota is exhausted. Check your provider dashboard."));
+  EXPECT_THAT(text, HasSubstr("/new"));
+  EXPECT_THAT(text, Not(HasSubstr("Insufficient")));
+  EXPECT_THAT(text, Not(HasSubstr("sk-")));
+}
+
+TEST_F(TelegramChat, NewStartsAFreshSessionAndStatusAndHelpAnswer) {
+  start();
+  emulator_.send(503, "remember this");
+  ASSERT_EQ(wait_for_replies(503, 1).size(), 1u);
+  emulator_.send(503, "/status");
+  auto replies = wait_for_replies(503, 1);
+  ASSERT_EQ(replies.size(), 1u);
+  EXPECT_THAT(replies[0]["text"].get<std::string>(),
+              HasSubstr("Model: demo-model (provider primary)"));
+  EXPECT_THAT(replies[0]["text"].get<std::string>(), HasSubstr("Session: 2 messages"));
+  emulator_.send(503, "/new");
+  replies = wait_for_replies(503, 1);
+  ASSERT_EQ(replies.size(), 1u);
+  EXPECT_THAT(replies[0]["text"].get<std::string>(), HasSubstr("Started a fresh session"));
+  emulator_.send(503, "second");
+  ASSERT_EQ(wait_for_replies(503, 1).size(), 1u);
+  const auto calls = fake_.calls();
+  ASSERT_EQ(calls.size(), 2u);
+  std::vector<std::string> sent;
+  for (const auto& m : calls[1]["messages"]) sent.push_back(m["content"]);
+  EXPECT_THAT(sent, ::testing::ElementsAre("You are a helpful assistant.", "second"));
+  emulator_.send(503, "/help");
+  replies = wait_for_replies(503, 1);
+  ASSERT_EQ(replies.size(), 1u);
+  EXPECT_THAT(replies[0]["text"].get<std::string>(), HasSubstr("/reset"));
+}
+
+TEST_F(TelegramChat, UnknownUserIsRefusedOnceAndNeverReachesTheModel) {
+  start("[42, '@alice']");
+  emulator_.send(777, "let me in", 0, "mallory");
+  auto replies = wait_for_replies(777, 1);
+  ASSERT_EQ(replies.size(), 1u);
+  EXPECT_THAT(replies[0]["text"].get<std::string>(), HasSubstr("only answers its allowed users"));
+  emulator_.send(777, "please?", 0, "mallory");
+  emulator_.send(900, "hi", 0, "alice");  // allowed by username
+  ASSERT_EQ(wait_for_replies(900, 1).size(), 1u);
+  EXPECT_EQ(wait_for_replies(777, 1, 500ms).size(), 0u) << "refused twice";
+  EXPECT_EQ(fake_.calls().size(), 1u);
+}
+
+TEST_F(TelegramChat, AMessageSentWhileStoppedIsAnsweredExactlyOnceAfterStart) {
+  start();
+  stop();
+  emulator_.send(504, "are you back?");
+  daemon_ = home_.start(home_.env());
+  ASSERT_TRUE(wait_until([&] { return home_.healthy(); }, 10s));
+  auto replies = wait_for_replies(504, 1);
+  ASSERT_EQ(replies.size(), 1u);
+  EXPECT_EQ(replies[0]["text"], "echo: are you back?");
+  // A restart after answering must not answer it again.
+  stop();
+  daemon_ = home_.start(home_.env());
+  ASSERT_TRUE(wait_until([&] { return home_.healthy(); }, 10s));
+  EXPECT_EQ(wait_for_replies(504, 1, 1500ms).size(), 0u) << "answered twice";
+  EXPECT_EQ(fake_.calls().size(), 1u);
+}
+
+TEST_F(TelegramChat, ALongAnswerArrivesInPartsInOrder) {
+  start();
+  std::string long_answer;
+  for (int i = 0; i < 30; ++i) {
+    long_answer += "Paragraph " + std::to_string(i) + ": " +
+                   std::string(300, 'a' + static_cast<char>(i % 26)) + ".\n\n";
+  }
+  fake_.script("*", json::array({{{"content", long_answer}}}));
+  emulator_.send(505, "tell me everything");
+  const auto replies = wait_for_replies(505, 3);
+  ASSERT_EQ(replies.size(), 3u);
+  std::string joined;
+  for (const auto& r : replies) {
+    const std::string text = r["text"];
+    EXPECT_LE(text.size(), 4096u);
+    joined += text + "\n\n";
+  }
+  EXPECT_EQ(joined, long_answer);
+  EXPECT_THAT(replies[0]["text"].get<std::string>(), StartsWith("Paragraph 0:"));
+  EXPECT_TRUE(replies[0].contains("reply_to_message_id"));
+}
+
+TEST_F(TelegramChat, MessagesDuringATurnAreAnsweredInOrderAfterIt) {
+  start();
+  fake_.script("*", json::array({{{"delay_ms", 500}, {"content", "first answer"}}}));
+  emulator_.send(506, "one");
+  ASSERT_TRUE(wait_until([&] { return fake_.calls().size() == 1; }, 5s));
+  emulator_.send(506, "two");
+  emulator_.send(506, "three");
+  const auto replies = wait_for_replies(506, 3);
+  ASSERT_EQ(replies.size(), 3u);
+  EXPECT_EQ(replies[0]["text"], "first answer");
+  EXPECT_EQ(replies[1]["text"], "echo: two");
+  EXPECT_EQ(replies[2]["text"], "echo: three");
+}
+
+}  // namespace
+}  // namespace hermes::testing
