@@ -29,7 +29,7 @@ namespace {
 constexpr const char* kPlatform = "telegram";
 constexpr int kPollSeconds = 25;
 // A server that answers at once (the local emulator does) must not make us spin.
-constexpr auto kMinPollInterval = 250ms;
+constexpr auto kMinPollInterval = 100ms;  // at most 10 empty polls per second
 constexpr int kMaxDeliveryAttempts = 8;
 
 struct ApiReply {
