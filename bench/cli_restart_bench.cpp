@@ -12,24 +12,16 @@
 
 #include "../tests/integration/daemon_fixture.hpp"
 #include "../tests/integration/user_manager.hpp"
+#include "bench_util.hpp"
 
 using namespace hermes::testing;
+using namespace hermes::bench;
 using namespace std::chrono;
 
 namespace {
 
-double median(std::vector<double> values) {
-  std::sort(values.begin(), values.end());
-  return values.empty() ? 0 : values[values.size() / 2];
-}
-
 int open_partial_request(int port) {
-  const int fd = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-  sockaddr_in address{};
-  address.sin_family = AF_INET;
-  address.sin_port = htons(static_cast<uint16_t>(port));
-  address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  ::connect(fd, reinterpret_cast<sockaddr*>(&address), sizeof(address));
+  const int fd = connect_loopback(port);
   ::send(fd, "GET /health HTTP/1.1\r\nHost: x\r\n", 31, MSG_NOSIGNAL);
   return fd;
 }

@@ -16,32 +16,13 @@
 
 #include "../tests/integration/daemon_fixture.hpp"
 #include "../tests/integration/user_manager.hpp"
+#include "bench_util.hpp"
 
 using namespace hermes::testing;
+using namespace hermes::bench;
 using namespace std::chrono;
 
 namespace {
-
-double median(std::vector<double> values) {
-  std::sort(values.begin(), values.end());
-  return values.empty() ? 0 : values[values.size() / 2];
-}
-
-double percentile(std::vector<double> values, double p) {
-  std::sort(values.begin(), values.end());
-  if (values.empty()) return 0;
-  return values[std::min(values.size() - 1,
-                         static_cast<std::size_t>(p * static_cast<double>(values.size())))];
-}
-
-long rss_kib(int pid) {
-  std::ifstream status("/proc/" + std::to_string(pid) + "/status");
-  std::string line;
-  while (std::getline(status, line)) {
-    if (line.starts_with("VmRSS:")) return std::atol(line.c_str() + 6);
-  }
-  return -1;
-}
 
 int served_pid(int port) {
   std::string body;

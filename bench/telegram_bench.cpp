@@ -9,8 +9,10 @@
 #include "../tests/integration/daemon_fixture.hpp"
 #include "../tests/integration/fake_provider.hpp"
 #include "../tests/integration/telegram_emulator.hpp"
+#include "bench_util.hpp"
 
 using namespace hermes::testing;
+using namespace hermes::bench;
 using namespace std::chrono;
 
 int main(int argc, char** argv) {

@@ -52,4 +52,15 @@ void init_logging(bool verbose) {
   spdlog::set_default_logger(logger);
 }
 
+void log_exception(std::exception_ptr error, std::string_view what) {
+  if (!error) return;
+  try {
+    std::rethrow_exception(error);
+  } catch (const std::exception& e) {
+    spdlog::error("{} failed: {}", what, e.what());
+  } catch (...) {
+    spdlog::error("{} failed with an unknown exception", what);
+  }
+}
+
 }  // namespace hermes

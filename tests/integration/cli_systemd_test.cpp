@@ -132,12 +132,8 @@ TEST_F(CliSystemd, RestartWaitsForTheInFlightRequestThenRestarts) {
   install();
   const int old_pid = main_pid();
   // A request still arriving when the restart begins: the drain must wait for it.
-  const int fd = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-  sockaddr_in address{};
-  address.sin_family = AF_INET;
-  address.sin_port = htons(static_cast<uint16_t>(home_.port));
-  address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  ASSERT_EQ(::connect(fd, reinterpret_cast<sockaddr*>(&address), sizeof(address)), 0);
+  const int fd = connect_loopback(home_.port);
+  ASSERT_GE(fd, 0);
   ::send(fd, "GET /health HTTP/1.1\r\nHost: x\r\n", 31, MSG_NOSIGNAL);
 
   ChildProcess::Options options;

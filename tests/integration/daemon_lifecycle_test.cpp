@@ -22,19 +22,6 @@ using namespace std::chrono_literals;
 using ::testing::HasSubstr;
 using ::testing::StartsWith;
 
-int connect_to(int port) {
-  const int fd = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-  sockaddr_in address{};
-  address.sin_family = AF_INET;
-  address.sin_port = htons(static_cast<uint16_t>(port));
-  address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  if (::connect(fd, reinterpret_cast<sockaddr*>(&address), sizeof(address)) != 0) {
-    ::close(fd);
-    return -1;
-  }
-  return fd;
-}
-
 std::string send_and_read(int fd, const std::string& data) {
   if (!data.empty()) ::send(fd, data.data(), data.size(), MSG_NOSIGNAL);
   timeval timeout{10, 0};
@@ -130,7 +117,7 @@ TEST(DaemonSignals, InFlightRequestIsAnsweredWithConnectionCloseThenExit75) {
   ASSERT_TRUE(wait_until([&] { return home.healthy(); }, 10s)) << daemon->stderr_text();
 
   // A request whose headers are still arriving when the drain begins.
-  const int fd = connect_to(home.port);
+  const int fd = connect_loopback(home.port);
   ASSERT_GE(fd, 0);
   ::send(fd, "GET /health HTTP/1.1\r\nHost: x\r\n", 31, MSG_NOSIGNAL);
   ASSERT_TRUE(
@@ -155,7 +142,7 @@ TEST(DaemonSignals, DrainBudgetInterruptsWhatIsLeftAndSecondSignalDoesNotRestart
                                          "restart_drain_timeout: 1"));
   auto daemon = home.start(home.env());
   ASSERT_TRUE(wait_until([&] { return home.healthy(); }, 10s)) << daemon->stderr_text();
-  const int fd = connect_to(home.port);
+  const int fd = connect_loopback(home.port);
   ASSERT_GE(fd, 0);
   ::send(fd, "GET /health HTTP/1.1\r\n", 22, MSG_NOSIGNAL);  // never completed
   ASSERT_TRUE(
@@ -189,7 +176,7 @@ TEST(DaemonSockets, AdoptsTheSocketSystemdPassesAndAnswersWhatQueuedBeforeStart)
   ::setsockopt(listener, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
   ASSERT_EQ(::bind(listener, reinterpret_cast<sockaddr*>(&address), sizeof(address)), 0);
   ASSERT_EQ(::listen(listener, 64), 0);
-  const int early = connect_to(home.port);
+  const int early = connect_loopback(home.port);
   ASSERT_GE(early, 0);
   ::send(early, "GET /health HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n", 53, MSG_NOSIGNAL);
 
@@ -257,7 +244,7 @@ TEST(DaemonHttp, BadInputGetsA4xxAndTheDaemonStaysUp) {
   ASSERT_TRUE(wait_until([&] { return home.healthy(); }, 10s)) << daemon->stderr_text();
 
   auto exchange = [&](const std::string& raw) {
-    const int fd = connect_to(home.port);
+    const int fd = connect_loopback(home.port);
     std::string r = send_and_read(fd, raw);
     ::close(fd);
     return r;

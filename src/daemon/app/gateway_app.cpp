@@ -16,6 +16,7 @@
 
 #include "common/config_loader.hpp"
 #include "common/exit_codes.hpp"
+#include "common/logging.hpp"
 #include "common/paths.hpp"
 #include "common/runtime_status.hpp"
 #include "common/version.hpp"
@@ -56,15 +57,6 @@ LoadedConfig load(const HomePaths& paths) {
   for (const auto& w : env_warnings) spdlog::warn("config: {}", w);
   for (const auto& w : result.warnings) spdlog::warn("config: {}", w);
   return {std::move(result.config), std::move(result.errors)};
-}
-
-void log_exception(std::exception_ptr error, const char* what) {
-  if (!error) return;
-  try {
-    std::rethrow_exception(error);
-  } catch (const std::exception& e) {
-    spdlog::error("{} failed: {}", what, e.what());
-  }
 }
 
 class Gateway {

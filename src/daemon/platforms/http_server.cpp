@@ -14,6 +14,7 @@
 #include <boost/beast/http.hpp>
 #include <list>
 
+#include "common/logging.hpp"
 #include "common/version.hpp"
 #include "daemon/metrics/metrics.hpp"
 #include "daemon/platforms/basic_routes.hpp"
@@ -130,15 +131,6 @@ std::optional<HttpResponse> read_error_response(const beast::error_code& ec) {
     return json_error(400, "Malformed HTTP request.", "invalid_request_error");
   }
   return std::nullopt;
-}
-
-void log_exception(std::exception_ptr error, const char* what) {
-  if (!error) return;
-  try {
-    std::rethrow_exception(error);
-  } catch (const std::exception& e) {
-    spdlog::error("{} failed: {}", what, e.what());
-  }
 }
 
 }  // namespace

@@ -10,6 +10,7 @@
 #include <nlohmann/json.hpp>
 #include <set>
 
+#include "common/logging.hpp"
 #include "daemon/agent/session_store.hpp"
 #include "daemon/agent/turn_runner.hpp"
 #include "daemon/platforms/telegram/telegram_text.hpp"
@@ -39,15 +40,6 @@ struct ApiReply {
   std::string description;  // redacted
   std::optional<int> retry_after;
 };
-
-void log_exception(std::exception_ptr error, const char* what) {
-  if (!error) return;
-  try {
-    std::rethrow_exception(error);
-  } catch (const std::exception& e) {
-    spdlog::error("telegram {} failed: {}", what, e.what());
-  }
-}
 
 }  // namespace
 
@@ -86,13 +78,14 @@ struct TelegramPlatform::Impl : std::enable_shared_from_this<TelegramPlatform::I
     if (!polling || running_chats.contains(chat_key)) return;
     running_chats.insert(chat_key);
     asio::co_spawn(io, chat_worker(chat_key),
-                   [](std::exception_ptr e) { log_exception(e, "chat"); });
+                   [](std::exception_ptr e) { log_exception(e, "telegram chat worker"); });
   }
 
   void kick_delivery() {
     if (delivering) return;
     delivering = true;
-    asio::co_spawn(io, deliver_loop(), [](std::exception_ptr e) { log_exception(e, "delivery"); });
+    asio::co_spawn(io, deliver_loop(),
+                   [](std::exception_ptr e) { log_exception(e, "telegram delivery"); });
   }
 
   void queue_reply(long long chat_id, long long reply_to, const std::string& text) {
@@ -295,7 +288,7 @@ asio::awaitable<void> TelegramPlatform::Impl::handle(SessionStore::Inbound m) {
 
   auto done = std::make_shared<bool>(false);
   asio::co_spawn(io, typing_loop(m.chat_id, done),
-                 [](std::exception_ptr e) { log_exception(e, "typing"); });
+                 [](std::exception_ptr e) { log_exception(e, "telegram typing indicator"); });
   TurnResult result = co_await context.turns.run(std::move(messages));
   *done = true;
 
@@ -357,7 +350,7 @@ void TelegramPlatform::start() {
   impl_->polling = true;
   impl_->state = "starting";
   asio::co_spawn(impl_->io, impl_->poll_loop(),
-                 [](std::exception_ptr e) { log_exception(e, "poll loop"); });
+                 [](std::exception_ptr e) { log_exception(e, "telegram poll loop"); });
   // Recorded but unanswered messages and undelivered replies from before a restart.
   for (const auto& chat : impl_->context.store.chats_with_inbound(kPlatform))
     impl_->kick_chat(chat);
