@@ -81,11 +81,14 @@ int run_status(const StatusOptions& options) {
   if (unit.active()) output.line("  Uptime:    " + format_duration(uptime));
   if (unit.memory_bytes > 0) output.line("  Memory:    " + format_bytes(unit.memory_bytes));
   output.line("  Restarts:  " + std::to_string(unit.restarts));
-  if (!unit.status_text.empty()) output.line("  Status:    " + unit.status_text);
+  // systemd keeps the last STATUS= after the process is gone: label it as the past.
+  if (!unit.status_text.empty()) {
+    output.line((unit.active() ? "  Status:    " : "  Last status: ") + unit.status_text);
+  }
   if (unit.failed()) {
     output.line("  Last exit: status " + std::to_string(unit.exec_main_status) +
                 (unit.exec_main_status == 78 ? " (invalid config or refused start)" : ""));
-    for (const auto& hint : where_to_look(scope)) output.line(hint);
+    output.line(where_to_look(scope).back());  // the logs; "check status" is this command
   }
   if (!unit.active()) return code;
   if (!runtime) {

@@ -113,6 +113,8 @@ TEST_F(CliSystemd, InstallStatusRestartStopAndFallback) {
   r = hermes({"status"});
   EXPECT_EQ(r.exit_code, 3) << r.out;
   EXPECT_THAT(r.out, HasSubstr("inactive (dead)"));
+  EXPECT_THAT(r.out, HasSubstr("Last status: "));
+  EXPECT_THAT(r.out, ::testing::Not(HasSubstr("  Status:")));
 
   // Restart of a stopped unit: the reload-or-restart fallback, then the same confirmation.
   r = hermes({"restart"});
@@ -180,6 +182,8 @@ TEST_F(CliSystemd, RestartWithBrokenConfigFailsFastWithHints) {
   const auto status = hermes({"status"});
   EXPECT_EQ(status.exit_code, 3);
   EXPECT_THAT(status.out, HasSubstr("Last exit: status 78 (invalid config or refused start)"));
+  EXPECT_THAT(status.out, HasSubstr("Check logs: journalctl --user -u hermes-gateway"));
+  EXPECT_THAT(status.out, ::testing::Not(HasSubstr("Check status")));
 }
 
 TEST_F(CliSystemd, InstallRefusesADifferentUnitWithoutForceAndABadConfig) {
