@@ -3,8 +3,9 @@
 //   node fake_provider.mjs [--port N] [--tls CERT KEY]
 // prints "listening PORT" once ready. Control endpoints (plain JSON):
 //   POST /__script  {"key": "sk-a" | "*", "steps": [Step, ...]}  queue replies for a key
-//   GET  /__calls   every /chat/completions call so far: {key, model, messages, stream, at}
+//   GET  /__calls   every /chat/completions call so far: {key, model, messages, stream, at, conn}
 //   POST /__reset   forget scripts and calls
+//   /bot<token>/<method>  a minimal Telegram Bot API (see below)
 // A Step (all optional): {status, body (string|object), headers, delay_ms, hang, reset,
 //   truncate (send half the body and close), malformed (200 with garbage),
 //   stream: ["tok", ...] (SSE deltas), stream_break_after: N (drop the connection after N
@@ -24,6 +25,12 @@ for (let i = 0; i < args.length; i++) {
 
 const scripts = new Map();  // key -> steps[]
 let calls = [];
+const socketIds = new WeakMap();  // which TCP connection a call came on (reuse checks)
+let nextSocketId = 1;
+const socketId = (socket) => {
+  if (!socketIds.has(socket)) socketIds.set(socket, nextSocketId++);
+  return socketIds.get(socket);
+};
 
 function readBody(req) {
   return new Promise((resolve) => {
@@ -78,7 +85,7 @@ async function chatCompletions(req, res) {
   try { request = JSON.parse(raw); } catch { return json(res, 400, { error: { message: 'invalid JSON', type: 'invalid_request_error' } }); }
   const auth = req.headers.authorization || '';
   const key = auth.startsWith('Bearer ') ? auth.slice(7) : '';
-  calls.push({ key, model: request.model, messages: request.messages, stream: !!request.stream, at: Date.now() });
+  calls.push({ key, model: request.model, messages: request.messages, stream: !!request.stream, at: Date.now(), conn: socketId(req.socket) });
   const queue = scripts.get(key)?.length ? scripts.get(key) : scripts.get('*');
   const step = queue?.length ? queue.shift() : {};
   const lastUser = [...(request.messages || [])].reverse().find((m) => m.role === 'user');
@@ -119,6 +126,17 @@ async function handle(req, res) {
   if (url.pathname === '/__calls') return json(res, 200, calls);
   if (url.pathname === '/__reset') { scripts.clear(); calls = []; await readBody(req); return json(res, 200, {}); }
   if (url.pathname.endsWith('/chat/completions') && req.method === 'POST') return chatCompletions(req, res);
+  // A minimal Bot API for poll-loop tests: a token containing "conflict" gets Telegram's 409,
+  // any other an instant empty answer (as the local emulator gives).
+  const bot = url.pathname.match(/^\/bot([^/]+)\/(\w+)$/);
+  if (bot) {
+    await readBody(req);
+    calls.push({ key: `telegram:${bot[2]}`, at: Date.now() });
+    if (bot[2] === 'getUpdates' && bot[1].includes('conflict')) {
+      return json(res, 409, { ok: false, error_code: 409, description: 'Conflict: terminated by other getUpdates request; make sure that only one bot instance is running' });
+    }
+    return json(res, 200, { ok: true, result: [] });
+  }
   json(res, 404, { error: { message: `no route ${req.method} ${url.pathname}` } });
 }
 

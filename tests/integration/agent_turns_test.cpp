@@ -102,6 +102,7 @@ TEST_F(AgentTurns, AnswerAndContinuedSessionSendsTheHistory) {
   for (const auto& m : calls[1]["messages"]) sent.push_back(m["content"]);
   EXPECT_THAT(sent, ElementsAre("You are a helpful assistant.", "first", "echo: first", "second"));
   EXPECT_EQ(calls[1]["key"], "k1");
+  EXPECT_EQ(calls[0]["conn"], calls[1]["conn"]) << "the provider connection was not reused";
 }
 
 TEST_F(AgentTurns, BillingRotatesOnceThroughTheKeysNeverRetriesAKeyAndBenches) {

@@ -5,6 +5,7 @@
 #include <signal.h>
 
 #include <nlohmann/json.hpp>
+#include <thread>
 
 #include "daemon_fixture.hpp"
 #include "fake_provider.hpp"
@@ -190,6 +191,45 @@ TEST_F(TelegramChat, MessagesDuringATurnAreAnsweredInOrderAfterIt) {
   EXPECT_EQ(replies[0]["text"], "first answer");
   EXPECT_EQ(replies[1]["text"], "echo: two");
   EXPECT_EQ(replies[2]["text"], "echo: three");
+}
+
+// Not the emulator: the fake provider's minimal Bot API, which can answer 409 Conflict.
+TEST(TelegramPolling, ConflictIsShownInStatusAndInstantAnswersDoNotMakeItSpin) {
+  FakeProvider fake;
+  for (const std::string token : {"111111:conflictconflictconflictconflictconflict",
+                                  "222222:quietquietquietquietquietquietquietquiet"}) {
+    fake.reset();
+    GatewayHome home;
+    home.dir.write(
+        "config.yaml",
+        "model: {provider: p, default: m}\nproviders: {p: {base_url: '" + fake.base_url() +
+            "'}}\ngateway:\n  api_server: {host: 127.0.0.1, port: " + std::to_string(home.port) +
+            "}\n  telegram: {enabled: true, api_base: 'http://127.0.0.1:" +
+            std::to_string(fake.port()) + "', bot_token: '" + token + "'}\n");
+    NotifySocket notify(home.dir.path() / "notify.sock");
+    auto daemon = home.start(home.env(notify.path().string()));
+    ASSERT_TRUE(notify.receive_containing("READY=1", 10s));
+    const auto t0 = std::chrono::steady_clock::now();
+    std::this_thread::sleep_for(1500ms);
+    const auto polls = fake.calls().size();
+    if (token.find("conflict") != std::string::npos) {
+      // One poll, then a 5 s back-off; said plainly in the log and in systemd's STATUS.
+      EXPECT_EQ(polls, 1u);
+      EXPECT_THAT(daemon->stderr_text(),
+                  HasSubstr("another poller holds this bot token (HTTP 409)"));
+      EXPECT_TRUE(notify.receive_containing("telegram: 409 Conflict", 3s))
+          << "STATUS does not say so";
+    } else {
+      // The server answers at once: at most one poll per 100 ms, not a busy loop.
+      const double seconds =
+          std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+      EXPECT_LE(static_cast<double>(polls), seconds * 10 + 3);
+      EXPECT_GE(polls, 3u);
+    }
+    EXPECT_THAT(daemon->stderr_text(), Not(HasSubstr(token.substr(7))));
+    daemon->signal(SIGTERM);
+    EXPECT_EQ(daemon->wait(10s), 0);
+  }
 }
 
 }  // namespace

@@ -150,7 +150,13 @@ asio::awaitable<HttpResponse> Gateway::handle(HttpRequest request) {
 
 std::string Gateway::current_status() const {
   if (!last_config_error_.empty()) return reload_failed_status(last_config_error_);
-  return serving_status(store_.count_sessions(), turns_.active_turns());
+  std::string status = serving_status(store_.count_sessions(), turns_.active_turns());
+  if (telegram_) {
+    if (const auto platform = telegram_->status(); platform.state == "error") {
+      status += "; telegram: " + platform.detail;  // e.g. another poller holds the token
+    }
+  }
+  return status;
 }
 
 std::string Gateway::render_runtime_status() const {
