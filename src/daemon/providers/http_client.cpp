@@ -129,13 +129,19 @@ class SseParser {
 }  // namespace
 
 struct HttpClient::Impl : std::enable_shared_from_this<HttpClient::Impl> {
-  explicit Impl(asio::io_context& io_context)
-      : io(io_context), ssl_context(ssl::context::tls_client) {
-    ssl_context.set_default_verify_paths();  // the system CA store (SSL_CERT_FILE honoured)
-    ssl_context.set_verify_mode(ssl::verify_peer);
-    ssl_context.set_options(ssl::context::default_workarounds | ssl::context::no_sslv2 |
-                            ssl::context::no_sslv3 | ssl::context::no_tlsv1 |
-                            ssl::context::no_tlsv1_1);
+  explicit Impl(asio::io_context& io_context) : io(io_context) {}
+
+  // Loading the system CA store takes ~50 ms: done on first HTTPS use, not before READY.
+  ssl::context& tls_context() {
+    if (!ssl_context) {
+      ssl_context.emplace(ssl::context::tls_client);
+      ssl_context->set_default_verify_paths();  // the system CA store (SSL_CERT_FILE honoured)
+      ssl_context->set_verify_mode(ssl::verify_peer);
+      ssl_context->set_options(ssl::context::default_workarounds | ssl::context::no_sslv2 |
+                               ssl::context::no_sslv3 | ssl::context::no_tlsv1 |
+                               ssl::context::no_tlsv1_1);
+    }
+    return *ssl_context;
   }
 
   asio::awaitable<std::shared_ptr<Connection>> connect(const Url& url, Clock::time_point deadline,
@@ -157,7 +163,7 @@ struct HttpClient::Impl : std::enable_shared_from_this<HttpClient::Impl> {
   }
 
   asio::io_context& io;
-  ssl::context ssl_context;
+  std::optional<ssl::context> ssl_context;
   std::map<std::string, std::vector<std::shared_ptr<Connection>>> idle;
   std::list<std::weak_ptr<Connection>> busy;
 };
@@ -174,7 +180,7 @@ asio::awaitable<std::shared_ptr<Connection>> HttpClient::Impl::connect(const Url
   }
   auto connection = std::make_shared<Connection>();
   if (url.tls) {
-    connection->tls = std::make_unique<beast::ssl_stream<beast::tcp_stream>>(io, ssl_context);
+    connection->tls = std::make_unique<beast::ssl_stream<beast::tcp_stream>>(io, tls_context());
     // SNI, and the certificate must name the host we asked for.
     SSL_ctrl(connection->tls->native_handle(), SSL_CTRL_SET_TLSEXT_HOSTNAME,
              TLSEXT_NAMETYPE_host_name, const_cast<char*>(url.host.c_str()));
