@@ -33,7 +33,7 @@ TEST(OpenAiNodeClient, PlainStreamedSessionModelsAndTypedErrors) {
                    std::string(HERMES_NODE_TESTS) + "/openai_client.test.mjs"},
                   {{"GATEWAY_BASE_URL", "http://127.0.0.1:" + std::to_string(home.port) + "/v1"},
                    {"FAKE_PROVIDER_URL", "http://127.0.0.1:" + std::to_string(fake.port())}});
-  EXPECT_EQ(r.exit_code, 0) << r.out << r.err;
+  EXPECT_EQ(r.exit_code, 0) << r.out << r.err << "\ndaemon:\n" << daemon->stderr_text();
   EXPECT_THAT(r.out, ::testing::HasSubstr("pass 6"));
   EXPECT_TRUE(home.healthy());
   daemon->signal(SIGTERM);

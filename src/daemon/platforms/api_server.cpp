@@ -3,6 +3,8 @@
 #include <spdlog/spdlog.h>
 
 #include <chrono>
+#include <cstdint>
+#include <map>
 #include <random>
 
 #include "daemon/agent/session_queue.hpp"
@@ -84,12 +86,17 @@ struct ApiServer::Impl {
   }
 
   asio::awaitable<HttpResponse> chat_completions(HttpRequest request);
-  asio::awaitable<void> stream_turn(std::shared_ptr<StreamTurn> turn, ResponseStream& out);
+  asio::awaitable<void> stream_turn(std::uint64_t id, ResponseStream& out);
 
   Config config;
   SessionStore& store;
   SessionQueue& queue;
   TurnRunner& turns;
+  // Streamed turns waiting for or in their producer. Owned here, by id, so the lambdas passed
+  // through HttpResponse and DeltaSink carry no owning pointers: GCC 12 lost a reference count
+  // when a shared_ptr captured there travelled through nested co_returns.
+  std::map<std::uint64_t, std::unique_ptr<StreamTurn>> streams;
+  std::uint64_t next_stream = 1;
 };
 
 asio::awaitable<HttpResponse> ApiServer::Impl::chat_completions(HttpRequest request) {
@@ -117,11 +124,13 @@ asio::awaitable<HttpResponse> ApiServer::Impl::chat_completions(HttpRequest requ
   }
 
   if (turn.request.stream) {
-    auto streamed = std::make_shared<StreamTurn>();
+    const std::uint64_t id = next_stream++;
+    auto streamed = std::make_unique<StreamTurn>();
     streamed->prepared = std::move(turn);
     streamed->model = config.model.default_model;
+    streams.emplace(id, std::move(streamed));
     HttpResponse response;
-    response.stream = [this, streamed](ResponseStream& out) { return stream_turn(streamed, out); };
+    response.stream = [this, id](ResponseStream& out) { return stream_turn(id, out); };
     co_return response;
   }
 
@@ -142,15 +151,20 @@ asio::awaitable<HttpResponse> ApiServer::Impl::chat_completions(HttpRequest requ
   co_return response;
 }
 
-asio::awaitable<void> ApiServer::Impl::stream_turn(std::shared_ptr<StreamTurn> turn,
-                                                   ResponseStream& out) {
+asio::awaitable<void> ApiServer::Impl::stream_turn(std::uint64_t id, ResponseStream& out) {
+  auto owned = streams.find(id);
+  if (owned == streams.end()) co_return;
+  // Kept alive to the end of this coroutine: moved out of the map, which may rehash meanwhile.
+  std::unique_ptr<StreamTurn> holder = std::move(owned->second);
+  streams.erase(owned);
+  StreamTurn* turn = holder.get();
   turn->out = &out;
   out.headers.emplace_back(kSessionHeader, turn->prepared.session_id);
   auto session_turn = co_await queue.wait_turn(turn->prepared.session_id);
   const auto conversation = record_user_turn(turn->prepared);
-  TurnResult result =
-      co_await turns.run(upstream_messages(conversation),
-                         [turn](std::string delta) { return turn->on_delta(std::move(delta)); });
+  TurnResult result = co_await turns.run(
+      upstream_messages(conversation),
+      [turn](std::string delta) { return turn->on_delta(std::move(delta)); });  // raw: owned above
 
   if (result.ok) {
     store.append_message(turn->prepared.session_id, "assistant", result.content);
