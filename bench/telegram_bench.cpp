@@ -20,16 +20,9 @@ int main(int argc, char** argv) {
   FakeProvider fake;
   TelegramEmulator emulator;
   GatewayHome home;
-  home.dir.write("config.yaml",
-                 "model: {provider: primary, default: demo-model}\n"
-                 "providers: {primary: {base_url: '" +
-                     fake.base_url() +
-                     "', api_keys: [k1]}}\n"
-                     "gateway:\n  api_server: {host: 127.0.0.1, port: " +
-                     std::to_string(home.port) +
-                     "}\n"
-                     "  telegram: {enabled: true, api_base: '" +
-                     emulator.api_base() + "', bot_token: '" + TelegramEmulator::kToken + "'}\n");
+  home.write_provider_config(fake.base_url(), "[k1]",
+                             "  telegram: {enabled: true, api_base: '" + emulator.api_base() +
+                                 "', bot_token: '" + TelegramEmulator::kToken + "'}\n");
   auto daemon = home.start(home.env());
   if (!wait_until([&] { return home.healthy(); }, 10s)) return 1;
   std::vector<double> ms;

@@ -21,13 +21,7 @@ int main(int argc, char** argv) {
   const int requests = argc > 1 ? std::atoi(argv[1]) : 1000;
   FakeProvider fake;
   GatewayHome home;
-  home.dir.write("config.yaml",
-                 "model: {provider: primary, default: demo-model}\n"
-                 "providers: {primary: {base_url: '" +
-                     fake.base_url() +
-                     "', api_keys: [k1]}}\n"
-                     "gateway: {api_server: {host: 127.0.0.1, port: " +
-                     std::to_string(home.port) + "}}\n");
+  home.write_provider_config(fake.base_url());
   auto daemon = home.start(home.env());
   if (!wait_until([&] { return home.healthy(); }, 10s)) {
     std::cerr << daemon->stderr_text();

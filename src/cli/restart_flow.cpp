@@ -16,6 +16,12 @@ int fail_with_hints(Output& output, Scope scope, const std::string& headline) {
 
 }  // namespace
 
+bool report_if_not_installed(const UnitState& state, Scope scope, Output& output) {
+  if (state.installed()) return false;
+  for (const auto& line : not_installed_lines(scope)) output.line(line);
+  return true;
+}
+
 StartVerdict judge_restart(const UnitState& state, int old_pid) {
   if (state.failed()) return StartVerdict::failed;
   if (state.active() && state.main_pid > 0 && state.main_pid != old_pid) {
@@ -51,10 +57,7 @@ int wait_until_active(const RestartOptions& options, ServiceControl& control, Ou
 
 int run_restart(const RestartOptions& options, ServiceControl& control, Output& output) {
   const UnitState before = control.show();
-  if (!before.installed()) {
-    for (const auto& line : not_installed_lines(options.scope)) output.line(line);
-    return 4;
-  }
+  if (report_if_not_installed(before, options.scope, output)) return 4;
   const int old_pid = before.main_pid;
   if (!before.active() || old_pid <= 0 || !control.send_signal(old_pid, SIGUSR1)) {
     // Nothing to drain: let systemd (re)start it; reload-or-restart blocks until done.

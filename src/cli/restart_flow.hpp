@@ -15,6 +15,10 @@ struct RestartOptions {
   std::chrono::milliseconds poll_interval{100};
 };
 
+// Prints how to install the unit and returns true when `state` says it is not installed
+// (the verb then exits 4).
+bool report_if_not_installed(const UnitState& state, Scope scope, Output& output);
+
 // Where phase 2 stands after one look at the unit.
 enum class StartVerdict { waiting, restarted, failed };
 StartVerdict judge_restart(const UnitState& state, int old_pid);

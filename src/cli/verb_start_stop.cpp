@@ -25,10 +25,7 @@ int run_start(const StartStopOptions& options) {
   const Scope scope = options.system ? Scope::system : Scope::user;
   SystemdServiceControl control(scope);
   const UnitState state = control.show();
-  if (!state.installed()) {
-    for (const auto& line : not_installed_lines(scope)) output.line(line);
-    return kExitNotInstalled;
-  }
+  if (report_if_not_installed(state, scope, output)) return kExitNotInstalled;
   if (state.active()) {
     output.line("✓ " + service_label(scope) + " already running (PID " +
                 std::to_string(state.main_pid) + ")");
@@ -46,10 +43,7 @@ int run_stop(const StartStopOptions& options) {
   const Scope scope = options.system ? Scope::system : Scope::user;
   SystemdServiceControl control(scope);
   const UnitState state = control.show();
-  if (!state.installed()) {
-    for (const auto& line : not_installed_lines(scope)) output.line(line);
-    return kExitNotInstalled;
-  }
+  if (report_if_not_installed(state, scope, output)) return kExitNotInstalled;
   if (!state.active() && state.active_state != "activating") {
     output.line("✓ " + service_label(scope) + " is not running");
     return 0;

@@ -26,6 +26,19 @@ struct GatewayHome {
   void write_config(const std::string& agent_extra = "") const {
     dir.write("config.yaml", config(agent_extra));
   }
+  // config.yaml with one provider `primary` (model demo-model) at `base_url`, the API server on
+  // this home's port, and `gateway_extra` (more YAML under `gateway:`).
+  void write_provider_config(const std::string& base_url, const std::string& keys = "[k1]",
+                             const std::string& gateway_extra = "") const {
+    dir.write("config.yaml",
+              "model: {provider: primary, default: demo-model}\n"
+              "providers: {primary: {base_url: '" +
+                  base_url + "', api_keys: " + keys +
+                  "}}\n"
+                  "gateway:\n  api_server: {host: 127.0.0.1, port: " +
+                  std::to_string(port) + "}\n" + gateway_extra);
+  }
+
   std::string home() const { return dir.path().string(); }
   std::string runtime() const { return (dir.path() / "run").string(); }
 

@@ -167,15 +167,8 @@ TEST(DaemonSockets, AdoptsTheSocketSystemdPassesAndAnswersWhatQueuedBeforeStart)
   home.write_config();
   // Bind and listen like systemd's fd store would hold it, then queue a connection before the
   // daemon exists: it must be answered, not refused.
-  const int listener = ::socket(AF_INET, SOCK_STREAM, 0);
-  sockaddr_in address{};
-  address.sin_family = AF_INET;
-  address.sin_port = htons(static_cast<uint16_t>(home.port));
-  address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  const int one = 1;
-  ::setsockopt(listener, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
-  ASSERT_EQ(::bind(listener, reinterpret_cast<sockaddr*>(&address), sizeof(address)), 0);
-  ASSERT_EQ(::listen(listener, 64), 0);
+  const int listener = listen_loopback(home.port);
+  ASSERT_GE(listener, 0);
   const int early = connect_loopback(home.port);
   ASSERT_GE(early, 0);
   ::send(early, "GET /health HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n", 53, MSG_NOSIGNAL);
@@ -197,13 +190,8 @@ TEST(DaemonSockets, InheritedSocketForAnotherPortIsDroppedAndTheConfiguredOneBou
   GatewayHome home;
   home.write_config();
   const int other_port = free_port();
-  const int listener = ::socket(AF_INET, SOCK_STREAM, 0);
-  sockaddr_in address{};
-  address.sin_family = AF_INET;
-  address.sin_port = htons(static_cast<uint16_t>(other_port));
-  address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  ASSERT_EQ(::bind(listener, reinterpret_cast<sockaddr*>(&address), sizeof(address)), 0);
-  ASSERT_EQ(::listen(listener, 64), 0);
+  const int listener = listen_loopback(other_port);
+  ASSERT_GE(listener, 0);
   auto options = home.env();
   options.pass_fd = listener;
   options.listen_fdnames = "api";

@@ -17,13 +17,7 @@ TEST(OpenAiNodeClient, PlainStreamedSessionModelsAndTypedErrors) {
       << "run scripts/setup.sh (it installs the npm test peers)";
   FakeProvider fake;
   GatewayHome home;
-  home.dir.write("config.yaml",
-                 "model: {provider: primary, default: demo-model}\n"
-                 "providers: {primary: {base_url: '" +
-                     fake.base_url() +
-                     "', api_keys: [k1, k2]}}\n"
-                     "gateway: {api_server: {host: 127.0.0.1, port: " +
-                     std::to_string(home.port) + "}}\n");
+  home.write_provider_config(fake.base_url(), "[k1, k2]");
   auto daemon = home.start(home.env());
   ASSERT_TRUE(wait_until([&] { return home.healthy(); }, 10s)) << daemon->stderr_text();
 

@@ -69,6 +69,9 @@ HttpExchange http_request(int port, const std::string& method, const std::string
                           const std::map<std::string, std::string>& headers = {},
                           std::chrono::milliseconds timeout = std::chrono::seconds(30));
 
+// A listening TCP socket on 127.0.0.1:port (as systemd would hold it), or -1.
+int listen_loopback(int port);
+
 // A TCP connection to 127.0.0.1:port, or -1.
 int connect_loopback(int port);
 
