@@ -32,9 +32,4 @@ void SessionQueue::release(const std::string& id) {
   next->cancel();
 }
 
-std::size_t SessionQueue::waiting(const std::string& session_id) const {
-  auto it = lines_.find(session_id);
-  return it == lines_.end() ? 0 : it->second.waiters.size();
-}
-
 }  // namespace hermes::daemon

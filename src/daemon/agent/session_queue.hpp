@@ -36,7 +36,6 @@ class SessionQueue {
 
   // Resolves when it is this caller's turn on `session_id`; the Turn releases it.
   boost::asio::awaitable<Turn> wait_turn(std::string session_id);
-  std::size_t waiting(const std::string& session_id) const;
 
  private:
   struct Line {

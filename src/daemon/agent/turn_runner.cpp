@@ -285,10 +285,6 @@ long TurnRunner::active_turns() const {
   return static_cast<long>(impl_->active.size());
 }
 
-const std::string& TurnRunner::model() const {
-  return impl_->config.model.default_model;
-}
-
 std::vector<ProviderCooldown> TurnRunner::cooldowns() const {
   std::vector<ProviderCooldown> out;
   const auto now = Clock::now();

@@ -52,7 +52,6 @@ class TurnRunner {
   void interrupt_all();
   long active_turns() const;
   std::vector<ProviderCooldown> cooldowns() const;
-  const std::string& model() const;
 
  private:
   struct Impl;

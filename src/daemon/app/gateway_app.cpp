@@ -31,6 +31,7 @@
 #include "daemon/lifecycle/status_line.hpp"
 #include "daemon/lifecycle/watchdog.hpp"
 #include "daemon/metrics/metrics.hpp"
+#include "daemon/platforms/api_protocol.hpp"
 #include "daemon/platforms/api_server.hpp"
 #include "daemon/platforms/basic_routes.hpp"
 #include "daemon/platforms/http_server.hpp"
@@ -57,6 +58,12 @@ LoadedConfig load(const HomePaths& paths) {
   for (const auto& w : env_warnings) spdlog::warn("config: {}", w);
   for (const auto& w : result.warnings) spdlog::warn("config: {}", w);
   return {std::move(result.config), std::move(result.errors)};
+}
+
+// Test-only behaviour (wedging the loop, a slow start) exists only with HERMES_TEST_HOOKS=1.
+bool test_hooks_enabled() {
+  const char* hooks = std::getenv("HERMES_TEST_HOOKS");
+  return hooks && std::string_view(hooks) == "1";
 }
 
 class Gateway {
@@ -136,8 +143,7 @@ asio::awaitable<HttpResponse> Gateway::handle(HttpRequest request) {
   if (auto response = co_await api_.handle(request)) co_return std::move(*response);
   if (request.path() == "/metrics") {
     if (!api_.authorized(request)) {
-      co_return json_error(401, "Missing or invalid API key: send Authorization: Bearer <key>.",
-                           "invalid_request_error", "invalid_api_key");
+      co_return unauthorized_response();
     }
     metrics_.set_sessions(store_.count_sessions());
     metrics_.set_active_runs(turns_.active_turns());
@@ -273,9 +279,7 @@ asio::awaitable<void> Gateway::drain() {
 asio::awaitable<void> Gateway::signal_loop() {
   asio::signal_set signals(io_, SIGUSR1, SIGTERM, SIGINT);
   signals.add(SIGHUP);
-  const char* hooks = std::getenv("HERMES_TEST_HOOKS");
-  const bool test_hooks = hooks && std::string_view(hooks) == "1";
-  if (test_hooks) signals.add(SIGUSR2);
+  if (test_hooks_enabled()) signals.add(SIGUSR2);
   while (true) {
     auto [ec, signal] = co_await signals.async_wait(kTuple);
     if (ec) break;
@@ -316,9 +320,8 @@ asio::awaitable<void> Gateway::status_loop() {
 // Test hook only (HERMES_TEST_HOOKS=1, HERMES_TEST_READY_DELAY_MS=N): a slow start, so tests
 // can watch systemd keep the unit "activating" until READY=1.
 void delay_ready_for_tests() {
-  const char* hooks = std::getenv("HERMES_TEST_HOOKS");
   const char* delay = std::getenv("HERMES_TEST_READY_DELAY_MS");
-  if (!hooks || std::string_view(hooks) != "1" || !delay) return;
+  if (!test_hooks_enabled() || !delay) return;
   std::this_thread::sleep_for(std::chrono::milliseconds(std::atol(delay)));
 }
 

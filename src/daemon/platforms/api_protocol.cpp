@@ -117,6 +117,13 @@ HttpResponse failure_response(const providers::Classification& failure) {
   return response;
 }
 
+HttpResponse unauthorized_response() {
+  auto response = json_error(401, "Missing or invalid API key: send Authorization: Bearer <key>.",
+                             "invalid_request_error", "invalid_api_key");
+  response.headers.emplace_back("WWW-Authenticate", "Bearer");
+  return response;
+}
+
 HttpResponse interrupted_response() {
   auto response = json_error(503, kInterruptedMessage, "interrupted");
   response.headers.emplace_back("Retry-After", "1");

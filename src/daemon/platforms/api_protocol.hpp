@@ -30,6 +30,8 @@ HttpResponse failure_response(const providers::Classification& failure);
 int failure_status(providers::FailoverReason reason);
 
 HttpResponse interrupted_response();
+// 401 for a missing or wrong `Authorization: Bearer <key>`.
+HttpResponse unauthorized_response();
 inline constexpr std::string_view kInterruptedMessage =
     "The gateway restarted before the model answered. Your message is saved in this session; "
     "send it again to continue.";

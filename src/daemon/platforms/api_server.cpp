@@ -204,10 +204,7 @@ asio::awaitable<std::optional<HttpResponse>> ApiServer::handle(HttpRequest reque
   const auto path = request.path();
   if (path != "/v1/models" && path != "/v1/chat/completions") co_return std::nullopt;
   if (!authorized(request)) {
-    auto response = json_error(401, "Missing or invalid API key: send Authorization: Bearer <key>.",
-                               "invalid_request_error", "invalid_api_key");
-    response.headers.emplace_back("WWW-Authenticate", "Bearer");
-    co_return response;
+    co_return unauthorized_response();
   }
   if (path == "/v1/models") {
     if (request.method != "GET") {

@@ -105,7 +105,7 @@ class BeastResponseStream final : public ResponseStream {
   bool failed_ = false;
 };
 
-HttpRequest to_request(const http::request<http::string_body>& message, const std::string& remote) {
+HttpRequest to_request(const http::request<http::string_body>& message) {
   HttpRequest request;
   request.method = std::string(message.method_string());
   request.target = std::string(message.target());
@@ -113,7 +113,6 @@ HttpRequest to_request(const http::request<http::string_body>& message, const st
     request.headers.emplace_back(std::string(field.name_string()), std::string(field.value()));
   }
   request.body = message.body();
-  request.remote = remote;
   return request;
 }
 
@@ -173,12 +172,6 @@ asio::awaitable<void> HttpServer::Impl::serve(
     std::shared_ptr<Connection> connection,
     std::list<std::shared_ptr<Connection>>::iterator registered) {
   auto self = shared_from_this();
-  std::string remote;
-  if (beast::error_code ec; true) {
-    auto endpoint = connection->stream.socket().remote_endpoint(ec);
-    if (!ec) remote = endpoint.address().to_string() + ":" + std::to_string(endpoint.port());
-  }
-
   beast::flat_buffer buffer;
   while (true) {
     http::request_parser<http::string_body> parser;
@@ -198,7 +191,7 @@ asio::awaitable<void> HttpServer::Impl::serve(
     connection->busy = true;
     ++in_flight;
     const auto& message = parser.get();
-    HttpRequest request = to_request(message, remote);
+    HttpRequest request = to_request(message);
     HttpResponse response;
     try {
       response = co_await handler(request);

@@ -17,7 +17,6 @@ struct HttpRequest {
   std::string target;  // "/v1/models?x=1"
   std::vector<std::pair<std::string, std::string>> headers;
   std::string body;
-  std::string remote;  // peer address, for logs
 
   std::string_view path() const;                         // target without the query
   std::string_view header(std::string_view name) const;  // case-insensitive; "" when absent

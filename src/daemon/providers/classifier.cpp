@@ -20,7 +20,6 @@ constexpr std::size_t kMaxMessageBytes = 500;
 struct Verdict {
   R reason;
   // Overrides of the reason's usual decisions, where a rule knows better.
-  std::optional<bool> retryable{};
   std::optional<bool> fallback{};
 };
 
@@ -226,7 +225,7 @@ Verdict classify_status(const Facts& f, int status) {
 
 // No HTTP status (or a 200 carrying an error): structured codes, then message wording.
 Verdict classify_without_status(const Facts& f) {
-  if (f.has_code(phrases::kRateLimitCodes)) return {R::rate_limit, std::nullopt, false};
+  if (f.has_code(phrases::kRateLimitCodes)) return {R::rate_limit, false};
   if (f.has_code(phrases::kBillingCodes)) return {R::billing};
   if (f.has_code(phrases::kModelNotFoundCodes)) return {R::model_not_found};
   if (f.has_code(phrases::kOverflowCodes)) return {R::context_overflow};
@@ -285,7 +284,6 @@ Classification classify(const ProviderError& error, std::chrono::system_clock::t
   Classification c;
   c.reason = verdict.reason;
   apply_defaults(c);
-  if (verdict.retryable) c.retryable = *verdict.retryable;
   if (verdict.fallback) c.fallback = *verdict.fallback;
   // A 403 means this account lacks access; another key of the same account will not help.
   if (c.reason == R::auth && error.status == 403) c.rotate_credential = false;

@@ -38,8 +38,7 @@ std::optional<Url> Url::parse(std::string_view text) {
   }
   const auto slash = text.find('/');
   std::string_view authority = text.substr(0, slash);
-  url.path = slash == std::string_view::npos ? "" : std::string(text.substr(slash));
-  while (!url.path.empty() && url.path.back() == '/') url.path.pop_back();
+  url.target = slash == std::string_view::npos ? "/" : std::string(text.substr(slash));
   if (authority.starts_with('[')) {  // [::1]:8080
     const auto close = authority.find(']');
     if (close == std::string_view::npos) return std::nullopt;
@@ -222,12 +221,7 @@ asio::awaitable<bool> HttpClient::Impl::exchange_on(Stream& stream, Connection& 
                                                     const Url& url, const HttpCall& call,
                                                     Clock::time_point deadline,
                                                     const EventSink& sink, HttpReply& reply) {
-  std::string target = url.path;
-  if (const auto after_scheme = call.url.find("://"); after_scheme != std::string::npos) {
-    const auto slash = call.url.find('/', after_scheme + 3);
-    target = slash == std::string::npos ? "/" : call.url.substr(slash);
-  }
-  http::request<http::string_body> request{http::verb::post, target, 11};
+  http::request<http::string_body> request{http::verb::post, url.target, 11};
   request.set(http::field::host, url.host);
   request.set(http::field::user_agent, "hermes-gateway/" + std::string(kVersion));
   request.set(http::field::content_type, "application/json");
@@ -347,12 +341,6 @@ void HttpClient::abort_all() {
   for (auto& weak : impl_->busy) {
     if (auto connection = weak.lock()) connection->close();
   }
-}
-
-std::size_t HttpClient::idle_connections() const {
-  std::size_t n = 0;
-  for (const auto& [key, connections] : impl_->idle) n += connections.size();
-  return n;
 }
 
 }  // namespace hermes::providers

@@ -24,7 +24,7 @@ struct Url {
   bool tls = false;
   std::string host;
   std::string port;
-  std::string path;  // "/v1" (no trailing slash), may be empty
+  std::string target;  // path and query as given, "/" when there is none
   static std::optional<Url> parse(std::string_view text);
 };
 
@@ -63,8 +63,6 @@ class HttpClient {
 
   // Closes every connection, idle or busy: calls in progress end with a transport failure.
   void abort_all();
-
-  std::size_t idle_connections() const;
 
  private:
   struct Impl;
