@@ -56,12 +56,24 @@ struct GatewayConfig {
   TelegramConfig telegram;
 };
 
+// How hard a commit to state.db is pushed to disk (SQLite WAL `PRAGMA synchronous`).
+enum class Durability {
+  normal,  // a committed turn survives a crash of the process (not a power loss)
+  full,    // a committed turn survives a power loss too (one fsync per group commit)
+};
+
+struct DatabaseConfig {
+  std::string backend = "sqlite";  // the only backend of this build
+  Durability synchronous = Durability::normal;
+};
+
 struct Config {
   ModelConfig model;
   std::map<std::string, ProviderConfig> providers;
   std::vector<FallbackProvider> fallback_providers;
   AgentConfig agent;
   GatewayConfig gateway;
+  DatabaseConfig database;
 };
 
 // True for addresses only this machine can reach: 127.0.0.0/8, ::1 and "localhost".

@@ -79,6 +79,7 @@ class ConfigReader {
   void read_fallbacks(const YAML::Node& node);
   void read_agent(const YAML::Node& node);
   void read_gateway(const YAML::Node& node);
+  void read_database(const YAML::Node& node);
   void validate(const YAML::Node& root);
 
   std::string file_name_;
@@ -306,6 +307,37 @@ void ConfigReader::read_agent(const YAML::Node& node) {
   read_seconds(node, "agent", "stop_drain_timeout", agent.stop_drain_timeout);
 }
 
+void ConfigReader::read_database(const YAML::Node& node) {
+  if (!expect_map(node, "database")) return;
+  check_keys(node, "database", {"backend", "synchronous", "url"});
+  auto& database = config_.database;
+  if (const YAML::Node backend = node["backend"]; backend.IsDefined() && !backend.IsNull()) {
+    if (auto value = scalar(backend, "database.backend")) {
+      if (*value == "sqlite") {
+        database.backend = *value;
+      } else {
+        error(backend, "database.backend",
+              "expected sqlite (the only backend of this build), got '" + shown(backend, *value) +
+                  "'");
+      }
+    }
+  }
+  if (const YAML::Node sync = node["synchronous"]; sync.IsDefined() && !sync.IsNull()) {
+    if (auto value = scalar(sync, "database.synchronous")) {
+      if (*value == "normal") {
+        database.synchronous = Durability::normal;
+      } else if (*value == "full") {
+        database.synchronous = Durability::full;
+      } else {
+        error(sync, "database.synchronous",
+              "expected normal (survives a crash of the process) or full (survives a power "
+              "loss), got '" +
+                  shown(sync, *value) + "'");
+      }
+    }
+  }
+}
+
 void ConfigReader::read_gateway(const YAML::Node& node) {
   if (!expect_map(node, "gateway")) return;
   check_keys(node, "gateway", {"api_server", "telegram"});
@@ -390,12 +422,14 @@ ConfigLoadResult ConfigReader::read(const YAML::Node& root) {
                              ": expected a YAML mapping at the top level (model:, providers:, …)");
     return std::move(result_);
   }
-  check_keys(root, "", {"model", "providers", "fallback_providers", "agent", "gateway"});
+  check_keys(root, "",
+             {"model", "providers", "fallback_providers", "agent", "gateway", "database"});
   read_model(child(root, "model"));
   read_providers(child(root, "providers"));
   read_fallbacks(child(root, "fallback_providers"));
   read_agent(child(root, "agent"));
   read_gateway(child(root, "gateway"));
+  read_database(child(root, "database"));
   validate(root);
   if (result_.errors.empty()) result_.config = std::move(config_);
   return std::move(result_);

@@ -1,84 +1,60 @@
 #pragma once
 
-#include <filesystem>
-#include <functional>
-#include <optional>
+#include <boost/asio/awaitable.hpp>
+#include <random>
 #include <string>
+#include <unordered_set>
 #include <vector>
 
+#include "daemon/agent/session_cache.hpp"
+#include "daemon/agent/session_tables.hpp"
 #include "daemon/providers/openai_chat.hpp"
-
-struct sqlite3;
+#include "daemon/state/transaction.hpp"
 
 namespace hermes::daemon {
 
-// $HERMES_HOME/state.db (SQLite, WAL): sessions, messages, platform offsets. Opened before
-// READY; closed (with a WAL checkpoint) as the last step of a drain.
+namespace state {
+class StoreWorker;
+}
+
+// Sessions and their messages, as the event loop sees them: reads come from the cache when
+// they can, every database access runs on the store worker, and a turn's rows are written in
+// one transaction that the caller awaits before it replies.
 class SessionStore {
  public:
-  // Opens or creates the database and its schema. Throws std::runtime_error with the path
-  // and SQLite's message when that fails.
-  explicit SessionStore(const std::filesystem::path& file);
-  ~SessionStore();
-  SessionStore(const SessionStore&) = delete;
-  SessionStore& operator=(const SessionStore&) = delete;
+  SessionStore(state::StoreWorker& worker, SessionTables& tables, long long stored_sessions,
+               SessionCache::Limits limits = {});
 
-  long count_sessions() const;
+  // Sessions stored, plus those created and not yet committed.
+  long count_sessions() const {
+    return static_cast<long>(stored_sessions_ + static_cast<long long>(unstored_.size()));
+  }
 
-  // A new session; returns its id ("hs_" + 32 hex digits).
-  std::string create_session(const std::string& platform, const std::string& chat_key = "");
-  bool session_exists(const std::string& id) const;
-  // Durable when this returns (WAL, synchronous=NORMAL): written before any reply is sent.
-  void append_message(const std::string& session_id, const std::string& role,
-                      const std::string& content);
-  std::vector<providers::ChatMessage> load_messages(const std::string& session_id) const;
+  // A fresh id ("hs_" + 32 hex digits) from one seeded generator.
+  std::string new_session_id();
+  boost::asio::awaitable<bool> exists(std::string id);
+  boost::asio::awaitable<std::vector<providers::ChatMessage>> history(std::string id);
+  // The newest session of a chat; a new one (stored before this returns) when it has none.
+  boost::asio::awaitable<std::string> chat_session(std::string platform, std::string chat_key);
 
-  // The newest session of a chat, created when it has none.
-  std::string chat_session(const std::string& platform, const std::string& chat_key);
+  // Rows for `tx`. The session exists (for exists() and the cache) from this call on, and is
+  // forgotten again if the transaction fails.
+  void add_session(state::Transaction& tx, const std::string& id, const std::string& platform,
+                   const std::string& chat_key = "");
+  void add_message(state::Transaction& tx, const std::string& session_id, std::string role,
+                   std::string content);
+  // Stores `tx`; rethrows (after forgetting what the cache learnt from it) when that fails.
+  boost::asio::awaitable<void> commit(state::Transaction tx);
 
-  // Chat-platform messages, recorded before the poll offset moves past them, so a crash or
-  // restart neither loses nor repeats one.
-  struct Inbound {
-    long long update_id = 0;
-    long long chat_id = 0;
-    std::string chat_key;  // chat, or chat:user in groups
-    long long user_id = 0;
-    std::string username;
-    long long message_id = 0;
-    std::string text;
-  };
-  bool record_inbound(const std::string& platform, const Inbound& message);  // false: seen before
-  std::optional<Inbound> next_inbound(const std::string& platform,
-                                      const std::string& chat_key) const;
-  std::vector<std::string> chats_with_inbound(const std::string& platform) const;
-  void mark_inbound_done(const std::string& platform, long long update_id);
-
-  // Replies not yet delivered; removed once the platform accepted them.
-  struct Delivery {
-    long long id = 0;
-    long long chat_id = 0;
-    long long reply_to = 0;  // 0: not a reply
-    std::string text;
-    int attempts = 0;
-  };
-  void queue_delivery(const std::string& platform, const Delivery& delivery);
-  std::optional<Delivery> next_delivery(const std::string& platform) const;
-  void delivery_done(long long id);
-  void delivery_failed(long long id);
-
-  // Runs `work` in one transaction: all of it is stored, or none.
-  void in_transaction(const std::function<void()>& work);
-
-  std::optional<long long> platform_offset(const std::string& platform) const;
-  void set_platform_offset(const std::string& platform, long long value);
-  // Checkpoints the WAL and closes; later calls are no-ops.
-  void close();
-  bool is_open() const { return db_ != nullptr; }
+  const SessionCache& cache() const { return cache_; }
 
  private:
-  void exec(const char* sql) const;
-  std::filesystem::path file_;
-  sqlite3* db_ = nullptr;
+  state::StoreWorker& worker_;
+  SessionTables& tables_;
+  long long stored_sessions_;
+  SessionCache cache_;
+  std::unordered_set<std::string> unstored_;  // created, their transaction not yet committed
+  std::mt19937_64 ids_;
 };
 
 }  // namespace hermes::daemon

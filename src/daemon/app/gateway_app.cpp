@@ -22,6 +22,7 @@
 #include "common/version.hpp"
 #include "daemon/agent/session_queue.hpp"
 #include "daemon/agent/session_store.hpp"
+#include "daemon/agent/session_tables.hpp"
 #include "daemon/agent/turn_runner.hpp"
 #include "daemon/app/status_server.hpp"
 #include "daemon/lifecycle/instance_lock.hpp"
@@ -36,6 +37,10 @@
 #include "daemon/platforms/basic_routes.hpp"
 #include "daemon/platforms/http_server.hpp"
 #include "daemon/platforms/telegram/telegram_platform.hpp"
+#include "daemon/platforms/telegram/telegram_store.hpp"
+#include "daemon/state/migrations.hpp"
+#include "daemon/state/sqlite_connection.hpp"
+#include "daemon/state/store_worker.hpp"
 
 namespace hermes::daemon {
 
@@ -66,12 +71,26 @@ bool test_hooks_enabled() {
   return hooks && std::string_view(hooks) == "1";
 }
 
+// Brings state.db to the current schema (before the worker starts, before READY) and
+// counts its sessions once; after that the count is kept in memory.
+long long open_schema(state::SqliteConnection& db) {
+  state::migrate(db, state::state_schema());
+  SqliteSessionTables tables(db);
+  return tables.count_sessions();
+}
+
 class Gateway {
  public:
-  Gateway(HomePaths paths, Config config, SessionStore& store)
+  Gateway(HomePaths paths, Config config)
       : paths_(std::move(paths)),
         config_(std::move(config)),
-        store_(store),
+        db_(paths_.state_db, config_.database.synchronous),
+        stored_sessions_(open_schema(db_)),
+        worker_(io_, db_),
+        session_tables_(db_),
+        telegram_tables_(db_),
+        store_(worker_, session_tables_, stored_sessions_),
+        telegram_store_(worker_, telegram_tables_, "telegram"),
         turns_(io_, config_, metrics_),
         api_(config_, store_, queue_, turns_) {}
 
@@ -85,6 +104,7 @@ class Gateway {
   asio::awaitable<void> drain();
   void on_drain_signal(DrainKind kind, const char* signal_name);
   void reload();
+  void close_store();
   std::size_t pending_work() const {
     return (http_ ? http_->pending_work() : 0) +
            (telegram_ ? static_cast<std::size_t>(telegram_->busy()) : 0);
@@ -95,9 +115,17 @@ class Gateway {
 
   HomePaths paths_;
   Config config_;
-  SessionStore& store_;
   const Clock::time_point started_ = Clock::now();
   asio::io_context io_{1};
+  // The worker is declared after the connection and the event loop: it is stopped (its
+  // thread joined) before either goes away.
+  state::SqliteConnection db_;
+  long long stored_sessions_;
+  state::StoreWorker worker_;
+  SqliteSessionTables session_tables_;
+  telegram::SqliteTelegramTables telegram_tables_;
+  SessionStore store_;
+  telegram::TelegramStore telegram_store_;
   SystemdNotifier notifier_;
   Metrics metrics_;
   Lifecycle lifecycle_;
@@ -213,6 +241,14 @@ void Gateway::reload() {
       old_api.enabled != new_api.enabled) {
     spdlog::warn("gateway.api_server listener changes take effect at the next restart");
   }
+  if (loaded.config->database.synchronous != config_.database.synchronous) {
+    const auto durability = loaded.config->database.synchronous;
+    asio::co_spawn(io_, worker_.run([this, durability] { db_.set_durability(durability); }),
+                   [](std::exception_ptr e) { log_exception(e, "database.synchronous"); });
+  }
+  if (loaded.config->database.backend != config_.database.backend) {
+    spdlog::warn("database.backend changes take effect at the next restart");
+  }
   config_ = std::move(*loaded.config);
   turns_.reconfigure(config_);
   api_.reconfigure(config_);
@@ -223,6 +259,14 @@ void Gateway::reload() {
   last_config_error_.clear();
   spdlog::info("config reloaded");
   notifier_.ready(current_status());
+}
+
+// Every queued write is committed before the thread ends; then the WAL is checkpointed.
+void Gateway::close_store() {
+  const auto stats = worker_.stats();
+  worker_.stop();
+  db_.close();
+  spdlog::info("state store closed: {} jobs in {} commits", stats.jobs, stats.commits);
 }
 
 void Gateway::on_drain_signal(DrainKind kind, const char* signal_name) {
@@ -267,7 +311,7 @@ asio::awaitable<void> Gateway::drain() {
     tick.expires_after(std::chrono::milliseconds(20));
     co_await tick.async_wait(kTuple);
   }
-  store_.close();
+  close_store();
   const std::chrono::duration<double> took = Clock::now() - lifecycle_.drain_started();
   metrics_.observe_drain(took);
   lifecycle_.mark_stopped();
@@ -334,7 +378,7 @@ int Gateway::run() {
   }
   if (config_.gateway.telegram.enabled) {
     telegram_ = std::make_unique<TelegramPlatform>(
-        io_, config_, TelegramPlatform::Context{store_, turns_, metrics_, [this] {
+        io_, config_, TelegramPlatform::Context{store_, telegram_store_, turns_, metrics_, [this] {
                                                   return std::string(to_string(lifecycle_.state()));
                                                 }});
     telegram_->start();
@@ -381,8 +425,7 @@ int run_gateway(const Options& options) {
                   paths.home.string());
     return kExitConfig;
   }
-  SessionStore store(paths.state_db);
-  Gateway gateway(paths, std::move(*loaded.config), store);
+  Gateway gateway(paths, std::move(*loaded.config));
   return gateway.run();
 }
 

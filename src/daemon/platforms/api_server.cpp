@@ -28,10 +28,12 @@ long unix_now() {
                                .count());
 }
 
+// Completion ids only need to be unique, not secret: one generator, seeded once.
 std::string completion_id() {
-  std::random_device device;
+  static std::mt19937_64 generator{std::random_device{}()};
   char buffer[32];
-  std::snprintf(buffer, sizeof(buffer), "chatcmpl-%08x%08x", device(), device());
+  std::snprintf(buffer, sizeof(buffer), "chatcmpl-%016llx",
+                static_cast<unsigned long long>(generator()));
   return buffer;
 }
 
@@ -74,15 +76,39 @@ struct ApiServer::Impl {
     return messages;
   }
 
-  // Stores the new user turn (before any upstream call) and returns the whole conversation.
-  std::vector<ChatMessage> record_user_turn(const PreparedTurn& turn) {
+  // What goes upstream: the stored history (a continued session) plus the new messages.
+  asio::awaitable<std::vector<ChatMessage>> conversation(const PreparedTurn& turn) {
+    const auto& messages = turn.request.messages;
+    if (turn.new_session) co_return upstream_messages(messages);
+    auto history = co_await store.history(turn.session_id);
+    history.push_back(messages.back());
+    co_return upstream_messages(history);
+  }
+
+  // The turn's rows in one transaction, durable before anything is replied: the session (when
+  // new), the user's message(s), the answer. Null when stored; otherwise the error reply.
+  asio::awaitable<std::optional<HttpResponse>> store_turn(const PreparedTurn& turn,
+                                                          const TurnResult& result) {
+    state::Transaction tx;
     const auto& messages = turn.request.messages;
     if (turn.new_session) {
-      for (const auto& m : messages) store.append_message(turn.session_id, m.role, m.content);
+      store.add_session(tx, turn.session_id, "api_server");
+      for (const auto& m : messages) store.add_message(tx, turn.session_id, m.role, m.content);
     } else {
-      store.append_message(turn.session_id, "user", messages.back().content);
+      store.add_message(tx, turn.session_id, "user", messages.back().content);
     }
-    return store.load_messages(turn.session_id);
+    if (result.ok) store.add_message(tx, turn.session_id, "assistant", result.content);
+    try {
+      co_await store.commit(std::move(tx));
+    } catch (const std::exception& e) {
+      spdlog::error("api_server: session {}: the turn could not be stored: {}", turn.session_id,
+                    e.what());
+      co_return json_error(500,
+                           "The gateway could not store this turn, so it is not answered; check "
+                           "the gateway's log and the disk holding state.db, then send it again.",
+                           "server_error", "state_store_failed");
+    }
+    co_return std::nullopt;
   }
 
   asio::awaitable<HttpResponse> chat_completions(HttpRequest request);
@@ -107,7 +133,8 @@ asio::awaitable<HttpResponse> ApiServer::Impl::chat_completions(HttpRequest requ
 
   const std::string requested_session(request.header(kSessionHeader));
   if (!requested_session.empty()) {
-    if (!store.session_exists(requested_session)) {
+    const bool known = co_await store.exists(requested_session);
+    if (!known) {
       co_return json_error(404,
                            "Unknown session '" + requested_session.substr(0, 64) +
                                "'; omit X-Hermes-Session-Id to start a new one.",
@@ -119,7 +146,7 @@ asio::awaitable<HttpResponse> ApiServer::Impl::chat_completions(HttpRequest requ
     }
     turn.session_id = requested_session;
   } else {
-    turn.session_id = store.create_session("api_server");
+    turn.session_id = store.new_session_id();
     turn.new_session = true;
   }
 
@@ -135,11 +162,12 @@ asio::awaitable<HttpResponse> ApiServer::Impl::chat_completions(HttpRequest requ
   }
 
   auto session_turn = co_await queue.wait_turn(turn.session_id);
-  const auto conversation = record_user_turn(turn);
-  TurnResult result = co_await turns.run(upstream_messages(conversation));
+  auto messages = co_await conversation(turn);
+  TurnResult result = co_await turns.run(std::move(messages));
   HttpResponse response;
-  if (result.ok) {
-    store.append_message(turn.session_id, "assistant", result.content);  // before replying
+  if (auto failed = co_await store_turn(turn, result)) {
+    response = std::move(*failed);
+  } else if (result.ok) {
     response.body =
         completion_json(completion_id(), result.model, result.content, result.usage, unix_now());
   } else if (result.interrupted) {
@@ -161,21 +189,23 @@ asio::awaitable<void> ApiServer::Impl::stream_turn(std::uint64_t id, ResponseStr
   turn->out = &out;
   out.headers.emplace_back(kSessionHeader, turn->prepared.session_id);
   auto session_turn = co_await queue.wait_turn(turn->prepared.session_id);
-  const auto conversation = record_user_turn(turn->prepared);
-  TurnResult result = co_await turns.run(
-      upstream_messages(conversation),
-      [turn](std::string delta) { return turn->on_delta(std::move(delta)); });  // raw: owned above
+  auto messages = co_await conversation(turn->prepared);
+  TurnResult result = co_await turns.run(std::move(messages), [turn](std::string delta) {
+    return turn->on_delta(std::move(delta));
+  });  // raw: owned above
 
-  if (result.ok) {
-    store.append_message(turn->prepared.session_id, "assistant", result.content);
+  // The end of the stream (and with it the answer) goes out only once the turn is stored.
+  auto store_failure = co_await store_turn(turn->prepared, result);
+  if (result.ok && !store_failure) {
     if (turn->first) co_await turn->on_delta("");  // an empty answer still opens the stream
     co_await out.write(
         chunk_event(turn->id, turn->model, turn->created, std::nullopt, false, true));
     co_await out.write("data: [DONE]\n\n");
     co_return;
   }
-  HttpResponse failure =
-      result.interrupted ? interrupted_response() : failure_response(*result.failure);
+  HttpResponse failure = store_failure        ? std::move(*store_failure)
+                         : result.interrupted ? interrupted_response()
+                                              : failure_response(*result.failure);
   failure.headers.emplace_back(kSessionHeader, turn->prepared.session_id);
   if (!out.started()) {
     out.instead = std::move(failure);

@@ -13,6 +13,7 @@
 #include "common/logging.hpp"
 #include "daemon/agent/session_store.hpp"
 #include "daemon/agent/turn_runner.hpp"
+#include "daemon/platforms/telegram/telegram_store.hpp"
 #include "daemon/platforms/telegram/telegram_text.hpp"
 #include "daemon/providers/http_client.hpp"
 #include "daemon/providers/redact.hpp"
@@ -24,6 +25,7 @@ using nlohmann::json;
 using Clock = std::chrono::steady_clock;
 using namespace std::chrono_literals;
 using telegram::Command;
+using telegram::Inbound;
 
 namespace {
 
@@ -58,14 +60,17 @@ struct TelegramPlatform::Impl : std::enable_shared_from_this<TelegramPlatform::I
   asio::awaitable<void> poll_loop();
   asio::awaitable<void> chat_worker(std::string chat_key);
   asio::awaitable<void> deliver_loop();
+  asio::awaitable<void> deliver_pending();
   asio::awaitable<void> typing_loop(long long chat_id, std::shared_ptr<bool> done);
-  asio::awaitable<void> handle(SessionStore::Inbound message);
+  asio::awaitable<void> handle(Inbound message);
+  asio::awaitable<void> resume_pending();
+  asio::awaitable<void> finish(state::Transaction tx);
   asio::awaitable<void> sleep(std::chrono::milliseconds wait) {
     asio::steady_timer timer(io, wait);
     co_await timer.async_wait(asio::as_tuple(asio::use_awaitable));
   }
 
-  bool allowed(const SessionStore::Inbound& m) const {
+  bool allowed(const Inbound& m) const {
     if (settings.allowed_users.empty()) return true;
     for (const auto& entry : settings.allowed_users) {
       if (entry == std::to_string(m.user_id)) return true;
@@ -74,24 +79,32 @@ struct TelegramPlatform::Impl : std::enable_shared_from_this<TelegramPlatform::I
     return false;
   }
 
+  // A kick while the chat's worker runs makes it look again before it ends: its last look
+  // may have been queued at the store before the new message was recorded.
   void kick_chat(const std::string& chat_key) {
-    if (!polling || running_chats.contains(chat_key)) return;
+    if (!polling) return;
+    if (running_chats.contains(chat_key)) {
+      rekicked_chats.insert(chat_key);
+      return;
+    }
     running_chats.insert(chat_key);
     asio::co_spawn(io, chat_worker(chat_key),
                    [](std::exception_ptr e) { log_exception(e, "telegram chat worker"); });
   }
 
   void kick_delivery() {
+    more_deliveries = true;
     if (delivering) return;
     delivering = true;
     asio::co_spawn(io, deliver_loop(),
                    [](std::exception_ptr e) { log_exception(e, "telegram delivery"); });
   }
 
-  void queue_reply(long long chat_id, long long reply_to, const std::string& text) {
+  void queue_reply(state::Transaction& tx, long long chat_id, long long reply_to,
+                   const std::string& text) {
     bool first = true;
     for (const auto& part : telegram::split_message(text)) {
-      context.store.queue_delivery(kPlatform, {0, chat_id, first ? reply_to : 0, part, 0});
+      context.store.queue_delivery(tx, {0, chat_id, first ? reply_to : 0, part, 0});
       first = false;
     }
   }
@@ -105,6 +118,9 @@ struct TelegramPlatform::Impl : std::enable_shared_from_this<TelegramPlatform::I
   Context context;
   bool polling = false;
   bool delivering = false;
+  bool more_deliveries = false;  // kicked while the delivery loop ran
+  bool resuming = false;
+  std::set<std::string> rekicked_chats;
   std::set<std::string> running_chats;
   std::set<long long> refused_users;
   std::string state = "starting";
@@ -143,7 +159,7 @@ asio::awaitable<ApiReply> TelegramPlatform::Impl::call(providers::HttpClient& cl
 
 asio::awaitable<void> TelegramPlatform::Impl::poll_loop() {
   auto self = shared_from_this();
-  long long offset = context.store.platform_offset(kPlatform).value_or(0);
+  long long offset = (co_await context.store.offset()).value_or(0);
   auto backoff = 1000ms;
   while (polling) {
     const auto started = Clock::now();
@@ -176,6 +192,8 @@ asio::awaitable<void> TelegramPlatform::Impl::poll_loop() {
     detail =
         settings.api_base.find("api.telegram.org") != std::string::npos ? "" : settings.api_base;
     std::set<std::string> touched;
+    std::vector<Inbound> received;
+    const long long stored_offset = offset;
     if (reply.result.is_array()) {
       for (const auto& update : reply.result) {
         const long long update_id = update.value("update_id", 0LL);
@@ -187,7 +205,7 @@ asio::awaitable<void> TelegramPlatform::Impl::poll_loop() {
         }
         const auto& chat = (*message)["chat"];
         const auto& from = message->value("from", json::object());
-        SessionStore::Inbound in;
+        Inbound in;
         in.update_id = update_id;
         in.chat_id = chat.value("id", 0LL);
         in.user_id = from.value("id", 0LL);
@@ -199,11 +217,29 @@ asio::awaitable<void> TelegramPlatform::Impl::poll_loop() {
         in.chat_key =
             std::to_string(in.chat_id) +
             (type == "group" || type == "supergroup" ? ":" + std::to_string(in.user_id) : "");
-        context.store.record_inbound(kPlatform, in);
         touched.insert(in.chat_key);
+        received.push_back(std::move(in));
       }
-      // Only now that every update is recorded may Telegram forget them.
-      context.store.set_platform_offset(kPlatform, offset);
+    }
+    if (offset != stored_offset) {
+      // Recorded with the new offset in one transaction: only then may Telegram forget them.
+      bool recorded = true;
+      try {
+        co_await context.store.record_poll(std::move(received), offset);
+      } catch (const std::exception& e) {
+        recorded = false;
+        spdlog::error("telegram: could not record {} update(s) ({}); polling them again in {}s",
+                      touched.size(), e.what(),
+                      std::chrono::duration_cast<std::chrono::seconds>(backoff).count());
+      }
+      if (!recorded) {
+        offset = stored_offset;  // Telegram keeps them until an offset past them is sent
+        state = "error";
+        detail = "the state store refused the updates";
+        co_await sleep(backoff);
+        backoff = std::min(backoff * 2, std::chrono::milliseconds(30000));
+        continue;
+      }
     }
     for (const auto& chat : touched) kick_chat(chat);
     if (touched.empty()) {
@@ -220,11 +256,24 @@ asio::awaitable<void> TelegramPlatform::Impl::poll_loop() {
 asio::awaitable<void> TelegramPlatform::Impl::chat_worker(std::string chat_key) {
   auto self = shared_from_this();
   while (polling) {
-    auto next = context.store.next_inbound(kPlatform, chat_key);
-    if (!next) break;
-    co_await handle(std::move(*next));
+    try {
+      auto next = co_await context.store.next_inbound(chat_key);
+      if (!next) {
+        if (rekicked_chats.erase(chat_key)) continue;
+        break;
+      }
+      co_await handle(std::move(*next));
+    } catch (const std::exception& e) {
+      // The message stays unanswered in the inbox; the next start takes it up again.
+      spdlog::error(
+          "telegram: chat {}: state store failed ({}); its messages wait for the next "
+          "start",
+          chat_key, e.what());
+      break;
+    }
   }
   running_chats.erase(chat_key);
+  rekicked_chats.erase(chat_key);
 }
 
 asio::awaitable<void> TelegramPlatform::Impl::typing_loop(long long chat_id,
@@ -243,48 +292,62 @@ asio::awaitable<void> TelegramPlatform::Impl::typing_loop(long long chat_id,
   }
 }
 
-asio::awaitable<void> TelegramPlatform::Impl::handle(SessionStore::Inbound m) {
-  auto& store = context.store;
-  if (!allowed(m)) {
-    spdlog::info("telegram: message from user {} refused (not in allowed_users)", m.user_id);
-    store.in_transaction([&] {
-      if (refused_users.insert(m.user_id).second)
-        queue_reply(m.chat_id, m.message_id, telegram::refusal_reply());
-      store.mark_inbound_done(kPlatform, m.update_id);
-    });
-    kick_delivery();
+asio::awaitable<void> TelegramPlatform::Impl::finish(state::Transaction tx) {
+  try {
+    co_await context.sessions.commit(std::move(tx));
+  } catch (const std::exception& e) {
+    // Left unanswered in the inbox: the next start answers it again.
+    spdlog::error("telegram: could not store the answer ({}); it is retried at the next start",
+                  e.what());
     co_return;
   }
+  kick_delivery();
+}
+
+asio::awaitable<void> TelegramPlatform::Impl::handle(Inbound m) {
+  state::Transaction tx;
+  if (!allowed(m)) {
+    spdlog::info("telegram: message from user {} refused (not in allowed_users)", m.user_id);
+    if (refused_users.insert(m.user_id).second)
+      queue_reply(tx, m.chat_id, m.message_id, telegram::refusal_reply());
+    context.store.mark_done(tx, m.update_id);
+    co_await finish(std::move(tx));
+    co_return;
+  }
+  auto& sessions = context.sessions;
   const auto command = telegram::parse_command(m.text);
   if (command != Command::none) {
-    store.in_transaction([&] {
-      std::string reply;
-      if (command == Command::new_session) {
-        store.create_session(kPlatform, m.chat_key);
-        reply = telegram::new_session_reply();
-      } else if (command == Command::status) {
-        const auto session = store.chat_session(kPlatform, m.chat_key);
-        reply = telegram::status_reply(model, provider, store.load_messages(session).size(),
-                                       context.gateway_state());
-      } else {
-        reply = telegram::help_reply();
-      }
-      queue_reply(m.chat_id, m.message_id, reply);
-      store.mark_inbound_done(kPlatform, m.update_id);
-    });
-    kick_delivery();
+    std::string reply;
+    if (command == Command::new_session) {
+      sessions.add_session(tx, sessions.new_session_id(), kPlatform, m.chat_key);
+      reply = telegram::new_session_reply();
+    } else if (command == Command::status) {
+      const auto session = co_await sessions.chat_session(kPlatform, m.chat_key);
+      const auto history = co_await sessions.history(session);
+      reply = telegram::status_reply(model, provider, history.size(), context.gateway_state());
+    } else {
+      reply = telegram::help_reply();
+    }
+    queue_reply(tx, m.chat_id, m.message_id, reply);
+    context.store.mark_done(tx, m.update_id);
+    co_await finish(std::move(tx));
     co_return;
   }
 
-  const auto session = store.chat_session(kPlatform, m.chat_key);
+  const auto session = co_await sessions.chat_session(kPlatform, m.chat_key);
   std::vector<providers::ChatMessage> messages;
   if (!settings_system_prompt.empty()) messages.push_back({"system", settings_system_prompt});
+  auto history = co_await sessions.history(session);
   // The user's message is stored once, even if this turn is re-run after a crash.
-  const auto history = store.load_messages(session);
   const bool already_stored =
       !history.empty() && history.back().role == "user" && history.back().content == m.text;
-  if (!already_stored) store.append_message(session, "user", m.text);
-  for (auto& h : store.load_messages(session)) messages.push_back(std::move(h));
+  if (!already_stored) {
+    state::Transaction user_turn;
+    sessions.add_message(user_turn, session, "user", m.text);
+    co_await sessions.commit(std::move(user_turn));
+    history.push_back({"user", m.text});
+  }
+  for (auto& h : history) messages.push_back(std::move(h));
 
   auto done = std::make_shared<bool>(false);
   asio::co_spawn(io, typing_loop(m.chat_id, done),
@@ -292,26 +355,42 @@ asio::awaitable<void> TelegramPlatform::Impl::handle(SessionStore::Inbound m) {
   TurnResult result = co_await context.turns.run(std::move(messages));
   *done = true;
 
-  store.in_transaction([&] {
-    if (result.ok) {
-      const std::string text =
-          result.content.empty() ? "(The model sent an empty answer.)" : result.content;
-      store.append_message(session, "assistant", result.content);
-      queue_reply(m.chat_id, m.message_id, text);
-    } else if (result.interrupted) {
-      queue_reply(m.chat_id, m.message_id, telegram::interrupted_turn_reply());
-    } else {
-      queue_reply(m.chat_id, m.message_id, telegram::failed_turn_reply(*result.failure));
-    }
-    store.mark_inbound_done(kPlatform, m.update_id);
-  });
-  kick_delivery();
+  if (result.ok) {
+    const std::string text =
+        result.content.empty() ? "(The model sent an empty answer.)" : result.content;
+    sessions.add_message(tx, session, "assistant", result.content);
+    queue_reply(tx, m.chat_id, m.message_id, text);
+  } else if (result.interrupted) {
+    queue_reply(tx, m.chat_id, m.message_id, telegram::interrupted_turn_reply());
+  } else {
+    queue_reply(tx, m.chat_id, m.message_id, telegram::failed_turn_reply(*result.failure));
+  }
+  context.store.mark_done(tx, m.update_id);
+  co_await finish(std::move(tx));
 }
 
 asio::awaitable<void> TelegramPlatform::Impl::deliver_loop() {
   auto self = shared_from_this();
+  try {
+    while (more_deliveries) {
+      more_deliveries = false;
+      co_await deliver_pending();
+    }
+  } catch (const std::exception& e) {
+    spdlog::error(
+        "telegram: state store failed while delivering ({}); undelivered replies are "
+        "sent at the next start",
+        e.what());
+  }
+  delivering = false;
+}
+
+asio::awaitable<void> TelegramPlatform::Impl::deliver_pending() {
   auto backoff = 500ms;
-  while (auto delivery = context.store.next_delivery(kPlatform)) {
+  while (true) {
+    // Not in the while condition: GCC 12 evaluates a co_await there only once.
+    auto delivery = co_await context.store.next_delivery();
+    if (!delivery) break;
     json params = {{"chat_id", delivery->chat_id}, {"text", delivery->text}};
     if (delivery->reply_to > 0) {
       params["reply_to_message_id"] = delivery->reply_to;
@@ -319,15 +398,15 @@ asio::awaitable<void> TelegramPlatform::Impl::deliver_loop() {
     }
     const auto reply = co_await call(send_client, "sendMessage", params, 30000ms);
     if (reply.ok) {
-      context.store.delivery_done(delivery->id);
+      co_await context.store.delivery_done(delivery->id);
       backoff = 500ms;
       continue;
     }
-    context.store.delivery_failed(delivery->id);
+    co_await context.store.delivery_failed(delivery->id);
     if (delivery->attempts + 1 >= kMaxDeliveryAttempts) {
       spdlog::error("telegram: giving up on a reply to chat {} after {} attempts: {}",
                     delivery->chat_id, kMaxDeliveryAttempts, reply.description);
-      context.store.delivery_done(delivery->id);
+      co_await context.store.delivery_done(delivery->id);
       continue;
     }
     spdlog::warn("telegram: sendMessage failed ({}); retrying in {} ms", reply.description,
@@ -336,7 +415,6 @@ asio::awaitable<void> TelegramPlatform::Impl::deliver_loop() {
                                      : backoff);
     backoff = std::min(backoff * 2, std::chrono::milliseconds(30000));
   }
-  delivering = false;
 }
 
 TelegramPlatform::TelegramPlatform(asio::io_context& io, const Config& config, Context context)
@@ -351,10 +429,18 @@ void TelegramPlatform::start() {
   impl_->state = "starting";
   asio::co_spawn(impl_->io, impl_->poll_loop(),
                  [](std::exception_ptr e) { log_exception(e, "telegram poll loop"); });
-  // Recorded but unanswered messages and undelivered replies from before a restart.
-  for (const auto& chat : impl_->context.store.chats_with_inbound(kPlatform))
-    impl_->kick_chat(chat);
-  impl_->kick_delivery();
+  impl_->resuming = true;
+  asio::co_spawn(impl_->io, impl_->resume_pending(),
+                 [](std::exception_ptr e) { log_exception(e, "telegram resume"); });
+}
+
+// Recorded but unanswered messages and undelivered replies from before a restart.
+asio::awaitable<void> TelegramPlatform::Impl::resume_pending() {
+  auto self = shared_from_this();
+  const auto chats = co_await context.store.chats_with_inbound();
+  resuming = false;
+  for (const auto& chat : chats) kick_chat(chat);
+  kick_delivery();
 }
 
 void TelegramPlatform::stop_polling() {
@@ -363,7 +449,8 @@ void TelegramPlatform::stop_polling() {
 }
 
 long TelegramPlatform::busy() const {
-  return static_cast<long>(impl_->running_chats.size()) + (impl_->delivering ? 1 : 0);
+  return static_cast<long>(impl_->running_chats.size()) + (impl_->delivering ? 1 : 0) +
+         (impl_->resuming ? 1 : 0);
 }
 
 PlatformStatus TelegramPlatform::status() const {

@@ -15,6 +15,9 @@ namespace hermes::daemon {
 
 class SessionStore;
 class TurnRunner;
+namespace telegram {
+class TelegramStore;
+}
 class Metrics;
 
 // The Telegram platform: long polling (getUpdates with a stored offset), one turn at a time
@@ -23,7 +26,8 @@ class Metrics;
 class TelegramPlatform {
  public:
   struct Context {
-    SessionStore& store;
+    SessionStore& sessions;
+    telegram::TelegramStore& store;  // inbox, outbox, poll offset
     TurnRunner& turns;
     Metrics& metrics;
     std::function<std::string()> gateway_state;  // "serving", "draining"

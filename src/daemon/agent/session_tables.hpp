@@ -1,0 +1,52 @@
+#pragma once
+
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "daemon/providers/openai_chat.hpp"
+
+namespace hermes::daemon {
+
+// The rows of sessions and their messages, as one backend stores them. Called only on the
+// store worker's thread, inside its transactions; a second backend (PostgreSQL) implements
+// the same.
+class SessionTables {
+ public:
+  virtual ~SessionTables() = default;
+  virtual long long count_sessions() = 0;
+  virtual bool session_exists(const std::string& id) = 0;
+  virtual void insert_session(const std::string& id, const std::string& platform,
+                              const std::string& chat_key, double now) = 0;
+  virtual void insert_message(const std::string& session_id, const std::string& role,
+                              const std::string& content, double now) = 0;
+  virtual void touch_session(const std::string& id, double now) = 0;
+  virtual std::vector<providers::ChatMessage> load_messages(const std::string& session_id) = 0;
+  // The newest session of a chat, if it has one.
+  virtual std::optional<std::string> newest_chat_session(const std::string& platform,
+                                                         const std::string& chat_key) = 0;
+};
+
+namespace state {
+class SqliteConnection;
+}
+
+class SqliteSessionTables final : public SessionTables {
+ public:
+  explicit SqliteSessionTables(state::SqliteConnection& db) : db_(db) {}
+  long long count_sessions() override;
+  bool session_exists(const std::string& id) override;
+  void insert_session(const std::string& id, const std::string& platform,
+                      const std::string& chat_key, double now) override;
+  void insert_message(const std::string& session_id, const std::string& role,
+                      const std::string& content, double now) override;
+  void touch_session(const std::string& id, double now) override;
+  std::vector<providers::ChatMessage> load_messages(const std::string& session_id) override;
+  std::optional<std::string> newest_chat_session(const std::string& platform,
+                                                 const std::string& chat_key) override;
+
+ private:
+  state::SqliteConnection& db_;
+};
+
+}  // namespace hermes::daemon

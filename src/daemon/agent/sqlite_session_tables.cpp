@@ -1,0 +1,61 @@
+#include "daemon/agent/session_tables.hpp"
+#include "daemon/state/sqlite_connection.hpp"
+
+namespace hermes::daemon {
+
+long long SqliteSessionTables::count_sessions() {
+  auto query = db_.prepare("SELECT COUNT(*) FROM sessions");
+  return query.step() ? query.integer(0) : 0;
+}
+
+bool SqliteSessionTables::session_exists(const std::string& id) {
+  return db_.prepare("SELECT 1 FROM sessions WHERE id = ?").bind(1, id).step();
+}
+
+void SqliteSessionTables::insert_session(const std::string& id, const std::string& platform,
+                                         const std::string& chat_key, double now) {
+  db_.prepare(
+         "INSERT INTO sessions(id, platform, chat_key, created_at, updated_at) "
+         "VALUES(?,?,?,?,?)")
+      .bind(1, id)
+      .bind(2, platform)
+      .bind(3, chat_key)
+      .bind(4, now)
+      .bind(5, now)
+      .step();
+}
+
+void SqliteSessionTables::insert_message(const std::string& session_id, const std::string& role,
+                                         const std::string& content, double now) {
+  db_.prepare("INSERT INTO messages(session_id, role, content, created_at) VALUES(?,?,?,?)")
+      .bind(1, session_id)
+      .bind(2, role)
+      .bind(3, content)
+      .bind(4, now)
+      .step();
+}
+
+void SqliteSessionTables::touch_session(const std::string& id, double now) {
+  db_.prepare("UPDATE sessions SET updated_at = ? WHERE id = ?").bind(1, now).bind(2, id).step();
+}
+
+std::vector<providers::ChatMessage> SqliteSessionTables::load_messages(
+    const std::string& session_id) {
+  std::vector<providers::ChatMessage> messages;
+  auto query = db_.prepare("SELECT role, content FROM messages WHERE session_id = ? ORDER BY id");
+  query.bind(1, session_id);
+  while (query.step()) messages.push_back({query.text(0), query.text(1)});
+  return messages;
+}
+
+std::optional<std::string> SqliteSessionTables::newest_chat_session(const std::string& platform,
+                                                                    const std::string& chat_key) {
+  auto query = db_.prepare(
+      "SELECT id FROM sessions WHERE platform = ? AND chat_key = ? "
+      "ORDER BY created_at DESC, rowid DESC LIMIT 1");
+  query.bind(1, platform).bind(2, chat_key);
+  if (query.step()) return query.text(0);
+  return std::nullopt;
+}
+
+}  // namespace hermes::daemon

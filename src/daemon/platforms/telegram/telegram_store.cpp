@@ -1,0 +1,154 @@
+#include "daemon/platforms/telegram/telegram_store.hpp"
+
+#include "daemon/state/sqlite_connection.hpp"
+#include "daemon/state/store_worker.hpp"
+
+namespace hermes::daemon::telegram {
+
+namespace asio = boost::asio;
+
+void SqliteTelegramTables::record_inbound(const std::string& platform, const Inbound& m) {
+  db_.prepare(
+         "INSERT OR IGNORE INTO inbound_messages(platform, update_id, chat_id, chat_key, "
+         "user_id, username, message_id, text) VALUES(?,?,?,?,?,?,?,?)")
+      .bind(1, platform)
+      .bind(2, m.update_id)
+      .bind(3, m.chat_id)
+      .bind(4, m.chat_key)
+      .bind(5, m.user_id)
+      .bind(6, m.username)
+      .bind(7, m.message_id)
+      .bind(8, m.text)
+      .step();
+}
+
+std::optional<Inbound> SqliteTelegramTables::next_inbound(const std::string& platform,
+                                                          const std::string& chat_key) {
+  auto query = db_.prepare(
+      "SELECT update_id, chat_id, chat_key, user_id, username, message_id, text "
+      "FROM inbound_messages WHERE platform = ? AND chat_key = ? AND done = 0 "
+      "ORDER BY update_id LIMIT 1");
+  query.bind(1, platform).bind(2, chat_key);
+  if (!query.step()) return std::nullopt;
+  return Inbound{query.integer(0), query.integer(1), query.text(2), query.integer(3),
+                 query.text(4),    query.integer(5), query.text(6)};
+}
+
+std::vector<std::string> SqliteTelegramTables::chats_with_inbound(const std::string& platform) {
+  std::vector<std::string> chats;
+  auto query =
+      db_.prepare("SELECT DISTINCT chat_key FROM inbound_messages WHERE platform = ? AND done = 0");
+  query.bind(1, platform);
+  while (query.step()) chats.push_back(query.text(0));
+  return chats;
+}
+
+void SqliteTelegramTables::mark_inbound_done(const std::string& platform, long long update_id) {
+  db_.prepare("UPDATE inbound_messages SET done = 1 WHERE platform = ? AND update_id = ?")
+      .bind(1, platform)
+      .bind(2, update_id)
+      .step();
+}
+
+void SqliteTelegramTables::queue_delivery(const std::string& platform, const Delivery& d) {
+  db_.prepare("INSERT INTO pending_deliveries(platform, chat_id, reply_to, text) VALUES(?,?,?,?)")
+      .bind(1, platform)
+      .bind(2, d.chat_id)
+      .bind(3, d.reply_to)
+      .bind(4, d.text)
+      .step();
+}
+
+std::optional<Delivery> SqliteTelegramTables::next_delivery(const std::string& platform) {
+  auto query = db_.prepare(
+      "SELECT id, chat_id, reply_to, text, attempts FROM pending_deliveries "
+      "WHERE platform = ? ORDER BY id LIMIT 1");
+  query.bind(1, platform);
+  if (!query.step()) return std::nullopt;
+  return Delivery{query.integer(0), query.integer(1), query.integer(2), query.text(3),
+                  static_cast<int>(query.integer(4))};
+}
+
+void SqliteTelegramTables::delivery_done(long long id) {
+  db_.prepare("DELETE FROM pending_deliveries WHERE id = ?").bind(1, id).step();
+}
+
+void SqliteTelegramTables::delivery_failed(long long id) {
+  db_.prepare("UPDATE pending_deliveries SET attempts = attempts + 1 WHERE id = ?")
+      .bind(1, id)
+      .step();
+}
+
+std::optional<long long> SqliteTelegramTables::platform_offset(const std::string& platform) {
+  auto query = db_.prepare("SELECT value FROM platform_offsets WHERE platform = ?");
+  query.bind(1, platform);
+  if (!query.step()) return std::nullopt;
+  return query.integer(0);
+}
+
+void SqliteTelegramTables::set_platform_offset(const std::string& platform, long long value) {
+  db_.prepare(
+         "INSERT INTO platform_offsets(platform, value) VALUES(?, ?) "
+         "ON CONFLICT(platform) DO UPDATE SET value = excluded.value")
+      .bind(1, platform)
+      .bind(2, value)
+      .step();
+}
+
+asio::awaitable<void> TelegramStore::record_poll(std::vector<Inbound> messages, long long offset) {
+  std::function<void()> job = [this, &messages, offset] {
+    for (const auto& m : messages) tables_.record_inbound(platform_, m);
+    tables_.set_platform_offset(platform_, offset);
+  };
+  co_await worker_.run(std::move(job));
+}
+
+asio::awaitable<std::optional<long long>> TelegramStore::offset() {
+  std::optional<long long> value;
+  std::function<void()> job = [this, &value] { value = tables_.platform_offset(platform_); };
+  co_await worker_.run(std::move(job));
+  co_return value;
+}
+
+asio::awaitable<std::optional<Inbound>> TelegramStore::next_inbound(std::string chat_key) {
+  std::optional<Inbound> next;
+  std::function<void()> job = [this, &chat_key, &next] {
+    next = tables_.next_inbound(platform_, chat_key);
+  };
+  co_await worker_.run(std::move(job));
+  co_return next;
+}
+
+asio::awaitable<std::vector<std::string>> TelegramStore::chats_with_inbound() {
+  std::vector<std::string> chats;
+  std::function<void()> job = [this, &chats] { chats = tables_.chats_with_inbound(platform_); };
+  co_await worker_.run(std::move(job));
+  co_return chats;
+}
+
+asio::awaitable<std::optional<Delivery>> TelegramStore::next_delivery() {
+  std::optional<Delivery> next;
+  std::function<void()> job = [this, &next] { next = tables_.next_delivery(platform_); };
+  co_await worker_.run(std::move(job));
+  co_return next;
+}
+
+asio::awaitable<void> TelegramStore::delivery_done(long long id) {
+  std::function<void()> job = [this, id] { tables_.delivery_done(id); };
+  co_await worker_.run(std::move(job));
+}
+
+asio::awaitable<void> TelegramStore::delivery_failed(long long id) {
+  std::function<void()> job = [this, id] { tables_.delivery_failed(id); };
+  co_await worker_.run(std::move(job));
+}
+
+void TelegramStore::mark_done(state::Transaction& tx, long long update_id) {
+  tx.add([this, update_id] { tables_.mark_inbound_done(platform_, update_id); });
+}
+
+void TelegramStore::queue_delivery(state::Transaction& tx, Delivery delivery) {
+  tx.add([this, delivery = std::move(delivery)] { tables_.queue_delivery(platform_, delivery); });
+}
+
+}  // namespace hermes::daemon::telegram

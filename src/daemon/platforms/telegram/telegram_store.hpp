@@ -1,0 +1,102 @@
+#pragma once
+
+#include <boost/asio/awaitable.hpp>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "daemon/state/transaction.hpp"
+
+namespace hermes::daemon {
+
+namespace state {
+class SqliteConnection;
+class StoreWorker;
+}  // namespace state
+
+namespace telegram {
+
+// A chat message, recorded before the poll offset moves past it, so a crash or restart
+// neither loses nor repeats one.
+struct Inbound {
+  long long update_id = 0;
+  long long chat_id = 0;
+  std::string chat_key;  // chat, or chat:user in groups
+  long long user_id = 0;
+  std::string username;
+  long long message_id = 0;
+  std::string text;
+};
+
+// A reply not yet delivered; removed once Telegram accepted it.
+struct Delivery {
+  long long id = 0;
+  long long chat_id = 0;
+  long long reply_to = 0;  // 0: not a reply
+  std::string text;
+  int attempts = 0;
+};
+
+// The inbox, outbox and poll offset as one backend stores them; store worker thread only.
+class TelegramTables {
+ public:
+  virtual ~TelegramTables() = default;
+  virtual void record_inbound(const std::string& platform, const Inbound& message) = 0;
+  virtual std::optional<Inbound> next_inbound(const std::string& platform,
+                                              const std::string& chat_key) = 0;
+  virtual std::vector<std::string> chats_with_inbound(const std::string& platform) = 0;
+  virtual void mark_inbound_done(const std::string& platform, long long update_id) = 0;
+  virtual void queue_delivery(const std::string& platform, const Delivery& delivery) = 0;
+  virtual std::optional<Delivery> next_delivery(const std::string& platform) = 0;
+  virtual void delivery_done(long long id) = 0;
+  virtual void delivery_failed(long long id) = 0;
+  virtual std::optional<long long> platform_offset(const std::string& platform) = 0;
+  virtual void set_platform_offset(const std::string& platform, long long value) = 0;
+};
+
+class SqliteTelegramTables final : public TelegramTables {
+ public:
+  explicit SqliteTelegramTables(state::SqliteConnection& db) : db_(db) {}
+  void record_inbound(const std::string& platform, const Inbound& message) override;
+  std::optional<Inbound> next_inbound(const std::string& platform,
+                                      const std::string& chat_key) override;
+  std::vector<std::string> chats_with_inbound(const std::string& platform) override;
+  void mark_inbound_done(const std::string& platform, long long update_id) override;
+  void queue_delivery(const std::string& platform, const Delivery& delivery) override;
+  std::optional<Delivery> next_delivery(const std::string& platform) override;
+  void delivery_done(long long id) override;
+  void delivery_failed(long long id) override;
+  std::optional<long long> platform_offset(const std::string& platform) override;
+  void set_platform_offset(const std::string& platform, long long value) override;
+
+ private:
+  state::SqliteConnection& db_;
+};
+
+// The platform's view: every access runs on the store worker and is awaited.
+class TelegramStore {
+ public:
+  TelegramStore(state::StoreWorker& worker, TelegramTables& tables, std::string platform)
+      : worker_(worker), tables_(tables), platform_(std::move(platform)) {}
+
+  // Records a poll's messages and moves the offset past them, in one transaction.
+  boost::asio::awaitable<void> record_poll(std::vector<Inbound> messages, long long offset);
+  boost::asio::awaitable<std::optional<long long>> offset();
+  boost::asio::awaitable<std::optional<Inbound>> next_inbound(std::string chat_key);
+  boost::asio::awaitable<std::vector<std::string>> chats_with_inbound();
+  boost::asio::awaitable<std::optional<Delivery>> next_delivery();
+  boost::asio::awaitable<void> delivery_done(long long id);
+  boost::asio::awaitable<void> delivery_failed(long long id);
+
+  // Rows for a transaction that also holds session rows.
+  void mark_done(state::Transaction& tx, long long update_id);
+  void queue_delivery(state::Transaction& tx, Delivery delivery);
+
+ private:
+  state::StoreWorker& worker_;
+  TelegramTables& tables_;
+  std::string platform_;
+};
+
+}  // namespace telegram
+}  // namespace hermes::daemon

@@ -1,0 +1,65 @@
+#include "daemon/state/migrations.hpp"
+
+namespace hermes::daemon::state {
+
+namespace {
+
+// Version 1 is the schema main shipped without a version number (user_version 0); its
+// IF NOT EXISTS makes it a no-op on such a database, which then keeps all its rows.
+constexpr Migration kSteps[] = {
+    {1, "sessions, messages, Telegram inbox, outbox and offsets", R"sql(
+CREATE TABLE IF NOT EXISTS sessions (
+  id TEXT PRIMARY KEY,
+  platform TEXT NOT NULL,
+  chat_key TEXT,
+  created_at REAL NOT NULL,
+  updated_at REAL NOT NULL
+);
+CREATE TABLE IF NOT EXISTS messages (
+  id INTEGER PRIMARY KEY AUTOINCREMENT,
+  session_id TEXT NOT NULL REFERENCES sessions(id) ON DELETE CASCADE,
+  role TEXT NOT NULL,
+  content TEXT NOT NULL,
+  created_at REAL NOT NULL
+);
+CREATE INDEX IF NOT EXISTS messages_by_session ON messages(session_id, id);
+CREATE INDEX IF NOT EXISTS sessions_by_chat ON sessions(platform, chat_key, created_at);
+CREATE TABLE IF NOT EXISTS inbound_messages (
+  platform TEXT NOT NULL,
+  update_id INTEGER NOT NULL,
+  chat_id INTEGER NOT NULL,
+  chat_key TEXT NOT NULL,
+  user_id INTEGER NOT NULL,
+  username TEXT,
+  message_id INTEGER NOT NULL,
+  text TEXT NOT NULL,
+  done INTEGER NOT NULL DEFAULT 0,
+  PRIMARY KEY (platform, update_id)
+);
+CREATE TABLE IF NOT EXISTS pending_deliveries (
+  id INTEGER PRIMARY KEY AUTOINCREMENT,
+  platform TEXT NOT NULL,
+  chat_id INTEGER NOT NULL,
+  reply_to INTEGER NOT NULL,
+  text TEXT NOT NULL,
+  attempts INTEGER NOT NULL DEFAULT 0
+);
+CREATE TABLE IF NOT EXISTS platform_offsets (
+  platform TEXT PRIMARY KEY,
+  value INTEGER NOT NULL
+);
+)sql"},
+    // Keeps the per-chat "next unanswered message" lookup off the answered ones.
+    {2, "index of unanswered inbound messages", R"sql(
+CREATE INDEX IF NOT EXISTS inbound_pending ON inbound_messages(platform, chat_key, update_id)
+  WHERE done = 0;
+)sql"},
+};
+
+}  // namespace
+
+std::span<const Migration> state_schema() {
+  return kSteps;
+}
+
+}  // namespace hermes::daemon::state

@@ -1,0 +1,124 @@
+#include "daemon/state/sqlite_connection.hpp"
+
+#include <sqlite3.h>
+
+#include <stdexcept>
+
+namespace hermes::daemon::state {
+
+Statement::~Statement() {
+  sqlite3_reset(statement_);
+  sqlite3_clear_bindings(statement_);
+}
+
+Statement& Statement::bind(int index, std::string_view text) {
+  sqlite3_bind_text(statement_, index, text.data(), static_cast<int>(text.size()), SQLITE_STATIC);
+  return *this;
+}
+
+Statement& Statement::bind(int index, double value) {
+  sqlite3_bind_double(statement_, index, value);
+  return *this;
+}
+
+Statement& Statement::bind(int index, long long value) {
+  sqlite3_bind_int64(statement_, index, value);
+  return *this;
+}
+
+bool Statement::step() {
+  const int rc = sqlite3_step(statement_);
+  if (rc == SQLITE_ROW) return true;
+  if (rc == SQLITE_DONE) return false;
+  throw std::runtime_error(std::string("state store: ") + sqlite3_errmsg(db_));
+}
+
+std::string Statement::text(int column) const {
+  const auto* p = sqlite3_column_text(statement_, column);
+  if (!p) return {};
+  return std::string(reinterpret_cast<const char*>(p),
+                     static_cast<std::size_t>(sqlite3_column_bytes(statement_, column)));
+}
+
+long long Statement::integer(int column) const {
+  return sqlite3_column_int64(statement_, column);
+}
+
+SqliteConnection::SqliteConnection(const std::filesystem::path& file, Durability durability)
+    : file_(file) {
+  if (sqlite3_open_v2(file.c_str(), &db_, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE, nullptr) !=
+      SQLITE_OK) {
+    const std::string why = db_ ? sqlite3_errmsg(db_) : "out of memory";
+    sqlite3_close(db_);
+    db_ = nullptr;
+    throw std::runtime_error("cannot open the state store " + file.string() + ": " + why +
+                             " (check that the directory exists and is writable)");
+  }
+  sqlite3_busy_timeout(db_, 5000);
+  exec("PRAGMA journal_mode=WAL");
+  set_durability(durability);
+  exec("PRAGMA foreign_keys=ON");
+}
+
+SqliteConnection::~SqliteConnection() {
+  close();
+}
+
+void SqliteConnection::fail(const std::string& what) const {
+  throw std::runtime_error("state store " + file_.string() + ": " + what);
+}
+
+Statement SqliteConnection::prepare(std::string_view sql) {
+  auto it = statements_.find(sql);
+  if (it == statements_.end()) {
+    sqlite3_stmt* statement = nullptr;
+    if (sqlite3_prepare_v3(db_, sql.data(), static_cast<int>(sql.size()), SQLITE_PREPARE_PERSISTENT,
+                           &statement, nullptr) != SQLITE_OK) {
+      fail(sqlite3_errmsg(db_));
+    }
+    it = statements_.emplace(sql, statement).first;
+  }
+  return Statement(db_, it->second);
+}
+
+void SqliteConnection::exec(const char* sql) {
+  char* error = nullptr;
+  if (sqlite3_exec(db_, sql, nullptr, nullptr, &error) != SQLITE_OK) {
+    const std::string why = error ? error : sqlite3_errmsg(db_);
+    sqlite3_free(error);
+    fail(why);
+  }
+}
+
+void SqliteConnection::begin() {
+  prepare("BEGIN IMMEDIATE").step();
+}
+
+void SqliteConnection::commit() {
+  prepare("COMMIT").step();
+}
+
+void SqliteConnection::rollback() noexcept {
+  if (db_ && !sqlite3_get_autocommit(db_)) sqlite3_exec(db_, "ROLLBACK", nullptr, nullptr, nullptr);
+}
+
+// In WAL mode NORMAL writes each commit to the WAL without an fsync (a process crash loses
+// nothing committed, a power loss may lose the last commits); FULL fsyncs the WAL per commit.
+void SqliteConnection::set_durability(Durability durability) {
+  exec(durability == Durability::full ? "PRAGMA synchronous=FULL" : "PRAGMA synchronous=NORMAL");
+}
+
+long long SqliteConnection::changes() const {
+  return sqlite3_changes64(db_);
+}
+
+void SqliteConnection::close() {
+  if (!db_) return;
+  for (auto& [sql, statement] : statements_) sqlite3_finalize(statement);
+  statements_.clear();
+  sqlite3_wal_checkpoint_v2(db_, nullptr, SQLITE_CHECKPOINT_TRUNCATE, nullptr, nullptr);
+  sqlite3_close(db_);
+  db_ = nullptr;
+}
+
+}  // namespace hermes::daemon::state

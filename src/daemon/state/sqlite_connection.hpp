@@ -1,0 +1,71 @@
+#pragma once
+
+#include <filesystem>
+#include <memory>
+#include <string>
+#include <string_view>
+#include <unordered_map>
+
+#include "common/config.hpp"
+#include "daemon/state/transaction.hpp"
+
+struct sqlite3;
+struct sqlite3_stmt;
+
+namespace hermes::daemon::state {
+
+// A statement from the connection's cache, reset and unbound when this handle goes away, so
+// the next user finds it clean. Binding copies nothing it does not have to (SQLITE_STATIC):
+// the bound strings must outlive the step.
+class Statement {
+ public:
+  Statement(sqlite3* db, sqlite3_stmt* statement) : db_(db), statement_(statement) {}
+  ~Statement();
+  Statement(const Statement&) = delete;
+  Statement& operator=(const Statement&) = delete;
+
+  Statement& bind(int index, std::string_view text);
+  Statement& bind(int index, double value);
+  Statement& bind(int index, long long value);
+  // True while there is a row; false when done. Throws with SQLite's message on an error.
+  bool step();
+  std::string text(int column) const;
+  long long integer(int column) const;
+
+ private:
+  sqlite3* db_;
+  sqlite3_stmt* statement_;
+};
+
+// One SQLite connection with the settings of the state store (WAL, foreign keys, the chosen
+// durability) and a cache of prepared statements: SQL is parsed once per connection, not per
+// request. Not thread-safe: one thread uses it at a time (the store worker, or the opener
+// before the worker starts).
+class SqliteConnection final : public TransactionScope {
+ public:
+  // Throws std::runtime_error naming the file and what to do when it cannot be opened.
+  SqliteConnection(const std::filesystem::path& file, Durability durability);
+  ~SqliteConnection() override;
+  SqliteConnection(const SqliteConnection&) = delete;
+  SqliteConnection& operator=(const SqliteConnection&) = delete;
+
+  // `sql` is prepared on first use and kept; callers pass string literals.
+  Statement prepare(std::string_view sql);
+  void exec(const char* sql);
+  void begin() override;
+  void commit() override;
+  void rollback() noexcept override;
+  long long changes() const;
+  void set_durability(Durability durability);
+  // Checkpoints the WAL into the main file and closes; later calls are no-ops.
+  void close();
+  const std::filesystem::path& file() const { return file_; }
+
+ private:
+  [[noreturn]] void fail(const std::string& what) const;
+  std::filesystem::path file_;
+  sqlite3* db_ = nullptr;
+  std::unordered_map<std::string_view, sqlite3_stmt*> statements_;
+};
+
+}  // namespace hermes::daemon::state

@@ -1,0 +1,386 @@
+// The state store: schema migrations, the store worker's group commit and failure isolation,
+// the session cache, and the session store on a real SQLite file.
+#include <gtest/gtest.h>
+#include <sqlite3.h>
+
+#include <boost/asio/co_spawn.hpp>
+#include <boost/asio/detached.hpp>
+#include <boost/asio/io_context.hpp>
+#include <filesystem>
+#include <future>
+#include <random>
+
+#include "daemon/agent/session_cache.hpp"
+#include "daemon/agent/session_store.hpp"
+#include "daemon/agent/session_tables.hpp"
+#include "daemon/state/migrations.hpp"
+#include "daemon/state/sqlite_connection.hpp"
+#include "daemon/state/store_worker.hpp"
+
+namespace hermes::daemon {
+namespace {
+
+namespace asio = boost::asio;
+namespace fs = std::filesystem;
+using providers::ChatMessage;
+
+class TempFile {
+ public:
+  TempFile() {
+    std::random_device device;
+    dir_ = fs::temp_directory_path() / ("hermes-store-test-" + std::to_string(device()));
+    fs::create_directories(dir_);
+  }
+  ~TempFile() { fs::remove_all(dir_); }
+  fs::path path() const { return dir_ / "state.db"; }
+
+ private:
+  fs::path dir_;
+};
+
+// Runs `body` as a coroutine on `io` to completion.
+template <typename Body>
+void run_coroutine(asio::io_context& io, Body body) {
+  std::exception_ptr error;
+  asio::co_spawn(io, body(), [&](std::exception_ptr e) { error = e; });
+  io.run();
+  io.restart();
+  if (error) std::rethrow_exception(error);
+}
+
+long long scalar(const fs::path& file, const char* sql) {
+  sqlite3* db = nullptr;
+  sqlite3_open(file.c_str(), &db);
+  sqlite3_stmt* statement = nullptr;
+  long long value = -1;
+  if (sqlite3_prepare_v2(db, sql, -1, &statement, nullptr) == SQLITE_OK &&
+      sqlite3_step(statement) == SQLITE_ROW) {
+    value = sqlite3_column_int64(statement, 0);
+  }
+  sqlite3_finalize(statement);
+  sqlite3_close(db);
+  return value;
+}
+
+// The schema main shipped before versions existed, with one stored conversation.
+void write_unversioned_database(const fs::path& file) {
+  sqlite3* db = nullptr;
+  ASSERT_EQ(sqlite3_open(file.c_str(), &db), SQLITE_OK);
+  const char* sql = R"sql(
+PRAGMA journal_mode=WAL;
+CREATE TABLE sessions (id TEXT PRIMARY KEY, platform TEXT NOT NULL, chat_key TEXT,
+  created_at REAL NOT NULL, updated_at REAL NOT NULL);
+CREATE TABLE messages (id INTEGER PRIMARY KEY AUTOINCREMENT,
+  session_id TEXT NOT NULL REFERENCES sessions(id) ON DELETE CASCADE, role TEXT NOT NULL,
+  content TEXT NOT NULL, created_at REAL NOT NULL);
+CREATE INDEX messages_by_session ON messages(session_id, id);
+CREATE INDEX sessions_by_chat ON sessions(platform, chat_key, created_at);
+CREATE TABLE inbound_messages (platform TEXT NOT NULL, update_id INTEGER NOT NULL,
+  chat_id INTEGER NOT NULL, chat_key TEXT NOT NULL, user_id INTEGER NOT NULL, username TEXT,
+  message_id INTEGER NOT NULL, text TEXT NOT NULL, done INTEGER NOT NULL DEFAULT 0,
+  PRIMARY KEY (platform, update_id));
+CREATE TABLE pending_deliveries (id INTEGER PRIMARY KEY AUTOINCREMENT, platform TEXT NOT NULL,
+  chat_id INTEGER NOT NULL, reply_to INTEGER NOT NULL, text TEXT NOT NULL,
+  attempts INTEGER NOT NULL DEFAULT 0);
+CREATE TABLE platform_offsets (platform TEXT PRIMARY KEY, value INTEGER NOT NULL);
+INSERT INTO sessions VALUES('hs_old', 'api_server', '', 1, 1);
+INSERT INTO messages(session_id, role, content, created_at) VALUES('hs_old', 'user', 'hi', 1);
+INSERT INTO messages(session_id, role, content, created_at) VALUES('hs_old', 'assistant', 'hello', 1);
+INSERT INTO platform_offsets VALUES('telegram', 42);
+)sql";
+  ASSERT_EQ(sqlite3_exec(db, sql, nullptr, nullptr, nullptr), SQLITE_OK);
+  sqlite3_close(db);
+}
+
+TEST(StateMigrations, ADatabaseFromBeforeVersionsKeepsItsSessionsAndGetsTheNewestSchema) {
+  TempFile file;
+  write_unversioned_database(file.path());
+  {
+    state::SqliteConnection db(file.path(), Durability::normal);
+    EXPECT_EQ(state::migrate(db, state::state_schema()), 0);
+    SqliteSessionTables tables(db);
+    EXPECT_EQ(tables.count_sessions(), 1);
+    const auto messages = tables.load_messages("hs_old");
+    ASSERT_EQ(messages.size(), 2u);
+    EXPECT_EQ(messages[1].content, "hello");
+  }
+  EXPECT_EQ(scalar(file.path(), "PRAGMA user_version"), state::state_schema().back().version);
+  EXPECT_EQ(scalar(file.path(), "SELECT value FROM platform_offsets"), 42);
+  // Opening again runs no step twice.
+  state::SqliteConnection again(file.path(), Durability::normal);
+  EXPECT_EQ(state::migrate(again, state::state_schema()), state::state_schema().back().version);
+}
+
+TEST(StateMigrations, ADatabaseNewerThanThisBuildIsRefusedWithWhatToDo) {
+  TempFile file;
+  {
+    state::SqliteConnection db(file.path(), Durability::normal);
+    db.exec("PRAGMA user_version=99");
+  }
+  state::SqliteConnection db(file.path(), Durability::normal);
+  try {
+    state::migrate(db, state::state_schema());
+    FAIL() << "a newer schema was accepted";
+  } catch (const std::runtime_error& e) {
+    EXPECT_NE(std::string(e.what()).find("schema version 99, newer than"), std::string::npos)
+        << e.what();
+    EXPECT_NE(std::string(e.what()).find(file.path().string()), std::string::npos);
+  }
+}
+
+TEST(StateMigrations, AFailedStepLeavesTheVersionBeforeIt) {
+  TempFile file;
+  state::SqliteConnection db(file.path(), Durability::normal);
+  const state::Migration steps[] = {{1, "a table", "CREATE TABLE a(x);"},
+                                    {2, "a broken step", "CREATE TABLE b(x); NOT SQL;"}};
+  EXPECT_THROW(state::migrate(db, steps), std::runtime_error);
+  EXPECT_EQ(scalar(file.path(), "PRAGMA user_version"), 1);
+  EXPECT_EQ(scalar(file.path(), "SELECT COUNT(*) FROM sqlite_master WHERE name = 'b'"), 0);
+}
+
+TEST(StateDurability, TheSettingReachesSqlite) {
+  TempFile file;
+  const auto synchronous = [](state::SqliteConnection& db) {
+    auto query = db.prepare("PRAGMA synchronous");
+    return query.step() ? query.integer(0) : -1;
+  };
+  state::SqliteConnection db(file.path(), Durability::normal);
+  EXPECT_EQ(synchronous(db), 1);  // NORMAL
+  db.set_durability(Durability::full);
+  EXPECT_EQ(synchronous(db), 2);  // FULL
+  state::SqliteConnection full(file.path(), Durability::full);
+  EXPECT_EQ(synchronous(full), 2);
+}
+
+// A store worker over a table of numbers.
+struct WorkerFixture : ::testing::Test {
+  WorkerFixture() : db(file.path(), Durability::normal) {
+    db.exec("CREATE TABLE numbers(n INTEGER NOT NULL UNIQUE)");
+  }
+  void insert(long long n) { db.prepare("INSERT INTO numbers(n) VALUES(?)").bind(1, n).step(); }
+  TempFile file;
+  asio::io_context io;
+  state::SqliteConnection db;
+};
+
+TEST_F(WorkerFixture, JobsQueuedTogetherShareOneCommitAndAllAreStored) {
+  state::StoreWorker worker(io, db);
+  std::promise<void> release;
+  auto released = release.get_future().share();
+  int completed = 0;
+  // The first job holds the worker until all the others are queued behind it.
+  asio::co_spawn(io, worker.run([released] { released.wait(); }), asio::detached);
+  for (int i = 0; i < 100; ++i) {
+    asio::co_spawn(
+        io,
+        [&, i]() -> asio::awaitable<void> {
+          state::Transaction tx;
+          tx.add([this, i] { insert(i); });
+          co_await worker.commit(std::move(tx));
+          ++completed;
+        },
+        asio::detached);
+  }
+  asio::post(io, [&] { release.set_value(); });
+  io.run();
+  EXPECT_EQ(completed, 100);
+  const auto stats = worker.stats();
+  EXPECT_EQ(stats.jobs, 101u);
+  EXPECT_LE(stats.commits, 3u) << "the 100 waiting jobs were not grouped";
+  worker.stop();
+  EXPECT_EQ(scalar(file.path(), "SELECT COUNT(*) FROM numbers"), 100);
+}
+
+TEST_F(WorkerFixture, AFailingJobFailsAloneAndItsNeighboursAreStored) {
+  state::StoreWorker worker(io, db);
+  std::promise<void> release;
+  auto released = release.get_future().share();
+  std::vector<std::string> outcomes(3);
+  bool failure_hook_ran = false;
+  asio::co_spawn(io, worker.run([released] { released.wait(); }), asio::detached);
+  for (int i = 0; i < 3; ++i) {
+    asio::co_spawn(
+        io,
+        [&, i]() -> asio::awaitable<void> {
+          state::Transaction tx;
+          // The middle one breaks the UNIQUE constraint after inserting a row of its own.
+          tx.add([this, i] { insert(i == 1 ? 100 : i); });
+          if (i == 1) tx.add([this] { insert(0); });
+          if (i == 1) tx.on_failure.push_back([&] { failure_hook_ran = true; });
+          try {
+            co_await worker.commit(std::move(tx));
+            outcomes[static_cast<std::size_t>(i)] = "stored";
+          } catch (const std::exception& e) {
+            outcomes[static_cast<std::size_t>(i)] = e.what();
+          }
+        },
+        asio::detached);
+  }
+  asio::post(io, [&] { release.set_value(); });
+  io.run();
+  EXPECT_EQ(outcomes[0], "stored");
+  EXPECT_NE(outcomes[1].find("UNIQUE"), std::string::npos) << outcomes[1];
+  EXPECT_EQ(outcomes[2], "stored");
+  EXPECT_TRUE(failure_hook_ran);
+  worker.stop();
+  EXPECT_EQ(scalar(file.path(), "SELECT COUNT(*) FROM numbers"), 2);
+  EXPECT_EQ(scalar(file.path(), "SELECT COUNT(*) FROM numbers WHERE n = 100"), 0)
+      << "the failed job's first row was kept";
+}
+
+TEST_F(WorkerFixture, AJobAfterStopFailsWithAClearError) {
+  state::StoreWorker worker(io, db);
+  worker.stop();
+  std::string error;
+  run_coroutine(io, [&]() -> asio::awaitable<void> {
+    try {
+      co_await worker.run([] {});
+    } catch (const std::exception& e) {
+      error = e.what();
+    }
+  });
+  EXPECT_NE(error.find("state store is closed"), std::string::npos) << error;
+}
+
+TEST(SessionCache, EvictsTheLeastRecentlyUsedByCountAndByBytes) {
+  SessionCache cache({2, 1u << 20});
+  cache.put("a", {{"user", "1"}});
+  cache.put("b", {{"user", "2"}});
+  ASSERT_NE(cache.find("a"), nullptr);  // a is now the most recent
+  cache.put("c", {{"user", "3"}});
+  EXPECT_EQ(cache.find("b"), nullptr);
+  EXPECT_NE(cache.find("a"), nullptr);
+  EXPECT_NE(cache.find("c"), nullptr);
+
+  SessionCache small({100, 4096});
+  small.put("x", {{"user", std::string(3000, 'x')}});
+  small.put("y", {{"user", std::string(3000, 'y')}});
+  EXPECT_EQ(small.find("x"), nullptr);
+  EXPECT_NE(small.find("y"), nullptr);
+  EXPECT_LE(small.bytes(), 4096u);
+}
+
+TEST(SessionCache, AppendingToAnUncachedSessionCachesNothing) {
+  SessionCache cache({10, 1u << 20});
+  cache.append("missing", {"user", "hi"});
+  EXPECT_EQ(cache.sessions(), 0u);
+  cache.put("s", {});
+  cache.append("s", {"user", "hi"});
+  ASSERT_NE(cache.find("s"), nullptr);
+  EXPECT_EQ(cache.find("s")->size(), 1u);
+}
+
+// The real SQLite tables, counting the history reads that reach them.
+class CountingTables final : public SessionTables {
+ public:
+  explicit CountingTables(state::SqliteConnection& db) : real_(db) {}
+  long long count_sessions() override { return real_.count_sessions(); }
+  bool session_exists(const std::string& id) override { return real_.session_exists(id); }
+  void insert_session(const std::string& id, const std::string& platform,
+                      const std::string& chat_key, double now) override {
+    real_.insert_session(id, platform, chat_key, now);
+  }
+  void insert_message(const std::string& session_id, const std::string& role,
+                      const std::string& content, double now) override {
+    real_.insert_message(session_id, role, content, now);
+  }
+  void touch_session(const std::string& id, double now) override { real_.touch_session(id, now); }
+  std::vector<ChatMessage> load_messages(const std::string& session_id) override {
+    ++loads;
+    return real_.load_messages(session_id);
+  }
+  std::optional<std::string> newest_chat_session(const std::string& platform,
+                                                 const std::string& chat_key) override {
+    return real_.newest_chat_session(platform, chat_key);
+  }
+  int loads = 0;
+
+ private:
+  SqliteSessionTables real_;
+};
+
+struct SessionStoreFixture : ::testing::Test {
+  SessionStoreFixture() : db(file.path(), Durability::normal) {
+    state::migrate(db, state::state_schema());
+  }
+  TempFile file;
+  asio::io_context io;
+  state::SqliteConnection db;
+};
+
+TEST_F(SessionStoreFixture, AContinuedSessionIsServedFromTheCacheAndStoredPerTurn) {
+  CountingTables tables(db);
+  state::StoreWorker worker(io, db);
+  SessionStore store(worker, tables, 0);
+  const auto id = store.new_session_id();
+  EXPECT_EQ(id.size(), 35u);
+  EXPECT_NE(store.new_session_id(), id);
+  run_coroutine(io, [&]() -> asio::awaitable<void> {
+    for (int turn = 0; turn < 5; ++turn) {
+      state::Transaction tx;
+      if (turn == 0) store.add_session(tx, id, "api_server");
+      store.add_message(tx, id, "user", "question " + std::to_string(turn));
+      store.add_message(tx, id, "assistant", "answer " + std::to_string(turn));
+      co_await store.commit(std::move(tx));
+      const auto history = co_await store.history(id);
+      EXPECT_EQ(history.size(), static_cast<std::size_t>(2 * (turn + 1)));
+    }
+    EXPECT_TRUE(co_await store.exists(id));
+    EXPECT_FALSE(co_await store.exists("hs_nobody"));
+  });
+  EXPECT_EQ(tables.loads, 0) << "history was read from the database, not the cache";
+  EXPECT_EQ(store.count_sessions(), 1);
+  worker.stop();
+  EXPECT_EQ(scalar(file.path(), "SELECT COUNT(*) FROM messages"), 10);
+}
+
+TEST_F(SessionStoreFixture, AFailedCommitForgetsWhatTheCacheLearntAndTheDatabaseAnswers) {
+  CountingTables tables(db);
+  state::StoreWorker worker(io, db);
+  SessionStore store(worker, tables, 0);
+  const auto id = store.new_session_id();
+  bool failed = false;
+  run_coroutine(io, [&]() -> asio::awaitable<void> {
+    state::Transaction first;
+    store.add_session(first, id, "api_server");
+    store.add_message(first, id, "user", "kept");
+    co_await store.commit(std::move(first));
+    state::Transaction broken;
+    store.add_message(broken, id, "user", "lost");
+    broken.add([this] { db.exec("INSERT INTO no_such_table VALUES(1)"); });
+    try {
+      co_await store.commit(std::move(broken));
+    } catch (const std::exception&) {
+      failed = true;
+    }
+    const auto history = co_await store.history(id);
+    EXPECT_EQ(history.size(), 1u);
+    if (!history.empty()) {
+      EXPECT_EQ(history[0].content, "kept");
+    }
+  });
+  EXPECT_TRUE(failed);
+  EXPECT_EQ(tables.loads, 1) << "the cache kept a row that was never stored";
+}
+
+TEST_F(SessionStoreFixture, ASessionWhoseCreationFailedDoesNotExist) {
+  CountingTables tables(db);
+  state::StoreWorker worker(io, db);
+  SessionStore store(worker, tables, 0);
+  const auto id = store.new_session_id();
+  run_coroutine(io, [&]() -> asio::awaitable<void> {
+    state::Transaction tx;
+    store.add_session(tx, id, "api_server");
+    EXPECT_TRUE(co_await store.exists(id));  // known from the moment it is added
+    tx.add([this] { db.exec("INSERT INTO no_such_table VALUES(1)"); });
+    try {
+      co_await store.commit(std::move(tx));
+    } catch (const std::exception&) {
+    }
+    EXPECT_FALSE(co_await store.exists(id));
+  });
+  EXPECT_EQ(store.count_sessions(), 0);
+}
+
+}  // namespace
+}  // namespace hermes::daemon
