@@ -3,7 +3,10 @@
 // with which key, and that the daemon still answers /health afterwards.
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
+#include <poll.h>
 #include <signal.h>
+#include <sys/socket.h>
+#include <unistd.h>
 
 #include <nlohmann/json.hpp>
 #include <thread>
@@ -343,6 +346,53 @@ TEST_F(AgentTurns, StreamedAnswerAndAnInterruptedStreamEndsWithAnErrorEvent) {
   EXPECT_THAT(broken.body, HasSubstr("data: {\"error\""));
   EXPECT_THAT(broken.body, ::testing::Not(HasSubstr("[DONE]")));
   EXPECT_EQ(fake_.calls().size(), 2u) << "switched provider or retried mid-stream";
+}
+
+// Reads from `fd` until `done(received)` holds or 10 s pass.
+std::string read_until(int fd, const std::function<bool(const std::string&)>& done) {
+  std::string received;
+  const auto deadline = std::chrono::steady_clock::now() + 10s;
+  char buffer[4096];
+  while (!done(received) && std::chrono::steady_clock::now() < deadline) {
+    pollfd p{fd, POLLIN, 0};
+    if (::poll(&p, 1, 100) <= 0) continue;
+    const auto n = ::recv(fd, buffer, sizeof(buffer), 0);
+    if (n <= 0) break;
+    received.append(buffer, static_cast<std::size_t>(n));
+  }
+  return received;
+}
+
+TEST_F(AgentTurns, AStreamedAnswerIsChunkedAndTheConnectionServesTheNextRequest) {
+  start();
+  const int fd = connect_loopback(home_.port);
+  ASSERT_GE(fd, 0);
+  const auto send_chat = [&](const std::string& text, bool stream) {
+    const json body = {{"model", "demo-model"},
+                       {"stream", stream},
+                       {"messages", json::array({{{"role", "user"}, {"content", text}}})}};
+    const std::string payload = body.dump();
+    const std::string request =
+        "POST /v1/chat/completions HTTP/1.1\r\nHost: 127.0.0.1\r\n"
+        "Content-Type: application/json\r\nContent-Length: " +
+        std::to_string(payload.size()) + "\r\n\r\n" + payload;
+    return ::send(fd, request.data(), request.size(), MSG_NOSIGNAL) ==
+           static_cast<ssize_t>(request.size());
+  };
+  ASSERT_TRUE(send_chat("first, streamed", true));
+  const auto streamed = read_until(
+      fd, [](const std::string& r) { return r.find("\r\n0\r\n\r\n") != std::string::npos; });
+  EXPECT_THAT(streamed, HasSubstr("Transfer-Encoding: chunked"));
+  EXPECT_THAT(streamed, HasSubstr("data: [DONE]"));
+  ASSERT_THAT(streamed, HasSubstr("\r\n0\r\n\r\n")) << "the chunked body never ended";
+
+  ASSERT_TRUE(send_chat("second, plain", false)) << "the gateway closed the connection";
+  const auto plain = read_until(fd, [](const std::string& r) {
+    return r.find("echo: second, plain") != std::string::npos && r.find("}}") != std::string::npos;
+  });
+  ::close(fd);
+  EXPECT_THAT(plain, StartsWith("HTTP/1.1 200"));
+  EXPECT_THAT(plain, HasSubstr("echo: second, plain"));
 }
 
 TEST_F(AgentTurns, StreamFailingBeforeAnyTokenIsAPlainHttpError) {

@@ -3,6 +3,7 @@
 #include <spdlog/spdlog.h>
 #include <sys/socket.h>
 
+#include <array>
 #include <boost/asio/as_tuple.hpp>
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/io_context.hpp>
@@ -12,6 +13,7 @@
 #include <boost/asio/write.hpp>
 #include <boost/beast/core.hpp>
 #include <boost/beast/http.hpp>
+#include <cstdio>
 #include <list>
 
 #include "common/logging.hpp"
@@ -66,12 +68,26 @@ struct HttpServer::Impl : std::enable_shared_from_this<HttpServer::Impl> {
 
 namespace {
 
-// Streams an SSE body on a connection: head on the first write, then raw bytes; the
-// connection closes afterwards (no length, not chunked: the close ends the body).
+// Streams an SSE body on a connection: head on the first write, then each write as it comes.
+// HTTP/1.1 bodies are chunked, so the connection serves the next request afterwards (clients
+// that pool connections keep theirs); for HTTP/1.0 the close ends the body.
 class BeastResponseStream final : public ResponseStream {
  public:
   BeastResponseStream(Connection& connection, unsigned version, std::chrono::seconds write_timeout)
-      : connection_(connection), version_(version), write_timeout_(write_timeout) {}
+      : connection_(connection),
+        version_(version),
+        chunked_(version >= 11),
+        write_timeout_(write_timeout) {}
+
+  // The last chunk; true when the body ended cleanly and the connection can be reused.
+  asio::awaitable<bool> finish() {
+    if (!started_ || failed_ || !chunked_) co_return false;
+    connection_.stream.expires_after(write_timeout_);
+    auto [ec, n] =
+        co_await asio::async_write(connection_.stream, asio::buffer("0\r\n\r\n", 5), kTuple);
+    if (ec) failed_ = true;
+    co_return !ec;
+  }
 
   asio::awaitable<bool> write(std::string data) override {
     if (failed_) co_return false;
@@ -83,7 +99,11 @@ class BeastResponseStream final : public ResponseStream {
       head.set(http::field::content_type, "text/event-stream");
       head.set(http::field::cache_control, "no-cache");
       for (auto& [name, value] : headers) head.set(name, value);
-      head.keep_alive(false);
+      if (chunked_) {
+        head.chunked(true);
+      } else {
+        head.keep_alive(false);
+      }
       http::response_serializer<http::empty_body> serializer{head};
       auto [ec, n] = co_await http::async_write_header(connection_.stream, serializer, kTuple);
       if (ec) {
@@ -91,7 +111,18 @@ class BeastResponseStream final : public ResponseStream {
         co_return false;
       }
     }
-    auto [ec, n] = co_await asio::async_write(connection_.stream, asio::buffer(data), kTuple);
+    if (data.empty()) co_return true;  // an empty chunk would end the body
+    if (!chunked_) {
+      auto [ec, n] = co_await asio::async_write(connection_.stream, asio::buffer(data), kTuple);
+      if (ec) failed_ = true;
+      co_return !ec;
+    }
+    char size_line[24];
+    const int size_length = std::snprintf(size_line, sizeof(size_line), "%zx\r\n", data.size());
+    const std::array<asio::const_buffer, 3> chunk{
+        asio::buffer(size_line, static_cast<std::size_t>(size_length)), asio::buffer(data),
+        asio::buffer("\r\n", 2)};
+    auto [ec, n] = co_await asio::async_write(connection_.stream, chunk, kTuple);
     if (ec) failed_ = true;
     co_return !ec;
   }
@@ -100,6 +131,7 @@ class BeastResponseStream final : public ResponseStream {
  private:
   Connection& connection_;
   unsigned version_;
+  bool chunked_;
   std::chrono::seconds write_timeout_;
   bool started_ = false;
   bool failed_ = false;
@@ -209,7 +241,11 @@ asio::awaitable<void> HttpServer::Impl::serve(
       if (stream.started()) {
         --in_flight;
         metrics.count_request(route_label(request), 200);
-        break;  // the close ends a streamed body
+        const bool reusable = co_await stream.finish();
+        if (!reusable || !message.keep_alive() || draining) break;
+        connection->busy = false;
+        ++connection->requests_served;
+        continue;
       }
       response = stream.instead ? std::move(*stream.instead)
                                 : json_error(500, "Internal error in the gateway; see its logs.",
