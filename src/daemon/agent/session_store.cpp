@@ -98,9 +98,12 @@ void SessionStore::add_message(state::Transaction& tx, const std::string& sessio
   cache_.append(session_id, {std::move(role), std::move(content)});
   tx.add([this, session_id, row, now = now_seconds()] {
     tables_.insert_message(session_id, row->role, row->content, now);
-    tables_.touch_session(session_id, now);
   });
   tx.on_failure.push_back([this, session_id] { cache_.erase(session_id); });
+}
+
+void SessionStore::touch(state::Transaction& tx, const std::string& session_id) {
+  tx.add([this, session_id, now = now_seconds()] { tables_.touch_session(session_id, now); });
 }
 
 asio::awaitable<void> SessionStore::commit(state::Transaction tx) {

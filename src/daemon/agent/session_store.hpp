@@ -43,6 +43,8 @@ class SessionStore {
                    const std::string& chat_key = "");
   void add_message(state::Transaction& tx, const std::string& session_id, std::string role,
                    std::string content);
+  // Marks a continued session as used now (a new one is, by its creation).
+  void touch(state::Transaction& tx, const std::string& session_id);
   // Stores `tx`; rethrows (after forgetting what the cache learnt from it) when that fails.
   boost::asio::awaitable<void> commit(state::Transaction tx);
 

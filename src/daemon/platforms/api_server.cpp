@@ -96,6 +96,7 @@ struct ApiServer::Impl {
       for (const auto& m : messages) store.add_message(tx, turn.session_id, m.role, m.content);
     } else {
       store.add_message(tx, turn.session_id, "user", messages.back().content);
+      store.touch(tx, turn.session_id);
     }
     if (result.ok) store.add_message(tx, turn.session_id, "assistant", result.content);
     try {

@@ -344,6 +344,7 @@ asio::awaitable<void> TelegramPlatform::Impl::handle(Inbound m) {
   if (!already_stored) {
     state::Transaction user_turn;
     sessions.add_message(user_turn, session, "user", m.text);
+    sessions.touch(user_turn, session);
     co_await sessions.commit(std::move(user_turn));
     history.push_back({"user", m.text});
   }
@@ -359,6 +360,7 @@ asio::awaitable<void> TelegramPlatform::Impl::handle(Inbound m) {
     const std::string text =
         result.content.empty() ? "(The model sent an empty answer.)" : result.content;
     sessions.add_message(tx, session, "assistant", result.content);
+    sessions.touch(tx, session);
     queue_reply(tx, m.chat_id, m.message_id, text);
   } else if (result.interrupted) {
     queue_reply(tx, m.chat_id, m.message_id, telegram::interrupted_turn_reply());
