@@ -87,6 +87,8 @@ TEST(Config, DefaultsMatchTheContract) {
   EXPECT_EQ(c.gateway.api_server.host, "127.0.0.1");
   EXPECT_EQ(c.gateway.api_server.port, 8642);
   EXPECT_FALSE(c.gateway.telegram.enabled);
+  EXPECT_EQ(c.database.backend, "sqlite");
+  EXPECT_EQ(c.database.synchronous, Durability::normal);
 }
 
 constexpr const char* kBase =
@@ -94,6 +96,18 @@ constexpr const char* kBase =
 
 std::vector<std::string> errors_of(const std::string& extra, const Environment& env = {}) {
   return parse_config(std::string(kBase) + extra, "/h/config.yaml", env).errors;
+}
+
+TEST(Config, DatabaseDurabilityIsNormalOrFullAndAnythingElseIsNamed) {
+  const auto full = parse_config(std::string(kBase) + "database: {synchronous: full}\n",
+                                 "/h/config.yaml", {});
+  ASSERT_TRUE(full.config);
+  EXPECT_EQ(full.config->database.synchronous, Durability::full);
+  EXPECT_THAT(errors_of("database:\n  synchronous: off\n"),
+              ElementsAre(HasSubstr("/h/config.yaml:4: database.synchronous: expected normal "
+                                    "(survives a crash of the process) or full")));
+  EXPECT_THAT(errors_of("database: {backend: mysql}\n"),
+              ElementsAre(HasSubstr("database.backend: expected sqlite")));
 }
 
 TEST(Config, PortErrorNamesFileLineKeyAndValue) {
