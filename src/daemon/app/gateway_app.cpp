@@ -163,12 +163,13 @@ int Gateway::open_api_listener() {
 }
 
 asio::awaitable<HttpResponse> Gateway::handle(HttpRequest request) {
-  ServerView view{std::string(to_string(lifecycle_.state())),
-                  static_cast<long>(::getpid()),
-                  std::string(kVersion),
-                  uptime(),
-                  {}};
-  if (auto response = co_await api_.handle(request)) co_return std::move(*response);
+  if (ApiServer::serves(request.path())) {
+    auto response = co_await api_.handle(std::move(request));
+    co_return std::move(*response);
+  }
+  static const long pid = static_cast<long>(::getpid());
+  ServerView view{
+      std::string(to_string(lifecycle_.state())), pid, std::string(kVersion), uptime(), {}};
   if (request.path() == "/metrics") {
     if (!api_.authorized(request)) {
       co_return unauthorized_response();

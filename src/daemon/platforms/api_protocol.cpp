@@ -4,6 +4,7 @@
 #include <nlohmann/json.hpp>
 
 #include "daemon/providers/hint.hpp"
+#include "daemon/providers/json_text.hpp"
 
 namespace hermes::daemon {
 
@@ -130,37 +131,53 @@ HttpResponse interrupted_response() {
   return response;
 }
 
+// The two bodies every answer produces are written straight into one buffer, keys in the
+// same (sorted) order nlohmann would give them.
 std::string completion_json(const std::string& id, const std::string& model,
                             const std::string& content, const providers::ChatUsage& usage,
                             long created) {
-  return dump(
-      json{{"id", id},
-           {"object", "chat.completion"},
-           {"created", created},
-           {"model", model},
-           {"choices", json::array({{{"index", 0},
-                                     {"message", {{"role", "assistant"}, {"content", content}}},
-                                     {"finish_reason", "stop"}}})},
-           {"usage",
-            {{"prompt_tokens", usage.prompt_tokens},
-             {"completion_tokens", usage.completion_tokens},
-             {"total_tokens", usage.total_tokens}}}});
+  using providers::append_json_string;
+  std::string out;
+  out.reserve(content.size() + model.size() + id.size() + 256);
+  out += R"({"choices":[{"finish_reason":"stop","index":0,"message":{"content":)";
+  append_json_string(out, content);
+  out += R"(,"role":"assistant"}}],"created":)";
+  out += std::to_string(created);
+  out += R"(,"id":)";
+  append_json_string(out, id);
+  out += R"(,"model":)";
+  append_json_string(out, model);
+  out += R"(,"object":"chat.completion","usage":{"completion_tokens":)";
+  out += std::to_string(usage.completion_tokens);
+  out += R"(,"prompt_tokens":)";
+  out += std::to_string(usage.prompt_tokens);
+  out += R"(,"total_tokens":)";
+  out += std::to_string(usage.total_tokens);
+  out += "}}";
+  return out;
 }
 
 std::string chunk_event(const std::string& id, const std::string& model, long created,
                         const std::optional<std::string>& content, bool first, bool last) {
-  json delta = json::object();
-  if (first) delta["role"] = "assistant";
-  if (content) delta["content"] = *content;
-  const json chunk = {
-      {"id", id},
-      {"object", "chat.completion.chunk"},
-      {"created", created},
-      {"model", model},
-      {"choices", json::array({{{"index", 0},
-                                {"delta", delta},
-                                {"finish_reason", last ? json("stop") : json(nullptr)}}})}};
-  return "data: " + dump(chunk) + "\n\n";
+  using providers::append_json_string;
+  std::string out;
+  out.reserve((content ? content->size() : 0) + model.size() + id.size() + 192);
+  out += R"(data: {"choices":[{"delta":{)";
+  if (content) {
+    out += R"("content":)";
+    append_json_string(out, *content);
+  }
+  if (first) out += content ? R"(,"role":"assistant")" : R"("role":"assistant")";
+  out += last ? R"(},"finish_reason":"stop")" : R"(},"finish_reason":null)";
+  out += R"(,"index":0}],"created":)";
+  out += std::to_string(created);
+  out += R"(,"id":)";
+  append_json_string(out, id);
+  out += R"(,"model":)";
+  append_json_string(out, model);
+  out += R"(,"object":"chat.completion.chunk"})";
+  out += "\n\n";
+  return out;
 }
 
 std::string models_json(const std::vector<std::string>& models) {

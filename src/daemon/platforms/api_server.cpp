@@ -225,6 +225,10 @@ void ApiServer::reconfigure(const Config& config) {
   impl_->config = config;
 }
 
+bool ApiServer::serves(std::string_view path) {
+  return path == "/v1/models" || path == "/v1/chat/completions";
+}
+
 bool ApiServer::authorized(const HttpRequest& request) const {
   const auto& key = impl_->config.gateway.api_server.key;
   return key.empty() || bearer_matches(request.header("Authorization"), key);
@@ -233,7 +237,7 @@ bool ApiServer::authorized(const HttpRequest& request) const {
 asio::awaitable<std::optional<HttpResponse>> ApiServer::handle(HttpRequest request) {
   auto impl = impl_;
   const auto path = request.path();
-  if (path != "/v1/models" && path != "/v1/chat/completions") co_return std::nullopt;
+  if (!serves(path)) co_return std::nullopt;
   if (!authorized(request)) {
     co_return unauthorized_response();
   }

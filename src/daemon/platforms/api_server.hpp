@@ -25,6 +25,8 @@ class ApiServer {
   boost::asio::awaitable<std::optional<HttpResponse>> handle(HttpRequest request);
   // True when `request` carries the configured key (or no key is configured).
   bool authorized(const HttpRequest& request) const;
+  // The paths handle() answers.
+  static bool serves(std::string_view path);
   void reconfigure(const Config& config);
 
  private:

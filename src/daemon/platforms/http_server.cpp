@@ -137,14 +137,15 @@ class BeastResponseStream final : public ResponseStream {
   bool failed_ = false;
 };
 
-HttpRequest to_request(const http::request<http::string_body>& message) {
+// Takes the body (the parser's message keeps the head for the reply's version and keep-alive).
+HttpRequest to_request(http::request<http::string_body>& message) {
   HttpRequest request;
   request.method = std::string(message.method_string());
   request.target = std::string(message.target());
   for (const auto& field : message) {
     request.headers.emplace_back(std::string(field.name_string()), std::string(field.value()));
   }
-  request.body = message.body();
+  request.body = std::move(message.body());
   return request;
 }
 
@@ -222,7 +223,7 @@ asio::awaitable<void> HttpServer::Impl::serve(
 
     connection->busy = true;
     ++in_flight;
-    const auto& message = parser.get();
+    auto& message = parser.get();
     HttpRequest request = to_request(message);
     HttpResponse response;
     try {

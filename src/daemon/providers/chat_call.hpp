@@ -3,6 +3,7 @@
 #include <boost/asio/awaitable.hpp>
 #include <chrono>
 #include <functional>
+#include <span>
 #include <string>
 #include <vector>
 
@@ -19,7 +20,7 @@ struct ChatCall {
   std::string base_url;  // e.g. https://api.openai.com/v1
   std::string api_key;   // empty: no Authorization header
   std::string model;
-  std::vector<ChatMessage> messages;
+  std::span<const ChatMessage> messages;  // the caller's, alive until the call returns
   std::chrono::milliseconds timeout{std::chrono::seconds(120)};
   DeltaSink sink;  // set: ask for a stream and pass deltas on
 };

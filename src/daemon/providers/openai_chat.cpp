@@ -2,6 +2,8 @@
 
 #include <nlohmann/json.hpp>
 
+#include "daemon/providers/json_text.hpp"
+
 namespace hermes::providers {
 
 namespace {
@@ -20,16 +22,29 @@ ChatUsage usage_of(const json& body) {
 
 }  // namespace
 
-std::string build_chat_request(const std::string& model, const std::vector<ChatMessage>& messages,
+std::string build_chat_request(const std::string& model, std::span<const ChatMessage> messages,
                                bool stream) {
-  json list = json::array();
-  for (const auto& m : messages) list.push_back({{"role", m.role}, {"content", m.content}});
-  json body = {{"model", model}, {"messages", std::move(list)}};
-  if (stream) {
-    body["stream"] = true;
-    body["stream_options"] = {{"include_usage", true}};
+  // Written straight into one buffer: the history can be long, a JSON tree would copy it.
+  std::size_t size = model.size() + 96;
+  for (const auto& m : messages) size += m.role.size() + m.content.size() + 32;
+  std::string body;
+  body.reserve(size);
+  body += R"({"model":)";
+  append_json_string(body, model);
+  body += R"(,"messages":[)";
+  bool first = true;
+  for (const auto& m : messages) {
+    body += first ? R"({"role":)" : R"(,{"role":)";
+    first = false;
+    append_json_string(body, m.role);
+    body += R"(,"content":)";
+    append_json_string(body, m.content);
+    body += '}';
   }
-  return body.dump(-1, ' ', false, json::error_handler_t::replace);
+  body += ']';
+  if (stream) body += R"(,"stream":true,"stream_options":{"include_usage":true})";
+  body += '}';
+  return body;
 }
 
 std::optional<ParsedCompletion> parse_chat_completion(std::string_view body) {

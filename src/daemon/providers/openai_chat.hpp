@@ -1,6 +1,7 @@
 #pragma once
 
 #include <optional>
+#include <span>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -19,7 +20,7 @@ struct ChatUsage {
 };
 
 // The OpenAI chat-completions wire format, as pure functions.
-std::string build_chat_request(const std::string& model, const std::vector<ChatMessage>& messages,
+std::string build_chat_request(const std::string& model, std::span<const ChatMessage> messages,
                                bool stream);
 
 struct ParsedCompletion {

@@ -58,6 +58,11 @@ SqliteConnection::SqliteConnection(const std::filesystem::path& file, Durability
   exec("PRAGMA journal_mode=WAL");
   set_durability(durability);
   exec("PRAGMA foreign_keys=ON");
+  // Up to 8 MiB of pages stay in memory (SQLite's default is 2 MiB): fewer reads per turn.
+  exec("PRAGMA cache_size=-8192");
+  // Checkpoint (copy the WAL into the file, with its fsyncs) every 8,192 pages (32 MiB of
+  // WAL) instead of every 1,000: the hot pages of a busy store are copied back far less often.
+  exec("PRAGMA wal_autocheckpoint=8192");
 }
 
 SqliteConnection::~SqliteConnection() {

@@ -100,7 +100,8 @@ TEST(OpenAiChat, ParsesRepliesAndStreamEvents) {
   EXPECT_EQ(providers::parse_stream_event(R"({"choices":[{"delta":{"content":"a"}}]})").delta, "a");
   EXPECT_TRUE(providers::parse_stream_event(R"({"error":{"message":"x"}})").is_error);
   EXPECT_TRUE(providers::parse_stream_event("{broken").malformed);
-  const auto body = json::parse(providers::build_chat_request("m", {{"user", "hi"}}, true));
+  const std::vector<providers::ChatMessage> messages{{"user", "hi"}};
+  const auto body = json::parse(providers::build_chat_request("m", messages, true));
   EXPECT_EQ(body["stream"], true);
   EXPECT_EQ(body["messages"][0]["content"], "hi");
 }
