@@ -30,7 +30,7 @@ class SessionStore {
     return static_cast<long>(stored_sessions_ + static_cast<long long>(unstored_.size()));
   }
 
-  // A fresh id ("hs_" + 32 hex digits) from one seeded generator.
+  // A fresh id ("hs_" + 32 hex digits: creation time, then 80 bits from one seeded generator).
   std::string new_session_id();
   boost::asio::awaitable<bool> exists(std::string id);
   boost::asio::awaitable<std::vector<providers::ChatMessage>> history(std::string id);
