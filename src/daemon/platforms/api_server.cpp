@@ -66,14 +66,12 @@ struct ApiServer::Impl {
   Impl(const Config& c, SessionStore& s, SessionQueue& q, TurnRunner& t)
       : config(c), store(s), queue(q), turns(t) {}
 
-  std::vector<ChatMessage> upstream_messages(const std::vector<ChatMessage>& conversation) const {
-    std::vector<ChatMessage> messages;
+  std::vector<ChatMessage> upstream_messages(std::vector<ChatMessage> conversation) const {
     const bool has_system = !conversation.empty() && conversation.front().role == "system";
     if (!has_system && !config.agent.system_prompt.empty()) {
-      messages.push_back({"system", config.agent.system_prompt});
+      conversation.insert(conversation.begin(), {"system", config.agent.system_prompt});
     }
-    messages.insert(messages.end(), conversation.begin(), conversation.end());
-    return messages;
+    return conversation;
   }
 
   // What goes upstream: the stored history (a continued session) plus the new messages.
@@ -82,7 +80,7 @@ struct ApiServer::Impl {
     if (turn.new_session) co_return upstream_messages(messages);
     auto history = co_await store.history(turn.session_id);
     history.push_back(messages.back());
-    co_return upstream_messages(history);
+    co_return upstream_messages(std::move(history));
   }
 
   // The turn's rows in one transaction, durable before anything is replied: the session (when

@@ -439,7 +439,15 @@ void TelegramPlatform::start() {
 // Recorded but unanswered messages and undelivered replies from before a restart.
 asio::awaitable<void> TelegramPlatform::Impl::resume_pending() {
   auto self = shared_from_this();
-  const auto chats = co_await context.store.chats_with_inbound();
+  std::vector<std::string> chats;
+  try {
+    chats = co_await context.store.chats_with_inbound();
+  } catch (const std::exception& e) {
+    spdlog::error(
+        "telegram: could not read the unanswered messages ({}); they wait for the next "
+        "start",
+        e.what());
+  }
   resuming = false;
   for (const auto& chat : chats) kick_chat(chat);
   kick_delivery();
