@@ -38,6 +38,7 @@
 #include "daemon/platforms/http_server.hpp"
 #include "daemon/platforms/telegram/telegram_platform.hpp"
 #include "daemon/platforms/telegram/telegram_store.hpp"
+#include "daemon/state/checkpointer.hpp"
 #include "daemon/state/migrations.hpp"
 #include "daemon/state/sqlite_connection.hpp"
 #include "daemon/state/store_worker.hpp"
@@ -79,6 +80,9 @@ long long open_schema(state::SqliteConnection& db) {
   return tables.count_sessions();
 }
 
+// WAL pages (4 KiB each) that make the background checkpointer copy the WAL into the file.
+constexpr int kCheckpointPages = 2000;
+
 class Gateway {
  public:
   Gateway(HomePaths paths, Config config)
@@ -86,6 +90,7 @@ class Gateway {
         config_(std::move(config)),
         db_(paths_.state_db, config_.database.synchronous),
         stored_sessions_(open_schema(db_)),
+        checkpointer_(db_, config_.database.synchronous, kCheckpointPages),
         worker_(io_, db_),
         session_tables_(db_),
         telegram_tables_(db_),
@@ -121,6 +126,7 @@ class Gateway {
   // thread joined) before either goes away.
   state::SqliteConnection db_;
   long long stored_sessions_;
+  state::Checkpointer checkpointer_;
   state::StoreWorker worker_;
   SqliteSessionTables session_tables_;
   telegram::SqliteTelegramTables telegram_tables_;
@@ -264,10 +270,12 @@ void Gateway::reload() {
 
 // Every queued write is committed before the thread ends; then the WAL is checkpointed.
 void Gateway::close_store() {
-  const auto stats = worker_.stats();
   worker_.stop();
+  checkpointer_.stop();
+  const auto stats = worker_.stats();
   db_.close();
-  spdlog::info("state store closed: {} jobs in {} commits", stats.jobs, stats.commits);
+  spdlog::info("state store closed: {} jobs in {} commits, {} background checkpoints", stats.jobs,
+               stats.commits, checkpointer_.checkpoints());
 }
 
 void Gateway::on_drain_signal(DrainKind kind, const char* signal_name) {

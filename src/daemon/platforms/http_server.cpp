@@ -174,6 +174,10 @@ asio::awaitable<void> HttpServer::Impl::accept_loop() {
     if (!ec) {
       // Registered before the coroutine runs, so a drain starting now already counts it:
       // a connection we accepted is always answered, never dropped.
+      // Answers and SSE events go out as written, not held back for the client's delayed ACK
+      // (Nagle): a streamed reply on a kept-alive connection would stall ~40 ms otherwise.
+      boost::system::error_code nodelay_ignored;
+      socket.set_option(tcp::no_delay(true), nodelay_ignored);
       auto connection = std::make_shared<Connection>(std::move(socket));
       connections.push_back(connection);
       asio::co_spawn(io, serve(connection, std::prev(connections.end())),

@@ -195,6 +195,10 @@ asio::awaitable<std::shared_ptr<Connection>> HttpClient::Impl::connect(const Url
         "cannot connect to " + url.host + ":" + url.port + ": " + connect_ec.message();
     co_return nullptr;
   }
+  // Requests and stream events are small writes: send each at once instead of letting Nagle's
+  // algorithm hold it for the peer's delayed ACK (~40 ms).
+  boost::system::error_code nodelay_ignored;
+  connection->lowest().socket().set_option(asio::ip::tcp::no_delay(true), nodelay_ignored);
   if (url.tls) {
     auto [handshake_ec] =
         co_await connection->tls->async_handshake(ssl::stream_base::client, kTuple);

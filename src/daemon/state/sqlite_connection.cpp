@@ -60,9 +60,6 @@ SqliteConnection::SqliteConnection(const std::filesystem::path& file, Durability
   exec("PRAGMA foreign_keys=ON");
   // Up to 8 MiB of pages stay in memory (SQLite's default is 2 MiB): fewer reads per turn.
   exec("PRAGMA cache_size=-8192");
-  // Checkpoint (copy the WAL into the file, with its fsyncs) every 8,192 pages (32 MiB of
-  // WAL) instead of every 1,000: the hot pages of a busy store are copied back far less often.
-  exec("PRAGMA wal_autocheckpoint=8192");
 }
 
 SqliteConnection::~SqliteConnection() {
@@ -111,6 +108,22 @@ void SqliteConnection::rollback() noexcept {
 // nothing committed, a power loss may lose the last commits); FULL fsyncs the WAL per commit.
 void SqliteConnection::set_durability(Durability durability) {
   exec(durability == Durability::full ? "PRAGMA synchronous=FULL" : "PRAGMA synchronous=NORMAL");
+}
+
+void SqliteConnection::on_wal_commit(std::function<void(int pages)> hook) {
+  wal_hook_ = std::move(hook);
+  sqlite3_wal_hook(
+      db_,
+      [](void* self, sqlite3*, const char*, int pages) {
+        static_cast<SqliteConnection*>(self)->wal_hook_(pages);
+        return SQLITE_OK;
+      },
+      this);
+}
+
+bool SqliteConnection::checkpoint_passive() {
+  return sqlite3_wal_checkpoint_v2(db_, nullptr, SQLITE_CHECKPOINT_PASSIVE, nullptr, nullptr) ==
+         SQLITE_OK;
 }
 
 long long SqliteConnection::changes() const {

@@ -1,6 +1,7 @@
 #pragma once
 
 #include <filesystem>
+#include <functional>
 #include <memory>
 #include <string>
 #include <string_view>
@@ -57,6 +58,12 @@ class SqliteConnection final : public TransactionScope {
   void rollback() noexcept override;
   long long changes() const;
   void set_durability(Durability durability);
+  // Called after each commit with the WAL's size in pages (on the committing thread). Setting
+  // it turns SQLite's own checkpoint-on-commit off: the Checkpointer does that work instead.
+  void on_wal_commit(std::function<void(int pages)> hook);
+  // Copies what it can of the WAL into the file without blocking writers; false when SQLite
+  // reports an error (logged by the caller).
+  bool checkpoint_passive();
   // Checkpoints the WAL into the main file and closes; later calls are no-ops.
   void close();
   const std::filesystem::path& file() const { return file_; }
@@ -66,6 +73,7 @@ class SqliteConnection final : public TransactionScope {
   std::filesystem::path file_;
   sqlite3* db_ = nullptr;
   std::unordered_map<std::string_view, sqlite3_stmt*> statements_;
+  std::function<void(int)> wal_hook_;
 };
 
 }  // namespace hermes::daemon::state

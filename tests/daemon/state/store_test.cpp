@@ -9,10 +9,12 @@
 #include <filesystem>
 #include <future>
 #include <random>
+#include <thread>
 
 #include "daemon/agent/session_cache.hpp"
 #include "daemon/agent/session_store.hpp"
 #include "daemon/agent/session_tables.hpp"
+#include "daemon/state/checkpointer.hpp"
 #include "daemon/state/migrations.hpp"
 #include "daemon/state/sqlite_connection.hpp"
 #include "daemon/state/store_worker.hpp"
@@ -150,6 +152,27 @@ TEST(StateDurability, TheSettingReachesSqlite) {
   EXPECT_EQ(synchronous(db), 2);  // FULL
   state::SqliteConnection full(file.path(), Durability::full);
   EXPECT_EQ(synchronous(full), 2);
+}
+
+TEST(StateCheckpointer, CopiesTheWalIntoTheFileOffTheWritersThread) {
+  TempFile file;
+  state::SqliteConnection writer(file.path(), Durability::normal);
+  writer.exec("CREATE TABLE blobs(b BLOB)");
+  const auto size_before = fs::file_size(file.path());
+  state::Checkpointer checkpointer(writer, Durability::normal, 8);
+  const std::string blob(3000, 'x');
+  for (int i = 0; i < 100; ++i) {
+    writer.begin();
+    writer.prepare("INSERT INTO blobs(b) VALUES(?)").bind(1, blob).step();
+    writer.commit();
+  }
+  // The writer never checkpoints (the hook took that over): only the checkpointer's thread
+  // can have moved the pages into the file.
+  for (int i = 0; i < 5000 && checkpointer.checkpoints() == 0; ++i) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(1));
+  }
+  EXPECT_GE(checkpointer.checkpoints(), 1u);
+  EXPECT_GT(fs::file_size(file.path()), size_before + 100u * 1000u);
 }
 
 // A store worker over a table of numbers.
