@@ -122,8 +122,10 @@ void SqliteConnection::on_wal_commit(std::function<void(int pages)> hook) {
 }
 
 bool SqliteConnection::checkpoint_passive() {
-  return sqlite3_wal_checkpoint_v2(db_, nullptr, SQLITE_CHECKPOINT_PASSIVE, nullptr, nullptr) ==
-         SQLITE_OK;
+  const int rc =
+      sqlite3_wal_checkpoint_v2(db_, nullptr, SQLITE_CHECKPOINT_PASSIVE, nullptr, nullptr);
+  if (rc == SQLITE_OK || rc == SQLITE_BUSY) return rc == SQLITE_OK;
+  fail(std::string("checkpoint: ") + sqlite3_errmsg(db_));
 }
 
 long long SqliteConnection::changes() const {

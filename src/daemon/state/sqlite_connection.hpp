@@ -61,8 +61,8 @@ class SqliteConnection final : public TransactionScope {
   // Called after each commit with the WAL's size in pages (on the committing thread). Setting
   // it turns SQLite's own checkpoint-on-commit off: the Checkpointer does that work instead.
   void on_wal_commit(std::function<void(int pages)> hook);
-  // Copies what it can of the WAL into the file without blocking writers; false when SQLite
-  // reports an error (logged by the caller).
+  // Copies what it can of the WAL into the file without blocking writers; false when it was
+  // busy (try again later); throws on a real error.
   bool checkpoint_passive();
   // Checkpoints the WAL into the main file and closes; later calls are no-ops.
   void close();
