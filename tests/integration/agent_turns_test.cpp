@@ -120,13 +120,20 @@ TEST_F(AgentTurns, BillingRotatesOnceThroughTheKeysNeverRetriesAKeyAndBenches) {
   auto r = chat("pay me");
   EXPECT_EQ(r.status, 402);
   EXPECT_EQ(error_of(r)["type"], "billing");
-  EXPECT_EQ(error_of(r)["message"], kBillingHint);
+  // The contract's sentence, then when the gateway tries the provider again.
+  EXPECT_EQ(error_of(r)["message"], std::string(kBillingHint) +
+                                        " The gateway tries the provider again in about 5 "
+                                        "minutes.");
+  EXPECT_EQ(r.headers["retry-after"], "300");
   EXPECT_EQ(error_of(r)["code"], 402);
   EXPECT_THAT(fake_.call_keys(), ElementsAre("k1", "k2"));
   EXPECT_THAT(r.body, ::testing::Not(HasSubstr("Insufficient")));  // no raw provider body
   // The next turn does not hammer a provider that just said the money is gone.
   r = chat("again");
   EXPECT_EQ(r.status, 402);
+  EXPECT_EQ(error_of(r)["type"], "billing") << "a billing wall must never be called a rate limit";
+  EXPECT_THAT(error_of(r)["message"].get<std::string>(),
+              HasSubstr("tries the provider again in about 5 minutes"));
   EXPECT_EQ(fake_.calls().size(), 2u);
 }
 
@@ -401,7 +408,7 @@ TEST_F(AgentTurns, StreamFailingBeforeAnyTokenIsAPlainHttpError) {
                                    {"body", {{"error", {{"message", "Insufficient Balance"}}}}}}}));
   auto r = chat("x", {}, true);
   EXPECT_EQ(r.status, 402);
-  EXPECT_EQ(error_of(r)["message"], kBillingHint);
+  EXPECT_THAT(error_of(r)["message"].get<std::string>(), StartsWith(kBillingHint));
 }
 
 TEST_F(AgentTurns, BadRequestsGetClear4xx) {

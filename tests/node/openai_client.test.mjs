@@ -91,7 +91,8 @@ test('an upstream 402 is a typed APIError carrying the billing hint', async () =
       assert.ok(error instanceof OpenAI.APIError);
       assert.equal(error.status, 402);
       assert.equal(error.type, 'billing');
-      assert.equal(error.error.message, 'Your API balance or quota is exhausted. Check your provider dashboard.');
+      assert.ok(error.error.message.startsWith('Your API balance or quota is exhausted. Check your provider dashboard.'),
+        error.error.message);
       return true;
     },
   );

@@ -11,6 +11,7 @@
 
 #include "daemon/metrics/metrics.hpp"
 #include "daemon/providers/classifier.hpp"
+#include "daemon/providers/cooldown_rule.hpp"
 #include "daemon/providers/http_client.hpp"
 #include "daemon/providers/redact.hpp"
 
@@ -78,20 +79,16 @@ struct TurnRunner::Impl {
     return slots;
   }
 
-  void bench(const std::string& provider, const Classification& c) {
+  // Benches `provider`; a billing failure reported to the user says when the probe comes.
+  void bench(const std::string& provider, const Classification& c, Classification& reported) {
     auto& b = benches[provider];
     ++b.times;
+    if (b.reason != c.reason) b.times = 1;  // a new kind of failure starts afresh
     b.reason = c.reason;
-    std::chrono::milliseconds length{60000};
-    if (c.reason == FailoverReason::rate_limit && c.retry_after) {
-      length = std::max(*c.retry_after, std::chrono::milliseconds(1000));
-    } else if (c.reason == FailoverReason::billing) {
-      length = std::min(std::chrono::milliseconds(300000) * (1 << std::min(b.times - 1, 4)),
-                        std::chrono::milliseconds(3600000));
-    } else if (c.reason == FailoverReason::auth || c.reason == FailoverReason::auth_permanent) {
-      length = std::chrono::minutes(5);
-    }
+    // The same rule as the keys' cooldowns: when the bench ends, the next turn is the probe.
+    const auto length = providers::cooldown_length(c.reason, c.retry_after, b.times);
     b.until = Clock::now() + length;
+    if (c.reason == FailoverReason::billing) reported.retry_after = length;
     spdlog::warn("provider {} benched for {}s after {}", provider,
                  std::chrono::duration_cast<std::chrono::seconds>(length).count(),
                  providers::to_string(c.reason));
@@ -176,11 +173,17 @@ asio::awaitable<TurnResult> TurnRunner::Impl::run(std::vector<providers::ChatMes
     while (!next_slot) {
       const auto key_index = pool.available(Clock::now());
       if (!key_index) {
-        spdlog::warn("provider {}: every key is cooling down", slot.provider);
-        if (!result.failure) {
+        // Say why, truthfully: the reason of the cooldown that ends first, and when.
+        const auto soonest = pool.soonest(Clock::now());
+        spdlog::warn(
+            "provider {}: every key is cooling down ({}, next try in {}s)", slot.provider,
+            soonest ? providers::to_string(soonest->reason) : "unknown",
+            soonest ? std::chrono::duration_cast<std::chrono::seconds>(soonest->left).count() : 0);
+        if (!result.failure && soonest) {
           Classification c;
-          c.reason = FailoverReason::rate_limit;
+          c.reason = soonest->reason;
           c.provider = slot.provider;
+          c.retry_after = soonest->left;
           result.failure = c;
         }
         break;
@@ -201,6 +204,8 @@ asio::awaitable<TurnResult> TurnRunner::Impl::run(std::vector<providers::ChatMes
         co_return result;
       }
       if (outcome.ok) {
+        pool.succeeded(*key_index);
+        benches.erase(slot.provider);
         if (sink && !outcome.partial_stream && !outcome.content.empty()) {
           co_await sink(outcome.content);  // the provider ignored "stream": send it whole
         }
@@ -242,12 +247,12 @@ asio::awaitable<TurnResult> TurnRunner::Impl::run(std::vector<providers::ChatMes
           }
           break;
         case FailoverAction::fall_back:
-          if (providers::benches_provider(c.reason)) bench(slot.provider, c);
+          if (providers::benches_provider(c.reason)) bench(slot.provider, c, *result.failure);
           metrics.count_fallback();
           next_slot = true;
           break;
         case FailoverAction::give_up:
-          if (providers::benches_provider(c.reason)) bench(slot.provider, c);
+          if (providers::benches_provider(c.reason)) bench(slot.provider, c, *result.failure);
           metrics.count_turn("failed");
           co_return result;
       }
@@ -283,6 +288,18 @@ void TurnRunner::interrupt_all() {
 
 long TurnRunner::active_turns() const {
   return static_cast<long>(impl_->active.size());
+}
+
+std::size_t TurnRunner::clear_cooldowns() {
+  std::size_t cleared = impl_->benches.size();
+  const auto now = Clock::now();
+  for (auto& [name, pool] : impl_->pools) {
+    cleared += pool.cooldowns(now).size();
+    pool.clear();
+  }
+  impl_->benches.clear();
+  spdlog::info("cooldowns cleared by the operator ({} key or provider cooldowns)", cleared);
+  return cleared;
 }
 
 std::vector<ProviderCooldown> TurnRunner::cooldowns() const {

@@ -52,6 +52,9 @@ class TurnRunner {
   void interrupt_all();
   long active_turns() const;
   std::vector<ProviderCooldown> cooldowns() const;
+  // Forgets every key cooldown and provider bench (`hermes gateway cooldowns --clear`);
+  // returns how many there were.
+  std::size_t clear_cooldowns();
 
  private:
   struct Impl;

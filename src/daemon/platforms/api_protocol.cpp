@@ -109,7 +109,7 @@ HttpResponse failure_response(const providers::Classification& failure) {
                 {"type", providers::to_string(failure.reason)},
                 {"code", failure.status > 0 ? json(failure.status) : json(nullptr)}};
   response.body = dump(json{{"error", error}});
-  if (status == 429) {
+  if (status == 429 || (status == 402 && failure.retry_after)) {
     const long long seconds =
         failure.retry_after ? std::max<long long>(1, (failure.retry_after->count() + 999) / 1000)
                             : 5;

@@ -2,14 +2,15 @@
 
 #include <algorithm>
 
-namespace hermes::providers {
+#include "daemon/providers/cooldown_rule.hpp"
 
-using namespace std::chrono_literals;
+namespace hermes::providers {
 
 CredentialPool::CredentialPool(std::vector<std::string> keys) : keys_(std::move(keys)) {
   if (keys_.empty()) keys_.emplace_back();  // keyless local provider
   until_.assign(keys_.size(), Clock::time_point{});
   why_.assign(keys_.size(), FailoverReason::unknown);
+  strikes_.assign(keys_.size(), 0);
 }
 
 std::optional<std::size_t> CredentialPool::available(Clock::time_point now) const {
@@ -26,28 +27,34 @@ bool CredentialPool::other_available(std::size_t except, Clock::time_point now) 
   return false;
 }
 
-std::chrono::milliseconds CredentialPool::cooldown_for(
-    FailoverReason reason, std::optional<std::chrono::milliseconds> retry_after) {
-  switch (reason) {
-    case FailoverReason::auth:
-      return 5min;
-    case FailoverReason::auth_permanent:
-      return 1h;
-    case FailoverReason::billing:
-      return 4h;  // money does not come back by itself soon
-    case FailoverReason::rate_limit:
-      return retry_after && *retry_after > 0ms ? *retry_after : 60s;
-    default:
-      return 30s;
-  }
-}
-
 void CredentialPool::cool_down(std::size_t index, FailoverReason reason,
                                std::optional<std::chrono::milliseconds> retry_after,
                                Clock::time_point now) {
   if (index >= keys_.size()) return;
-  until_[index] = std::max(until_[index], now + cooldown_for(reason, retry_after));
+  strikes_[index] = why_[index] == reason ? strikes_[index] + 1 : 1;
   why_[index] = reason;
+  until_[index] =
+      std::max(until_[index], now + cooldown_length(reason, retry_after, strikes_[index]));
+}
+
+void CredentialPool::succeeded(std::size_t index) {
+  if (index >= keys_.size()) return;
+  strikes_[index] = 0;
+  why_[index] = FailoverReason::unknown;
+}
+
+void CredentialPool::clear() {
+  until_.assign(keys_.size(), Clock::time_point{});
+  why_.assign(keys_.size(), FailoverReason::unknown);
+  strikes_.assign(keys_.size(), 0);
+}
+
+std::optional<CredentialPool::Cooldown> CredentialPool::soonest(Clock::time_point now) const {
+  std::optional<Cooldown> first;
+  for (const auto& c : cooldowns(now)) {
+    if (!first || c.left < first->left) first = c;
+  }
+  return first;
 }
 
 std::vector<CredentialPool::Cooldown> CredentialPool::cooldowns(Clock::time_point now) const {

@@ -28,6 +28,12 @@ std::string hint(const Classification& c) {
       return "The provider rejected the API key. Check the key in config.yaml or .env and "
              "restart the gateway.";
     case FailoverReason::billing:
+      if (c.retry_after && c.retry_after->count() > 0) {
+        // When the gateway probes again (a top-up is noticed then, no restart needed).
+        return "Your API balance or quota is exhausted. Check your provider dashboard. The "
+               "gateway tries the provider again in " +
+               describe_wait(*c.retry_after) + ".";
+      }
       return "Your API balance or quota is exhausted. Check your provider dashboard.";
     case FailoverReason::rate_limit:
       if (c.retry_after && c.retry_after->count() > 0) {

@@ -47,15 +47,20 @@ void Checkpointer::thread_main() {
       if (stopping_) return;
       wanted_ = false;
     }
-    // Busy (the writer was restarting the WAL) is routine: the next commit over the
-    // threshold asks again.
+    bool done = true;
     try {
-      if (!db_.checkpoint_passive()) spdlog::debug("state store: WAL checkpoint deferred (busy)");
+      done = db_.checkpoint_passive();
     } catch (const std::exception& e) {
       spdlog::warn("{}; the WAL grows until a checkpoint succeeds", e.what());
     }
-    std::lock_guard lock(mutex_);
-    ++checkpoints_;
+    std::unique_lock lock(mutex_);
+    if (done) {
+      ++checkpoints_;
+    } else {
+      // Busy (the writer was restarting the WAL): routine, try again shortly.
+      wanted_ = true;
+      wake_.wait_for(lock, std::chrono::milliseconds(10), [this] { return stopping_; });
+    }
   }
 }
 
