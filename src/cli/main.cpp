@@ -24,6 +24,7 @@ int main(int argc, char** argv) {
   hermes::cli::setup_restart(*gateway);
   hermes::cli::setup_status(*gateway);
   hermes::cli::setup_logs(*gateway);
+  hermes::cli::setup_cooldowns(*gateway);
   hermes::cli::setup_run(*gateway);
   try {
     app.parse(argc, argv);

@@ -13,4 +13,8 @@ namespace hermes::cli {
 std::optional<RuntimeStatus> read_runtime_status(const std::filesystem::path& socket,
                                                  std::string& error);
 
+// Sends one request line ("status", "clear-cooldowns") and returns the daemon's JSON answer.
+std::optional<nlohmann::json> runtime_request(const std::filesystem::path& socket,
+                                              const std::string& request, std::string& error);
+
 }  // namespace hermes::cli

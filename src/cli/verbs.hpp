@@ -12,6 +12,7 @@ void setup_stop(CLI::App& gateway);
 void setup_restart(CLI::App& gateway);
 void setup_status(CLI::App& gateway);
 void setup_logs(CLI::App& gateway);
+void setup_cooldowns(CLI::App& gateway);
 void setup_run(CLI::App& gateway);
 
 // Adds --system (switch from the user manager to the system manager).

@@ -137,6 +137,36 @@ TEST_F(AgentTurns, BillingRotatesOnceThroughTheKeysNeverRetriesAKeyAndBenches) {
   EXPECT_EQ(fake_.calls().size(), 2u);
 }
 
+TEST_F(AgentTurns, CooldownsVerbShowsTheBillingWallAndClearingItCallsTheProviderAgain) {
+  start({.primary_keys = "[k1]"});
+  fake_.script("k1", json::array({{{"status", 402},
+                                   {"body", {{"error", {{"message", "Insufficient Balance"}}}}}}}));
+  ASSERT_EQ(chat("pay me").status, 402);
+  const std::map<std::string, std::string> env{{"XDG_RUNTIME_DIR", home_.runtime()}};
+  auto shown = run_process(kCliBin, {"gateway", "cooldowns"}, env);
+  EXPECT_EQ(shown.exit_code, 0) << shown.err;
+  EXPECT_THAT(shown.out, HasSubstr("primary key 1: billing"));
+  EXPECT_THAT(shown.out, HasSubstr("hermes gateway cooldowns --clear"));
+  ASSERT_EQ(chat("still benched").status, 402);
+  EXPECT_EQ(fake_.calls().size(), 1u);
+
+  // Topped up: the operator clears, and the next turn reaches the provider (which now answers).
+  auto cleared = run_process(kCliBin, {"gateway", "cooldowns", "--clear"}, env);
+  EXPECT_EQ(cleared.exit_code, 0) << cleared.err;
+  EXPECT_THAT(cleared.out, StartsWith("Cleared "));
+  auto r = chat("thanks");
+  EXPECT_EQ(r.status, 200) << r.body;
+  EXPECT_EQ(fake_.calls().size(), 2u);
+  shown = run_process(kCliBin, {"gateway", "cooldowns", "--json"}, env);
+  EXPECT_EQ(json::parse(shown.out)["provider_cooldowns"], json::array());
+
+  // Nobody there: a clear error and exit 3.
+  const auto nobody = run_process(kCliBin, {"gateway", "cooldowns"},
+                                  {{"XDG_RUNTIME_DIR", home_.runtime() + "/nowhere"}});
+  EXPECT_EQ(nobody.exit_code, 3);
+  EXPECT_THAT(nobody.err, HasSubstr("not reachable"));
+}
+
 TEST_F(AgentTurns, AuthFailureRotatesToTheNextKey) {
   start();
   fake_.script("k1", json::array({{{"status", 401},

@@ -89,7 +89,7 @@ TEST(Cli, VersionAndHelp) {
 
 TEST(Cli, EveryVerbExplainsItselfWithAnExample) {
   for (const char* verb :
-       {"install", "uninstall", "start", "stop", "restart", "status", "logs", "run"}) {
+       {"install", "uninstall", "start", "stop", "restart", "status", "logs", "run", "cooldowns"}) {
     const auto r = run_process(kCli, {"gateway", verb, "--help"});
     EXPECT_EQ(r.exit_code, 0) << verb;
     EXPECT_THAT(r.out, HasSubstr(std::string("Example: hermes gateway ") + verb)) << verb;

@@ -396,8 +396,19 @@ int Gateway::run() {
                      ? std::string("the Bot API")
                      : config_.gateway.telegram.api_base);
   }
-  status_server_ = std::make_unique<StatusServer>(io_, status_socket_path(),
-                                                  [this] { return render_runtime_status(); });
+  status_server_ = std::make_unique<
+      StatusServer>(io_, status_socket_path(), [this](std::string_view request) {
+    if (request == "clear-cooldowns") {
+      auto status = nlohmann::json::parse(render_runtime_status());
+      status["cleared"] = turns_.clear_cooldowns();
+      status["provider_cooldowns"] = nlohmann::json::array();
+      return status.dump();
+    }
+    if (!request.empty() && request != "status") {
+      return nlohmann::json{{"error", "unknown request; send status or clear-cooldowns"}}.dump();
+    }
+    return render_runtime_status();
+  });
   status_server_->start();
   asio::co_spawn(io_, signal_loop(), [](std::exception_ptr e) { log_exception(e, "signals"); });
 

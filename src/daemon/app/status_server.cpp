@@ -5,6 +5,8 @@
 
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/local/stream_protocol.hpp>
+#include <boost/asio/read_until.hpp>
+#include <boost/asio/steady_timer.hpp>
 #include <boost/asio/write.hpp>
 
 namespace hermes::daemon {
@@ -27,12 +29,25 @@ struct StatusServer::Impl : std::enable_shared_from_this<StatusServer::Impl> {
 
   void reply(local::socket socket) {
     auto peer = std::make_shared<local::socket>(std::move(socket));
-    auto body = std::make_shared<std::string>(render() + "\n");
-    asio::async_write(*peer, asio::buffer(*body),
-                      [peer, body](const boost::system::error_code&, std::size_t) {
-                        boost::system::error_code ignored;
-                        peer->close(ignored);
-                      });
+    auto request = std::make_shared<std::string>();
+    auto deadline = std::make_shared<asio::steady_timer>(io, std::chrono::seconds(1));
+    deadline->async_wait([peer](const boost::system::error_code& ec) {
+      if (!ec) peer->cancel();  // no request line: answer with the status
+    });
+    asio::async_read_until(*peer, asio::dynamic_buffer(*request, 256), '\n',
+                           [self = shared_from_this(), peer, request, deadline](
+                               const boost::system::error_code&, std::size_t) {
+                             deadline->cancel();
+                             std::string_view line(*request);
+                             line = line.substr(0, line.find('\n'));
+                             auto body = std::make_shared<std::string>(self->render(line) + "\n");
+                             asio::async_write(
+                                 *peer, asio::buffer(*body),
+                                 [peer, body](const boost::system::error_code&, std::size_t) {
+                                   boost::system::error_code ignored;
+                                   peer->close(ignored);
+                                 });
+                           });
   }
 
   asio::io_context& io;
