@@ -22,7 +22,8 @@ int main(int argc, char** argv) {
   GatewayHome home;
   home.write_provider_config(fake.base_url(), "[k1]",
                              "  telegram: {enabled: true, api_base: '" + emulator.api_base() +
-                                 "', bot_token: '" + TelegramEmulator::kToken + "'}\n");
+                                 "', bot_token: '" + TelegramEmulator::kToken +
+                                 "', allow_all_users: true}\n");
   auto daemon = home.start(home.env());
   if (!wait_until([&] { return home.healthy(); }, 10s)) return 1;
   std::vector<double> ms;

@@ -48,7 +48,8 @@ struct TelegramConfig {
   bool enabled = false;
   std::string bot_token;
   std::string api_base = "https://api.telegram.org";
-  std::vector<std::string> allowed_users;  // user ids or @usernames; empty: everyone
+  std::vector<std::string> allowed_users;  // user ids or @usernames
+  bool allow_all_users = false;            // empty allowed_users refuses to start unless set
 };
 
 struct GatewayConfig {

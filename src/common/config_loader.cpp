@@ -258,6 +258,15 @@ void ConfigReader::read_providers(const YAML::Node& node) {
     for (auto& key : read_string_list(body["api_keys"], path + ".api_keys")) {
       provider.api_keys.push_back(std::move(key));
     }
+    // Keys were asked for (a hosted provider) but none is usable, e.g. every ${VAR} unset: a
+    // gateway that starts anyway fails every turn with a misleading 401. A local server is
+    // configured without api_key(s) at all.
+    const bool keys_given = body["api_key"].IsDefined() || body["api_keys"].IsDefined();
+    if (keys_given && provider.api_keys.empty()) {
+      error(body["api_keys"].IsDefined() ? body["api_keys"] : body["api_key"], path + ".api_keys",
+            "no usable key (every entry is empty or names an unset variable); set the key in "
+            ".env or the environment, or remove api_keys for a keyless local server");
+    }
     if (body["request_timeout"].IsDefined()) {
       std::chrono::milliseconds timeout{};
       read_seconds(body, path, "request_timeout", timeout);
@@ -356,12 +365,14 @@ void ConfigReader::read_gateway(const YAML::Node& node) {
   const YAML::Node telegram = node["telegram"];
   if (telegram.IsDefined() && expect_map(telegram, "gateway.telegram")) {
     const std::string path = "gateway.telegram";
-    check_keys(telegram, path, {"enabled", "bot_token", "api_base", "allowed_users"});
+    check_keys(telegram, path,
+               {"enabled", "bot_token", "api_base", "allowed_users", "allow_all_users"});
     auto& tg = config_.gateway.telegram;
     read_bool(telegram, path, "enabled", tg.enabled);
     read_string(telegram, path, "bot_token", tg.bot_token);
     read_string(telegram, path, "api_base", tg.api_base);
     tg.allowed_users = read_string_list(telegram["allowed_users"], path + ".allowed_users");
+    read_bool(telegram, path, "allow_all_users", tg.allow_all_users);
   }
 }
 
@@ -409,6 +420,13 @@ void ConfigReader::validate(const YAML::Node& root) {
     error(child(telegram, "api_base"), "gateway.telegram.api_base",
           "expected an http:// or https:// URL, got '" +
               shown(child(telegram, "api_base"), tg.api_base) + "'");
+  }
+  if (tg.enabled && tg.allowed_users.empty() && !tg.allow_all_users) {
+    // Anyone who finds the bot would spend the owner's credit.
+    error(child(telegram, "allowed_users"), "gateway.telegram.allowed_users",
+          "empty, so anyone on Telegram could use the bot (and your API credit); list the user "
+          "ids or @usernames allowed, or set gateway.telegram.allow_all_users: true to open it "
+          "on purpose");
   }
   if (!server.enabled && !tg.enabled) {
     warn(child(root, "gateway"), "gateway",

@@ -99,8 +99,8 @@ std::vector<std::string> errors_of(const std::string& extra, const Environment& 
 }
 
 TEST(Config, DatabaseDurabilityIsNormalOrFullAndAnythingElseIsNamed) {
-  const auto full = parse_config(std::string(kBase) + "database: {synchronous: full}\n",
-                                 "/h/config.yaml", {});
+  const auto full =
+      parse_config(std::string(kBase) + "database: {synchronous: full}\n", "/h/config.yaml", {});
   ASSERT_TRUE(full.config);
   EXPECT_EQ(full.config->database.synchronous, Durability::full);
   EXPECT_THAT(errors_of("database:\n  synchronous: off\n"),
@@ -108,6 +108,23 @@ TEST(Config, DatabaseDurabilityIsNormalOrFullAndAnythingElseIsNamed) {
                                     "(survives a crash of the process) or full")));
   EXPECT_THAT(errors_of("database: {backend: mysql}\n"),
               ElementsAre(HasSubstr("database.backend: expected sqlite")));
+}
+
+TEST(Config, AnOpenTelegramBotMustBeAskedForAndKeysThatVanishAreAnError) {
+  const std::string telegram = "gateway:\n  telegram: {enabled: true, bot_token: t}\n";
+  EXPECT_THAT(errors_of(telegram),
+              ElementsAre(HasSubstr("gateway.telegram.allowed_users: empty, so anyone on "
+                                    "Telegram could use the bot")));
+  EXPECT_THAT(errors_of("gateway:\n  telegram: {enabled: true, bot_token: t, "
+                        "allow_all_users: true}\n"),
+              ::testing::IsEmpty());
+  // Every key names an unset variable: refused, not started with 0 keys.
+  EXPECT_THAT(parse_config("model: {provider: p, default: m}\n"
+                           "providers: {p: {base_url: 'http://127.0.0.1:1', api_keys: "
+                           "['${NOT_SET_ANYWHERE}']}}\n",
+                           "/h/config.yaml", {})
+                  .errors,
+              ElementsAre(HasSubstr("providers.p.api_keys: no usable key")));
 }
 
 TEST(Config, PortErrorNamesFileLineKeyAndValue) {
@@ -140,7 +157,7 @@ TEST(Config, EachKindOfBadValueIsNamed) {
       errors_of("gateway: {api_server: {enabled: maybe}}\n"),
       ElementsAre(HasSubstr("gateway.api_server.enabled: expected true or false, got 'maybe'")));
   EXPECT_THAT(
-      errors_of("gateway: {telegram: {enabled: true}}\n"),
+      errors_of("gateway: {telegram: {enabled: true, allow_all_users: true}}\n"),
       ElementsAre(HasSubstr("gateway.telegram.bot_token: required when telegram is enabled")));
   EXPECT_THAT(errors_of("fallback_providers: [{provider: nowhere}]\n"),
               ElementsAre(HasSubstr("fallback_providers[0].provider: 'nowhere' is not defined")));

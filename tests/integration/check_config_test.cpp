@@ -38,14 +38,25 @@ TEST(CheckConfig, ValidConfigExitsZeroAndSummarises) {
 TEST(CheckConfig, HermesHomeFromEnvironment) {
   TempDir home;
   home.write("config.yaml", kValidConfig);
+  home.write(".env", "DEMO_KEY=sk-demo-secret-123456789\n");
   const auto r = run_process(kGateway, {"--check-config"}, {{"HERMES_HOME", home.path().string()}});
   EXPECT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_THAT(r.out, HasSubstr("config OK"));
+}
+
+TEST(CheckConfig, AProviderWhoseKeysAreAllUnsetIsRefused) {
+  TempDir home;
+  home.write("config.yaml", kValidConfig);
+  const auto r = run_process(kGateway, {"--check-config", "--home", home.path().string()});
+  EXPECT_EQ(r.exit_code, 78);
   EXPECT_THAT(r.err, HasSubstr("${DEMO_KEY} is not set"));
+  EXPECT_THAT(r.err, HasSubstr("providers.local.api_keys: no usable key"));
 }
 
 TEST(CheckConfig, InvalidConfigExits78NamingTheKey) {
   TempDir home;
   home.write("config.yaml", std::string(kValidConfig) + "agent:\n  api_max_retries: lots\n");
+  home.write(".env", "DEMO_KEY=sk-demo-secret-123456789\n");
   const auto r = run_process(kGateway, {"--check-config", "--home", home.path().string()});
   EXPECT_EQ(r.exit_code, 78);
   EXPECT_THAT(r.err, HasSubstr("agent.api_max_retries: expected an integer 1-20, got 'lots'"));
@@ -72,6 +83,7 @@ TEST(CheckConfig, MissingConfigExits78) {
 TEST(CheckConfig, ExplicitConfigFileWins) {
   TempDir home;
   home.write("other.yaml", kValidConfig);
+  home.write(".env", "DEMO_KEY=sk-demo-secret-123456789\n");
   const auto r = run_process(kGateway, {"--check-config", "--home", home.path().string(),
                                         "--config", (home.path() / "other.yaml").string()});
   EXPECT_EQ(r.exit_code, 0) << r.err;
@@ -103,6 +115,7 @@ TEST(Cli, EveryVerbExplainsItselfWithAnExample) {
 TEST(Cli, RunExecsTheDaemonBesideIt) {
   TempDir home;
   home.write("config.yaml", std::string(kValidConfig) + "bogus: 1\n");
+  home.write(".env", "DEMO_KEY=sk-demo-secret-123456789\n");
   const auto r =
       run_process(kCli, {"gateway", "run", "--", "--check-config", "--home", home.path().string()});
   EXPECT_EQ(r.exit_code, 0) << r.err;

@@ -35,7 +35,8 @@ class TelegramChat : public ::testing::Test {
                         "}\n"
                         "  telegram: {enabled: true, api_base: '" +
                         emulator_.api_base() + "', bot_token: '" + TelegramEmulator::kToken +
-                        "', allowed_users: " + allowed_users + "}\n");
+                        "', allowed_users: " + allowed_users +
+                        (allowed_users == "[]" ? ", allow_all_users: true" : "") + "}\n");
     daemon_ = home_.start(home_.env());
     ASSERT_TRUE(wait_until([&] { return home_.healthy(); }, 10s)) << daemon_->stderr_text();
   }
@@ -205,7 +206,8 @@ TEST(TelegramPolling, ConflictIsShownInStatusAndInstantAnswersDoNotMakeItSpin) {
         "model: {provider: p, default: m}\nproviders: {p: {base_url: '" + fake.base_url() +
             "'}}\ngateway:\n  api_server: {host: 127.0.0.1, port: " + std::to_string(home.port) +
             "}\n  telegram: {enabled: true, api_base: 'http://127.0.0.1:" +
-            std::to_string(fake.port()) + "', bot_token: '" + token + "'}\n");
+            std::to_string(fake.port()) + "', bot_token: '" + token +
+            "', allow_all_users: true}\n");
     NotifySocket notify(home.dir.path() / "notify.sock");
     auto daemon = home.start(home.env(notify.path().string()));
     ASSERT_TRUE(notify.receive_containing("READY=1", 10s));

@@ -71,7 +71,7 @@ struct TelegramPlatform::Impl : std::enable_shared_from_this<TelegramPlatform::I
   }
 
   bool allowed(const Inbound& m) const {
-    if (settings.allowed_users.empty()) return true;
+    if (settings.allow_all_users) return true;  // opened on purpose (the config insists)
     for (const auto& entry : settings.allowed_users) {
       if (entry == std::to_string(m.user_id)) return true;
       if (!m.username.empty() && (entry == "@" + m.username || entry == m.username)) return true;
@@ -471,6 +471,7 @@ void TelegramPlatform::reconfigure(const Config& config) {
   impl_->model = config.model.default_model;
   impl_->provider = config.model.provider;
   impl_->settings.allowed_users = config.gateway.telegram.allowed_users;
+  impl_->settings.allow_all_users = config.gateway.telegram.allow_all_users;
   impl_->settings_system_prompt = config.agent.system_prompt;
 }
 
