@@ -2,6 +2,9 @@
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
+#include <fstream>
+#include <sstream>
+
 #include "process.hpp"
 
 namespace hermes::testing {
@@ -88,6 +91,45 @@ TEST(CheckConfig, ExplicitConfigFileWins) {
                                         "--config", (home.path() / "other.yaml").string()});
   EXPECT_EQ(r.exit_code, 0) << r.err;
   EXPECT_THAT(r.out, HasSubstr("other.yaml"));
+}
+
+// The YAML blocks of a Markdown file that are whole configs (they start with `model:`).
+std::vector<std::string> config_blocks(const std::filesystem::path& markdown) {
+  std::ifstream in(markdown);
+  std::stringstream text;
+  text << in.rdbuf();
+  std::vector<std::string> blocks;
+  const std::string doc = text.str();
+  for (std::size_t at = doc.find("```yaml\n"); at != std::string::npos;
+       at = doc.find("```yaml\n", at + 1)) {
+    const auto start = at + 8;
+    const auto end = doc.find("```", start);
+    const auto block = doc.substr(start, end - start);
+    if (block.starts_with("model:")) blocks.push_back(block);
+  }
+  return blocks;
+}
+
+TEST(CheckConfig, TheExampleConfigAndEveryReadmeConfigPassTheCheck) {
+  const std::filesystem::path source = HERMES_SOURCE_DIR;
+  auto configs = config_blocks(source / "README.md");
+  ASSERT_FALSE(configs.empty()) << "README.md shows no config";
+  for (const char* file : {"config.example.yaml", "scripts/demo-config.yaml"}) {
+    std::ifstream example(source / file);
+    std::stringstream text;
+    text << example.rdbuf();
+    configs.push_back(text.str());
+  }
+  for (const auto& config : configs) {
+    TempDir home;
+    home.write("config.yaml", config);
+    home.write(".env",
+               "OPENAI_API_KEY=sk-a\nOPENAI_API_KEY_2=sk-b\nOPENROUTER_API_KEY=sk-c\n"
+               "API_SERVER_KEY=local\nTELEGRAM_BOT_TOKEN=1:x\n");
+    const auto r = run_process(kGateway, {"--check-config", "--home", home.path().string()});
+    EXPECT_EQ(r.exit_code, 0) << r.err << "\n--- config:\n" << config;
+    EXPECT_THAT(r.err, Not(HasSubstr("unknown key"))) << config;
+  }
 }
 
 TEST(Cli, VersionAndHelp) {
