@@ -2,6 +2,7 @@
 
 #include <spdlog/sinks/base_sink.h>
 #include <spdlog/spdlog.h>
+#include <unistd.h>
 
 #include <cstdio>
 #include <memory>
@@ -30,14 +31,32 @@ const char* priority_prefix(spdlog::level::level_enum level) {
   }
 }
 
+// A word for a person at a terminal, where "<6>" means nothing.
+const char* terminal_prefix(spdlog::level::level_enum level) {
+  switch (level) {
+    case spdlog::level::trace:
+    case spdlog::level::debug:
+      return "debug: ";
+    case spdlog::level::warn:
+      return "warning: ";
+    case spdlog::level::err:
+      return "error: ";
+    case spdlog::level::critical:
+      return "fatal: ";
+    default:
+      return "";
+  }
+}
+
 class JournalStderrSink final : public spdlog::sinks::base_sink<std::mutex> {
  protected:
   void sink_it_(const spdlog::details::log_msg& msg) override {
     spdlog::memory_buf_t formatted;
     formatter_->format(msg, formatted);
-    std::fputs(priority_prefix(msg.level), stderr);
+    std::fputs(terminal_ ? terminal_prefix(msg.level) : priority_prefix(msg.level), stderr);
     std::fwrite(formatted.data(), 1, formatted.size(), stderr);
   }
+  const bool terminal_ = ::isatty(STDERR_FILENO) == 1;
   void flush_() override { std::fflush(stderr); }
 };
 

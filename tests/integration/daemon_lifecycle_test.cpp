@@ -212,6 +212,31 @@ TEST(DaemonStart, BadConfigExits78WithTheKey) {
   EXPECT_THAT(daemon->stderr_text(), HasSubstr("agent.request_timeout"));
 }
 
+TEST(DaemonStart, APortInUseExits78NamingTheKeyAndThePort) {
+  GatewayHome home;
+  home.write_config();
+  const int taken = listen_loopback(home.port);  // someone else holds the port
+  ASSERT_GE(taken, 0);
+  auto daemon = home.start(home.env());
+  EXPECT_EQ(daemon->wait(10s), 78) << daemon->stderr_text();
+  EXPECT_THAT(daemon->stderr_text(),
+              HasSubstr("gateway.api_server.port " + std::to_string(home.port)));
+  EXPECT_THAT(daemon->stderr_text(), HasSubstr("another program listens there"));
+  ::close(taken);
+}
+
+TEST(DaemonStart, AtATerminalLogLinesSayTheLevelInWordsNotJournalPrefixes) {
+  GatewayHome home;
+  home.dir.write("config.yaml", home.config("  request_timeout: soon\n"));
+  // script(1) gives the daemon a pseudo-terminal as stderr, as a person running it would.
+  const auto r = run_process(
+      "/usr/bin/script", {"-qec", std::string(kGatewayBin) + " --home " + home.home(), "/dev/null"},
+      {{"XDG_RUNTIME_DIR", home.runtime()}});
+  EXPECT_EQ(r.exit_code, 78) << r.out << r.err;
+  EXPECT_THAT(r.out, HasSubstr("error: config: "));
+  EXPECT_THAT(r.out, ::testing::Not(HasSubstr("<3>")));
+}
+
 TEST(DaemonStart, SecondInstanceForTheSameHomeIsRefused) {
   GatewayHome home;
   home.write_config();
@@ -238,9 +263,10 @@ TEST(DaemonHttp, BadInputGetsA4xxAndTheDaemonStaysUp) {
     return r;
   };
   EXPECT_THAT(exchange("NONSENSE\r\n\r\n"), StartsWith("HTTP/1.1 400"));
-  EXPECT_THAT(
-      exchange("POST /v1/chat/completions HTTP/1.1\r\nHost: x\r\nContent-Length: 5000000\r\n\r\n"),
-      StartsWith("HTTP/1.1 413"));
+  const auto too_big =
+      exchange("POST /v1/chat/completions HTTP/1.1\r\nHost: x\r\nContent-Length: 5000000\r\n\r\n");
+  EXPECT_THAT(too_big, StartsWith("HTTP/1.1 413"));
+  EXPECT_THAT(too_big, HasSubstr("the limit is 1 MiB"));
   EXPECT_THAT(exchange("GET /health HTTP/1.1\r\nX-Big: " + std::string(20000, 'a') + "\r\n\r\n"),
               StartsWith("HTTP/1.1 431"));
   std::string body;

@@ -380,9 +380,23 @@ void delay_ready_for_tests() {
 
 int Gateway::run() {
   if (config_.gateway.api_server.enabled) {
+    int listener = -1;
+    try {
+      listener = open_api_listener();
+    } catch (const std::system_error& e) {
+      // A config problem, not a crash: under systemd exit 78 stops the restart loop.
+      const auto& api = config_.gateway.api_server;
+      spdlog::error("not starting: {} (gateway.api_server.host {}, gateway.api_server.port {}){}",
+                    e.what(), api.host, api.port,
+                    e.code() == std::errc::address_in_use
+                        ? "; another program listens there: stop it or choose another port in " +
+                              paths_.config_file.string()
+                        : "");
+      return kExitConfig;
+    }
     http_ = std::make_unique<HttpServer>(
-        io_, open_api_listener(),
-        [this](HttpRequest request) { return handle(std::move(request)); }, metrics_);
+        io_, listener, [this](HttpRequest request) { return handle(std::move(request)); },
+        metrics_);
     http_->start();
   }
   if (config_.gateway.telegram.enabled) {

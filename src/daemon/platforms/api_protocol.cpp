@@ -189,9 +189,15 @@ std::string models_json(const std::vector<std::string>& models) {
 }
 
 bool bearer_matches(std::string_view authorization, std::string_view key) {
-  constexpr std::string_view kPrefix = "Bearer ";
-  if (!authorization.starts_with(kPrefix)) return false;
-  const std::string_view given = authorization.substr(kPrefix.size());
+  // The scheme is case-insensitive (RFC 7235): "bearer", "BEARER" and "Bearer" alike.
+  constexpr std::string_view kScheme = "bearer";
+  if (authorization.size() <= kScheme.size() || authorization[kScheme.size()] != ' ') return false;
+  for (std::size_t i = 0; i < kScheme.size(); ++i) {
+    const char c = authorization[i];
+    if ((c >= 'A' && c <= 'Z' ? static_cast<char>(c - 'A' + 'a') : c) != kScheme[i]) return false;
+  }
+  std::string_view given = authorization.substr(kScheme.size() + 1);
+  while (!given.empty() && given.front() == ' ') given.remove_prefix(1);
   // Every byte of the longer string is looked at, so timing says nothing about the key.
   const std::size_t n = std::max(given.size(), key.size());
   unsigned char diff = given.size() == key.size() ? 0 : 1;

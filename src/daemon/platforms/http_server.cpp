@@ -150,13 +150,27 @@ HttpRequest to_request(http::request<http::string_body>& message) {
 }
 
 // How a request that could not be read is answered (nothing for a vanished client).
-std::optional<HttpResponse> read_error_response(const beast::error_code& ec) {
+std::string describe_bytes(std::size_t bytes) {
+  if (bytes >= 1024 * 1024 && bytes % (1024 * 1024) == 0) {
+    return std::to_string(bytes / (1024 * 1024)) + " MiB";
+  }
+  if (bytes >= 1024 && bytes % 1024 == 0) return std::to_string(bytes / 1024) + " KiB";
+  return std::to_string(bytes) + " bytes";
+}
+
+std::optional<HttpResponse> read_error_response(const beast::error_code& ec,
+                                                const HttpServerLimits& limits) {
   if (ec == http::error::end_of_stream) return std::nullopt;  // closed before a request
   if (ec == http::error::body_limit) {
-    return json_error(413, "Request body too large.", "invalid_request_error");
+    return json_error(
+        413, "Request body too large: the limit is " + describe_bytes(limits.max_body_bytes) + ".",
+        "invalid_request_error");
   }
   if (ec == http::error::header_limit) {
-    return json_error(431, "Request headers too large.", "invalid_request_error");
+    return json_error(
+        431,
+        "Request headers too large: the limit is " + describe_bytes(limits.max_header_bytes) + ".",
+        "invalid_request_error");
   }
   // Any other parse error (bad method, bad target, bad chunk, …) is the client's fault.
   if (ec.category() == http::make_error_code(http::error::bad_method).category()) {
@@ -218,7 +232,7 @@ asio::awaitable<void> HttpServer::Impl::serve(
     auto [read_ec, ignored_bytes] =
         co_await http::async_read(connection->stream, buffer, parser, kTuple);
     if (read_ec) {
-      if (auto answer = read_error_response(read_ec)) {
+      if (auto answer = read_error_response(read_ec, limits)) {
         metrics.count_request("invalid", answer->status);
         co_await respond(*connection, std::move(*answer), 11, false, false);
       }

@@ -71,6 +71,12 @@ TEST(ApiProtocol, BearerComparison) {
   EXPECT_FALSE(bearer_matches("Bearer s3cret2", "s3cret"));
   EXPECT_FALSE(bearer_matches("s3cret", "s3cret"));
   EXPECT_FALSE(bearer_matches("", "s3cret"));
+  // The scheme is case-insensitive (RFC 7235); the key is not.
+  EXPECT_TRUE(bearer_matches("bearer s3cret", "s3cret"));
+  EXPECT_TRUE(bearer_matches("BEARER s3cret", "s3cret"));
+  EXPECT_FALSE(bearer_matches("bearer S3CRET", "s3cret"));
+  EXPECT_FALSE(bearer_matches("Basic s3cret", "s3cret"));
+  EXPECT_FALSE(bearer_matches("Bearers3cret", "s3cret"));
 }
 
 TEST(ApiProtocol, ChunksAndCompletionsHaveTheOpenAiShape) {
