@@ -9,6 +9,8 @@
 #include <cerrno>
 #include <cstring>
 
+#include "common/exit_codes.hpp"
+
 extern char** environ;
 
 namespace hermes::cli {
@@ -37,7 +39,7 @@ CommandResult run_command(const std::vector<std::string>& argv) {
   if (rc != 0) {
     ::close(out_pipe[0]);
     ::close(err_pipe[0]);
-    result.exit_code = 127;
+    result.exit_code = kExitCommandNotRun;
     result.err = argv[0] + ": " + std::strerror(rc);
     return result;
   }

@@ -3,6 +3,7 @@
 #include <signal.h>
 
 #include "cli/messages.hpp"
+#include "common/exit_codes.hpp"
 
 namespace hermes::cli {
 
@@ -11,7 +12,7 @@ namespace {
 int fail_with_hints(Output& output, Scope scope, const std::string& headline) {
   output.line(headline);
   for (const auto& hint : where_to_look(scope)) output.line(hint);
-  return 1;
+  return kExitFailure;
 }
 
 }  // namespace
@@ -40,7 +41,7 @@ int wait_until_active(const RestartOptions& options, ServiceControl& control, Ou
         output.line(what == "restart" ? restarted_line(options.scope, state.main_pid)
                                       : "✓ " + service_label(options.scope) + " " + what +
                                             "ed (PID " + std::to_string(state.main_pid) + ")");
-        return 0;
+        return kExitOk;
       case StartVerdict::failed:
         return fail_with_hints(output, options.scope,
                                failed_line(options.scope, what, state.exec_main_status));
@@ -57,7 +58,7 @@ int wait_until_active(const RestartOptions& options, ServiceControl& control, Ou
 
 int run_restart(const RestartOptions& options, ServiceControl& control, Output& output) {
   const UnitState before = control.show();
-  if (report_if_not_installed(before, options.scope, output)) return 4;
+  if (report_if_not_installed(before, options.scope, output)) return kExitNotInstalled;
   const int old_pid = before.main_pid;
   if (!before.active() || old_pid <= 0 || !control.send_signal(old_pid, SIGUSR1)) {
     // Nothing to drain: let systemd (re)start it; reload-or-restart blocks until done.

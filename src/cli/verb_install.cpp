@@ -63,7 +63,7 @@ int run_install(const InstallOptions& options) {
   if (!daemon) {
     output.line(
         "⚠ hermes-gateway was not found beside hermes or on PATH; build or install it first.");
-    return 1;
+    return kExitFailure;
   }
   const HomePaths paths = resolve_home(
       options.home.empty() ? std::nullopt : std::optional<std::string>(options.home), std::nullopt);
@@ -75,7 +75,7 @@ int run_install(const InstallOptions& options) {
     output.line("⚠ The config is not valid; nothing was installed:");
     std::istringstream lines(check.err);
     for (std::string line; std::getline(lines, line);) output.line("  " + line);
-    return 1;
+    return kExitFailure;
   }
 
   const std::string unit = render_unit(*daemon, home, scope);
@@ -88,7 +88,7 @@ int run_install(const InstallOptions& options) {
       output.line("⚠ " + file.string() + " exists and differs from the unit this would write.");
       output.line("  Replace it with: hermes gateway install --force" +
                   std::string(options.system ? " --system" : ""));
-      return 1;
+      return kExitFailure;
     }
   }
   std::filesystem::create_directories(directory, ec);
@@ -97,7 +97,7 @@ int run_install(const InstallOptions& options) {
     out << unit;
     if (!out) {
       output.line("⚠ Cannot write " + file.string() + " (check permissions).");
-      return 1;
+      return kExitFailure;
     }
   }
   output.line("✓ Wrote " + file.string());
@@ -109,12 +109,12 @@ int run_install(const InstallOptions& options) {
     if (result.exit_code != 0) {
       output.line("⚠ systemctl " + args.front() +
                   " failed: " + result.err.substr(0, result.err.find('\n')));
-      return 1;
+      return kExitFailure;
     }
   }
   output.line("✓ Enabled " + std::string(kUnitName));
   if (scope == Scope::user) report_linger(output);
-  if (options.no_start) return 0;
+  if (options.no_start) return kExitOk;
 
   output.progress("⏳ Starting " + service_label(scope) + "...");
   const bool was_active = control.show().active();
@@ -131,7 +131,7 @@ int run_uninstall(bool system) {
   std::error_code ec;
   if (!control.show().installed() && !std::filesystem::exists(file, ec)) {
     output.line(service_label(scope) + " hermes-gateway is not installed; nothing to do.");
-    return 0;
+    return kExitOk;
   }
   output.progress("⏳ Stopping " + service_label(scope) + " (draining active work)...");
   control.systemctl({"stop", kUnitName});
@@ -139,11 +139,11 @@ int run_uninstall(bool system) {
   std::filesystem::remove(file, ec);
   if (ec) {
     output.line("⚠ Cannot remove " + file.string() + ": " + ec.message());
-    return 1;
+    return kExitFailure;
   }
   control.systemctl({"daemon-reload"});
   output.line("✓ " + service_label(scope) + " uninstalled (removed " + file.string() + ")");
-  return 0;
+  return kExitOk;
 }
 
 }  // namespace

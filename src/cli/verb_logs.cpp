@@ -7,6 +7,7 @@
 #include "cli/command_runner.hpp"
 #include "cli/scope.hpp"
 #include "cli/verbs.hpp"
+#include "common/exit_codes.hpp"
 
 namespace hermes::cli {
 
@@ -36,7 +37,7 @@ int run_logs(const LogsOptions& options) {
     argv.push_back(nullptr);
     ::execvp(argv[0], argv.data());
     std::cerr << "cannot run journalctl\n";
-    return 1;
+    return kExitFailure;
   }
   const auto result = run_command(command);
   const bool empty = result.out.find_first_not_of(" \n") == std::string::npos ||

@@ -29,7 +29,7 @@ int run_start(const StartStopOptions& options) {
   if (state.active()) {
     output.line("✓ " + service_label(scope) + " already running (PID " +
                 std::to_string(state.main_pid) + ")");
-    return 0;
+    return kExitOk;
   }
   output.progress("⏳ Starting " + service_label(scope) + "...");
   // For Type=notify, `systemctl start` returns once READY=1 arrived (or the start failed).
@@ -46,7 +46,7 @@ int run_stop(const StartStopOptions& options) {
   if (report_if_not_installed(state, scope, output)) return kExitNotInstalled;
   if (!state.active() && state.active_state != "activating") {
     output.line("✓ " + service_label(scope) + " is not running");
-    return 0;
+    return kExitOk;
   }
   output.progress("⏳ Stopping " + service_label(scope) + " (draining active work)...");
   const auto result = control.systemctl({"stop", kUnitName});
@@ -54,10 +54,10 @@ int run_stop(const StartStopOptions& options) {
   if (result.exit_code != 0 || after.active()) {
     output.line("⚠ " + service_label(scope) + " did not stop cleanly.");
     for (const auto& hint : where_to_look(scope)) output.line(hint);
-    return 1;
+    return kExitFailure;
   }
   output.line("✓ " + service_label(scope) + " stopped");
-  return 0;
+  return kExitOk;
 }
 
 }  // namespace

@@ -154,6 +154,21 @@ TEST(Cli, EveryVerbExplainsItselfWithAnExample) {
   EXPECT_THAT(r.out, HasSubstr("--system"));
 }
 
+TEST(Cli, UsageErrorsExit2AndNameWhatWasWrong) {
+  auto r = run_process(kCli, {"gateway", "bogus"});
+  EXPECT_EQ(r.exit_code, 2);
+  EXPECT_THAT(r.err, HasSubstr("unknown verb 'bogus'"));
+  r = run_process(kCli, {"gatewy", "status"});
+  EXPECT_EQ(r.exit_code, 2);
+  EXPECT_THAT(r.err, HasSubstr("unknown command 'gatewy'"));
+  r = run_process(kCli, {"gateway", "status", "--bogus"});
+  EXPECT_EQ(r.exit_code, 2);
+  EXPECT_THAT(r.err, HasSubstr("--bogus"));
+  r = run_process(kCli, {"gateway"});
+  EXPECT_EQ(r.exit_code, 2);
+  EXPECT_THAT(r.err, HasSubstr("needs a verb: install, uninstall, start"));
+}
+
 TEST(Cli, RunExecsTheDaemonBesideIt) {
   TempDir home;
   home.write("config.yaml", std::string(kValidConfig) + "bogus: 1\n");
