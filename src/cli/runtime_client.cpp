@@ -7,6 +7,8 @@
 #include <cerrno>
 #include <cstring>
 
+#include "common/paths.hpp"
+
 namespace hermes::cli {
 
 std::optional<nlohmann::json> runtime_request(const std::filesystem::path& socket_path,
@@ -47,6 +49,37 @@ std::optional<RuntimeStatus> read_runtime_status(const std::filesystem::path& so
   auto json = runtime_request(socket_path, "status", error);
   if (!json) return std::nullopt;
   return json->get<RuntimeStatus>();
+}
+
+std::filesystem::path locate_runtime_socket(Scope scope, long main_pid) {
+  std::optional<std::filesystem::path> own;
+  if (scope == Scope::user) {
+    try {
+      own = status_socket_path(resolve_home(std::nullopt, std::nullopt).home);
+    } catch (const std::exception&) {
+      // no HOME and no HERMES_HOME: look at what is there
+    }
+  }
+  std::string ignored;
+  const auto pid_of = [&ignored](const std::filesystem::path& socket) -> long {
+    const auto status = read_runtime_status(socket, ignored);
+    return status ? status->pid : 0;
+  };
+  std::error_code missing;
+  const bool own_exists = own && std::filesystem::exists(*own, missing);
+  if (own_exists && (main_pid <= 0 || pid_of(*own) == main_pid)) return *own;
+  std::vector<std::filesystem::path> found;
+  std::error_code ec;
+  for (const auto& entry : std::filesystem::directory_iterator(runtime_dir_for(scope), ec)) {
+    const auto name = entry.path().filename().string();
+    if (name.starts_with("gateway-") && name.ends_with(".sock")) found.push_back(entry.path());
+  }
+  for (const auto& socket : found) {
+    if (main_pid > 0 && pid_of(socket) == main_pid) return socket;
+  }
+  if (own) return *own;  // this home's, even when absent: another home's daemon is not ours
+  if (found.size() == 1) return found.front();
+  return runtime_dir_for(scope) / "gateway.sock";  // nothing there: the error names the dir
 }
 
 }  // namespace hermes::cli

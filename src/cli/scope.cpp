@@ -34,10 +34,10 @@ std::filesystem::path unit_directory(Scope scope) {
   return std::filesystem::path(home && *home ? home : "/root") / ".config/systemd/user";
 }
 
-std::filesystem::path status_socket_for(Scope scope) {
-  // A system service has no XDG_RUNTIME_DIR; as root it uses /run/hermes (see runtime_dir()).
-  if (scope == Scope::system) return "/run/hermes/gateway.sock";
-  return status_socket_path();
+std::filesystem::path runtime_dir_for(Scope scope) {
+  // The system unit's RuntimeDirectory=hermes.
+  if (scope == Scope::system) return "/run/hermes";
+  return runtime_dir();
 }
 
 }  // namespace hermes::cli

@@ -22,6 +22,7 @@ std::vector<std::string> journalctl_command(Scope scope, const std::vector<std::
 std::filesystem::path unit_directory(Scope scope);
 
 // The daemon's runtime dir as the daemon under that scope sees it.
-std::filesystem::path status_socket_for(Scope scope);
+// Where the daemons of `scope` keep their status sockets (one per home).
+std::filesystem::path runtime_dir_for(Scope scope);
 
 }  // namespace hermes::cli

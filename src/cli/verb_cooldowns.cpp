@@ -24,7 +24,7 @@ struct CooldownsOptions {
 int run_cooldowns(const CooldownsOptions& options) {
   const Scope scope = options.system ? Scope::system : Scope::user;
   std::string error;
-  const auto answer = runtime_request(status_socket_for(scope),
+  const auto answer = runtime_request(locate_runtime_socket(scope, 0),
                                       options.clear ? "clear-cooldowns" : "status", error);
   if (!answer) {
     std::cerr << "hermes: the gateway is not reachable (" << error

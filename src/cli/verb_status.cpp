@@ -43,7 +43,14 @@ int run_status(const StatusOptions& options) {
   const int code = !unit.installed() ? kExitNotInstalled : unit.active() ? kExitOk : kExitNotActive;
   std::string runtime_error;
   std::optional<RuntimeStatus> runtime;
-  if (unit.active()) runtime = read_runtime_status(status_socket_for(scope), runtime_error);
+  const auto socket = locate_runtime_socket(scope, unit.active() ? unit.main_pid : 0);
+  if (unit.active()) runtime = read_runtime_status(socket, runtime_error);
+  // A daemon run by hand (hermes gateway run, or in a terminal) for this home, outside systemd.
+  std::optional<RuntimeStatus> foreground;
+  if (!unit.active()) {
+    std::string ignored;
+    foreground = read_runtime_status(socket, ignored);
+  }
   // A view from another process than systemd's MainPID is stale (e.g. a leftover daemon).
   const bool stale = runtime && unit.main_pid > 0 && runtime->pid != unit.main_pid;
   const unsigned long long uptime =
@@ -52,27 +59,37 @@ int run_status(const StatusOptions& options) {
           : 0;
 
   if (options.json) {
-    nlohmann::json out = {{"scope", scope == Scope::user ? "user" : "system"},
-                          {"installed", unit.installed()},
-                          {"unit",
-                           {{"active_state", unit.active_state},
-                            {"sub_state", unit.sub_state},
-                            {"main_pid", unit.main_pid},
-                            {"uptime_seconds", uptime},
-                            {"memory_bytes", unit.memory_bytes},
-                            {"restarts", unit.restarts},
-                            {"status_text", unit.status_text},
-                            {"exec_main_status", unit.exec_main_status}}},
-                          {"runtime", runtime ? nlohmann::json(*runtime) : nlohmann::json(nullptr)},
-                          {"runtime_stale", stale},
-                          {"runtime_error", runtime_error}};
+    nlohmann::json out = {
+        {"scope", scope == Scope::user ? "user" : "system"},
+        {"installed", unit.installed()},
+        {"unit",
+         {{"active_state", unit.active_state},
+          {"sub_state", unit.sub_state},
+          {"main_pid", unit.main_pid},
+          {"uptime_seconds", uptime},
+          {"memory_bytes", unit.memory_bytes},
+          {"restarts", unit.restarts},
+          {"status_text", unit.status_text},
+          {"exec_main_status", unit.exec_main_status}}},
+        {"runtime", runtime ? nlohmann::json(*runtime) : nlohmann::json(nullptr)},
+        {"runtime_stale", stale},
+        {"foreground", foreground ? nlohmann::json(*foreground) : nlohmann::json(nullptr)},
+        {"runtime_error", runtime_error}};
     std::cout << out.dump(2) << '\n';
     return code;
   }
 
   Output output = Output::for_stdout();
+  const auto report_foreground = [&] {
+    if (!foreground) return;
+    output.line("Gateway: " + foreground->state + " in the foreground, not under systemd (pid " +
+                std::to_string(foreground->pid) + ", v" + foreground->version + ")");
+    output.line("  Sessions:    " + std::to_string(foreground->sessions) +
+                "   Active runs: " + std::to_string(foreground->active_runs));
+  };
   if (!unit.installed()) {
     for (const auto& line : not_installed_lines(scope)) output.line(line);
+    report_foreground();
     return code;
   }
   output.line(std::string(kUnitName) + " (" + (scope == Scope::user ? "user" : "system") +
@@ -90,7 +107,10 @@ int run_status(const StatusOptions& options) {
                 (unit.exec_main_status == 78 ? " (invalid config or refused start)" : ""));
     output.line(where_to_look(scope).back());  // the logs; "check status" is this command
   }
-  if (!unit.active()) return code;
+  if (!unit.active()) {
+    report_foreground();
+    return code;
+  }
   if (!runtime) {
     output.line("Gateway: not reachable (" + runtime_error + ")");
     return code;

@@ -2,6 +2,8 @@
 
 #include <unistd.h>
 
+#include <cstdint>
+#include <cstdio>
 #include <cstdlib>
 #include <stdexcept>
 
@@ -23,14 +25,27 @@ std::filesystem::path default_home() {
 }  // namespace
 
 std::filesystem::path runtime_dir() {
+  if (const char* unit = std::getenv("RUNTIME_DIRECTORY"); unit && *unit) {
+    return std::filesystem::path(unit);  // systemd may list several, ':'-separated; we ask one
+  }
   if (const char* xdg = std::getenv("XDG_RUNTIME_DIR"); xdg && *xdg) {
     return std::filesystem::path(xdg) / "hermes";
   }
   return std::filesystem::path("/tmp") / ("hermes-" + std::to_string(::getuid()));
 }
 
-std::filesystem::path status_socket_path() {
-  return runtime_dir() / "gateway.sock";
+std::filesystem::path status_socket_path(const std::filesystem::path& home) {
+  std::error_code ignored;
+  auto absolute = std::filesystem::weakly_canonical(std::filesystem::absolute(home), ignored);
+  if (absolute.empty()) absolute = home;
+  std::uint64_t hash = 14695981039346656037ull;  // FNV-1a: stable across builds and machines
+  for (const char c : absolute.string()) {
+    hash = (hash ^ static_cast<unsigned char>(c)) * 1099511628211ull;
+  }
+  char name[32];
+  std::snprintf(name, sizeof(name), "gateway-%08llx.sock",
+                static_cast<unsigned long long>(hash & 0xFFFFFFFFull));
+  return runtime_dir() / name;
 }
 
 HomePaths resolve_home(const std::optional<std::string>& home_option,

@@ -14,10 +14,13 @@ struct HomePaths {
   std::filesystem::path state_db;     // home/state.db
 };
 
-// $XDG_RUNTIME_DIR/hermes (or /tmp/hermes-<uid> without it): what the CLI and the daemon
-// share at run time, such as the status socket. Not created here.
+// What the CLI and the daemon share at run time, such as the status socket: systemd's
+// $RUNTIME_DIRECTORY (the unit's RuntimeDirectory=hermes: /run/hermes for --system), else
+// $XDG_RUNTIME_DIR/hermes, else /tmp/hermes-<uid>. Not created here.
 std::filesystem::path runtime_dir();
-std::filesystem::path status_socket_path();
+// The status socket of the daemon serving `home`: one per home, so two gateways on two homes
+// never take each other's socket ("gateway-<8 hex digits of the home path's hash>.sock").
+std::filesystem::path status_socket_path(const std::filesystem::path& home);
 
 // Resolves the home directory from an explicit option, then the environment.
 // Throws std::runtime_error when neither HERMES_HOME nor HOME is set.

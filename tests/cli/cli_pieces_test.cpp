@@ -23,7 +23,7 @@ TEST(Scope, CommandLinesForUserAndSystem) {
   EXPECT_THAT(journalctl_command(Scope::system, {"-f"}),
               ElementsAre("journalctl", "-u", "hermes-gateway", "--no-pager", "-f"));
   EXPECT_EQ(unit_directory(Scope::system), "/etc/systemd/system");
-  EXPECT_EQ(status_socket_for(Scope::system), "/run/hermes/gateway.sock");
+  EXPECT_EQ(runtime_dir_for(Scope::system), "/run/hermes");
   EXPECT_EQ(service_label(Scope::system), "System service");
 }
 

@@ -142,7 +142,8 @@ TEST_F(AgentTurns, CooldownsVerbShowsTheBillingWallAndClearingItCallsTheProvider
   fake_.script("k1", json::array({{{"status", 402},
                                    {"body", {{"error", {{"message", "Insufficient Balance"}}}}}}}));
   ASSERT_EQ(chat("pay me").status, 402);
-  const std::map<std::string, std::string> env{{"XDG_RUNTIME_DIR", home_.runtime()}};
+  const std::map<std::string, std::string> env{{"XDG_RUNTIME_DIR", home_.runtime()},
+                                               {"HERMES_HOME", home_.home()}};
   auto shown = run_process(kCliBin, {"gateway", "cooldowns"}, env);
   EXPECT_EQ(shown.exit_code, 0) << shown.err;
   EXPECT_THAT(shown.out, HasSubstr("primary key 1: billing"));
@@ -161,8 +162,9 @@ TEST_F(AgentTurns, CooldownsVerbShowsTheBillingWallAndClearingItCallsTheProvider
   EXPECT_EQ(json::parse(shown.out)["provider_cooldowns"], json::array());
 
   // Nobody there: a clear error and exit 3.
-  const auto nobody = run_process(kCliBin, {"gateway", "cooldowns"},
-                                  {{"XDG_RUNTIME_DIR", home_.runtime() + "/nowhere"}});
+  const auto nobody = run_process(
+      kCliBin, {"gateway", "cooldowns"},
+      {{"XDG_RUNTIME_DIR", home_.runtime() + "/nowhere"}, {"HERMES_HOME", home_.home()}});
   EXPECT_EQ(nobody.exit_code, 3);
   EXPECT_THAT(nobody.err, HasSubstr("not reachable"));
 }

@@ -10,8 +10,10 @@
 #include <unistd.h>
 
 #include <cstring>
+#include <nlohmann/json.hpp>
 #include <thread>
 
+#include "common/paths.hpp"
 #include "common/runtime_status.hpp"
 #include "daemon_fixture.hpp"
 
@@ -282,12 +284,52 @@ TEST(DaemonHttp, BadInputGetsA4xxAndTheDaemonStaysUp) {
   EXPECT_EQ(daemon->wait(10s), 0);
 }
 
+TEST(DaemonStatus, TwoHomesKeepTwoSocketsAndStatusFindsTheForegroundDaemonOfEach) {
+  TempDir runtime;  // one XDG_RUNTIME_DIR, as for two gateways of one user
+  GatewayHome a, b;
+  a.write_config();
+  b.write_config();
+  const auto env_for = [&](const GatewayHome& home) {
+    auto options = home.env();
+    options.env["XDG_RUNTIME_DIR"] = runtime.path().string();
+    return options;
+  };
+  auto first = a.start(env_for(a));
+  auto second = b.start(env_for(b));
+  ASSERT_TRUE(wait_until([&] { return a.healthy() && b.healthy(); }, 10s))
+      << first->stderr_text() << second->stderr_text();
+  const auto status_of = [&](const GatewayHome& home) {
+    const auto r = run_process(kCliBin, {"gateway", "status", "--json"},
+                               {{"HERMES_HOME", home.home()},
+                                {"XDG_RUNTIME_DIR", runtime.path().string()},
+                                {"DBUS_SESSION_BUS_ADDRESS", "unix:path=/nonexistent"}});
+    auto parsed = nlohmann::json::parse(r.out, nullptr, false);
+    EXPECT_TRUE(parsed.is_object()) << r.exit_code << r.out << r.err;
+    return parsed;
+  };
+  auto seen_a = status_of(a);
+  auto seen_b = status_of(b);
+  ASSERT_TRUE(seen_a.is_object() && seen_b.is_object());
+  EXPECT_EQ(seen_a["foreground"]["pid"], first->pid());
+  EXPECT_EQ(seen_b["foreground"]["pid"], second->pid());
+
+  // The first one going away leaves the second one's socket alone.
+  first->signal(SIGTERM);
+  EXPECT_EQ(first->wait(10s), 0);
+  EXPECT_EQ(status_of(b)["foreground"]["pid"], second->pid());
+  EXPECT_TRUE(status_of(a)["foreground"].is_null());
+  second->signal(SIGTERM);
+  EXPECT_EQ(second->wait(10s), 0);
+}
+
 TEST(DaemonStatus, RuntimeViewOnAPrivateUnixSocket) {
   GatewayHome home;
   home.write_config();
   auto daemon = home.start(home.env());
   ASSERT_TRUE(wait_until([&] { return home.healthy(); }, 10s)) << daemon->stderr_text();
-  const auto socket_path = std::filesystem::path(home.runtime()) / "hermes" / "gateway.sock";
+  // The daemon runs with XDG_RUNTIME_DIR=home.runtime(); the name is the home's own.
+  const auto socket_path = std::filesystem::path(home.runtime()) / "hermes" /
+                           status_socket_path(home.dir.path()).filename();
   struct stat info {};
   ASSERT_EQ(::stat(socket_path.c_str(), &info), 0);
   EXPECT_EQ(info.st_mode & 0777, 0600u);

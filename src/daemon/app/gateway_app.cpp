@@ -411,7 +411,7 @@ int Gateway::run() {
                      : config_.gateway.telegram.api_base);
   }
   status_server_ = std::make_unique<
-      StatusServer>(io_, status_socket_path(), [this](std::string_view request) {
+      StatusServer>(io_, status_socket_path(paths_.home), [this](std::string_view request) {
     if (request == "clear-cooldowns") {
       auto status = nlohmann::json::parse(render_runtime_status());
       status["cleared"] = turns_.clear_cooldowns();

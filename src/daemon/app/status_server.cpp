@@ -54,6 +54,7 @@ struct StatusServer::Impl : std::enable_shared_from_this<StatusServer::Impl> {
   local::acceptor acceptor;
   std::filesystem::path path;
   Render render;
+  ino_t inode = 0;  // of the socket file bound
 };
 
 StatusServer::StatusServer(asio::io_context& io, std::filesystem::path socket_path, Render render)
@@ -75,6 +76,8 @@ StatusServer::StatusServer(asio::io_context& io, std::filesystem::path socket_pa
   }
   ::umask(old_mask);
   ::chmod(impl_->path.c_str(), 0600);
+  struct stat bound {};
+  if (::stat(impl_->path.c_str(), &bound) == 0) impl_->inode = bound.st_ino;
 }
 
 StatusServer::~StatusServer() {
@@ -89,8 +92,12 @@ void StatusServer::stop() {
   if (!impl_->acceptor.is_open()) return;
   boost::system::error_code ignored;
   impl_->acceptor.close(ignored);
-  std::error_code removed;
-  std::filesystem::remove(impl_->path, removed);
+  // Only the socket this process bound: never one another daemon has put there since.
+  struct stat now {};
+  if (::stat(impl_->path.c_str(), &now) == 0 && now.st_ino == impl_->inode) {
+    std::error_code removed;
+    std::filesystem::remove(impl_->path, removed);
+  }
 }
 
 }  // namespace hermes::daemon
