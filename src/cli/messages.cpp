@@ -49,6 +49,19 @@ std::vector<std::string> not_installed_lines(Scope scope) {
               std::string(scope == Scope::system ? " --system" : "")};
 }
 
+std::vector<std::string> unreachable_manager_lines(Scope scope, const std::string& detail) {
+  if (scope == Scope::system) {
+    return {"⚠ Cannot reach the system service manager (systemctl: " + detail + ").",
+            "  Is systemd running (PID 1)? In a container without it, run the gateway in the "
+            "foreground: hermes gateway run"};
+  }
+  return {"⚠ Cannot reach your user service manager (systemctl --user: " + detail + ").",
+          "  Log in to a session (or enable lingering: loginctl enable-linger $USER) and make "
+          "sure XDG_RUNTIME_DIR is set (e.g. /run/user/$(id -u));",
+          "  or install it for the whole machine with --system, or run it in the foreground: "
+          "hermes gateway run"};
+}
+
 std::string drain_progress_suffix(const std::string& status_text) {
   constexpr std::string_view kPrefix = "Draining: ";
   if (!status_text.starts_with(kPrefix)) return {};

@@ -18,6 +18,12 @@ int fail_with_hints(Output& output, Scope scope, const std::string& headline) {
 }  // namespace
 
 bool report_if_not_installed(const UnitState& state, Scope scope, Output& output) {
+  if (!state.reachable()) {
+    for (const auto& line : unreachable_manager_lines(scope, state.manager_error)) {
+      output.line(line);
+    }
+    return true;
+  }
   if (state.installed()) return false;
   for (const auto& line : not_installed_lines(scope)) output.line(line);
   return true;
@@ -58,7 +64,9 @@ int wait_until_active(const RestartOptions& options, ServiceControl& control, Ou
 
 int run_restart(const RestartOptions& options, ServiceControl& control, Output& output) {
   const UnitState before = control.show();
-  if (report_if_not_installed(before, options.scope, output)) return kExitNotInstalled;
+  if (report_if_not_installed(before, options.scope, output)) {
+    return before.reachable() ? kExitNotInstalled : kExitFailure;
+  }
   const int old_pid = before.main_pid;
   if (!before.active() || old_pid <= 0 || !control.send_signal(old_pid, SIGUSR1)) {
     // Nothing to drain: let systemd (re)start it; reload-or-restart blocks until done.

@@ -9,7 +9,14 @@ namespace hermes::cli {
 
 UnitState SystemdServiceControl::show() {
   const auto result = systemctl({"show", "-p", kShowProperties, kUnitName});
-  return parse_unit_state(result.out);
+  UnitState state = parse_unit_state(result.out);
+  if (result.exit_code != 0 && state.load_state.empty()) {
+    const auto first_line = result.err.substr(0, result.err.find('\n'));
+    state.manager_error = first_line.empty()
+                              ? "systemctl exited with status " + std::to_string(result.exit_code)
+                              : first_line;
+  }
+  return state;
 }
 
 CommandResult SystemdServiceControl::systemctl(const std::vector<std::string>& args) {

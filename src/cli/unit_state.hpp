@@ -23,7 +23,11 @@ struct UnitState {
   unsigned long long memory_bytes = 0;  // 0 when unknown
   std::string fragment_path;
   std::string result;
+  // Set when systemctl could not answer at all (no service manager reachable): then nothing
+  // above is known, and "not installed" would be a lie.
+  std::string manager_error;
 
+  bool reachable() const { return manager_error.empty(); }
   bool installed() const { return load_state != "not-found" && !load_state.empty(); }
   bool active() const { return active_state == "active"; }
   bool failed() const { return active_state == "failed"; }

@@ -82,8 +82,10 @@ int run_install(const InstallOptions& options) {
   const auto directory = unit_directory(scope);
   const auto file = directory / kUnitName;
   std::error_code ec;
+  std::optional<std::string> previous;  // restored if a later step fails
   if (std::filesystem::exists(file, ec)) {
     const std::string existing = read_file(file);
+    previous = existing;
     if (existing != unit && !options.force) {
       output.line("⚠ " + file.string() + " exists and differs from the unit this would write.");
       output.line("  Replace it with: hermes gateway install --force" +
@@ -107,8 +109,20 @@ int run_install(const InstallOptions& options) {
        {std::vector<std::string>{"daemon-reload"}, std::vector<std::string>{"enable", kUnitName}}) {
     const auto result = control.systemctl(args);
     if (result.exit_code != 0) {
-      output.line("⚠ systemctl " + args.front() +
-                  " failed: " + result.err.substr(0, result.err.find('\n')));
+      const auto detail = result.err.substr(0, result.err.find('\n'));
+      // Undo what this install wrote, so no half-installed unit is left behind.
+      if (previous) {
+        std::ofstream restore(file);
+        restore << *previous;
+      } else {
+        std::filesystem::remove(file, ec);
+      }
+      output.line("⚠ systemctl " + args.front() + " failed: " + detail);
+      output.line(previous ? "  Restored the previous " + file.string() + "; nothing changed."
+                           : "  Removed " + file.string() + " again; nothing is installed.");
+      if (!control.show().reachable()) {
+        for (const auto& line : unreachable_manager_lines(scope, detail)) output.line(line);
+      }
       return kExitFailure;
     }
   }

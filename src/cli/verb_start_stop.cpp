@@ -25,7 +25,9 @@ int run_start(const StartStopOptions& options) {
   const Scope scope = options.system ? Scope::system : Scope::user;
   SystemdServiceControl control(scope);
   const UnitState state = control.show();
-  if (report_if_not_installed(state, scope, output)) return kExitNotInstalled;
+  if (report_if_not_installed(state, scope, output)) {
+    return state.reachable() ? kExitNotInstalled : kExitFailure;
+  }
   if (state.active()) {
     output.line("✓ " + service_label(scope) + " already running (PID " +
                 std::to_string(state.main_pid) + ")");
@@ -43,7 +45,9 @@ int run_stop(const StartStopOptions& options) {
   const Scope scope = options.system ? Scope::system : Scope::user;
   SystemdServiceControl control(scope);
   const UnitState state = control.show();
-  if (report_if_not_installed(state, scope, output)) return kExitNotInstalled;
+  if (report_if_not_installed(state, scope, output)) {
+    return state.reachable() ? kExitNotInstalled : kExitFailure;
+  }
   if (!state.active() && state.active_state != "activating") {
     output.line("✓ " + service_label(scope) + " is not running");
     return kExitOk;

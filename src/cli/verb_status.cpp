@@ -40,7 +40,10 @@ int run_status(const StatusOptions& options) {
   const Scope scope = options.system ? Scope::system : Scope::user;
   SystemdServiceControl control(scope);
   const UnitState unit = control.show();
-  const int code = !unit.installed() ? kExitNotInstalled : unit.active() ? kExitOk : kExitNotActive;
+  const int code = !unit.reachable()   ? kExitFailure
+                   : !unit.installed() ? kExitNotInstalled
+                   : unit.active()     ? kExitOk
+                                       : kExitNotActive;
   std::string runtime_error;
   std::optional<RuntimeStatus> runtime;
   const auto socket = locate_runtime_socket(scope, unit.active() ? unit.main_pid : 0);
@@ -62,6 +65,7 @@ int run_status(const StatusOptions& options) {
     nlohmann::json out = {
         {"scope", scope == Scope::user ? "user" : "system"},
         {"installed", unit.installed()},
+        {"manager_error", unit.manager_error},
         {"unit",
          {{"active_state", unit.active_state},
           {"sub_state", unit.sub_state},
@@ -87,6 +91,13 @@ int run_status(const StatusOptions& options) {
     output.line("  Sessions:    " + std::to_string(foreground->sessions) +
                 "   Active runs: " + std::to_string(foreground->active_runs));
   };
+  if (!unit.reachable()) {
+    for (const auto& line : unreachable_manager_lines(scope, unit.manager_error)) {
+      output.line(line);
+    }
+    report_foreground();
+    return code;
+  }
   if (!unit.installed()) {
     for (const auto& line : not_installed_lines(scope)) output.line(line);
     report_foreground();
@@ -141,7 +152,7 @@ void setup_status(CLI::App& gateway) {
       "status",
       "Show the unit (state, PID, uptime, memory, restarts, STATUS) and the daemon's own view\n"
       "(sessions, active runs, platforms, provider cooldowns, config errors).\n"
-      "Exit codes: 0 active, 3 not active, 4 not installed.\n"
+      "Exit codes: 0 active, 3 not active, 4 not installed, 1 no service manager reachable.\n"
       "Example: hermes gateway status --json");
   add_scope_flag(*verb, options->system);
   verb->add_flag("--json", options->json, "Print one JSON document instead of text");
