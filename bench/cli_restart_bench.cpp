@@ -39,7 +39,8 @@ int main(int argc, char** argv) {
   home.write_config();
   auto env = manager.client_env();
   env["HERMES_HOME"] = home.home();
-  if (run_process(kCliBin, {"gateway", "install"}, env).exit_code != 0) return 1;
+  if (run_process(kCliBin, {"gateway", "install", "--from-build-tree"}, env).exit_code != 0)
+    return 1;
 
   std::vector<double> idle_ms, inflight_ms;
   for (int i = 0; i < runs; ++i) {

@@ -6,11 +6,13 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-./scripts/setup.sh
-cmake --preset dev >/dev/null
-cmake --build --preset dev
+# Only what the demo needs, optimised (the same build scripts/install.sh installs): a few
+# minutes on 2 cores instead of the whole test tree.
+./scripts/setup.sh --build-only
+cmake --preset release >/dev/null
+cmake --build --preset release --target hermes hermes-gateway
 
-gateway=./build/dev/src/daemon/hermes-gateway
+gateway=./build/release/src/daemon/hermes-gateway
 if [[ -n ${HERMES_HOME:-} ]]; then
   home=$HERMES_HOME
   $gateway --check-config --home "$home"
@@ -26,13 +28,17 @@ fi
 $gateway --check-config --home "$home"
 
 # The demo's provider: the fake provider the tests use, on the port demo-config.yaml names.
-node tests/fake_provider/fake_provider.mjs --port 8643 >/dev/null &
+# Its own session, so Ctrl-C reaches only the gateway: the gateway drains its requests (which
+# still need the provider), and the provider is stopped after it.
+command -v node >/dev/null || { echo "run.sh: the demo's fake provider needs node (apt-get install nodejs)" >&2; exit 1; }
+setsid node tests/fake_provider/fake_provider.mjs --port 8643 >/dev/null &
 fake_pid=$!
 trap 'kill $fake_pid 2>/dev/null || true' EXIT
 
 echo
 echo "Starting hermes-gateway in the foreground (Ctrl-C drains and stops it). In another terminal:"
 echo "  curl -s http://127.0.0.1:8642/v1/chat/completions -d '{\"messages\":[{\"role\":\"user\",\"content\":\"hello\"}]}'"
-echo "To run it under systemd instead:  ./build/dev/src/cli/hermes gateway install --home $home"
+echo "To run it under systemd instead:  ./scripts/install.sh, then: hermes gateway install --home $home"
 echo
-$gateway --home "$home"
+$gateway --home "$home" || status=$?
+exit "${status:-0}"

@@ -34,6 +34,12 @@ else
   $SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}"
 fi
 
+# --build-only (scripts/install.sh, scripts/run.sh): what building needs, not the test peers.
+if [[ ${1:-} == --build-only ]]; then
+  echo "setup: done (build dependencies)"
+  exit 0
+fi
+
 # Test peers from the npm registry (the official openai client), pinned by package-lock.json.
 node_tests="$(dirname "$0")/../tests/node"
 if [[ ! -d $node_tests/node_modules/openai ]] || [[ $node_tests/package-lock.json -nt $node_tests/node_modules/.package-lock.json ]]; then

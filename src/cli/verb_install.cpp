@@ -22,8 +22,20 @@ struct InstallOptions {
   bool system = false;
   bool force = false;
   bool no_start = false;
+  bool from_build_tree = false;
   std::string home;
 };
+
+// A binary inside a CMake build folder: a rebuild or `rm -rf build` would break the service.
+bool in_build_tree(const std::filesystem::path& binary) {
+  std::error_code ec;
+  auto dir = binary.parent_path();
+  for (int up = 0; up < 5 && !dir.empty() && dir != dir.root_path(); ++up) {
+    if (std::filesystem::exists(dir / "CMakeCache.txt", ec)) return true;
+    dir = dir.parent_path();
+  }
+  return false;
+}
 
 std::string read_file(const std::filesystem::path& path) {
   std::ifstream in(path);
@@ -63,6 +75,13 @@ int run_install(const InstallOptions& options) {
   if (!daemon) {
     output.line(
         "⚠ hermes-gateway was not found beside hermes or on PATH; build or install it first.");
+    return kExitFailure;
+  }
+  if (in_build_tree(*daemon) && !options.from_build_tree) {
+    output.line("⚠ " + daemon->string() + " is inside a build folder; a rebuild or a clean");
+    output.line("  would break the service. Install the binaries first (scripts/install.sh puts");
+    output.line("  them in /usr/local/bin) and run that hermes, or pass --from-build-tree to use");
+    output.line("  this one anyway (for development).");
     return kExitFailure;
   }
   const HomePaths paths = resolve_home(
@@ -174,6 +193,8 @@ void setup_install(CLI::App& gateway) {
   verb->add_flag("--no-start", options->no_start, "Install and enable, but do not start");
   verb->add_option("--home", options->home,
                    "Hermes home for the unit (default: $HERMES_HOME or ~/.hermes)");
+  verb->add_flag("--from-build-tree", options->from_build_tree,
+                 "Allow a hermes-gateway inside a build folder (development only)");
   verb->callback([options] { throw CLI::RuntimeError(run_install(*options)); });
 }
 

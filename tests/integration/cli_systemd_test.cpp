@@ -50,7 +50,7 @@ class CliSystemd : public ::testing::Test {
   }
   int main_pid() const { return std::atoi(manager_.show(kUnit, "MainPID").c_str()); }
   void install() {
-    const auto r = hermes({"install"});
+    const auto r = hermes({"install", "--from-build-tree"});
     ASSERT_EQ(r.exit_code, 0) << r.out << r.err;
     ASSERT_EQ(manager_.is_active(kUnit), "active");
   }
@@ -64,7 +64,7 @@ TEST_F(CliSystemd, InstallStatusRestartStopAndFallback) {
   EXPECT_EQ(r.exit_code, 4);
   EXPECT_THAT(r.out, HasSubstr("not installed"));
 
-  r = hermes({"install"});
+  r = hermes({"install", "--from-build-tree"});
   ASSERT_EQ(r.exit_code, 0) << r.out << r.err;
   auto lines = lines_of(r.out);
   ASSERT_GE(lines.size(), 3u);
@@ -189,16 +189,16 @@ TEST_F(CliSystemd, RestartWithBrokenConfigFailsFastWithHints) {
 TEST_F(CliSystemd, InstallRefusesADifferentUnitWithoutForceAndABadConfig) {
   const auto unit_file = manager_.home_dir() / ".config/systemd/user/hermes-gateway.service";
   std::ofstream(unit_file) << "[Service]\nExecStart=/bin/true\n";
-  auto r = hermes({"install"});
+  auto r = hermes({"install", "--from-build-tree"});
   EXPECT_EQ(r.exit_code, 1);
   EXPECT_THAT(r.out, HasSubstr("exists and differs"));
   EXPECT_THAT(r.out, HasSubstr("hermes gateway install --force"));
-  r = hermes({"install", "--force", "--no-start"});
+  r = hermes({"install", "--from-build-tree", "--force", "--no-start"});
   EXPECT_EQ(r.exit_code, 0) << r.out;
   EXPECT_EQ(manager_.is_active(kUnit), "inactive");
 
   home_.dir.write("config.yaml", "model: [broken\n");
-  r = hermes({"install", "--force"});
+  r = hermes({"install", "--from-build-tree", "--force"});
   EXPECT_EQ(r.exit_code, 1);
   EXPECT_THAT(r.out, HasSubstr("The config is not valid; nothing was installed"));
   EXPECT_THAT(r.out, HasSubstr("not valid YAML"));
@@ -206,7 +206,7 @@ TEST_F(CliSystemd, InstallRefusesADifferentUnitWithoutForceAndABadConfig) {
 
 TEST_F(CliSystemd, StartReportsAFailedStartWithHints) {
   home_.dir.write("config.yaml", home_.config());
-  auto r = hermes({"install", "--no-start"});
+  auto r = hermes({"install", "--from-build-tree", "--no-start"});
   ASSERT_EQ(r.exit_code, 0) << r.out;
   home_.dir.write("config.yaml", home_.config("  request_timeout: -5\n"));
   r = hermes({"start"});
