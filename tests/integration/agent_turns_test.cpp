@@ -39,6 +39,14 @@ struct GatewayOptions {
 class AgentTurns : public ::testing::Test {
  protected:
   void start(const GatewayOptions& o = {}, const std::map<std::string, std::string>& env = {}) {
+    write_config(o);
+    auto options = home_.env();
+    for (const auto& [k, v] : env) options.env[k] = v;
+    daemon_ = home_.start(options);
+    ASSERT_TRUE(wait_until([&] { return home_.healthy(); }, 10s)) << daemon_->stderr_text();
+  }
+
+  void write_config(const GatewayOptions& o) {
     std::string config =
         "model: {provider: primary, default: demo-model}\nproviders:\n"
         "  primary: {base_url: '" +
@@ -55,10 +63,6 @@ class AgentTurns : public ::testing::Test {
     config += "gateway: {api_server: {host: 127.0.0.1, port: " + std::to_string(home_.port) +
               (o.key.empty() ? "" : ", key: " + o.key) + "}}\n";
     home_.dir.write("config.yaml", config);
-    auto options = home_.env();
-    for (const auto& [k, v] : env) options.env[k] = v;
-    daemon_ = home_.start(options);
-    ASSERT_TRUE(wait_until([&] { return home_.healthy(); }, 10s)) << daemon_->stderr_text();
   }
 
   HttpExchange chat(const std::string& text, const std::map<std::string, std::string>& headers = {},
@@ -167,6 +171,27 @@ TEST_F(AgentTurns, CooldownsVerbShowsTheBillingWallAndClearingItCallsTheProvider
       {{"XDG_RUNTIME_DIR", home_.runtime() + "/nowhere"}, {"HERMES_HOME", home_.home()}});
   EXPECT_EQ(nobody.exit_code, 3);
   EXPECT_THAT(nobody.err, HasSubstr("not reachable"));
+}
+
+TEST_F(AgentTurns, ANewKeyBySighupEndsTheBillingRestAtOnce) {
+  start({.primary_keys = "[k1]"});
+  fake_.script("k1", json::array({{{"status", 402},
+                                   {"body", {{"error", {{"message", "Insufficient Balance"}}}}}}}));
+  ASSERT_EQ(chat("pay me").status, 402);
+  ASSERT_EQ(chat("benched").status, 402);
+  EXPECT_EQ(fake_.calls().size(), 1u);
+  write_config({.primary_keys = "[k2]"});
+  daemon_->signal(SIGHUP);
+  // Until the reload is applied the bench answers (no provider call); then k2 is used at once.
+  HttpExchange r;
+  EXPECT_TRUE(wait_until(
+      [&] {
+        r = chat("with the new key");
+        return r.status == 200;
+      },
+      5s))
+      << r.status << r.body;
+  EXPECT_EQ(fake_.calls().back()["key"], "k2");
 }
 
 TEST_F(AgentTurns, AuthFailureRotatesToTheNextKey) {
