@@ -8,8 +8,10 @@
 #include "daemon/app/check_config.hpp"
 #include "daemon/app/gateway_app.hpp"
 #include "daemon/app/options.hpp"
+#include "daemon/lifecycle/early_signals.hpp"
 
 int main(int argc, char** argv) {
+  hermes::daemon::hold_early_signals();  // first: a stop that comes during start-up still drains
   hermes::daemon::Options options;
   CLI::App app{
       "hermes-gateway: runs LLM agent chat sessions for chat platforms and OpenAI-compatible "

@@ -10,6 +10,7 @@
 #include <unistd.h>
 
 #include <cstring>
+#include <fstream>
 #include <nlohmann/json.hpp>
 #include <thread>
 
@@ -237,6 +238,67 @@ TEST(DaemonStart, AtATerminalLogLinesSayTheLevelInWordsNotJournalPrefixes) {
   EXPECT_EQ(r.exit_code, 78) << r.out << r.err;
   EXPECT_THAT(r.out, HasSubstr("error: config: "));
   EXPECT_THAT(r.out, ::testing::Not(HasSubstr("<3>")));
+}
+
+TEST(DaemonStart, ASigtermWhileStartingStillDrainsAndExitsZero) {
+  GatewayHome home;
+  home.write_config();
+  NotifySocket notify(home.dir.path() / "notify.sock");
+  auto options = home.env(notify.path().string());
+  options.env["HERMES_TEST_HOOKS"] = "1";
+  options.env["HERMES_TEST_READY_DELAY_MS"] = "400";  // a slow start: the window to hit
+  auto daemon = home.start(options);
+  // The store is open and the listener bound once the lock file names the pid; the event
+  // loop listens for signals only after the delay.
+  ASSERT_TRUE(
+      wait_until([&] { return std::filesystem::exists(home.dir.path() / "state.db"); }, 10s));
+  daemon->signal(SIGTERM);
+  EXPECT_EQ(daemon->wait(10s), 0) << "killed by the default action instead of draining\n"
+                                  << daemon->stderr_text();
+  EXPECT_THAT(daemon->stderr_text(), HasSubstr("arrived while starting"));
+}
+
+TEST(DaemonStart, AClosedStderrPipeDoesNotKillTheDaemon) {
+  GatewayHome home;
+  home.write_config();
+  // stderr into a pipe whose reader is gone after one byte (as `hermes-gateway | head -c 1`).
+  auto options = home.env();
+  options.env["GW"] = kGatewayBin;
+  ChildProcess shell("/bin/sh", {"-c", "\"$GW\" 2>&1 | head -c 1 >/dev/null"}, options);
+  ASSERT_TRUE(wait_until([&] { return home.healthy(); }, 10s));
+  std::ifstream lock(home.dir.path() / "gateway.lock");
+  int pid = 0;
+  lock >> pid;
+  ASSERT_GT(pid, 0);
+  // A reload that fails logs several lines into the broken pipe, then records the error.
+  home.dir.write("config.yaml", "model: [broken\n");
+  ASSERT_EQ(::kill(pid, SIGHUP), 0);
+  const auto socket = std::filesystem::path(home.runtime()) / "hermes" /
+                      status_socket_path(home.dir.path()).filename();
+  std::string body;
+  EXPECT_TRUE(wait_until(
+      [&] {
+        const int fd = ::socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+        sockaddr_un address{};
+        address.sun_family = AF_UNIX;
+        std::strncpy(address.sun_path, socket.c_str(), sizeof(address.sun_path) - 1);
+        body.clear();
+        if (::connect(fd, reinterpret_cast<sockaddr*>(&address), sizeof(address)) == 0) {
+          ::send(fd, "status\n", 7, MSG_NOSIGNAL);
+          char buffer[4096];
+          for (ssize_t n; (n = ::recv(fd, buffer, sizeof(buffer), 0)) > 0;) {
+            body.append(buffer, static_cast<std::size_t>(n));
+          }
+        }
+        ::close(fd);
+        return body.find("not valid YAML") != std::string::npos;
+      },
+      10s))
+      << body;
+  EXPECT_EQ(::kill(pid, 0), 0) << "the daemon died writing to the closed pipe";
+  EXPECT_TRUE(home.healthy());
+  ::kill(pid, SIGTERM);
+  EXPECT_EQ(shell.wait(10s), 0);
 }
 
 TEST(DaemonStart, SecondInstanceForTheSameHomeIsRefused) {

@@ -25,6 +25,7 @@
 #include "daemon/agent/session_tables.hpp"
 #include "daemon/agent/turn_runner.hpp"
 #include "daemon/app/status_server.hpp"
+#include "daemon/lifecycle/early_signals.hpp"
 #include "daemon/lifecycle/instance_lock.hpp"
 #include "daemon/lifecycle/lifecycle.hpp"
 #include "daemon/lifecycle/listen_sockets.hpp"
@@ -105,6 +106,7 @@ class Gateway {
   int open_api_listener();
   asio::awaitable<HttpResponse> handle(HttpRequest request);
   asio::awaitable<void> signal_loop();
+  void on_signal(int signal);
   asio::awaitable<void> status_loop();
   asio::awaitable<void> drain();
   void on_drain_signal(DrainKind kind, const char* signal_name);
@@ -333,30 +335,39 @@ asio::awaitable<void> Gateway::signal_loop() {
   asio::signal_set signals(io_, SIGUSR1, SIGTERM, SIGINT);
   signals.add(SIGHUP);
   if (test_hooks_enabled()) signals.add(SIGUSR2);
+  // What arrived while starting is acted on now, in order (a stop during start-up drains).
+  for (const int signal : take_early_signals()) {
+    spdlog::info("signal {} arrived while starting; handling it now", signal);
+    on_signal(signal);
+  }
   while (true) {
     auto [ec, signal] = co_await signals.async_wait(kTuple);
     if (ec) break;
-    switch (signal) {
-      case SIGHUP:
-        reload();
-        break;
-      case SIGUSR1:
-        on_drain_signal(DrainKind::restart, "SIGUSR1");
-        break;
-      case SIGTERM:
-        on_drain_signal(DrainKind::stop, "SIGTERM");
-        break;
-      case SIGINT:
-        on_drain_signal(DrainKind::stop, "SIGINT");
-        break;
-      case SIGUSR2:
-        // Test hook only (HERMES_TEST_HOOKS=1): wedge the event loop so tests can prove the
-        // systemd watchdog catches it.
-        spdlog::warn("test hook: wedging the event loop");
-        for (;;) ::pause();
-      default:
-        break;
-    }
+    on_signal(signal);
+  }
+}
+
+void Gateway::on_signal(int signal) {
+  switch (signal) {
+    case SIGHUP:
+      reload();
+      break;
+    case SIGUSR1:
+      on_drain_signal(DrainKind::restart, "SIGUSR1");
+      break;
+    case SIGTERM:
+      on_drain_signal(DrainKind::stop, "SIGTERM");
+      break;
+    case SIGINT:
+      on_drain_signal(DrainKind::stop, "SIGINT");
+      break;
+    case SIGUSR2:
+      // Test hook only (HERMES_TEST_HOOKS=1): wedge the event loop so tests can prove the
+      // systemd watchdog catches it.
+      spdlog::warn("test hook: wedging the event loop");
+      for (;;) ::pause();
+    default:
+      break;
   }
 }
 
