@@ -38,6 +38,15 @@ std::variant<ChatCompletionRequest, HttpResponse> parse_chat_completion_request(
   if (!messages->is_array() || messages->empty()) {
     return bad_request("'messages' must be a non-empty array.", "messages");
   }
+  // What one request may make the gateway store and send: a bound, not the body size alone
+  // (1 MB of tiny messages is 65,000 rows).
+  if (messages->size() > kMaxMessagesPerRequest) {
+    return bad_request("Too many messages (" + std::to_string(messages->size()) +
+                           "); the limit is " + std::to_string(kMaxMessagesPerRequest) +
+                           " per request. Continue a session with X-Hermes-Session-Id instead of "
+                           "resending the history.",
+                       "messages");
+  }
   for (std::size_t i = 0; i < messages->size(); ++i) {
     const auto& m = (*messages)[i];
     const std::string where = "messages[" + std::to_string(i) + "]";

@@ -1,5 +1,6 @@
 #pragma once
 
+#include <cstddef>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -11,6 +12,9 @@
 #include "daemon/providers/openai_chat.hpp"
 
 namespace hermes::daemon {
+
+// The most messages one chat-completions request may carry (a 400 beyond).
+inline constexpr std::size_t kMaxMessagesPerRequest = 1000;
 
 // The OpenAI-compatible surface of the API server platform, as pure functions.
 

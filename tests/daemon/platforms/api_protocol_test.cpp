@@ -1,5 +1,6 @@
 #include "daemon/platforms/api_protocol.hpp"
 
+#include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
 #include <nlohmann/json.hpp>
@@ -37,6 +38,22 @@ TEST(ApiProtocol, BadRequestsNameTheField) {
     EXPECT_EQ(response.status, 400);
     EXPECT_EQ(json::parse(response.body)["error"]["param"], param) << body;
   }
+}
+
+TEST(ApiProtocol, ARequestMayCarryAtMostTheMessageLimit) {
+  const auto body_with = [](std::size_t n) {
+    json messages = json::array();
+    for (std::size_t i = 0; i < n; ++i) messages.push_back({{"role", "user"}, {"content", "x"}});
+    return json{{"messages", messages}}.dump();
+  };
+  EXPECT_TRUE(std::holds_alternative<ChatCompletionRequest>(
+      parse_chat_completion_request(body_with(kMaxMessagesPerRequest))));
+  auto parsed = parse_chat_completion_request(body_with(kMaxMessagesPerRequest + 1));
+  ASSERT_TRUE(std::holds_alternative<HttpResponse>(parsed));
+  const auto& response = std::get<HttpResponse>(parsed);
+  EXPECT_EQ(response.status, 400);
+  EXPECT_THAT(json::parse(response.body)["error"]["message"].get<std::string>(),
+              ::testing::HasSubstr("Too many messages (1001); the limit is 1000"));
 }
 
 TEST(ApiProtocol, FailureStatusMappingMatchesTheContract) {
