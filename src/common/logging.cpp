@@ -53,14 +53,40 @@ class JournalStderrSink final : public spdlog::sinks::base_sink<std::mutex> {
   void sink_it_(const spdlog::details::log_msg& msg) override {
     spdlog::memory_buf_t formatted;
     formatter_->format(msg, formatted);
+    std::string_view text(formatted.data(), formatted.size());
+    if (text.ends_with('\n')) text.remove_suffix(1);  // the line's own end, added back below
+    const std::string line = escape_for_log(text) + "\n";
     std::fputs(terminal_ ? terminal_prefix(msg.level) : priority_prefix(msg.level), stderr);
-    std::fwrite(formatted.data(), 1, formatted.size(), stderr);
+    std::fwrite(line.data(), 1, line.size(), stderr);
   }
   const bool terminal_ = ::isatty(STDERR_FILENO) == 1;
   void flush_() override { std::fflush(stderr); }
 };
 
 }  // namespace
+
+std::string escape_for_log(std::string_view message) {
+  static constexpr char kHex[] = "0123456789abcdef";
+  std::string out;
+  out.reserve(message.size());
+  for (const char c : message) {
+    const auto byte = static_cast<unsigned char>(c);
+    if (byte >= 0x20 && byte != 0x7f) {
+      out.push_back(c);
+    } else if (c == '\n') {
+      out += "\\n";
+    } else if (c == '\r') {
+      out += "\\r";
+    } else if (c == '\t') {
+      out += "\\t";
+    } else {
+      out += "\\x";
+      out.push_back(kHex[byte >> 4]);
+      out.push_back(kHex[byte & 0xF]);
+    }
+  }
+  return out;
+}
 
 void init_logging(bool verbose) {
   auto sink = std::make_shared<JournalStderrSink>();

@@ -1,6 +1,7 @@
 #pragma once
 
 #include <exception>
+#include <string>
 #include <string_view>
 
 namespace hermes {
@@ -8,6 +9,11 @@ namespace hermes {
 // Routes spdlog to stderr, one line per event, each prefixed with its journald priority
 // (<3> error … <7> debug) so `journalctl -p` filters work. Call once, early in main().
 void init_logging(bool verbose);
+
+// One log line from a message whatever it holds: control characters (a provider's "\n<0>…"
+// would forge a line with a priority of its choosing) become visible escapes (\n, \r, \t,
+// \xNN), so every event stays one line with the priority the gateway gave it.
+std::string escape_for_log(std::string_view message);
 
 // Completion handler body for co_spawn: logs what a coroutine threw (co_spawn with `detached`
 // would swallow it). `what` names the task, e.g. "HTTP connection".

@@ -9,6 +9,7 @@
 #include <unistd.h>
 
 #include <nlohmann/json.hpp>
+#include <sstream>
 #include <thread>
 
 #include "daemon_fixture.hpp"
@@ -192,6 +193,23 @@ TEST_F(AgentTurns, ANewKeyBySighupEndsTheBillingRestAtOnce) {
       5s))
       << r.status << r.body;
   EXPECT_EQ(fake_.calls().back()["key"], "k2");
+}
+
+TEST_F(AgentTurns, AProviderCannotForgeLogLines) {
+  start({.retries = 1, .primary_keys = "[k1]"});
+  fake_.script(
+      "k1",
+      json::array(
+          {{{"status", 500},
+            {"body", {{"error", {{"message", "boom\n<0>FORGED emergency\r\n<3>FORGED"}}}}}}}));
+  EXPECT_EQ(chat("x").status, 502);
+  const auto log = daemon_->stderr_text();
+  EXPECT_NE(log.find("boom\\n<0>FORGED"), std::string::npos) << log;
+  std::istringstream lines(log);
+  for (std::string line; std::getline(lines, line);) {
+    EXPECT_FALSE(line.starts_with("<0>")) << "a forged line: " << line;
+    EXPECT_FALSE(line.starts_with("<3>FORGED")) << "a forged line: " << line;
+  }
 }
 
 TEST_F(AgentTurns, AuthFailureRotatesToTheNextKey) {
