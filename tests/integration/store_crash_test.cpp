@@ -112,5 +112,33 @@ TEST(StateStoreCrash, KillNineUnderLoadLosesNoAcknowledgedTurn) {
   EXPECT_EQ(daemon->wait(15s), 0) << daemon->stderr_text();
 }
 
+TEST(StateStoreFaults, ADamagedStateDbRefusesTheStartWithTheFileAndTheFix) {
+  GatewayHome home;
+  home.write_config();
+  home.dir.write("state.db", std::string(8192, 'x'));  // not a database at all
+  auto daemon = home.start(home.env());
+  EXPECT_EQ(daemon->wait(10s), 78) << daemon->stderr_text();
+  const auto log = daemon->stderr_text();
+  EXPECT_NE(log.find("not starting: "), std::string::npos) << log;
+  EXPECT_NE(log.find((home.dir.path() / "state.db").string()), std::string::npos) << log;
+  EXPECT_NE(log.find("move it away to start with an empty store"), std::string::npos) << log;
+}
+
+TEST(StateStoreFaults, StateDbRemovedWhileRunningMakesTheGatewayDegraded) {
+  GatewayHome home;
+  home.write_config();
+  auto daemon = home.start(home.env());
+  ASSERT_TRUE(wait_until([&] { return home.healthy(); }, 10s)) << daemon->stderr_text();
+  std::filesystem::remove(home.dir.path() / "state.db");
+  std::string body;
+  EXPECT_TRUE(wait_until([&] { return http_get_status(home.port, "/health", &body) == 503; }, 5s))
+      << body;
+  EXPECT_NE(body.find("\"status\":\"degraded\""), std::string::npos) << body;
+  EXPECT_NE(body.find("was removed while the gateway runs"), std::string::npos) << body;
+  daemon->signal(SIGTERM);
+  EXPECT_EQ(daemon->wait(10s), 0);
+  EXPECT_NE(daemon->stderr_text().find("<3>degraded: "), std::string::npos);
+}
+
 }  // namespace
 }  // namespace hermes::testing

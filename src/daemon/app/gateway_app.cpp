@@ -1,6 +1,7 @@
 #include "daemon/app/gateway_app.hpp"
 
 #include <spdlog/spdlog.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <boost/asio/as_tuple.hpp>
@@ -76,9 +77,17 @@ bool test_hooks_enabled() {
 // Brings state.db to the current schema (before the worker starts, before READY) and
 // counts its sessions once; after that the count is kept in memory.
 long long open_schema(state::SqliteConnection& db) {
-  state::migrate(db, state::state_schema());
-  SqliteSessionTables tables(db);
-  return tables.count_sessions();
+  db.check_writable();
+  try {
+    state::migrate(db, state::state_schema());
+    SqliteSessionTables tables(db);
+    return tables.count_sessions();
+  } catch (const state::StoreUnusable&) {
+    throw;
+  } catch (const std::exception& e) {
+    // "file is not a database", "database disk image is malformed", a newer schema, …
+    throw state::StoreUnusable(e.what() + state::damaged_store_hint(db.file()));
+  }
 }
 
 // WAL pages (4 KiB each) that make the background checkpointer copy the WAL into the file.
@@ -98,7 +107,10 @@ class Gateway {
         store_(worker_, session_tables_, stored_sessions_),
         telegram_store_(worker_, telegram_tables_, "telegram"),
         turns_(io_, config_, metrics_),
-        api_(config_, store_, queue_, turns_) {}
+        api_(config_, store_, queue_, turns_) {
+    struct stat info {};
+    if (::stat(paths_.state_db.c_str(), &info) == 0) store_inode_ = info.st_ino;
+  }
 
   int run();
 
@@ -117,6 +129,10 @@ class Gateway {
            (telegram_ ? static_cast<std::size_t>(telegram_->busy()) : 0);
   }
   std::string current_status() const;
+  // Why turns cannot be stored now ("" when they can): the last commit failed, or state.db was
+  // removed or replaced under the running gateway. Checked every status tick.
+  std::string store_problem() const;
+  void check_store_file();
   std::string render_runtime_status() const;
   double uptime() const { return std::chrono::duration<double>(Clock::now() - started_).count(); }
 
@@ -145,6 +161,9 @@ class Gateway {
   std::unique_ptr<StatusServer> status_server_;
   std::unique_ptr<Watchdog> watchdog_;
   std::string last_config_error_;
+  ino_t store_inode_ = 0;           // state.db as opened
+  std::string store_file_problem_;  // set by check_store_file()
+  std::string reported_problem_;    // the last one logged
 };
 
 int Gateway::open_api_listener() {
@@ -176,8 +195,12 @@ asio::awaitable<HttpResponse> Gateway::handle(HttpRequest request) {
     co_return std::move(*response);
   }
   static const long pid = static_cast<long>(::getpid());
-  ServerView view{
-      std::string(to_string(lifecycle_.state())), pid, std::string(kVersion), uptime(), {}};
+  ServerView view{std::string(to_string(lifecycle_.state())),
+                  pid,
+                  std::string(kVersion),
+                  uptime(),
+                  {},
+                  store_problem()};
   if (request.path() == "/metrics") {
     if (!api_.authorized(request)) {
       co_return unauthorized_response();
@@ -194,6 +217,7 @@ asio::awaitable<HttpResponse> Gateway::handle(HttpRequest request) {
 std::string Gateway::current_status() const {
   if (!last_config_error_.empty()) return reload_failed_status(last_config_error_);
   std::string status = serving_status(store_.count_sessions(), turns_.active_turns());
+  if (const auto problem = store_problem(); !problem.empty()) status += "; DEGRADED: " + problem;
   if (telegram_) {
     if (const auto platform = telegram_->status(); platform.state == "error") {
       status += "; telegram: " + platform.detail;  // e.g. another poller holds the token
@@ -371,9 +395,42 @@ void Gateway::on_signal(int signal) {
   }
 }
 
+std::string Gateway::store_problem() const {
+  if (!store_file_problem_.empty()) return store_file_problem_;
+  if (const auto failing = worker_.failing(); !failing.empty()) {
+    return "the state store fails: " + failing;
+  }
+  return {};
+}
+
+void Gateway::check_store_file() {
+  struct stat now {};
+  if (::stat(paths_.state_db.c_str(), &now) != 0) {
+    store_file_problem_ = paths_.state_db.string() +
+                          " was removed while the gateway runs: answered turns go to a file "
+                          "no one will open again; restore it and restart the gateway";
+  } else if (store_inode_ != 0 && now.st_ino != store_inode_) {
+    store_file_problem_ = paths_.state_db.string() +
+                          " was replaced while the gateway runs: the gateway still writes the "
+                          "old file; restart it to use the new one";
+  } else {
+    store_file_problem_.clear();
+  }
+  const auto problem = store_problem();
+  if (problem != reported_problem_) {
+    if (problem.empty()) {
+      spdlog::info("state store: working again");
+    } else {
+      spdlog::error("degraded: {}", problem);
+    }
+    reported_problem_ = problem;
+  }
+}
+
 asio::awaitable<void> Gateway::status_loop() {
   asio::steady_timer tick(io_);
   while (lifecycle_.state() == LifecycleState::serving) {
+    check_store_file();
     notifier_.status(current_status());
     metrics_.set_active_runs(turns_.active_turns());
     tick.expires_after(std::chrono::seconds(1));
@@ -470,8 +527,16 @@ int run_gateway(const Options& options) {
                   paths.home.string());
     return kExitConfig;
   }
-  Gateway gateway(paths, std::move(*loaded.config));
-  return gateway.run();
+  std::unique_ptr<Gateway> gateway;
+  try {
+    gateway = std::make_unique<Gateway>(paths, std::move(*loaded.config));
+  } catch (const std::exception& e) {
+    // Opening the store is the part of the start that meets the disk: a refused start, so
+    // systemd does not loop on it.
+    spdlog::error("not starting: {}", e.what());
+    return kExitConfig;
+  }
+  return gateway->run();
 }
 
 }  // namespace hermes::daemon

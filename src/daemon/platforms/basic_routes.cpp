@@ -23,12 +23,17 @@ std::optional<HttpResponse> handle_basic_route(const HttpRequest& request, const
     if (request.method != "GET" && request.method != "HEAD")
       return method_not_allowed(request, "GET");
     HttpResponse response;
-    response.body = nlohmann::json{{"status", "ok"},
-                                   {"state", view.state},
-                                   {"pid", view.pid},
-                                   {"version", view.version},
-                                   {"uptime_seconds", view.uptime_seconds}}
-                        .dump();
+    nlohmann::json body = {{"status", view.degraded.empty() ? "ok" : "degraded"},
+                           {"state", view.state},
+                           {"pid", view.pid},
+                           {"version", view.version},
+                           {"uptime_seconds", view.uptime_seconds}};
+    if (!view.degraded.empty()) {
+      // A load balancer should send its traffic elsewhere: answered turns would not be stored.
+      response.status = 503;
+      body["detail"] = view.degraded;
+    }
+    response.body = body.dump();
     return response;
   }
   if (path == "/metrics") {

@@ -14,6 +14,7 @@ struct ServerView {
   std::string version;
   double uptime_seconds = 0;
   std::string metrics_text;  // rendered lazily by the caller only for /metrics
+  std::string degraded;      // why the gateway cannot do its work (e.g. the store fails)
 };
 
 // GET /health and GET /metrics, and the 404/405 answers for everything no platform claims.

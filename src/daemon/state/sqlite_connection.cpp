@@ -6,6 +6,11 @@
 
 namespace hermes::daemon::state {
 
+std::string damaged_store_hint(const std::filesystem::path& file) {
+  return " — if " + file.string() +
+         " is damaged, move it away to start with an empty store (or restore a backup)";
+}
+
 Statement::~Statement() {
   sqlite3_reset(statement_);
   sqlite3_clear_bindings(statement_);
@@ -51,15 +56,20 @@ SqliteConnection::SqliteConnection(const std::filesystem::path& file, Durability
     const std::string why = db_ ? sqlite3_errmsg(db_) : "out of memory";
     sqlite3_close(db_);
     db_ = nullptr;
-    throw std::runtime_error("cannot open the state store " + file.string() + ": " + why +
-                             " (check that the directory exists and is writable)");
+    throw StoreUnusable("cannot open the state store " + file.string() + ": " + why +
+                        " (check that the directory exists and is writable)");
   }
   sqlite3_busy_timeout(db_, 5000);
-  exec("PRAGMA journal_mode=WAL");
-  set_durability(durability);
-  exec("PRAGMA foreign_keys=ON");
-  // Up to 8 MiB of pages stay in memory (SQLite's default is 2 MiB): fewer reads per turn.
-  exec("PRAGMA cache_size=-8192");
+  try {
+    exec("PRAGMA journal_mode=WAL");  // the first read of the file: a damaged one fails here
+    set_durability(durability);
+    exec("PRAGMA foreign_keys=ON");
+    // Up to 8 MiB of pages stay in memory (SQLite's default is 2 MiB): fewer reads per turn.
+    exec("PRAGMA cache_size=-8192");
+  } catch (const std::exception& e) {
+    close();
+    throw StoreUnusable(e.what() + damaged_store_hint(file));
+  }
 }
 
 SqliteConnection::~SqliteConnection() {
@@ -126,6 +136,21 @@ bool SqliteConnection::checkpoint_passive() {
       sqlite3_wal_checkpoint_v2(db_, nullptr, SQLITE_CHECKPOINT_PASSIVE, nullptr, nullptr);
   if (rc == SQLITE_OK || rc == SQLITE_BUSY) return rc == SQLITE_OK;
   fail(std::string("checkpoint: ") + sqlite3_errmsg(db_));
+}
+
+void SqliteConnection::check_writable() {
+  if (sqlite3_db_readonly(db_, "main") == 1) {
+    throw StoreUnusable("state store " + file_.string() +
+                        " is read-only for this user; make it (and its directory) writable by "
+                        "the user the gateway runs as");
+  }
+  try {
+    exec("BEGIN IMMEDIATE");
+    exec("ROLLBACK");
+  } catch (const std::exception& e) {
+    throw StoreUnusable(std::string(e.what()) + " (the gateway needs to write " + file_.string() +
+                        "; check its permissions and the free disk space)");
+  }
 }
 
 long long SqliteConnection::changes() const {

@@ -3,6 +3,7 @@
 #include <filesystem>
 #include <functional>
 #include <memory>
+#include <stdexcept>
 #include <string>
 #include <string_view>
 #include <unordered_map>
@@ -38,6 +39,15 @@ class Statement {
   sqlite3_stmt* statement_;
 };
 
+// The state store cannot be used as it is (missing directory, read-only, damaged, newer
+// schema): a refused start (exit 78), with the file and what to do in the message.
+struct StoreUnusable : std::runtime_error {
+  using std::runtime_error::runtime_error;
+};
+
+// What to do with a state.db SQLite cannot read: appended to its error.
+std::string damaged_store_hint(const std::filesystem::path& file);
+
 // One SQLite connection with the settings of the state store (WAL, foreign keys, the chosen
 // durability) and a cache of prepared statements: SQL is parsed once per connection, not per
 // request. Not thread-safe: one thread uses it at a time (the store worker, or the opener
@@ -58,6 +68,9 @@ class SqliteConnection final : public TransactionScope {
   void rollback() noexcept override;
   long long changes() const;
   void set_durability(Durability durability);
+  // Throws StoreUnusable when the file cannot take writes (opened read-only, or the write
+  // lock cannot be had): found before READY, not at the first answered turn.
+  void check_writable();
   // Called after each commit with the WAL's size in pages (on the committing thread). Setting
   // it turns SQLite's own checkpoint-on-commit off: the Checkpointer does that work instead.
   void on_wal_commit(std::function<void(int pages)> hook);

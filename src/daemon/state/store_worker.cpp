@@ -29,6 +29,11 @@ void StoreWorker::stop() {
   if (thread_.joinable()) thread_.join();
 }
 
+std::string StoreWorker::failing() const {
+  std::lock_guard lock(mutex_);
+  return failing_;
+}
+
 StoreWorkerStats StoreWorker::stats() const {
   std::lock_guard lock(mutex_);
   return stats_;
@@ -99,14 +104,25 @@ void StoreWorker::run_batch(std::deque<Job>& batch) {
     commits = 1;
   }
   std::uint64_t failed = 0;
+  std::string last_error;
   for (std::size_t i = 0; i < batch.size(); ++i) {
-    if (errors[i]) ++failed;
+    if (errors[i]) {
+      ++failed;
+      try {
+        std::rethrow_exception(errors[i]);
+      } catch (const std::exception& e) {
+        last_error = e.what();
+      } catch (...) {
+        last_error = "unknown error";
+      }
+    }
     batch[i].done(errors[i]);
   }
   std::lock_guard lock(mutex_);
   stats_.jobs += batch.size();
   stats_.commits += commits;
   stats_.failed_jobs += failed;
+  failing_ = failed == batch.size() ? last_error : std::string();
 }
 
 asio::awaitable<void> StoreWorker::run(std::function<void()> work) {

@@ -7,6 +7,7 @@
 #include <exception>
 #include <functional>
 #include <mutex>
+#include <string>
 #include <thread>
 
 #include "daemon/state/transaction.hpp"
@@ -46,6 +47,8 @@ class StoreWorker {
   // Runs what is queued, then ends the thread. Later jobs fail. Idempotent.
   void stop();
   StoreWorkerStats stats() const;
+  // The error of the last batch when it failed; empty once a later batch committed.
+  std::string failing() const;
 
  private:
   struct Job {
@@ -63,6 +66,7 @@ class StoreWorker {
   std::deque<Job> queue_;
   bool stopping_ = false;
   StoreWorkerStats stats_;
+  std::string failing_;
   std::thread thread_;
 };
 

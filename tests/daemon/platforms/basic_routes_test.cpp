@@ -17,7 +17,7 @@ HttpRequest get(std::string target, std::string method = "GET") {
 }
 
 TEST(BasicRoutes, HealthReportsStatePidVersion) {
-  ServerView view{"draining", 42, "0.1.0", 3.5, ""};
+  ServerView view{"draining", 42, "0.1.0", 3.5, "", ""};
   auto response = handle_basic_route(get("/health?probe=1"), view);
   ASSERT_TRUE(response);
   EXPECT_EQ(response->status, 200);
@@ -26,6 +26,16 @@ TEST(BasicRoutes, HealthReportsStatePidVersion) {
   EXPECT_EQ(body["state"], "draining");
   EXPECT_EQ(body["pid"], 42);
   EXPECT_EQ(body["version"], "0.1.0");
+}
+
+TEST(BasicRoutes, ADegradedGatewayFailsItsHealthCheckAndSaysWhy) {
+  ServerView view{"serving", 42, "0.1.0", 3.5, "", "state.db was removed"};
+  auto response = handle_basic_route(get("/health"), view);
+  ASSERT_TRUE(response);
+  EXPECT_EQ(response->status, 503);
+  auto body = nlohmann::json::parse(response->body);
+  EXPECT_EQ(body["status"], "degraded");
+  EXPECT_EQ(body["detail"], "state.db was removed");
 }
 
 TEST(BasicRoutes, WrongMethodIs405WithAllow) {
