@@ -12,6 +12,7 @@
 
 int main(int argc, char** argv) {
   hermes::daemon::hold_early_signals();  // first: a stop that comes during start-up still drains
+  hermes::daemon::raise_descriptor_limit();
   hermes::daemon::Options options;
   CLI::App app{
       "hermes-gateway: runs LLM agent chat sessions for chat platforms and OpenAI-compatible "

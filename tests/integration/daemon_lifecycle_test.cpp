@@ -12,6 +12,7 @@
 #include <cstring>
 #include <fstream>
 #include <nlohmann/json.hpp>
+#include <sstream>
 #include <thread>
 
 #include "common/paths.hpp"
@@ -298,6 +299,69 @@ TEST(DaemonStart, AClosedStderrPipeDoesNotKillTheDaemon) {
   EXPECT_EQ(::kill(pid, 0), 0) << "the daemon died writing to the closed pipe";
   EXPECT_TRUE(home.healthy());
   ::kill(pid, SIGTERM);
+  EXPECT_EQ(shell.wait(10s), 0);
+}
+
+// The soft limit of the daemon's parent (systemd's default 1,024 here).
+long soft_open_files(int pid) {
+  std::ifstream limits("/proc/" + std::to_string(pid) + "/limits");
+  for (std::string line; std::getline(limits, line);) {
+    if (line.starts_with("Max open files")) {
+      std::istringstream fields(line.substr(std::string("Max open files").size()));
+      long soft = 0;
+      fields >> soft;
+      return soft;
+    }
+  }
+  return -1;
+}
+
+std::vector<int> open_idle_connections(int port, int count) {
+  std::vector<int> fds;
+  for (int i = 0; i < count; ++i) {
+    const int fd = connect_loopback(port);
+    if (fd < 0) break;
+    fds.push_back(fd);
+  }
+  return fds;
+}
+
+TEST(DaemonFiles, ASoftLimitOf1024DoesNotStopHealthWith1100IdleClients) {
+  GatewayHome home;
+  home.write_config();
+  auto options = home.env();
+  options.env["GW"] = kGatewayBin;
+  // As under systemd's default: soft 1,024, a higher hard limit.
+  ChildProcess shell("/bin/sh", {"-c", "ulimit -Sn 1024 && exec \"$GW\""}, options);
+  ASSERT_TRUE(wait_until([&] { return home.healthy(); }, 10s)) << shell.stderr_text();
+  EXPECT_GT(soft_open_files(shell.pid()), 1024) << "the daemon kept the soft limit of 1,024";
+  auto fds = open_idle_connections(home.port, 1100);
+  ASSERT_EQ(fds.size(), 1100u);
+  EXPECT_TRUE(wait_until([&] { return home.healthy(); }, 5s)) << "/health stopped answering";
+  for (const int fd : fds) ::close(fd);
+  shell.signal(SIGTERM);
+  EXPECT_EQ(shell.wait(10s), 0);
+}
+
+TEST(DaemonFiles, PastTheConnectionCapTheOldestIdleGoesAndHealthStillAnswers) {
+  GatewayHome home;
+  home.write_config();
+  auto options = home.env();
+  options.env["GW"] = kGatewayBin;
+  // A hard limit of 512: the cap is 384 client connections.
+  ChildProcess shell("/bin/sh", {"-c", "ulimit -n 512 && exec \"$GW\""}, options);
+  ASSERT_TRUE(wait_until([&] { return home.healthy(); }, 10s)) << shell.stderr_text();
+  auto fds = open_idle_connections(home.port, 600);
+  EXPECT_TRUE(wait_until([&] { return home.healthy(); }, 5s)) << "/health stopped answering";
+  // The daemon holds no more than its cap (plus its own few descriptors).
+  std::size_t open = 0;
+  for ([[maybe_unused]] const auto& entry :
+       std::filesystem::directory_iterator("/proc/" + std::to_string(shell.pid()) + "/fd")) {
+    ++open;
+  }
+  EXPECT_LT(open, 512u);
+  for (const int fd : fds) ::close(fd);
+  shell.signal(SIGTERM);
   EXPECT_EQ(shell.wait(10s), 0);
 }
 

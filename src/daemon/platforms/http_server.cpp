@@ -1,6 +1,7 @@
 #include "daemon/platforms/http_server.hpp"
 
 #include <spdlog/spdlog.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
 
 #include <array>
@@ -59,6 +60,29 @@ struct HttpServer::Impl : std::enable_shared_from_this<HttpServer::Impl> {
   asio::io_context& io;
   tcp::acceptor acceptor;
   Handler handler;
+  std::size_t max_connections() const {
+    if (limits.max_connections > 0) return limits.max_connections;
+    rlimit files{};
+    if (::getrlimit(RLIMIT_NOFILE, &files) != 0 || files.rlim_cur == RLIM_INFINITY) return 16384;
+    const auto soft = static_cast<std::size_t>(files.rlim_cur);
+    return soft > 256 ? soft - 128 : soft / 2;
+  }
+
+  // Over the cap: the oldest connection not in the middle of a request goes (a kept-alive
+  // client reconnects; a silent one loses nothing); if every one is busy, the newest is
+  // refused by closing it.
+  void shed_a_connection() {
+    for (auto& connection : connections) {
+      if (!connection->busy && connection != connections.back()) {
+        beast::error_code ignored;
+        connection->stream.socket().close(ignored);
+        return;
+      }
+    }
+    beast::error_code ignored;
+    connections.back()->stream.socket().close(ignored);
+  }
+
   Metrics& metrics;
   HttpServerLimits limits;
   std::list<std::shared_ptr<Connection>> connections;
@@ -194,6 +218,7 @@ asio::awaitable<void> HttpServer::Impl::accept_loop() {
       socket.set_option(tcp::no_delay(true), nodelay_ignored);
       auto connection = std::make_shared<Connection>(std::move(socket));
       connections.push_back(connection);
+      if (connections.size() > max_connections()) shed_a_connection();
       asio::co_spawn(io, serve(connection, std::prev(connections.end())),
                      [](std::exception_ptr e) { log_exception(e, "HTTP connection"); });
       continue;

@@ -21,6 +21,10 @@ struct HttpServerLimits {
   std::size_t max_header_bytes = 16 * 1024;
   std::chrono::seconds read_timeout{15};  // to receive a whole request
   std::chrono::seconds write_timeout{30};
+  // Open client connections at most; past it the longest-idle kept-alive one is closed (or,
+  // when all are busy, the new one), so descriptors never run out and /health keeps answering.
+  // 0: from the process's descriptor limit, leaving room for the store and the providers.
+  std::size_t max_connections = 0;
 };
 
 // An HTTP/1.1 server on an already-listening socket (bound by us or handed over by systemd).

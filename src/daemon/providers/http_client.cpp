@@ -2,6 +2,7 @@
 
 #include <openssl/ssl.h>
 #include <openssl/x509_vfy.h>
+#include <sys/socket.h>
 
 #include <boost/asio/as_tuple.hpp>
 #include <boost/asio/io_context.hpp>
@@ -11,6 +12,7 @@
 #include <boost/beast/core.hpp>
 #include <boost/beast/http.hpp>
 #include <boost/beast/ssl.hpp>
+#include <cerrno>
 #include <list>
 #include <map>
 
@@ -59,6 +61,7 @@ namespace {
 
 struct Connection {
   std::string pool_key;
+  std::chrono::steady_clock::time_point idle_since;
   std::unique_ptr<beast::tcp_stream> plain;
   std::unique_ptr<beast::ssl_stream<beast::tcp_stream>> tls;
   beast::flat_buffer buffer;
@@ -153,12 +156,46 @@ struct HttpClient::Impl : std::enable_shared_from_this<HttpClient::Impl> {
                                     const HttpCall& call, Clock::time_point deadline,
                                     const EventSink& sink, HttpReply& reply);
 
+  // Idle connections are kept 30 s, at most 16 per host: after a burst the rest are closed
+  // instead of lingering in CLOSE-WAIT once the server hangs up on them.
+  static constexpr auto kIdleLifetime = std::chrono::seconds(30);
+  static constexpr std::size_t kIdlePerHost = 16;
+
+  static bool peer_closed(Connection& connection) {
+    char byte;
+    const auto n =
+        ::recv(connection.lowest().socket().native_handle(), &byte, 1, MSG_PEEK | MSG_DONTWAIT);
+    return n == 0 || (n < 0 && errno != EAGAIN && errno != EWOULDBLOCK);
+  }
+
+  void sweep(std::vector<std::shared_ptr<Connection>>& list) {
+    const auto now = std::chrono::steady_clock::now();
+    std::erase_if(list, [&](const std::shared_ptr<Connection>& c) {
+      if (now - c->idle_since < kIdleLifetime && !peer_closed(*c)) return false;
+      c->close();
+      return true;
+    });
+  }
+
   std::shared_ptr<Connection> take_idle(const std::string& key) {
     auto it = idle.find(key);
-    if (it == idle.end() || it->second.empty()) return nullptr;
+    if (it == idle.end()) return nullptr;
+    sweep(it->second);
+    if (it->second.empty()) return nullptr;
     auto connection = it->second.back();
     it->second.pop_back();
     return connection;
+  }
+
+  void put_idle(const std::string& key, std::shared_ptr<Connection> connection) {
+    auto& list = idle[key];
+    sweep(list);
+    if (list.size() >= kIdlePerHost) {
+      connection->close();
+      return;
+    }
+    connection->idle_since = std::chrono::steady_clock::now();
+    list.push_back(std::move(connection));
   }
 
   asio::io_context& io;
@@ -325,7 +362,7 @@ asio::awaitable<HttpReply> HttpClient::post(HttpCall call, EventSink sink) {
     const bool keep = co_await impl->exchange(*connection, *url, call, deadline, sink, reply);
     impl->busy.erase(registered);
     if (reply.failure == TransportFailure::none && keep) {
-      impl->idle[key].push_back(connection);
+      impl->put_idle(key, connection);
     } else {
       connection->close();
     }
