@@ -8,6 +8,8 @@
 #include <memory>
 #include <mutex>
 
+#include "common/secrets.hpp"
+
 namespace hermes {
 
 namespace {
@@ -55,7 +57,8 @@ class JournalStderrSink final : public spdlog::sinks::base_sink<std::mutex> {
     formatter_->format(msg, formatted);
     std::string_view text(formatted.data(), formatted.size());
     if (text.ends_with('\n')) text.remove_suffix(1);  // the line's own end, added back below
-    const std::string line = escape_for_log(text) + "\n";
+    // Secrets by value first (a key echoed by a provider), then one line whatever it holds.
+    const std::string line = escape_for_log(mask_known_secrets(text)) + "\n";
     std::fputs(terminal_ ? terminal_prefix(msg.level) : priority_prefix(msg.level), stderr);
     std::fwrite(line.data(), 1, line.size(), stderr);
   }

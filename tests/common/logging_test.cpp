@@ -3,6 +3,8 @@
 
 #include <gtest/gtest.h>
 
+#include "common/secrets.hpp"
+
 namespace hermes {
 namespace {
 
@@ -13,6 +15,18 @@ TEST(Logging, ControlCharactersFromOutsideBecomeVisibleEscapes) {
   EXPECT_EQ(escape_for_log(std::string("nul\0esc\x1b[31m del\x7f", 17)),
             "nul\\x00esc\\x1b[31m del\\x7f");
   EXPECT_EQ(escape_for_log(""), "");
+}
+
+TEST(Secrets, ConfiguredSecretsAreMaskedByValueWhateverTheirShape) {
+  add_known_secrets({"plainsecretvalue123", "short", "8chars!!"});
+  EXPECT_EQ(mask_known_secrets("Incorrect API key provided: plainsecretvalue123."),
+            "Incorrect API key provided: [REDACTED].");
+  EXPECT_EQ(mask_known_secrets("twice plainsecretvalue123 plainsecretvalue123"),
+            "twice [REDACTED] [REDACTED]");
+  EXPECT_EQ(mask_known_secrets("a short word stays"), "a short word stays");
+  EXPECT_EQ(mask_known_secrets("8chars!!"), "[REDACTED]");
+  add_known_secrets({"another-one-xyz"});  // a reload adds; the first ones stay known
+  EXPECT_EQ(mask_known_secrets("plainsecretvalue123 another-one-xyz"), "[REDACTED] [REDACTED]");
 }
 
 }  // namespace

@@ -212,6 +212,22 @@ TEST_F(AgentTurns, AProviderCannotForgeLogLines) {
   }
 }
 
+TEST_F(AgentTurns, AKeyWithoutAKnownPrefixEchoedByTheProviderNeverReachesTheLog) {
+  start({.retries = 1, .primary_keys = "[plainsecretvalue123]"});
+  fake_.script("*", json::array({{{"status", 401},
+                                  {"body",
+                                   {{"error",
+                                     {{"message",
+                                       "Incorrect API key provided: plainsecretvalue123. You can "
+                                       "find your API key at the dashboard."}}}}}}}));
+  const auto r = chat("x");
+  EXPECT_EQ(error_of(r)["type"], "auth") << r.body;
+  EXPECT_EQ(r.body.find("plainsecretvalue123"), std::string::npos) << r.body;
+  const auto log = daemon_->stderr_text();
+  EXPECT_NE(log.find("Incorrect API key provided: [REDACTED]"), std::string::npos) << log;
+  EXPECT_EQ(log.find("plainsecretvalue123"), std::string::npos) << log;
+}
+
 TEST_F(AgentTurns, AuthFailureRotatesToTheNextKey) {
   start();
   fake_.script("k1", json::array({{{"status", 401},

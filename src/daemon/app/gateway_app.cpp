@@ -20,6 +20,7 @@
 #include "common/logging.hpp"
 #include "common/paths.hpp"
 #include "common/runtime_status.hpp"
+#include "common/secrets.hpp"
 #include "common/version.hpp"
 #include "daemon/agent/session_queue.hpp"
 #include "daemon/agent/session_store.hpp"
@@ -59,10 +60,22 @@ struct LoadedConfig {
   std::vector<std::string> errors;
 };
 
+// Every secret of a config, so logs, replies and STATUS can mask it by value.
+void remember_secrets(const Config& config) {
+  std::vector<std::string> secrets;
+  for (const auto& [name, provider] : config.providers) {
+    secrets.insert(secrets.end(), provider.api_keys.begin(), provider.api_keys.end());
+  }
+  secrets.push_back(config.gateway.telegram.bot_token);
+  secrets.push_back(config.gateway.api_server.key);
+  add_known_secrets(std::move(secrets));
+}
+
 LoadedConfig load(const HomePaths& paths) {
   std::vector<std::string> env_warnings;
   const Environment env = Environment::from_process(paths.env_file, env_warnings);
   ConfigLoadResult result = load_config_file(paths.config_file, env);
+  if (result.config) remember_secrets(*result.config);
   for (const auto& w : env_warnings) spdlog::warn("config: {}", w);
   for (const auto& w : result.warnings) spdlog::warn("config: {}", w);
   return {std::move(result.config), std::move(result.errors)};

@@ -3,6 +3,7 @@
 #include <array>
 #include <cctype>
 
+#include "common/secrets.hpp"
 #include "daemon/providers/text_util.hpp"
 
 namespace hermes::providers {
@@ -184,7 +185,9 @@ class Redactor {
 }  // namespace
 
 std::string redact(std::string_view text) {
-  return Redactor(text).run();
+  // The configured secrets by value, then the shapes of secrets nobody configured here.
+  const std::string masked = mask_known_secrets(text);
+  return Redactor(masked).run();
 }
 
 }  // namespace hermes::providers
