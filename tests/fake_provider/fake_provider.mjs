@@ -9,7 +9,7 @@
 // A Step (all optional): {status, body (string|object), headers, delay_ms, hang, reset,
 //   truncate (send half the body and close), malformed (200 with garbage),
 //   stream: ["tok", ...] (SSE deltas), stream_break_after: N (drop the connection after N
-//   deltas), content: "reply text"}
+//   deltas), delta_delay_ms: N (pause between deltas, default 5), content: "reply text"}
 // With no step queued, the reply is "echo: <last user message>", streamed when asked.
 import http from 'node:http';
 import https from 'node:https';
@@ -64,7 +64,7 @@ function chunk(model, delta, finish = null) {
 
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 
-async function streamReply(res, model, tokens, breakAfter) {
+async function streamReply(res, model, tokens, breakAfter, gapMs = 5) {
   res.writeHead(200, { 'content-type': 'text/event-stream', 'cache-control': 'no-cache' });
   res.write(chunk(model, { role: 'assistant', content: '' }));
   for (let i = 0; i < tokens.length; i++) {
@@ -73,7 +73,7 @@ async function streamReply(res, model, tokens, breakAfter) {
       return;
     }
     res.write(chunk(model, { content: tokens[i] }));
-    await sleep(5);
+    if (gapMs > 0) await sleep(gapMs);
   }
   res.write(chunk(model, {}, 'stop'));
   res.end('data: [DONE]\n\n');
@@ -111,7 +111,7 @@ async function chatCompletions(req, res) {
   }
   if (request.stream) {
     const tokens = step.stream ?? content.split(/(?<= )/);
-    return streamReply(res, request.model, tokens, step.stream_break_after);
+    return streamReply(res, request.model, tokens, step.stream_break_after, step.delta_delay_ms);
   }
   json(res, 200, completion(request.model, content), step.headers || {});
 }

@@ -493,6 +493,24 @@ TEST_F(AgentTurns, AStreamedAnswerIsChunkedAndTheConnectionServesTheNextRequest)
   EXPECT_THAT(plain, HasSubstr("echo: second, plain"));
 }
 
+TEST_F(AgentTurns, AStreamLongerThanTheResponseCapArrivesWhole) {
+  start({.request_timeout = 120});  // the whole exchange, slow under ASan
+  // 60,000 deltas: about 9 MB of SSE from the provider (over the 8 MiB cap), each event small.
+  json tokens = json::array();
+  for (int i = 0; i < 60000; ++i) tokens.push_back("x");
+  fake_.script("k1", json::array({{{"stream", tokens}, {"delta_delay_ms", 0}}}));
+  auto r = chat("a long one", {}, true);
+  ASSERT_EQ(r.status, 200);
+  EXPECT_THAT(r.body, HasSubstr("data: [DONE]"));
+  EXPECT_THAT(r.body, ::testing::Not(HasSubstr("\"error\"")));
+  std::size_t deltas = 0;
+  for (auto at = r.body.find("\"content\":\"x\""); at != std::string::npos;
+       at = r.body.find("\"content\":\"x\"", at + 1)) {
+    ++deltas;
+  }
+  EXPECT_EQ(deltas, 60000u);
+}
+
 TEST_F(AgentTurns, StreamFailingBeforeAnyTokenIsAPlainHttpError) {
   start({.primary_keys = "[k1]"});
   fake_.script("k1", json::array({{{"status", 402},

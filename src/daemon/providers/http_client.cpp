@@ -93,15 +93,25 @@ TransportFailure failure_of(const beast::error_code& ec, bool response_started) 
 class SseParser {
  public:
   void feed(std::string_view bytes) { pending_.append(bytes); }
+  // Bytes of the event not yet complete: what one event may make the gateway hold.
+  std::size_t pending_bytes() const { return pending_.size(); }
   std::optional<std::string> next() {
     while (true) {
-      auto end = pending_.find("\n\n");
+      // Resume the search where the last one stopped (less the separator's length), so a
+      // large event arriving in small reads is scanned once, not once per read.
+      const std::size_t from = searched_ > 3 ? searched_ - 3 : 0;
+      auto end = pending_.find("\n\n", from);
       std::size_t sep = 2;
-      if (const auto crlf = pending_.find("\r\n\r\n"); crlf != std::string::npos && crlf < end) {
+      if (const auto crlf = pending_.find("\r\n\r\n", from);
+          crlf != std::string::npos && crlf < end) {
         end = crlf;
         sep = 4;
       }
-      if (end == std::string::npos) return std::nullopt;
+      if (end == std::string::npos) {
+        searched_ = pending_.size();
+        return std::nullopt;
+      }
+      searched_ = 0;
       const std::string event = pending_.substr(0, end);
       pending_.erase(0, end + sep);
       std::string data;
@@ -126,6 +136,7 @@ class SseParser {
 
  private:
   std::string pending_;
+  std::size_t searched_ = 0;  // pending_ holds no separator before this
 };
 
 }  // namespace
@@ -296,6 +307,8 @@ asio::awaitable<bool> HttpClient::Impl::exchange_on(Stream& stream, Connection& 
                             head[http::field::content_type].starts_with("text/event-stream");
   SseParser events;
   std::size_t consumed = 0;
+  // A stream is as long as the answer: the cap is per event, not on the whole body.
+  if (event_stream) parser.body_limit(boost::none);
   while (!parser.is_done()) {
     auto [read_ec, n] = co_await http::async_read_some(stream, connection.buffer, parser, kTuple);
     if (read_ec == http::error::need_buffer) continue;
@@ -313,10 +326,17 @@ asio::awaitable<bool> HttpClient::Impl::exchange_on(Stream& stream, Connection& 
     if (!event_stream) continue;
     auto& body = parser.get().body();
     events.feed(std::string_view(body).substr(consumed));
-    consumed = body.size();
+    body.clear();  // fed: the body string does not grow with the stream
+    consumed = 0;
     while (auto data = events.next()) {
       reply.events_delivered = true;
       if (!co_await sink(std::move(*data))) co_return false;  // the consumer is gone
+    }
+    if (events.pending_bytes() > call.max_response_bytes) {
+      reply.failure = TransportFailure::malformed_body;
+      reply.failure_detail =
+          "one stream event larger than " + std::to_string(call.max_response_bytes) + " bytes";
+      co_return false;
     }
   }
   reply.body = event_stream ? events.rest() : std::move(parser.get().body());
