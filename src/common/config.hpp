@@ -33,6 +33,8 @@ struct AgentConfig {
   std::string system_prompt = "You are a helpful assistant.";
   int api_max_retries = 3;  // total attempts per provider call, at least 1
   std::chrono::milliseconds request_timeout{std::chrono::seconds{120}};
+  // One turn at most, across all retries, rotations and fallbacks.
+  std::chrono::milliseconds turn_timeout{std::chrono::seconds{300}};
   std::chrono::milliseconds restart_drain_timeout{std::chrono::seconds{60}};
   std::chrono::milliseconds stop_drain_timeout{std::chrono::seconds{10}};
 };

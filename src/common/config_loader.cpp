@@ -8,6 +8,7 @@
 #include <fstream>
 #include <initializer_list>
 #include <sstream>
+#include <unordered_set>
 
 namespace hermes {
 
@@ -90,14 +91,13 @@ class ConfigReader {
 
 void ConfigReader::check_keys(const YAML::Node& map, const std::string& path,
                               std::initializer_list<std::string_view> known) {
-  std::vector<std::string> seen;
+  std::unordered_set<std::string> seen;  // a set: 80,000 keys must not take quadratic time
   for (const auto& entry : map) {
     const std::string key = entry.first.Scalar();
     // yaml-cpp keeps one of two equal keys silently; which one a user meant is unknowable.
-    if (std::find(seen.begin(), seen.end(), key) != seen.end()) {
+    if (!seen.insert(key).second) {
       error(entry.first, join(path, key), "duplicate key; keep only one");
     }
-    seen.push_back(key);
     bool found = false;
     for (auto k : known) found = found || k == key;
     if (!found) warn(entry.first, join(path, key), "unknown key, ignored (check the spelling)");
@@ -306,12 +306,13 @@ void ConfigReader::read_fallbacks(const YAML::Node& node) {
 void ConfigReader::read_agent(const YAML::Node& node) {
   if (!expect_map(node, "agent")) return;
   check_keys(node, "agent",
-             {"system_prompt", "api_max_retries", "request_timeout", "restart_drain_timeout",
-              "stop_drain_timeout"});
+             {"system_prompt", "api_max_retries", "request_timeout", "turn_timeout",
+              "restart_drain_timeout", "stop_drain_timeout"});
   auto& agent = config_.agent;
   read_string(node, "agent", "system_prompt", agent.system_prompt);
   read_int(node, "agent", "api_max_retries", 1, 20, agent.api_max_retries);
   read_seconds(node, "agent", "request_timeout", agent.request_timeout);
+  read_seconds(node, "agent", "turn_timeout", agent.turn_timeout);
   read_seconds(node, "agent", "restart_drain_timeout", agent.restart_drain_timeout);
   read_seconds(node, "agent", "stop_drain_timeout", agent.stop_drain_timeout);
 }
@@ -471,12 +472,30 @@ ConfigLoadResult parse_config(std::string_view yaml_text, std::string_view file_
 
 ConfigLoadResult load_config_file(const std::filesystem::path& file, const Environment& env) {
   std::error_code ec;
-  if (!std::filesystem::exists(file, ec)) {
+  const auto status = std::filesystem::status(file, ec);
+  const auto refuse = [&](const std::string& why) {
     ConfigLoadResult result;
-    result.errors.push_back(file.string() +
-                            ": no such file; create it (see the config sketch in the README) "
-                            "or pass --home/--config");
+    result.errors.push_back(file.string() + ": " + why);
     return result;
+  };
+  if (ec == std::errc::permission_denied) {
+    return refuse("cannot be reached (permission denied on " + file.parent_path().string() +
+                  "); check the permissions of the home directory");
+  }
+  if (!std::filesystem::exists(status)) {
+    return refuse(
+        "no such file; create it (start from config.example.yaml) or pass "
+        "--home/--config");
+  }
+  // Only a regular file of sane size: a FIFO would block the start, /dev/zero eat memory.
+  if (!std::filesystem::is_regular_file(status)) {
+    return refuse(std::filesystem::is_directory(status)
+                      ? "is a directory; --config names the file itself (…/config.yaml)"
+                      : "is not a regular file");
+  }
+  if (const auto size = std::filesystem::file_size(file, ec); !ec && size > kMaxConfigBytes) {
+    return refuse("is " + std::to_string(size) + " bytes; a config is at most " +
+                  std::to_string(kMaxConfigBytes) + " bytes");
   }
   std::ifstream in(file);
   if (!in) {

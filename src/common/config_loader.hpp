@@ -1,5 +1,6 @@
 #pragma once
 
+#include <cstdint>
 #include <filesystem>
 #include <optional>
 #include <string>
@@ -10,6 +11,9 @@
 #include "common/environment.hpp"
 
 namespace hermes {
+
+// The largest config.yaml read (a config is a few KiB; more is a mistake or an attack).
+inline constexpr std::uintmax_t kMaxConfigBytes = 1024 * 1024;
 
 // Every message names the file, the line when known, the key and what is wrong, e.g.
 // "/root/.hermes/config.yaml:7: gateway.api_server.port: expected an integer 1-65535, got 'abc'".

@@ -1,5 +1,10 @@
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <filesystem>
+#include <fstream>
 
 #include "common/config_loader.hpp"
 
@@ -125,6 +130,33 @@ TEST(Config, AnOpenTelegramBotMustBeAskedForAndKeysThatVanishAreAnError) {
                            "/h/config.yaml", {})
                   .errors,
               ElementsAre(HasSubstr("providers.p.api_keys: no usable key")));
+}
+
+TEST(Config, OnlyARegularFileOfSaneSizeIsReadAsTheConfig) {
+  const auto dir =
+      std::filesystem::temp_directory_path() / ("hermes-config-test-" + std::to_string(::getpid()));
+  std::filesystem::create_directories(dir);
+  EXPECT_THAT(load_config_file(dir, {}).errors, ElementsAre(HasSubstr("is a directory")));
+  const auto fifo = dir / "fifo.yaml";
+  ASSERT_EQ(::mkfifo(fifo.c_str(), 0600), 0);
+  EXPECT_THAT(load_config_file(fifo, {}).errors, ElementsAre(HasSubstr("not a regular file")));
+  const auto big = dir / "big.yaml";
+  {
+    std::ofstream out(big);
+    out << std::string(kMaxConfigBytes + 1, '#');
+  }
+  EXPECT_THAT(load_config_file(big, {}).errors,
+              ElementsAre(HasSubstr("a config is at most 1048576 bytes")));
+  std::filesystem::remove_all(dir);
+}
+
+TEST(Config, TurnTimeoutBoundsAWholeTurn) {
+  const auto result =
+      parse_config(std::string(kBase) + "agent: {turn_timeout: 45}\n", "/h/config.yaml", {});
+  ASSERT_TRUE(result.config);
+  EXPECT_EQ(result.config->agent.turn_timeout, std::chrono::seconds(45));
+  EXPECT_EQ(parse_config(kBase, "/h/config.yaml", {}).config->agent.turn_timeout,
+            std::chrono::seconds(300));
 }
 
 TEST(Config, PortErrorNamesFileLineKeyAndValue) {

@@ -35,6 +35,7 @@ struct GatewayOptions {
   std::string key{};
   std::string primary_keys = "[k1, k2]";
   std::string primary_url{};  // default: the fake provider
+  double turn_timeout = 0;    // 0: the default
 };
 
 class AgentTurns : public ::testing::Test {
@@ -60,7 +61,9 @@ class AgentTurns : public ::testing::Test {
     config += "agent:\n  api_max_retries: " + std::to_string(o.retries) +
               "\n  request_timeout: " + std::to_string(o.request_timeout) +
               "\n  restart_drain_timeout: " + std::to_string(o.restart_drain) +
-              "\n  stop_drain_timeout: 10\n";
+              "\n  stop_drain_timeout: 10\n" +
+              (o.turn_timeout > 0 ? "  turn_timeout: " + std::to_string(o.turn_timeout) + "\n"
+                                  : std::string());
     config += "gateway: {api_server: {host: 127.0.0.1, port: " + std::to_string(home_.port) +
               (o.key.empty() ? "" : ", key: " + o.key) + "}}\n";
     home_.dir.write("config.yaml", config);
@@ -328,6 +331,16 @@ TEST_F(AgentTurns, HangEndsAsTimeoutWithinTheDeadline) {
   EXPECT_EQ(error_of(r)["type"], "timeout");
   EXPECT_GE(took, 900ms);
   EXPECT_LT(took, 3s);
+}
+
+TEST_F(AgentTurns, TurnTimeoutEndsATurnWhateverItsRetriesAndFallbacks) {
+  start({.retries = 5, .request_timeout = 30, .fallback = true, .turn_timeout = 1});
+  fake_.script("*", json::array({{{"hang", true}}, {{"hang", true}}, {{"hang", true}}}));
+  const auto t0 = std::chrono::steady_clock::now();
+  const auto r = chat("x");
+  const auto took = std::chrono::steady_clock::now() - t0;
+  EXPECT_EQ(error_of(r)["type"], "timeout") << r.body;
+  EXPECT_LT(took, 10s) << "request_timeout (30 s) ran instead of turn_timeout (1 s)";
 }
 
 TEST_F(AgentTurns, ResetTruncatedAndMalformedRepliesAreCleanErrors) {

@@ -67,9 +67,14 @@ struct TurnRunner::Impl {
     }
   }
 
+  // The primary and its fallbacks, at most kMaxProvidersPerTurn: a list of 10,000 fallbacks
+  // must not turn one message into thousands of upstream calls.
+  static constexpr std::size_t kMaxProvidersPerTurn = 8;
+
   std::vector<Slot> chain() const {
     std::vector<Slot> slots{{config.model.provider, config.model.default_model}};
     for (const auto& f : config.fallback_providers) {
+      if (slots.size() >= kMaxProvidersPerTurn) break;
       Slot slot{f.provider, f.model.empty() ? config.model.default_model : f.model};
       bool duplicate = false;
       for (const auto& s : slots)
@@ -157,6 +162,11 @@ asio::awaitable<TurnResult> TurnRunner::Impl::run(std::vector<providers::ChatMes
 
   providers::FailoverSettings settings;
   settings.attempts_per_provider = config.agent.api_max_retries;
+  // One deadline for the whole turn, whatever retries and fallbacks it goes through.
+  const auto turn_deadline = Clock::now() + config.agent.turn_timeout;
+  const auto time_left = [&turn_deadline] {
+    return std::chrono::duration_cast<std::chrono::milliseconds>(turn_deadline - Clock::now());
+  };
   std::uniform_real_distribution<double> jitter(0.0, 1.0);
 
   for (std::size_t s = 0; s < usable.size(); ++s) {
@@ -188,6 +198,15 @@ asio::awaitable<TurnResult> TurnRunner::Impl::run(std::vector<providers::ChatMes
         }
         break;
       }
+      if (time_left().count() <= 0) {
+        spdlog::warn("turn ran out of agent.turn_timeout after {} upstream call(s)", result.calls);
+        Classification c;
+        c.reason = FailoverReason::timeout;
+        c.provider = slot.provider;
+        result.failure = c;
+        metrics.count_turn("failed");
+        co_return result;
+      }
       ++attempt;
       ++result.calls;
       providers::ChatCall call;
@@ -195,7 +214,8 @@ asio::awaitable<TurnResult> TurnRunner::Impl::run(std::vector<providers::ChatMes
       call.api_key = pool.key(*key_index);
       call.model = slot.model;
       call.messages = messages;
-      call.timeout = provider.request_timeout.value_or(config.agent.request_timeout);
+      call.timeout =
+          std::min(provider.request_timeout.value_or(config.agent.request_timeout), time_left());
       call.sink = sink;
       auto outcome = co_await providers::call_chat(client, std::move(call));
       if (turn->interrupted) {
@@ -240,7 +260,7 @@ asio::awaitable<TurnResult> TurnRunner::Impl::run(std::vector<providers::ChatMes
           break;
         case FailoverAction::retry_same_key:
           metrics.count_retry();
-          if (!co_await sleep(*turn, decision.wait)) {
+          if (!co_await sleep(*turn, std::min(decision.wait, time_left()))) {
             result.interrupted = true;
             metrics.count_turn("interrupted");
             co_return result;
