@@ -60,13 +60,15 @@ struct HttpServer::Impl : std::enable_shared_from_this<HttpServer::Impl> {
   asio::io_context& io;
   tcp::acceptor acceptor;
   Handler handler;
-  std::size_t max_connections() const {
+  // Read once: the descriptor limit does not change while serving.
+  static std::size_t connection_cap(const HttpServerLimits& limits) {
     if (limits.max_connections > 0) return limits.max_connections;
     rlimit files{};
     if (::getrlimit(RLIMIT_NOFILE, &files) != 0 || files.rlim_cur == RLIM_INFINITY) return 16384;
     const auto soft = static_cast<std::size_t>(files.rlim_cur);
     return soft > 256 ? soft - 128 : soft / 2;
   }
+  std::size_t max_connections() const { return cap; }
 
   // Over the cap: the oldest connection not in the middle of a request goes (a kept-alive
   // client reconnects; a silent one loses nothing); if every one is busy, the newest is
@@ -85,6 +87,7 @@ struct HttpServer::Impl : std::enable_shared_from_this<HttpServer::Impl> {
 
   Metrics& metrics;
   HttpServerLimits limits;
+  std::size_t cap = connection_cap(limits);
   std::list<std::shared_ptr<Connection>> connections;
   std::size_t in_flight = 0;
   bool draining = false;
