@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
-# Sets up, builds and runs every test: the normal build (unit + integration) and the
-# ASan+UBSan build of the unit and integration tests. This is what CI runs (.ci/run).
+# Sets up, builds and runs every test: the normal build (unit + integration), the fuzz
+# targets over their seed corpora, and the ASan+UBSan build of the unit and integration
+# tests. This is what CI runs (.ci/run).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -11,6 +12,9 @@ cmake --preset dev >/dev/null
 cmake --build --preset dev
 echo "== tests (dev) =="
 ctest --preset dev
+
+echo "== fuzz targets over their seed corpora (clang, ASan+UBSan; mutation runs: scripts/fuzz.sh N) =="
+./scripts/fuzz.sh --regress
 
 echo "== build (asan: ASan+UBSan unit and integration tests) =="
 cmake --preset asan >/dev/null
