@@ -38,6 +38,34 @@ std::string send_and_read(int fd, const std::string& data) {
   return response;
 }
 
+// The status socket of the daemon serving `home` (it runs with XDG_RUNTIME_DIR=home.runtime()).
+std::filesystem::path status_socket_of(const GatewayHome& home) {
+  return std::filesystem::path(home.runtime()) / "hermes" /
+         status_socket_path(home.dir.path()).filename();
+}
+
+// A connection to a unix socket, or -1.
+int connect_unix(const std::filesystem::path& path) {
+  const int fd = ::socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+  sockaddr_un address{};
+  address.sun_family = AF_UNIX;
+  std::strncpy(address.sun_path, path.c_str(), sizeof(address.sun_path) - 1);
+  if (::connect(fd, reinterpret_cast<sockaddr*>(&address), sizeof(address)) != 0) {
+    ::close(fd);
+    return -1;
+  }
+  return fd;
+}
+
+// The daemon run by /bin/sh after `shell_prefix` (e.g. "ulimit -n 512 && exec"), on `home`.
+std::unique_ptr<ChildProcess> start_through_shell(const GatewayHome& home,
+                                                  const std::string& shell_prefix) {
+  auto options = home.env();
+  options.env["GW"] = kGatewayBin;
+  return std::make_unique<ChildProcess>(
+      "/bin/sh", std::vector<std::string>{"-c", shell_prefix + " \"$GW\""}, options);
+}
+
 TEST(DaemonNotify, StartReloadDrainSequence) {
   GatewayHome home;
   home.write_config();
@@ -274,24 +302,13 @@ TEST(DaemonStart, AClosedStderrPipeDoesNotKillTheDaemon) {
   // A reload that fails logs several lines into the broken pipe, then records the error.
   home.dir.write("config.yaml", "model: [broken\n");
   ASSERT_EQ(::kill(pid, SIGHUP), 0);
-  const auto socket = std::filesystem::path(home.runtime()) / "hermes" /
-                      status_socket_path(home.dir.path()).filename();
+  const auto socket = status_socket_of(home);
   std::string body;
   EXPECT_TRUE(wait_until(
       [&] {
-        const int fd = ::socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
-        sockaddr_un address{};
-        address.sun_family = AF_UNIX;
-        std::strncpy(address.sun_path, socket.c_str(), sizeof(address.sun_path) - 1);
-        body.clear();
-        if (::connect(fd, reinterpret_cast<sockaddr*>(&address), sizeof(address)) == 0) {
-          ::send(fd, "status\n", 7, MSG_NOSIGNAL);
-          char buffer[4096];
-          for (ssize_t n; (n = ::recv(fd, buffer, sizeof(buffer), 0)) > 0;) {
-            body.append(buffer, static_cast<std::size_t>(n));
-          }
-        }
-        ::close(fd);
+        const int fd = connect_unix(socket);
+        body = fd >= 0 ? send_and_read(fd, "status\n") : std::string();
+        if (fd >= 0) ::close(fd);
         return body.find("not valid YAML") != std::string::npos;
       },
       10s))
@@ -329,40 +346,36 @@ std::vector<int> open_idle_connections(int port, int count) {
 TEST(DaemonFiles, ASoftLimitOf1024DoesNotStopHealthWith1100IdleClients) {
   GatewayHome home;
   home.write_config();
-  auto options = home.env();
-  options.env["GW"] = kGatewayBin;
   // As under systemd's default: soft 1,024, a higher hard limit.
-  ChildProcess shell("/bin/sh", {"-c", "ulimit -Sn 1024 && exec \"$GW\""}, options);
-  ASSERT_TRUE(wait_until([&] { return home.healthy(); }, 10s)) << shell.stderr_text();
-  EXPECT_GT(soft_open_files(shell.pid()), 1024) << "the daemon kept the soft limit of 1,024";
+  auto daemon = start_through_shell(home, "ulimit -Sn 1024 && exec");
+  ASSERT_TRUE(wait_until([&] { return home.healthy(); }, 10s)) << daemon->stderr_text();
+  EXPECT_GT(soft_open_files(daemon->pid()), 1024) << "the daemon kept the soft limit of 1,024";
   auto fds = open_idle_connections(home.port, 1100);
   ASSERT_EQ(fds.size(), 1100u);
   EXPECT_TRUE(wait_until([&] { return home.healthy(); }, 5s)) << "/health stopped answering";
   for (const int fd : fds) ::close(fd);
-  shell.signal(SIGTERM);
-  EXPECT_EQ(shell.wait(10s), 0);
+  daemon->signal(SIGTERM);
+  EXPECT_EQ(daemon->wait(10s), 0);
 }
 
 TEST(DaemonFiles, PastTheConnectionCapTheOldestIdleGoesAndHealthStillAnswers) {
   GatewayHome home;
   home.write_config();
-  auto options = home.env();
-  options.env["GW"] = kGatewayBin;
   // A hard limit of 512: the cap is 384 client connections.
-  ChildProcess shell("/bin/sh", {"-c", "ulimit -n 512 && exec \"$GW\""}, options);
-  ASSERT_TRUE(wait_until([&] { return home.healthy(); }, 10s)) << shell.stderr_text();
+  auto daemon = start_through_shell(home, "ulimit -n 512 && exec");
+  ASSERT_TRUE(wait_until([&] { return home.healthy(); }, 10s)) << daemon->stderr_text();
   auto fds = open_idle_connections(home.port, 600);
   EXPECT_TRUE(wait_until([&] { return home.healthy(); }, 5s)) << "/health stopped answering";
   // The daemon holds no more than its cap (plus its own few descriptors).
   std::size_t open = 0;
   for ([[maybe_unused]] const auto& entry :
-       std::filesystem::directory_iterator("/proc/" + std::to_string(shell.pid()) + "/fd")) {
+       std::filesystem::directory_iterator("/proc/" + std::to_string(daemon->pid()) + "/fd")) {
     ++open;
   }
   EXPECT_LT(open, 512u);
   for (const int fd : fds) ::close(fd);
-  shell.signal(SIGTERM);
-  EXPECT_EQ(shell.wait(10s), 0);
+  daemon->signal(SIGTERM);
+  EXPECT_EQ(daemon->wait(10s), 0);
 }
 
 TEST(DaemonStart, SecondInstanceForTheSameHomeIsRefused) {
@@ -453,20 +466,15 @@ TEST(DaemonStatus, RuntimeViewOnAPrivateUnixSocket) {
   home.write_config();
   auto daemon = home.start(home.env());
   ASSERT_TRUE(wait_until([&] { return home.healthy(); }, 10s)) << daemon->stderr_text();
-  // The daemon runs with XDG_RUNTIME_DIR=home.runtime(); the name is the home's own.
-  const auto socket_path = std::filesystem::path(home.runtime()) / "hermes" /
-                           status_socket_path(home.dir.path()).filename();
+  const auto socket_path = status_socket_of(home);
   struct stat info {};
   ASSERT_EQ(::stat(socket_path.c_str(), &info), 0);
   EXPECT_EQ(info.st_mode & 0777, 0600u);
   ASSERT_EQ(::stat(socket_path.parent_path().c_str(), &info), 0);
   EXPECT_EQ(info.st_mode & 0777, 0700u);
 
-  const int fd = ::socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
-  sockaddr_un address{};
-  address.sun_family = AF_UNIX;
-  std::strncpy(address.sun_path, socket_path.c_str(), sizeof(address.sun_path) - 1);
-  ASSERT_EQ(::connect(fd, reinterpret_cast<sockaddr*>(&address), sizeof(address)), 0);
+  const int fd = connect_unix(socket_path);
+  ASSERT_GE(fd, 0);
   const auto view = nlohmann::json::parse(send_and_read(fd, "")).get<RuntimeStatus>();
   ::close(fd);
   EXPECT_EQ(view.state, "serving");
