@@ -200,10 +200,9 @@ std::string models_json(const std::vector<std::string>& models) {
 bool bearer_matches(std::string_view authorization, std::string_view key) {
   // The scheme is case-insensitive (RFC 7235): "bearer", "BEARER" and "Bearer" alike.
   constexpr std::string_view kScheme = "bearer";
-  if (authorization.size() <= kScheme.size() || authorization[kScheme.size()] != ' ') return false;
-  for (std::size_t i = 0; i < kScheme.size(); ++i) {
-    const char c = authorization[i];
-    if ((c >= 'A' && c <= 'Z' ? static_cast<char>(c - 'A' + 'a') : c) != kScheme[i]) return false;
+  if (authorization.size() <= kScheme.size() || authorization[kScheme.size()] != ' ' ||
+      !equals_ignoring_case(authorization.substr(0, kScheme.size()), kScheme)) {
+    return false;
   }
   std::string_view given = authorization.substr(kScheme.size() + 1);
   while (!given.empty() && given.front() == ' ') given.remove_prefix(1);

@@ -47,6 +47,9 @@ class ResponseStream {
   std::vector<std::pair<std::string, std::string>> headers;  // extra head fields
 };
 
+// ASCII case-insensitive equality (header names, auth schemes).
+bool equals_ignoring_case(std::string_view a, std::string_view b);
+
 // {"error":{"message":…,"type":…,"code":…}} as OpenAI clients expect; `code` null when empty.
 HttpResponse json_error(int status, std::string_view message, std::string_view type,
                         std::string_view code = {});
