@@ -102,12 +102,16 @@ void init_logging(bool verbose) {
 
 void log_exception(std::exception_ptr error, std::string_view what) {
   if (!error) return;
+  spdlog::error("{} failed: {}", what, describe_exception(error));
+}
+
+std::string describe_exception(std::exception_ptr error) {
   try {
     std::rethrow_exception(error);
   } catch (const std::exception& e) {
-    spdlog::error("{} failed: {}", what, e.what());
+    return e.what();
   } catch (...) {
-    spdlog::error("{} failed with an unknown exception", what);
+    return "unknown exception";
   }
 }
 

@@ -15,6 +15,10 @@ void init_logging(bool verbose);
 // \xNN), so every event stays one line with the priority the gateway gave it.
 std::string escape_for_log(std::string_view message);
 
+// What an exception says: its what(), or "unknown exception" for one that is not a
+// std::exception. `error` must not be null.
+std::string describe_exception(std::exception_ptr error);
+
 // Completion handler body for co_spawn: logs what a coroutine threw (co_spawn with `detached`
 // would swallow it). `what` names the task, e.g. "HTTP connection".
 void log_exception(std::exception_ptr error, std::string_view what);

@@ -292,9 +292,6 @@ void Gateway::reload() {
     asio::co_spawn(io_, worker_.run([this, durability] { db_.set_durability(durability); }),
                    [](std::exception_ptr e) { log_exception(e, "database.synchronous"); });
   }
-  if (loaded.config->database.backend != config_.database.backend) {
-    spdlog::warn("database.backend changes take effect at the next restart");
-  }
   config_ = std::move(*loaded.config);
   turns_.reconfigure(config_);
   api_.reconfigure(config_);

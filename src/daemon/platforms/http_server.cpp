@@ -68,7 +68,6 @@ struct HttpServer::Impl : std::enable_shared_from_this<HttpServer::Impl> {
     const auto soft = static_cast<std::size_t>(files.rlim_cur);
     return soft > 256 ? soft - 128 : soft / 2;
   }
-  std::size_t max_connections() const { return cap; }
 
   // Over the cap: the oldest connection not in the middle of a request goes (a kept-alive
   // client reconnects; a silent one loses nothing); if every one is busy, the newest is
@@ -87,7 +86,7 @@ struct HttpServer::Impl : std::enable_shared_from_this<HttpServer::Impl> {
 
   Metrics& metrics;
   HttpServerLimits limits;
-  std::size_t cap = connection_cap(limits);
+  const std::size_t cap = connection_cap(limits);  // open client connections at most
   std::list<std::shared_ptr<Connection>> connections;
   std::size_t in_flight = 0;
   bool draining = false;
@@ -221,7 +220,7 @@ asio::awaitable<void> HttpServer::Impl::accept_loop() {
       socket.set_option(tcp::no_delay(true), nodelay_ignored);
       auto connection = std::make_shared<Connection>(std::move(socket));
       connections.push_back(connection);
-      if (connections.size() > max_connections()) shed_a_connection();
+      if (connections.size() > cap) shed_a_connection();
       asio::co_spawn(io, serve(connection, std::prev(connections.end())),
                      [](std::exception_ptr e) { log_exception(e, "HTTP connection"); });
       continue;

@@ -306,7 +306,6 @@ asio::awaitable<bool> HttpClient::Impl::exchange_on(Stream& stream, Connection& 
   const bool event_stream = sink && reply.status == 200 &&
                             head[http::field::content_type].starts_with("text/event-stream");
   SseParser events;
-  std::size_t consumed = 0;
   // A stream is as long as the answer: the cap is per event, not on the whole body.
   if (event_stream) parser.body_limit(boost::none);
   while (!parser.is_done()) {
@@ -325,9 +324,8 @@ asio::awaitable<bool> HttpClient::Impl::exchange_on(Stream& stream, Connection& 
     }
     if (!event_stream) continue;
     auto& body = parser.get().body();
-    events.feed(std::string_view(body).substr(consumed));
+    events.feed(body);
     body.clear();  // fed: the body string does not grow with the stream
-    consumed = 0;
     while (auto data = events.next()) {
       reply.events_delivered = true;
       if (!co_await sink(std::move(*data))) co_return false;  // the consumer is gone

@@ -153,10 +153,6 @@ void SqliteConnection::check_writable() {
   }
 }
 
-long long SqliteConnection::changes() const {
-  return sqlite3_changes64(db_);
-}
-
 void SqliteConnection::close() {
   if (!db_) return;
   for (auto& [sql, statement] : statements_) sqlite3_finalize(statement);

@@ -66,7 +66,6 @@ class SqliteConnection final : public TransactionScope {
   void begin() override;
   void commit() override;
   void rollback() noexcept override;
-  long long changes() const;
   void set_durability(Durability durability);
   // Throws StoreUnusable when the file cannot take writes (opened read-only, or the write
   // lock cannot be had): found before READY, not at the first answered turn.

@@ -1,13 +1,13 @@
 #include "daemon/state/store_worker.hpp"
 
-#include <spdlog/spdlog.h>
-
 #include <boost/asio/async_result.hpp>
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/post.hpp>
 #include <boost/asio/use_awaitable.hpp>
 #include <memory>
 #include <stdexcept>
+
+#include "common/logging.hpp"
 
 namespace hermes::daemon::state {
 
@@ -103,25 +103,18 @@ void StoreWorker::run_batch(std::deque<Job>& batch) {
   } else {
     commits = 1;
   }
-  std::uint64_t failed = 0;
+  std::size_t failed = 0;
   std::string last_error;
   for (std::size_t i = 0; i < batch.size(); ++i) {
     if (errors[i]) {
       ++failed;
-      try {
-        std::rethrow_exception(errors[i]);
-      } catch (const std::exception& e) {
-        last_error = e.what();
-      } catch (...) {
-        last_error = "unknown error";
-      }
+      last_error = describe_exception(errors[i]);
     }
     batch[i].done(errors[i]);
   }
   std::lock_guard lock(mutex_);
   stats_.jobs += batch.size();
   stats_.commits += commits;
-  stats_.failed_jobs += failed;
   failing_ = failed == batch.size() ? last_error : std::string();
 }
 

@@ -21,7 +21,6 @@ namespace hermes::daemon::state {
 struct StoreWorkerStats {
   std::uint64_t jobs = 0;
   std::uint64_t commits = 0;  // group commits: jobs / commits is the batching factor
-  std::uint64_t failed_jobs = 0;
 };
 
 // The one thread that touches the database once the gateway serves: the event loop hands it
