@@ -8,6 +8,7 @@
 #include "daemon/app/check_config.hpp"
 #include "daemon/app/gateway_app.hpp"
 #include "daemon/app/options.hpp"
+#include "daemon/lifecycle/descriptor_limit.hpp"
 #include "daemon/lifecycle/early_signals.hpp"
 
 int main(int argc, char** argv) {

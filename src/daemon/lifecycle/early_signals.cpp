@@ -1,8 +1,8 @@
 #include "daemon/lifecycle/early_signals.hpp"
 
 #include <signal.h>
-#include <sys/resource.h>
 
+#include <algorithm>
 #include <atomic>
 
 namespace hermes::daemon {
@@ -39,18 +39,6 @@ std::vector<int> take_early_signals() {
     if (const int signal = arrivals[i].exchange(0); signal != 0) held.push_back(signal);
   }
   return held;
-}
-
-long raise_descriptor_limit() {
-  rlimit files{};
-  if (::getrlimit(RLIMIT_NOFILE, &files) != 0) return -1;
-  const rlim_t wanted = std::min<rlim_t>(files.rlim_max, 1048576);
-  if (files.rlim_cur < wanted) {
-    files.rlim_cur = wanted;
-    ::setrlimit(RLIMIT_NOFILE, &files);
-    ::getrlimit(RLIMIT_NOFILE, &files);
-  }
-  return static_cast<long>(files.rlim_cur);
 }
 
 }  // namespace hermes::daemon
