@@ -3,7 +3,8 @@
 //   node fake_provider.mjs [--port N] [--tls CERT KEY]
 // prints "listening PORT" once ready. Control endpoints (plain JSON):
 //   POST /__script  {"key": "sk-a" | "*", "steps": [Step, ...]}  queue replies for a key
-//   GET  /__calls   every /chat/completions call so far: {key, model, messages, stream, at, conn}
+//   GET  /__calls   every /chat/completions call so far: {key, model, messages, stream, at, conn,
+//                   abandoned_at (set when the caller hung up before the reply was complete)}
 //   POST /__reset   forget scripts and calls
 //   /bot<token>/<method>  a minimal Telegram Bot API (see below)
 // A Step (all optional): {status, body (string|object), headers, delay_ms, hang, reset,
@@ -85,7 +86,11 @@ async function chatCompletions(req, res) {
   try { request = JSON.parse(raw); } catch { return json(res, 400, { error: { message: 'invalid JSON', type: 'invalid_request_error' } }); }
   const auth = req.headers.authorization || '';
   const key = auth.startsWith('Bearer ') ? auth.slice(7) : '';
-  calls.push({ key, model: request.model, messages: request.messages, stream: !!request.stream, at: Date.now(), conn: socketId(req.socket) });
+  const call = { key, model: request.model, messages: request.messages, stream: !!request.stream, at: Date.now(), conn: socketId(req.socket) };
+  calls.push(call);
+  // The caller closed the connection before the reply was complete: when (the gateway drops
+  // the provider's stream when its own client hangs up).
+  res.on('close', () => { if (!res.writableFinished) call.abandoned_at = Date.now(); });
   const queue = scripts.get(key)?.length ? scripts.get(key) : scripts.get('*');
   const step = queue?.length ? queue.shift() : {};
   const lastUser = [...(request.messages || [])].reverse().find((m) => m.role === 'user');

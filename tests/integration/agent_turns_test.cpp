@@ -636,5 +636,86 @@ TEST_F(AgentTurns, DrainBudgetInterruptsATurnWithAClearReplyAndKeepsTheSession) 
   EXPECT_THAT(sent, ElementsAre("You are a helpful assistant.", "never answered", "continue"));
 }
 
+// The raw request for a chat turn, for tests that hang up on purpose.
+std::string raw_chat_request(const std::string& text, bool stream,
+                             const std::string& session = "") {
+  const json body = {{"model", "demo-model"},
+                     {"stream", stream},
+                     {"messages", json::array({{{"role", "user"}, {"content", text}}})}};
+  const std::string payload = body.dump();
+  return "POST /v1/chat/completions HTTP/1.1\r\nHost: 127.0.0.1\r\n" +
+         (session.empty() ? std::string() : "X-Hermes-Session-Id: " + session + "\r\n") +
+         "Content-Type: application/json\r\nContent-Length: " + std::to_string(payload.size()) +
+         "\r\n\r\n" + payload;
+}
+
+long metric_value(int port, const std::string& series) {
+  const auto metrics = http_request(port, "GET", "/metrics").body;
+  const auto at = metrics.find(series + " ");
+  return at == std::string::npos ? 0 : std::stol(metrics.substr(at + series.size() + 1));
+}
+
+TEST_F(AgentTurns, AClientHangingUpMidStreamEndsTheTurnAndKeepsItAsInterrupted) {
+  start();
+  json tokens = json::array();
+  for (int i = 0; i < 400; ++i) tokens.push_back("tok ");  // 20 s at 50 ms a delta
+  fake_.script("k1", json::array({{{"stream", tokens}, {"delta_delay_ms", 50}}}));
+  const int fd = connect_loopback(home_.port);
+  ASSERT_GE(fd, 0);
+  const auto request = raw_chat_request("hello", true);
+  ASSERT_EQ(::send(fd, request.data(), request.size(), MSG_NOSIGNAL),
+            static_cast<ssize_t>(request.size()));
+  const auto seen = read_until(fd, [](const std::string& r) {
+    return r.find("\"content\":\"tok \"", r.find("\"content\":\"tok \"") + 1) != std::string::npos;
+  });
+  ::close(fd);
+  const auto header = seen.find("X-Hermes-Session-Id: ");
+  ASSERT_NE(header, std::string::npos) << seen;
+  const std::string session = seen.substr(header + 21, seen.find("\r\n", header) - header - 21);
+
+  // The provider's stream is dropped at once, not read to its end 20 s later.
+  ASSERT_TRUE(wait_until([&] { return fake_.calls()[0].contains("abandoned_at"); }, 5s));
+  ASSERT_TRUE(wait_until(
+      [&] { return metric_value(home_.port, "hermes_turns_total{outcome=\"client_gone\"}") == 1; },
+      5s));
+  EXPECT_EQ(metric_value(home_.port, "hermes_turns_total{outcome=\"ok\"}"), 0)
+      << "a cut answer counted as a complete turn";
+
+  // What was said stays in the session: the next turn sends it as the assistant's (cut) reply.
+  auto next = chat("go on", {{"X-Hermes-Session-Id", session}});
+  ASSERT_EQ(next.status, 200) << next.body;
+  const auto calls = fake_.calls();
+  ASSERT_EQ(calls.size(), 2u);
+  const auto& sent = calls[1]["messages"];
+  ASSERT_EQ(sent.size(), 4u) << sent.dump();
+  EXPECT_EQ(sent[1]["content"], "hello");
+  EXPECT_EQ(sent[2]["role"], "assistant");
+  const std::string partial = sent[2]["content"];
+  EXPECT_THAT(partial, StartsWith("tok tok "));
+  EXPECT_LT(partial.size(), 4u * 400) << "the whole answer was stored, not what was said";
+  EXPECT_EQ(sent[3]["content"], "go on");
+}
+
+TEST_F(AgentTurns, AClientHangingUpWhileTheProviderIsSilentEndsTheTurnAtOnce) {
+  start({.request_timeout = 60});
+  fake_.script("k1", json::array({{{"hang", true}}}));
+  const int fd = connect_loopback(home_.port);
+  ASSERT_GE(fd, 0);
+  const auto request = raw_chat_request("are you there", false);
+  ASSERT_EQ(::send(fd, request.data(), request.size(), MSG_NOSIGNAL),
+            static_cast<ssize_t>(request.size()));
+  ASSERT_TRUE(wait_until([&] { return fake_.calls().size() == 1; }, 5s));
+  ::close(fd);
+  // Seen within moments, not at request_timeout (60 s): the upstream call is closed, and the
+  // turn is neither retried on another key nor counted as a provider failure.
+  ASSERT_TRUE(wait_until([&] { return fake_.calls()[0].contains("abandoned_at"); }, 5s));
+  ASSERT_TRUE(wait_until(
+      [&] { return metric_value(home_.port, "hermes_turns_total{outcome=\"client_gone\"}") == 1; },
+      5s));
+  EXPECT_EQ(fake_.calls().size(), 1u);
+  EXPECT_EQ(metric_value(home_.port, "hermes_turns_total{outcome=\"failed\"}"), 0);
+  EXPECT_THAT(daemon_->stderr_text(), HasSubstr("client hung up before its answer was complete"));
+}
+
 }  // namespace
 }  // namespace hermes::testing

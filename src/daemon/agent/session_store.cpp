@@ -100,12 +100,15 @@ void SessionStore::add_session(state::Transaction& tx, const std::string& id,
 }
 
 void SessionStore::add_message(state::Transaction& tx, const std::string& session_id,
-                               std::string role, std::string content) {
-  // The row owns its copy; the cache takes the original.
+                               std::string role, std::string content, std::string status) {
+  // The row owns its copy; the cache takes the original, when the history shows it (as
+  // SessionTables::load_messages decides).
   auto row = std::make_shared<ChatMessage>(ChatMessage{role, content});
-  cache_.append(session_id, {std::move(role), std::move(content)});
-  tx.add([this, session_id, row, now = now_seconds()] {
-    tables_.insert_message(session_id, row->role, row->content, now);
+  if (status.empty() || !content.empty()) {
+    cache_.append(session_id, {std::move(role), std::move(content)});
+  }
+  tx.add([this, session_id, row, status = std::move(status), now = now_seconds()] {
+    tables_.insert_message(session_id, row->role, row->content, now, status);
   });
   tx.on_failure.push_back([this, session_id] { cache_.erase(session_id); });
 }

@@ -41,8 +41,10 @@ class SessionStore {
   // forgotten again if the transaction fails.
   void add_session(state::Transaction& tx, const std::string& id, const std::string& platform,
                    const std::string& chat_key = "");
+  // `status` empty: complete; "interrupted": cut short (kept, but sent upstream again only
+  // when it says something).
   void add_message(state::Transaction& tx, const std::string& session_id, std::string role,
-                   std::string content);
+                   std::string content, std::string status = {});
   // Marks a continued session as used now (a new one is, by its creation).
   void touch(state::Transaction& tx, const std::string& session_id);
   // Stores `tx`; rethrows (after forgetting what the cache learnt from it) when that fails.

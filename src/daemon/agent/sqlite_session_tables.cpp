@@ -26,13 +26,13 @@ void SqliteSessionTables::insert_session(const std::string& id, const std::strin
 }
 
 void SqliteSessionTables::insert_message(const std::string& session_id, const std::string& role,
-                                         const std::string& content, double now) {
-  db_.prepare("INSERT INTO messages(session_id, role, content, created_at) VALUES(?,?,?,?)")
-      .bind(1, session_id)
-      .bind(2, role)
-      .bind(3, content)
-      .bind(4, now)
-      .step();
+                                         const std::string& content, double now,
+                                         const std::string& status) {
+  auto insert = db_.prepare(
+      "INSERT INTO messages(session_id, role, content, created_at, status) VALUES(?,?,?,?,?)");
+  insert.bind(1, session_id).bind(2, role).bind(3, content).bind(4, now);
+  if (!status.empty()) insert.bind(5, status);  // unbound: NULL, a complete message
+  insert.step();
 }
 
 void SqliteSessionTables::touch_session(const std::string& id, double now) {
@@ -42,7 +42,9 @@ void SqliteSessionTables::touch_session(const std::string& id, double now) {
 std::vector<providers::ChatMessage> SqliteSessionTables::load_messages(
     const std::string& session_id) {
   std::vector<providers::ChatMessage> messages;
-  auto query = db_.prepare("SELECT role, content FROM messages WHERE session_id = ? ORDER BY id");
+  auto query = db_.prepare(
+      "SELECT role, content FROM messages WHERE session_id = ? "
+      "AND (status IS NULL OR content != '') ORDER BY id");
   query.bind(1, session_id);
   while (query.step()) messages.push_back({query.text(0), query.text(1)});
   return messages;

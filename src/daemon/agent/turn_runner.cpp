@@ -37,8 +37,26 @@ struct Bench {
 };
 
 struct ActiveTurn {
-  bool interrupted = false;
+  bool interrupted = false;  // by the drain
+  bool client_gone = false;  // by the turn's abort signal
   std::shared_ptr<asio::steady_timer> backoff;
+
+  bool ended_early() const { return interrupted || client_gone; }
+  // Says how the turn ended early, in `result` and the metrics; false when it did not.
+  bool record_early_end(TurnResult& result, Metrics& metrics, std::string&& partial) const {
+    if (interrupted) {
+      result.interrupted = true;
+      metrics.count_turn("interrupted");
+      return true;
+    }
+    if (client_gone) {
+      result.client_gone = true;
+      result.content = std::move(partial);
+      metrics.count_turn("client_gone");
+      return true;
+    }
+    return false;
+  }
 };
 
 std::string provider_fingerprint(const ProviderConfig& p) {
@@ -105,7 +123,8 @@ struct TurnRunner::Impl {
   }
 
   asio::awaitable<TurnResult> run(std::vector<providers::ChatMessage> messages,
-                                  providers::DeltaSink sink);
+                                  providers::DeltaSink sink,
+                                  std::shared_ptr<providers::AbortSignal> abort);
   asio::awaitable<bool> sleep(ActiveTurn& turn, std::chrono::milliseconds wait);
 
   asio::io_context& io;
@@ -120,17 +139,25 @@ struct TurnRunner::Impl {
 };
 
 asio::awaitable<bool> TurnRunner::Impl::sleep(ActiveTurn& turn, std::chrono::milliseconds wait) {
-  if (wait.count() <= 0) co_return !turn.interrupted;
+  if (wait.count() <= 0 || turn.ended_early()) co_return !turn.ended_early();
   turn.backoff = std::make_shared<asio::steady_timer>(io, wait);
   auto timer = turn.backoff;
   co_await timer->async_wait(asio::as_tuple(asio::use_awaitable));
   turn.backoff.reset();
-  co_return !turn.interrupted;
+  co_return !turn.ended_early();
 }
 
 asio::awaitable<TurnResult> TurnRunner::Impl::run(std::vector<providers::ChatMessage> messages,
-                                                  providers::DeltaSink sink) {
+                                                  providers::DeltaSink sink,
+                                                  std::shared_ptr<providers::AbortSignal> abort) {
   auto turn = std::make_shared<ActiveTurn>();
+  providers::AbortSignal::Subscription on_abort;  // destroyed before `turn`
+  if (abort) {
+    on_abort = abort->subscribe([raw = turn.get()] {
+      raw->client_gone = true;
+      if (raw->backoff) raw->backoff->cancel();
+    });
+  }
   active.push_back(turn);
   const auto registered = std::prev(active.end());
   struct Unregister {
@@ -140,6 +167,7 @@ asio::awaitable<TurnResult> TurnRunner::Impl::run(std::vector<providers::ChatMes
   } unregister{active, registered};
 
   TurnResult result;
+  if (turn->record_early_end(result, metrics, std::string())) co_return result;
   auto slots = chain();
   const auto now = Clock::now();
   // Skip benched providers while any other is usable; if all are benched, answer from the
@@ -217,12 +245,11 @@ asio::awaitable<TurnResult> TurnRunner::Impl::run(std::vector<providers::ChatMes
       call.timeout =
           std::min(provider.request_timeout.value_or(config.agent.request_timeout), time_left());
       call.sink = sink;
+      call.abort = abort;
       auto outcome = co_await providers::call_chat(client, std::move(call));
-      if (turn->interrupted) {
-        result.interrupted = true;
-        metrics.count_turn("interrupted");
-        co_return result;
-      }
+      // A stream write that failed is the client gone too, seen from the other side.
+      if (outcome.reader_gone) turn->client_gone = true;
+      if (turn->record_early_end(result, metrics, std::move(outcome.content))) co_return result;
       if (outcome.ok) {
         pool.succeeded(*key_index);
         benches.erase(slot.provider);
@@ -244,7 +271,7 @@ asio::awaitable<TurnResult> TurnRunner::Impl::run(std::vector<providers::ChatMes
       spdlog::warn("provider {} key {} call {} failed: {} (status {}): {}", slot.provider,
                    *key_index + 1, attempt, providers::to_string(c.reason), c.status,
                    providers::redact(c.message));
-      if (outcome.partial_stream || outcome.reader_gone) {
+      if (outcome.partial_stream) {
         // Tokens already reached the reader: switching provider now would splice two answers.
         metrics.count_turn("failed");
         co_return result;
@@ -261,8 +288,7 @@ asio::awaitable<TurnResult> TurnRunner::Impl::run(std::vector<providers::ChatMes
         case FailoverAction::retry_same_key:
           metrics.count_retry();
           if (!co_await sleep(*turn, std::min(decision.wait, time_left()))) {
-            result.interrupted = true;
-            metrics.count_turn("interrupted");
+            turn->record_early_end(result, metrics, std::string());
             co_return result;
           }
           break;
@@ -287,9 +313,10 @@ TurnRunner::TurnRunner(asio::io_context& io, const Config& config, Metrics& metr
 TurnRunner::~TurnRunner() = default;
 
 asio::awaitable<TurnResult> TurnRunner::run(std::vector<providers::ChatMessage> messages,
-                                            providers::DeltaSink sink) {
+                                            providers::DeltaSink sink,
+                                            std::shared_ptr<providers::AbortSignal> abort) {
   auto impl = impl_;
-  co_return co_await impl->run(std::move(messages), std::move(sink));
+  co_return co_await impl->run(std::move(messages), std::move(sink), std::move(abort));
 }
 
 void TurnRunner::reconfigure(const Config& config) {

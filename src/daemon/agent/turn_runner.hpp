@@ -10,6 +10,7 @@
 
 #include "common/config.hpp"
 #include "common/runtime_status.hpp"
+#include "daemon/providers/abort_signal.hpp"
 #include "daemon/providers/chat_call.hpp"
 #include "daemon/providers/classification.hpp"
 #include "daemon/providers/credential_pool.hpp"
@@ -26,7 +27,8 @@ class Metrics;
 struct TurnResult {
   bool ok = false;
   bool interrupted = false;  // cut by a drain: the user is told, the session is kept
-  std::string content;
+  bool client_gone = false;  // the client hung up (or the abort signal fired) mid-turn
+  std::string content;       // the answer; when client_gone, what had been said so far
   providers::ChatUsage usage;
   std::string provider;  // who answered (or failed last)
   std::string model;
@@ -42,9 +44,11 @@ class TurnRunner {
   TurnRunner(boost::asio::io_context& io, const Config& config, Metrics& metrics);
   ~TurnRunner();
 
-  // `sink` set: stream deltas to it. Messages include the system prompt.
+  // `sink` set: stream deltas to it. Messages include the system prompt. `abort` set: firing
+  // it ends the turn at once (the upstream call is closed, a backoff cut short), client_gone.
   boost::asio::awaitable<TurnResult> run(std::vector<providers::ChatMessage> messages,
-                                         providers::DeltaSink sink = nullptr);
+                                         providers::DeltaSink sink = nullptr,
+                                         std::shared_ptr<providers::AbortSignal> abort = nullptr);
 
   // New config (SIGHUP): providers whose settings changed get fresh key pools.
   void reconfigure(const Config& config);

@@ -140,6 +140,11 @@ HttpResponse interrupted_response() {
   return response;
 }
 
+HttpResponse client_gone_response() {
+  return json_error(499, "The client closed the connection before the answer was complete.",
+                    "client_closed_request");
+}
+
 // The two bodies every answer produces are written straight into one buffer, keys in the
 // same (sorted) order nlohmann would give them.
 std::string completion_json(const std::string& id, const std::string& model,

@@ -34,6 +34,9 @@ HttpResponse failure_response(const providers::Classification& failure);
 int failure_status(providers::FailoverReason reason);
 
 HttpResponse interrupted_response();
+// 499 (nginx's "client closed request"): what a turn whose client hung up is logged and
+// counted as; it never reaches anyone.
+HttpResponse client_gone_response();
 // 401 for a missing or wrong `Authorization: Bearer <key>`.
 HttpResponse unauthorized_response();
 inline constexpr std::string_view kInterruptedMessage =

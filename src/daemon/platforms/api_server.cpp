@@ -47,6 +47,7 @@ struct PreparedTurn {
 // State shared by a streamed turn's SSE writes.
 struct StreamTurn {
   PreparedTurn prepared;
+  std::shared_ptr<providers::AbortSignal> client_gone;
   std::string id = completion_id();
   std::string model;
   long created = unix_now();
@@ -97,6 +98,10 @@ struct ApiServer::Impl {
       store.touch(tx, turn.session_id);
     }
     if (result.ok) store.add_message(tx, turn.session_id, "assistant", result.content);
+    // The client hung up: what the model had said is kept, marked as cut short.
+    if (result.client_gone) {
+      store.add_message(tx, turn.session_id, "assistant", result.content, "interrupted");
+    }
     try {
       co_await store.commit(std::move(tx));
     } catch (const std::exception& e) {
@@ -153,6 +158,7 @@ asio::awaitable<HttpResponse> ApiServer::Impl::chat_completions(HttpRequest requ
     const std::uint64_t id = next_stream++;
     auto streamed = std::make_unique<StreamTurn>();
     streamed->prepared = std::move(turn);
+    streamed->client_gone = request.client_gone;
     streamed->model = config.model.default_model;
     streams.emplace(id, std::move(streamed));
     HttpResponse response;
@@ -162,7 +168,7 @@ asio::awaitable<HttpResponse> ApiServer::Impl::chat_completions(HttpRequest requ
 
   auto session_turn = co_await queue.wait_turn(turn.session_id);
   auto messages = co_await conversation(turn);
-  TurnResult result = co_await turns.run(std::move(messages));
+  TurnResult result = co_await turns.run(std::move(messages), nullptr, request.client_gone);
   HttpResponse response;
   if (auto failed = co_await store_turn(turn, result)) {
     response = std::move(*failed);
@@ -171,6 +177,8 @@ asio::awaitable<HttpResponse> ApiServer::Impl::chat_completions(HttpRequest requ
         completion_json(completion_id(), result.model, result.content, result.usage, unix_now());
   } else if (result.interrupted) {
     response = interrupted_response();
+  } else if (result.client_gone) {
+    response = client_gone_response();  // for the log and metrics: nobody reads it
   } else {
     response = failure_response(*result.failure);
   }
@@ -189,9 +197,10 @@ asio::awaitable<void> ApiServer::Impl::stream_turn(std::uint64_t id, ResponseStr
   out.headers.emplace_back(kSessionHeader, turn->prepared.session_id);
   auto session_turn = co_await queue.wait_turn(turn->prepared.session_id);
   auto messages = co_await conversation(turn->prepared);
-  TurnResult result = co_await turns.run(std::move(messages), [turn](std::string delta) {
+  providers::DeltaSink sink = [turn](std::string delta) {
     return turn->on_delta(std::move(delta));
-  });  // raw: owned above
+  };  // raw: owned above
+  TurnResult result = co_await turns.run(std::move(messages), std::move(sink), turn->client_gone);
 
   // The end of the stream (and with it the answer) goes out only once the turn is stored.
   auto store_failure = co_await store_turn(turn->prepared, result);
@@ -200,6 +209,10 @@ asio::awaitable<void> ApiServer::Impl::stream_turn(std::uint64_t id, ResponseStr
     co_await out.write(
         chunk_event(turn->id, turn->model, turn->created, std::nullopt, false, true));
     co_await out.write("data: [DONE]\n\n");
+    co_return;
+  }
+  if (result.client_gone && !store_failure) {  // nobody is left to tell
+    if (!out.started()) out.instead = client_gone_response();
     co_return;
   }
   HttpResponse failure = store_failure        ? std::move(*store_failure)

@@ -33,7 +33,14 @@ constexpr auto kTuple = asio::as_tuple(asio::use_awaitable);
 struct Connection {
   explicit Connection(tcp::socket socket) : stream(std::move(socket)) {}
   beast::tcp_stream stream;
-  bool busy = false;         // a request is being handled or answered
+  bool busy = false;  // a request is being handled or answered
+  // The request being handled, when its client is watched for hanging up.
+  struct HangUpWatch {
+    std::shared_ptr<providers::AbortSignal> gone;
+    bool finished = false;  // answered: the watch ends without looking
+    bool waiting = false;   // a wait on the socket is pending
+  };
+  std::shared_ptr<HangUpWatch> watch;
   long requests_served = 0;  // 0: the first request is still on its way
 };
 
@@ -56,6 +63,8 @@ struct HttpServer::Impl : std::enable_shared_from_this<HttpServer::Impl> {
                               std::list<std::shared_ptr<Connection>>::iterator registered);
   asio::awaitable<void> respond(Connection& connection, HttpResponse response, unsigned version,
                                 bool keep_alive, bool head_only);
+  asio::awaitable<void> watch_for_hang_up(std::shared_ptr<Connection> connection,
+                                          std::shared_ptr<Connection::HangUpWatch> watch);
 
   asio::io_context& io;
   tcp::acceptor acceptor;
@@ -246,6 +255,35 @@ asio::awaitable<void> HttpServer::Impl::respond(Connection& connection, HttpResp
   co_await http::async_write(connection.stream, message, kTuple);
 }
 
+// While a request is handled, the socket is otherwise idle: readable then means the client
+// closed (EOF or reset), unless it pipelined its next request, which waits its turn.
+asio::awaitable<void> HttpServer::Impl::watch_for_hang_up(
+    std::shared_ptr<Connection> connection, std::shared_ptr<Connection::HangUpWatch> watch) {
+  if (watch->finished) co_return;  // answered before the watch began
+  watch->waiting = true;
+  auto [ec] = co_await connection->stream.socket().async_wait(tcp::socket::wait_read, kTuple);
+  watch->waiting = false;
+  if (ec || watch->finished) co_return;
+  char byte;
+  const auto n =
+      ::recv(connection->stream.socket().native_handle(), &byte, 1, MSG_PEEK | MSG_DONTWAIT);
+  if (n == 0 || (n < 0 && errno != EAGAIN && errno != EWOULDBLOCK)) {
+    spdlog::info("client hung up before its answer was complete; the turn is abandoned");
+    watch->gone->abort();
+  }
+}
+
+// Ends the watch before the connection reads again (the wait would race the parser).
+static void stop_watching(Connection& connection) {
+  if (!connection.watch) return;
+  connection.watch->finished = true;
+  if (connection.watch->waiting) {
+    beast::error_code ignored;
+    connection.stream.socket().cancel(ignored);
+  }
+  connection.watch.reset();
+}
+
 asio::awaitable<void> HttpServer::Impl::serve(
     std::shared_ptr<Connection> connection,
     std::list<std::shared_ptr<Connection>>::iterator registered) {
@@ -270,6 +308,14 @@ asio::awaitable<void> HttpServer::Impl::serve(
     ++in_flight;
     auto& message = parser.get();
     HttpRequest request = to_request(message);
+    if (message.method() == http::verb::post) {
+      // A turn may run for minutes: its client is watched, so a hang-up ends the turn at once.
+      connection->watch = std::make_shared<Connection::HangUpWatch>();
+      connection->watch->gone = std::make_shared<providers::AbortSignal>();
+      request.client_gone = connection->watch->gone;
+      asio::co_spawn(io, watch_for_hang_up(connection, connection->watch),
+                     [](std::exception_ptr e) { log_exception(e, "HTTP hang-up watch"); });
+    }
     HttpResponse response;
     try {
       response = co_await handler(request);
@@ -284,6 +330,7 @@ asio::awaitable<void> HttpServer::Impl::serve(
       } catch (const std::exception& e) {
         spdlog::error("streaming {} failed: {}", request.path(), e.what());
       }
+      stop_watching(*connection);
       if (stream.started()) {
         --in_flight;
         metrics.count_request(route_label(request), 200);
@@ -297,6 +344,7 @@ asio::awaitable<void> HttpServer::Impl::serve(
                                 : json_error(500, "Internal error in the gateway; see its logs.",
                                              "server_error");
     }
+    stop_watching(*connection);
     --in_flight;
     metrics.count_request(route_label(request), response.status);
     const bool keep_alive = message.keep_alive() && !draining;

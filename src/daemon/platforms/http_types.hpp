@@ -2,11 +2,14 @@
 
 #include <boost/asio/awaitable.hpp>
 #include <functional>
+#include <memory>
 #include <optional>
 #include <string>
 #include <string_view>
 #include <utility>
 #include <vector>
+
+#include "daemon/providers/abort_signal.hpp"
 
 namespace hermes::daemon {
 
@@ -17,6 +20,8 @@ struct HttpRequest {
   std::string target;  // "/v1/models?x=1"
   std::vector<std::pair<std::string, std::string>> headers;
   std::string body;
+  // Fires when the client hangs up before its answer is complete (set by the HTTP server).
+  std::shared_ptr<providers::AbortSignal> client_gone;
 
   std::string_view path() const;                         // target without the query
   std::string_view header(std::string_view name) const;  // case-insensitive; "" when absent

@@ -51,6 +51,7 @@ boost::asio::awaitable<ChatCallResult> call_chat(HttpClient& client, ChatCall ca
   if (!call.api_key.empty()) http.headers.emplace_back("Authorization", "Bearer " + call.api_key);
   http.body = build_chat_request(call.model, call.messages, static_cast<bool>(call.sink));
   http.timeout = call.timeout;
+  http.abort = call.abort;
 
   std::shared_ptr<StreamState> stream;
   EventSink events;

@@ -3,6 +3,7 @@
 #include <boost/asio/awaitable.hpp>
 #include <chrono>
 #include <functional>
+#include <memory>
 #include <span>
 #include <string>
 #include <vector>
@@ -22,7 +23,8 @@ struct ChatCall {
   std::string model;
   std::span<const ChatMessage> messages;  // the caller's, alive until the call returns
   std::chrono::milliseconds timeout{std::chrono::seconds(120)};
-  DeltaSink sink;  // set: ask for a stream and pass deltas on
+  DeltaSink sink;                      // set: ask for a stream and pass deltas on
+  std::shared_ptr<AbortSignal> abort;  // set: aborting it ends the call at once
 };
 
 struct ChatCallResult {

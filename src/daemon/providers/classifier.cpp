@@ -130,6 +130,7 @@ Verdict classify_transport(const Facts& f) {
     case TransportFailure::connection_refused:
     case TransportFailure::dns_failure:
     case TransportFailure::tls_other:
+    case TransportFailure::aborted:
     case TransportFailure::none:
       break;
   }

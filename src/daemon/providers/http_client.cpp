@@ -363,6 +363,11 @@ asio::awaitable<HttpReply> HttpClient::post(HttpCall call, EventSink sink) {
     reply.failure_detail = "not an http(s) URL: " + call.url;
     co_return reply;
   }
+  if (call.abort && call.abort->aborted()) {
+    reply.failure = TransportFailure::aborted;
+    reply.failure_detail = "the call was abandoned: the client hung up";
+    co_return reply;
+  }
   const auto deadline = Clock::now() + call.timeout;
   const std::string key = (url->tls ? "https://" : "http://") + url->host + ":" + url->port;
 
@@ -377,8 +382,21 @@ asio::awaitable<HttpReply> HttpClient::post(HttpCall call, EventSink sink) {
     connection->pool_key = key;
     impl->busy.push_back(connection);
     const auto registered = std::prev(impl->busy.end());
+    AbortSignal::Subscription on_abort;
+    if (call.abort) {
+      std::weak_ptr<Connection> weak = connection;
+      on_abort = call.abort->subscribe([weak] {
+        if (auto c = weak.lock()) c->close();
+      });
+    }
     const bool keep = co_await impl->exchange(*connection, *url, call, deadline, sink, reply);
     impl->busy.erase(registered);
+    if (call.abort && call.abort->aborted()) {
+      connection->close();
+      reply.failure = TransportFailure::aborted;
+      reply.failure_detail = "the call was abandoned: the client hung up";
+      co_return reply;
+    }
     if (reply.failure == TransportFailure::none && keep) {
       impl->put_idle(key, connection);
     } else {

@@ -11,6 +11,7 @@
 #include <utility>
 #include <vector>
 
+#include "daemon/providers/abort_signal.hpp"
 #include "daemon/providers/provider_error.hpp"
 
 namespace boost::asio {
@@ -34,6 +35,8 @@ struct HttpCall {
   std::string body;
   std::chrono::milliseconds timeout{std::chrono::seconds(120)};  // for the whole exchange
   std::size_t max_response_bytes = 8 * 1024 * 1024;
+  // Set: aborting it closes the connection at once; the reply says TransportFailure::aborted.
+  std::shared_ptr<AbortSignal> abort;
 };
 
 struct HttpReply {

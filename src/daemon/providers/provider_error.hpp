@@ -17,6 +17,7 @@ enum class TransportFailure {
   tls_other,         // handshake/alert/record errors that may be transient
   malformed_body,    // a response arrived but could not be understood
   truncated_body,    // the response ended before its declared length
+  aborted,           // our side gave up (the client hung up): not the provider's doing
 };
 
 // The size of the conversation being sent, for overflow heuristics.

@@ -54,6 +54,10 @@ CREATE TABLE IF NOT EXISTS platform_offsets (
 CREATE INDEX IF NOT EXISTS inbound_pending ON inbound_messages(platform, chat_key, update_id)
   WHERE done = 0;
 )sql"},
+    // How a message ended when not complete: 'interrupted' (the client hung up mid-answer).
+    {3, "message status", R"sql(
+ALTER TABLE messages ADD COLUMN status TEXT;
+)sql"},
 };
 
 }  // namespace
