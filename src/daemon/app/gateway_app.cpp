@@ -44,6 +44,7 @@
 #include "daemon/state/checkpointer.hpp"
 #include "daemon/state/migrations.hpp"
 #include "daemon/state/sqlite_connection.hpp"
+#include "daemon/state/store_files.hpp"
 #include "daemon/state/store_worker.hpp"
 
 namespace hermes::daemon {
@@ -91,6 +92,7 @@ bool test_hooks_enabled() {
 // counts its sessions once; after that the count is kept in memory.
 long long open_schema(state::SqliteConnection& db) {
   db.check_writable();
+  db.check_pages();
   try {
     state::migrate(db, state::state_schema());
     SqliteSessionTables tables(db);
@@ -539,6 +541,9 @@ int run_gateway(const Options& options) {
   }
   std::unique_ptr<Gateway> gateway;
   try {
+    // Before SQLite maps state.db-shm: a refused write through that mapping is a SIGBUS.
+    state::exit_clearly_on_bus_error(paths.state_db);
+    state::check_store_files_writable(paths.state_db);
     gateway = std::make_unique<Gateway>(paths, std::move(*loaded.config));
   } catch (const std::exception& e) {
     // Opening the store is the part of the start that meets the disk: a refused start, so

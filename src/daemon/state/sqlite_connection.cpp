@@ -153,6 +153,20 @@ void SqliteConnection::check_writable() {
   }
 }
 
+void SqliteConnection::check_pages() {
+  std::string verdict;
+  try {
+    auto check = prepare("PRAGMA quick_check(1)");
+    if (check.step()) verdict = check.text(0);
+  } catch (const std::exception& e) {
+    verdict = e.what();
+  }
+  if (verdict != "ok") {
+    throw StoreUnusable("state store " + file_.string() + " has damaged pages (" + verdict + ")" +
+                        damaged_store_hint(file_));
+  }
+}
+
 void SqliteConnection::close() {
   if (!db_) return;
   for (auto& [sql, statement] : statements_) sqlite3_finalize(statement);
