@@ -24,6 +24,7 @@ namespace asio = boost::asio;
 using nlohmann::json;
 using Clock = std::chrono::steady_clock;
 using namespace std::chrono_literals;
+using telegram::ApiReply;
 using telegram::Command;
 using telegram::Inbound;
 
@@ -34,14 +35,6 @@ constexpr int kPollSeconds = 25;
 // A server that answers at once (the local emulator does) must not make us spin.
 constexpr auto kMinPollInterval = 100ms;  // at most 10 empty polls per second
 constexpr int kMaxDeliveryAttempts = 8;
-
-struct ApiReply {
-  bool ok = false;
-  json result;
-  int http_status = 0;
-  std::string description;  // redacted
-  std::optional<int> retry_after;
-};
 
 }  // namespace
 
@@ -136,24 +129,13 @@ asio::awaitable<ApiReply> TelegramPlatform::Impl::call(providers::HttpClient& cl
   http.body = params.dump(-1, ' ', false, json::error_handler_t::replace);
   http.timeout = timeout;
   const auto reply = co_await client.post(std::move(http));
-  ApiReply out;
-  out.http_status = reply.status;
   if (reply.failure != providers::TransportFailure::none) {
+    ApiReply out;
+    out.http_status = reply.status;
     out.description = providers::redact(reply.failure_detail);
     co_return out;
   }
-  const json body = json::parse(reply.body, nullptr, false);
-  if (body.is_object()) {
-    out.ok = body.value("ok", false) && reply.status == 200;
-    if (auto it = body.find("result"); it != body.end()) out.result = *it;
-    out.description = providers::redact(body.value("description", body.value("message", "")));
-    if (auto p = body.find("parameters");
-        p != body.end() && p->is_object() && p->contains("retry_after")) {
-      out.retry_after = p->value("retry_after", 1);
-    }
-  } else {
-    out.description = "HTTP " + std::to_string(reply.status) + " with a body that is not JSON";
-  }
+  ApiReply out = telegram::parse_api_reply(reply.status, reply.body);
   co_return out;
 }
 
@@ -191,41 +173,16 @@ asio::awaitable<void> TelegramPlatform::Impl::poll_loop() {
     state = "running";
     detail =
         settings.api_base.find("api.telegram.org") != std::string::npos ? "" : settings.api_base;
-    std::set<std::string> touched;
-    std::vector<Inbound> received;
     const long long stored_offset = offset;
-    if (reply.result.is_array()) {
-      for (const auto& update : reply.result) {
-        const long long update_id = update.value("update_id", 0LL);
-        offset = std::max(offset, update_id + 1);
-        const auto message = update.find("message");
-        if (message == update.end() || !message->is_object() || !message->contains("text") ||
-            !(*message)["text"].is_string()) {
-          continue;  // only text messages are answered
-        }
-        const auto& chat = (*message)["chat"];
-        const auto& from = message->value("from", json::object());
-        Inbound in;
-        in.update_id = update_id;
-        in.chat_id = chat.value("id", 0LL);
-        in.user_id = from.value("id", 0LL);
-        in.username = from.value("username", "");
-        in.message_id = message->value("message_id", 0LL);
-        in.text = (*message)["text"].get<std::string>();
-        const std::string type = chat.value("type", "private");
-        // In groups each member gets a session of their own.
-        in.chat_key =
-            std::to_string(in.chat_id) +
-            (type == "group" || type == "supergroup" ? ":" + std::to_string(in.user_id) : "");
-        touched.insert(in.chat_key);
-        received.push_back(std::move(in));
-      }
-    }
+    auto polled = telegram::parse_updates(reply.result, offset);
+    offset = polled.next_offset;
+    std::set<std::string> touched;
+    for (const auto& in : polled.messages) touched.insert(in.chat_key);
     if (offset != stored_offset) {
       // Recorded with the new offset in one transaction: only then may Telegram forget them.
       bool recorded = true;
       try {
-        co_await context.store.record_poll(std::move(received), offset);
+        co_await context.store.record_poll(std::move(polled.messages), offset);
       } catch (const std::exception& e) {
         recorded = false;
         spdlog::error("telegram: could not record {} update(s) ({}); polling them again in {}s",

@@ -5,6 +5,7 @@
 #include <string>
 #include <vector>
 
+#include "daemon/platforms/telegram/bot_api.hpp"
 #include "daemon/state/transaction.hpp"
 
 namespace hermes::daemon {
@@ -15,18 +16,6 @@ class StoreWorker;
 }  // namespace state
 
 namespace telegram {
-
-// A chat message, recorded before the poll offset moves past it, so a crash or restart
-// neither loses nor repeats one.
-struct Inbound {
-  long long update_id = 0;
-  long long chat_id = 0;
-  std::string chat_key;  // chat, or chat:user in groups
-  long long user_id = 0;
-  std::string username;
-  long long message_id = 0;
-  std::string text;
-};
 
 // A reply not yet delivered; removed once Telegram accepted it.
 struct Delivery {

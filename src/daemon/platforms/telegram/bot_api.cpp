@@ -1,0 +1,95 @@
+#include "daemon/platforms/telegram/bot_api.hpp"
+
+#include <algorithm>
+#include <limits>
+
+#include "daemon/providers/redact.hpp"
+
+namespace hermes::daemon::telegram {
+
+using nlohmann::json;
+
+namespace {
+
+// A field as the type Telegram documents, or nothing: a server (or an emulator, or a proxy)
+// that sends another type must not throw out of the poll loop.
+std::optional<long long> integer_field(const json& object, const char* key) {
+  const auto it = object.find(key);
+  if (it == object.end()) return std::nullopt;
+  if (it->is_number_integer()) return it->get<long long>();
+  return std::nullopt;
+}
+
+std::string string_field(const json& object, const char* key) {
+  const auto it = object.find(key);
+  return it != object.end() && it->is_string() ? it->get<std::string>() : std::string();
+}
+
+const json* object_field(const json& object, const char* key) {
+  const auto it = object.find(key);
+  return it != object.end() && it->is_object() ? &*it : nullptr;
+}
+
+}  // namespace
+
+ApiReply parse_api_reply(int http_status, std::string_view body) {
+  ApiReply out;
+  out.http_status = http_status;
+  const json parsed = json::parse(body, nullptr, false);
+  if (!parsed.is_object()) {
+    out.description = "HTTP " + std::to_string(http_status) + " with a body that is not JSON";
+    return out;
+  }
+  const auto ok = parsed.find("ok");
+  out.ok = ok != parsed.end() && ok->is_boolean() && ok->get<bool>() && http_status == 200;
+  if (const auto it = parsed.find("result"); it != parsed.end()) out.result = *it;
+  std::string description = string_field(parsed, "description");
+  if (description.empty()) description = string_field(parsed, "message");
+  out.description = providers::redact(description);
+  if (const json* parameters = object_field(parsed, "parameters")) {
+    if (const auto seconds = integer_field(*parameters, "retry_after")) {
+      // Telegram asks for seconds to minutes; an absurd value is clamped, not obeyed.
+      out.retry_after = static_cast<int>(std::clamp<long long>(*seconds, 1, 3600));
+    }
+  }
+  return out;
+}
+
+PolledUpdates parse_updates(const json& result, long long offset) {
+  PolledUpdates out;
+  out.next_offset = offset;
+  if (!result.is_array()) return out;
+  for (const auto& update : result) {
+    if (!update.is_object()) continue;
+    const auto update_id = integer_field(update, "update_id");
+    if (!update_id) continue;
+    if (*update_id < std::numeric_limits<long long>::max()) {
+      out.next_offset = std::max(out.next_offset, *update_id + 1);
+    }
+    const json* message = object_field(update, "message");
+    if (!message) continue;
+    const auto text = message->find("text");
+    if (text == message->end() || !text->is_string()) continue;  // only text is answered
+    const json* chat = object_field(*message, "chat");
+    const auto chat_id = chat ? integer_field(*chat, "id") : std::nullopt;
+    if (!chat_id) continue;  // nowhere to answer
+    const json empty = json::object();
+    const json* from = object_field(*message, "from");
+    if (!from) from = &empty;
+    Inbound in;
+    in.update_id = *update_id;
+    in.chat_id = *chat_id;
+    in.user_id = integer_field(*from, "id").value_or(0);
+    in.username = string_field(*from, "username");
+    in.message_id = integer_field(*message, "message_id").value_or(0);
+    in.text = text->get<std::string>();
+    const std::string type = string_field(*chat, "type");
+    // In groups each member gets a session of their own.
+    in.chat_key = std::to_string(in.chat_id) +
+                  (type == "group" || type == "supergroup" ? ":" + std::to_string(in.user_id) : "");
+    out.messages.push_back(std::move(in));
+  }
+  return out;
+}
+
+}  // namespace hermes::daemon::telegram
