@@ -34,6 +34,7 @@
 #include "daemon/lifecycle/notifier.hpp"
 #include "daemon/lifecycle/status_line.hpp"
 #include "daemon/lifecycle/watchdog.hpp"
+#include "daemon/metrics/loop_lag_probe.hpp"
 #include "daemon/metrics/metrics.hpp"
 #include "daemon/platforms/api_protocol.hpp"
 #include "daemon/platforms/api_server.hpp"
@@ -175,6 +176,7 @@ class Gateway {
   std::unique_ptr<TelegramPlatform> telegram_;
   std::unique_ptr<StatusServer> status_server_;
   std::unique_ptr<Watchdog> watchdog_;
+  LoopLagProbe lag_probe_{io_, metrics_};
   std::string last_config_error_;
   ino_t store_inode_ = 0;           // state.db as opened
   std::string store_file_problem_;  // set by check_store_file()
@@ -516,6 +518,7 @@ int Gateway::run() {
     watchdog_ = std::make_unique<Watchdog>(io_, notifier_, *interval);
     watchdog_->start();
   }
+  lag_probe_.start();
   asio::co_spawn(io_, status_loop(), [](std::exception_ptr e) { log_exception(e, "status"); });
   io_.run();
   return lifecycle_.exit_code();

@@ -1,5 +1,6 @@
 #include "daemon/metrics/metrics.hpp"
 
+#include <algorithm>
 #include <sstream>
 
 namespace hermes::daemon {
@@ -29,6 +30,15 @@ void header(std::ostringstream& out, const char* name, const char* type, const c
 void Metrics::observe_drain(std::chrono::duration<double> duration) {
   ++drains_;
   drain_seconds_sum_ += duration.count();
+}
+
+void Metrics::observe_loop_lag(std::chrono::steady_clock::duration lag) {
+  const double seconds = std::max(0.0, std::chrono::duration<double>(lag).count());
+  std::size_t bucket = 0;
+  while (bucket < std::size(kLagBuckets) && seconds > kLagBuckets[bucket]) ++bucket;
+  ++lag_counts_[bucket];
+  lag_sum_ += seconds;
+  lag_max_ = std::max(lag_max_, seconds);
 }
 
 std::string Metrics::render(const std::string& version, double uptime_seconds) const {
@@ -64,6 +74,20 @@ std::string Metrics::render(const std::string& version, double uptime_seconds) c
   header(out, "hermes_drain_duration_seconds", "summary", "Time spent draining before exit.");
   out << "hermes_drain_duration_seconds_count " << drains_ << '\n'
       << "hermes_drain_duration_seconds_sum " << drain_seconds_sum_ << '\n';
+  header(out, "hermes_event_loop_lag_seconds", "histogram",
+         "How late the event loop ran a timer that was due: time the loop was held by work.");
+  long long cumulative = 0;
+  for (std::size_t i = 0; i < std::size(kLagBuckets); ++i) {
+    cumulative += lag_counts_[i];
+    out << "hermes_event_loop_lag_seconds_bucket{le=\"" << kLagBuckets[i] << "\"} " << cumulative
+        << '\n';
+  }
+  cumulative += lag_counts_[std::size(kLagBuckets)];
+  out << "hermes_event_loop_lag_seconds_bucket{le=\"+Inf\"} " << cumulative << '\n'
+      << "hermes_event_loop_lag_seconds_sum " << lag_sum_ << '\n'
+      << "hermes_event_loop_lag_seconds_count " << cumulative << '\n';
+  header(out, "hermes_event_loop_lag_max_seconds", "gauge", "The longest loop lag seen.");
+  out << "hermes_event_loop_lag_max_seconds " << lag_max_ << '\n';
   return out.str();
 }
 

@@ -1,6 +1,7 @@
 #pragma once
 
 #include <chrono>
+#include <iterator>
 #include <map>
 #include <string>
 #include <utility>
@@ -18,6 +19,10 @@ class Metrics {
   void count_rotation() { ++rotations_; }
   void count_fallback() { ++fallbacks_; }
   void observe_drain(std::chrono::duration<double> duration);
+  // How late the loop ran a timer that was due (LoopLagProbe).
+  void observe_loop_lag(std::chrono::steady_clock::duration lag);
+  // Upper bounds (seconds) of the lag histogram's buckets, +Inf aside.
+  static constexpr double kLagBuckets[] = {0.001, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 1.0};
 
   void set_active_runs(long n) { active_runs_ = n; }
   void set_sessions(long n) { sessions_ = n; }
@@ -35,6 +40,9 @@ class Metrics {
   long sessions_ = 0;
   long long drains_ = 0;
   double drain_seconds_sum_ = 0;
+  long long lag_counts_[std::size(kLagBuckets) + 1] = {};  // per bucket, not cumulative
+  double lag_sum_ = 0;
+  double lag_max_ = 0;
 };
 
 }  // namespace hermes::daemon

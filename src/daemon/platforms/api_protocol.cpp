@@ -29,6 +29,13 @@ std::string dump(const json& value) {
 
 std::variant<ChatCompletionRequest, HttpResponse> parse_chat_completion_request(
     std::string_view body) {
+  // A chat request is a few levels deep; a bomb is refused before any tree is built.
+  constexpr int kMaxNesting = 64;
+  if (providers::json_nesting_exceeds(body, kMaxNesting)) {
+    return bad_request("The request body nests arrays or objects deeper than " +
+                           std::to_string(kMaxNesting) + " levels.",
+                       "");
+  }
   const json parsed = json::parse(body, nullptr, false);
   if (parsed.is_discarded()) return bad_request("The request body is not valid JSON.", "");
   if (!parsed.is_object()) return bad_request("The request body must be a JSON object.", "");

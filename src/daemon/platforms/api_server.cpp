@@ -12,6 +12,7 @@
 #include "daemon/agent/turn_runner.hpp"
 #include "daemon/platforms/api_protocol.hpp"
 #include "daemon/providers/hint.hpp"
+#include "daemon/providers/offload.hpp"
 
 namespace hermes::daemon {
 
@@ -130,7 +131,15 @@ struct ApiServer::Impl {
 };
 
 asio::awaitable<HttpResponse> ApiServer::Impl::chat_completions(HttpRequest request) {
-  auto parsed = parse_chat_completion_request(request.body);
+  std::variant<ChatCompletionRequest, HttpResponse> parsed;
+  if (request.body.size() >= providers::kOffloadBytes) {
+    std::function<void()> parse = [&parsed, &request] {
+      parsed = parse_chat_completion_request(request.body);
+    };
+    co_await providers::offload(std::move(parse));
+  } else {
+    parsed = parse_chat_completion_request(request.body);
+  }
   if (auto* error = std::get_if<HttpResponse>(&parsed)) co_return std::move(*error);
   PreparedTurn turn;
   turn.request = std::move(std::get<ChatCompletionRequest>(parsed));
@@ -173,8 +182,15 @@ asio::awaitable<HttpResponse> ApiServer::Impl::chat_completions(HttpRequest requ
   if (auto failed = co_await store_turn(turn, result)) {
     response = std::move(*failed);
   } else if (result.ok) {
-    response.body =
-        completion_json(completion_id(), result.model, result.content, result.usage, unix_now());
+    std::function<void()> write = [&response, &result] {
+      response.body =
+          completion_json(completion_id(), result.model, result.content, result.usage, unix_now());
+    };
+    if (result.content.size() >= providers::kOffloadBytes) {
+      co_await providers::offload(std::move(write));
+    } else {
+      write();
+    }
   } else if (result.interrupted) {
     response = interrupted_response();
   } else if (result.client_gone) {

@@ -1,6 +1,9 @@
 #include "daemon/providers/chat_call.hpp"
 
+#include <functional>
 #include <memory>
+
+#include "daemon/providers/offload.hpp"
 
 namespace hermes::providers {
 
@@ -49,7 +52,16 @@ boost::asio::awaitable<ChatCallResult> call_chat(HttpClient& client, ChatCall ca
   HttpCall http;
   http.url = call.base_url + "/chat/completions";
   if (!call.api_key.empty()) http.headers.emplace_back("Authorization", "Bearer " + call.api_key);
-  http.body = build_chat_request(call.model, call.messages, static_cast<bool>(call.sink));
+  std::size_t conversation_bytes = 0;
+  for (const auto& m : call.messages) conversation_bytes += m.content.size();
+  std::function<void()> write_body = [&http, &call] {
+    http.body = build_chat_request(call.model, call.messages, static_cast<bool>(call.sink));
+  };
+  if (conversation_bytes >= kOffloadBytes) {
+    co_await offload(std::move(write_body));
+  } else {
+    write_body();
+  }
   http.timeout = call.timeout;
   http.abort = call.abort;
 
@@ -95,7 +107,15 @@ boost::asio::awaitable<ChatCallResult> call_chat(HttpClient& client, ChatCall ca
     result.ok = true;
     co_return result;
   }
-  auto parsed = parse_chat_completion(reply.body);
+  std::optional<ParsedCompletion> parsed;
+  std::function<void()> read_body = [&parsed, &reply] {
+    parsed = parse_chat_completion(reply.body);
+  };
+  if (reply.body.size() >= kOffloadBytes) {
+    co_await offload(std::move(read_body));
+  } else {
+    read_body();
+  }
   if (!parsed) {
     result.error.transport = TransportFailure::malformed_body;
     result.error.transport_detail = "the provider's reply is not a chat completion";

@@ -11,4 +11,9 @@ namespace hermes::providers {
 // UTF-8 become U+FFFD, so the output is always valid JSON whatever a client or model sent.
 void append_json_string(std::string& out, std::string_view text);
 
+// True when `text` opens more than `limit` arrays or objects inside each other (outside
+// strings). A linear scan without building anything: 1 MB of '[' is refused before a parser
+// builds half a million nested arrays for it.
+bool json_nesting_exceeds(std::string_view text, int limit);
+
 }  // namespace hermes::providers

@@ -110,5 +110,28 @@ TEST(JsonText, CompletionAndChunkBodiesMatchTheTreeBuiltOnes) {
   }
 }
 
+TEST(JsonText, NestingIsCountedOutsideStringsOnly) {
+  struct Case {
+    std::string text;
+    int limit;
+    bool exceeds;
+  };
+  const Case cases[] = {
+      {R"({"messages":[{"role":"user","content":"hi"}]})", 3, false},
+      {R"({"messages":[{"role":"user","content":"hi"}]})", 2, true},
+      {R"({"content":"[[[[[[[[[[{{{{{{"})", 1, false},  // brackets inside a string
+      {R"({"content":"\"[[[[","x":[[1]]})", 3, false},  // an escaped quote stays inside
+      {R"({"content":"\\","x":[[[1]]]})", 3, true},     // an escaped backslash does not
+      {std::string(65, '[') + std::string(65, ']'), 64, true},
+      {std::string(64, '[') + std::string(64, ']'), 64, false},
+      {"]]]]}}}}[", 1, false},  // closers never go negative
+      {"", 0, false},
+  };
+  for (const auto& c : cases) {
+    EXPECT_EQ(providers::json_nesting_exceeds(c.text, c.limit), c.exceeds)
+        << c.text << " limit " << c.limit;
+  }
+}
+
 }  // namespace
 }  // namespace hermes
