@@ -37,6 +37,36 @@ struct AgentConfig {
   std::chrono::milliseconds turn_timeout{std::chrono::seconds{300}};
   std::chrono::milliseconds restart_drain_timeout{std::chrono::seconds{60}};
   std::chrono::milliseconds stop_drain_timeout{std::chrono::seconds{10}};
+  int max_tool_iterations = 25;  // provider calls per turn that may ask for tools
+};
+
+// Which of a server's tools are offered, and which wait for the user's approval (names as
+// the server gives them).
+struct McpToolFilter {
+  std::vector<std::string> include;  // empty: all
+  std::vector<std::string> exclude;
+  std::vector<std::string> require_approval;
+};
+
+// One `mcp_servers:` entry: a stdio server (command) or a Streamable HTTP one (url).
+struct McpServerConfig {
+  std::string name;  // [A-Za-z0-9_-], part of the tool names
+  std::string command;
+  std::vector<std::string> args;
+  std::map<std::string, std::string> env;  // besides PATH, HOME and LANG, all it gets
+  std::string url;
+  std::map<std::string, std::string> headers;
+  bool enabled = true;
+  std::chrono::milliseconds timeout{std::chrono::seconds{120}};  // per tool call
+  std::chrono::milliseconds connect_timeout{std::chrono::seconds{60}};
+  McpToolFilter tools;
+
+  bool operator==(const McpServerConfig&) const = default;
+};
+
+struct ApprovalsConfig {
+  // Where nobody can answer an approval (the API server): allow the call, or (default) deny.
+  bool unattended_allow = false;
 };
 
 struct ApiServerConfig {
@@ -77,6 +107,8 @@ struct Config {
   AgentConfig agent;
   GatewayConfig gateway;
   DatabaseConfig database;
+  std::map<std::string, McpServerConfig> mcp_servers;
+  ApprovalsConfig approvals;
 };
 
 // True for addresses only this machine can reach: 127.0.0.0/8, ::1 and "localhost".

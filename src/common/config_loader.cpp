@@ -3,6 +3,7 @@
 #include <yaml-cpp/yaml.h>
 
 #include <algorithm>
+#include <cctype>
 #include <charconv>
 #include <cmath>
 #include <fstream>
@@ -81,6 +82,10 @@ class ConfigReader {
   void read_agent(const YAML::Node& node);
   void read_gateway(const YAML::Node& node);
   void read_database(const YAML::Node& node);
+  void read_mcp_servers(const YAML::Node& node);
+  void read_approvals(const YAML::Node& node);
+  std::map<std::string, std::string> read_string_map(const YAML::Node& node,
+                                                     const std::string& path);
   void validate(const YAML::Node& root);
 
   std::string file_name_;
@@ -307,7 +312,7 @@ void ConfigReader::read_agent(const YAML::Node& node) {
   if (!expect_map(node, "agent")) return;
   check_keys(node, "agent",
              {"system_prompt", "api_max_retries", "request_timeout", "turn_timeout",
-              "restart_drain_timeout", "stop_drain_timeout"});
+              "restart_drain_timeout", "stop_drain_timeout", "max_tool_iterations"});
   auto& agent = config_.agent;
   read_string(node, "agent", "system_prompt", agent.system_prompt);
   read_int(node, "agent", "api_max_retries", 1, 20, agent.api_max_retries);
@@ -315,6 +320,86 @@ void ConfigReader::read_agent(const YAML::Node& node) {
   read_seconds(node, "agent", "turn_timeout", agent.turn_timeout);
   read_seconds(node, "agent", "restart_drain_timeout", agent.restart_drain_timeout);
   read_seconds(node, "agent", "stop_drain_timeout", agent.stop_drain_timeout);
+  read_int(node, "agent", "max_tool_iterations", 1, 1000, agent.max_tool_iterations);
+}
+
+std::map<std::string, std::string> ConfigReader::read_string_map(const YAML::Node& node,
+                                                                 const std::string& path) {
+  std::map<std::string, std::string> out;
+  if (!node.IsDefined() || node.IsNull()) return out;
+  if (!expect_map(node, path)) return out;
+  for (const auto& entry : node) {
+    const std::string name = entry.first.Scalar();
+    if (auto value = scalar(entry.second, path + "." + name)) out[name] = std::move(*value);
+  }
+  return out;
+}
+
+void ConfigReader::read_mcp_servers(const YAML::Node& node) {
+  if (!node.IsDefined() || node.IsNull()) return;
+  if (!expect_map(node, "mcp_servers")) return;
+  for (const auto& entry : node) {
+    const std::string name = entry.first.Scalar();
+    const std::string path = "mcp_servers." + name;
+    const YAML::Node body = entry.second;
+    if (!expect_map(body, path)) continue;
+    check_keys(body, path,
+               {"command", "args", "env", "url", "headers", "enabled", "timeout", "connect_timeout",
+                "tools"});
+    McpServerConfig server;
+    server.name = name;
+    bool name_ok = !name.empty() && name.size() <= 64;
+    for (const char c : name) {
+      name_ok = name_ok && (std::isalnum(static_cast<unsigned char>(c)) || c == '_' || c == '-');
+    }
+    if (!name_ok) {
+      error(entry.first, path,
+            "a server name may hold only letters, digits, '_' and '-' (it becomes part of the "
+            "tool names)");
+    }
+    read_string(body, path, "command", server.command);
+    server.args = read_string_list(body["args"], path + ".args");
+    server.env = read_string_map(body["env"], path + ".env");
+    read_string(body, path, "url", server.url);
+    server.headers = read_string_map(body["headers"], path + ".headers");
+    read_bool(body, path, "enabled", server.enabled);
+    read_seconds(body, path, "timeout", server.timeout);
+    read_seconds(body, path, "connect_timeout", server.connect_timeout);
+    if (const YAML::Node tools = body["tools"]; tools.IsDefined() && !tools.IsNull()) {
+      if (expect_map(tools, path + ".tools")) {
+        check_keys(tools, path + ".tools", {"include", "exclude", "require_approval"});
+        server.tools.include = read_string_list(tools["include"], path + ".tools.include");
+        server.tools.exclude = read_string_list(tools["exclude"], path + ".tools.exclude");
+        server.tools.require_approval =
+            read_string_list(tools["require_approval"], path + ".tools.require_approval");
+      }
+    }
+    if (server.command.empty() == server.url.empty()) {
+      error(body, path,
+            server.command.empty() ? "needs command (a stdio server) or url (a Streamable HTTP "
+                                     "server)"
+                                   : "has both command and url; keep one");
+    } else if (!server.url.empty() && !server.url.starts_with("http://") &&
+               !server.url.starts_with("https://")) {
+      error(body["url"], path + ".url",
+            "expected an http:// or https:// URL, got '" + shown(body["url"], server.url) + "'");
+    }
+    config_.mcp_servers.emplace(name, std::move(server));
+  }
+}
+
+void ConfigReader::read_approvals(const YAML::Node& node) {
+  if (!node.IsDefined() || node.IsNull()) return;
+  if (!expect_map(node, "approvals")) return;
+  check_keys(node, "approvals", {"unattended"});
+  std::string unattended;
+  read_string(node, "approvals", "unattended", unattended);
+  if (unattended == "allow") {
+    config_.approvals.unattended_allow = true;
+  } else if (!unattended.empty() && unattended != "deny") {
+    error(node["unattended"], "approvals.unattended",
+          "expected deny or allow, got '" + shown(node["unattended"], unattended) + "'");
+  }
 }
 
 void ConfigReader::read_database(const YAML::Node& node) {
@@ -442,13 +527,16 @@ ConfigLoadResult ConfigReader::read(const YAML::Node& root) {
     return std::move(result_);
   }
   check_keys(root, "",
-             {"model", "providers", "fallback_providers", "agent", "gateway", "database"});
+             {"model", "providers", "fallback_providers", "agent", "gateway", "database",
+              "mcp_servers", "approvals"});
   read_model(child(root, "model"));
   read_providers(child(root, "providers"));
   read_fallbacks(child(root, "fallback_providers"));
   read_agent(child(root, "agent"));
   read_gateway(child(root, "gateway"));
   read_database(child(root, "database"));
+  read_mcp_servers(child(root, "mcp_servers"));
+  read_approvals(child(root, "approvals"));
   validate(root);
   if (result_.errors.empty()) result_.config = std::move(config_);
   return std::move(result_);

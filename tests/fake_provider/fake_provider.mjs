@@ -10,7 +10,9 @@
 // A Step (all optional): {status, body (string|object), headers, delay_ms, hang, reset,
 //   truncate (send half the body and close), malformed (200 with garbage),
 //   stream: ["tok", ...] (SSE deltas), stream_break_after: N (drop the connection after N
-//   deltas), delta_delay_ms: N (pause between deltas, default 5), content: "reply text"}
+//   deltas), delta_delay_ms: N (pause between deltas, default 5), content: "reply text",
+//   tool_calls: [{id, name, arguments}] (answer by asking for tools; streamed as
+//   delta.tool_calls with the arguments in two pieces)}
 // With no step queued, the reply is "echo: <last user message>", streamed when asked.
 import http from 'node:http';
 import https from 'node:https';
@@ -86,7 +88,7 @@ async function chatCompletions(req, res) {
   try { request = JSON.parse(raw); } catch { return json(res, 400, { error: { message: 'invalid JSON', type: 'invalid_request_error' } }); }
   const auth = req.headers.authorization || '';
   const key = auth.startsWith('Bearer ') ? auth.slice(7) : '';
-  const call = { key, model: request.model, messages: request.messages, stream: !!request.stream, at: Date.now(), conn: socketId(req.socket) };
+  const call = { key, model: request.model, messages: request.messages, stream: !!request.stream, tools: request.tools, at: Date.now(), conn: socketId(req.socket) };
   calls.push(call);
   // The caller closed the connection before the reply was complete: when (the gateway drops
   // the provider's stream when its own client hangs up).
@@ -113,6 +115,24 @@ async function chatCompletions(req, res) {
     res.writeHead(200, { 'content-type': 'application/json', 'content-length': Buffer.byteLength(text) });
     res.write(text.slice(0, Math.floor(text.length / 2)));
     return res.socket.destroy();
+  }
+  if (step.tool_calls) {
+    const calls = step.tool_calls.map((c, i) => ({ id: c.id ?? `call_${i}`, type: 'function', function: { name: c.name, arguments: c.arguments ?? '{}' } }));
+    if (!request.stream) {
+      const body = completion(request.model, null);
+      body.choices[0].message.tool_calls = calls;
+      body.choices[0].finish_reason = 'tool_calls';
+      return json(res, 200, body);
+    }
+    res.writeHead(200, { 'content-type': 'text/event-stream', 'cache-control': 'no-cache' });
+    res.write(chunk(request.model, { role: 'assistant', content: null }));
+    calls.forEach((c, index) => {
+      const half = Math.floor(c.function.arguments.length / 2);
+      res.write(chunk(request.model, { tool_calls: [{ index, id: c.id, type: 'function', function: { name: c.function.name, arguments: c.function.arguments.slice(0, half) } }] }));
+      res.write(chunk(request.model, { tool_calls: [{ index, function: { arguments: c.function.arguments.slice(half) } }] }));
+    });
+    res.write(chunk(request.model, {}, 'tool_calls'));
+    return res.end('data: [DONE]\n\n');
   }
   if (request.stream) {
     const tokens = step.stream ?? content.split(/(?<= )/);

@@ -3,7 +3,8 @@
 namespace hermes::daemon {
 
 std::size_t SessionCache::size_of(const providers::ChatMessage& m) {
-  return sizeof(providers::ChatMessage) + m.role.capacity() + m.content.capacity();
+  return sizeof(providers::ChatMessage) + m.role.capacity() + m.content.capacity() +
+         m.tool_calls.capacity() + m.tool_call_id.capacity();
 }
 
 const std::vector<providers::ChatMessage>* SessionCache::find(const std::string& id) {

@@ -101,14 +101,18 @@ void SessionStore::add_session(state::Transaction& tx, const std::string& id,
 
 void SessionStore::add_message(state::Transaction& tx, const std::string& session_id,
                                std::string role, std::string content, std::string status) {
+  add_message(tx, session_id, ChatMessage{std::move(role), std::move(content), {}, {}},
+              std::move(status));
+}
+
+void SessionStore::add_message(state::Transaction& tx, const std::string& session_id,
+                               ChatMessage message, std::string status) {
   // The row owns its copy; the cache takes the original, when the history shows it (as
   // SessionTables::load_messages decides).
-  auto row = std::make_shared<ChatMessage>(ChatMessage{role, content});
-  if (status.empty() || !content.empty()) {
-    cache_.append(session_id, {std::move(role), std::move(content)});
-  }
+  auto row = std::make_shared<ChatMessage>(message);
+  if (status.empty() || !message.content.empty()) cache_.append(session_id, std::move(message));
   tx.add([this, session_id, row, status = std::move(status), now = now_seconds()] {
-    tables_.insert_message(session_id, row->role, row->content, now, status);
+    tables_.insert_message(session_id, *row, now, status);
   });
   tx.on_failure.push_back([this, session_id] { cache_.erase(session_id); });
 }

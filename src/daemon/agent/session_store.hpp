@@ -45,6 +45,8 @@ class SessionStore {
   // when it says something).
   void add_message(state::Transaction& tx, const std::string& session_id, std::string role,
                    std::string content, std::string status = {});
+  void add_message(state::Transaction& tx, const std::string& session_id,
+                   providers::ChatMessage message, std::string status = {});
   // Marks a continued session as used now (a new one is, by its creation).
   void touch(state::Transaction& tx, const std::string& session_id);
   // Stores `tx`; rethrows (after forgetting what the cache learnt from it) when that fails.

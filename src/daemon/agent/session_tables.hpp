@@ -19,9 +19,8 @@ class SessionTables {
   virtual void insert_session(const std::string& id, const std::string& platform,
                               const std::string& chat_key, double now) = 0;
   // `status` empty: a complete message; otherwise how it ended ("interrupted").
-  virtual void insert_message(const std::string& session_id, const std::string& role,
-                              const std::string& content, double now,
-                              const std::string& status) = 0;
+  virtual void insert_message(const std::string& session_id, const providers::ChatMessage& message,
+                              double now, const std::string& status) = 0;
   virtual void touch_session(const std::string& id, double now) = 0;
   // The history sent upstream: every message but interrupted ones that said nothing.
   virtual std::vector<providers::ChatMessage> load_messages(const std::string& session_id) = 0;
@@ -41,8 +40,8 @@ class SqliteSessionTables final : public SessionTables {
   bool session_exists(const std::string& id) override;
   void insert_session(const std::string& id, const std::string& platform,
                       const std::string& chat_key, double now) override;
-  void insert_message(const std::string& session_id, const std::string& role,
-                      const std::string& content, double now, const std::string& status) override;
+  void insert_message(const std::string& session_id, const providers::ChatMessage& message,
+                      double now, const std::string& status) override;
   void touch_session(const std::string& id, double now) override;
   std::vector<providers::ChatMessage> load_messages(const std::string& session_id) override;
   std::optional<std::string> newest_chat_session(const std::string& platform,

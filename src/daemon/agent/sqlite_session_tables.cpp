@@ -25,13 +25,17 @@ void SqliteSessionTables::insert_session(const std::string& id, const std::strin
       .step();
 }
 
-void SqliteSessionTables::insert_message(const std::string& session_id, const std::string& role,
-                                         const std::string& content, double now,
+void SqliteSessionTables::insert_message(const std::string& session_id,
+                                         const providers::ChatMessage& message, double now,
                                          const std::string& status) {
   auto insert = db_.prepare(
-      "INSERT INTO messages(session_id, role, content, created_at, status) VALUES(?,?,?,?,?)");
-  insert.bind(1, session_id).bind(2, role).bind(3, content).bind(4, now);
-  if (!status.empty()) insert.bind(5, status);  // unbound: NULL, a complete message
+      "INSERT INTO messages(session_id, role, content, created_at, status, tool_calls, "
+      "tool_call_id) VALUES(?,?,?,?,?,?,?)");
+  insert.bind(1, session_id).bind(2, message.role).bind(3, message.content).bind(4, now);
+  // Unbound: NULL (a complete message; no tool calls; not a tool result).
+  if (!status.empty()) insert.bind(5, status);
+  if (!message.tool_calls.empty()) insert.bind(6, message.tool_calls);
+  if (!message.tool_call_id.empty()) insert.bind(7, message.tool_call_id);
   insert.step();
 }
 
@@ -43,10 +47,12 @@ std::vector<providers::ChatMessage> SqliteSessionTables::load_messages(
     const std::string& session_id) {
   std::vector<providers::ChatMessage> messages;
   auto query = db_.prepare(
-      "SELECT role, content FROM messages WHERE session_id = ? "
+      "SELECT role, content, tool_calls, tool_call_id FROM messages WHERE session_id = ? "
       "AND (status IS NULL OR content != '') ORDER BY id");
   query.bind(1, session_id);
-  while (query.step()) messages.push_back({query.text(0), query.text(1)});
+  while (query.step()) {
+    messages.push_back({query.text(0), query.text(1), query.text(2), query.text(3)});
+  }
   return messages;
 }
 

@@ -3,21 +3,26 @@
 #include <spdlog/spdlog.h>
 
 #include <boost/asio/as_tuple.hpp>
+#include <boost/asio/co_spawn.hpp>
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/steady_timer.hpp>
 #include <boost/asio/use_awaitable.hpp>
 #include <list>
 #include <random>
 
+#include "common/logging.hpp"
 #include "daemon/metrics/metrics.hpp"
 #include "daemon/providers/classifier.hpp"
 #include "daemon/providers/cooldown_rule.hpp"
 #include "daemon/providers/http_client.hpp"
 #include "daemon/providers/redact.hpp"
+#include "daemon/tools/loop_step.hpp"
+#include "daemon/tools/tool_registry.hpp"
 
 namespace hermes::daemon {
 
 namespace asio = boost::asio;
+using providers::ChatMessage;
 using providers::Classification;
 using providers::FailoverAction;
 using providers::FailoverReason;
@@ -40,6 +45,8 @@ struct ActiveTurn {
   bool interrupted = false;  // by the drain
   bool client_gone = false;  // by the turn's abort signal
   std::shared_ptr<asio::steady_timer> backoff;
+  // Fired by either end: cancels the running tool calls (notifications/cancelled).
+  std::shared_ptr<providers::AbortSignal> tools_abort = std::make_shared<providers::AbortSignal>();
 
   bool ended_early() const { return interrupted || client_gone; }
   // Says how the turn ended early, in `result` and the metrics; false when it did not.
@@ -68,8 +75,13 @@ std::string provider_fingerprint(const ProviderConfig& p) {
 }  // namespace
 
 struct TurnRunner::Impl {
-  Impl(asio::io_context& io_context, const Config& c, Metrics& m)
-      : io(io_context), client(io_context), config(c), metrics(m), rng(std::random_device{}()) {
+  Impl(asio::io_context& io_context, const Config& c, Metrics& m, tools::ToolRegistry* t)
+      : io(io_context),
+        client(io_context),
+        config(c),
+        metrics(m),
+        tool_registry(t),
+        rng(std::random_device{}()) {
     rebuild_pools({});
   }
 
@@ -125,12 +137,27 @@ struct TurnRunner::Impl {
   asio::awaitable<TurnResult> run(std::vector<providers::ChatMessage> messages,
                                   providers::DeltaSink sink,
                                   std::shared_ptr<providers::AbortSignal> abort);
+  // One provider call through the failover. True with `answer` set; false when the turn
+  // ends here (`result` then says how, and the metrics counted it).
+  asio::awaitable<bool> call_provider(ActiveTurn& turn, std::span<const ChatMessage> messages,
+                                      const std::vector<Slot>& usable,
+                                      Clock::time_point turn_deadline,
+                                      const providers::DeltaSink& sink,
+                                      const std::shared_ptr<providers::AbortSignal>& abort,
+                                      TurnResult& result, providers::ChatCallResult& answer);
+  // Runs the calls of one answer (in parallel) and returns their results, in order.
+  asio::awaitable<std::vector<ChatMessage>> run_tools(
+      const std::vector<providers::ToolCall>& calls, std::shared_ptr<providers::AbortSignal> abort);
+  asio::awaitable<void> run_one_tool(const providers::ToolCall& call,
+                                     std::shared_ptr<providers::AbortSignal> abort,
+                                     ChatMessage& out);
   asio::awaitable<bool> sleep(ActiveTurn& turn, std::chrono::milliseconds wait);
 
   asio::io_context& io;
   providers::HttpClient client;
   Config config;
   Metrics& metrics;
+  tools::ToolRegistry* tool_registry;
   std::mt19937 rng;
   std::map<std::string, providers::CredentialPool> pools;
   std::map<std::string, std::string> fingerprints;
@@ -156,6 +183,7 @@ asio::awaitable<TurnResult> TurnRunner::Impl::run(std::vector<providers::ChatMes
     on_abort = abort->subscribe([raw = turn.get()] {
       raw->client_gone = true;
       if (raw->backoff) raw->backoff->cancel();
+      raw->tools_abort->abort();
     });
   }
   active.push_back(turn);
@@ -187,15 +215,100 @@ asio::awaitable<TurnResult> TurnRunner::Impl::run(std::vector<providers::ChatMes
     metrics.count_turn("failed");
     co_return result;
   }
+  // One deadline for the whole turn, whatever rounds, retries and fallbacks it goes through.
+  const auto turn_deadline = Clock::now() + config.agent.turn_timeout;
+  const bool tools_offered = tool_registry && !tool_registry->empty();
+  for (int calls = 1;; ++calls) {
+    providers::ChatCallResult answer;
+    if (!co_await call_provider(*turn, messages, usable, turn_deadline, sink, abort, result,
+                                answer)) {
+      co_return result;
+    }
+    const auto step = tools::next_step(
+        {!answer.tool_calls.empty(), tools_offered, calls, config.agent.max_tool_iterations});
+    if (step != tools::LoopStep::run_tools) {
+      result.ok = true;
+      result.content = std::move(answer.content);
+      if (step == tools::LoopStep::stop_at_cap) {
+        spdlog::warn("turn stopped at agent.max_tool_iterations ({} provider calls)", calls);
+        result.content =
+            "I stopped here: this answer needed more than " +
+            std::to_string(config.agent.max_tool_iterations) +
+            " rounds of tool calls (agent.max_tool_iterations), so it is not finished. Ask me "
+            "to go on, or narrow the question.";
+        if (sink) co_await sink("\n\n" + result.content);
+      }
+      result.usage = answer.usage;
+      result.failure.reset();
+      result.transcript.push_back({"assistant", result.content, {}, {}});
+      metrics.count_turn("ok");
+      co_return result;
+    }
+    ChatMessage asked{
+        "assistant", std::move(answer.content), providers::tool_calls_json(answer.tool_calls), {}};
+    messages.push_back(asked);
+    auto results = co_await run_tools(answer.tool_calls, turn->tools_abort);
+    result.tool_calls += static_cast<int>(answer.tool_calls.size());
+    // A round is kept whole (the calls and every result, cancelled ones say so), so what is
+    // stored never leaves a tool call unanswered.
+    result.transcript.push_back(asked);
+    for (auto& r : results) {
+      messages.push_back(r);
+      result.transcript.push_back(std::move(r));
+    }
+    if (turn->record_early_end(result, metrics, std::string())) co_return result;
+  }
+}
 
+asio::awaitable<std::vector<ChatMessage>> TurnRunner::Impl::run_tools(
+    const std::vector<providers::ToolCall>& calls, std::shared_ptr<providers::AbortSignal> abort) {
+  std::vector<ChatMessage> results(calls.size());
+  if (calls.size() == 1) {
+    co_await run_one_tool(calls[0], abort, results[0]);
+    co_return results;
+  }
+  // The calls of one answer run side by side; a timer serves as the "all done" event.
+  asio::steady_timer all_done(io, asio::steady_timer::time_point::max());
+  std::size_t running = calls.size();
+  for (std::size_t i = 0; i < calls.size(); ++i) {
+    asio::co_spawn(io, run_one_tool(calls[i], abort, results[i]),
+                   [&running, &all_done](std::exception_ptr e) {
+                     log_exception(e, "tool call");
+                     if (--running == 0) all_done.cancel();
+                   });
+  }
+  co_await all_done.async_wait(asio::as_tuple(asio::use_awaitable));
+  co_return results;
+}
+
+asio::awaitable<void> TurnRunner::Impl::run_one_tool(const providers::ToolCall& call,
+                                                     std::shared_ptr<providers::AbortSignal> abort,
+                                                     ChatMessage& out) {
+  const auto started = Clock::now();
+  out.role = "tool";
+  out.tool_call_id = call.id;
+  auto outcome = co_await tool_registry->call(call.name, call.arguments, std::move(abort));
+  const auto took = std::chrono::duration<double>(Clock::now() - started);
+  metrics.observe_tool_call(tool_registry->server_of(call.name), took);
+  spdlog::info("tool {}: {} in {:.0f} ms", call.name, outcome.is_error ? "failed" : "done",
+               took.count() * 1000);
+  // The model reads an error as the result; saying so lets it recover or explain.
+  out.content = outcome.is_error ? "Error: " + outcome.text : std::move(outcome.text);
+}
+
+asio::awaitable<bool> TurnRunner::Impl::call_provider(
+    ActiveTurn& turn, std::span<const ChatMessage> messages, const std::vector<Slot>& usable,
+    Clock::time_point turn_deadline, const providers::DeltaSink& sink,
+    const std::shared_ptr<providers::AbortSignal>& abort, TurnResult& result,
+    providers::ChatCallResult& answer) {
   providers::FailoverSettings settings;
   settings.attempts_per_provider = config.agent.api_max_retries;
-  // One deadline for the whole turn, whatever retries and fallbacks it goes through.
-  const auto turn_deadline = Clock::now() + config.agent.turn_timeout;
   const auto time_left = [&turn_deadline] {
     return std::chrono::duration_cast<std::chrono::milliseconds>(turn_deadline - Clock::now());
   };
   std::uniform_real_distribution<double> jitter(0.0, 1.0);
+  const std::string tools =
+      tool_registry && !tool_registry->empty() ? tool_registry->offered_json() : std::string();
 
   for (std::size_t s = 0; s < usable.size(); ++s) {
     const Slot& slot = usable[s];
@@ -233,7 +346,7 @@ asio::awaitable<TurnResult> TurnRunner::Impl::run(std::vector<providers::ChatMes
         c.provider = slot.provider;
         result.failure = c;
         metrics.count_turn("failed");
-        co_return result;
+        co_return false;
       }
       ++attempt;
       ++result.calls;
@@ -242,26 +355,23 @@ asio::awaitable<TurnResult> TurnRunner::Impl::run(std::vector<providers::ChatMes
       call.api_key = pool.key(*key_index);
       call.model = slot.model;
       call.messages = messages;
+      call.tools = tools;
       call.timeout =
           std::min(provider.request_timeout.value_or(config.agent.request_timeout), time_left());
       call.sink = sink;
       call.abort = abort;
       auto outcome = co_await providers::call_chat(client, std::move(call));
       // A stream write that failed is the client gone too, seen from the other side.
-      if (outcome.reader_gone) turn->client_gone = true;
-      if (turn->record_early_end(result, metrics, std::move(outcome.content))) co_return result;
+      if (outcome.reader_gone) turn.client_gone = true;
+      if (turn.record_early_end(result, metrics, std::move(outcome.content))) co_return false;
       if (outcome.ok) {
         pool.succeeded(*key_index);
         benches.erase(slot.provider);
         if (sink && !outcome.partial_stream && !outcome.content.empty()) {
           co_await sink(outcome.content);  // the provider ignored "stream": send it whole
         }
-        result.ok = true;
-        result.content = std::move(outcome.content);
-        result.usage = outcome.usage;
-        result.failure.reset();
-        metrics.count_turn("ok");
-        co_return result;
+        answer = std::move(outcome);
+        co_return true;
       }
       outcome.error.provider = slot.provider;
       outcome.error.session.messages = static_cast<long>(messages.size());
@@ -274,7 +384,7 @@ asio::awaitable<TurnResult> TurnRunner::Impl::run(std::vector<providers::ChatMes
       if (outcome.partial_stream) {
         // Tokens already reached the reader: switching provider now would splice two answers.
         metrics.count_turn("failed");
-        co_return result;
+        co_return false;
       }
       if (c.rotate_credential) pool.cool_down(*key_index, c.reason, c.retry_after, Clock::now());
       const auto decision = providers::decide_failover(
@@ -287,9 +397,9 @@ asio::awaitable<TurnResult> TurnRunner::Impl::run(std::vector<providers::ChatMes
           break;
         case FailoverAction::retry_same_key:
           metrics.count_retry();
-          if (!co_await sleep(*turn, std::min(decision.wait, time_left()))) {
-            turn->record_early_end(result, metrics, std::string());
-            co_return result;
+          if (!co_await sleep(turn, std::min(decision.wait, time_left()))) {
+            turn.record_early_end(result, metrics, std::string());
+            co_return false;
           }
           break;
         case FailoverAction::fall_back:
@@ -300,16 +410,17 @@ asio::awaitable<TurnResult> TurnRunner::Impl::run(std::vector<providers::ChatMes
         case FailoverAction::give_up:
           if (providers::benches_provider(c.reason)) bench(slot.provider, c, *result.failure);
           metrics.count_turn("failed");
-          co_return result;
+          co_return false;
       }
     }
   }
   metrics.count_turn("failed");
-  co_return result;
+  co_return false;
 }
 
-TurnRunner::TurnRunner(asio::io_context& io, const Config& config, Metrics& metrics)
-    : impl_(std::make_shared<Impl>(io, config, metrics)) {}
+TurnRunner::TurnRunner(asio::io_context& io, const Config& config, Metrics& metrics,
+                       tools::ToolRegistry* tools)
+    : impl_(std::make_shared<Impl>(io, config, metrics, tools)) {}
 TurnRunner::~TurnRunner() = default;
 
 asio::awaitable<TurnResult> TurnRunner::run(std::vector<providers::ChatMessage> messages,
@@ -329,6 +440,7 @@ void TurnRunner::interrupt_all() {
   for (auto& turn : impl_->active) {
     turn->interrupted = true;
     if (turn->backoff) turn->backoff->cancel();
+    turn->tools_abort->abort();
   }
   impl_->client.abort_all();
 }

@@ -24,11 +24,20 @@ namespace hermes::daemon {
 
 class Metrics;
 
+namespace tools {
+class ToolRegistry;
+}
+
 struct TurnResult {
   bool ok = false;
   bool interrupted = false;  // cut by a drain: the user is told, the session is kept
   bool client_gone = false;  // the client hung up (or the abort signal fired) mid-turn
   std::string content;       // the answer; when client_gone, what had been said so far
+  // The messages this turn adds after the user's, in order: each tool round (the assistant's
+  // tool_calls, then one tool result per call), then the answer when ok. A turn cut short
+  // holds its complete rounds only, so a stored history is always valid.
+  std::vector<providers::ChatMessage> transcript;
+  int tool_calls = 0;  // tools run in this turn
   providers::ChatUsage usage;
   std::string provider;  // who answered (or failed last)
   std::string model;
@@ -36,12 +45,17 @@ struct TurnResult {
   int calls = 0;  // upstream calls made
 };
 
-// Runs one agent turn against the configured providers: retries with jittered backoff,
-// honours Retry-After, rotates keys, falls back along fallback_providers and benches a
-// provider that failed on billing, rate limits or auth so the next turn skips it.
+// Runs one agent turn: provider calls with the gateway's tools offered, the tools the model
+// asks for run (those of one answer in parallel) and their results sent back, until a text
+// answer or agent.max_tool_iterations (tools::next_step decides). Every provider call retries
+// with jittered backoff, honours Retry-After, rotates keys, falls back along
+// fallback_providers and benches a provider that failed on billing, rate limits or auth so
+// the next turn skips it.
 class TurnRunner {
  public:
-  TurnRunner(boost::asio::io_context& io, const Config& config, Metrics& metrics);
+  // `tools` null or empty: turns are one provider call, as before agent tools.
+  TurnRunner(boost::asio::io_context& io, const Config& config, Metrics& metrics,
+             tools::ToolRegistry* tools = nullptr);
   ~TurnRunner();
 
   // `sink` set: stream deltas to it. Messages include the system prompt. `abort` set: firing

@@ -32,6 +32,12 @@ void Metrics::observe_drain(std::chrono::duration<double> duration) {
   drain_seconds_sum_ += duration.count();
 }
 
+void Metrics::observe_tool_call(const std::string& server, std::chrono::duration<double> took) {
+  auto& [count, seconds] = tool_calls_[server.empty() ? "none" : server];
+  ++count;
+  seconds += took.count();
+}
+
 void Metrics::observe_loop_lag(std::chrono::steady_clock::duration lag) {
   const double seconds = std::max(0.0, std::chrono::duration<double>(lag).count());
   std::size_t bucket = 0;
@@ -74,6 +80,17 @@ std::string Metrics::render(const std::string& version, double uptime_seconds) c
   header(out, "hermes_drain_duration_seconds", "summary", "Time spent draining before exit.");
   out << "hermes_drain_duration_seconds_count " << drains_ << '\n'
       << "hermes_drain_duration_seconds_sum " << drain_seconds_sum_ << '\n';
+  header(out, "hermes_mcp_server_up", "gauge", "1 while the MCP server is ready.");
+  for (const auto& [server, up] : mcp_up_) {
+    out << "hermes_mcp_server_up{server=\"" << escape(server) << "\"} " << (up ? 1 : 0) << '\n';
+  }
+  header(out, "hermes_tool_call_duration_seconds", "summary", "Tool calls by MCP server.");
+  for (const auto& [server, totals] : tool_calls_) {
+    out << "hermes_tool_call_duration_seconds_count{server=\"" << escape(server) << "\"} "
+        << totals.first << '\n'
+        << "hermes_tool_call_duration_seconds_sum{server=\"" << escape(server) << "\"} "
+        << totals.second << '\n';
+  }
   header(out, "hermes_event_loop_lag_seconds", "histogram",
          "How late the event loop ran a timer that was due: time the loop was held by work.");
   long long cumulative = 0;

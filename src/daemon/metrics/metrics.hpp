@@ -19,6 +19,10 @@ class Metrics {
   void count_rotation() { ++rotations_; }
   void count_fallback() { ++fallbacks_; }
   void observe_drain(std::chrono::duration<double> duration);
+  // One tool call of `server` ("" when no server had the tool) and how long it took.
+  void observe_tool_call(const std::string& server, std::chrono::duration<double> took);
+  // Whether each configured MCP server is ready now.
+  void set_mcp_servers_up(std::map<std::string, bool> up) { mcp_up_ = std::move(up); }
   // How late the loop ran a timer that was due (LoopLagProbe).
   void observe_loop_lag(std::chrono::steady_clock::duration lag);
   // Upper bounds (seconds) of the lag histogram's buckets, +Inf aside.
@@ -40,6 +44,8 @@ class Metrics {
   long sessions_ = 0;
   long long drains_ = 0;
   double drain_seconds_sum_ = 0;
+  std::map<std::string, std::pair<long long, double>> tool_calls_;  // server: count, seconds
+  std::map<std::string, bool> mcp_up_;
   long long lag_counts_[std::size(kLagBuckets) + 1] = {};  // per bucket, not cumulative
   double lag_sum_ = 0;
   double lag_max_ = 0;

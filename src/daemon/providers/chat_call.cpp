@@ -13,6 +13,7 @@ namespace {
 struct StreamState {
   DeltaSink sink;
   std::string content;
+  std::vector<ToolCall> tool_calls;  // by the stream's index
   ChatUsage usage;
   bool done = false;
   bool delivered = false;
@@ -31,6 +32,13 @@ struct StreamState {
       co_return false;
     }
     if (event.usage) usage = *event.usage;
+    for (auto& piece : event.tool_calls) {
+      if (tool_calls.size() <= piece.index) tool_calls.resize(piece.index + 1);
+      auto& call = tool_calls[piece.index];
+      if (!piece.id.empty()) call.id = std::move(piece.id);
+      if (!piece.name.empty()) call.name = std::move(piece.name);
+      call.arguments += piece.arguments;
+    }
     if (event.done) {
       done = true;
       co_return true;
@@ -55,7 +63,8 @@ boost::asio::awaitable<ChatCallResult> call_chat(HttpClient& client, ChatCall ca
   std::size_t conversation_bytes = 0;
   for (const auto& m : call.messages) conversation_bytes += m.content.size();
   std::function<void()> write_body = [&http, &call] {
-    http.body = build_chat_request(call.model, call.messages, static_cast<bool>(call.sink));
+    http.body =
+        build_chat_request(call.model, call.messages, static_cast<bool>(call.sink), call.tools);
   };
   if (conversation_bytes >= kOffloadBytes) {
     co_await offload(std::move(write_body));
@@ -86,6 +95,9 @@ boost::asio::awaitable<ChatCallResult> call_chat(HttpClient& client, ChatCall ca
     result.partial_stream = stream->delivered;
     result.reader_gone = stream->reader_gone;
     result.content = stream->content;
+    for (auto& c : stream->tool_calls) {
+      if (!c.name.empty()) result.tool_calls.push_back(std::move(c));
+    }
     result.usage = stream->usage;
     if (!stream->error_event.empty()) {
       result.error.body = stream->error_event;  // classified like any error body
@@ -103,7 +115,7 @@ boost::asio::awaitable<ChatCallResult> call_chat(HttpClient& client, ChatCall ca
     co_return result;
   }
   // A stream that ended cleanly is an answer, with or without [DONE] (some providers omit it).
-  if (stream && (stream->delivered || stream->done)) {
+  if (stream && (stream->delivered || stream->done || !result.tool_calls.empty())) {
     result.ok = true;
     co_return result;
   }
@@ -123,6 +135,7 @@ boost::asio::awaitable<ChatCallResult> call_chat(HttpClient& client, ChatCall ca
   }
   result.ok = true;
   result.content = std::move(parsed->content);
+  result.tool_calls = std::move(parsed->tool_calls);
   result.usage = parsed->usage;
   co_return result;
 }

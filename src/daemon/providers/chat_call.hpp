@@ -23,6 +23,7 @@ struct ChatCall {
   std::string model;
   std::span<const ChatMessage> messages;  // the caller's, alive until the call returns
   std::chrono::milliseconds timeout{std::chrono::seconds(120)};
+  std::string tools;                   // the request's tools array as JSON text; "" offers none
   DeltaSink sink;                      // set: ask for a stream and pass deltas on
   std::shared_ptr<AbortSignal> abort;  // set: aborting it ends the call at once
 };
@@ -30,6 +31,7 @@ struct ChatCall {
 struct ChatCallResult {
   bool ok = false;
   std::string content;
+  std::vector<ToolCall> tool_calls;  // what the model asked to run (then content may be empty)
   ChatUsage usage;
   ProviderError error;          // when !ok; for the classifier
   bool partial_stream = false;  // deltas already reached the sink before the failure

@@ -58,6 +58,12 @@ CREATE INDEX IF NOT EXISTS inbound_pending ON inbound_messages(platform, chat_ke
     {3, "message status", R"sql(
 ALTER TABLE messages ADD COLUMN status TEXT;
 )sql"},
+    // Agent tools: an assistant message's tool calls (the JSON array sent upstream) and the
+    // call a tool result answers.
+    {4, "tool calls and tool results", R"sql(
+ALTER TABLE messages ADD COLUMN tool_calls TEXT;
+ALTER TABLE messages ADD COLUMN tool_call_id TEXT;
+)sql"},
 };
 
 }  // namespace

@@ -307,9 +307,9 @@ class CountingTables final : public SessionTables {
                       const std::string& chat_key, double now) override {
     real_.insert_session(id, platform, chat_key, now);
   }
-  void insert_message(const std::string& session_id, const std::string& role,
-                      const std::string& content, double now, const std::string& status) override {
-    real_.insert_message(session_id, role, content, now, status);
+  void insert_message(const std::string& session_id, const providers::ChatMessage& message,
+                      double now, const std::string& status) override {
+    real_.insert_message(session_id, message, now, status);
   }
   void touch_session(const std::string& id, double now) override { real_.touch_session(id, now); }
   std::vector<ChatMessage> load_messages(const std::string& session_id) override {

@@ -1,0 +1,51 @@
+#include "daemon/tools/tool_names.hpp"
+
+#include <cstdint>
+#include <cstdio>
+
+namespace hermes::daemon::tools {
+
+namespace {
+
+bool word_character(char c) {
+  return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '_';
+}
+
+// FNV-1a, 32 bits: stable across builds and platforms (std::hash is not).
+std::uint32_t fnv1a(std::string_view text) {
+  std::uint32_t hash = 2166136261u;
+  for (const char c : text) {
+    hash ^= static_cast<unsigned char>(c);
+    hash *= 16777619u;
+  }
+  return hash;
+}
+
+}  // namespace
+
+std::string exposed_tool_name(std::string_view server, std::string_view tool) {
+  std::string name = "mcp_";
+  name.append(server);
+  name += '_';
+  name.append(tool);
+  const std::string full = name;
+  for (char& c : name) {
+    if (!word_character(c)) c = '_';
+  }
+  constexpr std::size_t kMax = 64;
+  if (name.size() <= kMax) return name;
+  char suffix[16];
+  std::snprintf(suffix, sizeof(suffix), "_%08x", fnv1a(full));
+  name.resize(kMax - 9);
+  return name + suffix;
+}
+
+bool valid_server_name(std::string_view name) {
+  if (name.empty() || name.size() > 64) return false;
+  for (const char c : name) {
+    if (!word_character(c) && c != '-') return false;
+  }
+  return true;
+}
+
+}  // namespace hermes::daemon::tools
