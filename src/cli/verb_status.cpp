@@ -138,6 +138,16 @@ int run_status(const StatusOptions& options) {
                  format_duration(static_cast<unsigned long long>(c.seconds_left)) + " left)";
   }
   output.line("  Cooldowns:   " + (cooldowns.empty() ? std::string("none") : cooldowns));
+  if (!runtime->mcp_servers.empty()) {
+    std::string servers;
+    for (const auto& m : runtime->mcp_servers) {
+      if (!servers.empty()) servers += ", ";
+      servers += m.name + " " + m.state;
+      if (m.state == "ready") servers += " (" + std::to_string(m.tools) + " tools)";
+      if (!m.last_error.empty()) servers += " (" + m.last_error + ")";
+    }
+    output.line("  MCP servers: " + servers);
+  }
   output.line("  Config:      " + (runtime->last_config_error.empty()
                                        ? std::string("ok")
                                        : "last reload failed: " + runtime->last_config_error));

@@ -23,6 +23,15 @@ void from_json(const nlohmann::json& j, ProviderCooldown& c) {
   c.reason = j.value("reason", "");
   c.seconds_left = j.value("seconds_left", 0.0);
 }
+void to_json(nlohmann::json& j, const McpServerStatus& m) {
+  j = {{"name", m.name}, {"state", m.state}, {"tools", m.tools}, {"last_error", m.last_error}};
+}
+void from_json(const nlohmann::json& j, McpServerStatus& m) {
+  m.name = j.value("name", "");
+  m.state = j.value("state", "");
+  m.tools = j.value("tools", 0L);
+  m.last_error = j.value("last_error", "");
+}
 void to_json(nlohmann::json& j, const RuntimeStatus& s) {
   j = {{"state", s.state},
        {"pid", s.pid},
@@ -33,7 +42,8 @@ void to_json(nlohmann::json& j, const RuntimeStatus& s) {
        {"drain_seconds_left", s.drain_seconds_left},
        {"last_config_error", s.last_config_error},
        {"platforms", s.platforms},
-       {"provider_cooldowns", s.provider_cooldowns}};
+       {"provider_cooldowns", s.provider_cooldowns},
+       {"mcp_servers", s.mcp_servers}};
 }
 void from_json(const nlohmann::json& j, RuntimeStatus& s) {
   s.state = j.value("state", "");
@@ -49,6 +59,9 @@ void from_json(const nlohmann::json& j, RuntimeStatus& s) {
   }
   if (auto it = j.find("provider_cooldowns"); it != j.end() && it->is_array()) {
     s.provider_cooldowns = it->get<std::vector<ProviderCooldown>>();
+  }
+  if (auto it = j.find("mcp_servers"); it != j.end() && it->is_array()) {
+    s.mcp_servers = it->get<std::vector<McpServerStatus>>();
   }
 }
 

@@ -21,6 +21,14 @@ struct ProviderCooldown {
   double seconds_left = 0;
 };
 
+// One configured MCP server (`mcp_servers` in the JSON).
+struct McpServerStatus {
+  std::string name;
+  std::string state;  // starting | ready | error | stopped
+  long tools = 0;
+  std::string last_error;
+};
+
 struct RuntimeStatus {
   std::string state;  // starting | serving | draining | stopped
   long pid = 0;
@@ -32,12 +40,15 @@ struct RuntimeStatus {
   std::string last_config_error;  // empty when the last load or reload succeeded
   std::vector<PlatformStatus> platforms;
   std::vector<ProviderCooldown> provider_cooldowns;
+  std::vector<McpServerStatus> mcp_servers;
 };
 
 void to_json(nlohmann::json& j, const PlatformStatus& p);
 void from_json(const nlohmann::json& j, PlatformStatus& p);
 void to_json(nlohmann::json& j, const ProviderCooldown& c);
 void from_json(const nlohmann::json& j, ProviderCooldown& c);
+void to_json(nlohmann::json& j, const McpServerStatus& m);
+void from_json(const nlohmann::json& j, McpServerStatus& m);
 void to_json(nlohmann::json& j, const RuntimeStatus& s);
 void from_json(const nlohmann::json& j, RuntimeStatus& s);
 

@@ -47,6 +47,7 @@
 #include "daemon/state/sqlite_connection.hpp"
 #include "daemon/state/store_files.hpp"
 #include "daemon/state/store_worker.hpp"
+#include "daemon/tools/tool_registry.hpp"
 
 namespace hermes::daemon {
 
@@ -70,6 +71,11 @@ void remember_secrets(const Config& config) {
   }
   secrets.push_back(config.gateway.telegram.bot_token);
   secrets.push_back(config.gateway.api_server.key);
+  // What MCP servers are given: their env values and headers are someone's credentials.
+  for (const auto& [name, server] : config.mcp_servers) {
+    for (const auto& [key, value] : server.env) secrets.push_back(value);
+    for (const auto& [key, value] : server.headers) secrets.push_back(value);
+  }
   add_known_secrets(std::move(secrets));
 }
 
@@ -122,7 +128,8 @@ class Gateway {
         telegram_tables_(db_),
         store_(worker_, session_tables_, stored_sessions_),
         telegram_store_(worker_, telegram_tables_, "telegram"),
-        turns_(io_, config_, metrics_),
+        tools_(io_, config_),
+        turns_(io_, config_, metrics_, &tools_),
         api_(config_, store_, queue_, turns_) {
     struct stat info {};
     if (::stat(paths_.state_db.c_str(), &info) == 0) store_inode_ = info.st_ino;
@@ -140,6 +147,7 @@ class Gateway {
   void on_drain_signal(DrainKind kind, const char* signal_name);
   void reload();
   void close_store();
+  void start_tools();
   std::size_t pending_work() const {
     return (http_ ? http_->pending_work() : 0) +
            (telegram_ ? static_cast<std::size_t>(telegram_->busy()) : 0);
@@ -170,6 +178,7 @@ class Gateway {
   Metrics metrics_;
   Lifecycle lifecycle_;
   SessionQueue queue_{io_};
+  tools::ToolRegistry tools_;
   TurnRunner turns_;
   ApiServer api_;
   std::unique_ptr<HttpServer> http_;
@@ -217,7 +226,8 @@ asio::awaitable<HttpResponse> Gateway::handle(HttpRequest request) {
                   std::string(kVersion),
                   uptime(),
                   {},
-                  store_problem()};
+                  store_problem(),
+                  tools_.problems()};
   if (request.path() == "/metrics") {
     if (!api_.authorized(request)) {
       co_return unauthorized_response();
@@ -240,6 +250,7 @@ std::string Gateway::current_status() const {
       status += "; telegram: " + platform.detail;  // e.g. another poller holds the token
     }
   }
+  for (const auto& [server, why] : tools_.problems()) status += "; mcp " + server + ": " + why;
   return status;
 }
 
@@ -252,6 +263,9 @@ std::string Gateway::render_runtime_status() const {
   status.sessions = store_.count_sessions();
   status.active_runs = turns_.active_turns();
   status.provider_cooldowns = turns_.cooldowns();
+  for (const auto& m : tools_.status()) {
+    status.mcp_servers.push_back({m.name, m.state, static_cast<long>(m.tools), m.last_error});
+  }
   if (lifecycle_.state() == LifecycleState::draining) {
     status.drain_seconds_left =
         static_cast<double>(lifecycle_.drain_left(Clock::now()).count()) / 1000.0;
@@ -360,6 +374,7 @@ asio::awaitable<void> Gateway::drain() {
     tick.expires_after(std::chrono::milliseconds(20));
     co_await tick.async_wait(kTuple);
   }
+  co_await tools_.stop();  // their process groups end after the drain, not before
   close_store();
   const std::chrono::duration<double> took = Clock::now() - lifecycle_.drain_started();
   metrics_.observe_drain(took);
@@ -447,6 +462,9 @@ asio::awaitable<void> Gateway::status_loop() {
     check_store_file();
     notifier_.status(current_status());
     metrics_.set_active_runs(turns_.active_turns());
+    std::map<std::string, bool> up;
+    for (const auto& m : tools_.status()) up[m.name] = m.state == "ready";
+    metrics_.set_mcp_servers_up(std::move(up));
     tick.expires_after(std::chrono::seconds(1));
     co_await tick.async_wait(kTuple);
   }
@@ -460,7 +478,21 @@ void delay_ready_for_tests() {
   std::this_thread::sleep_for(std::chrono::milliseconds(std::atol(delay)));
 }
 
+// Every MCP server starts (in parallel, each within its connect_timeout) before READY; the
+// loop runs for that alone, before any platform takes work.
+void Gateway::start_tools() {
+  bool started = false;
+  asio::co_spawn(io_, tools_.start(), [&started](std::exception_ptr e) {
+    log_exception(e, "MCP servers");
+    started = true;
+  });
+  while (!started && io_.run_one() > 0) {
+  }
+  if (io_.stopped()) io_.restart();
+}
+
 int Gateway::run() {
+  start_tools();
   if (config_.gateway.api_server.enabled) {
     int listener = -1;
     try {

@@ -98,7 +98,8 @@ struct ApiServer::Impl {
       store.add_message(tx, turn.session_id, "user", messages.back().content);
       store.touch(tx, turn.session_id);
     }
-    if (result.ok) store.add_message(tx, turn.session_id, "assistant", result.content);
+    // Tool rounds and the answer, in order; a turn cut short keeps its complete rounds.
+    for (const auto& message : result.transcript) store.add_message(tx, turn.session_id, message);
     // The client hung up: what the model had said is kept, marked as cut short.
     if (result.client_gone) {
       store.add_message(tx, turn.session_id, "assistant", result.content, "interrupted");

@@ -23,7 +23,8 @@ std::optional<HttpResponse> handle_basic_route(const HttpRequest& request, const
     if (request.method != "GET" && request.method != "HEAD")
       return method_not_allowed(request, "GET");
     HttpResponse response;
-    nlohmann::json body = {{"status", view.degraded.empty() ? "ok" : "degraded"},
+    const bool degraded = !view.degraded.empty() || !view.mcp_problems.empty();
+    nlohmann::json body = {{"status", degraded ? "degraded" : "ok"},
                            {"state", view.state},
                            {"pid", view.pid},
                            {"version", view.version},
@@ -33,6 +34,7 @@ std::optional<HttpResponse> handle_basic_route(const HttpRequest& request, const
       response.status = 503;
       body["detail"] = view.degraded;
     }
+    if (!view.mcp_problems.empty()) body["mcp"] = view.mcp_problems;
     response.body = body.dump();
     return response;
   }

@@ -1,5 +1,6 @@
 #pragma once
 
+#include <map>
 #include <optional>
 #include <string>
 
@@ -15,6 +16,9 @@ struct ServerView {
   double uptime_seconds = 0;
   std::string metrics_text;  // rendered lazily by the caller only for /metrics
   std::string degraded;      // why the gateway cannot do its work (e.g. the store fails)
+  // MCP servers that are down, with why: degraded too, but still 200 (chats are answered,
+  // without those tools), so a load balancer keeps the gateway.
+  std::map<std::string, std::string> mcp_problems;
 };
 
 // GET /health and GET /metrics, and the 404/405 answers for everything no platform claims.

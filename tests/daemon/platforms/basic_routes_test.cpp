@@ -17,7 +17,7 @@ HttpRequest get(std::string target, std::string method = "GET") {
 }
 
 TEST(BasicRoutes, HealthReportsStatePidVersion) {
-  ServerView view{"draining", 42, "0.1.0", 3.5, "", ""};
+  ServerView view{"draining", 42, "0.1.0", 3.5, "", "", {}};
   auto response = handle_basic_route(get("/health?probe=1"), view);
   ASSERT_TRUE(response);
   EXPECT_EQ(response->status, 200);
@@ -29,13 +29,23 @@ TEST(BasicRoutes, HealthReportsStatePidVersion) {
 }
 
 TEST(BasicRoutes, ADegradedGatewayFailsItsHealthCheckAndSaysWhy) {
-  ServerView view{"serving", 42, "0.1.0", 3.5, "", "state.db was removed"};
+  ServerView view{"serving", 42, "0.1.0", 3.5, "", "state.db was removed", {}};
   auto response = handle_basic_route(get("/health"), view);
   ASSERT_TRUE(response);
   EXPECT_EQ(response->status, 503);
   auto body = nlohmann::json::parse(response->body);
   EXPECT_EQ(body["status"], "degraded");
   EXPECT_EQ(body["detail"], "state.db was removed");
+}
+
+TEST(BasicRoutes, AToolServerDownIsDegradedButStillServes) {
+  ServerView view{"serving", 42, "0.1.0", 3.5, "", "", {{"files", "error: command 'x' not found"}}};
+  auto response = handle_basic_route(get("/health"), view);
+  ASSERT_TRUE(response);
+  EXPECT_EQ(response->status, 200) << "chats are still answered, without that server's tools";
+  auto body = nlohmann::json::parse(response->body);
+  EXPECT_EQ(body["status"], "degraded");
+  EXPECT_EQ(body["mcp"]["files"], "error: command 'x' not found");
 }
 
 TEST(BasicRoutes, WrongMethodIs405WithAllow) {

@@ -313,10 +313,11 @@ asio::awaitable<void> TelegramPlatform::Impl::handle(Inbound m) {
   TurnResult result = co_await context.turns.run(std::move(messages));
   *done = true;
 
+  // Tool rounds and the answer, in order; a turn cut short keeps its complete rounds.
+  for (const auto& message : result.transcript) sessions.add_message(tx, session, message);
   if (result.ok) {
     const std::string text =
         result.content.empty() ? "(The model sent an empty answer.)" : result.content;
-    sessions.add_message(tx, session, "assistant", result.content);
     sessions.touch(tx, session);
     queue_reply(tx, m.chat_id, m.message_id, text);
   } else if (result.interrupted) {

@@ -1,0 +1,245 @@
+// Agent tools end to end: the real daemon runs the real MCP servers from npm
+// (@modelcontextprotocol/server-everything and server-filesystem, over stdio) for the tool
+// calls the scriptable fake provider makes, and sends their results back to it.
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
+#include <signal.h>
+
+#include <nlohmann/json.hpp>
+
+#include "daemon_fixture.hpp"
+#include "fake_provider.hpp"
+
+namespace hermes::testing {
+namespace {
+
+using namespace std::chrono_literals;
+using nlohmann::json;
+using ::testing::HasSubstr;
+
+const std::string kEverything = std::string(HERMES_NODE_TESTS) +
+                                "/node_modules/@modelcontextprotocol/server-everything/dist/"
+                                "index.js";
+const std::string kFilesystem = std::string(HERMES_NODE_TESTS) +
+                                "/node_modules/@modelcontextprotocol/server-filesystem/dist/"
+                                "index.js";
+
+json tool_call(const std::string& id, const std::string& name, const json& arguments) {
+  return {{"id", id}, {"name", name}, {"arguments", arguments.dump()}};
+}
+
+// A scripted provider answer that asks for `calls`, and one that answers in text.
+json asks_for(std::vector<json> calls) {
+  json step = json::object();
+  step["tool_calls"] = json(std::move(calls));
+  return step;
+}
+json says(const std::string& text) {
+  json step = json::object();
+  step["content"] = text;
+  return step;
+}
+
+class McpTools : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    ASSERT_TRUE(std::filesystem::exists(kEverything)) << "run scripts/setup.sh (npm ci)";
+    files_.write("notes.txt", "hello from the notes");
+  }
+
+  // `servers`: YAML under mcp_servers:; `agent`: extra lines under agent:.
+  void start(const std::string& servers, const std::string& agent = "",
+             const std::map<std::string, std::string>& env = {}) {
+    home_.dir.write("config.yaml",
+                    "model: {provider: primary, default: demo-model}\n"
+                    "providers: {primary: {base_url: '" +
+                        fake_.base_url() +
+                        "', api_keys: [sk-provider-secret-1]}}\n"
+                        "agent:\n  stop_drain_timeout: 10\n" +
+                        agent + "gateway: {api_server: {host: 127.0.0.1, port: " +
+                        std::to_string(home_.port) + "}}\nmcp_servers:\n" + servers);
+    auto options = home_.env();
+    for (const auto& [k, v] : env) options.env[k] = v;
+    daemon_ = home_.start(options);
+    ASSERT_TRUE(wait_until([&] { return http_get_status(home_.port, "/health") > 0; }, 60s))
+        << daemon_->stderr_text();
+  }
+
+  static std::string everything(const std::string& extra = "") {
+    return "  everything:\n    command: " + std::string(HERMES_NODE) + "\n    args: ['" +
+           kEverything + "']\n    env: {EVERYTHING_TOKEN: sk-mcp-env-secret-9}\n" + extra;
+  }
+  std::string filesystem() const {
+    return "  files:\n    command: " + std::string(HERMES_NODE) + "\n    args: ['" + kFilesystem +
+           "', '" + files_.path().string() + "']\n";
+  }
+
+  HttpExchange chat(const std::string& text, const std::map<std::string, std::string>& headers = {},
+                    bool stream = false) {
+    const json body = {{"model", "demo-model"},
+                       {"stream", stream},
+                       {"messages", json::array({{{"role", "user"}, {"content", text}}})}};
+    return http_request(home_.port, "POST", "/v1/chat/completions", body.dump(), headers, 60s);
+  }
+
+  void TearDown() override {
+    if (!daemon_) return;
+    daemon_->signal(SIGTERM);
+    EXPECT_EQ(daemon_->wait(20s), 0) << daemon_->stderr_text();
+    const auto log = daemon_->stderr_text();
+    EXPECT_EQ(log.find("sk-provider-secret-1"), std::string::npos) << "a key reached the log";
+    EXPECT_EQ(log.find("sk-mcp-env-secret-9"), std::string::npos) << "an MCP secret in the log";
+  }
+
+  FakeProvider fake_;
+  GatewayHome home_;
+  TempDir files_;
+  std::unique_ptr<ChildProcess> daemon_;
+};
+
+TEST_F(McpTools, AToolCallRunsOnTheServerAndItsResultGoesBackToTheModel) {
+  start(everything());
+  fake_.script("*",
+               {asks_for({tool_call("call_1", "mcp_everything_get_sum", {{"a", 2}, {"b", 3}})}),
+                says("2 and 3 make 5.")});
+  auto r = chat("what is 2+3?");
+  ASSERT_EQ(r.status, 200) << r.body;
+  EXPECT_EQ(json::parse(r.body)["choices"][0]["message"]["content"], "2 and 3 make 5.");
+  const auto calls = fake_.calls();
+  ASSERT_EQ(calls.size(), 2u);
+  // The model was offered the server's tools under their gateway names, schemas as given.
+  std::vector<std::string> offered;
+  for (const auto& t : calls[0]["tools"]) offered.push_back(t["function"]["name"]);
+  EXPECT_THAT(offered, ::testing::Contains("mcp_everything_get_sum"));
+  EXPECT_THAT(offered, ::testing::Contains("mcp_everything_echo"));
+  // The second call carries the assistant's tool call and the tool's answer to it.
+  const auto& sent = calls[1]["messages"];
+  ASSERT_EQ(sent.size(), 4u) << sent.dump();
+  EXPECT_EQ(sent[2]["role"], "assistant");
+  EXPECT_EQ(sent[2]["tool_calls"][0]["id"], "call_1");
+  EXPECT_EQ(sent[2]["tool_calls"][0]["function"]["name"], "mcp_everything_get_sum");
+  EXPECT_EQ(sent[3]["role"], "tool");
+  EXPECT_EQ(sent[3]["tool_call_id"], "call_1");
+  EXPECT_EQ(sent[3]["content"], "The sum of 2 and 3 is 5.");
+
+  // A continued session sends the stored round back: a valid history, in order.
+  fake_.reset();
+  auto next = chat("thanks", {{"X-Hermes-Session-Id", r.headers["x-hermes-session-id"]}});
+  ASSERT_EQ(next.status, 200) << next.body;
+  const auto again = fake_.calls();
+  ASSERT_EQ(again.size(), 1u);
+  std::vector<std::string> roles;
+  for (const auto& m : again[0]["messages"]) roles.push_back(m["role"]);
+  EXPECT_THAT(roles,
+              ::testing::ElementsAre("system", "user", "assistant", "tool", "assistant", "user"));
+  EXPECT_EQ(again[0]["messages"][3]["tool_call_id"], "call_1");
+}
+
+TEST_F(McpTools, TheServerGetsOnlyItsOwnEnvironmentNeverTheGatewaysKeys) {
+  start(everything(), "", {{"OPENAI_API_KEY", "sk-inherited-by-nobody"}});
+  // Tool names are provider-safe: the '-' of get-env is offered as '_'.
+  fake_.script(
+      "*", {asks_for({tool_call("c", "mcp_everything_get_env", json::object())}), says("done")});
+  ASSERT_EQ(chat("show me the environment").status, 200);
+  const auto calls = fake_.calls();
+  ASSERT_EQ(calls.size(), 2u);
+  const std::string env = calls[1]["messages"][3]["content"];
+  EXPECT_THAT(env, HasSubstr("EVERYTHING_TOKEN")) << "the configured env reaches the server";
+  EXPECT_THAT(env, HasSubstr("PATH"));
+  EXPECT_THAT(env, ::testing::Not(HasSubstr("sk-inherited-by-nobody"))) << env;
+  EXPECT_THAT(env, ::testing::Not(HasSubstr("HERMES_HOME"))) << env;
+}
+
+TEST_F(McpTools, FilesystemReadsInsideItsRootAndRefusesOutside) {
+  start(filesystem());
+  const std::string inside = (files_.path() / "notes.txt").string();
+  const json read = tool_call("r", "mcp_files_read_text_file", {{"path", inside}});
+  const json write = tool_call("w", "mcp_files_write_file",
+                               {{"path", "/etc/hermes-should-not-exist"}, {"content", "x"}});
+  fake_.script("*", {asks_for({read, write}), says("read it")});
+  auto r = chat("read my notes");
+  ASSERT_EQ(r.status, 200) << r.body;
+  const auto calls = fake_.calls();
+  ASSERT_EQ(calls.size(), 2u);
+  const auto& sent = calls[1]["messages"];
+  ASSERT_EQ(sent.size(), 5u) << sent.dump();  // both calls of one answer, results in order
+  EXPECT_EQ(sent[3]["tool_call_id"], "r");
+  EXPECT_THAT(sent[3]["content"].get<std::string>(), HasSubstr("hello from the notes"));
+  EXPECT_EQ(sent[4]["tool_call_id"], "w");
+  EXPECT_THAT(sent[4]["content"].get<std::string>(), ::testing::StartsWith("Error: "));
+  EXPECT_FALSE(std::filesystem::exists("/etc/hermes-should-not-exist"));
+}
+
+TEST_F(McpTools, AServerThatCannotStartIsReportedAndTheOthersWork) {
+  start(everything() + "  broken:\n    command: /nonexistent/mcp-server\n");
+  std::string health;
+  ASSERT_TRUE(wait_until(
+      [&] {
+        http_get_status(home_.port, "/health", &health);
+        return health.find("\"broken\"") != std::string::npos;
+      },
+      10s))
+      << health;
+  const auto body = json::parse(health);
+  EXPECT_EQ(body["status"], "degraded");
+  EXPECT_THAT(body["mcp"]["broken"].get<std::string>(), HasSubstr("/nonexistent/mcp-server"));
+  EXPECT_EQ(body["mcp"].size(), 1u) << "the working server is not reported";
+  const auto metrics = http_request(home_.port, "GET", "/metrics").body;
+  EXPECT_THAT(metrics, HasSubstr("hermes_mcp_server_up{server=\"broken\"} 0"));
+  EXPECT_THAT(metrics, HasSubstr("hermes_mcp_server_up{server=\"everything\"} 1"));
+  fake_.script("*", {asks_for({tool_call("e", "mcp_everything_echo", {{"message", "still here"}})}),
+                     says("ok")});
+  ASSERT_EQ(chat("echo").status, 200);
+  EXPECT_THAT(fake_.calls()[1]["messages"][3]["content"].get<std::string>(),
+              HasSubstr("still here"));
+}
+
+TEST_F(McpTools, AModelThatAsksForToolsForeverGetsExactlyTheIterationCap) {
+  start(everything(), "  max_tool_iterations: 3\n");
+  json forever = json::array();
+  for (int i = 0; i < 6; ++i) {
+    forever.push_back(
+        asks_for({tool_call("c" + std::to_string(i), "mcp_everything_echo", {{"message", "x"}})}));
+  }
+  fake_.script("*", forever);
+  auto r = chat("loop");
+  ASSERT_EQ(r.status, 200) << r.body;
+  EXPECT_EQ(fake_.calls().size(), 3u);
+  EXPECT_THAT(json::parse(r.body)["choices"][0]["message"]["content"].get<std::string>(),
+              HasSubstr("max_tool_iterations"));
+}
+
+TEST_F(McpTools, AStreamedTurnAssemblesTheToolCallAndStreamsTheAnswer) {
+  start(everything());
+  json streamed = json::object();
+  streamed["stream"] = {"forty", " two"};
+  fake_.script("*", {asks_for({tool_call("s1", "mcp_everything_get_sum", {{"a", 40}, {"b", 2}})}),
+                     streamed});
+  auto r = chat("sum, streamed", {}, true);
+  ASSERT_EQ(r.status, 200) << r.body;
+  EXPECT_THAT(r.body, HasSubstr("\"content\":\"forty\""));
+  EXPECT_THAT(r.body, HasSubstr("data: [DONE]"));
+  const auto calls = fake_.calls();
+  ASSERT_EQ(calls.size(), 2u);
+  EXPECT_TRUE(calls[0]["stream"]);
+  // Streamed in pieces by the provider, assembled whole by the gateway.
+  EXPECT_EQ(calls[1]["messages"][2]["tool_calls"][0]["function"]["arguments"],
+            json({{"a", 40}, {"b", 2}}).dump());
+  EXPECT_EQ(calls[1]["messages"][3]["content"], "The sum of 40 and 2 is 42.");
+}
+
+TEST_F(McpTools, ASlowToolIsCutByItsTimeoutAndTheModelIsTold) {
+  start(everything("    timeout: 1\n"));
+  fake_.script("*", {asks_for({tool_call("slow", "mcp_everything_trigger_long_running_operation",
+                                         {{"duration", 20}, {"steps", 4}})}),
+                     says("it took too long")});
+  const auto t0 = std::chrono::steady_clock::now();
+  auto r = chat("run the long thing");
+  ASSERT_EQ(r.status, 200) << r.body;
+  EXPECT_LT(std::chrono::steady_clock::now() - t0, 10s) << "the tool timeout was not applied";
+  const std::string result = fake_.calls()[1]["messages"][3]["content"];
+  EXPECT_THAT(result, HasSubstr("did not answer within 1 s"));
+}
+
+}  // namespace
+}  // namespace hermes::testing
