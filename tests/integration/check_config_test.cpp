@@ -38,6 +38,44 @@ TEST(CheckConfig, ValidConfigExitsZeroAndSummarises) {
   EXPECT_THAT(r.out + r.err, Not(HasSubstr("sk-demo-secret")));
 }
 
+TEST(CheckConfig, McpServersAreCheckedForAMissingCommandABadUrlAndABadName) {
+  TempDir home;
+  home.write("config.yaml", std::string(kValidConfig) + R"(mcp_servers:
+  files: {command: /nonexistent/bin/mcp-files, args: [/srv]}
+  notes: {command: no-such-mcp-server-on-path}
+)");
+  home.write(".env", "DEMO_KEY=sk-demo\n");
+  auto r = run_process(kGateway, {"--check-config", "--home", home.path().string()});
+  EXPECT_EQ(r.exit_code, 78) << r.out << r.err;
+  EXPECT_THAT(r.err, HasSubstr("mcp_servers.files.command: '/nonexistent/bin/mcp-files' is not an "
+                               "executable file"));
+  EXPECT_THAT(r.err, HasSubstr("'no-such-mcp-server-on-path' is not an executable file on PATH"));
+
+  home.write("config.yaml", std::string(kValidConfig) + R"(mcp_servers:
+  remote: {url: "ftp://example.com/mcp"}
+  both: {command: /bin/true, url: "http://127.0.0.1:1/mcp"}
+  "bad name": {command: /bin/true}
+  ok: {command: /bin/true, timeout: 5, tools: {include: [a], exclude: [b], require_approval: [c]}}
+approvals: {unattended: maybe}
+agent: {max_tool_iterations: 0}
+)");
+  r = run_process(kGateway, {"--check-config", "--home", home.path().string()});
+  EXPECT_EQ(r.exit_code, 78) << r.out << r.err;
+  EXPECT_THAT(r.err, HasSubstr("mcp_servers.remote.url: expected an http:// or https:// URL"));
+  EXPECT_THAT(r.err, HasSubstr("mcp_servers.both: has both command and url; keep one"));
+  EXPECT_THAT(r.err, HasSubstr("mcp_servers.bad name: a server name may hold only"));
+  EXPECT_THAT(r.err, HasSubstr("approvals.unattended: expected deny or allow, got 'maybe'"));
+  EXPECT_THAT(r.err, HasSubstr("agent.max_tool_iterations: expected an integer 1-1000"));
+  EXPECT_THAT(r.err, Not(HasSubstr("mcp_servers.ok")));
+
+  home.write("config.yaml", std::string(kValidConfig) + R"(mcp_servers:
+  shell: {command: sh, args: [-c, "exit 0"]}
+)");
+  r = run_process(kGateway, {"--check-config", "--home", home.path().string()});
+  EXPECT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_THAT(r.out, HasSubstr("mcp_servers: 1"));
+}
+
 TEST(CheckConfig, HermesHomeFromEnvironment) {
   TempDir home;
   home.write("config.yaml", kValidConfig);
