@@ -46,6 +46,8 @@ struct McpToolFilter {
   std::vector<std::string> include;  // empty: all
   std::vector<std::string> exclude;
   std::vector<std::string> require_approval;
+
+  bool operator==(const McpToolFilter&) const = default;
 };
 
 // One `mcp_servers:` entry: a stdio server (command) or a Streamable HTTP one (url).

@@ -4,8 +4,15 @@
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 #include <signal.h>
+#include <sys/socket.h>
+#include <unistd.h>
 
+#include <fstream>
+#include <iterator>
+#include <map>
 #include <nlohmann/json.hpp>
+#include <sstream>
+#include <thread>
 
 #include "daemon_fixture.hpp"
 #include "fake_provider.hpp"
@@ -239,6 +246,155 @@ TEST_F(McpTools, ASlowToolIsCutByItsTimeoutAndTheModelIsTold) {
   EXPECT_LT(std::chrono::steady_clock::now() - t0, 10s) << "the tool timeout was not applied";
   const std::string result = fake_.calls()[1]["messages"][3]["content"];
   EXPECT_THAT(result, HasSubstr("did not answer within 1 s"));
+}
+
+long metric(int port, const std::string& series) {
+  const auto metrics = http_request(port, "GET", "/metrics").body;
+  const auto at = metrics.find("\n" + series + " ");
+  return at == std::string::npos ? -1 : std::stol(metrics.substr(at + series.size() + 2));
+}
+
+// The daemon's child processes (its MCP servers), by /proc.
+std::vector<int> children_of(int parent) {
+  std::vector<int> out;
+  for (const auto& entry : std::filesystem::directory_iterator("/proc")) {
+    const auto name = entry.path().filename().string();
+    if (name.find_first_not_of("0123456789") != std::string::npos) continue;
+    std::ifstream stat(entry.path() / "stat");
+    std::string line;
+    std::getline(stat, line);
+    const auto close = line.rfind(')');
+    if (close == std::string::npos) continue;
+    std::istringstream rest(line.substr(close + 2));
+    char state;
+    int ppid = 0;
+    rest >> state >> ppid;
+    if (ppid == parent) out.push_back(std::stoi(name));
+  }
+  return out;
+}
+
+json slow_operation() {
+  return asks_for({tool_call("slow", "mcp_everything_trigger_long_running_operation",
+                             {{"duration", 30}, {"steps", 3}})});
+}
+
+TEST_F(McpTools, AClientHangingUpCancelsTheRunningToolAtOnce) {
+  start(everything());
+  fake_.script("*", {slow_operation(), says("never asked for")});
+  const int fd = connect_loopback(home_.port);
+  ASSERT_GE(fd, 0);
+  const json body = {{"model", "demo-model"},
+                     {"messages", json::array({{{"role", "user"}, {"content", "go slow"}}})}};
+  const std::string request =
+      "POST /v1/chat/completions HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n"
+      "Content-Length: " +
+      std::to_string(body.dump().size()) + "\r\n\r\n" + body.dump();
+  ASSERT_EQ(::send(fd, request.data(), request.size(), MSG_NOSIGNAL),
+            static_cast<ssize_t>(request.size()));
+  ASSERT_TRUE(
+      wait_until([&] { return metric(home_.port, "hermes_tool_calls_running") == 1; }, 10s));
+  const auto hung_up = std::chrono::steady_clock::now();
+  ::close(fd);
+  ASSERT_TRUE(wait_until([&] { return metric(home_.port, "hermes_tool_calls_running") == 0; }, 5s));
+  EXPECT_LT(std::chrono::steady_clock::now() - hung_up, 1500ms) << "the tool was not cancelled";
+  ASSERT_TRUE(wait_until(
+      [&] { return metric(home_.port, "hermes_turns_total{outcome=\"client_gone\"}") == 1; }, 5s));
+  EXPECT_EQ(fake_.calls().size(), 1u) << "the provider was called again for a client that left";
+}
+
+TEST_F(McpTools, TheDrainCancelsARunningToolAndTheServersStop) {
+  start(everything(), "  restart_drain_timeout: 1\n");
+  fake_.script("*", {slow_operation(), says("too late")});
+  HttpExchange r;
+  std::thread client([&] { r = chat("slow during a restart"); });
+  ASSERT_TRUE(
+      wait_until([&] { return metric(home_.port, "hermes_tool_calls_running") == 1; }, 10s));
+  const auto servers = children_of(daemon_->pid());
+  ASSERT_FALSE(servers.empty());
+  daemon_->signal(SIGUSR1);
+  client.join();
+  EXPECT_EQ(r.status, 503) << r.body;
+  EXPECT_EQ(daemon_->wait(15s), 75) << daemon_->stderr_text();
+  for (const int pid : servers) {
+    EXPECT_NE(::kill(pid, 0), 0) << "MCP server " << pid << " outlived the gateway";
+  }
+  daemon_.reset();
+}
+
+TEST_F(McpTools, AServerThatDiesMidCallFailsThatCallIsRestartedAndWorksAgain) {
+  start(everything());
+  fake_.script("*", {slow_operation(), says("it broke")});
+  HttpExchange r;
+  std::thread client([&] { r = chat("slow, then crash"); });
+  ASSERT_TRUE(
+      wait_until([&] { return metric(home_.port, "hermes_tool_calls_running") == 1; }, 10s));
+  for (const int pid : children_of(daemon_->pid())) ::kill(pid, SIGKILL);
+  client.join();
+  ASSERT_EQ(r.status, 200) << r.body;
+  const auto calls = fake_.calls();
+  ASSERT_EQ(calls.size(), 2u);
+  ASSERT_TRUE(calls[1]["messages"][3]["content"].is_string()) << calls.dump();
+  EXPECT_THAT(calls[1]["messages"][3]["content"].get<std::string>(),
+              HasSubstr("killed by signal 9"));
+  // Restarted with backoff; the next turn's tool call works.
+  ASSERT_TRUE(wait_until(
+      [&] { return metric(home_.port, "hermes_mcp_server_up{server=\"everything\"}") == 1; }, 10s));
+  fake_.reset();
+  fake_.script(
+      "*", {asks_for({tool_call("e", "mcp_everything_echo", {{"message", "back"}})}), says("ok")});
+  ASSERT_EQ(chat("again").status, 200);
+  const auto after = fake_.calls();
+  ASSERT_EQ(after.size(), 2u) << after.dump();
+  EXPECT_THAT(after[1]["messages"][3]["content"].get<std::string>(), HasSubstr("back"));
+}
+
+// The daemon's MCP server processes, by the script each runs.
+std::map<std::string, int> server_pids(int daemon) {
+  std::map<std::string, int> out;
+  for (const int pid : children_of(daemon)) {
+    std::ifstream file("/proc/" + std::to_string(pid) + "/cmdline");
+    std::string cmdline((std::istreambuf_iterator<char>(file)), std::istreambuf_iterator<char>());
+    if (cmdline.find("server-everything") != std::string::npos) out["everything"] = pid;
+    if (cmdline.find("server-filesystem") != std::string::npos) out["filesystem"] = pid;
+  }
+  return out;
+}
+
+TEST_F(McpTools, SighupStartsAddedServersStopsRemovedOnesAndKeepsTheRest) {
+  start(everything() + filesystem());
+  ASSERT_TRUE(wait_until([&] { return server_pids(daemon_->pid()).size() == 2; }, 10s));
+  const auto before = server_pids(daemon_->pid());
+  // `files` goes, `notes` (the same program on another folder) comes, `everything` stays.
+  TempDir notes;
+  const std::string config = std::string("model: {provider: primary, default: demo-model}\n") +
+                             "providers: {primary: {base_url: '" + fake_.base_url() +
+                             "', api_keys: [sk-provider-secret-1]}}\n"
+                             "gateway: {api_server: {host: 127.0.0.1, port: " +
+                             std::to_string(home_.port) + "}}\nmcp_servers:\n" + everything() +
+                             "  notes:\n    command: " + HERMES_NODE + "\n    args: ['" +
+                             kFilesystem + "', '" + notes.path().string() + "']\n";
+  home_.dir.write("config.yaml", config);
+  daemon_->signal(SIGHUP);
+  ASSERT_TRUE(wait_until(
+      [&] {
+        const auto metrics = http_request(home_.port, "GET", "/metrics").body;
+        return metrics.find("hermes_mcp_server_up{server=\"notes\"} 1") != std::string::npos &&
+               metrics.find("server=\"files\"") == std::string::npos;
+      },
+      15s))
+      << http_request(home_.port, "GET", "/metrics").body;
+  const auto after = server_pids(daemon_->pid());
+  ASSERT_EQ(after.size(), 2u);
+  EXPECT_EQ(after.at("everything"), before.at("everything")) << "an untouched server restarted";
+  EXPECT_NE(after.at("filesystem"), before.at("filesystem"));
+  EXPECT_NE(::kill(before.at("filesystem"), 0), 0) << "the removed server still runs";
+  fake_.script("*",
+               {asks_for({tool_call("l", "mcp_notes_list_allowed_directories", json::object())}),
+                says("ok")});
+  ASSERT_EQ(chat("where?").status, 200);
+  EXPECT_THAT(fake_.calls()[1]["messages"][3]["content"].get<std::string>(),
+              HasSubstr(notes.path().filename().string()));
 }
 
 }  // namespace

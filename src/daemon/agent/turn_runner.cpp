@@ -287,7 +287,9 @@ asio::awaitable<void> TurnRunner::Impl::run_one_tool(const providers::ToolCall& 
   const auto started = Clock::now();
   out.role = "tool";
   out.tool_call_id = call.id;
+  metrics.tool_call_started();
   auto outcome = co_await tool_registry->call(call.name, call.arguments, std::move(abort));
+  metrics.tool_call_ended();
   const auto took = std::chrono::duration<double>(Clock::now() - started);
   metrics.observe_tool_call(tool_registry->server_of(call.name), took);
   spdlog::info("tool {}: {} in {:.0f} ms", call.name, outcome.is_error ? "failed" : "done",

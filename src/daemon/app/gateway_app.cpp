@@ -234,6 +234,9 @@ asio::awaitable<HttpResponse> Gateway::handle(HttpRequest request) {
     }
     metrics_.set_sessions(store_.count_sessions());
     metrics_.set_active_runs(turns_.active_turns());
+    std::map<std::string, bool> up;
+    for (const auto& m : tools_.status()) up[m.name] = m.state == "ready";
+    metrics_.set_mcp_servers_up(std::move(up));
     view.metrics_text = metrics_.render(std::string(kVersion), view.uptime_seconds);
   }
   if (auto response = handle_basic_route(request, view)) co_return *response;
@@ -311,6 +314,8 @@ void Gateway::reload() {
                    [](std::exception_ptr e) { log_exception(e, "database.synchronous"); });
   }
   config_ = std::move(*loaded.config);
+  asio::co_spawn(io_, tools_.reconfigure(config_),
+                 [](std::exception_ptr e) { log_exception(e, "mcp_servers reload"); });
   turns_.reconfigure(config_);
   api_.reconfigure(config_);
   if (telegram_) telegram_->reconfigure(config_);
@@ -462,9 +467,6 @@ asio::awaitable<void> Gateway::status_loop() {
     check_store_file();
     notifier_.status(current_status());
     metrics_.set_active_runs(turns_.active_turns());
-    std::map<std::string, bool> up;
-    for (const auto& m : tools_.status()) up[m.name] = m.state == "ready";
-    metrics_.set_mcp_servers_up(std::move(up));
     tick.expires_after(std::chrono::seconds(1));
     co_await tick.async_wait(kTuple);
   }

@@ -84,6 +84,8 @@ std::string Metrics::render(const std::string& version, double uptime_seconds) c
   for (const auto& [server, up] : mcp_up_) {
     out << "hermes_mcp_server_up{server=\"" << escape(server) << "\"} " << (up ? 1 : 0) << '\n';
   }
+  header(out, "hermes_tool_calls_running", "gauge", "Tool calls running now.");
+  out << "hermes_tool_calls_running " << tool_calls_running_ << '\n';
   header(out, "hermes_tool_call_duration_seconds", "summary", "Tool calls by MCP server.");
   for (const auto& [server, totals] : tool_calls_) {
     out << "hermes_tool_call_duration_seconds_count{server=\"" << escape(server) << "\"} "

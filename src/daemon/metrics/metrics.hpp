@@ -21,6 +21,8 @@ class Metrics {
   void observe_drain(std::chrono::duration<double> duration);
   // One tool call of `server` ("" when no server had the tool) and how long it took.
   void observe_tool_call(const std::string& server, std::chrono::duration<double> took);
+  void tool_call_started() { ++tool_calls_running_; }
+  void tool_call_ended() { --tool_calls_running_; }
   // Whether each configured MCP server is ready now.
   void set_mcp_servers_up(std::map<std::string, bool> up) { mcp_up_ = std::move(up); }
   // How late the loop ran a timer that was due (LoopLagProbe).
@@ -46,6 +48,7 @@ class Metrics {
   double drain_seconds_sum_ = 0;
   std::map<std::string, std::pair<long long, double>> tool_calls_;  // server: count, seconds
   std::map<std::string, bool> mcp_up_;
+  long tool_calls_running_ = 0;
   long long lag_counts_[std::size(kLagBuckets) + 1] = {};  // per bucket, not cumulative
   double lag_sum_ = 0;
   double lag_max_ = 0;

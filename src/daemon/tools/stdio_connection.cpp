@@ -352,7 +352,7 @@ asio::awaitable<void> StdioConnection::stop() {
     boost::system::error_code ignored;
     impl->to_server.close(ignored);
   }
-  if (!co_await impl->reap(std::chrono::seconds(2))) {
+  if (!co_await impl->reap(std::chrono::seconds(1))) {
     ::kill(-impl->pid, SIGTERM);
     if (!co_await impl->reap(std::chrono::seconds(2))) {
       ::kill(-impl->pid, SIGKILL);

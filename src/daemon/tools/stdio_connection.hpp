@@ -59,7 +59,7 @@ class StdioConnection : public std::enable_shared_from_this<StdioConnection> {
 
   bool alive() const;
   int pid() const;
-  // Ends the server: stdin closed, then SIGTERM to its group after 2 s, SIGKILL after 2 more.
+  // Ends the server: stdin closed, then SIGTERM to its group after 1 s, SIGKILL after 2 more.
   boost::asio::awaitable<void> stop();
 
   struct Impl;

@@ -102,8 +102,56 @@ asio::awaitable<void> ToolRegistry::start() {
 
 asio::awaitable<void> ToolRegistry::stop() {
   auto impl = impl_;
-  for (auto& server : impl->servers) co_await server->stop();
+  if (impl->servers.empty()) co_return;
+  // Side by side: each may take its grace period to exit.
+  asio::steady_timer all_stopped(impl->io, asio::steady_timer::time_point::max());
+  std::size_t stopping = impl->servers.size();
+  for (auto& server : impl->servers) {
+    asio::co_spawn(impl->io, server->stop(), [&stopping, &all_stopped](std::exception_ptr e) {
+      log_exception(e, "MCP stop");
+      if (--stopping == 0) all_stopped.cancel();
+    });
+  }
+  co_await all_stopped.async_wait(asio::as_tuple(asio::use_awaitable));
   impl->rebuild();
+}
+
+asio::awaitable<void> ToolRegistry::reconfigure(Config config) {
+  auto impl = impl_;
+  impl->unattended_allow = config.approvals.unattended_allow;
+  std::vector<std::unique_ptr<McpServer>> kept, retired;
+  for (auto& server : impl->servers) {
+    const auto wanted = config.mcp_servers.find(server->name());
+    const bool same = wanted != config.mcp_servers.end() && wanted->second.enabled &&
+                      wanted->second == server->config();
+    (same ? kept : retired).push_back(std::move(server));
+  }
+  std::vector<std::string> added;
+  for (const auto& [name, server] : config.mcp_servers) {
+    if (!server.enabled) continue;
+    const bool running =
+        std::any_of(kept.begin(), kept.end(), [&](const auto& s) { return s->name() == name; });
+    if (running) continue;
+    kept.push_back(std::make_unique<McpServer>(impl->io, server));
+    kept.back()->on_change([raw = impl.get()] { raw->rebuild(); });
+    added.push_back(name);
+  }
+  impl->servers = std::move(kept);
+  impl->rebuild();
+  for (auto& server : retired) {
+    spdlog::info("mcp {}: stopping (removed, disabled or changed in the new config)",
+                 server->name());
+    co_await server->stop();
+  }
+  retired.clear();
+  // Looked up again by name: the list may have changed while the old servers stopped.
+  for (const auto& name : added) {
+    for (auto& server : impl->servers) {
+      if (server->name() != name) continue;
+      asio::co_spawn(impl->io, server->start(),
+                     [](std::exception_ptr e) { log_exception(e, "MCP start"); });
+    }
+  }
 }
 
 const std::string& ToolRegistry::offered_json() const {

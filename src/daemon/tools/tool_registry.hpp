@@ -36,6 +36,9 @@ class ToolRegistry {
   // bounded by its connect_timeout), so READY never waits on a broken one for longer.
   boost::asio::awaitable<void> start();
   boost::asio::awaitable<void> stop();
+  // A new config (SIGHUP): removed servers stop, added ones start, changed ones restart;
+  // untouched ones keep running (and their tools stay offered throughout).
+  boost::asio::awaitable<void> reconfigure(Config config);
 
   // The `tools` array for a provider request (OpenAI function tools), "" when there are none.
   const std::string& offered_json() const;
