@@ -12,7 +12,7 @@ namespace {
 
 using namespace std::chrono_literals;
 
-TEST(OpenAiNodeClient, PlainStreamedSessionModelsAndTypedErrors) {
+TEST(OpenAiNodeClient, PlainStreamedSessionModelsClientToolsAndTypedErrors) {
   ASSERT_TRUE(std::filesystem::exists(std::string(HERMES_NODE_TESTS) + "/node_modules/openai"))
       << "run scripts/setup.sh (it installs the npm test peers)";
   FakeProvider fake;
@@ -28,7 +28,7 @@ TEST(OpenAiNodeClient, PlainStreamedSessionModelsAndTypedErrors) {
                   {{"GATEWAY_BASE_URL", "http://127.0.0.1:" + std::to_string(home.port) + "/v1"},
                    {"FAKE_PROVIDER_URL", "http://127.0.0.1:" + std::to_string(fake.port())}});
   EXPECT_EQ(r.exit_code, 0) << r.out << r.err << "\ndaemon:\n" << daemon->stderr_text();
-  EXPECT_THAT(r.out, ::testing::HasSubstr("pass 6"));
+  EXPECT_THAT(r.out, ::testing::HasSubstr("pass 9"));
   EXPECT_TRUE(home.healthy());
   daemon->signal(SIGTERM);
   EXPECT_EQ(daemon->wait(10s), 0);

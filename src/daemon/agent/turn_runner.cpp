@@ -135,16 +135,14 @@ struct TurnRunner::Impl {
   }
 
   asio::awaitable<TurnResult> run(std::vector<providers::ChatMessage> messages,
-                                  providers::DeltaSink sink,
-                                  std::shared_ptr<providers::AbortSignal> abort);
+                                  TurnOptions options);
   // One provider call through the failover. True with `answer` set; false when the turn
   // ends here (`result` then says how, and the metrics counted it).
   asio::awaitable<bool> call_provider(ActiveTurn& turn, std::span<const ChatMessage> messages,
                                       const std::vector<Slot>& usable,
-                                      Clock::time_point turn_deadline,
-                                      const providers::DeltaSink& sink,
-                                      const std::shared_ptr<providers::AbortSignal>& abort,
-                                      TurnResult& result, providers::ChatCallResult& answer);
+                                      Clock::time_point turn_deadline, const std::string& tools,
+                                      const TurnOptions& options, TurnResult& result,
+                                      providers::ChatCallResult& answer);
   // Runs the calls of one answer (in parallel) and returns their results, in order.
   asio::awaitable<std::vector<ChatMessage>> run_tools(
       const std::vector<providers::ToolCall>& calls, std::shared_ptr<providers::AbortSignal> abort);
@@ -175,8 +173,9 @@ asio::awaitable<bool> TurnRunner::Impl::sleep(ActiveTurn& turn, std::chrono::mil
 }
 
 asio::awaitable<TurnResult> TurnRunner::Impl::run(std::vector<providers::ChatMessage> messages,
-                                                  providers::DeltaSink sink,
-                                                  std::shared_ptr<providers::AbortSignal> abort) {
+                                                  TurnOptions options) {
+  const auto& sink = options.sink;
+  const auto& abort = options.abort;
   auto turn = std::make_shared<ActiveTurn>();
   providers::AbortSignal::Subscription on_abort;  // destroyed before `turn`
   if (abort) {
@@ -217,11 +216,28 @@ asio::awaitable<TurnResult> TurnRunner::Impl::run(std::vector<providers::ChatMes
   }
   // One deadline for the whole turn, whatever rounds, retries and fallbacks it goes through.
   const auto turn_deadline = Clock::now() + config.agent.turn_timeout;
-  const bool tools_offered = tool_registry && !tool_registry->empty();
+  // A client's own tools replace the gateway's: the client runs them, not us.
+  const bool client_tools = !options.client_tools.empty();
+  const std::string tools = client_tools ? options.client_tools
+                            : tool_registry && !tool_registry->empty()
+                                ? tool_registry->offered_json()
+                                : std::string();
+  const bool tools_offered = !client_tools && !tools.empty();
   for (int calls = 1;; ++calls) {
     providers::ChatCallResult answer;
-    if (!co_await call_provider(*turn, messages, usable, turn_deadline, sink, abort, result,
+    if (!co_await call_provider(*turn, messages, usable, turn_deadline, tools, options, result,
                                 answer)) {
+      co_return result;
+    }
+    if (client_tools && !answer.tool_calls.empty()) {
+      result.ok = true;
+      result.content = std::move(answer.content);
+      result.usage = answer.usage;
+      result.failure.reset();
+      result.transcript.push_back(
+          {"assistant", result.content, providers::tool_calls_json(answer.tool_calls), {}});
+      result.client_tool_calls = std::move(answer.tool_calls);
+      metrics.count_turn("ok");
       co_return result;
     }
     const auto step = tools::next_step(
@@ -300,17 +316,16 @@ asio::awaitable<void> TurnRunner::Impl::run_one_tool(const providers::ToolCall& 
 
 asio::awaitable<bool> TurnRunner::Impl::call_provider(
     ActiveTurn& turn, std::span<const ChatMessage> messages, const std::vector<Slot>& usable,
-    Clock::time_point turn_deadline, const providers::DeltaSink& sink,
-    const std::shared_ptr<providers::AbortSignal>& abort, TurnResult& result,
-    providers::ChatCallResult& answer) {
+    Clock::time_point turn_deadline, const std::string& tools, const TurnOptions& options,
+    TurnResult& result, providers::ChatCallResult& answer) {
+  const auto& sink = options.sink;
+  const auto& abort = options.abort;
   providers::FailoverSettings settings;
   settings.attempts_per_provider = config.agent.api_max_retries;
   const auto time_left = [&turn_deadline] {
     return std::chrono::duration_cast<std::chrono::milliseconds>(turn_deadline - Clock::now());
   };
   std::uniform_real_distribution<double> jitter(0.0, 1.0);
-  const std::string tools =
-      tool_registry && !tool_registry->empty() ? tool_registry->offered_json() : std::string();
 
   for (std::size_t s = 0; s < usable.size(); ++s) {
     const Slot& slot = usable[s];
@@ -358,6 +373,7 @@ asio::awaitable<bool> TurnRunner::Impl::call_provider(
       call.model = slot.model;
       call.messages = messages;
       call.tools = tools;
+      call.extra_fields = options.extra_fields;
       call.timeout =
           std::min(provider.request_timeout.value_or(config.agent.request_timeout), time_left());
       call.sink = sink;
@@ -426,10 +442,9 @@ TurnRunner::TurnRunner(asio::io_context& io, const Config& config, Metrics& metr
 TurnRunner::~TurnRunner() = default;
 
 asio::awaitable<TurnResult> TurnRunner::run(std::vector<providers::ChatMessage> messages,
-                                            providers::DeltaSink sink,
-                                            std::shared_ptr<providers::AbortSignal> abort) {
+                                            TurnOptions options) {
   auto impl = impl_;
-  co_return co_await impl->run(std::move(messages), std::move(sink), std::move(abort));
+  co_return co_await impl->run(std::move(messages), std::move(options));
 }
 
 void TurnRunner::reconfigure(const Config& config) {

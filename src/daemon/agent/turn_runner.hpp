@@ -28,6 +28,18 @@ namespace tools {
 class ToolRegistry;
 }
 
+// How a turn is run, besides its messages.
+struct TurnOptions {
+  providers::DeltaSink sink;  // set: stream deltas to it
+  // Set: firing it ends the turn at once (the upstream call is closed, a backoff cut short,
+  // running tools cancelled), as client_gone.
+  std::shared_ptr<providers::AbortSignal> abort;
+  // The caller's own tools (an API client that runs them): offered instead of the gateway's,
+  // and the model's tool_calls are returned, not run.
+  std::string client_tools;
+  std::string extra_fields;  // the client's sampling parameters, passed to the provider
+};
+
 struct TurnResult {
   bool ok = false;
   bool interrupted = false;  // cut by a drain: the user is told, the session is kept
@@ -38,6 +50,9 @@ struct TurnResult {
   // holds its complete rounds only, so a stored history is always valid.
   std::vector<providers::ChatMessage> transcript;
   int tool_calls = 0;  // tools run in this turn
+  // With client_tools: the calls the model asks the client to run (the answer then has them
+  // instead of, or besides, text).
+  std::vector<providers::ToolCall> client_tool_calls;
   providers::ChatUsage usage;
   std::string provider;  // who answered (or failed last)
   std::string model;
@@ -58,11 +73,11 @@ class TurnRunner {
              tools::ToolRegistry* tools = nullptr);
   ~TurnRunner();
 
-  // `sink` set: stream deltas to it. Messages include the system prompt. `abort` set: firing
-  // it ends the turn at once (the upstream call is closed, a backoff cut short), client_gone.
+  // Messages include the system prompt.
+  // Pass `options` as a named variable (std::move(options)), never a temporary: GCC 12
+  // mishandles temporaries holding a std::function inside a co_await.
   boost::asio::awaitable<TurnResult> run(std::vector<providers::ChatMessage> messages,
-                                         providers::DeltaSink sink = nullptr,
-                                         std::shared_ptr<providers::AbortSignal> abort = nullptr);
+                                         TurnOptions options);
 
   // New config (SIGHUP): providers whose settings changed get fresh key pools.
   void reconfigure(const Config& config);

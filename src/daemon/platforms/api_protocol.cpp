@@ -1,7 +1,9 @@
 #include "daemon/platforms/api_protocol.hpp"
 
+#include <algorithm>
 #include <cmath>
 #include <nlohmann/json.hpp>
+#include <span>
 
 #include "daemon/providers/hint.hpp"
 #include "daemon/providers/json_text.hpp"
@@ -27,6 +29,104 @@ std::string dump(const json& value) {
 
 }  // namespace
 
+namespace {
+
+// Passed to the provider as they are; null means absent.
+constexpr std::string_view kPassedThrough[] = {"temperature",
+                                               "top_p",
+                                               "max_tokens",
+                                               "max_completion_tokens",
+                                               "stop",
+                                               "seed",
+                                               "presence_penalty",
+                                               "frequency_penalty",
+                                               "response_format",
+                                               "user"};
+// Only with the client's own tools.
+constexpr std::string_view kToolFields[] = {"tool_choice", "parallel_tool_calls"};
+constexpr std::string_view kOwnFields[] = {"model",          "messages", "stream",
+                                           "stream_options", "tools",    "n"};
+
+bool one_of(std::string_view name, std::span<const std::string_view> names) {
+  return std::find(names.begin(), names.end(), name) != names.end();
+}
+
+// Text of a message's content: a string, null, or text parts. Other parts (images, audio,
+// files) are not passed on by this gateway: a 400 naming the part, never a silent drop.
+std::variant<std::string, HttpResponse> read_content(const json& message,
+                                                     const std::string& where) {
+  const auto c = message.find("content");
+  if (c == message.end() || c->is_null()) return std::string();
+  if (c->is_string()) return c->get<std::string>();
+  if (!c->is_array()) {
+    return bad_request(where + ".content must be a string or an array of parts.",
+                       where + ".content");
+  }
+  std::string content;
+  for (std::size_t j = 0; j < c->size(); ++j) {
+    const auto& part = (*c)[j];
+    const std::string part_where = where + ".content[" + std::to_string(j) + "]";
+    const auto type = part.is_object() ? part.find("type") : part.end();
+    const auto text = part.is_object() ? part.find("text") : part.end();
+    if (type == part.end() || !type->is_string()) {
+      return bad_request(part_where + " must be an object with a type.", part_where);
+    }
+    if (*type != "text") {
+      return bad_request(part_where + " is a '" + type->get<std::string>().substr(0, 40) +
+                             "' part; this gateway passes text parts only.",
+                         part_where);
+    }
+    if (text == part.end() || !text->is_string()) {
+      return bad_request(part_where + ".text must be a string.", part_where + ".text");
+    }
+    if (!content.empty()) content += "\n";
+    content += text->get<std::string>();
+  }
+  return content;
+}
+
+// An assistant message's tool_calls, normalised; the ids go into `call_ids`.
+std::variant<std::vector<providers::ToolCall>, HttpResponse> read_tool_calls(
+    const json& calls, const std::string& where, std::vector<std::string>& call_ids) {
+  std::vector<providers::ToolCall> out;
+  if (!calls.is_array()) return bad_request(where + " must be an array.", where);
+  for (std::size_t k = 0; k < calls.size(); ++k) {
+    const auto& call = calls[k];
+    const std::string call_where = where + "[" + std::to_string(k) + "]";
+    const json* function =
+        call.is_object() && call.contains("function") ? &call["function"] : nullptr;
+    if (!call.is_object() || !call.contains("id") || !call["id"].is_string() || !function ||
+        !function->is_object() || !function->contains("name") || !(*function)["name"].is_string() ||
+        !function->contains("arguments") || !(*function)["arguments"].is_string()) {
+      return bad_request(call_where +
+                             " must be {id, type: \"function\", function: {name, arguments}} "
+                             "with strings.",
+                         call_where);
+    }
+    out.push_back({call["id"].get<std::string>(), (*function)["name"].get<std::string>(),
+                   (*function)["arguments"].get<std::string>()});
+    call_ids.push_back(out.back().id);
+  }
+  return out;
+}
+
+std::variant<std::string, HttpResponse> read_tools(const json& tools) {
+  if (!tools.is_array()) return bad_request("'tools' must be an array.", "tools");
+  for (std::size_t i = 0; i < tools.size(); ++i) {
+    const auto& tool = tools[i];
+    const std::string where = "tools[" + std::to_string(i) + "]";
+    const bool ok = tool.is_object() && tool.value("type", json()) == "function" &&
+                    tool.contains("function") && tool["function"].is_object() &&
+                    tool["function"].contains("name") && tool["function"]["name"].is_string();
+    if (!ok) {
+      return bad_request(where + " must be {type: \"function\", function: {name, …}}.", where);
+    }
+  }
+  return tools.empty() ? std::string() : dump(tools);
+}
+
+}  // namespace
+
 std::variant<ChatCompletionRequest, HttpResponse> parse_chat_completion_request(
     std::string_view body) {
   // A chat request is a few levels deep; a bomb is refused before any tree is built.
@@ -40,6 +140,33 @@ std::variant<ChatCompletionRequest, HttpResponse> parse_chat_completion_request(
   if (parsed.is_discarded()) return bad_request("The request body is not valid JSON.", "");
   if (!parsed.is_object()) return bad_request("The request body must be a JSON object.", "");
   ChatCompletionRequest request;
+
+  if (const auto tools = parsed.find("tools"); tools != parsed.end() && !tools->is_null()) {
+    auto read = read_tools(*tools);
+    if (auto* error = std::get_if<HttpResponse>(&read)) return std::move(*error);
+    request.tools = std::move(std::get<std::string>(read));
+  }
+  // Every field is honoured or refused by name: nothing is dropped without a word.
+  for (const auto& [name, value] : parsed.items()) {
+    if (value.is_null() || one_of(name, kOwnFields)) continue;
+    const bool passed =
+        one_of(name, kPassedThrough) || (one_of(name, kToolFields) && !request.tools.empty());
+    if (!passed) {
+      return bad_request(
+          one_of(name, kToolFields)
+              ? "'" + name + "' needs 'tools' in the same request."
+              : "'" + name.substr(0, 60) + "' is not supported by this gateway; remove it.",
+          name);
+    }
+    if (!request.extra_fields.empty()) request.extra_fields += ',';
+    providers::append_json_string(request.extra_fields, name);
+    request.extra_fields += ':';
+    request.extra_fields += dump(value);
+  }
+  if (const auto n = parsed.find("n"); n != parsed.end() && !n->is_null() && *n != 1) {
+    return bad_request("'n' must be 1: this gateway returns one choice.", "n");
+  }
+
   const auto messages = parsed.find("messages");
   if (messages == parsed.end()) return bad_request("'messages' is required.", "messages");
   if (!messages->is_array() || messages->empty()) {
@@ -54,6 +181,7 @@ std::variant<ChatCompletionRequest, HttpResponse> parse_chat_completion_request(
                            "resending the history.",
                        "messages");
   }
+  std::vector<std::string> call_ids;  // of the assistant tool calls so far
   for (std::size_t i = 0; i < messages->size(); ++i) {
     const auto& m = (*messages)[i];
     const std::string where = "messages[" + std::to_string(i) + "]";
@@ -63,35 +191,52 @@ std::variant<ChatCompletionRequest, HttpResponse> parse_chat_completion_request(
       return bad_request(where + ".role must be a string.", where + ".role");
     }
     const std::string r = role->get<std::string>();
-    if (r != "system" && r != "user" && r != "assistant" && r != "developer") {
-      return bad_request(where + ".role must be system, user or assistant.", where + ".role");
+    if (r != "system" && r != "user" && r != "assistant" && r != "developer" && r != "tool") {
+      return bad_request(where + ".role must be system, user, assistant or tool.", where + ".role");
     }
-    std::string content;
-    const auto c = m.find("content");
-    if (c == m.end() || c->is_null()) {
-      content = "";
-    } else if (c->is_string()) {
-      content = c->get<std::string>();
-    } else if (c->is_array()) {
-      // Content parts: the text parts, joined (images are not passed on by this gateway).
-      for (const auto& part : *c) {
-        if (part.is_object() && part.value("type", "") == "text" && part.contains("text") &&
-            part["text"].is_string()) {
-          if (!content.empty()) content += "\n";
-          content += part["text"].get<std::string>();
-        }
+    auto content = read_content(m, where);
+    if (auto* error = std::get_if<HttpResponse>(&content)) return std::move(*error);
+    providers::ChatMessage message(r == "developer" ? "system" : r,
+                                   std::move(std::get<std::string>(content)));
+    if (const auto calls = m.find("tool_calls"); calls != m.end() && !calls->is_null()) {
+      if (r != "assistant") {
+        return bad_request(where + ".tool_calls belongs to assistant messages only.",
+                           where + ".tool_calls");
       }
-    } else {
-      return bad_request(where + ".content must be a string or an array of parts.",
-                         where + ".content");
+      auto read = read_tool_calls(*calls, where + ".tool_calls", call_ids);
+      if (auto* error = std::get_if<HttpResponse>(&read)) return std::move(*error);
+      const auto& list = std::get<std::vector<providers::ToolCall>>(read);
+      if (!list.empty()) message.tool_calls = providers::tool_calls_json(list);
     }
-    request.messages.push_back({r == "developer" ? "system" : r, std::move(content)});
+    if (r == "tool") {
+      const auto id = m.find("tool_call_id");
+      if (id == m.end() || !id->is_string()) {
+        return bad_request(where + ".tool_call_id must be a string.", where + ".tool_call_id");
+      }
+      message.tool_call_id = id->get<std::string>();
+      // A tool result must answer a call made earlier in the conversation.
+      if (std::find(call_ids.begin(), call_ids.end(), message.tool_call_id) == call_ids.end()) {
+        return bad_request(where + " answers tool call '" + message.tool_call_id.substr(0, 64) +
+                               "', which no earlier assistant message made.",
+                           where + ".tool_call_id");
+      }
+    }
+    request.messages.push_back(std::move(message));
   }
   if (auto stream = parsed.find("stream"); stream != parsed.end() && !stream->is_null()) {
     if (!stream->is_boolean()) return bad_request("'stream' must be true or false.", "stream");
     request.stream = stream->get<bool>();
   }
-  if (auto model = parsed.find("model"); model != parsed.end() && model->is_string()) {
+  if (auto options = parsed.find("stream_options");
+      options != parsed.end() && !options->is_null()) {
+    if (!options->is_object()) {
+      return bad_request("'stream_options' must be an object.", "stream_options");
+    }
+    const auto usage = options->find("include_usage");
+    request.include_usage = usage != options->end() && usage->is_boolean() && usage->get<bool>();
+  }
+  if (auto model = parsed.find("model"); model != parsed.end() && !model->is_null()) {
+    if (!model->is_string()) return bad_request("'model' must be a string.", "model");
     request.model = model->get<std::string>();
   }
   return request;
@@ -156,13 +301,24 @@ HttpResponse client_gone_response() {
 // same (sorted) order nlohmann would give them.
 std::string completion_json(const std::string& id, const std::string& model,
                             const std::string& content, const providers::ChatUsage& usage,
-                            long created) {
+                            long created, const std::vector<providers::ToolCall>& tool_calls) {
   using providers::append_json_string;
   std::string out;
   out.reserve(content.size() + model.size() + id.size() + 256);
-  out += R"({"choices":[{"finish_reason":"stop","index":0,"message":{"content":)";
-  append_json_string(out, content);
-  out += R"(,"role":"assistant"}}],"created":)";
+  out += tool_calls.empty()
+             ? R"({"choices":[{"finish_reason":"stop","index":0,"message":{"content":)"
+             : R"({"choices":[{"finish_reason":"tool_calls","index":0,"message":{"content":)";
+  if (content.empty() && !tool_calls.empty()) {
+    out += "null";
+  } else {
+    append_json_string(out, content);
+  }
+  out += R"(,"role":"assistant")";
+  if (!tool_calls.empty()) {
+    out += R"(,"tool_calls":)";
+    out += providers::tool_calls_json(tool_calls);
+  }
+  out += R"(}}],"created":)";
   out += std::to_string(created);
   out += R"(,"id":)";
   append_json_string(out, id);
@@ -176,6 +332,56 @@ std::string completion_json(const std::string& id, const std::string& model,
   out += std::to_string(usage.total_tokens);
   out += "}}";
   return out;
+}
+
+namespace {
+
+// `data: {"choices":[{"delta":<delta>,"finish_reason":<finish>,"index":0}],…}\n\n`
+std::string chunk_with(const std::string& id, const std::string& model, long created,
+                       const std::string& delta, const char* finish) {
+  using providers::append_json_string;
+  std::string out = R"(data: {"choices":[{"delta":)" + delta + R"(,"finish_reason":)" + finish +
+                    R"(,"index":0}],"created":)" + std::to_string(created) + R"(,"id":)";
+  append_json_string(out, id);
+  out += R"(,"model":)";
+  append_json_string(out, model);
+  out += R"(,"object":"chat.completion.chunk"})";
+  return out + "\n\n";
+}
+
+}  // namespace
+
+std::string tool_calls_chunk_events(const std::string& id, const std::string& model, long created,
+                                    const std::vector<providers::ToolCall>& calls, bool first) {
+  using providers::append_json_string;
+  std::string delta = first ? R"({"role":"assistant","tool_calls":[)" : R"({"tool_calls":[)";
+  for (std::size_t i = 0; i < calls.size(); ++i) {
+    if (i) delta += ',';
+    delta += R"({"index":)" + std::to_string(i) + R"(,"id":)";
+    append_json_string(delta, calls[i].id);
+    delta += R"(,"type":"function","function":{"name":)";
+    append_json_string(delta, calls[i].name);
+    delta += R"(,"arguments":)";
+    append_json_string(delta, calls[i].arguments);
+    delta += "}}";
+  }
+  delta += "]}";
+  return chunk_with(id, model, created, delta, "null") +
+         chunk_with(id, model, created, "{}", R"("tool_calls")");
+}
+
+std::string usage_chunk_event(const std::string& id, const std::string& model, long created,
+                              const providers::ChatUsage& usage) {
+  using providers::append_json_string;
+  std::string out = R"(data: {"choices":[],"created":)" + std::to_string(created) + R"(,"id":)";
+  append_json_string(out, id);
+  out += R"(,"model":)";
+  append_json_string(out, model);
+  out += R"(,"object":"chat.completion.chunk","usage":{"completion_tokens":)" +
+         std::to_string(usage.completion_tokens) + R"(,"prompt_tokens":)" +
+         std::to_string(usage.prompt_tokens) + R"(,"total_tokens":)" +
+         std::to_string(usage.total_tokens) + "}}";
+  return out + "\n\n";
 }
 
 std::string chunk_event(const std::string& id, const std::string& model, long created,

@@ -21,7 +21,12 @@ inline constexpr std::size_t kMaxMessagesPerRequest = 1000;
 struct ChatCompletionRequest {
   std::vector<providers::ChatMessage> messages;
   bool stream = false;
-  std::string model;  // informational; the gateway answers with its configured model
+  std::string model;  // "" when not given; the API server checks it against what it serves
+  std::string tools;  // the client's own tools (JSON array text); "" for none
+  // The sampling and output parameters to pass on (`"temperature":0.2,…`), and
+  // tool_choice/parallel_tool_calls with client tools.
+  std::string extra_fields;
+  bool include_usage = false;  // stream_options.include_usage: a last chunk with the usage
 };
 
 // A valid request, or the 400 answer saying what is wrong (which field, what was expected).
@@ -43,9 +48,17 @@ inline constexpr std::string_view kInterruptedMessage =
     "The gateway restarted before the model answered. Your message is saved in this session; "
     "send it again to continue.";
 
+// `tool_calls` set: the answer asks the client to run them (finish_reason "tool_calls").
 std::string completion_json(const std::string& id, const std::string& model,
                             const std::string& content, const providers::ChatUsage& usage,
-                            long created);
+                            long created, const std::vector<providers::ToolCall>& tool_calls = {});
+// The streamed form of an answer's tool calls: one chunk with every call (each with its index,
+// id, name and whole arguments), then the chunk that ends the choice with "tool_calls".
+std::string tool_calls_chunk_events(const std::string& id, const std::string& model, long created,
+                                    const std::vector<providers::ToolCall>& calls, bool first);
+// The last chunk of a stream whose client asked for stream_options.include_usage.
+std::string usage_chunk_event(const std::string& id, const std::string& model, long created,
+                              const providers::ChatUsage& usage);
 // One `data: …\n\n` SSE event of a chat.completion.chunk.
 std::string chunk_event(const std::string& id, const std::string& model, long created,
                         const std::optional<std::string>& content, bool first, bool last);

@@ -93,9 +93,9 @@ struct ApiServer::Impl {
     const auto& messages = turn.request.messages;
     if (turn.new_session) {
       store.add_session(tx, turn.session_id, "api_server");
-      for (const auto& m : messages) store.add_message(tx, turn.session_id, m.role, m.content);
+      for (const auto& m : messages) store.add_message(tx, turn.session_id, m);
     } else {
-      store.add_message(tx, turn.session_id, "user", messages.back().content);
+      store.add_message(tx, turn.session_id, messages.back());
       store.touch(tx, turn.session_id);
     }
     // Tool rounds and the answer, in order; a turn cut short keeps its complete rounds.
@@ -115,6 +115,24 @@ struct ApiServer::Impl {
                            "server_error", "state_store_failed");
     }
     co_return std::nullopt;
+  }
+
+  // The default model or one a fallback answers with (what GET /v1/models lists).
+  bool serves_model(const std::string& model) const {
+    if (model == config.model.default_model) return true;
+    for (const auto& f : config.fallback_providers) {
+      if (f.model == model) return true;
+    }
+    return false;
+  }
+
+  TurnOptions options_for(const ChatCompletionRequest& request,
+                          std::shared_ptr<providers::AbortSignal> client_gone) const {
+    TurnOptions options;
+    options.abort = std::move(client_gone);
+    options.client_tools = request.tools;
+    options.extra_fields = request.extra_fields;
+    return options;
   }
 
   asio::awaitable<HttpResponse> chat_completions(HttpRequest request);
@@ -144,6 +162,13 @@ asio::awaitable<HttpResponse> ApiServer::Impl::chat_completions(HttpRequest requ
   if (auto* error = std::get_if<HttpResponse>(&parsed)) co_return std::move(*error);
   PreparedTurn turn;
   turn.request = std::move(std::get<ChatCompletionRequest>(parsed));
+  if (const auto& model = turn.request.model; !model.empty() && !serves_model(model)) {
+    // Honoured or refused, never ignored: this gateway answers with its configured chain.
+    co_return json_error(404,
+                         "The model '" + model.substr(0, 100) + "' is not served here; use '" +
+                             config.model.default_model + "' (GET /v1/models lists them).",
+                         "invalid_request_error", "model_not_found");
+  }
 
   const std::string requested_session(request.header(kSessionHeader));
   if (!requested_session.empty()) {
@@ -178,14 +203,15 @@ asio::awaitable<HttpResponse> ApiServer::Impl::chat_completions(HttpRequest requ
 
   auto session_turn = co_await queue.wait_turn(turn.session_id);
   auto messages = co_await conversation(turn);
-  TurnResult result = co_await turns.run(std::move(messages), nullptr, request.client_gone);
+  TurnOptions options = options_for(turn.request, request.client_gone);  // named: GCC 12
+  TurnResult result = co_await turns.run(std::move(messages), std::move(options));
   HttpResponse response;
   if (auto failed = co_await store_turn(turn, result)) {
     response = std::move(*failed);
   } else if (result.ok) {
     std::function<void()> write = [&response, &result] {
-      response.body =
-          completion_json(completion_id(), result.model, result.content, result.usage, unix_now());
+      response.body = completion_json(completion_id(), result.model, result.content, result.usage,
+                                      unix_now(), result.client_tool_calls);
     };
     if (result.content.size() >= providers::kOffloadBytes) {
       co_await providers::offload(std::move(write));
@@ -217,14 +243,26 @@ asio::awaitable<void> ApiServer::Impl::stream_turn(std::uint64_t id, ResponseStr
   providers::DeltaSink sink = [turn](std::string delta) {
     return turn->on_delta(std::move(delta));
   };  // raw: owned above
-  TurnResult result = co_await turns.run(std::move(messages), std::move(sink), turn->client_gone);
+  TurnOptions options = options_for(turn->prepared.request, turn->client_gone);
+  options.sink = std::move(sink);
+  TurnResult result = co_await turns.run(std::move(messages), std::move(options));
 
   // The end of the stream (and with it the answer) goes out only once the turn is stored.
   auto store_failure = co_await store_turn(turn->prepared, result);
   if (result.ok && !store_failure) {
-    if (turn->first) co_await turn->on_delta("");  // an empty answer still opens the stream
-    co_await out.write(
-        chunk_event(turn->id, turn->model, turn->created, std::nullopt, false, true));
+    if (!result.client_tool_calls.empty()) {
+      const bool first = turn->first;
+      turn->first = false;
+      co_await out.write(tool_calls_chunk_events(turn->id, turn->model, turn->created,
+                                                 result.client_tool_calls, first));
+    } else {
+      if (turn->first) co_await turn->on_delta("");  // an empty answer still opens the stream
+      co_await out.write(
+          chunk_event(turn->id, turn->model, turn->created, std::nullopt, false, true));
+    }
+    if (turn->prepared.request.include_usage) {
+      co_await out.write(usage_chunk_event(turn->id, turn->model, turn->created, result.usage));
+    }
     co_await out.write("data: [DONE]\n\n");
     co_return;
   }

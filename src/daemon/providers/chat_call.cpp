@@ -63,8 +63,8 @@ boost::asio::awaitable<ChatCallResult> call_chat(HttpClient& client, ChatCall ca
   std::size_t conversation_bytes = 0;
   for (const auto& m : call.messages) conversation_bytes += m.content.size();
   std::function<void()> write_body = [&http, &call] {
-    http.body =
-        build_chat_request(call.model, call.messages, static_cast<bool>(call.sink), call.tools);
+    http.body = build_chat_request(call.model, call.messages, static_cast<bool>(call.sink),
+                                   call.tools, call.extra_fields);
   };
   if (conversation_bytes >= kOffloadBytes) {
     co_await offload(std::move(write_body));

@@ -23,8 +23,9 @@ struct ChatCall {
   std::string model;
   std::span<const ChatMessage> messages;  // the caller's, alive until the call returns
   std::chrono::milliseconds timeout{std::chrono::seconds(120)};
-  std::string tools;                   // the request's tools array as JSON text; "" offers none
-  DeltaSink sink;                      // set: ask for a stream and pass deltas on
+  std::string tools;         // the request's tools array as JSON text; "" offers none
+  std::string extra_fields;  // a client's sampling parameters, as build_chat_request takes them
+  DeltaSink sink;            // set: ask for a stream and pass deltas on
   std::shared_ptr<AbortSignal> abort;  // set: aborting it ends the call at once
 };
 

@@ -69,13 +69,14 @@ std::string tool_calls_json(const std::vector<ToolCall>& calls) {
 }
 
 std::string build_chat_request(const std::string& model, std::span<const ChatMessage> messages,
-                               bool stream, const std::string& tools) {
+                               bool stream, const std::string& tools,
+                               const std::string& extra_fields) {
   // Written straight into one buffer: the history can be long, a JSON tree would copy it.
   std::size_t size = model.size() + 96;
   for (const auto& m : messages) {
     size += m.role.size() + m.content.size() + m.tool_calls.size() + m.tool_call_id.size() + 48;
   }
-  size += tools.size();
+  size += tools.size() + extra_fields.size();
   std::string body;
   body.reserve(size);
   body += R"({"model":)";
@@ -106,6 +107,10 @@ std::string build_chat_request(const std::string& model, std::span<const ChatMes
   if (!tools.empty()) {
     body += R"(,"tools":)";
     body += tools;
+  }
+  if (!extra_fields.empty()) {
+    body += ',';
+    body += extra_fields;
   }
   if (stream) body += R"(,"stream":true,"stream_options":{"include_usage":true})";
   body += '}';

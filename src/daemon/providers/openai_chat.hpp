@@ -41,9 +41,11 @@ struct ChatUsage {
 };
 
 // The OpenAI chat-completions wire format, as pure functions. `tools`: the request's tools
-// array as JSON text ("" for none).
+// array as JSON text ("" for none). `extra_fields`: more members for the request object,
+// written as given (`"temperature":0.2,"seed":7`), from a client's request.
 std::string build_chat_request(const std::string& model, std::span<const ChatMessage> messages,
-                               bool stream, const std::string& tools = {});
+                               bool stream, const std::string& tools = {},
+                               const std::string& extra_fields = {});
 
 struct ParsedCompletion {
   std::string content;

@@ -16,7 +16,7 @@ using providers::FailoverReason;
 TEST(ApiProtocol, ParsesMessagesWithStringOrTextParts) {
   auto parsed = parse_chat_completion_request(
       R"({"model":"m","stream":true,"messages":[{"role":"developer","content":"be brief"},)"
-      R"({"role":"user","content":[{"type":"text","text":"a"},{"type":"image_url"},{"type":"text","text":"b"}]}]})");
+      R"({"role":"user","content":[{"type":"text","text":"a"},{"type":"text","text":"b"}]}]})");
   ASSERT_TRUE(std::holds_alternative<ChatCompletionRequest>(parsed));
   const auto& request = std::get<ChatCompletionRequest>(parsed);
   EXPECT_TRUE(request.stream);
@@ -25,13 +25,49 @@ TEST(ApiProtocol, ParsesMessagesWithStringOrTextParts) {
   EXPECT_EQ(request.messages[1].content, "a\nb");
 }
 
+TEST(ApiProtocol, ClientToolsSamplingParametersAndToolRoundsAreCarried) {
+  auto parsed = parse_chat_completion_request(R"({"model":"m","temperature":0.2,"seed":7,
+      "tools":[{"type":"function","function":{"name":"get_weather","parameters":{"type":"object"}}}],
+      "tool_choice":"auto","stream_options":{"include_usage":true},"n":1,"user":null,
+      "messages":[{"role":"user","content":"weather?"},
+        {"role":"assistant","content":null,"tool_calls":[{"id":"c1","type":"function",
+          "function":{"name":"get_weather","arguments":"{\"city\":\"Oslo\"}"}}]},
+        {"role":"tool","tool_call_id":"c1","content":"rain"}]})");
+  ASSERT_TRUE(std::holds_alternative<ChatCompletionRequest>(parsed))
+      << std::get<HttpResponse>(parsed).body;
+  const auto& request = std::get<ChatCompletionRequest>(parsed);
+  EXPECT_EQ(json::parse(request.tools)[0]["function"]["name"], "get_weather");
+  const auto extra = json::parse("{" + request.extra_fields + "}");
+  EXPECT_EQ(extra, json::parse(R"({"temperature":0.2,"seed":7,"tool_choice":"auto"})"));
+  EXPECT_TRUE(request.include_usage);
+  ASSERT_EQ(request.messages.size(), 3u);
+  EXPECT_EQ(json::parse(request.messages[1].tool_calls)[0]["function"]["arguments"],
+            R"({"city":"Oslo"})");
+  EXPECT_EQ(request.messages[2].tool_call_id, "c1");
+}
+
 TEST(ApiProtocol, BadRequestsNameTheField) {
   for (const auto& [body, param] : std::vector<std::pair<std::string, std::string>>{
            {"[]", ""},
            {R"({"messages":[]})", "messages"},
            {R"({"messages":[1]})", "messages[0]"},
            {R"({"messages":[{"role":"user","content":{}}]})", "messages[0].content"},
-           {R"({"messages":[{"role":"user","content":"x"}],"stream":1})", "stream"}}) {
+           {R"({"messages":[{"role":"user","content":"x"}],"stream":1})", "stream"},
+           // An image is refused by name, not dropped.
+           {R"({"messages":[{"role":"user","content":[{"type":"image_url","image_url":{}}]}]})",
+            "messages[0].content[0]"},
+           // A field the gateway cannot honour is named, never ignored.
+           {R"({"messages":[{"role":"user","content":"x"}],"n":2})", "n"},
+           {R"({"messages":[{"role":"user","content":"x"}],"logit_bias":{}})", "logit_bias"},
+           {R"({"messages":[{"role":"user","content":"x"}],"tool_choice":"auto"})", "tool_choice"},
+           {R"({"messages":[{"role":"user","content":"x"}],"tools":[{"type":"x"}]})", "tools[0]"},
+           // A tool result must answer a call made before it.
+           {R"({"messages":[{"role":"tool","tool_call_id":"c1","content":"5"}]})",
+            "messages[0].tool_call_id"},
+           {R"({"messages":[{"role":"assistant","tool_calls":[{"id":"c1"}]}]})",
+            "messages[0].tool_calls[0]"},
+           {R"({"messages":[{"role":"user","content":"x","tool_calls":[]}]})",
+            "messages[0].tool_calls"}}) {
     auto parsed = parse_chat_completion_request(body);
     ASSERT_TRUE(std::holds_alternative<HttpResponse>(parsed)) << body;
     const auto& response = std::get<HttpResponse>(parsed);

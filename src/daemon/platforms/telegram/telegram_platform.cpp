@@ -310,7 +310,10 @@ asio::awaitable<void> TelegramPlatform::Impl::handle(Inbound m) {
   auto done = std::make_shared<bool>(false);
   asio::co_spawn(io, typing_loop(m.chat_id, done),
                  [](std::exception_ptr e) { log_exception(e, "telegram typing indicator"); });
-  TurnResult result = co_await context.turns.run(std::move(messages));
+  // Named, never a temporary inside the co_await: GCC 12 mishandles one holding a
+  // std::function (the turn never resumed).
+  TurnOptions options;
+  TurnResult result = co_await context.turns.run(std::move(messages), std::move(options));
   *done = true;
 
   // Tool rounds and the answer, in order; a turn cut short keeps its complete rounds.
