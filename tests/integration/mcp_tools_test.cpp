@@ -397,5 +397,43 @@ TEST_F(McpTools, SighupStartsAddedServersStopsRemovedOnesAndKeepsTheRest) {
               HasSubstr(notes.path().filename().string()));
 }
 
+TEST_F(McpTools, StreamableHttpServerAnswersToolCallsWithItsSessionAndHeaders) {
+  const int port = free_port();
+  ChildProcess::Options options;
+  options.env["PORT"] = std::to_string(port);
+  ChildProcess remote(HERMES_NODE, {kEverything, "streamableHttp"}, options);
+  ASSERT_TRUE(wait_until(
+      [&] {
+        const int fd = connect_loopback(port);
+        if (fd >= 0) ::close(fd);
+        return fd >= 0;
+      },
+      20s))
+      << remote.stderr_text();
+  start("  remote:\n    url: http://127.0.0.1:" + std::to_string(port) +
+        "/mcp\n    headers: {Authorization: 'Bearer sk-mcp-header-secret-7'}\n");
+  fake_.script("*", {asks_for({tool_call("h", "mcp_remote_get_sum", {{"a", 20}, {"b", 22}})}),
+                     says("42 it is")});
+  auto r = chat("sum over http");
+  ASSERT_EQ(r.status, 200) << r.body << daemon_->stderr_text();
+  const auto calls = fake_.calls();
+  ASSERT_EQ(calls.size(), 2u) << daemon_->stderr_text();
+  EXPECT_EQ(calls[1]["messages"][3]["content"], "The sum of 20 and 22 is 42.");
+  // One session: initialize set it, every later request carried it.
+  EXPECT_THAT(remote.stderr_text(), HasSubstr("Session initialized with ID"));
+  EXPECT_EQ(daemon_->stderr_text().find("sk-mcp-header-secret-7"), std::string::npos);
+}
+
+TEST_F(McpTools, AnImageResultBecomesANoteNotBase64ForTheModel) {
+  start(everything());
+  fake_.script("*", {asks_for({tool_call("i", "mcp_everything_get_tiny_image", json::object())}),
+                     says("an image")});
+  ASSERT_EQ(chat("show me").status, 200);
+  const std::string result = fake_.calls()[1]["messages"][3]["content"];
+  EXPECT_THAT(result, HasSubstr("[image (image/png"));
+  EXPECT_THAT(result, HasSubstr("not shown"));
+  EXPECT_LT(result.size(), 2000u) << "the image's base64 went to the model";
+}
+
 }  // namespace
 }  // namespace hermes::testing

@@ -10,6 +10,7 @@
 #include <boost/asio/use_awaitable.hpp>
 
 #include "common/logging.hpp"
+#include "daemon/tools/http_connection.hpp"
 #include "daemon/tools/stdio_connection.hpp"
 
 namespace hermes::daemon::tools {
@@ -72,7 +73,7 @@ struct McpServer::Impl : std::enable_shared_from_this<McpServer::Impl> {
   }
 
   // Every page of tools/list; nullopt (and `error`) when the listing fails.
-  asio::awaitable<std::optional<std::vector<mcp::ToolSpec>>> list_tools(StdioConnection& server,
+  asio::awaitable<std::optional<std::vector<mcp::ToolSpec>>> list_tools(McpConnection& server,
                                                                         Clock::time_point deadline,
                                                                         std::string& error) {
     std::vector<mcp::ToolSpec> all;
@@ -122,12 +123,17 @@ struct McpServer::Impl : std::enable_shared_from_this<McpServer::Impl> {
     const std::uint64_t my_generation = ++generation;
     state = State::starting;
     changed();
-    StdioLaunch launch{config.name, config.command, config.args, config.env};
-    std::string error;
-    auto spawned = StdioConnection::spawn(io, launch, error);
-    if (!spawned) {
-      fail(error);
-      co_return false;
+    std::shared_ptr<McpConnection> spawned;
+    if (!config.url.empty()) {
+      spawned = std::make_shared<HttpConnection>(io, config.name, config.url, config.headers);
+    } else {
+      StdioLaunch launch{config.name, config.command, config.args, config.env};
+      std::string error;
+      spawned = StdioConnection::spawn(io, launch, error);
+      if (!spawned) {
+        fail(error);
+        co_return false;
+      }
     }
     connection = spawned;
     std::weak_ptr<Impl> weak = self;
@@ -199,7 +205,7 @@ struct McpServer::Impl : std::enable_shared_from_this<McpServer::Impl> {
   State state = State::starting;
   std::string last_error;
   std::vector<mcp::ToolSpec> tools;
-  std::shared_ptr<StdioConnection> connection;
+  std::shared_ptr<McpConnection> connection;
   std::uint64_t generation = 0;
   std::chrono::milliseconds backoff = 1s;
   asio::steady_timer restart_timer;
@@ -249,6 +255,13 @@ asio::awaitable<mcp::ToolOutcome> McpServer::call_tool(
   auto reply =
       co_await connection->call("tools/call", std::move(params), impl->config.timeout, abort);
   if (reply.ok) co_return mcp::read_tool_result(reply.result);
+  if (reply.unreachable && impl->connection == connection) {
+    // An HTTP server that went away: reported, and reconnected with backoff.
+    impl->connection.reset();
+    ++impl->generation;
+    impl->fail("unreachable: " + reply.error);
+    impl->schedule_restart();
+  }
   if (reply.timed_out) {
     outcome.text = "The tool did not answer within " +
                    std::to_string(impl->config.timeout.count() / 1000) + " s and was cancelled.";
