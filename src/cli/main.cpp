@@ -9,7 +9,7 @@
 
 int main(int argc, char** argv) {
   CLI::App app{
-      "hermes: install, run and inspect the hermes gateway.\n"
+      "hermes: install, run and inspect the hermes gateway and its MCP tool servers.\n"
       "Example: hermes gateway restart",
       "hermes"};
   app.set_version_flag("--version", std::string(hermes::kVersion));
@@ -27,6 +27,7 @@ int main(int argc, char** argv) {
   hermes::cli::setup_logs(*gateway);
   hermes::cli::setup_cooldowns(*gateway);
   hermes::cli::setup_run(*gateway);
+  hermes::cli::setup_mcp(app);
   // An unknown verb is named, not reported as "a subcommand is required".
   const auto is_verb = [gateway](std::string_view name) {
     for (const auto* verb : gateway->get_subcommands({})) {
@@ -48,7 +49,8 @@ int main(int argc, char** argv) {
     std::cerr << "hermes gateway needs a verb: " << verbs << "\nSee: hermes gateway --help\n";
     return hermes::kExitUsage;
   }
-  if (argc >= 2 && argv[1][0] != '-' && std::string_view(argv[1]) != "gateway") {
+  if (argc >= 2 && argv[1][0] != '-' && std::string_view(argv[1]) != "gateway" &&
+      std::string_view(argv[1]) != "mcp") {
     std::cerr << "hermes: unknown command '" << argv[1] << "'; see: hermes --help\n";
     return hermes::kExitUsage;
   }

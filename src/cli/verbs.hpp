@@ -14,6 +14,8 @@ void setup_status(CLI::App& gateway);
 void setup_logs(CLI::App& gateway);
 void setup_cooldowns(CLI::App& gateway);
 void setup_run(CLI::App& gateway);
+// `hermes mcp list|test`: the MCP tool servers.
+void setup_mcp(CLI::App& app);
 
 // Adds --system (switch from the user manager to the system manager).
 void add_scope_flag(CLI::App& verb, bool& system);

@@ -8,6 +8,7 @@
 #include "daemon/app/check_config.hpp"
 #include "daemon/app/gateway_app.hpp"
 #include "daemon/app/options.hpp"
+#include "daemon/app/test_mcp.hpp"
 #include "daemon/lifecycle/descriptor_limit.hpp"
 #include "daemon/lifecycle/early_signals.hpp"
 
@@ -27,6 +28,9 @@ int main(int argc, char** argv) {
   app.add_flag("--check-config", options.check_config,
                "Validate the config, print what is wrong, exit 0 (valid) or 78 (invalid)");
   app.add_flag("-v,--verbose", options.verbose, "Log debug details");
+  app.add_option("--test-mcp", options.test_mcp,
+                 "Start the MCP server NAME of the config alone, list its tools, stop it; exit 0 "
+                 "(ready) or 1 (failed). Example: hermes-gateway --test-mcp files");
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
@@ -37,6 +41,8 @@ int main(int argc, char** argv) {
     if (options.check_config)
       return hermes::daemon::run_check_config(options, std::cout, std::cerr);
     hermes::init_logging(options.verbose);
+    if (options.test_mcp)
+      return hermes::daemon::run_test_mcp(options, *options.test_mcp, std::cout, std::cerr);
     return hermes::daemon::run_gateway(options);
   } catch (const std::exception& e) {
     std::cerr << "<2>hermes-gateway: fatal: " << e.what() << '\n';

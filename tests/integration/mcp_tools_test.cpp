@@ -435,5 +435,30 @@ TEST_F(McpTools, AnImageResultBecomesANoteNotBase64ForTheModel) {
   EXPECT_LT(result.size(), 2000u) << "the image's base64 went to the model";
 }
 
+TEST_F(McpTools, HermesMcpListAsksTheGatewayAndMcpTestStartsOneServerAlone) {
+  start(everything() + "  broken:\n    command: /nonexistent/mcp-server\n");
+  const std::map<std::string, std::string> env = {{"HERMES_HOME", home_.home()},
+                                                  {"XDG_RUNTIME_DIR", home_.runtime()}};
+  auto listed = run_process(kCliBin, {"mcp", "list", "--json"}, env);
+  ASSERT_EQ(listed.exit_code, 0) << listed.err;
+  const auto view = json::parse(listed.out);
+  EXPECT_EQ(view["source"], "gateway");
+  std::map<std::string, std::string> states;
+  for (const auto& s : view["mcp_servers"]) states[s["name"]] = s["state"];
+  EXPECT_EQ(states["everything"], "ready");
+  EXPECT_EQ(states["broken"], "error");
+
+  auto tested = run_process(kCliBin, {"mcp", "test", "everything"}, env);
+  EXPECT_EQ(tested.exit_code, 0) << tested.err;
+  EXPECT_THAT(tested.out, HasSubstr("mcp everything: ready in"));
+  EXPECT_THAT(tested.out, HasSubstr("mcp_everything_get_sum"));
+  auto failed = run_process(kCliBin, {"mcp", "test", "broken"}, env);
+  EXPECT_EQ(failed.exit_code, 1);
+  EXPECT_THAT(failed.err, HasSubstr("command '/nonexistent/mcp-server' not found"));
+  auto unknown = run_process(kCliBin, {"mcp", "test", "nope"}, env);
+  EXPECT_EQ(unknown.exit_code, 78);
+  EXPECT_THAT(unknown.err, HasSubstr("no MCP server 'nope'"));
+}
+
 }  // namespace
 }  // namespace hermes::testing

@@ -7,10 +7,11 @@ namespace hermes::daemon {
 
 // Command-line options of hermes-gateway.
 struct Options {
-  std::optional<std::string> home;    // --home DIR
-  std::optional<std::string> config;  // --config FILE
-  bool check_config = false;          // --check-config: validate and exit 0 or 78
-  bool verbose = false;               // -v: debug logging
+  std::optional<std::string> home;      // --home DIR
+  std::optional<std::string> config;    // --config FILE
+  bool check_config = false;            // --check-config: validate and exit 0 or 78
+  bool verbose = false;                 // -v: debug logging
+  std::optional<std::string> test_mcp;  // --test-mcp NAME: start that MCP server alone
 };
 
 }  // namespace hermes::daemon

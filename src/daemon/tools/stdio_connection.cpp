@@ -268,7 +268,9 @@ std::shared_ptr<StdioConnection> StdioConnection::spawn(asio::io_context& io,
     ::close(in[1]);
     ::close(out[0]);
     ::close(err[0]);
-    error = rc == ENOENT ? "command '" + launch.command + "' not found (looked in PATH)"
+    const bool path_given = launch.command.find('/') != std::string::npos;
+    error = rc == ENOENT ? "command '" + launch.command + "' not found" +
+                               (path_given ? std::string() : std::string(" (looked in PATH)"))
                          : "cannot start '" + launch.command + "': " + std::strerror(rc);
     return nullptr;
   }
