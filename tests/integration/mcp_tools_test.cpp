@@ -460,5 +460,46 @@ TEST_F(McpTools, HermesMcpListAsksTheGatewayAndMcpTestStartsOneServerAlone) {
   EXPECT_THAT(unknown.err, HasSubstr("no MCP server 'nope'"));
 }
 
+TEST_F(McpTools, ATurnTheRestartCutAfterAToolRoundIsFinishedByTheNextProcess) {
+  start(everything(), "  restart_drain_timeout: 1\n");
+  json hang = json::object();
+  hang["hang"] = true;
+  fake_.script(
+      "*", {asks_for({tool_call("r1", "mcp_everything_echo", {{"message", "round one"}})}), hang});
+  HttpExchange r;
+  std::thread client([&] { r = chat("finish me later"); });
+  // The tool round is done and the second provider call hangs when the restart comes.
+  ASSERT_TRUE(wait_until([&] { return fake_.calls().size() == 2; }, 20s));
+  daemon_->signal(SIGUSR1);
+  client.join();
+  EXPECT_EQ(r.status, 503) << r.body;  // the waiting client is told, as before
+  const std::string session = r.headers["x-hermes-session-id"];
+  ASSERT_EQ(daemon_->wait(15s), 75) << daemon_->stderr_text();
+
+  fake_.reset();
+  fake_.script("*", json::array({says("finished after the restart")}));
+  daemon_ = home_.start(home_.env());
+  ASSERT_TRUE(wait_until([&] { return fake_.calls().size() == 1; }, 30s)) << daemon_->stderr_text();
+  const auto resumed = fake_.calls();
+  const auto& sent = resumed[0]["messages"];
+  ASSERT_EQ(sent.size(), 4u) << sent.dump();  // the round is sent on, not run again
+  EXPECT_EQ(sent[1]["content"], "finish me later");
+  EXPECT_EQ(sent[2]["tool_calls"][0]["id"], "r1");
+  EXPECT_EQ(sent[3]["content"], "Echo: round one");
+  EXPECT_EQ(daemon_->stderr_text().find("tool mcp_everything_echo"), std::string::npos)
+      << "the tool ran again";
+  // The session holds the resumed answer.
+  ASSERT_TRUE(wait_until(
+      [&] { return daemon_->stderr_text().find("resumed turn answered") != std::string::npos; },
+      10s));
+  fake_.reset();
+  auto next = chat("and now?", {{"X-Hermes-Session-Id", session}});
+  ASSERT_EQ(next.status, 200) << next.body;
+  const auto after = fake_.calls();
+  const auto& history = after[0]["messages"];
+  ASSERT_EQ(history.size(), 6u) << history.dump();
+  EXPECT_EQ(history[4]["content"], "finished after the restart");
+}
+
 }  // namespace
 }  // namespace hermes::testing

@@ -22,13 +22,17 @@ using ::testing::StartsWith;
 
 class TelegramChat : public ::testing::Test {
  protected:
-  void start(const std::string& allowed_users = "[]") {
+  // `agent`: more entries of the agent mapping (", k: v"); `extra`: more top-level YAML.
+  void start(const std::string& allowed_users = "[]", const std::string& agent = "",
+             const std::string& extra = "") {
     home_.dir.write("config.yaml",
                     "model: {provider: primary, default: demo-model}\n"
                     "providers: {primary: {base_url: '" +
                         fake_.base_url() +
                         "', api_keys: [sk-secret-k1]}}\n"
-                        "agent: {api_max_retries: 1}\n"
+                        "agent: {api_max_retries: 1" +
+                        agent +
+                        "}\n"
                         "gateway:\n"
                         "  api_server: {host: 127.0.0.1, port: " +
                         std::to_string(home_.port) +
@@ -36,7 +40,7 @@ class TelegramChat : public ::testing::Test {
                         "  telegram: {enabled: true, api_base: '" +
                         emulator_.api_base() + "', bot_token: '" + TelegramEmulator::kToken +
                         "', allowed_users: " + allowed_users +
-                        (allowed_users == "[]" ? ", allow_all_users: true" : "") + "}\n");
+                        (allowed_users == "[]" ? ", allow_all_users: true" : "") + "}\n" + extra);
     daemon_ = home_.start(home_.env());
     ASSERT_TRUE(wait_until([&] { return home_.healthy(); }, 10s)) << daemon_->stderr_text();
   }
@@ -232,6 +236,43 @@ TEST(TelegramPolling, ConflictIsShownInStatusAndInstantAnswersDoNotMakeItSpin) {
     daemon->signal(SIGTERM);
     EXPECT_EQ(daemon->wait(10s), 0);
   }
+}
+
+TEST_F(TelegramChat, ATurnARestartCutAfterAToolRoundIsAnsweredByTheNextProcess) {
+  const std::string everything = std::string(HERMES_NODE_TESTS) +
+                                 "/node_modules/@modelcontextprotocol/server-everything/dist/"
+                                 "index.js";
+  const std::string servers =
+      "mcp_servers:\n  everything:\n    command: " + std::string(HERMES_NODE) + "\n    args: ['" +
+      everything + "']\n";
+  start("[]", ", restart_drain_timeout: 1", servers);
+  json ask = json::object();
+  ask["tool_calls"] = json::array(
+      {{{"id", "t1"}, {"name", "mcp_everything_echo"}, {"arguments", R"({"message":"kept"})"}}});
+  json hang = json::object();
+  hang["hang"] = true;
+  fake_.script("*", json::array({ask, hang}));
+  emulator_.send(507, "answer me across a restart");
+  ASSERT_TRUE(wait_until([&] { return fake_.calls().size() == 2; }, 20s)) << daemon_->stderr_text();
+  daemon_->signal(SIGUSR1);
+  ASSERT_EQ(daemon_->wait(15s), 75) << daemon_->stderr_text();
+  EXPECT_EQ(wait_for_replies(507, 1, 500ms).size(), 0u) << "told to resend instead of resumed";
+
+  fake_.reset();
+  json answer = json::object();
+  answer["content"] = "here it is, after the restart";
+  fake_.script("*", json::array({answer}));
+  daemon_ = home_.start(home_.env());
+  const auto replies = wait_for_replies(507, 1, 30s);
+  ASSERT_EQ(replies.size(), 1u) << daemon_->stderr_text();
+  EXPECT_EQ(replies[0]["text"], "here it is, after the restart");
+  const auto calls = fake_.calls();
+  ASSERT_EQ(calls.size(), 1u) << "a finished round's provider call was repeated";
+  const auto& sent = calls[0]["messages"];
+  ASSERT_GE(sent.size(), 3u) << sent.dump();
+  EXPECT_EQ(sent[sent.size() - 1]["role"], "tool");
+  EXPECT_EQ(sent[sent.size() - 1]["content"], "Echo: kept");
+  EXPECT_EQ(sent[sent.size() - 3]["content"], "answer me across a restart");
 }
 
 }  // namespace

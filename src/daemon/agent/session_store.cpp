@@ -121,6 +121,26 @@ void SessionStore::touch(state::Transaction& tx, const std::string& session_id) 
   tx.add([this, session_id, now = now_seconds()] { tables_.touch_session(session_id, now); });
 }
 
+void SessionStore::mark_resumable(state::Transaction& tx, const std::string& session_id,
+                                  const std::string& platform) {
+  tx.add([this, session_id, platform, now = now_seconds()] {
+    tables_.mark_resumable(session_id, platform, now);
+  });
+}
+
+void SessionStore::clear_resumable(state::Transaction& tx, const std::string& session_id) {
+  tx.add([this, session_id] { tables_.clear_resumable(session_id); });
+}
+
+asio::awaitable<std::vector<std::string>> SessionStore::resumable_sessions(std::string platform) {
+  std::vector<std::string> ids;
+  std::function<void()> job = [this, &platform, &ids] {
+    ids = tables_.resumable_sessions(platform);
+  };
+  co_await worker_.run(std::move(job));
+  co_return ids;
+}
+
 asio::awaitable<void> SessionStore::commit(state::Transaction tx) {
   co_await worker_.commit(std::move(tx));
 }

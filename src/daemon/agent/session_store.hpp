@@ -49,6 +49,11 @@ class SessionStore {
                    providers::ChatMessage message, std::string status = {});
   // Marks a continued session as used now (a new one is, by its creation).
   void touch(state::Transaction& tx, const std::string& session_id);
+  // A turn the drain cut after complete tool rounds, to finish at the next start (or not).
+  void mark_resumable(state::Transaction& tx, const std::string& session_id,
+                      const std::string& platform);
+  void clear_resumable(state::Transaction& tx, const std::string& session_id);
+  boost::asio::awaitable<std::vector<std::string>> resumable_sessions(std::string platform);
   // Stores `tx`; rethrows (after forgetting what the cache learnt from it) when that fails.
   boost::asio::awaitable<void> commit(state::Transaction tx);
 

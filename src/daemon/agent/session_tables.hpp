@@ -27,6 +27,11 @@ class SessionTables {
   // The newest session of a chat, if it has one.
   virtual std::optional<std::string> newest_chat_session(const std::string& platform,
                                                          const std::string& chat_key) = 0;
+  // Sessions whose turn the drain cut after complete tool rounds, to finish at the next start.
+  virtual void mark_resumable(const std::string& session_id, const std::string& platform,
+                              double now) = 0;
+  virtual void clear_resumable(const std::string& session_id) = 0;
+  virtual std::vector<std::string> resumable_sessions(const std::string& platform) = 0;
 };
 
 namespace state {
@@ -46,6 +51,10 @@ class SqliteSessionTables final : public SessionTables {
   std::vector<providers::ChatMessage> load_messages(const std::string& session_id) override;
   std::optional<std::string> newest_chat_session(const std::string& platform,
                                                  const std::string& chat_key) override;
+  void mark_resumable(const std::string& session_id, const std::string& platform,
+                      double now) override;
+  void clear_resumable(const std::string& session_id) override;
+  std::vector<std::string> resumable_sessions(const std::string& platform) override;
 
  private:
   state::SqliteConnection& db_;

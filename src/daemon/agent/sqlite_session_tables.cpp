@@ -66,4 +66,28 @@ std::optional<std::string> SqliteSessionTables::newest_chat_session(const std::s
   return std::nullopt;
 }
 
+void SqliteSessionTables::mark_resumable(const std::string& session_id, const std::string& platform,
+                                         double now) {
+  db_.prepare(
+         "INSERT OR REPLACE INTO resumable_turns(session_id, platform, created_at) "
+         "VALUES(?,?,?)")
+      .bind(1, session_id)
+      .bind(2, platform)
+      .bind(3, now)
+      .step();
+}
+
+void SqliteSessionTables::clear_resumable(const std::string& session_id) {
+  db_.prepare("DELETE FROM resumable_turns WHERE session_id = ?").bind(1, session_id).step();
+}
+
+std::vector<std::string> SqliteSessionTables::resumable_sessions(const std::string& platform) {
+  std::vector<std::string> ids;
+  auto query =
+      db_.prepare("SELECT session_id FROM resumable_turns WHERE platform = ? ORDER BY created_at");
+  query.bind(1, platform);
+  while (query.step()) ids.push_back(query.text(0));
+  return ids;
+}
+
 }  // namespace hermes::daemon

@@ -553,6 +553,10 @@ int Gateway::run() {
     watchdog_->start();
   }
   lag_probe_.start();
+  if (config_.gateway.api_server.enabled) {
+    asio::co_spawn(io_, api_.resume_interrupted_turns(),
+                   [](std::exception_ptr e) { log_exception(e, "resuming interrupted turns"); });
+  }
   asio::co_spawn(io_, status_loop(), [](std::exception_ptr e) { log_exception(e, "status"); });
   io_.run();
   return lifecycle_.exit_code();

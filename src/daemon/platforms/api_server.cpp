@@ -100,6 +100,10 @@ struct ApiServer::Impl {
     }
     // Tool rounds and the answer, in order; a turn cut short keeps its complete rounds.
     for (const auto& message : result.transcript) store.add_message(tx, turn.session_id, message);
+    // The drain cut it after complete tool rounds: the next process finishes the turn.
+    if (result.interrupted && !result.transcript.empty()) {
+      store.mark_resumable(tx, turn.session_id, "api_server");
+    }
     // The client hung up: what the model had said is kept, marked as cut short.
     if (result.client_gone) {
       store.add_message(tx, turn.session_id, "assistant", result.content, "interrupted");
@@ -286,6 +290,34 @@ ApiServer::ApiServer(const Config& config, SessionStore& store, SessionQueue& qu
                      TurnRunner& turns)
     : impl_(std::make_shared<Impl>(config, store, queue, turns)) {}
 ApiServer::~ApiServer() = default;
+
+asio::awaitable<void> ApiServer::resume_interrupted_turns() {
+  auto impl = impl_;
+  const auto sessions = co_await impl->store.resumable_sessions("api_server");
+  for (const auto& id : sessions) {
+    auto session_turn = co_await impl->queue.wait_turn(id);
+    auto history = co_await impl->store.history(id);
+    spdlog::info("api_server: session {}: resuming a turn a restart cut after its tool rounds", id);
+    auto messages = impl->upstream_messages(std::move(history));
+    TurnOptions options;  // named: GCC 12
+    TurnResult result = co_await impl->turns.run(std::move(messages), std::move(options));
+    state::Transaction tx;
+    for (const auto& message : result.transcript) impl->store.add_message(tx, id, message);
+    // Cut again by this process's drain: it stays to resume; otherwise it is done (answered,
+    // or failed: the session then ends with its rounds and the next message goes on).
+    if (!result.interrupted) impl->store.clear_resumable(tx, id);
+    try {
+      co_await impl->store.commit(std::move(tx));
+    } catch (const std::exception& e) {
+      spdlog::error("api_server: session {}: the resumed turn could not be stored: {}", id,
+                    e.what());
+    }
+    spdlog::info("api_server: session {}: resumed turn {}", id,
+                 result.ok            ? "answered"
+                 : result.interrupted ? "cut again"
+                                      : "failed");
+  }
+}
 
 void ApiServer::reconfigure(const Config& config) {
   impl_->config = config;

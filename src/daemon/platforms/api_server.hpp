@@ -28,6 +28,9 @@ class ApiServer {
   // The paths handle() answers.
   static bool serves(std::string_view path);
   void reconfigure(const Config& config);
+  // Finishes the turns a previous process's drain cut after complete tool rounds (their rounds
+  // are stored; no tool runs again): the session gets the answer. Run once after READY.
+  boost::asio::awaitable<void> resume_interrupted_turns();
 
  private:
   struct Impl;

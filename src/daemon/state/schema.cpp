@@ -64,6 +64,14 @@ ALTER TABLE messages ADD COLUMN status TEXT;
 ALTER TABLE messages ADD COLUMN tool_calls TEXT;
 ALTER TABLE messages ADD COLUMN tool_call_id TEXT;
 )sql"},
+    // API turns the drain cut after complete tool rounds: the next process finishes them.
+    {5, "turns to resume after a restart", R"sql(
+CREATE TABLE IF NOT EXISTS resumable_turns (
+  session_id TEXT PRIMARY KEY REFERENCES sessions(id) ON DELETE CASCADE,
+  platform TEXT NOT NULL,
+  created_at REAL NOT NULL
+);
+)sql"},
 };
 
 }  // namespace

@@ -320,6 +320,17 @@ class CountingTables final : public SessionTables {
                                                  const std::string& chat_key) override {
     return real_.newest_chat_session(platform, chat_key);
   }
+  void mark_resumable(const std::string& session_id, const std::string& platform,
+                      double now) override {
+    real_.mark_resumable(session_id, platform, now);
+  }
+  void clear_resumable(const std::string& session_id) override {
+    real_.clear_resumable(session_id);
+  }
+  std::vector<std::string> resumable_sessions(const std::string& platform) override {
+    return real_.resumable_sessions(platform);
+  }
+
   int loads = 0;
 
  private:

@@ -12,6 +12,7 @@
 
 #include "common/logging.hpp"
 #include "daemon/agent/session_store.hpp"
+#include "daemon/agent/stored_turn.hpp"
 #include "daemon/agent/turn_runner.hpp"
 #include "daemon/platforms/telegram/telegram_store.hpp"
 #include "daemon/platforms/telegram/telegram_text.hpp"
@@ -295,10 +296,14 @@ asio::awaitable<void> TelegramPlatform::Impl::handle(Inbound m) {
   std::vector<providers::ChatMessage> messages;
   if (!settings_system_prompt.empty()) messages.push_back({"system", settings_system_prompt});
   auto history = co_await sessions.history(session);
-  // The user's message is stored once, even if this turn is re-run after a crash.
-  const bool already_stored =
-      !history.empty() && history.back().role == "user" && history.back().content == m.text;
-  if (!already_stored) {
+  // The user's message is stored once, even if this turn is re-run after a crash; a turn the
+  // drain cut after complete tool rounds goes on from them.
+  const auto stored = stored_turn_state(history, m.text);
+  if (stored == StoredTurn::mid_loop) {
+    spdlog::info("telegram: chat {}: resuming a turn a restart cut after its tool rounds",
+                 m.chat_key);
+  }
+  if (stored == StoredTurn::absent) {
     state::Transaction user_turn;
     sessions.add_message(user_turn, session, "user", m.text);
     sessions.touch(user_turn, session);
@@ -323,6 +328,11 @@ asio::awaitable<void> TelegramPlatform::Impl::handle(Inbound m) {
         result.content.empty() ? "(The model sent an empty answer.)" : result.content;
     sessions.touch(tx, session);
     queue_reply(tx, m.chat_id, m.message_id, text);
+  } else if (result.interrupted && !result.transcript.empty()) {
+    // Its rounds are stored and the message stays unanswered in the inbox: the next process
+    // resumes the turn from them, and the user gets the answer without asking again.
+    co_await finish(std::move(tx));
+    co_return;
   } else if (result.interrupted) {
     queue_reply(tx, m.chat_id, m.message_id, telegram::interrupted_turn_reply());
   } else {
