@@ -163,18 +163,25 @@ TEST_F(McpTools, FilesystemReadsInsideItsRootAndRefusesOutside) {
   const json read = tool_call("r", "mcp_files_read_text_file", {{"path", inside}});
   const json write = tool_call("w", "mcp_files_write_file",
                                {{"path", "/etc/hermes-should-not-exist"}, {"content", "x"}});
-  fake_.script("*", {asks_for({read, write}), says("read it")});
+  const json allowed = tool_call(
+      "a", "mcp_files_write_file",
+      {{"path", (files_.path() / "reply.txt").string()}, {"content", "written by the model"}});
+  fake_.script("*", {asks_for({read, write, allowed}), says("read it")});
   auto r = chat("read my notes");
   ASSERT_EQ(r.status, 200) << r.body;
   const auto calls = fake_.calls();
   ASSERT_EQ(calls.size(), 2u);
   const auto& sent = calls[1]["messages"];
-  ASSERT_EQ(sent.size(), 5u) << sent.dump();  // both calls of one answer, results in order
+  ASSERT_EQ(sent.size(), 6u) << sent.dump();  // the calls of one answer, results in order
   EXPECT_EQ(sent[3]["tool_call_id"], "r");
   EXPECT_THAT(sent[3]["content"].get<std::string>(), HasSubstr("hello from the notes"));
   EXPECT_EQ(sent[4]["tool_call_id"], "w");
   EXPECT_THAT(sent[4]["content"].get<std::string>(), ::testing::StartsWith("Error: "));
   EXPECT_FALSE(std::filesystem::exists("/etc/hermes-should-not-exist"));
+  EXPECT_EQ(sent[5]["tool_call_id"], "a");
+  std::ifstream written(files_.path() / "reply.txt");
+  std::string text((std::istreambuf_iterator<char>(written)), std::istreambuf_iterator<char>());
+  EXPECT_EQ(text, "written by the model") << sent[5].dump();
 }
 
 TEST_F(McpTools, AServerThatCannotStartIsReportedAndTheOthersWork) {
@@ -499,6 +506,25 @@ TEST_F(McpTools, ATurnTheRestartCutAfterAToolRoundIsFinishedByTheNextProcess) {
   const auto& history = after[0]["messages"];
   ASSERT_EQ(history.size(), 6u) << history.dump();
   EXPECT_EQ(history[4]["content"], "finished after the restart");
+}
+
+TEST_F(McpTools, AToolThatNeedsApprovalIsNotRunUnattendedUnlessTheConfigAllowsIt) {
+  start(everything("    tools: {require_approval: [echo]}\n"));
+  fake_.script("*", {asks_for({tool_call("a", "mcp_everything_echo", {{"message", "may I?"}})}),
+                     says("not allowed")});
+  ASSERT_EQ(chat("echo, please").status, 200);
+  EXPECT_THAT(fake_.calls()[1]["messages"][3]["content"].get<std::string>(),
+              HasSubstr("did not approve"));
+  daemon_->signal(SIGTERM);
+  ASSERT_EQ(daemon_->wait(20s), 0);
+  daemon_.reset();
+
+  fake_.reset();
+  start(everything("    tools: {require_approval: [echo]}\n") + "approvals: {unattended: allow}\n");
+  fake_.script("*", {asks_for({tool_call("b", "mcp_everything_echo", {{"message", "allowed"}})}),
+                     says("ran")});
+  ASSERT_EQ(chat("echo, please").status, 200);
+  EXPECT_EQ(fake_.calls()[1]["messages"][3]["content"], "Echo: allowed");
 }
 
 }  // namespace
