@@ -527,5 +527,26 @@ TEST_F(McpTools, AToolThatNeedsApprovalIsNotRunUnattendedUnlessTheConfigAllowsIt
   EXPECT_EQ(fake_.calls()[1]["messages"][3]["content"], "Echo: allowed");
 }
 
+TEST_F(McpTools, AServersLogMessagesReachTheGatewaysLogUnderItsName) {
+  start(everything());
+  fake_.script(
+      "*", {asks_for({tool_call("l", "mcp_everything_toggle_simulated_logging", json::object())}),
+            says("logging")});
+  ASSERT_EQ(chat("turn on the logs").status, 200);
+  // The server sends one at once, then one every 5 s, each at a random level; all but debug
+  // (1 in 8) show in the log without -v.
+  EXPECT_TRUE(wait_until(
+      [&] {
+        const auto log = daemon_->stderr_text();
+        for (const char* level : {"Info-level", "Notice-level", "Warning-level", "Error-level",
+                                  "Critical-level", "Alert level", "Emergency-level"}) {
+          if (log.find(std::string("mcp everything: ") + level) != std::string::npos) return true;
+        }
+        return false;
+      },
+      16s))
+      << daemon_->stderr_text();
+}
+
 }  // namespace
 }  // namespace hermes::testing

@@ -11,6 +11,7 @@
 #include "common/logging.hpp"
 #include "daemon/providers/http_client.hpp"
 #include "daemon/tools/mcp_protocol.hpp"
+#include "daemon/tools/server_log.hpp"
 
 namespace hermes::daemon::tools {
 
@@ -71,9 +72,7 @@ struct HttpConnection::Impl : std::enable_shared_from_this<HttpConnection::Impl>
       notify_message(message.method == "ping" ? mcp::empty_result(message.id)
                                               : mcp::method_not_found(message.id, message.method));
     } else if (message.kind == mcp::MessageKind::notification) {
-      if (message.method == "notifications/message") {
-        spdlog::info("mcp {}: {}", server, dump(message.params).substr(0, 1000));
-      }
+      if (message.method == "notifications/message") log_server_message(server, message.params);
       if (notified) notified(message.method, message.params);
     }
   }

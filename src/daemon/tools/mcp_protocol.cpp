@@ -229,6 +229,33 @@ Incoming read_message(std::string_view text) {
   return in;
 }
 
+ServerLogLine read_server_log(const json& params) {
+  ServerLogLine line;
+  if (!params.is_object()) {
+    line.text = "a log message that is not an object";
+    return line;
+  }
+  const std::string level = string_at(params, "level");
+  using L = ServerLogLine::Level;
+  if (level == "debug") {
+    line.level = L::debug;
+  } else if (level == "warning" || level == "notice") {
+    line.level = level == "notice" ? L::info : L::warning;
+  } else if (level == "error" || level == "critical" || level == "alert" || level == "emergency") {
+    line.level = L::error;
+  }
+  const auto data = params.find("data");
+  std::string text = data == params.end() ? std::string()
+                     : data->is_string()
+                         ? data->get<std::string>()
+                         : data->dump(-1, ' ', false, json::error_handler_t::replace);
+  if (const std::string logger = string_at(params, "logger"); !logger.empty()) {
+    text = logger + ": " + text;
+  }
+  line.text = cut_with_note(std::move(text), 1000);
+  return line;
+}
+
 std::string describe_error(const json& error) {
   if (!error.is_object()) return "a malformed error";
   std::string text;

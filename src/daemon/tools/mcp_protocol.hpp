@@ -70,6 +70,15 @@ struct Incoming {
 // One JSON-RPC message from a server, whatever the bytes.
 Incoming read_message(std::string_view text);
 
+// A server's log notification (notifications/message) as a line for the gateway's log: its
+// level mapped onto ours (a server cannot pick a priority outside debug..error), the data as
+// text, cut to 1000 bytes.
+struct ServerLogLine {
+  enum class Level { debug, info, warning, error } level = Level::info;
+  std::string text;
+};
+ServerLogLine read_server_log(const nlohmann::json& params);
+
 // "code: message" of a JSON-RPC error object, for logs and tool results.
 std::string describe_error(const nlohmann::json& error);
 

@@ -21,6 +21,7 @@
 #include "common/logging.hpp"
 #include "daemon/tools/line_splitter.hpp"
 #include "daemon/tools/mcp_protocol.hpp"
+#include "daemon/tools/server_log.hpp"
 
 extern char** environ;
 
@@ -118,7 +119,7 @@ struct StdioConnection::Impl : std::enable_shared_from_this<StdioConnection::Imp
         if (message.method == "notifications/progress") {
           spdlog::debug("mcp {}: progress {}", server, dump(message.params).substr(0, 300));
         } else if (message.method == "notifications/message") {
-          spdlog::info("mcp {}: {}", server, dump(message.params).substr(0, 1000));
+          log_server_message(server, message.params);
         }
         if (notified) notified(message.method, message.params);
         return;

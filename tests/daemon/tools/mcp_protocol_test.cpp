@@ -158,5 +158,25 @@ TEST(McpMessages, IncomingMessagesAreSortedWhateverTheBytes) {
   EXPECT_EQ(reply["id"], 5);
 }
 
+TEST(McpMessages, AServersLogLevelMapsOntoOursAndItsTextIsBounded) {
+  using L = mcp::ServerLogLine::Level;
+  struct Case {
+    const char* level;
+    L expected;
+  };
+  const Case cases[] = {{"debug", L::debug},     {"info", L::info},       {"notice", L::info},
+                        {"warning", L::warning}, {"error", L::error},     {"critical", L::error},
+                        {"alert", L::error},     {"emergency", L::error}, {"made-up", L::info}};
+  for (const auto& c : cases) {
+    EXPECT_EQ(mcp::read_server_log({{"level", c.level}, {"data", "x"}}).level, c.expected)
+        << c.level;
+  }
+  const auto line =
+      mcp::read_server_log({{"level", "info"}, {"logger", "db"}, {"data", {{"rows", 3}}}});
+  EXPECT_EQ(line.text, R"(db: {"rows":3})");
+  EXPECT_LT(mcp::read_server_log({{"data", std::string(5000, 'x')}}).text.size(), 1100u);
+  EXPECT_EQ(mcp::read_server_log(7).level, L::info);
+}
+
 }  // namespace
 }  // namespace hermes::daemon::tools
