@@ -23,11 +23,6 @@ using nlohmann::json;
 
 namespace {
 
-double metric(const std::string& metrics, const std::string& series) {
-  const auto at = metrics.find("\n" + series + " ");
-  return at == std::string::npos ? -1 : std::stod(metrics.substr(at + series.size() + 2));
-}
-
 std::string messages_body(int count, const std::string& text) {
   std::string body = R"({"model":"demo-model","messages":[)";
   for (int i = 0; i < count; ++i) {
@@ -105,9 +100,10 @@ int main(int argc, char** argv) {
     done = true;
     prober.join();
     const auto metrics = http_request(home.port, "GET", "/metrics").body;
-    const double max_lag = metric(metrics, "hermes_event_loop_lag_max_seconds");
-    const double count = metric(metrics, "hermes_event_loop_lag_seconds_count");
-    const double under_5ms = metric(metrics, "hermes_event_loop_lag_seconds_bucket{le=\"0.005\"}");
+    const double max_lag = metric_value(metrics, "hermes_event_loop_lag_max_seconds").value_or(-1);
+    const double count = metric_value(metrics, "hermes_event_loop_lag_seconds_count").value_or(-1);
+    const double under_5ms =
+        metric_value(metrics, "hermes_event_loop_lag_seconds_bucket{le=\"0.005\"}").value_or(-1);
     std::printf("%-46s %8d %11.2f ms %12.0f %11.2f ms\n", phase.name, status, max_lag * 1000,
                 count - under_5ms, slowest_health_ms);
     daemon->signal(SIGTERM);

@@ -39,9 +39,7 @@ std::string servers_yaml(const std::string& folder) {
 }
 
 double metric(int port, const std::string& series) {
-  const auto metrics = http_request(port, "GET", "/metrics").body;
-  const auto at = metrics.find("\n" + series + " ");
-  return at == std::string::npos ? 0 : std::stod(metrics.substr(at + series.size() + 2));
+  return read_metric(port, series).value_or(0);
 }
 
 // exec → READY=1, milliseconds (median of `starts`), each start on a fresh home and port: the
@@ -127,19 +125,7 @@ int main(int argc, char** argv) {
     overhead_ms.push_back(turn - direct - tool);
   }
   long servers_rss = 0;
-  for (const auto& entry : std::filesystem::directory_iterator("/proc")) {
-    const auto name = entry.path().filename().string();
-    if (name.find_first_not_of("0123456789") != std::string::npos) continue;
-    std::ifstream stat(entry.path() / "stat");
-    std::string line;
-    std::getline(stat, line);
-    const auto close = line.rfind(')');
-    if (close == std::string::npos) continue;
-    int ppid = 0;
-    char state;
-    std::istringstream(line.substr(close + 2)) >> state >> ppid;
-    if (ppid == daemon->pid()) servers_rss += rss_kib(std::stoi(name));
-  }
+  for (const int pid : child_pids(daemon->pid())) servers_rss += rss_kib(pid);
   std::printf("turns with one tool round: %d, one client, alternating with direct calls\n", turns);
   std::printf("turn through the gateway     p50 %.2f ms   p99 %.2f ms\n", percentile(turn_ms, 0.5),
               percentile(turn_ms, 0.99));

@@ -2,8 +2,14 @@
 
 #include <unistd.h>
 
+#include <CLI/CLI.hpp>
+#include <cerrno>
 #include <cstdlib>
+#include <cstring>
+#include <iostream>
 #include <string_view>
+
+#include "common/exit_codes.hpp"
 
 namespace hermes::cli {
 
@@ -40,6 +46,22 @@ std::optional<std::filesystem::path> locate_daemon() {
     dirs.remove_prefix(colon + 1);
   }
   return std::nullopt;
+}
+
+void exec_daemon(const std::vector<std::string>& args) {
+  const auto daemon = locate_daemon();
+  if (!daemon) {
+    std::cerr << "hermes-gateway not found beside hermes or on PATH; build it or install it\n";
+    throw CLI::RuntimeError(kExitFailure);
+  }
+  std::vector<std::string> argv_strings{daemon->string()};
+  argv_strings.insert(argv_strings.end(), args.begin(), args.end());
+  std::vector<char*> argv;
+  for (auto& arg : argv_strings) argv.push_back(arg.data());
+  argv.push_back(nullptr);
+  ::execv(daemon->c_str(), argv.data());
+  std::cerr << "cannot run " << daemon->string() << ": " << std::strerror(errno) << '\n';
+  throw CLI::RuntimeError(kExitFailure);
 }
 
 }  // namespace hermes::cli

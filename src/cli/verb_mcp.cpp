@@ -1,7 +1,4 @@
-#include <unistd.h>
 
-#include <cerrno>
-#include <cstring>
 #include <iostream>
 #include <memory>
 #include <nlohmann/json.hpp>
@@ -76,18 +73,7 @@ int list_servers(const McpOptions& options) {
 }
 
 [[noreturn]] void test_server(const McpOptions& options) {
-  const auto daemon = locate_daemon();
-  if (!daemon) {
-    std::cerr << "hermes-gateway not found beside hermes or on PATH; build it or install it\n";
-    throw CLI::RuntimeError(kExitFailure);
-  }
-  std::vector<std::string> args{daemon->string(), "--test-mcp", options.name};
-  std::vector<char*> argv;
-  for (auto& arg : args) argv.push_back(arg.data());
-  argv.push_back(nullptr);
-  ::execv(daemon->c_str(), argv.data());
-  std::cerr << "cannot run " << daemon->string() << ": " << std::strerror(errno) << '\n';
-  throw CLI::RuntimeError(kExitFailure);
+  exec_daemon({"--test-mcp", options.name});
 }
 
 }  // namespace

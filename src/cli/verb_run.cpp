@@ -1,7 +1,3 @@
-#include <unistd.h>
-
-#include <cerrno>
-#include <cstring>
 #include <iostream>
 #include <memory>
 #include <string>
@@ -20,19 +16,7 @@ struct RunOptions {
 };
 
 [[noreturn]] void run_daemon(const RunOptions& options) {
-  const auto daemon = locate_daemon();
-  if (!daemon) {
-    std::cerr << "hermes-gateway not found beside hermes or on PATH; build it or install it\n";
-    throw CLI::RuntimeError(kExitFailure);
-  }
-  std::vector<std::string> args{daemon->string()};
-  args.insert(args.end(), options.daemon_args.begin(), options.daemon_args.end());
-  std::vector<char*> argv;
-  for (auto& arg : args) argv.push_back(arg.data());
-  argv.push_back(nullptr);
-  ::execv(daemon->c_str(), argv.data());
-  std::cerr << "cannot run " << daemon->string() << ": " << std::strerror(errno) << '\n';
-  throw CLI::RuntimeError(kExitFailure);
+  exec_daemon(options.daemon_args);
 }
 
 }  // namespace

@@ -649,10 +649,8 @@ std::string raw_chat_request(const std::string& text, bool stream,
          "\r\n\r\n" + payload;
 }
 
-long metric_value(int port, const std::string& series) {
-  const auto metrics = http_request(port, "GET", "/metrics").body;
-  const auto at = metrics.find(series + " ");
-  return at == std::string::npos ? 0 : std::stol(metrics.substr(at + series.size() + 1));
+double metric_or_zero(int port, const std::string& series) {
+  return read_metric(port, series).value_or(0);
 }
 
 TEST_F(AgentTurns, AClientHangingUpMidStreamEndsTheTurnAndKeepsItAsInterrupted) {
@@ -676,9 +674,11 @@ TEST_F(AgentTurns, AClientHangingUpMidStreamEndsTheTurnAndKeepsItAsInterrupted) 
   // The provider's stream is dropped at once, not read to its end 20 s later.
   ASSERT_TRUE(wait_until([&] { return fake_.calls()[0].contains("abandoned_at"); }, 5s));
   ASSERT_TRUE(wait_until(
-      [&] { return metric_value(home_.port, "hermes_turns_total{outcome=\"client_gone\"}") == 1; },
+      [&] {
+        return metric_or_zero(home_.port, "hermes_turns_total{outcome=\"client_gone\"}") == 1;
+      },
       5s));
-  EXPECT_EQ(metric_value(home_.port, "hermes_turns_total{outcome=\"ok\"}"), 0)
+  EXPECT_EQ(metric_or_zero(home_.port, "hermes_turns_total{outcome=\"ok\"}"), 0)
       << "a cut answer counted as a complete turn";
 
   // What was said stays in the session: the next turn sends it as the assistant's (cut) reply.
@@ -710,10 +710,12 @@ TEST_F(AgentTurns, AClientHangingUpWhileTheProviderIsSilentEndsTheTurnAtOnce) {
   // turn is neither retried on another key nor counted as a provider failure.
   ASSERT_TRUE(wait_until([&] { return fake_.calls()[0].contains("abandoned_at"); }, 5s));
   ASSERT_TRUE(wait_until(
-      [&] { return metric_value(home_.port, "hermes_turns_total{outcome=\"client_gone\"}") == 1; },
+      [&] {
+        return metric_or_zero(home_.port, "hermes_turns_total{outcome=\"client_gone\"}") == 1;
+      },
       5s));
   EXPECT_EQ(fake_.calls().size(), 1u);
-  EXPECT_EQ(metric_value(home_.port, "hermes_turns_total{outcome=\"failed\"}"), 0);
+  EXPECT_EQ(metric_or_zero(home_.port, "hermes_turns_total{outcome=\"failed\"}"), 0);
   EXPECT_THAT(daemon_->stderr_text(), HasSubstr("client hung up before its answer was complete"));
 }
 

@@ -255,30 +255,8 @@ TEST_F(McpTools, ASlowToolIsCutByItsTimeoutAndTheModelIsTold) {
   EXPECT_THAT(result, HasSubstr("did not answer within 1 s"));
 }
 
-long metric(int port, const std::string& series) {
-  const auto metrics = http_request(port, "GET", "/metrics").body;
-  const auto at = metrics.find("\n" + series + " ");
-  return at == std::string::npos ? -1 : std::stol(metrics.substr(at + series.size() + 2));
-}
-
-// The daemon's child processes (its MCP servers), by /proc.
-std::vector<int> children_of(int parent) {
-  std::vector<int> out;
-  for (const auto& entry : std::filesystem::directory_iterator("/proc")) {
-    const auto name = entry.path().filename().string();
-    if (name.find_first_not_of("0123456789") != std::string::npos) continue;
-    std::ifstream stat(entry.path() / "stat");
-    std::string line;
-    std::getline(stat, line);
-    const auto close = line.rfind(')');
-    if (close == std::string::npos) continue;
-    std::istringstream rest(line.substr(close + 2));
-    char state;
-    int ppid = 0;
-    rest >> state >> ppid;
-    if (ppid == parent) out.push_back(std::stoi(name));
-  }
-  return out;
+double metric(int port, const std::string& series) {
+  return read_metric(port, series).value_or(-1);
 }
 
 json slow_operation() {
@@ -317,7 +295,7 @@ TEST_F(McpTools, TheDrainCancelsARunningToolAndTheServersStop) {
   std::thread client([&] { r = chat("slow during a restart"); });
   ASSERT_TRUE(
       wait_until([&] { return metric(home_.port, "hermes_tool_calls_running") == 1; }, 10s));
-  const auto servers = children_of(daemon_->pid());
+  const auto servers = child_pids(daemon_->pid());
   ASSERT_FALSE(servers.empty());
   daemon_->signal(SIGUSR1);
   client.join();
@@ -336,7 +314,7 @@ TEST_F(McpTools, AServerThatDiesMidCallFailsThatCallIsRestartedAndWorksAgain) {
   std::thread client([&] { r = chat("slow, then crash"); });
   ASSERT_TRUE(
       wait_until([&] { return metric(home_.port, "hermes_tool_calls_running") == 1; }, 10s));
-  for (const int pid : children_of(daemon_->pid())) ::kill(pid, SIGKILL);
+  for (const int pid : child_pids(daemon_->pid())) ::kill(pid, SIGKILL);
   client.join();
   ASSERT_EQ(r.status, 200) << r.body;
   const auto calls = fake_.calls();
@@ -359,7 +337,7 @@ TEST_F(McpTools, AServerThatDiesMidCallFailsThatCallIsRestartedAndWorksAgain) {
 // The daemon's MCP server processes, by the script each runs.
 std::map<std::string, int> server_pids(int daemon) {
   std::map<std::string, int> out;
-  for (const int pid : children_of(daemon)) {
+  for (const int pid : child_pids(daemon)) {
     std::ifstream file("/proc/" + std::to_string(pid) + "/cmdline");
     std::string cmdline((std::istreambuf_iterator<char>(file)), std::istreambuf_iterator<char>());
     if (cmdline.find("server-everything") != std::string::npos) out["everything"] = pid;

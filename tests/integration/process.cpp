@@ -355,4 +355,33 @@ HttpExchange http_request(int port, const std::string& method, const std::string
   return exchange;
 }
 
+std::optional<double> metric_value(const std::string& metrics_text, const std::string& series) {
+  const auto at = metrics_text.find("\n" + series + " ");
+  if (at == std::string::npos) return std::nullopt;
+  return std::stod(metrics_text.substr(at + series.size() + 2));
+}
+
+std::optional<double> read_metric(int port, const std::string& series) {
+  return metric_value(http_request(port, "GET", "/metrics").body, series);
+}
+
+std::vector<int> child_pids(int parent) {
+  std::vector<int> out;
+  for (const auto& entry : std::filesystem::directory_iterator("/proc")) {
+    const auto name = entry.path().filename().string();
+    if (name.find_first_not_of("0123456789") != std::string::npos) continue;
+    std::ifstream stat(entry.path() / "stat");
+    std::string line;
+    std::getline(stat, line);
+    const auto close = line.rfind(')');
+    if (close == std::string::npos) continue;
+    std::istringstream rest(line.substr(close + 2));
+    char state;
+    int ppid = 0;
+    rest >> state >> ppid;
+    if (ppid == parent) out.push_back(std::stoi(name));
+  }
+  return out;
+}
+
 }  // namespace hermes::testing

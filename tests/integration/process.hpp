@@ -4,6 +4,7 @@
 #include <filesystem>
 #include <functional>
 #include <map>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -74,6 +75,14 @@ int listen_loopback(int port);
 
 // A TCP connection to 127.0.0.1:port, or -1.
 int connect_loopback(int port);
+
+// The value of one series (e.g. `hermes_turns_total{outcome="ok"}`) in a /metrics text, or in
+// the daemon's /metrics on `port`; nothing when the series is absent.
+std::optional<double> metric_value(const std::string& metrics_text, const std::string& series);
+std::optional<double> read_metric(int port, const std::string& series);
+
+// The processes whose parent is `parent` (a daemon's MCP servers), from /proc.
+std::vector<int> child_pids(int parent);
 
 // A free TCP port on 127.0.0.1 (bound then released).
 int free_port();

@@ -9,6 +9,7 @@
 #include <optional>
 
 #include "common/logging.hpp"
+#include "daemon/platforms/http_types.hpp"
 #include "daemon/providers/http_client.hpp"
 #include "daemon/tools/mcp_protocol.hpp"
 #include "daemon/tools/server_log.hpp"
@@ -31,13 +32,7 @@ std::string version_of(const json& result) {
 
 std::string header_of(const providers::HttpReply& reply, std::string_view name) {
   for (const auto& [key, value] : reply.headers) {
-    if (key.size() == name.size() &&
-        std::equal(key.begin(), key.end(), name.begin(), [](char a, char b) {
-          return std::tolower(static_cast<unsigned char>(a)) ==
-                 std::tolower(static_cast<unsigned char>(b));
-        })) {
-      return value;
-    }
+    if (equals_ignoring_case(key, name)) return value;
   }
   return {};
 }
