@@ -26,6 +26,7 @@
 #include "daemon/agent/session_store.hpp"
 #include "daemon/agent/session_tables.hpp"
 #include "daemon/agent/turn_runner.hpp"
+#include "daemon/app/gateway_endpoints.hpp"
 #include "daemon/app/status_server.hpp"
 #include "daemon/lifecycle/early_signals.hpp"
 #include "daemon/lifecycle/instance_lock.hpp"
@@ -40,6 +41,10 @@
 #include "daemon/platforms/api_server.hpp"
 #include "daemon/platforms/basic_routes.hpp"
 #include "daemon/platforms/http_server.hpp"
+#include "daemon/platforms/responses/response_store.hpp"
+#include "daemon/platforms/responses/response_tables.hpp"
+#include "daemon/platforms/responses/responses_api.hpp"
+#include "daemon/platforms/route_table.hpp"
 #include "daemon/platforms/telegram/telegram_platform.hpp"
 #include "daemon/platforms/telegram/telegram_store.hpp"
 #include "daemon/state/checkpointer.hpp"
@@ -130,7 +135,13 @@ class Gateway {
         telegram_store_(worker_, telegram_tables_, "telegram"),
         tools_(io_, config_),
         turns_(io_, config_, metrics_, &tools_),
-        api_(config_, store_, queue_, turns_) {
+        api_(config_, store_, queue_, turns_),
+        response_tables_(db_),
+        response_store_(worker_, response_tables_),
+        responses_(config_, response_store_, turns_),
+        endpoints_(
+            api_, responses_, [this] { return server_view(); },
+            [this] { return render_metrics(); }) {
     struct stat info {};
     if (::stat(paths_.state_db.c_str(), &info) == 0) store_inode_ = info.st_ino;
   }
@@ -140,6 +151,8 @@ class Gateway {
  private:
   int open_api_listener();
   asio::awaitable<HttpResponse> handle(HttpRequest request);
+  ServerView server_view() const;
+  std::string render_metrics();
   asio::awaitable<void> signal_loop();
   void on_signal(int signal);
   asio::awaitable<void> status_loop();
@@ -181,6 +194,10 @@ class Gateway {
   tools::ToolRegistry tools_;
   TurnRunner turns_;
   ApiServer api_;
+  responses::SqliteResponseTables response_tables_;
+  responses::ResponseStore response_store_;
+  responses::ResponsesApi responses_;
+  GatewayEndpoints endpoints_;
   std::unique_ptr<HttpServer> http_;
   std::unique_ptr<TelegramPlatform> telegram_;
   std::unique_ptr<StatusServer> status_server_;
@@ -216,32 +233,27 @@ int Gateway::open_api_listener() {
 }
 
 asio::awaitable<HttpResponse> Gateway::handle(HttpRequest request) {
-  if (ApiServer::serves(request.path())) {
-    auto response = co_await api_.handle(std::move(request));
-    co_return std::move(*response);
-  }
+  const bool authorized = api_.authorized(request);
+  co_return co_await dispatch(gateway_routes(), endpoints_, std::move(request), authorized);
+}
+
+ServerView Gateway::server_view() const {
   static const long pid = static_cast<long>(::getpid());
-  ServerView view{std::string(to_string(lifecycle_.state())),
-                  pid,
-                  std::string(kVersion),
-                  uptime(),
-                  {},
-                  store_problem(),
-                  tools_.problems()};
-  if (request.path() == "/metrics") {
-    if (!api_.authorized(request)) {
-      co_return unauthorized_response();
-    }
-    metrics_.set_sessions(store_.count_sessions());
-    metrics_.set_active_runs(turns_.active_turns());
-    std::map<std::string, bool> up;
-    for (const auto& m : tools_.status()) up[m.name] = m.state == "ready";
-    metrics_.set_mcp_servers_up(std::move(up));
-    view.metrics_text = metrics_.render(std::string(kVersion), view.uptime_seconds);
-  }
-  if (auto response = handle_basic_route(request, view)) co_return *response;
-  co_return json_error(404, "Unknown route: " + request.method + " " + std::string(request.path()),
-                       "invalid_request_error");
+  return {std::string(to_string(lifecycle_.state())),
+          pid,
+          std::string(kVersion),
+          uptime(),
+          store_problem(),
+          tools_.problems()};
+}
+
+std::string Gateway::render_metrics() {
+  metrics_.set_sessions(store_.count_sessions());
+  metrics_.set_active_runs(turns_.active_turns());
+  std::map<std::string, bool> up;
+  for (const auto& m : tools_.status()) up[m.name] = m.state == "ready";
+  metrics_.set_mcp_servers_up(std::move(up));
+  return metrics_.render(std::string(kVersion), uptime());
 }
 
 std::string Gateway::current_status() const {
@@ -318,6 +330,7 @@ void Gateway::reload() {
                  [](std::exception_ptr e) { log_exception(e, "mcp_servers reload"); });
   turns_.reconfigure(config_);
   api_.reconfigure(config_);
+  responses_.reconfigure(config_);
   if (telegram_) telegram_->reconfigure(config_);
   if (config_.gateway.telegram.enabled != static_cast<bool>(telegram_)) {
     spdlog::warn("gateway.telegram.enabled changes take effect at the next restart");

@@ -16,11 +16,7 @@ using nlohmann::json;
 using providers::FailoverReason;
 
 HttpResponse bad_request(const std::string& message, const std::string& param) {
-  auto response = json_error(400, message, "invalid_request_error");
-  auto body = json::parse(response.body);
-  body["error"]["param"] = param;
-  response.body = body.dump();
-  return response;
+  return invalid_request(message, param);
 }
 
 std::string dump(const json& value) {
@@ -28,6 +24,26 @@ std::string dump(const json& value) {
 }
 
 }  // namespace
+
+HttpResponse invalid_request(const std::string& message, const std::string& param) {
+  auto response = json_error(400, message, "invalid_request_error");
+  auto body = json::parse(response.body);
+  body["error"]["param"] = param;
+  response.body = body.dump();
+  return response;
+}
+
+std::optional<HttpResponse> unserved_model(const Config& config, const std::string& model) {
+  if (model.empty() || model == config.model.default_model) return std::nullopt;
+  for (const auto& f : config.fallback_providers) {
+    if (f.model == model) return std::nullopt;
+  }
+  // Honoured or refused, never ignored: this gateway answers with its configured chain.
+  return json_error(404,
+                    "The model '" + model.substr(0, 100) + "' is not served here; use '" +
+                        config.model.default_model + "' (GET /v1/models lists them).",
+                    "invalid_request_error", "model_not_found");
+}
 
 namespace {
 
@@ -290,6 +306,13 @@ HttpResponse interrupted_response() {
   auto response = json_error(503, kInterruptedMessage, "interrupted");
   response.headers.emplace_back("Retry-After", "1");
   return response;
+}
+
+HttpResponse store_failed_response() {
+  return json_error(500,
+                    "The gateway could not store this turn, so it is not answered; check the "
+                    "gateway's log and the disk holding state.db, then send it again.",
+                    "server_error", "state_store_failed");
 }
 
 HttpResponse client_gone_response() {

@@ -7,6 +7,7 @@
 #include <variant>
 #include <vector>
 
+#include "common/config.hpp"
 #include "daemon/platforms/http_types.hpp"
 #include "daemon/providers/classification.hpp"
 #include "daemon/providers/openai_chat.hpp"
@@ -33,12 +34,20 @@ struct ChatCompletionRequest {
 std::variant<ChatCompletionRequest, HttpResponse> parse_chat_completion_request(
     std::string_view body);
 
+// A 400 invalid_request_error naming the field (`param`) at fault.
+HttpResponse invalid_request(const std::string& message, const std::string& param);
+// The 404 model_not_found for a model the gateway does not answer with (its default or a
+// fallback's); nothing for "" (not given) or a served one.
+std::optional<HttpResponse> unserved_model(const Config& config, const std::string& model);
+
 // The answer for a turn that failed after all recovery: the hint as message, the failover
 // reason as type, the upstream status as code; 402/429(+Retry-After)/503/504/400/502.
 HttpResponse failure_response(const providers::Classification& failure);
 int failure_status(providers::FailoverReason reason);
 
 HttpResponse interrupted_response();
+// 500 state_store_failed: the turn could not be stored, so it is not answered.
+HttpResponse store_failed_response();
 // 499 (nginx's "client closed request"): what a turn whose client hung up is logged and
 // counted as; it never reaches anyone.
 HttpResponse client_gone_response();

@@ -113,21 +113,9 @@ struct ApiServer::Impl {
     } catch (const std::exception& e) {
       spdlog::error("api_server: session {}: the turn could not be stored: {}", turn.session_id,
                     e.what());
-      co_return json_error(500,
-                           "The gateway could not store this turn, so it is not answered; check "
-                           "the gateway's log and the disk holding state.db, then send it again.",
-                           "server_error", "state_store_failed");
+      co_return store_failed_response();
     }
     co_return std::nullopt;
-  }
-
-  // The default model or one a fallback answers with (what GET /v1/models lists).
-  bool serves_model(const std::string& model) const {
-    if (model == config.model.default_model) return true;
-    for (const auto& f : config.fallback_providers) {
-      if (f.model == model) return true;
-    }
-    return false;
   }
 
   TurnOptions options_for(const ChatCompletionRequest& request,
@@ -166,13 +154,7 @@ asio::awaitable<HttpResponse> ApiServer::Impl::chat_completions(HttpRequest requ
   if (auto* error = std::get_if<HttpResponse>(&parsed)) co_return std::move(*error);
   PreparedTurn turn;
   turn.request = std::move(std::get<ChatCompletionRequest>(parsed));
-  if (const auto& model = turn.request.model; !model.empty() && !serves_model(model)) {
-    // Honoured or refused, never ignored: this gateway answers with its configured chain.
-    co_return json_error(404,
-                         "The model '" + model.substr(0, 100) + "' is not served here; use '" +
-                             config.model.default_model + "' (GET /v1/models lists them).",
-                         "invalid_request_error", "model_not_found");
-  }
+  if (auto refused = unserved_model(config, turn.request.model)) co_return std::move(*refused);
 
   const std::string requested_session(request.header(kSessionHeader));
   if (!requested_session.empty()) {
@@ -323,43 +305,26 @@ void ApiServer::reconfigure(const Config& config) {
   impl_->config = config;
 }
 
-bool ApiServer::serves(std::string_view path) {
-  return path == "/v1/models" || path == "/v1/chat/completions";
-}
-
 bool ApiServer::authorized(const HttpRequest& request) const {
   const auto& key = impl_->config.gateway.api_server.key;
   return key.empty() || bearer_matches(request.header("Authorization"), key);
 }
 
-asio::awaitable<std::optional<HttpResponse>> ApiServer::handle(HttpRequest request) {
+asio::awaitable<HttpResponse> ApiServer::models() {
   auto impl = impl_;
-  const auto path = request.path();
-  if (!serves(path)) co_return std::nullopt;
-  if (!authorized(request)) {
-    co_return unauthorized_response();
-  }
-  if (path == "/v1/models") {
-    if (request.method != "GET") {
-      auto response = json_error(405, "Use GET on /v1/models.", "invalid_request_error");
-      response.headers.emplace_back("Allow", "GET");
-      co_return response;
+  std::vector<std::string> models{impl->config.model.default_model};
+  for (const auto& f : impl->config.fallback_providers) {
+    if (!f.model.empty() && std::find(models.begin(), models.end(), f.model) == models.end()) {
+      models.push_back(f.model);
     }
-    std::vector<std::string> models{impl->config.model.default_model};
-    for (const auto& f : impl->config.fallback_providers) {
-      if (!f.model.empty() && std::find(models.begin(), models.end(), f.model) == models.end()) {
-        models.push_back(f.model);
-      }
-    }
-    HttpResponse response;
-    response.body = models_json(models);
-    co_return response;
   }
-  if (request.method != "POST") {
-    auto response = json_error(405, "Use POST on /v1/chat/completions.", "invalid_request_error");
-    response.headers.emplace_back("Allow", "POST");
-    co_return response;
-  }
+  HttpResponse response;
+  response.body = models_json(models);
+  co_return response;
+}
+
+asio::awaitable<HttpResponse> ApiServer::chat_completions(HttpRequest request) {
+  auto impl = impl_;
   co_return co_await impl->chat_completions(std::move(request));
 }
 

@@ -21,12 +21,11 @@ class ApiServer {
   ApiServer(const Config& config, SessionStore& store, SessionQueue& queue, TurnRunner& turns);
   ~ApiServer();
 
-  // The answer for an API route, or nothing for paths this platform does not serve.
-  boost::asio::awaitable<std::optional<HttpResponse>> handle(HttpRequest request);
+  // GET /v1/models and POST /v1/chat/completions (the route table sends them here).
+  boost::asio::awaitable<HttpResponse> models();
+  boost::asio::awaitable<HttpResponse> chat_completions(HttpRequest request);
   // True when `request` carries the configured key (or no key is configured).
   bool authorized(const HttpRequest& request) const;
-  // The paths handle() answers.
-  static bool serves(std::string_view path);
   void reconfigure(const Config& config);
   // Finishes the turns a previous process's drain cut after complete tool rounds (their rounds
   // are stored; no tool runs again): the session gets the answer. Run once after READY.

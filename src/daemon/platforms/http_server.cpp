@@ -20,7 +20,6 @@
 #include "common/logging.hpp"
 #include "common/version.hpp"
 #include "daemon/metrics/metrics.hpp"
-#include "daemon/platforms/basic_routes.hpp"
 
 namespace hermes::daemon {
 
@@ -323,6 +322,7 @@ asio::awaitable<void> HttpServer::Impl::serve(
       spdlog::error("handling {} {} failed: {}", request.method, request.path(), e.what());
       response = json_error(500, "Internal error in the gateway; see its logs.", "server_error");
     }
+    const std::string route = std::string(response.route_label);  // `instead` has none
     if (response.stream) {
       BeastResponseStream stream(*connection, message.version(), limits.write_timeout);
       try {
@@ -333,7 +333,7 @@ asio::awaitable<void> HttpServer::Impl::serve(
       stop_watching(*connection);
       if (stream.started()) {
         --in_flight;
-        metrics.count_request(route_label(request), 200);
+        metrics.count_request(route, 200);
         const bool reusable = co_await stream.finish();
         if (!reusable || !message.keep_alive() || draining) break;
         connection->busy = false;
@@ -346,7 +346,7 @@ asio::awaitable<void> HttpServer::Impl::serve(
     }
     stop_watching(*connection);
     --in_flight;
-    metrics.count_request(route_label(request), response.status);
+    metrics.count_request(route, response.status);
     const bool keep_alive = message.keep_alive() && !draining;
     co_await respond(*connection, std::move(response), message.version(), keep_alive,
                      message.method() == http::verb::head);

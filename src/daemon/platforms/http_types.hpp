@@ -38,6 +38,8 @@ struct HttpResponse {
   std::vector<std::pair<std::string, std::string>> headers;
   std::string body;
   StreamProducer stream;  // set: the body is streamed by this producer instead of `body`
+  // The route that answered, for the request metrics (a static string: the route's pattern).
+  std::string_view route_label = "other";
 };
 
 // The server side of a streamed response. The `200 text/event-stream` head goes out with the

@@ -72,6 +72,18 @@ CREATE TABLE IF NOT EXISTS resumable_turns (
   created_at REAL NOT NULL
 );
 )sql"},
+    // The Responses API: each stored response, its input items and the chat messages it adds
+    // to its chain (previous_id links them; it is kept when that one is deleted).
+    {6, "responses", R"sql(
+CREATE TABLE IF NOT EXISTS responses (
+  id TEXT PRIMARY KEY,
+  previous_id TEXT,
+  created_at REAL NOT NULL,
+  object TEXT NOT NULL,
+  input_items TEXT NOT NULL,
+  conversation TEXT NOT NULL
+);
+)sql"},
 };
 
 }  // namespace

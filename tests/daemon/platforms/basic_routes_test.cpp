@@ -9,19 +9,11 @@
 namespace hermes::daemon {
 namespace {
 
-HttpRequest get(std::string target, std::string method = "GET") {
-  HttpRequest r;
-  r.method = std::move(method);
-  r.target = std::move(target);
-  return r;
-}
-
 TEST(BasicRoutes, HealthReportsStatePidVersion) {
-  ServerView view{"draining", 42, "0.1.0", 3.5, "", "", {}};
-  auto response = handle_basic_route(get("/health?probe=1"), view);
-  ASSERT_TRUE(response);
-  EXPECT_EQ(response->status, 200);
-  auto body = nlohmann::json::parse(response->body);
+  ServerView view{"draining", 42, "0.1.0", 3.5, "", {}};
+  auto response = health_response(view);
+  EXPECT_EQ(response.status, 200);
+  auto body = nlohmann::json::parse(response.body);
   EXPECT_EQ(body["status"], "ok");
   EXPECT_EQ(body["state"], "draining");
   EXPECT_EQ(body["pid"], 42);
@@ -29,38 +21,27 @@ TEST(BasicRoutes, HealthReportsStatePidVersion) {
 }
 
 TEST(BasicRoutes, ADegradedGatewayFailsItsHealthCheckAndSaysWhy) {
-  ServerView view{"serving", 42, "0.1.0", 3.5, "", "state.db was removed", {}};
-  auto response = handle_basic_route(get("/health"), view);
-  ASSERT_TRUE(response);
-  EXPECT_EQ(response->status, 503);
-  auto body = nlohmann::json::parse(response->body);
+  ServerView view{"serving", 42, "0.1.0", 3.5, "state.db was removed", {}};
+  auto response = health_response(view);
+  EXPECT_EQ(response.status, 503);
+  auto body = nlohmann::json::parse(response.body);
   EXPECT_EQ(body["status"], "degraded");
   EXPECT_EQ(body["detail"], "state.db was removed");
 }
 
 TEST(BasicRoutes, AToolServerDownIsDegradedButStillServes) {
-  ServerView view{"serving", 42, "0.1.0", 3.5, "", "", {{"files", "error: command 'x' not found"}}};
-  auto response = handle_basic_route(get("/health"), view);
-  ASSERT_TRUE(response);
-  EXPECT_EQ(response->status, 200) << "chats are still answered, without that server's tools";
-  auto body = nlohmann::json::parse(response->body);
+  ServerView view{"serving", 42, "0.1.0", 3.5, "", {{"files", "error: command 'x' not found"}}};
+  auto response = health_response(view);
+  EXPECT_EQ(response.status, 200) << "chats are still answered, without that server's tools";
+  auto body = nlohmann::json::parse(response.body);
   EXPECT_EQ(body["status"], "degraded");
   EXPECT_EQ(body["mcp"]["files"], "error: command 'x' not found");
 }
 
-TEST(BasicRoutes, WrongMethodIs405WithAllow) {
-  auto response = handle_basic_route(get("/metrics", "POST"), {});
-  ASSERT_TRUE(response);
-  EXPECT_EQ(response->status, 405);
-  ASSERT_EQ(response->headers.size(), 1u);
-  EXPECT_EQ(response->headers[0].second, "GET");
-  EXPECT_EQ(nlohmann::json::parse(response->body)["error"]["type"], "invalid_request_error");
-}
-
-TEST(BasicRoutes, OtherPathsAreLeftToPlatforms) {
-  EXPECT_FALSE(handle_basic_route(get("/v1/models"), {}));
-  EXPECT_EQ(route_label(get("/v1/models?x")), "/v1/models");
-  EXPECT_EQ(route_label(get("/wp-admin/../../etc/passwd")), "other");
+TEST(BasicRoutes, MetricsAreServedAsPrometheusText) {
+  auto response = metrics_response("hermes_up 1\n");
+  EXPECT_EQ(response.body, "hermes_up 1\n");
+  EXPECT_EQ(response.content_type, "text/plain; version=0.0.4; charset=utf-8");
 }
 
 TEST(HttpTypes, HeaderLookupIsCaseInsensitive) {

@@ -14,6 +14,7 @@
 #include "daemon/agent/session_cache.hpp"
 #include "daemon/agent/session_store.hpp"
 #include "daemon/agent/session_tables.hpp"
+#include "daemon/platforms/responses/response_tables.hpp"
 #include "daemon/state/checkpointer.hpp"
 #include "daemon/state/migrations.hpp"
 #include "daemon/state/sqlite_connection.hpp"
@@ -418,6 +419,30 @@ TEST_F(SessionStoreFixture, ASessionWhoseCreationFailedDoesNotExist) {
     EXPECT_FALSE(co_await store.exists(id));
   });
   EXPECT_EQ(store.count_sessions(), 0);
+}
+
+TEST_F(SessionStoreFixture, AResponseChainIsReadBackOldestFirstAndADeletedLinkBreaksIt) {
+  responses::SqliteResponseTables tables(db);
+  tables.insert({"resp_1", "", 1.0, R"({"id":"resp_1"})", "[1]", "[\"one\"]"});
+  tables.insert({"resp_2", "resp_1", 2.0, R"({"id":"resp_2"})", "[2]", "[\"two\"]"});
+  tables.insert({"resp_3", "resp_2", 3.0, R"({"id":"resp_3"})", "[3]", "[\"three\"]"});
+
+  auto chain = tables.chain("resp_3", 100);
+  EXPECT_EQ(chain.state, responses::StoredChain::State::found);
+  EXPECT_EQ(chain.conversations,
+            (std::vector<std::string>{"[\"one\"]", "[\"two\"]", "[\"three\"]"}));
+  EXPECT_EQ(tables.object_json("resp_2"), R"({"id":"resp_2"})");
+  EXPECT_EQ(tables.input_items_json("resp_3"), "[3]");
+  EXPECT_EQ(tables.chain("resp_missing", 100).state, responses::StoredChain::State::unknown);
+  EXPECT_EQ(tables.chain("resp_3", 2).state, responses::StoredChain::State::too_long);
+
+  EXPECT_TRUE(tables.remove("resp_2"));
+  EXPECT_FALSE(tables.remove("resp_2"));
+  EXPECT_FALSE(tables.object_json("resp_2"));
+  chain = tables.chain("resp_3", 100);
+  EXPECT_EQ(chain.state, responses::StoredChain::State::broken);
+  EXPECT_EQ(chain.missing_id, "resp_2");
+  EXPECT_EQ(tables.chain("resp_1", 100).state, responses::StoredChain::State::found);
 }
 
 }  // namespace
