@@ -1,6 +1,6 @@
 // The HTTP request path as the server runs it: Beast's parser with the server's limits, then
-// the request as handlers see it, the route label, the basic routes, the bearer check and the
-// chat request body. Any bytes: a request or a parse error, never a crash.
+// the request as handlers see it, the route table (route or 401/404/405), the bearer check and
+// the chat and responses request bodies. Any bytes: a request or a parse error, never a crash.
 #include <boost/beast/core/flat_buffer.hpp>
 #include <boost/beast/http.hpp>
 #include <cstddef>
@@ -9,7 +9,8 @@
 #include <variant>
 
 #include "daemon/platforms/api_protocol.hpp"
-#include "daemon/platforms/basic_routes.hpp"
+#include "daemon/platforms/responses/responses_protocol.hpp"
+#include "daemon/platforms/route_table.hpp"
 
 namespace http = boost::beast::http;
 using namespace hermes::daemon;
@@ -40,18 +41,23 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   }
   request.body = std::move(message.body());
 
-  (void)route_label(request);
-  ServerView view;
-  view.state = "serving";
-  view.version = "fuzz";
-  if (const auto answer = handle_basic_route(request, view)) {
-    if (answer->status < 200 || answer->status >= 600) __builtin_trap();
+  const bool authorized = bearer_matches(request.header("Authorization"), "sk-fuzz-key");
+  const auto routed = match_route(gateway_routes(), request.method, request.path(), authorized);
+  if (const auto* refusal = std::get_if<HttpResponse>(&routed)) {
+    if (refusal->status != 401 && refusal->status != 404 && refusal->status != 405) {
+      __builtin_trap();
+    }
   }
-  (void)bearer_matches(request.header("Authorization"), "sk-fuzz-key");
   if (request.path() == "/v1/chat/completions") {
     const auto parsed = parse_chat_completion_request(request.body);
     if (const auto* error = std::get_if<HttpResponse>(&parsed)) {
       if (error->status < 400 || error->status >= 500) __builtin_trap();
+    }
+  }
+  if (request.path() == "/v1/responses") {
+    const auto parsed = responses::parse_responses_request(request.body, "item_f");
+    if (const auto* error = std::get_if<HttpResponse>(&parsed)) {
+      if (error->status != 400) __builtin_trap();
     }
   }
   return 0;

@@ -28,8 +28,8 @@ cmake --build build/fuzz
 
 targets=("$@")
 if ((${#targets[@]} == 0)); then
-  targets=(classifier redact config api_request http_request json_text mcp_messages stream_event
-    telegram_text telegram_updates)
+  targets=(classifier redact config api_request http_request json_text mcp_messages
+    responses_request stream_event telegram_text telegram_updates)
 fi
 mkdir -p build/fuzz/crashes
 failed=0

@@ -12,6 +12,7 @@
 #include <thread>
 
 #include "daemon_fixture.hpp"
+#include "fake_provider.hpp"
 #include "user_manager.hpp"
 
 namespace hermes::testing {
@@ -60,6 +61,8 @@ class CliSystemd : public ::testing::Test {
 };
 
 TEST_F(CliSystemd, InstallStatusRestartStopAndFallback) {
+  FakeProvider fake;  // for a Responses chain that must outlive the restart
+  home_.write_provider_config(fake.base_url());
   auto r = hermes({"status"});
   EXPECT_EQ(r.exit_code, 4);
   EXPECT_THAT(r.out, HasSubstr("not installed"));
@@ -94,6 +97,10 @@ TEST_F(CliSystemd, InstallStatusRestartStopAndFallback) {
   EXPECT_EQ(json["runtime"]["state"], "serving");
   EXPECT_EQ(json["runtime_stale"], false);
 
+  const auto first = http_request(home_.port, "POST", "/v1/responses", R"({"input":"before"})");
+  ASSERT_EQ(first.status, 200) << first.body;
+  const std::string first_id = nlohmann::json::parse(first.body)["id"];
+
   // Idle restart: the exact lines, and the PID printed is systemd's new MainPID.
   const int old_pid = main_pid();
   r = hermes({"restart"});
@@ -106,6 +113,13 @@ TEST_F(CliSystemd, InstallStatusRestartStopAndFallback) {
                           "✓ User service restarted (PID " + std::to_string(new_pid) + ")"));
   EXPECT_EQ(r.out.find('\r'), std::string::npos) << "progress rewrites without a TTY";
   EXPECT_EQ(http_get_status(home_.port, "/health"), 200);
+  // The chain goes on in the new process: its history came from state.db.
+  const auto second =
+      http_request(home_.port, "POST", "/v1/responses",
+                   R"({"input":"after","previous_response_id":")" + first_id + "\"}");
+  ASSERT_EQ(second.status, 200) << second.body;
+  EXPECT_EQ(nlohmann::json::parse(second.body)["output"][0]["content"][0]["text"], "echo: after");
+  EXPECT_EQ(fake.calls().back()["messages"][2]["content"], "echo: before");
 
   r = hermes({"stop"});
   EXPECT_EQ(r.exit_code, 0) << r.out;
