@@ -27,6 +27,7 @@ int main(int argc, char** argv) {
   hermes::cli::setup_logs(*gateway);
   hermes::cli::setup_cooldowns(*gateway);
   hermes::cli::setup_run(*gateway);
+  hermes::cli::setup_usage(*gateway);
   hermes::cli::setup_mcp(app);
   // An unknown verb is named, not reported as "a subcommand is required".
   const auto is_verb = [gateway](std::string_view name) {

@@ -14,6 +14,7 @@ void setup_status(CLI::App& gateway);
 void setup_logs(CLI::App& gateway);
 void setup_cooldowns(CLI::App& gateway);
 void setup_run(CLI::App& gateway);
+void setup_usage(CLI::App& gateway);
 // `hermes mcp list|test`: the MCP tool servers.
 void setup_mcp(CLI::App& app);
 

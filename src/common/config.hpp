@@ -13,8 +13,9 @@ namespace hermes {
 // Defaults here are the documented defaults of the contract.
 
 struct ModelConfig {
-  std::string provider;       // a key of Config::providers
-  std::string default_model;  // `model.default`
+  std::string provider;          // a key of Config::providers
+  std::string default_model;     // `model.default`
+  long context_length = 128000;  // tokens the model takes in one request
 };
 
 struct ProviderConfig {
@@ -22,6 +23,7 @@ struct ProviderConfig {
   std::string base_url;
   std::vector<std::string> api_keys;  // the credential pool, rotated in order
   std::optional<std::chrono::milliseconds> request_timeout;  // overrides agent.request_timeout
+  std::optional<long> context_length;                        // overrides model.context_length
 };
 
 struct FallbackProvider {
@@ -64,6 +66,30 @@ struct McpServerConfig {
   McpToolFilter tools;
 
   bool operator==(const McpServerConfig&) const = default;
+};
+
+// Summarising the oldest turns of a conversation before it outgrows the context window.
+struct CompressionConfig {
+  bool enabled = true;
+  double threshold = 0.85;    // of the context budget, before a call
+  int protect_last_n = 20;    // newest messages never summarised
+  std::string summary_model;  // empty: the turn's model
+};
+
+// USD per million tokens.
+struct ModelPrice {
+  double input = 0;
+  double output = 0;
+};
+
+enum class BudgetScope { chat, key, gateway };
+enum class BudgetPeriod { day, month };  // UTC calendar days and months
+
+struct BudgetConfig {
+  std::string name;
+  BudgetScope scope = BudgetScope::gateway;
+  double limit_usd = 0;
+  BudgetPeriod period = BudgetPeriod::day;
 };
 
 struct ApprovalsConfig {
@@ -111,6 +137,9 @@ struct Config {
   DatabaseConfig database;
   std::map<std::string, McpServerConfig> mcp_servers;
   ApprovalsConfig approvals;
+  CompressionConfig compression;
+  std::map<std::string, ModelPrice> pricing;  // by model name
+  std::vector<BudgetConfig> budgets;
 };
 
 // True for addresses only this machine can reach: 127.0.0.0/8, ::1 and "localhost".

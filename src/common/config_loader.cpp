@@ -15,6 +15,13 @@ namespace hermes {
 
 namespace {
 
+// 0.1 → "0.1", 1000000 → "1000000": bounds as a person writes them.
+std::string shown_number(double value) {
+  char text[32];
+  std::snprintf(text, sizeof(text), "%g", value);
+  return text;
+}
+
 // A child of a mapping, or an empty node: yaml-cpp throws when indexing a missing node.
 YAML::Node child(const YAML::Node& node, const char* key) {
   if (node.IsMap()) {
@@ -73,6 +80,9 @@ class ConfigReader {
                 long long min, long long max, Int& out);
   void read_seconds(const YAML::Node& parent, const std::string& parent_path, const char* key,
                     std::chrono::milliseconds& out);
+  // A finite number in [min, max].
+  void read_number(const YAML::Node& parent, const std::string& parent_path, const char* key,
+                   double min, double max, double& out);
   // Entries whose variables are unset are dropped with a warning (an optional second key).
   std::vector<std::string> read_string_list(const YAML::Node& node, const std::string& path);
 
@@ -84,6 +94,9 @@ class ConfigReader {
   void read_database(const YAML::Node& node);
   void read_mcp_servers(const YAML::Node& node);
   void read_approvals(const YAML::Node& node);
+  void read_compression(const YAML::Node& node);
+  void read_pricing(const YAML::Node& node);
+  void read_budgets(const YAML::Node& node);
   std::map<std::string, std::string> read_string_map(const YAML::Node& node,
                                                      const std::string& path);
   void validate(const YAML::Node& root);
@@ -197,6 +210,25 @@ void ConfigReader::read_seconds(const YAML::Node& parent, const std::string& par
   out = std::chrono::milliseconds(static_cast<long long>(std::llround(seconds * 1000)));
 }
 
+void ConfigReader::read_number(const YAML::Node& parent, const std::string& parent_path,
+                               const char* key, double min, double max, double& out) {
+  const YAML::Node node = parent[key];
+  if (!node.IsDefined() || node.IsNull()) return;
+  const auto path = join(parent_path, key);
+  auto value = scalar(node, path);
+  if (!value) return;
+  double parsed = 0;
+  const char* end = value->data() + value->size();
+  auto [ptr, ec] = std::from_chars(value->data(), end, parsed);
+  if (ec != std::errc{} || ptr != end || !std::isfinite(parsed) || parsed < min || parsed > max) {
+    error(node, path,
+          "expected a number from " + shown_number(min) + " to " + shown_number(max) + ", got '" +
+              shown(node, *value) + "'");
+    return;
+  }
+  out = parsed;
+}
+
 std::vector<std::string> ConfigReader::read_string_list(const YAML::Node& node,
                                                         const std::string& path) {
   std::vector<std::string> out;
@@ -228,9 +260,10 @@ std::vector<std::string> ConfigReader::read_string_list(const YAML::Node& node,
 
 void ConfigReader::read_model(const YAML::Node& node) {
   if (!expect_map(node, "model")) return;
-  check_keys(node, "model", {"provider", "default"});
+  check_keys(node, "model", {"provider", "default", "context_length"});
   read_string(node, "model", "provider", config_.model.provider);
   read_string(node, "model", "default", config_.model.default_model);
+  read_int(node, "model", "context_length", 256, 100000000, config_.model.context_length);
 }
 
 void ConfigReader::read_providers(const YAML::Node& node) {
@@ -240,7 +273,8 @@ void ConfigReader::read_providers(const YAML::Node& node) {
     const std::string path = "providers." + name;
     const YAML::Node body = entry.second;
     if (!expect_map(body, path)) continue;
-    check_keys(body, path, {"base_url", "api_keys", "api_key", "request_timeout"});
+    check_keys(body, path,
+               {"base_url", "api_keys", "api_key", "request_timeout", "context_length"});
     ProviderConfig provider;
     provider.name = name;
     read_string(body, path, "base_url", provider.base_url);
@@ -276,6 +310,11 @@ void ConfigReader::read_providers(const YAML::Node& node) {
       std::chrono::milliseconds timeout{};
       read_seconds(body, path, "request_timeout", timeout);
       if (timeout.count() > 0) provider.request_timeout = timeout;
+    }
+    if (body["context_length"].IsDefined() && !body["context_length"].IsNull()) {
+      long length = 0;
+      read_int(body, path, "context_length", 256, 100000000, length);
+      if (length > 0) provider.context_length = length;
     }
     config_.providers.emplace(name, std::move(provider));
   }
@@ -385,6 +424,76 @@ void ConfigReader::read_mcp_servers(const YAML::Node& node) {
             "expected an http:// or https:// URL, got '" + shown(body["url"], server.url) + "'");
     }
     config_.mcp_servers.emplace(name, std::move(server));
+  }
+}
+
+void ConfigReader::read_compression(const YAML::Node& node) {
+  if (!expect_map(node, "compression")) return;
+  check_keys(node, "compression", {"enabled", "threshold", "protect_last_n", "summary_model"});
+  auto& c = config_.compression;
+  read_bool(node, "compression", "enabled", c.enabled);
+  read_number(node, "compression", "threshold", 0.1, 1.0, c.threshold);
+  read_int(node, "compression", "protect_last_n", 0, 10000, c.protect_last_n);
+  read_string(node, "compression", "summary_model", c.summary_model);
+}
+
+void ConfigReader::read_pricing(const YAML::Node& node) {
+  if (!expect_map(node, "pricing")) return;
+  for (const auto& entry : node) {
+    const std::string model = entry.first.Scalar();
+    const std::string path = "pricing." + model;
+    if (!expect_map(entry.second, path)) continue;
+    check_keys(entry.second, path, {"input", "output"});
+    ModelPrice price;
+    read_number(entry.second, path, "input", 0, 1e6, price.input);
+    read_number(entry.second, path, "output", 0, 1e6, price.output);
+    config_.pricing[model] = price;
+  }
+}
+
+void ConfigReader::read_budgets(const YAML::Node& node) {
+  if (!node.IsDefined() || node.IsNull()) return;
+  if (!node.IsSequence()) {
+    error(node, "budgets", "expected a list of {name, scope, limit_usd, period}");
+    return;
+  }
+  std::unordered_set<std::string> names;
+  for (std::size_t i = 0; i < node.size(); ++i) {
+    const YAML::Node item = node[i];
+    const auto path = "budgets[" + std::to_string(i) + "]";
+    if (!expect_map(item, path)) continue;
+    check_keys(item, path, {"name", "scope", "limit_usd", "period"});
+    BudgetConfig budget;
+    read_string(item, path, "name", budget.name);
+    if (budget.name.empty()) {
+      error(item, path + ".name", "required: a name the hint and /metrics can show");
+    } else if (!names.insert(budget.name).second) {
+      error(item["name"], path + ".name", "'" + budget.name + "' is used twice; names must differ");
+    }
+    std::string scope = "gateway", period = "day";
+    read_string(item, path, "scope", scope);
+    read_string(item, path, "period", period);
+    if (scope == "chat") {
+      budget.scope = BudgetScope::chat;
+    } else if (scope == "key") {
+      budget.scope = BudgetScope::key;
+    } else if (scope == "gateway") {
+      budget.scope = BudgetScope::gateway;
+    } else {
+      error(item["scope"], path + ".scope", "expected chat, key or gateway, got '" + scope + "'");
+    }
+    if (period == "day") {
+      budget.period = BudgetPeriod::day;
+    } else if (period == "month") {
+      budget.period = BudgetPeriod::month;
+    } else {
+      error(item["period"], path + ".period", "expected day or month, got '" + period + "'");
+    }
+    if (!item["limit_usd"].IsDefined()) {
+      error(item, path + ".limit_usd", "required: the most to spend in a period, in USD");
+    }
+    read_number(item, path, "limit_usd", 0, 1e9, budget.limit_usd);
+    config_.budgets.push_back(std::move(budget));
   }
 }
 
@@ -528,7 +637,7 @@ ConfigLoadResult ConfigReader::read(const YAML::Node& root) {
   }
   check_keys(root, "",
              {"model", "providers", "fallback_providers", "agent", "gateway", "database",
-              "mcp_servers", "approvals"});
+              "mcp_servers", "approvals", "compression", "pricing", "budgets"});
   read_model(child(root, "model"));
   read_providers(child(root, "providers"));
   read_fallbacks(child(root, "fallback_providers"));
@@ -537,6 +646,9 @@ ConfigLoadResult ConfigReader::read(const YAML::Node& root) {
   read_database(child(root, "database"));
   read_mcp_servers(child(root, "mcp_servers"));
   read_approvals(child(root, "approvals"));
+  read_compression(child(root, "compression"));
+  read_pricing(child(root, "pricing"));
+  read_budgets(child(root, "budgets"));
   validate(root);
   if (result_.errors.empty()) result_.config = std::move(config_);
   return std::move(result_);

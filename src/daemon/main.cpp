@@ -9,6 +9,7 @@
 #include "daemon/app/gateway_app.hpp"
 #include "daemon/app/options.hpp"
 #include "daemon/app/test_mcp.hpp"
+#include "daemon/app/usage_report_cmd.hpp"
 #include "daemon/lifecycle/descriptor_limit.hpp"
 #include "daemon/lifecycle/early_signals.hpp"
 
@@ -31,6 +32,14 @@ int main(int argc, char** argv) {
   app.add_option("--test-mcp", options.test_mcp,
                  "Start the MCP server NAME of the config alone, list its tools, stop it; exit 0 "
                  "(ready) or 1 (failed). Example: hermes-gateway --test-mcp files");
+  app.add_flag("--usage", options.usage,
+               "Print token and cost totals from state.db (running or not) and exit. Example: "
+               "hermes-gateway --usage --since 7d --by day");
+  app.add_option("--since", options.usage_since,
+                 "With --usage: from when (24h, 7d, 2026-12-01, …; default: this month)");
+  app.add_option("--by", options.usage_by,
+                 "With --usage: provider, model (default), session or day");
+  app.add_flag("--json", options.usage_json, "With --usage: print JSON");
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
@@ -40,6 +49,7 @@ int main(int argc, char** argv) {
   try {
     if (options.check_config)
       return hermes::daemon::run_check_config(options, std::cout, std::cerr);
+    if (options.usage) return hermes::daemon::run_usage_report(options, std::cout, std::cerr);
     hermes::init_logging(options.verbose);
     if (options.test_mcp)
       return hermes::daemon::run_test_mcp(options, *options.test_mcp, std::cout, std::cerr);

@@ -14,6 +14,10 @@
 //   tool_calls: [{id, name, arguments}] (answer by asking for tools; streamed as
 //   delta.tool_calls with the arguments in two pieces)}
 // With no step queued, the reply is "echo: <last user message>", streamed when asked.
+// Usage is reported as an estimate (prompt: characters / 4 + 4 per message; completion:
+// characters / 4 + 1), also in streams that ask for it, and kept in the call record (usage).
+//   POST /__limits {max_chars: N}  refuse requests whose messages exceed N characters with
+//                                  OpenAI's 400 context_length_exceeded (0: no limit)
 import http from 'node:http';
 import https from 'node:https';
 import fs from 'node:fs';
@@ -27,6 +31,7 @@ for (let i = 0; i < args.length; i++) {
 }
 
 const scripts = new Map();  // key -> steps[]
+let maxChars = 0;  // 0: no context limit
 let calls = [];
 const socketIds = new WeakMap();  // which TCP connection a call came on (reuse checks)
 let nextSocketId = 1;
@@ -50,11 +55,21 @@ function json(res, status, value, headers = {}) {
   res.end(text);
 }
 
-function completion(model, content) {
+const messageChars = (messages) => (messages || []).reduce((n, m) =>
+  n + (typeof m.content === 'string' ? m.content.length : 0) +
+  (m.tool_calls ? JSON.stringify(m.tool_calls).length : 0), 0);
+
+function usageOf(request, content) {
+  const prompt = Math.ceil(messageChars(request.messages) / 4) + 4 * (request.messages || []).length;
+  const completion = Math.ceil((content || '').length / 4) + 1;
+  return { prompt_tokens: prompt, completion_tokens: completion, total_tokens: prompt + completion };
+}
+
+function completion(model, content, usage) {
   return {
     id: 'chatcmpl-fake', object: 'chat.completion', created: Math.floor(Date.now() / 1000), model,
     choices: [{ index: 0, message: { role: 'assistant', content }, finish_reason: 'stop' }],
-    usage: { prompt_tokens: 10, completion_tokens: 5, total_tokens: 15 },
+    usage,
   };
 }
 
@@ -67,7 +82,7 @@ function chunk(model, delta, finish = null) {
 
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 
-async function streamReply(res, model, tokens, breakAfter, gapMs = 5) {
+async function streamReply(res, model, tokens, breakAfter, gapMs = 5, usage = null) {
   res.writeHead(200, { 'content-type': 'text/event-stream', 'cache-control': 'no-cache' });
   res.write(chunk(model, { role: 'assistant', content: '' }));
   for (let i = 0; i < tokens.length; i++) {
@@ -79,6 +94,7 @@ async function streamReply(res, model, tokens, breakAfter, gapMs = 5) {
     if (gapMs > 0) await sleep(gapMs);
   }
   res.write(chunk(model, {}, 'stop'));
+  if (usage) res.write(`data: ${JSON.stringify({ id: 'chatcmpl-fake', object: 'chat.completion.chunk', model, choices: [], usage })}\n\n`);
   res.end('data: [DONE]\n\n');
 }
 
@@ -97,6 +113,14 @@ async function chatCompletions(req, res) {
   const step = queue?.length ? queue.shift() : {};
   const lastUser = [...(request.messages || [])].reverse().find((m) => m.role === 'user');
   const content = step.content ?? `echo: ${typeof lastUser?.content === 'string' ? lastUser.content : ''}`;
+  if (maxChars > 0 && messageChars(request.messages) > maxChars) {
+    call.refused = 'context_length_exceeded';
+    return json(res, 400, { error: {
+      message: `This model's maximum context length is ${Math.floor(maxChars / 4)} tokens. However, your messages resulted in ${Math.ceil(messageChars(request.messages) / 4)} tokens. Please reduce the length of the messages.`,
+      type: 'invalid_request_error', param: 'messages', code: 'context_length_exceeded' } });
+  }
+  const usage = step.usage ?? usageOf(request, step.tool_calls ? JSON.stringify(step.tool_calls) : content);
+  const wantsUsage = !!request.stream_options?.include_usage;
 
   if (step.delay_ms) await sleep(step.delay_ms);
   if (step.hang) return;  // never answer
@@ -111,15 +135,16 @@ async function chatCompletions(req, res) {
     return res.end(body);
   }
   if (step.truncate) {
-    const text = JSON.stringify(completion(request.model, content));
+    const text = JSON.stringify(completion(request.model, content, usage));
     res.writeHead(200, { 'content-type': 'application/json', 'content-length': Buffer.byteLength(text) });
     res.write(text.slice(0, Math.floor(text.length / 2)));
     return res.socket.destroy();
   }
   if (step.tool_calls) {
     const calls = step.tool_calls.map((c, i) => ({ id: c.id ?? `call_${i}`, type: 'function', function: { name: c.name, arguments: c.arguments ?? '{}' } }));
+    call.usage = usage;
     if (!request.stream) {
-      const body = completion(request.model, null);
+      const body = completion(request.model, null, usage);
       body.choices[0].message.tool_calls = calls;
       body.choices[0].finish_reason = 'tool_calls';
       return json(res, 200, body);
@@ -132,17 +157,25 @@ async function chatCompletions(req, res) {
       res.write(chunk(request.model, { tool_calls: [{ index, function: { arguments: c.function.arguments.slice(half) } }] }));
     });
     res.write(chunk(request.model, {}, 'tool_calls'));
+    if (wantsUsage) res.write(`data: ${JSON.stringify({ id: 'chatcmpl-fake', object: 'chat.completion.chunk', model: request.model, choices: [], usage })}\n\n`);
     return res.end('data: [DONE]\n\n');
   }
   if (request.stream) {
     const tokens = step.stream ?? content.split(/(?<= )/);
-    return streamReply(res, request.model, tokens, step.stream_break_after, step.delta_delay_ms);
+    if (step.stream_break_after === undefined) call.usage = usage;
+    return streamReply(res, request.model, tokens, step.stream_break_after, step.delta_delay_ms,
+      wantsUsage ? usage : null);
   }
-  json(res, 200, completion(request.model, content), step.headers || {});
+  call.usage = usage;
+  json(res, 200, completion(request.model, content, usage), step.headers || {});
 }
 
 async function handle(req, res) {
   const url = new URL(req.url, 'http://x');
+  if (url.pathname === '/__limits' && req.method === 'POST') {
+    maxChars = Number(JSON.parse(await readBody(req) || '{}').max_chars || 0);
+    return json(res, 200, { max_chars: maxChars });
+  }
   if (url.pathname === '/__script' && req.method === 'POST') {
     const { key = '*', steps = [] } = JSON.parse(await readBody(req) || '{}');
     scripts.set(key, [...(scripts.get(key) || []), ...steps]);

@@ -141,6 +141,21 @@ asio::awaitable<std::vector<std::string>> SessionStore::resumable_sessions(std::
   co_return ids;
 }
 
+void SessionStore::add_summary(state::Transaction& tx, const std::string& session_id,
+                               long long covers, std::string content) {
+  tx.add([this, session_id, covers, content = std::move(content), now = now_seconds()] {
+    tables_.insert_summary(session_id, covers, content, now);
+  });
+  tx.on_success.push_back([this, session_id] { cache_.erase(session_id); });
+}
+
+asio::awaitable<long long> SessionStore::summary_covers(std::string id) {
+  long long covers = 0;
+  std::function<void()> job = [this, &id, &covers] { covers = tables_.summary_covers(id); };
+  co_await worker_.run(std::move(job));
+  co_return covers;
+}
+
 asio::awaitable<void> SessionStore::commit(state::Transaction tx) {
   co_await worker_.commit(std::move(tx));
 }

@@ -47,6 +47,11 @@ class SessionStore {
                    std::string content, std::string status = {});
   void add_message(state::Transaction& tx, const std::string& session_id,
                    providers::ChatMessage message, std::string status = {});
+  // A summary for the session's first `covers` messages ("" = dropped); the cached history is
+  // forgotten once it is stored, so the next read has the summary in place.
+  void add_summary(state::Transaction& tx, const std::string& session_id, long long covers,
+                   std::string content);
+  boost::asio::awaitable<long long> summary_covers(std::string id);
   // Marks a continued session as used now (a new one is, by its creation).
   void touch(state::Transaction& tx, const std::string& session_id);
   // A turn the drain cut after complete tool rounds, to finish at the next start (or not).

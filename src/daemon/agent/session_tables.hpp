@@ -22,8 +22,16 @@ class SessionTables {
   virtual void insert_message(const std::string& session_id, const providers::ChatMessage& message,
                               double now, const std::string& status) = 0;
   virtual void touch_session(const std::string& id, double now) = 0;
-  // The history sent upstream: every message but interrupted ones that said nothing.
+  // The history sent upstream: every message but interrupted ones that said nothing; past a
+  // compaction, the newest summary in place of the messages it covers (leading system
+  // messages stay).
   virtual std::vector<providers::ChatMessage> load_messages(const std::string& session_id) = 0;
+  // A summary standing for the session's first `covers` messages (as load_messages counts
+  // them before summaries); "" when they were dropped instead.
+  virtual void insert_summary(const std::string& session_id, long long covers,
+                              const std::string& content, double now) = 0;
+  // How many messages the newest summary covers; 0 without one.
+  virtual long long summary_covers(const std::string& session_id) = 0;
   // The newest session of a chat, if it has one.
   virtual std::optional<std::string> newest_chat_session(const std::string& platform,
                                                          const std::string& chat_key) = 0;
@@ -49,6 +57,9 @@ class SqliteSessionTables final : public SessionTables {
                       double now, const std::string& status) override;
   void touch_session(const std::string& id, double now) override;
   std::vector<providers::ChatMessage> load_messages(const std::string& session_id) override;
+  void insert_summary(const std::string& session_id, long long covers, const std::string& content,
+                      double now) override;
+  long long summary_covers(const std::string& session_id) override;
   std::optional<std::string> newest_chat_session(const std::string& platform,
                                                  const std::string& chat_key) override;
   void mark_resumable(const std::string& session_id, const std::string& platform,

@@ -1,3 +1,4 @@
+#include "daemon/agent/context_window.hpp"
 #include "daemon/agent/session_tables.hpp"
 #include "daemon/state/sqlite_connection.hpp"
 
@@ -46,14 +47,54 @@ void SqliteSessionTables::touch_session(const std::string& id, double now) {
 std::vector<providers::ChatMessage> SqliteSessionTables::load_messages(
     const std::string& session_id) {
   std::vector<providers::ChatMessage> messages;
+  long long covers = 0;
+  std::string summary;
+  {
+    auto newest = db_.prepare(
+        "SELECT covers, content FROM session_summaries WHERE session_id = ? "
+        "ORDER BY covers DESC LIMIT 1");
+    if (newest.bind(1, session_id).step()) {
+      covers = newest.integer(0);
+      summary = newest.text(1);
+    }
+  }
   auto query = db_.prepare(
       "SELECT role, content, tool_calls, tool_call_id FROM messages WHERE session_id = ? "
       "AND (status IS NULL OR content != '') ORDER BY id");
   query.bind(1, session_id);
+  long long index = 0;
+  bool leading = true;  // still in the leading system messages
+  auto place_summary = [&] {
+    if (!summary.empty()) messages.push_back(context::summary_message(summary));
+  };
   while (query.step()) {
-    messages.push_back({query.text(0), query.text(1), query.text(2), query.text(3)});
+    const bool system = query.text(0) == "system";
+    leading = leading && system;
+    if (covers > 0 && index == covers) place_summary();
+    if (index >= covers || leading) {
+      messages.push_back({query.text(0), query.text(1), query.text(2), query.text(3)});
+    }
+    ++index;
   }
+  if (covers > 0 && index <= covers) place_summary();
   return messages;
+}
+
+void SqliteSessionTables::insert_summary(const std::string& session_id, long long covers,
+                                         const std::string& content, double now) {
+  db_.prepare(
+         "INSERT OR REPLACE INTO session_summaries(session_id, covers, content, created_at) "
+         "VALUES(?,?,?,?)")
+      .bind(1, session_id)
+      .bind(2, covers)
+      .bind(3, content)
+      .bind(4, now)
+      .step();
+}
+
+long long SqliteSessionTables::summary_covers(const std::string& session_id) {
+  auto query = db_.prepare("SELECT MAX(covers) FROM session_summaries WHERE session_id = ?");
+  return query.bind(1, session_id).step() ? query.integer(0) : 0;
 }
 
 std::optional<std::string> SqliteSessionTables::newest_chat_session(const std::string& platform,

@@ -18,6 +18,7 @@
 #include "daemon/providers/redact.hpp"
 #include "daemon/tools/loop_step.hpp"
 #include "daemon/tools/tool_registry.hpp"
+#include "daemon/usage/usage_ledger.hpp"
 
 namespace hermes::daemon {
 
@@ -66,6 +67,12 @@ struct ActiveTurn {
   }
 };
 
+std::int64_t unix_now() {
+  return std::chrono::duration_cast<std::chrono::seconds>(
+             std::chrono::system_clock::now().time_since_epoch())
+      .count();
+}
+
 std::string provider_fingerprint(const ProviderConfig& p) {
   std::string f = p.base_url;
   for (const auto& k : p.api_keys) f += "\n" + k;
@@ -75,12 +82,14 @@ std::string provider_fingerprint(const ProviderConfig& p) {
 }  // namespace
 
 struct TurnRunner::Impl {
-  Impl(asio::io_context& io_context, const Config& c, Metrics& m, tools::ToolRegistry* t)
+  Impl(asio::io_context& io_context, const Config& c, Metrics& m, tools::ToolRegistry* t,
+       usage::UsageLedger* l)
       : io(io_context),
         client(io_context),
         config(c),
         metrics(m),
         tool_registry(t),
+        ledger(l),
         rng(std::random_device{}()) {
     rebuild_pools({});
   }
@@ -156,6 +165,8 @@ struct TurnRunner::Impl {
   Config config;
   Metrics& metrics;
   tools::ToolRegistry* tool_registry;
+  usage::UsageLedger* ledger;
+  context::TokenCorrection correction;
   std::mt19937 rng;
   std::map<std::string, providers::CredentialPool> pools;
   std::map<std::string, std::string> fingerprints;
@@ -195,7 +206,32 @@ asio::awaitable<TurnResult> TurnRunner::Impl::run(std::vector<providers::ChatMes
 
   TurnResult result;
   if (turn->record_early_end(result, metrics, std::string())) co_return result;
+  const auto started = Clock::now();
+  struct ObserveDuration {
+    Metrics& metrics;
+    const std::string& platform;
+    Clock::time_point started;
+    ~ObserveDuration() { metrics.observe_turn(platform, Clock::now() - started); }
+  } observe_duration{metrics, options.platform, started};
+  if (ledger) {
+    // Refused before any provider call: nothing is spent past a limit.
+    const auto now_unix = unix_now();
+    const auto budget = ledger->check(options.chat, now_unix);
+    if (budget.verdict == usage::BudgetVerdict::refuse) {
+      Classification c;
+      c.reason = FailoverReason::budget_exceeded;
+      c.budget_detail = usage::refusal_sentence(budget);
+      c.retry_after = std::chrono::seconds(std::max<std::int64_t>(1, budget.resets_at - now_unix));
+      result.failure = c;
+      metrics.count_turn("budget_exceeded");
+      spdlog::warn("turn refused: budget {} used up (${:.4f} of ${:.2f})", budget.budget,
+                   budget.spent_usd, budget.limit_usd);
+      co_return result;
+    }
+    result.budget_warning = ledger->take_warning(options.chat, now_unix);
+  }
   auto slots = chain();
+  if (options.summary && !options.model.empty()) slots.front().model = options.model;
   const auto now = Clock::now();
   // Skip benched providers while any other is usable; if all are benched, answer from the
   // bench at once instead of hammering a provider that just said no.
@@ -219,7 +255,7 @@ asio::awaitable<TurnResult> TurnRunner::Impl::run(std::vector<providers::ChatMes
   // A client's own tools replace the gateway's: the client runs them, not us.
   const bool client_tools = !options.client_tools.empty();
   const std::string tools = client_tools ? options.client_tools
-                            : tool_registry && !tool_registry->empty()
+                            : !options.summary && tool_registry && !tool_registry->empty()
                                 ? tool_registry->offered_json()
                                 : std::string();
   const bool tools_offered = !client_tools && !tools.empty();
@@ -356,6 +392,23 @@ asio::awaitable<bool> TurnRunner::Impl::call_provider(
         }
         break;
       }
+      if (ledger) {
+        const auto now_unix = unix_now();
+        const auto key_budget =
+            ledger->check_key(slot.provider, static_cast<int>(*key_index), now_unix);
+        if (key_budget.verdict == usage::BudgetVerdict::refuse) {
+          // Like a cooldown until the period resets: the next key (or provider) goes on.
+          Classification c;
+          c.reason = FailoverReason::budget_exceeded;
+          c.provider = slot.provider;
+          c.budget_detail = usage::refusal_sentence(key_budget);
+          c.retry_after =
+              std::chrono::seconds(std::max<std::int64_t>(1, key_budget.resets_at - now_unix));
+          pool.cool_down(*key_index, c.reason, c.retry_after, Clock::now());
+          result.failure = c;
+          continue;
+        }
+      }
       if (time_left().count() <= 0) {
         spdlog::warn("turn ran out of agent.turn_timeout after {} upstream call(s)", result.calls);
         Classification c;
@@ -382,6 +435,27 @@ asio::awaitable<bool> TurnRunner::Impl::call_provider(
       // A stream write that failed is the client gone too, seen from the other side.
       if (outcome.reader_gone) turn.client_gone = true;
       if (turn.record_early_end(result, metrics, std::move(outcome.content))) co_return false;
+      if (outcome.first_token) metrics.observe_first_token(slot.provider, *outcome.first_token);
+      if (ledger && (outcome.ok || outcome.usage.total_tokens > 0)) {
+        usage::UsageRecord record;
+        record.at = static_cast<double>(unix_now());
+        record.provider = slot.provider;
+        record.model = slot.model;
+        record.key_index = static_cast<int>(*key_index);
+        record.prompt_tokens = outcome.usage.prompt_tokens;
+        record.completion_tokens = outcome.usage.completion_tokens;
+        record.total_tokens = outcome.usage.total_tokens;
+        record.session_id = options.session_id;
+        record.platform = options.platform;
+        record.chat = options.chat;
+        record.kind = options.summary ? "summary" : "turn";
+        ledger->record(std::move(record));
+      }
+      if (outcome.ok && outcome.usage.prompt_tokens > 0) {
+        correction.observe(
+            context::estimate_tokens(messages) + context::estimate_text_tokens(tools),
+            outcome.usage.prompt_tokens);
+      }
       if (outcome.ok) {
         pool.succeeded(*key_index);
         benches.erase(slot.provider);
@@ -437,14 +511,33 @@ asio::awaitable<bool> TurnRunner::Impl::call_provider(
 }
 
 TurnRunner::TurnRunner(asio::io_context& io, const Config& config, Metrics& metrics,
-                       tools::ToolRegistry* tools)
-    : impl_(std::make_shared<Impl>(io, config, metrics, tools)) {}
+                       tools::ToolRegistry* tools, usage::UsageLedger* ledger)
+    : impl_(std::make_shared<Impl>(io, config, metrics, tools, ledger)) {}
 TurnRunner::~TurnRunner() = default;
 
 asio::awaitable<TurnResult> TurnRunner::run(std::vector<providers::ChatMessage> messages,
                                             TurnOptions options) {
   auto impl = impl_;
   co_return co_await impl->run(std::move(messages), std::move(options));
+}
+
+long TurnRunner::context_length() const {
+  const auto& config = impl_->config;
+  const auto provider = config.providers.find(config.model.provider);
+  if (provider != config.providers.end() && provider->second.context_length) {
+    return *provider->second.context_length;
+  }
+  return config.model.context_length;
+}
+
+double TurnRunner::token_correction() const {
+  return impl_->correction.factor();
+}
+
+long TurnRunner::tool_schema_tokens() const {
+  const auto* registry = impl_->tool_registry;
+  if (!registry || registry->empty()) return 0;
+  return context::estimate_text_tokens(registry->offered_json(), token_correction());
 }
 
 void TurnRunner::reconfigure(const Config& config) {

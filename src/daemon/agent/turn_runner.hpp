@@ -10,6 +10,7 @@
 
 #include "common/config.hpp"
 #include "common/runtime_status.hpp"
+#include "daemon/agent/context_window.hpp"
 #include "daemon/providers/abort_signal.hpp"
 #include "daemon/providers/chat_call.hpp"
 #include "daemon/providers/classification.hpp"
@@ -27,6 +28,9 @@ class Metrics;
 namespace tools {
 class ToolRegistry;
 }
+namespace usage {
+class UsageLedger;
+}
 
 // How a turn is run, besides its messages.
 struct TurnOptions {
@@ -38,6 +42,15 @@ struct TurnOptions {
   // and the model's tool_calls are returned, not run.
   std::string client_tools;
   std::string extra_fields;  // the client's sampling parameters, passed to the provider
+  // Whose turn it is, for usage records and budgets: the platform, the stored session ("" for
+  // none) and the chat a chat budget counts ("<platform>:<chat key or session>").
+  std::string platform = "api_server";
+  std::string session_id;
+  std::string chat;
+  // A summary call (context compaction): no tools offered, `model` instead of the default
+  // when set, and its usage recorded as kind "summary".
+  bool summary = false;
+  std::string model;
 };
 
 struct TurnResult {
@@ -58,6 +71,8 @@ struct TurnResult {
   std::string model;
   std::optional<providers::Classification> failure;
   int calls = 0;  // upstream calls made
+  // A budget passed 80 % for the first time this period: one sentence for the chat.
+  std::string budget_warning;
 };
 
 // Runs one agent turn: provider calls with the gateway's tools offered, the tools the model
@@ -69,8 +84,9 @@ struct TurnResult {
 class TurnRunner {
  public:
   // `tools` null or empty: turns are one provider call, as before agent tools.
+  // `ledger` null: no usage records and no budgets.
   TurnRunner(boost::asio::io_context& io, const Config& config, Metrics& metrics,
-             tools::ToolRegistry* tools = nullptr);
+             tools::ToolRegistry* tools = nullptr, usage::UsageLedger* ledger = nullptr);
   ~TurnRunner();
 
   // Messages include the system prompt.
@@ -78,6 +94,13 @@ class TurnRunner {
   // mishandles temporaries holding a std::function inside a co_await.
   boost::asio::awaitable<TurnResult> run(std::vector<providers::ChatMessage> messages,
                                          TurnOptions options);
+
+  // The context window of the primary provider's model (tokens), and the correction of the
+  // characters/4 estimate learnt from providers' reported prompt tokens.
+  long context_length() const;
+  double token_correction() const;
+  // Tokens the gateway's own tool schemas add to every request that offers them.
+  long tool_schema_tokens() const;
 
   // New config (SIGHUP): providers whose settings changed get fresh key pools.
   void reconfigure(const Config& config);

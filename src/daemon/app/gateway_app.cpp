@@ -22,6 +22,7 @@
 #include "common/runtime_status.hpp"
 #include "common/secrets.hpp"
 #include "common/version.hpp"
+#include "daemon/agent/compactor.hpp"
 #include "daemon/agent/session_queue.hpp"
 #include "daemon/agent/session_store.hpp"
 #include "daemon/agent/session_tables.hpp"
@@ -53,6 +54,8 @@
 #include "daemon/state/store_files.hpp"
 #include "daemon/state/store_worker.hpp"
 #include "daemon/tools/tool_registry.hpp"
+#include "daemon/usage/usage_ledger.hpp"
+#include "daemon/usage/usage_tables.hpp"
 
 namespace hermes::daemon {
 
@@ -134,8 +137,11 @@ class Gateway {
         store_(worker_, session_tables_, stored_sessions_),
         telegram_store_(worker_, telegram_tables_, "telegram"),
         tools_(io_, config_),
-        turns_(io_, config_, metrics_, &tools_),
-        api_(config_, store_, queue_, turns_),
+        usage_tables_(db_),
+        ledger_(io_, worker_, usage_tables_, metrics_, config_),
+        turns_(io_, config_, metrics_, &tools_, &ledger_),
+        compactor_(config_, turns_, store_),
+        api_(config_, store_, queue_, turns_, compactor_, ledger_),
         response_tables_(db_),
         response_store_(worker_, response_tables_),
         responses_(config_, response_store_, turns_),
@@ -161,6 +167,7 @@ class Gateway {
   void reload();
   void close_store();
   void start_tools();
+  void load_usage();
   std::size_t pending_work() const {
     return (http_ ? http_->pending_work() : 0) +
            (telegram_ ? static_cast<std::size_t>(telegram_->busy()) : 0);
@@ -192,7 +199,10 @@ class Gateway {
   Lifecycle lifecycle_;
   SessionQueue queue_{io_};
   tools::ToolRegistry tools_;
+  usage::SqliteUsageTables usage_tables_;
+  usage::UsageLedger ledger_;
   TurnRunner turns_;
+  Compactor compactor_;
   ApiServer api_;
   responses::SqliteResponseTables response_tables_;
   responses::ResponseStore response_store_;
@@ -253,6 +263,10 @@ std::string Gateway::render_metrics() {
   std::map<std::string, bool> up;
   for (const auto& m : tools_.status()) up[m.name] = m.state == "ready";
   metrics_.set_mcp_servers_up(std::move(up));
+  metrics_.set_budget_spend(
+      ledger_.budget_spend(std::chrono::duration_cast<std::chrono::seconds>(
+                               std::chrono::system_clock::now().time_since_epoch())
+                               .count()));
   return metrics_.render(std::string(kVersion), uptime());
 }
 
@@ -329,6 +343,8 @@ void Gateway::reload() {
   asio::co_spawn(io_, tools_.reconfigure(config_),
                  [](std::exception_ptr e) { log_exception(e, "mcp_servers reload"); });
   turns_.reconfigure(config_);
+  ledger_.reconfigure(config_);
+  compactor_.reconfigure(config_);
   api_.reconfigure(config_);
   responses_.reconfigure(config_);
   if (telegram_) telegram_->reconfigure(config_);
@@ -506,8 +522,24 @@ void Gateway::start_tools() {
   if (io_.stopped()) io_.restart();
 }
 
+// The budgets' spend so far this month, from state.db, before any turn is taken.
+void Gateway::load_usage() {
+  bool loaded = false;
+  const auto now = std::chrono::duration_cast<std::chrono::seconds>(
+                       std::chrono::system_clock::now().time_since_epoch())
+                       .count();
+  asio::co_spawn(io_, ledger_.load(now), [&loaded](std::exception_ptr e) {
+    log_exception(e, "loading usage for budgets");
+    loaded = true;
+  });
+  while (!loaded && io_.run_one() > 0) {
+  }
+  if (io_.stopped()) io_.restart();
+}
+
 int Gateway::run() {
   start_tools();
+  load_usage();
   if (config_.gateway.api_server.enabled) {
     int listener = -1;
     try {
@@ -530,9 +562,10 @@ int Gateway::run() {
   }
   if (config_.gateway.telegram.enabled) {
     telegram_ = std::make_unique<TelegramPlatform>(
-        io_, config_, TelegramPlatform::Context{store_, telegram_store_, turns_, metrics_, [this] {
-                                                  return std::string(to_string(lifecycle_.state()));
-                                                }});
+        io_, config_,
+        TelegramPlatform::Context{store_, telegram_store_, turns_, metrics_,
+                                  [this] { return std::string(to_string(lifecycle_.state())); },
+                                  compactor_, ledger_});
     telegram_->start();
     spdlog::info("telegram: polling {}",
                  config_.gateway.telegram.api_base.find("api.telegram.org") != std::string::npos

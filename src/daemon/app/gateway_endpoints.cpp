@@ -43,4 +43,8 @@ asio::awaitable<HttpResponse> GatewayEndpoints::response_input_items(HttpRequest
   co_return co_await responses_.input_items(std::move(params.id), std::move(query));
 }
 
+asio::awaitable<HttpResponse> GatewayEndpoints::usage(HttpRequest request, RouteParams) {
+  co_return co_await api_.usage(std::move(request));
+}
+
 }  // namespace hermes::daemon

@@ -37,6 +37,7 @@ class GatewayEndpoints final : public Endpoints {
                                                        RouteParams params) override;
   boost::asio::awaitable<HttpResponse> response_input_items(HttpRequest request,
                                                             RouteParams params) override;
+  boost::asio::awaitable<HttpResponse> usage(HttpRequest request, RouteParams params) override;
 
  private:
   ApiServer& api_;

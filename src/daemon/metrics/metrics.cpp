@@ -27,6 +27,36 @@ void header(std::ostringstream& out, const char* name, const char* type, const c
 
 }  // namespace
 
+void LabelledHistogram::observe(const std::string& label, double seconds) {
+  auto& series = series_[label];
+  std::size_t bucket = 0;
+  while (bucket < std::size(kBuckets) && seconds > kBuckets[bucket]) ++bucket;
+  ++series.counts[bucket];
+  series.sum += std::max(0.0, seconds);
+}
+
+void LabelledHistogram::render(std::ostream& out, const char* name, const char* label_name) const {
+  for (const auto& [label, series] : series_) {
+    const std::string labels = std::string(label_name) + "=\"" + escape(label) + "\"";
+    long long cumulative = 0;
+    for (std::size_t i = 0; i < std::size(kBuckets); ++i) {
+      cumulative += series.counts[i];
+      out << name << "_bucket{" << labels << ",le=\"" << kBuckets[i] << "\"} " << cumulative
+          << '\n';
+    }
+    cumulative += series.counts[std::size(kBuckets)];
+    out << name << "_bucket{" << labels << ",le=\"+Inf\"} " << cumulative << '\n'
+        << name << "_sum{" << labels << "} " << series.sum << '\n'
+        << name << "_count{" << labels << "} " << cumulative << '\n';
+  }
+}
+
+void Metrics::count_tokens(const std::string& provider, const std::string& model, long prompt,
+                           long completion) {
+  tokens_[{provider, model, "prompt"}] += prompt;
+  tokens_[{provider, model, "completion"}] += completion;
+}
+
 void Metrics::observe_drain(std::chrono::duration<double> duration) {
   ++drains_;
   drain_seconds_sum_ += duration.count();
@@ -107,6 +137,32 @@ std::string Metrics::render(const std::string& version, double uptime_seconds) c
       << "hermes_event_loop_lag_seconds_count " << cumulative << '\n';
   header(out, "hermes_event_loop_lag_max_seconds", "gauge", "The longest loop lag seen.");
   out << "hermes_event_loop_lag_max_seconds " << lag_max_ << '\n';
+  header(out, "hermes_tokens_total", "counter",
+         "Tokens of provider calls (retries, fallbacks and summaries included).");
+  for (const auto& [key, n] : tokens_) {
+    const auto& [provider, model, kind] = key;
+    out << "hermes_tokens_total{provider=\"" << escape(provider) << "\",model=\"" << escape(model)
+        << "\",kind=\"" << kind << "\"} " << n << '\n';
+  }
+  header(out, "hermes_cost_usd_total", "counter", "What provider calls cost, from pricing:.");
+  for (const auto& [key, usd] : cost_) {
+    out << "hermes_cost_usd_total{provider=\"" << escape(key.first) << "\",model=\""
+        << escape(key.second) << "\"} " << usd << '\n';
+  }
+  header(out, "hermes_turn_duration_seconds", "histogram", "Agent turns, start to answer.");
+  turn_duration_.render(out, "hermes_turn_duration_seconds", "platform");
+  header(out, "hermes_upstream_first_token_seconds", "histogram",
+         "From a provider request to its first token.");
+  first_token_.render(out, "hermes_upstream_first_token_seconds", "provider");
+  header(out, "hermes_budget_spent_usd", "gauge",
+         "Spent in each budget's current period (chat budgets: the chat that spent most).");
+  for (const auto& [name, spend] : budgets_) {
+    out << "hermes_budget_spent_usd{budget=\"" << escape(name) << "\"} " << spend.first << '\n';
+  }
+  header(out, "hermes_budget_limit_usd", "gauge", "Each budget's limit per period.");
+  for (const auto& [name, spend] : budgets_) {
+    out << "hermes_budget_limit_usd{budget=\"" << escape(name) << "\"} " << spend.second << '\n';
+  }
   return out.str();
 }
 

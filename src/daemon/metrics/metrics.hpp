@@ -3,10 +3,27 @@
 #include <chrono>
 #include <iterator>
 #include <map>
+#include <ostream>
 #include <string>
+#include <tuple>
 #include <utility>
 
 namespace hermes::daemon {
+
+// A histogram of durations per label value (label values from config or code: bounded).
+class LabelledHistogram {
+ public:
+  static constexpr double kBuckets[] = {0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 120};
+  void observe(const std::string& label, double seconds);
+  void render(std::ostream& out, const char* name, const char* label_name) const;
+
+ private:
+  struct Series {
+    long long counts[std::size(kBuckets) + 1] = {};  // per bucket, not cumulative
+    double sum = 0;
+  };
+  std::map<std::string, Series> series_;
+};
 
 // Counters and gauges for GET /metrics, rendered in the Prometheus text format.
 // Touched only from the event loop thread.
@@ -30,6 +47,24 @@ class Metrics {
   // Upper bounds (seconds) of the lag histogram's buckets, +Inf aside.
   static constexpr double kLagBuckets[] = {0.001, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 1.0};
 
+  // Tokens of one provider call (`kind`: prompt | completion) and what they cost (priced
+  // models only).
+  void count_tokens(const std::string& provider, const std::string& model, long prompt,
+                    long completion);
+  void count_cost(const std::string& provider, const std::string& model, double usd) {
+    cost_[{provider, model}] += usd;
+  }
+  void observe_turn(const std::string& platform, std::chrono::duration<double> took) {
+    turn_duration_.observe(platform, took.count());
+  }
+  void observe_first_token(const std::string& provider, std::chrono::duration<double> took) {
+    first_token_.observe(provider, took.count());
+  }
+  // Each budget's spend in its current period (for chat budgets: the chat that spent most).
+  void set_budget_spend(std::map<std::string, std::pair<double, double>> spent_and_limit) {
+    budgets_ = std::move(spent_and_limit);
+  }
+
   void set_active_runs(long n) { active_runs_ = n; }
   void set_sessions(long n) { sessions_ = n; }
 
@@ -52,6 +87,11 @@ class Metrics {
   long long lag_counts_[std::size(kLagBuckets) + 1] = {};  // per bucket, not cumulative
   double lag_sum_ = 0;
   double lag_max_ = 0;
+  std::map<std::tuple<std::string, std::string, std::string>, long long> tokens_;
+  std::map<std::pair<std::string, std::string>, double> cost_;
+  LabelledHistogram turn_duration_;
+  LabelledHistogram first_token_;
+  std::map<std::string, std::pair<double, double>> budgets_;
 };
 
 }  // namespace hermes::daemon

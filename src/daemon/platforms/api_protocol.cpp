@@ -264,6 +264,7 @@ int failure_status(FailoverReason reason) {
       return 402;
     case FailoverReason::rate_limit:
     case FailoverReason::upstream_rate_limit:
+    case FailoverReason::budget_exceeded:
       return 429;
     case FailoverReason::overloaded:
       return 503;

@@ -7,12 +7,17 @@
 #include <map>
 #include <random>
 
+#include "daemon/agent/compactor.hpp"
+#include "daemon/agent/context_window.hpp"
 #include "daemon/agent/session_queue.hpp"
 #include "daemon/agent/session_store.hpp"
 #include "daemon/agent/turn_runner.hpp"
 #include "daemon/platforms/api_protocol.hpp"
 #include "daemon/providers/hint.hpp"
 #include "daemon/providers/offload.hpp"
+#include "daemon/usage/budget_rules.hpp"
+#include "daemon/usage/usage_ledger.hpp"
+#include "daemon/usage/usage_report.hpp"
 
 namespace hermes::daemon {
 
@@ -22,6 +27,11 @@ using providers::ChatMessage;
 namespace {
 
 constexpr const char* kSessionHeader = "X-Hermes-Session-Id";
+
+// The compaction notes of a streamed turn go out with its head.
+void add_notes_to_stream(ResponseStream& out, const FittedTurn& fitted) {
+  if (fitted.dropped) out.headers.emplace_back("X-Hermes-Context-Note", "oldest-dropped");
+}
 
 long unix_now() {
   return static_cast<long>(std::chrono::duration_cast<std::chrono::seconds>(
@@ -65,8 +75,9 @@ struct StreamTurn {
 }  // namespace
 
 struct ApiServer::Impl {
-  Impl(const Config& c, SessionStore& s, SessionQueue& q, TurnRunner& t)
-      : config(c), store(s), queue(q), turns(t) {}
+  Impl(const Config& c, SessionStore& s, SessionQueue& q, TurnRunner& t, Compactor& k,
+       usage::UsageLedger& l)
+      : config(c), store(s), queue(q), turns(t), compactor(k), ledger(l) {}
 
   std::vector<ChatMessage> upstream_messages(std::vector<ChatMessage> conversation) const {
     const bool has_system = !conversation.empty() && conversation.front().role == "system";
@@ -76,13 +87,68 @@ struct ApiServer::Impl {
     return conversation;
   }
 
-  // What goes upstream: the stored history (a continued session) plus the new messages.
-  asio::awaitable<std::vector<ChatMessage>> conversation(const PreparedTurn& turn) {
+  // What goes upstream: the stored history (a continued session, compacted to fit the
+  // context window when it must be) plus the new messages. `force`: compact now (after a
+  // context_overflow).
+  asio::awaitable<FittedTurn> conversation(const PreparedTurn& turn, bool force = false) {
     const auto& messages = turn.request.messages;
-    if (turn.new_session) co_return upstream_messages(messages);
+    if (turn.new_session) {
+      FittedTurn fitted;
+      fitted.messages = upstream_messages(messages);
+      co_return fitted;
+    }
     auto history = co_await store.history(turn.session_id);
-    history.push_back(messages.back());
-    co_return upstream_messages(std::move(history));
+    std::vector<ChatMessage> prefix;
+    const bool has_system = !history.empty() && history.front().role == "system";
+    if (!has_system && !config.agent.system_prompt.empty()) {
+      prefix.emplace_back("system", config.agent.system_prompt);
+    }
+    std::vector<ChatMessage> fresh{messages.back()};
+    TurnOptions whose = options_for(turn, nullptr);
+    co_return co_await compactor.fit(turn.session_id, std::move(prefix), std::move(history),
+                                     std::move(fresh), force, std::move(whose));
+  }
+
+  // A stateless request too big for the model is the client's to shorten: a 400 saying so.
+  std::optional<HttpResponse> too_big(const PreparedTurn& turn,
+                                      const std::vector<ChatMessage>& messages) const {
+    if (!turn.new_session) return std::nullopt;
+    const long tokens = compactor.tokens(messages);
+    const long window = turns.context_length();
+    if (tokens <= window) return std::nullopt;
+    return json_error(400,
+                      "These messages are about " + std::to_string(tokens) +
+                          " tokens, more than the model's context window of " +
+                          std::to_string(window) +
+                          "; send fewer or shorter messages, or continue a stored session "
+                          "(X-Hermes-Session-Id), which the gateway compacts.",
+                      "context_overflow", "context_length_exceeded");
+  }
+
+  // Runs the turn; a context_overflow before any tool round is met with one compaction of the
+  // stored session and one retry.
+  asio::awaitable<TurnResult> run_turn(const PreparedTurn& turn, FittedTurn& fitted,
+                                       TurnOptions options) {
+    auto messages = fitted.messages;
+    TurnOptions retry_options = options;
+    TurnResult result = co_await turns.run(std::move(messages), std::move(options));
+    const bool overflow = !result.ok && result.failure &&
+                          result.failure->reason == providers::FailoverReason::context_overflow;
+    if (!overflow || turn.new_session || !result.transcript.empty()) co_return result;
+    spdlog::info("api_server: session {}: context overflow; compacting and retrying once",
+                 turn.session_id);
+    fitted = co_await conversation(turn, true);
+    if (!fitted.compacted) co_return result;
+    auto again = fitted.messages;
+    co_return co_await turns.run(std::move(again), std::move(retry_options));
+  }
+
+  static void add_notes(HttpResponse& response, const FittedTurn& fitted,
+                        const TurnResult& result) {
+    if (fitted.dropped) response.headers.emplace_back("X-Hermes-Context-Note", "oldest-dropped");
+    if (!result.budget_warning.empty()) {
+      response.headers.emplace_back("X-Hermes-Budget-Warning", result.budget_warning);
+    }
   }
 
   // The turn's rows in one transaction, durable before anything is replied: the session (when
@@ -118,12 +184,15 @@ struct ApiServer::Impl {
     co_return std::nullopt;
   }
 
-  TurnOptions options_for(const ChatCompletionRequest& request,
+  TurnOptions options_for(const PreparedTurn& turn,
                           std::shared_ptr<providers::AbortSignal> client_gone) const {
     TurnOptions options;
     options.abort = std::move(client_gone);
-    options.client_tools = request.tools;
-    options.extra_fields = request.extra_fields;
+    options.client_tools = turn.request.tools;
+    options.extra_fields = turn.request.extra_fields;
+    options.platform = "api_server";
+    options.session_id = turn.session_id;
+    options.chat = "api_server:" + turn.session_id;
     return options;
   }
 
@@ -134,6 +203,8 @@ struct ApiServer::Impl {
   SessionStore& store;
   SessionQueue& queue;
   TurnRunner& turns;
+  Compactor& compactor;
+  usage::UsageLedger& ledger;
   // Streamed turns waiting for or in their producer. Owned here, by id, so the lambdas passed
   // through HttpResponse and DeltaSink carry no owning pointers: GCC 12 lost a reference count
   // when a shared_ptr captured there travelled through nested co_returns.
@@ -188,9 +259,10 @@ asio::awaitable<HttpResponse> ApiServer::Impl::chat_completions(HttpRequest requ
   }
 
   auto session_turn = co_await queue.wait_turn(turn.session_id);
-  auto messages = co_await conversation(turn);
-  TurnOptions options = options_for(turn.request, request.client_gone);  // named: GCC 12
-  TurnResult result = co_await turns.run(std::move(messages), std::move(options));
+  FittedTurn fitted = co_await conversation(turn);
+  if (auto refused = too_big(turn, fitted.messages)) co_return std::move(*refused);
+  TurnOptions options = options_for(turn, request.client_gone);  // named: GCC 12
+  TurnResult result = co_await run_turn(turn, fitted, std::move(options));
   HttpResponse response;
   if (auto failed = co_await store_turn(turn, result)) {
     response = std::move(*failed);
@@ -212,6 +284,7 @@ asio::awaitable<HttpResponse> ApiServer::Impl::chat_completions(HttpRequest requ
     response = failure_response(*result.failure);
   }
   response.headers.emplace_back(kSessionHeader, turn.session_id);
+  add_notes(response, fitted, result);
   co_return response;
 }
 
@@ -225,13 +298,18 @@ asio::awaitable<void> ApiServer::Impl::stream_turn(std::uint64_t id, ResponseStr
   turn->out = &out;
   out.headers.emplace_back(kSessionHeader, turn->prepared.session_id);
   auto session_turn = co_await queue.wait_turn(turn->prepared.session_id);
-  auto messages = co_await conversation(turn->prepared);
+  FittedTurn fitted = co_await conversation(turn->prepared);
+  if (auto refused = too_big(turn->prepared, fitted.messages)) {
+    out.instead = std::move(*refused);
+    co_return;
+  }
   providers::DeltaSink sink = [turn](std::string delta) {
     return turn->on_delta(std::move(delta));
   };  // raw: owned above
-  TurnOptions options = options_for(turn->prepared.request, turn->client_gone);
+  TurnOptions options = options_for(turn->prepared, turn->client_gone);
   options.sink = std::move(sink);
-  TurnResult result = co_await turns.run(std::move(messages), std::move(options));
+  add_notes_to_stream(out, fitted);
+  TurnResult result = co_await run_turn(turn->prepared, fitted, std::move(options));
 
   // The end of the stream (and with it the answer) goes out only once the turn is stored.
   auto store_failure = co_await store_turn(turn->prepared, result);
@@ -269,8 +347,8 @@ asio::awaitable<void> ApiServer::Impl::stream_turn(std::uint64_t id, ResponseStr
 }
 
 ApiServer::ApiServer(const Config& config, SessionStore& store, SessionQueue& queue,
-                     TurnRunner& turns)
-    : impl_(std::make_shared<Impl>(config, store, queue, turns)) {}
+                     TurnRunner& turns, Compactor& compactor, usage::UsageLedger& ledger)
+    : impl_(std::make_shared<Impl>(config, store, queue, turns, compactor, ledger)) {}
 ApiServer::~ApiServer() = default;
 
 asio::awaitable<void> ApiServer::resume_interrupted_turns() {
@@ -320,6 +398,48 @@ asio::awaitable<HttpResponse> ApiServer::models() {
   }
   HttpResponse response;
   response.body = models_json(models);
+  co_return response;
+}
+
+asio::awaitable<HttpResponse> ApiServer::usage(HttpRequest request) {
+  auto impl = impl_;
+  const auto now = unix_now();
+  double since = static_cast<double>(usage::period_window(BudgetPeriod::month, now).start);
+  std::vector<usage::UsageGrouping> groupings{
+      usage::UsageGrouping::provider, usage::UsageGrouping::model, usage::UsageGrouping::day};
+  const auto target = std::string_view(request.target);
+  auto query = target.substr(std::min(target.size(), target.find('?') + 1));
+  if (target.find('?') == std::string_view::npos) query = {};
+  while (!query.empty()) {
+    const auto end = query.find('&');
+    const auto pair = query.substr(0, end);
+    query = end == std::string_view::npos ? std::string_view() : query.substr(end + 1);
+    const auto eq = pair.find('=');
+    const auto key = pair.substr(0, eq);
+    const auto value = eq == std::string_view::npos ? std::string_view() : pair.substr(eq + 1);
+    if (key == "since") {
+      const auto parsed = usage::parse_since(value, now);
+      if (!parsed) {
+        co_return invalid_request(
+            "'since' must be like 24h, 7d, 2026-12-01, 2026-12-01T10:00:00Z or unix seconds.",
+            "since");
+      }
+      since = *parsed;
+    } else if (key == "by") {
+      const auto by = usage::parse_grouping(value);
+      if (!by) co_return invalid_request("'by' must be provider, model, session or day.", "by");
+      groupings = {*by};
+    }
+  }
+  auto totals = co_await impl->ledger.totals(since, usage::UsageGrouping::none);
+  const usage::UsageTotal total = totals.empty() ? usage::UsageTotal{} : totals.front();
+  std::vector<usage::UsageSection> sections;
+  for (const auto by : groupings) {
+    auto rows = co_await impl->ledger.totals(since, by);
+    sections.push_back({by, std::move(rows)});
+  }
+  HttpResponse response;
+  response.body = usage::usage_json(since, total, sections);
   co_return response;
 }
 

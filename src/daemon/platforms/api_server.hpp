@@ -12,18 +12,25 @@ namespace hermes::daemon {
 class SessionStore;
 class SessionQueue;
 class TurnRunner;
+class Compactor;
+namespace usage {
+class UsageLedger;
+}
 
 // The OpenAI-compatible API server platform: /v1/chat/completions (plain and streamed),
 // /v1/models, bearer-key auth, X-Hermes-Session-Id continuity. Every turn is stored before
 // its reply is sent; turns on one session run one at a time, in order.
 class ApiServer {
  public:
-  ApiServer(const Config& config, SessionStore& store, SessionQueue& queue, TurnRunner& turns);
+  ApiServer(const Config& config, SessionStore& store, SessionQueue& queue, TurnRunner& turns,
+            Compactor& compactor, usage::UsageLedger& ledger);
   ~ApiServer();
 
   // GET /v1/models and POST /v1/chat/completions (the route table sends them here).
   boost::asio::awaitable<HttpResponse> models();
   boost::asio::awaitable<HttpResponse> chat_completions(HttpRequest request);
+  // GET /v1/usage?since=…&by=…: token and cost totals.
+  boost::asio::awaitable<HttpResponse> usage(HttpRequest request);
   // True when `request` carries the configured key (or no key is configured).
   bool authorized(const HttpRequest& request) const;
   void reconfigure(const Config& config);

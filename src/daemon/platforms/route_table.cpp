@@ -17,6 +17,7 @@ const std::vector<Route> kRoutes = {
     {{"GET"}, "/v1/responses/{id}", true, &Endpoints::get_response},
     {{"DELETE"}, "/v1/responses/{id}", true, &Endpoints::delete_response},
     {{"GET"}, "/v1/responses/{id}/input_items", true, &Endpoints::response_input_items},
+    {{"GET"}, "/v1/usage", true, &Endpoints::usage},
 };
 
 // Splits off the next '/'-led segment of `rest` ("/v1/x" → "v1", rest "/x").

@@ -34,6 +34,7 @@ class Endpoints {
                                                                RouteParams params) = 0;
   virtual boost::asio::awaitable<HttpResponse> response_input_items(HttpRequest request,
                                                                     RouteParams params) = 0;
+  virtual boost::asio::awaitable<HttpResponse> usage(HttpRequest request, RouteParams params) = 0;
 };
 
 using EndpointHandler = boost::asio::awaitable<HttpResponse> (Endpoints::*)(HttpRequest,

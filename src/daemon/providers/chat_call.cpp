@@ -20,6 +20,8 @@ struct StreamState {
   bool reader_gone = false;
   std::string error_event;  // an {"error": …} event, kept for the classifier
   bool malformed = false;
+  std::chrono::steady_clock::time_point sent = std::chrono::steady_clock::now();
+  std::optional<std::chrono::duration<double>> first_token;
 
   boost::asio::awaitable<bool> on_event(std::string data) {
     const StreamEvent event = parse_stream_event(data);
@@ -32,6 +34,9 @@ struct StreamState {
       co_return false;
     }
     if (event.usage) usage = *event.usage;
+    if (!first_token && (!event.delta.empty() || !event.tool_calls.empty())) {
+      first_token = std::chrono::steady_clock::now() - sent;
+    }
     for (auto& piece : event.tool_calls) {
       if (tool_calls.size() <= piece.index) tool_calls.resize(piece.index + 1);
       auto& call = tool_calls[piece.index];
@@ -74,6 +79,7 @@ boost::asio::awaitable<ChatCallResult> call_chat(HttpClient& client, ChatCall ca
   http.timeout = call.timeout;
   http.abort = call.abort;
 
+  const auto sent = std::chrono::steady_clock::now();
   std::shared_ptr<StreamState> stream;
   EventSink events;
   if (call.sink) {
@@ -99,6 +105,7 @@ boost::asio::awaitable<ChatCallResult> call_chat(HttpClient& client, ChatCall ca
       if (!c.name.empty()) result.tool_calls.push_back(std::move(c));
     }
     result.usage = stream->usage;
+    result.first_token = stream->first_token;
     if (!stream->error_event.empty()) {
       result.error.body = stream->error_event;  // classified like any error body
       result.error.status = 0;
@@ -134,6 +141,7 @@ boost::asio::awaitable<ChatCallResult> call_chat(HttpClient& client, ChatCall ca
     co_return result;
   }
   result.ok = true;
+  result.first_token = std::chrono::steady_clock::now() - sent;
   result.content = std::move(parsed->content);
   result.tool_calls = std::move(parsed->tool_calls);
   result.usage = parsed->usage;

@@ -4,6 +4,7 @@
 #include <chrono>
 #include <functional>
 #include <memory>
+#include <optional>
 #include <span>
 #include <string>
 #include <vector>
@@ -37,6 +38,8 @@ struct ChatCallResult {
   ProviderError error;          // when !ok; for the classifier
   bool partial_stream = false;  // deltas already reached the sink before the failure
   bool reader_gone = false;     // the sink refused more (client disconnected)
+  // From sending the request to the first streamed token (or, unstreamed, the whole answer).
+  std::optional<std::chrono::duration<double>> first_token;
 };
 
 // One OpenAI-compatible chat completion on one provider with one key.

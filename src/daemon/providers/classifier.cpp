@@ -63,6 +63,7 @@ void apply_defaults(Classification& c) {
       c.fallback = true;
       break;
     case R::provider_policy_blocked:
+    case R::budget_exceeded:  // decided before any call: nothing to retry
       break;
   }
 }

@@ -22,6 +22,11 @@ std::chrono::milliseconds cooldown_length(FailoverReason reason,
         return std::clamp<std::chrono::milliseconds>(*retry_after, 1s, kMaxHonouredRetryAfter);
       }
       return 60s;
+    case FailoverReason::budget_exceeded:  // the key's budget: until its period resets
+      if (retry_after && *retry_after > 0ms) {
+        return std::clamp<std::chrono::milliseconds>(*retry_after, 1s, 24h * 32);
+      }
+      return 1h;
     default:
       return 30s;
   }

@@ -36,6 +36,8 @@ std::string_view to_string(FailoverReason reason) {
       return "format_error";
     case FailoverReason::unknown:
       return "unknown";
+    case FailoverReason::budget_exceeded:
+      return "budget_exceeded";
   }
   return "unknown";
 }

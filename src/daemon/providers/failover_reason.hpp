@@ -23,6 +23,7 @@ enum class FailoverReason {
   ssl_cert_verification,    // the provider's certificate did not verify: fail fast
   format_error,             // the request itself was rejected
   unknown,                  // anything else: retry with backoff
+  budget_exceeded,          // the gateway's own: a spending budget is used up (no call made)
 };
 
 std::string_view to_string(FailoverReason reason);
@@ -46,6 +47,7 @@ inline constexpr FailoverReason kAllFailoverReasons[] = {
     FailoverReason::ssl_cert_verification,
     FailoverReason::format_error,
     FailoverReason::unknown,
+    FailoverReason::budget_exceeded,
 };
 
 }  // namespace hermes::providers

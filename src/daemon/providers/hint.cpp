@@ -75,6 +75,10 @@ std::string hint(const Classification& c) {
     case FailoverReason::format_error:
       return "The provider rejected the request as invalid. Check the model and provider "
              "settings in config.yaml.";
+    case FailoverReason::budget_exceeded:
+      if (!c.budget_detail.empty()) return c.budget_detail;
+      return "A spending budget of this gateway is used up; it resets at the start of its "
+             "period.";
     case FailoverReason::unknown:
       break;
   }

@@ -84,6 +84,38 @@ CREATE TABLE IF NOT EXISTS responses (
   conversation TEXT NOT NULL
 );
 )sql"},
+    // Every provider call's tokens and cost, for usage reports and budgets (no key, only its
+    // index; cost NULL for models without a price).
+    {7, "usage", R"sql(
+CREATE TABLE IF NOT EXISTS usage (
+  id INTEGER PRIMARY KEY AUTOINCREMENT,
+  at REAL NOT NULL,
+  provider TEXT NOT NULL,
+  model TEXT NOT NULL,
+  key_index INTEGER NOT NULL,
+  prompt_tokens INTEGER NOT NULL,
+  completion_tokens INTEGER NOT NULL,
+  total_tokens INTEGER NOT NULL,
+  cost_usd REAL,
+  session_id TEXT,
+  platform TEXT NOT NULL,
+  chat TEXT NOT NULL,
+  kind TEXT NOT NULL
+);
+CREATE INDEX IF NOT EXISTS usage_by_time ON usage(at);
+)sql"},
+    // Context compaction: a summary stands for a session's first `covers` messages in what is
+    // sent upstream (its leading system messages excepted); those rows stay. Empty content: they
+    // were dropped, not summarised.
+    {8, "conversation summaries", R"sql(
+CREATE TABLE IF NOT EXISTS session_summaries (
+  session_id TEXT NOT NULL REFERENCES sessions(id) ON DELETE CASCADE,
+  covers INTEGER NOT NULL,
+  content TEXT NOT NULL,
+  created_at REAL NOT NULL,
+  PRIMARY KEY (session_id, covers)
+);
+)sql"},
 };
 
 }  // namespace

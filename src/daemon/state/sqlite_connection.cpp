@@ -49,6 +49,14 @@ long long Statement::integer(int column) const {
   return sqlite3_column_int64(statement_, column);
 }
 
+double Statement::real(int column) const {
+  return sqlite3_column_double(statement_, column);
+}
+
+bool Statement::is_null(int column) const {
+  return sqlite3_column_type(statement_, column) == SQLITE_NULL;
+}
+
 SqliteConnection::SqliteConnection(const std::filesystem::path& file, Durability durability)
     : file_(file) {
   if (sqlite3_open_v2(file.c_str(), &db_, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE, nullptr) !=

@@ -33,6 +33,8 @@ class Statement {
   bool step();
   std::string text(int column) const;
   long long integer(int column) const;
+  double real(int column) const;
+  bool is_null(int column) const;
 
  private:
   sqlite3* db_;

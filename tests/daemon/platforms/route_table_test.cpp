@@ -127,6 +127,9 @@ class RecordingEndpoints final : public Endpoints {
   asio::awaitable<HttpResponse> response_input_items(HttpRequest, RouteParams p) override {
     return answer("response_input_items", p);
   }
+  asio::awaitable<HttpResponse> usage(HttpRequest, RouteParams p) override {
+    return answer("usage", p);
+  }
   std::string called;
 };
 
@@ -157,6 +160,7 @@ TEST(RouteTable, DispatchRunsTheRoutesHandlerAndLabelsTheAnswer) {
       {{"DELETE", "/v1/responses/resp_9"}, {"delete_response:resp_9", "/v1/responses/{id}"}},
       {{"GET", "/v1/responses/resp_9/input_items?limit=2"},
        {"response_input_items:resp_9", "/v1/responses/{id}/input_items"}},
+      {{"GET", "/v1/usage?since=24h"}, {"usage:", "/v1/usage"}},
   };
   for (const auto& [request, expected] : cases) {
     RecordingEndpoints endpoints;

@@ -317,6 +317,13 @@ class CountingTables final : public SessionTables {
     ++loads;
     return real_.load_messages(session_id);
   }
+  void insert_summary(const std::string& session_id, long long covers, const std::string& content,
+                      double now) override {
+    real_.insert_summary(session_id, covers, content, now);
+  }
+  long long summary_covers(const std::string& session_id) override {
+    return real_.summary_covers(session_id);
+  }
   std::optional<std::string> newest_chat_session(const std::string& platform,
                                                  const std::string& chat_key) override {
     return real_.newest_chat_session(platform, chat_key);

@@ -11,6 +11,7 @@
 #include <set>
 
 #include "common/logging.hpp"
+#include "daemon/agent/compactor.hpp"
 #include "daemon/agent/session_store.hpp"
 #include "daemon/agent/stored_turn.hpp"
 #include "daemon/agent/turn_runner.hpp"
@@ -18,6 +19,9 @@
 #include "daemon/platforms/telegram/telegram_text.hpp"
 #include "daemon/providers/http_client.hpp"
 #include "daemon/providers/redact.hpp"
+#include "daemon/usage/budget_rules.hpp"
+#include "daemon/usage/usage_ledger.hpp"
+#include "daemon/usage/usage_report.hpp"
 
 namespace hermes::daemon {
 
@@ -120,6 +124,23 @@ struct TelegramPlatform::Impl : std::enable_shared_from_this<TelegramPlatform::I
   std::string state = "starting";
   std::string detail;
   std::string settings_system_prompt;
+
+  // The chat a chat budget and /usage count ("telegram:<chat key>").
+  static std::string chat_id_of(const std::string& chat_key) { return "telegram:" + chat_key; }
+  TurnOptions turn_options(const std::string& session, const std::string& chat_key) const {
+    TurnOptions options;
+    options.platform = kPlatform;
+    options.session_id = session;
+    options.chat = chat_id_of(chat_key);
+    return options;
+  }
+  std::vector<providers::ChatMessage> with_prompt(
+      const std::vector<providers::ChatMessage>& history) const {
+    std::vector<providers::ChatMessage> all;
+    if (!settings_system_prompt.empty()) all.push_back({"system", settings_system_prompt});
+    all.insert(all.end(), history.begin(), history.end());
+    return all;
+  }
 };
 
 asio::awaitable<ApiReply> TelegramPlatform::Impl::call(providers::HttpClient& client,
@@ -282,7 +303,28 @@ asio::awaitable<void> TelegramPlatform::Impl::handle(Inbound m) {
     } else if (command == Command::status) {
       const auto session = co_await sessions.chat_session(kPlatform, m.chat_key);
       const auto history = co_await sessions.history(session);
-      reply = telegram::status_reply(model, provider, history.size(), context.gateway_state());
+      reply = telegram::status_reply(model, provider, history.size(), context.gateway_state()) +
+              "\n" +
+              telegram::context_line(context.compactor.tokens(with_prompt(history)),
+                                     context.turns.context_length());
+    } else if (command == Command::compress) {
+      const auto session = co_await sessions.chat_session(kPlatform, m.chat_key);
+      auto history = co_await sessions.history(session);
+      std::vector<providers::ChatMessage> prefix;
+      if (!settings_system_prompt.empty()) prefix.push_back({"system", settings_system_prompt});
+      TurnOptions whose = turn_options(session, m.chat_key);
+      const auto fitted = co_await context.compactor.fit(
+          session, std::move(prefix), std::move(history), {}, true, std::move(whose));
+      reply = telegram::compress_reply(fitted.replaced, fitted.dropped, fitted.tokens_after,
+                                       context.turns.context_length());
+    } else if (command == Command::usage) {
+      const auto today = static_cast<double>(
+          usage::period_window(BudgetPeriod::day, usage::unix_seconds_now()).start);
+      auto chat =
+          co_await context.ledger.totals(today, usage::UsageGrouping::none, chat_id_of(m.chat_key));
+      auto all = co_await context.ledger.totals(today, usage::UsageGrouping::none);
+      reply = telegram::usage_reply(usage::usage_line(chat.empty() ? usage::UsageTotal{} : chat[0]),
+                                    usage::usage_line(all.empty() ? usage::UsageTotal{} : all[0]));
     } else {
       reply = telegram::help_reply();
     }
@@ -293,8 +335,8 @@ asio::awaitable<void> TelegramPlatform::Impl::handle(Inbound m) {
   }
 
   const auto session = co_await sessions.chat_session(kPlatform, m.chat_key);
-  std::vector<providers::ChatMessage> messages;
-  if (!settings_system_prompt.empty()) messages.push_back({"system", settings_system_prompt});
+  std::vector<providers::ChatMessage> prefix;
+  if (!settings_system_prompt.empty()) prefix.push_back({"system", settings_system_prompt});
   auto history = co_await sessions.history(session);
   // The user's message is stored once, even if this turn is re-run after a crash; a turn the
   // drain cut after complete tool rounds goes on from them.
@@ -310,22 +352,42 @@ asio::awaitable<void> TelegramPlatform::Impl::handle(Inbound m) {
     co_await sessions.commit(std::move(user_turn));
     history.push_back({"user", m.text});
   }
-  for (auto& h : history) messages.push_back(std::move(h));
 
   auto done = std::make_shared<bool>(false);
   asio::co_spawn(io, typing_loop(m.chat_id, done),
                  [](std::exception_ptr e) { log_exception(e, "telegram typing indicator"); });
+  // Fitted into the context window first (the oldest turns summarised when it must be).
+  TurnOptions whose = turn_options(session, m.chat_key);
+  auto fitted =
+      co_await context.compactor.fit(session, prefix, history, {}, false, std::move(whose));
   // Named, never a temporary inside the co_await: GCC 12 mishandles one holding a
   // std::function (the turn never resumed).
-  TurnOptions options;
+  TurnOptions options = turn_options(session, m.chat_key);
+  auto messages = fitted.messages;
   TurnResult result = co_await context.turns.run(std::move(messages), std::move(options));
+  if (!result.ok && result.failure &&
+      result.failure->reason == providers::FailoverReason::context_overflow &&
+      result.transcript.empty()) {
+    // One compaction and one retry; never a loop.
+    TurnOptions again_whose = turn_options(session, m.chat_key);
+    auto history_now = co_await sessions.history(session);
+    fitted = co_await context.compactor.fit(session, prefix, std::move(history_now), {}, true,
+                                            std::move(again_whose));
+    if (fitted.compacted) {
+      TurnOptions retry = turn_options(session, m.chat_key);
+      auto again = fitted.messages;
+      result = co_await context.turns.run(std::move(again), std::move(retry));
+    }
+  }
   *done = true;
 
   // Tool rounds and the answer, in order; a turn cut short keeps its complete rounds.
   for (const auto& message : result.transcript) sessions.add_message(tx, session, message);
   if (result.ok) {
-    const std::string text =
+    std::string text =
         result.content.empty() ? "(The model sent an empty answer.)" : result.content;
+    if (fitted.dropped) text = std::string(kDroppedNotice) + "\n\n" + text;
+    if (!result.budget_warning.empty()) text += "\n\n" + result.budget_warning;
     sessions.touch(tx, session);
     queue_reply(tx, m.chat_id, m.message_id, text);
   } else if (result.interrupted && !result.transcript.empty()) {

@@ -13,6 +13,11 @@ class io_context;
 
 namespace hermes::daemon {
 
+class Compactor;
+namespace usage {
+class UsageLedger;
+}
+
 class SessionStore;
 class TurnRunner;
 namespace telegram {
@@ -31,6 +36,8 @@ class TelegramPlatform {
     TurnRunner& turns;
     Metrics& metrics;
     std::function<std::string()> gateway_state;  // "serving", "draining"
+    Compactor& compactor;
+    usage::UsageLedger& ledger;
   };
 
   TelegramPlatform(boost::asio::io_context& io, const Config& config, Context context);

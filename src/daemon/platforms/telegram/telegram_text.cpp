@@ -87,6 +87,8 @@ Command parse_command(std::string_view text) {
   if (word == "/new" || word == "/reset") return Command::new_session;
   if (word == "/status") return Command::status;
   if (word == "/help" || word == "/start") return Command::help;
+  if (word == "/compress") return Command::compress;
+  if (word == "/usage") return Command::usage;
   return Command::none;
 }
 
@@ -107,7 +109,9 @@ std::string new_session_reply() {
 std::string help_reply() {
   return "I pass your messages to the model and reply with its answer.\n"
          "/new or /reset: start a fresh session (forget this conversation)\n"
-         "/status: model, provider, session length and gateway state\n"
+         "/status: model, provider, session length, how full the context is, gateway state\n"
+         "/compress: summarise the oldest messages now, to make room\n"
+         "/usage: tokens and cost of this chat and of the gateway today\n"
          "/help: this message";
 }
 
@@ -120,6 +124,45 @@ std::string status_reply(const std::string& model, const std::string& provider,
                          std::size_t session_messages, const std::string& gateway_state) {
   return "Model: " + model + " (provider " + provider +
          ")\nSession: " + std::to_string(session_messages) + " messages\nGateway: " + gateway_state;
+}
+
+namespace {
+
+std::string thousands(long n) {
+  std::string digits = std::to_string(n);
+  std::string out;
+  for (std::size_t i = 0; i < digits.size(); ++i) {
+    if (i > 0 && (digits.size() - i) % 3 == 0) out += ',';
+    out += digits[i];
+  }
+  return out;
+}
+
+long percent(long tokens, long window) {
+  return window > 0 ? (tokens * 100 + window / 2) / window : 0;
+}
+
+}  // namespace
+
+std::string context_line(long tokens, long window) {
+  return "Context: " + std::to_string(percent(tokens, window)) + "% full (about " +
+         thousands(tokens) + " of " + thousands(window) + " tokens)";
+}
+
+std::string compress_reply(std::size_t replaced, bool dropped, long tokens_after, long window) {
+  if (replaced == 0) {
+    return "Nothing to compress yet: the conversation is short enough. " +
+           context_line(tokens_after, window) + ".";
+  }
+  return (dropped ? "Summarising failed, so I dropped the " + std::to_string(replaced) +
+                        " oldest messages from what the model sees (they are still stored). "
+                  : "Summarised the " + std::to_string(replaced) +
+                        " oldest messages; the model now sees the summary instead. ") +
+         context_line(tokens_after, window) + ".";
+}
+
+std::string usage_reply(const std::string& chat_today, const std::string& gateway_today) {
+  return "Today (UTC)\nThis chat: " + chat_today + "\nThe whole gateway: " + gateway_today;
 }
 
 }  // namespace hermes::daemon::telegram

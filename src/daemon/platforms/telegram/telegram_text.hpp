@@ -17,8 +17,9 @@ inline constexpr std::size_t kMaxMessageUnits = 4096;
 std::vector<std::string> split_message(std::string_view text, std::size_t limit = kMaxMessageUnits);
 std::size_t utf16_units(std::string_view text);
 
-enum class Command { none, new_session, status, help };
-// "/new", "/reset", "/status@my_bot", "/help" → the command; anything else → none.
+enum class Command { none, new_session, status, help, compress, usage };
+// "/new", "/reset", "/status@my_bot", "/help", "/compress", "/usage" → the command;
+// anything else → none.
 Command parse_command(std::string_view text);
 
 std::string failed_turn_reply(const providers::Classification& failure);
@@ -28,5 +29,11 @@ std::string help_reply();
 std::string refusal_reply();
 std::string status_reply(const std::string& model, const std::string& provider,
                          std::size_t session_messages, const std::string& gateway_state);
+// "Context: 12% full (about 15,360 of 128,000 tokens)"
+std::string context_line(long tokens, long window);
+// What /compress did.
+std::string compress_reply(std::size_t replaced, bool dropped, long tokens_after, long window);
+// /usage: this chat's and the whole gateway's totals today.
+std::string usage_reply(const std::string& chat_today, const std::string& gateway_today);
 
 }  // namespace hermes::daemon::telegram

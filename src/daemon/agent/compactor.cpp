@@ -1,0 +1,121 @@
+#include "daemon/agent/compactor.hpp"
+
+#include <spdlog/spdlog.h>
+
+#include <algorithm>
+
+#include "daemon/agent/context_window.hpp"
+#include "daemon/agent/session_store.hpp"
+
+namespace hermes::daemon {
+
+namespace asio = boost::asio;
+using providers::ChatMessage;
+
+namespace {
+
+constexpr const char* kSummaryInstructions =
+    "You condense conversations for your own later use. Write a summary of the conversation "
+    "below that keeps what matters to go on with it: the user's goals and requests, facts and "
+    "names given, decisions made, what tools returned that is still needed, and questions left "
+    "open. Plain prose or short bullet points, at most 400 words, no preamble.";
+
+std::vector<ChatMessage> joined(const std::vector<ChatMessage>& a, std::span<const ChatMessage> b,
+                                std::span<const ChatMessage> c = {}) {
+  std::vector<ChatMessage> out;
+  out.reserve(a.size() + b.size() + c.size());
+  out.insert(out.end(), a.begin(), a.end());
+  out.insert(out.end(), b.begin(), b.end());
+  out.insert(out.end(), c.begin(), c.end());
+  return out;
+}
+
+bool is_summary(const ChatMessage& m) {
+  return m.role == "user" && m.content.starts_with(context::kSummaryPrefix);
+}
+
+}  // namespace
+
+Compactor::Compactor(const Config& config, TurnRunner& turns, SessionStore& store)
+    : config_(config), turns_(turns), store_(store) {}
+
+long Compactor::tokens(const std::vector<ChatMessage>& messages) const {
+  return context::estimate_tokens(messages, turns_.token_correction()) +
+         turns_.tool_schema_tokens();
+}
+
+double Compactor::fullness(const std::vector<ChatMessage>& messages) const {
+  return static_cast<double>(tokens(messages)) / static_cast<double>(turns_.context_length());
+}
+
+asio::awaitable<FittedTurn> Compactor::fit(std::string session, std::vector<ChatMessage> prefix,
+                                           std::vector<ChatMessage> history,
+                                           std::vector<ChatMessage> fresh, bool force,
+                                           TurnOptions whose) {
+  FittedTurn fitted;
+  fitted.messages = joined(prefix, history, fresh);
+  fitted.tokens_before = fitted.tokens_after = tokens(fitted.messages);
+  const auto& compression = config_.compression;
+  if (!force && (!compression.enabled ||
+                 !context::over_threshold(fitted.tokens_before, turns_.context_length(),
+                                          compression.threshold))) {
+    co_return fitted;
+  }
+  // Leading system messages of the session stay; the rest may be summarised, oldest first.
+  std::size_t pinned = 0;
+  while (pinned < history.size() && history[pinned].role == "system") ++pinned;
+  std::vector<ChatMessage> rest(history.begin() + static_cast<std::ptrdiff_t>(pinned),
+                                history.end());
+  const std::size_t stored = rest.size();
+  rest.insert(rest.end(), fresh.begin(), fresh.end());
+  const std::size_t protect =
+      std::max<std::size_t>(static_cast<std::size_t>(std::max(compression.protect_last_n, 0)),
+                            std::max<std::size_t>(fresh.size(), 1));
+  const std::size_t count = std::min(context::summarise_count(rest, protect), stored);
+  if (count == 0) co_return fitted;  // nothing old enough: the turn goes as it is
+
+  const std::span<const ChatMessage> old(rest.data(), count);
+  std::vector<ChatMessage> prompt{{"system", kSummaryInstructions},
+                                  {"user", context::transcript_text(old)}};
+  whose.summary = true;
+  whose.model = compression.summary_model;
+  whose.sink = nullptr;
+  whose.client_tools.clear();
+  whose.extra_fields.clear();
+  TurnResult summary = co_await turns_.run(std::move(prompt), std::move(whose));
+  // A summary longer than what it replaces would not help: dropped instead.
+  const bool summarised =
+      summary.ok && !summary.content.empty() &&
+      context::estimate_text_tokens(summary.content) < context::estimate_tokens(old);
+  if (!summarised) {
+    spdlog::warn("session {}: summarising {} messages failed ({}); dropping them from what is sent",
+                 session, count,
+                 summary.failure ? std::string(providers::to_string(summary.failure->reason))
+                                 : "the summary did not fit");
+  }
+  const long long covered_before = co_await store_.summary_covers(session);
+  const long long covers = (covered_before > 0 ? covered_before : static_cast<long long>(pinned)) +
+                           static_cast<long long>(count) - (is_summary(rest.front()) ? 1 : 0);
+  state::Transaction tx;
+  store_.add_summary(tx, session, covers, summarised ? summary.content : std::string());
+  try {
+    co_await store_.commit(std::move(tx));
+  } catch (const std::exception& e) {
+    // This turn still goes out compacted; the next one tries again.
+    spdlog::error("session {}: the summary could not be stored: {}", session, e.what());
+  }
+  std::vector<ChatMessage> kept(history.begin(),
+                                history.begin() + static_cast<std::ptrdiff_t>(pinned));
+  if (summarised) kept.push_back(context::summary_message(summary.content));
+  fitted.messages = joined(prefix, kept, std::span<const ChatMessage>(rest).subspan(count));
+  fitted.compacted = true;
+  fitted.dropped = !summarised;
+  fitted.replaced = count;
+  fitted.tokens_after = tokens(fitted.messages);
+  spdlog::info("session {}: context {} {} messages ({} → {} tokens, window {})", session,
+               summarised ? "summarised" : "dropped", count, fitted.tokens_before,
+               fitted.tokens_after, turns_.context_length());
+  co_return fitted;
+}
+
+}  // namespace hermes::daemon

@@ -1,0 +1,161 @@
+#include "daemon/usage/usage_ledger.hpp"
+
+#include <spdlog/spdlog.h>
+
+#include <boost/asio/co_spawn.hpp>
+#include <boost/asio/io_context.hpp>
+#include <functional>
+
+#include "common/logging.hpp"
+#include "daemon/metrics/metrics.hpp"
+#include "daemon/state/store_worker.hpp"
+
+namespace hermes::daemon::usage {
+
+namespace asio = boost::asio;
+
+namespace {
+
+constexpr std::int64_t kDay = 86400;
+constexpr const char* kGateway = "gateway";
+
+}  // namespace
+
+std::string chat_subject(const std::string& chat) {
+  return "chat:" + chat;
+}
+
+std::string key_subject(const std::string& provider, int index) {
+  return "key:" + provider + "#" + std::to_string(index);
+}
+
+UsageLedger::UsageLedger(asio::io_context& io, state::StoreWorker& worker, UsageTables& tables,
+                         Metrics& metrics, const Config& config)
+    : io_(io), worker_(worker), tables_(tables), metrics_(metrics), config_(config) {}
+
+asio::awaitable<void> UsageLedger::load(std::int64_t now) {
+  const auto month = period_window(BudgetPeriod::month, now);
+  std::vector<DailySpend> spends;
+  std::function<void()> job = [this, &spends, &month] {
+    spends = tables_.daily_spend(static_cast<double>(month.start));
+  };
+  co_await worker_.run(std::move(job));
+  for (const auto& s : spends) {
+    spend_[kGateway][s.day] += s.cost_usd;
+    spend_[chat_subject(s.chat)][s.day] += s.cost_usd;
+    spend_[key_subject(s.provider, s.key_index)][s.day] += s.cost_usd;
+  }
+}
+
+std::optional<double> UsageLedger::price(const std::string& model, long prompt,
+                                         long completion) const {
+  const auto it = config_.pricing.find(model);
+  if (it == config_.pricing.end()) return std::nullopt;
+  return (static_cast<double>(prompt) * it->second.input +
+          static_cast<double>(completion) * it->second.output) /
+         1e6;
+}
+
+void UsageLedger::record(UsageRecord record) {
+  record.cost_usd = price(record.model, record.prompt_tokens, record.completion_tokens);
+  metrics_.count_tokens(record.provider, record.model, record.prompt_tokens,
+                        record.completion_tokens);
+  if (record.cost_usd) {
+    metrics_.count_cost(record.provider, record.model, *record.cost_usd);
+    const auto day = static_cast<std::int64_t>(record.at) / kDay;
+    spend_[kGateway][day] += *record.cost_usd;
+    spend_[chat_subject(record.chat)][day] += *record.cost_usd;
+    spend_[key_subject(record.provider, record.key_index)][day] += *record.cost_usd;
+  }
+  // Behind the turn: the worker commits it with whatever else is queued. A failure is logged
+  // (the budget in memory still counts it).
+  state::Transaction tx;
+  tx.add([this, row = std::move(record)] { tables_.insert(row); });
+  asio::co_spawn(io_, worker_.commit(std::move(tx)),
+                 [](std::exception_ptr e) { log_exception(e, "storing usage"); });
+}
+
+double UsageLedger::spent(const std::string& subject, PeriodWindow window) const {
+  const auto it = spend_.find(subject);
+  if (it == spend_.end()) return 0;
+  double total = 0;
+  for (auto day = it->second.lower_bound(window.start / kDay);
+       day != it->second.end() && day->first < window.end / kDay; ++day) {
+    total += day->second;
+  }
+  return total;
+}
+
+double UsageLedger::spent_for(const BudgetConfig& budget, const std::string& chat,
+                              const std::string& key, PeriodWindow window) const {
+  switch (budget.scope) {
+    case BudgetScope::chat:
+      return spent(chat_subject(chat), window);
+    case BudgetScope::key:
+      return spent(key, window);
+    case BudgetScope::gateway:
+      return spent(kGateway, window);
+  }
+  return 0;
+}
+
+BudgetCheck UsageLedger::check(const std::string& chat, std::int64_t now) const {
+  std::vector<BudgetConfig> turn_budgets;
+  for (const auto& b : config_.budgets) {
+    if (b.scope != BudgetScope::key) turn_budgets.push_back(b);
+  }
+  return check_budgets(
+      turn_budgets,
+      [this, &chat](const BudgetConfig& b, PeriodWindow w) { return spent_for(b, chat, "", w); },
+      now);
+}
+
+BudgetCheck UsageLedger::check_key(const std::string& provider, int index, std::int64_t now) const {
+  std::vector<BudgetConfig> key_budgets;
+  for (const auto& b : config_.budgets) {
+    if (b.scope == BudgetScope::key) key_budgets.push_back(b);
+  }
+  const auto key = key_subject(provider, index);
+  return check_budgets(
+      key_budgets,
+      [this, &key](const BudgetConfig& b, PeriodWindow w) { return spent_for(b, "", key, w); },
+      now);
+}
+
+std::string UsageLedger::take_warning(const std::string& chat, std::int64_t now) {
+  const auto verdict = check(chat, now);
+  if (verdict.verdict != BudgetVerdict::warn) return "";
+  const auto window = period_window(verdict.period, now);
+  if (!warned_.insert({verdict.budget, chat, window.start}).second) return "";
+  return warning_sentence(verdict);
+}
+
+asio::awaitable<std::vector<UsageTotal>> UsageLedger::totals(double since, UsageGrouping by,
+                                                             std::string chat) {
+  std::vector<UsageTotal> totals;
+  std::function<void()> job = [this, &totals, since, by, &chat] {
+    totals = tables_.totals(since, by, chat);
+  };
+  co_await worker_.run(std::move(job));
+  co_return totals;
+}
+
+std::map<std::string, std::pair<double, double>> UsageLedger::budget_spend(std::int64_t now) const {
+  std::map<std::string, std::pair<double, double>> out;
+  for (const auto& b : config_.budgets) {
+    const auto window = period_window(b.period, now);
+    double top = 0;
+    const std::string prefix = b.scope == BudgetScope::chat ? "chat:" : "key:";
+    if (b.scope == BudgetScope::gateway) {
+      top = spent(kGateway, window);
+    } else {
+      for (const auto& [subject, days] : spend_) {
+        if (subject.starts_with(prefix)) top = std::max(top, spent(subject, window));
+      }
+    }
+    out[b.name] = {top, b.limit_usd};
+  }
+  return out;
+}
+
+}  // namespace hermes::daemon::usage
