@@ -115,6 +115,44 @@ TEST(Config, DatabaseDurabilityIsNormalOrFullAndAnythingElseIsNamed) {
               ElementsAre(HasSubstr("database.backend: expected sqlite")));
 }
 
+TEST(Config, ContextCompressionPricingAndBudgets) {
+  const auto parsed = parse_config(std::string(kBase) +
+                                       "compression: {threshold: 0.5, protect_last_n: 4, "
+                                       "summary_model: small}\n"
+                                       "pricing: {m: {input: 0.15, output: 0.6}}\n"
+                                       "budgets:\n"
+                                       "  - {name: daily-chat, scope: chat, limit_usd: 2, period: day}\n"
+                                       "  - {name: all, limit_usd: 50, period: month}\n",
+                                   "/h/config.yaml", {});
+  ASSERT_TRUE(parsed.config) << parsed.errors.front();
+  const auto& c = *parsed.config;
+  EXPECT_EQ(c.model.context_length, 128000) << "the contract's default";
+  EXPECT_DOUBLE_EQ(c.compression.threshold, 0.5);
+  EXPECT_EQ(c.compression.protect_last_n, 4);
+  EXPECT_EQ(c.compression.summary_model, "small");
+  EXPECT_DOUBLE_EQ(c.pricing.at("m").output, 0.6);
+  ASSERT_EQ(c.budgets.size(), 2u);
+  EXPECT_EQ(c.budgets[0].scope, BudgetScope::chat);
+  EXPECT_EQ(c.budgets[1].scope, BudgetScope::gateway) << "the default scope";
+  EXPECT_EQ(c.budgets[1].period, BudgetPeriod::month);
+
+  EXPECT_THAT(errors_of("compression: {threshold: 2}\n"),
+              ElementsAre(HasSubstr("compression.threshold: expected a number from 0.1 to 1")));
+  EXPECT_THAT(errors_of("budgets: [{name: b, scope: team, limit_usd: 1}]\n"),
+              ElementsAre(HasSubstr("budgets[0].scope: expected chat, key or gateway")));
+  EXPECT_THAT(errors_of("budgets: [{name: b}]\n"),
+              ElementsAre(HasSubstr("budgets[0].limit_usd: required")));
+  EXPECT_THAT(errors_of("budgets: [{name: b, limit_usd: 1}, {name: b, limit_usd: 2}]\n"),
+              ElementsAre(HasSubstr("'b' is used twice")));
+  EXPECT_THAT(errors_of("pricing: {m: {input: -1}}\n"),
+              ElementsAre(HasSubstr("pricing.m.input: expected a number from 0")));
+  EXPECT_THAT(parse_config("model: {provider: p, default: m, context_length: 10}\n"
+                           "providers: {p: {base_url: 'http://127.0.0.1:1'}}\n",
+                           "/h/config.yaml", {})
+                  .errors,
+              ElementsAre(HasSubstr("model.context_length: expected an integer")));
+}
+
 TEST(Config, AnOpenTelegramBotMustBeAskedForAndKeysThatVanishAreAnError) {
   const std::string telegram = "gateway:\n  telegram: {enabled: true, bot_token: t}\n";
   EXPECT_THAT(errors_of(telegram),

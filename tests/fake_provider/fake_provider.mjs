@@ -16,8 +16,10 @@
 // With no step queued, the reply is "echo: <last user message>", streamed when asked.
 // Usage is reported as an estimate (prompt: characters / 4 + 4 per message; completion:
 // characters / 4 + 1), also in streams that ask for it, and kept in the call record (usage).
-//   POST /__limits {max_chars: N}  refuse requests whose messages exceed N characters with
-//                                  OpenAI's 400 context_length_exceeded (0: no limit)
+//   POST /__limits {max_chars: N, echo_max: M}  refuse requests whose messages exceed N
+//                                  characters with OpenAI's 400 context_length_exceeded (0: no
+//                                  limit); cut echoed text to M characters (a model's summary is
+//                                  shorter than what it read)
 import http from 'node:http';
 import https from 'node:https';
 import fs from 'node:fs';
@@ -32,6 +34,7 @@ for (let i = 0; i < args.length; i++) {
 
 const scripts = new Map();  // key -> steps[]
 let maxChars = 0;  // 0: no context limit
+let echoMax = 0;   // 0: echo whole
 let calls = [];
 const socketIds = new WeakMap();  // which TCP connection a call came on (reuse checks)
 let nextSocketId = 1;
@@ -112,7 +115,8 @@ async function chatCompletions(req, res) {
   const queue = scripts.get(key)?.length ? scripts.get(key) : scripts.get('*');
   const step = queue?.length ? queue.shift() : {};
   const lastUser = [...(request.messages || [])].reverse().find((m) => m.role === 'user');
-  const content = step.content ?? `echo: ${typeof lastUser?.content === 'string' ? lastUser.content : ''}`;
+  const echoed = typeof lastUser?.content === 'string' ? lastUser.content : '';
+  const content = step.content ?? `echo: ${echoMax > 0 ? echoed.slice(0, echoMax) : echoed}`;
   if (maxChars > 0 && messageChars(request.messages) > maxChars) {
     call.refused = 'context_length_exceeded';
     return json(res, 400, { error: {
@@ -173,8 +177,10 @@ async function chatCompletions(req, res) {
 async function handle(req, res) {
   const url = new URL(req.url, 'http://x');
   if (url.pathname === '/__limits' && req.method === 'POST') {
-    maxChars = Number(JSON.parse(await readBody(req) || '{}').max_chars || 0);
-    return json(res, 200, { max_chars: maxChars });
+    const limits = JSON.parse(await readBody(req) || '{}');
+    maxChars = Number(limits.max_chars || 0);
+    echoMax = Number(limits.echo_max || 0);
+    return json(res, 200, { max_chars: maxChars, echo_max: echoMax });
   }
   if (url.pathname === '/__script' && req.method === 'POST') {
     const { key = '*', steps = [] } = JSON.parse(await readBody(req) || '{}');

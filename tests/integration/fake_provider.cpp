@@ -28,6 +28,12 @@ void FakeProvider::script(const std::string& key, const nlohmann::json& steps) {
   if (r.status != 200) throw std::runtime_error("scripting the fake provider failed");
 }
 
+void FakeProvider::limit_context(int chars, int echo_max) {
+  const auto r = http_request(port_, "POST", "/__limits",
+                              nlohmann::json{{"max_chars", chars}, {"echo_max", echo_max}}.dump());
+  if (r.status != 200) throw std::runtime_error("limiting the fake provider failed");
+}
+
 nlohmann::json FakeProvider::calls() const {
   const auto r = http_request(port_, "GET", "/__calls");
   return nlohmann::json::parse(r.body, nullptr, false);

@@ -20,6 +20,9 @@ class FakeProvider {
   nlohmann::json calls() const;
   std::vector<std::string> call_keys() const;  // the key used by each call, in order
   void reset();
+  // Requests whose messages pass `chars` characters get OpenAI's context_length_exceeded;
+  // echoed replies are cut to `echo_max` characters (0: whole).
+  void limit_context(int chars, int echo_max = 0);
 
  private:
   std::unique_ptr<ChildProcess> process_;

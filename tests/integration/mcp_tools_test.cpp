@@ -57,14 +57,14 @@ class McpTools : public ::testing::Test {
   // `servers`: YAML under mcp_servers:; `agent`: extra lines under agent:.
   void start(const std::string& servers, const std::string& agent = "",
              const std::map<std::string, std::string>& env = {}) {
-    home_.dir.write("config.yaml",
-                    "model: {provider: primary, default: demo-model}\n"
-                    "providers: {primary: {base_url: '" +
-                        fake_.base_url() +
-                        "', api_keys: [sk-provider-secret-1]}}\n"
-                        "agent:\n  stop_drain_timeout: 10\n" +
-                        agent + "gateway: {api_server: {host: 127.0.0.1, port: " +
-                        std::to_string(home_.port) + "}}\nmcp_servers:\n" + servers);
+    home_.dir.write("config.yaml", "model: {provider: primary, default: demo-model" + model_extra_ +
+                                       "}\n"
+                                       "providers: {primary: {base_url: '" +
+                                       fake_.base_url() +
+                                       "', api_keys: [sk-provider-secret-1]}}\n"
+                                       "agent:\n  stop_drain_timeout: 10\n" +
+                                       agent + "gateway: {api_server: {host: 127.0.0.1, port: " +
+                                       std::to_string(home_.port) + "}}\nmcp_servers:\n" + servers);
     auto options = home_.env();
     for (const auto& [k, v] : env) options.env[k] = v;
     daemon_ = home_.start(options);
@@ -102,7 +102,29 @@ class McpTools : public ::testing::Test {
   GatewayHome home_;
   TempDir files_;
   std::unique_ptr<ChildProcess> daemon_;
+  std::string model_extra_;  // more keys of model: (", context_length: 3000")
 };
+
+// Every tool result in `messages` answers a call of an assistant message before it, and every
+// call is answered before the next non-tool message: what providers require.
+::testing::AssertionResult tool_rounds_intact(const json& messages) {
+  std::vector<std::string> open;
+  for (const auto& m : messages) {
+    if (m["role"] == "tool") {
+      const auto id = m["tool_call_id"].get<std::string>();
+      const auto it = std::find(open.begin(), open.end(), id);
+      if (it == open.end()) return ::testing::AssertionFailure() << "orphan result " << id;
+      open.erase(it);
+      continue;
+    }
+    if (!open.empty()) return ::testing::AssertionFailure() << "unanswered call " << open[0];
+    if (m.contains("tool_calls")) {
+      for (const auto& call : m["tool_calls"]) open.push_back(call["id"].get<std::string>());
+    }
+  }
+  if (!open.empty()) return ::testing::AssertionFailure() << "unanswered call " << open[0];
+  return ::testing::AssertionSuccess();
+}
 
 TEST_F(McpTools, AToolCallRunsOnTheServerAndItsResultGoesBackToTheModel) {
   start(everything());
@@ -524,6 +546,43 @@ TEST_F(McpTools, AServersLogMessagesReachTheGatewaysLogUnderItsName) {
       },
       16s))
       << daemon_->stderr_text();
+}
+
+TEST_F(McpTools, CompactionKeepsEveryToolCallWithItsResults) {
+  start(everything());
+  const std::string big(1500, 'e');
+  auto round = [&](const std::string& id) {
+    fake_.script("*", {asks_for({tool_call(id, "mcp_everything_echo", {{"message", big}})}),
+                       says("done " + id)});
+  };
+  round("first");
+  auto r = chat("turn 1");
+  ASSERT_EQ(r.status, 200) << r.body;
+  const std::string session = r.headers["x-hermes-session-id"];
+  // A window just big enough for the tool schemas and a round or two: compaction must come.
+  const auto schema_chars = fake_.calls()[0]["tools"].dump().size();
+  daemon_->signal(SIGTERM);
+  ASSERT_EQ(daemon_->wait(20s), 0);
+  model_extra_ = ", context_length: " + std::to_string(schema_chars / 4 + 2200);
+  start(everything(), "compression: {threshold: 0.7, protect_last_n: 2}\n");
+  fake_.limit_context(0, 60);  // summaries shorter than what they read
+  for (int turn = 2; turn <= 5; ++turn) {
+    round("call" + std::to_string(turn));
+    r = chat("turn " + std::to_string(turn), {{"X-Hermes-Session-Id", session}});
+    ASSERT_EQ(r.status, 200) << "turn " << turn << ": " << r.body << daemon_->stderr_text();
+  }
+  int summaries = 0;
+  for (const auto& call : fake_.calls()) {
+    EXPECT_TRUE(tool_rounds_intact(call["messages"])) << call["messages"].dump();
+    const bool summary = call["messages"][0]["content"].get<std::string>().find(
+                             "condense conversations") != std::string::npos;
+    if (summary) {
+      ++summaries;
+      EXPECT_FALSE(call.contains("tools") && !call["tools"].is_null())
+          << "summaries offer no tools";
+    }
+  }
+  EXPECT_GE(summaries, 1) << daemon_->stderr_text();
 }
 
 }  // namespace

@@ -132,6 +132,47 @@ TEST_F(TelegramChat, NewStartsAFreshSessionAndStatusAndHelpAnswer) {
   EXPECT_THAT(replies[0]["text"].get<std::string>(), HasSubstr("/reset"));
 }
 
+TEST_F(TelegramChat, CompressSummarisesOnDemandAndStatusAndUsageTellWhereTheChatStands) {
+  start("[]", "",
+        "compression: {protect_last_n: 2}\n"
+        "pricing: {demo-model: {input: 1000, output: 1000}}\n"
+        "budgets: [{name: chat-day, scope: chat, limit_usd: 1000, period: day}]\n");
+  fake_.limit_context(0, 40);  // the "summary" is shorter than what it read
+  for (const char* text : {"my name is Ada", "I live in Oslo", "I like tea"}) {
+    emulator_.send(504, text);
+    ASSERT_EQ(wait_for_replies(504, 1).size(), 1u) << daemon_->stderr_text();
+  }
+  emulator_.send(504, "/status");
+  auto replies = wait_for_replies(504, 1);
+  ASSERT_EQ(replies.size(), 1u);
+  EXPECT_THAT(replies[0]["text"].get<std::string>(), HasSubstr("Context: 0% full (about "));
+  EXPECT_THAT(replies[0]["text"].get<std::string>(), HasSubstr("of 128,000 tokens)"));
+
+  emulator_.send(504, "/compress");
+  replies = wait_for_replies(504, 1);
+  ASSERT_EQ(replies.size(), 1u);
+  EXPECT_THAT(replies[0]["text"].get<std::string>(),
+              StartsWith("Summarised the 4 oldest messages"));
+  const auto summary_call = fake_.calls().back();
+  EXPECT_THAT(summary_call["messages"][1]["content"].get<std::string>(),
+              HasSubstr("my name is Ada"));
+
+  emulator_.send(504, "what do you know?");
+  ASSERT_EQ(wait_for_replies(504, 1).size(), 1u);
+  const auto sent = fake_.calls().back()["messages"];
+  ASSERT_EQ(sent.size(), 5u) << sent.dump();  // prompt, summary, the last turn, the new message
+  EXPECT_THAT(sent[1]["content"].get<std::string>(), StartsWith("[Summary of the earlier"));
+  EXPECT_EQ(sent[2]["content"], "I like tea");
+
+  emulator_.send(504, "/usage");
+  replies = wait_for_replies(504, 1);
+  ASSERT_EQ(replies.size(), 1u);
+  const std::string usage = replies[0]["text"];
+  EXPECT_THAT(usage, HasSubstr("This chat: "));
+  EXPECT_THAT(usage, HasSubstr("in 5 calls")) << "four turns and the summary";
+  EXPECT_THAT(usage, HasSubstr("The whole gateway: "));
+}
+
 TEST_F(TelegramChat, UnknownUserIsRefusedOnceAndNeverReachesTheModel) {
   start("[42, '@alice']");
   emulator_.send(777, "let me in", 0, "mallory");

@@ -84,9 +84,9 @@ asio::awaitable<FittedTurn> Compactor::fit(std::string session, std::vector<Chat
   whose.extra_fields.clear();
   TurnResult summary = co_await turns_.run(std::move(prompt), std::move(whose));
   // A summary longer than what it replaces would not help: dropped instead.
-  const bool summarised =
-      summary.ok && !summary.content.empty() &&
-      context::estimate_text_tokens(summary.content) < context::estimate_tokens(old);
+  const std::vector<ChatMessage> as_sent{context::summary_message(summary.content)};
+  const bool summarised = summary.ok && !summary.content.empty() &&
+                          context::estimate_tokens(as_sent) < context::estimate_tokens(old);
   if (!summarised) {
     spdlog::warn("session {}: summarising {} messages failed ({}); dropping them from what is sent",
                  session, count,

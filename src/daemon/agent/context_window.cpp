@@ -36,7 +36,7 @@ std::size_t summarise_count(std::span<const providers::ChatMessage> history,
   std::size_t cut = history.size() - protect_last_n;
   // The kept part starts with a user message: a turn is summarised whole, and a tool result
   // never loses the call it answers.
-  while (cut > 0 && history[cut].role != "user") --cut;
+  while (cut > 0 && cut < history.size() && history[cut].role != "user") --cut;
   return cut;
 }
 

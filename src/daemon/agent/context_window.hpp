@@ -45,7 +45,6 @@ std::string transcript_text(std::span<const providers::ChatMessage> messages);
 
 // The message a summary stands as, in place of the turns it replaces.
 providers::ChatMessage summary_message(const std::string& summary);
-inline constexpr std::string_view kSummaryPrefix =
-    "[Summary of the earlier conversation; the messages it replaces are stored, not sent]\n";
+inline constexpr std::string_view kSummaryPrefix = "[Summary of the earlier conversation]\n";
 
 }  // namespace hermes::daemon::context

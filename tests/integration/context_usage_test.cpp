@@ -1,0 +1,237 @@
+// Context compaction, usage accounting and budgets, through the real daemon and the fake
+// provider (which refuses requests over a size with OpenAI's context_length_exceeded and
+// reports usage).
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
+#include <signal.h>
+
+#include "daemon_fixture.hpp"
+#include "fake_provider.hpp"
+
+namespace hermes::testing {
+namespace {
+
+using namespace std::chrono_literals;
+using nlohmann::json;
+using ::testing::HasSubstr;
+
+std::size_t message_chars(const json& messages) {
+  std::size_t n = 0;
+  for (const auto& m : messages) {
+    if (m.contains("content") && m["content"].is_string())
+      n += m["content"].get<std::string>().size();
+    if (m.contains("tool_calls")) n += m["tool_calls"].dump().size();
+  }
+  return n;
+}
+
+class ContextAndUsage : public ::testing::Test {
+ protected:
+  void start(const std::string& extra) {
+    home_.dir.write("config.yaml",
+                    "model: {provider: primary, default: demo-model, context_length: 400}\n"
+                    "providers:\n"
+                    "  primary: {base_url: '" +
+                        fake_.base_url() +
+                        "', api_keys: [k1, k2]}\n"
+                        "  backup: {base_url: '" +
+                        fake_.base_url() +
+                        "', api_keys: [b1]}\n"
+                        "fallback_providers: [{provider: backup, model: backup-model}]\n"
+                        "agent: {api_max_retries: 2}\n"
+                        "gateway:\n  api_server: {host: 127.0.0.1, port: " +
+                        std::to_string(home_.port) + "}\n" + extra);
+    daemon_ = home_.start(home_.env());
+    ASSERT_TRUE(wait_until([&] { return home_.healthy(); }, 10s)) << daemon_->stderr_text();
+  }
+  void TearDown() override {
+    if (daemon_) {
+      daemon_->signal(SIGTERM);
+      EXPECT_EQ(daemon_->wait(10s), 0) << daemon_->stderr_text();
+    }
+  }
+  HttpExchange turn(const std::string& text, const std::string& session = "") {
+    std::map<std::string, std::string> headers;
+    if (!session.empty()) headers["X-Hermes-Session-Id"] = session;
+    return http_request(
+        home_.port, "POST", "/v1/chat/completions",
+        json{{"messages", json::array({{{"role", "user"}, {"content", text}}})}}.dump(), headers);
+  }
+  json usage(const std::string& query = "") {
+    const auto r = http_request(home_.port, "GET", "/v1/usage" + query);
+    EXPECT_EQ(r.status, 200) << r.body;
+    return json::parse(r.body, nullptr, false);
+  }
+
+  FakeProvider fake_;
+  GatewayHome home_;
+  std::unique_ptr<ChildProcess> daemon_;
+};
+
+TEST_F(ContextAndUsage, AThirtyTurnConversationOverASmallContextNeverFailsAndAlwaysFits) {
+  // 400 tokens ≈ 1,600 characters; the provider refuses past 1,500.
+  fake_.limit_context(1500, 60);
+  start("compression: {threshold: 0.6, protect_last_n: 4}\n");
+  auto first = turn("turn 0: " + std::string(120, 'a'));
+  ASSERT_EQ(first.status, 200) << first.body;
+  const std::string session = first.headers["x-hermes-session-id"];
+  for (int i = 1; i < 30; ++i) {
+    const auto r =
+        turn("turn " + std::to_string(i) + ": " + std::string(120, static_cast<char>('a' + i % 26)),
+             session);
+    ASSERT_EQ(r.status, 200) << "turn " << i << ": " << r.body << daemon_->stderr_text();
+    EXPECT_EQ(r.headers.count("x-hermes-context-note"), 0u) << "summaries worked: nothing dropped";
+  }
+  const auto calls = fake_.calls();
+  int summaries = 0;
+  for (const auto& call : calls) {
+    EXPECT_FALSE(call.contains("refused")) << "a request was too big: " << call.dump();
+    EXPECT_LE(message_chars(call["messages"]), 1500u);
+    if (call["messages"][0]["content"].get<std::string>().find("condense conversations") !=
+        std::string::npos) {
+      ++summaries;
+    }
+  }
+  EXPECT_GE(summaries, 3) << "the conversation was summarised as it grew";
+  // The newest turn went up whole, after a summary of the older ones.
+  const auto& last = calls.back()["messages"];
+  EXPECT_THAT(last.back()["content"].get<std::string>(), HasSubstr("turn 29"));
+  bool has_summary = false;
+  for (const auto& m : last) {
+    has_summary =
+        has_summary || m["content"].get<std::string>().starts_with("[Summary of the earlier");
+  }
+  EXPECT_TRUE(has_summary) << last.dump();
+}
+
+TEST_F(ContextAndUsage, AFailingSummaryDropsTheOldestTurnsOnceAndSaysSo) {
+  start("compression: {threshold: 0.5, protect_last_n: 2}\n");
+  auto r = turn("first " + std::string(400, 'x'));
+  ASSERT_EQ(r.status, 200);
+  const std::string session = r.headers["x-hermes-session-id"];
+  r = turn("second " + std::string(400, 'y'), session);
+  ASSERT_EQ(r.status, 200);
+  // The next turn needs a summary: every attempt at it fails (both providers refuse it).
+  const json refused = {
+      {"status", 400},
+      {"body", {{"error", {{"message", "content rejected"}, {"code", "content_filter"}}}}}};
+  fake_.script("k1", json::array({refused}));
+  fake_.script("b1", json::array({refused}));
+  r = turn("third " + std::string(400, 'z'), session);
+  // The summary failed; the oldest turns were dropped and the turn still answered.
+  EXPECT_EQ(r.status, 200) << r.body;
+  EXPECT_EQ(r.headers["x-hermes-context-note"], "oldest-dropped");
+  fake_.reset();
+  fake_.limit_context(0, 60);  // summaries work again from here
+  r = turn("fourth", session);
+  ASSERT_EQ(r.status, 200) << r.body;
+  EXPECT_EQ(r.headers.count("x-hermes-context-note"), 0u) << "told once";
+  const auto sent = fake_.calls().back()["messages"];
+  for (const auto& m : sent) {
+    EXPECT_THAT(m["content"].get<std::string>(), ::testing::Not(HasSubstr("first ")))
+        << "the dropped turn is no longer sent";
+  }
+}
+
+TEST_F(ContextAndUsage, UsageTotalsEqualWhatTheProviderReportedAcrossRetriesAndFallbacks) {
+  start("pricing: {demo-model: {input: 1.0, output: 2.0}}\n");
+  ASSERT_EQ(turn("plain").status, 200);
+  // A retry on the same key, then k1 rate-limited → k2.
+  fake_.script("k1", json::array({{{"status", 500}}, {{"status", 429}}}));
+  ASSERT_EQ(turn("after a retry and a rotation").status, 200);
+  // Both primary keys refuse for billing: the fallback provider answers.
+  const json broke = {{"status", 402},
+                      {"body", {{"error", {{"message", "Insufficient Balance"}}}}}};
+  fake_.script("k1", json::array({broke}));
+  fake_.script("k2", json::array({broke}));
+  ASSERT_EQ(turn("via the fallback").status, 200);
+
+  long long reported = 0, prompt = 0;
+  double cost = 0;
+  for (const auto& call : fake_.calls()) {
+    if (!call.contains("usage")) continue;
+    reported += call["usage"]["total_tokens"].get<long long>();
+    if (call["model"] == "demo-model") {
+      prompt += call["usage"]["prompt_tokens"].get<long long>();
+      cost += (call["usage"]["prompt_tokens"].get<double>() * 1.0 +
+               call["usage"]["completion_tokens"].get<double>() * 2.0) /
+              1e6;
+    }
+  }
+  ASSERT_GT(reported, 0);
+  // Rows are written behind the turn: poll until the last is stored.
+  json totals;
+  ASSERT_TRUE(wait_until(
+      [&] {
+        totals = usage();
+        return totals["total"]["total_tokens"] == reported;
+      },
+      5s))
+      << totals.dump() << " vs " << reported;
+  std::size_t answered = 0;
+  for (const auto& call : fake_.calls()) answered += call.contains("usage") ? 1u : 0u;
+  EXPECT_EQ(totals["total"]["calls"], answered) << "each answered call, once: " << totals.dump();
+  EXPECT_EQ(answered, 3u) << "plain, k2 after the retry and rotation, the fallback";
+  EXPECT_NEAR(totals["total"]["cost_usd"].get<double>(), cost, 1e-9);
+  EXPECT_EQ(totals["total"]["unpriced_calls"], 1) << "backup-model has no price";
+  bool saw_backup = false;
+  for (const auto& row : totals["by_provider"])
+    saw_backup = saw_backup || row["provider"] == "backup";
+  EXPECT_TRUE(saw_backup) << totals.dump();
+  EXPECT_EQ(usage("?by=model")["by_model"].size(), 2u);
+  EXPECT_EQ(http_request(home_.port, "GET", "/v1/usage?since=yesterday").status, 400);
+
+  // The CLI reads the same totals from state.db.
+  const auto cli = run_process(kCliBin, {"gateway", "usage", "--json", "--by", "provider"},
+                               {{"HERMES_HOME", home_.home()}});
+  ASSERT_EQ(cli.exit_code, 0) << cli.out << cli.err;
+  EXPECT_EQ(json::parse(cli.out)["total"]["total_tokens"], reported);
+  const auto text =
+      run_process(kCliBin, {"gateway", "usage", "--by", "day"}, {{"HERMES_HOME", home_.home()}});
+  EXPECT_THAT(text.out, HasSubstr("tokens"));
+  EXPECT_EQ(
+      run_process(kCliBin, {"gateway", "usage", "--by", "key"}, {{"HERMES_HOME", home_.home()}})
+          .exit_code,
+      2)
+      << "keys are never a grouping: their index only";
+
+  // /metrics, read by a real Prometheus text parser from npm.
+  const auto metrics = run_process(
+      HERMES_NODE,
+      {"--test", "--test-reporter=spec", std::string(HERMES_NODE_TESTS) + "/metrics.test.mjs"},
+      {{"GATEWAY_URL", "http://127.0.0.1:" + std::to_string(home_.port)}});
+  EXPECT_EQ(metrics.exit_code, 0) << metrics.out << metrics.err;
+  EXPECT_THAT(metrics.out, HasSubstr("pass 4"));
+}
+
+TEST_F(ContextAndUsage,
+       ABudgetRefusesBeforeAnyProviderCallWithTheHintAndRetryAfterAndSurvivesARestart) {
+  // One turn of the fake costs far more than $0.000001.
+  start(
+      "pricing: {demo-model: {input: 100.0, output: 100.0}}\n"
+      "budgets: [{name: tiny, scope: gateway, limit_usd: 0.000001, period: day}]\n");
+  ASSERT_EQ(turn("spend it").status, 200);
+  ASSERT_TRUE(wait_until([&] { return usage()["total"]["calls"] == 1; }, 5s));
+  const auto before = fake_.calls().size();
+  auto refused = turn("one more");
+  EXPECT_EQ(refused.status, 429) << refused.body;
+  const auto error = json::parse(refused.body)["error"];
+  EXPECT_EQ(error["type"], "budget_exceeded");
+  EXPECT_THAT(error["message"].get<std::string>(),
+              HasSubstr("The tiny budget ($0.00 a day) is used up"));
+  EXPECT_THAT(error["message"].get<std::string>(), HasSubstr("resets at"));
+  const long retry_after = std::stol(refused.headers["retry-after"]);
+  EXPECT_GT(retry_after, 0);
+  EXPECT_LE(retry_after, 86400) << "until the end of the UTC day";
+  EXPECT_EQ(fake_.calls().size(), before) << "no provider call was made";
+
+  daemon_->signal(SIGTERM);
+  ASSERT_EQ(daemon_->wait(10s), 0);
+  daemon_ = home_.start(home_.env());
+  ASSERT_TRUE(wait_until([&] { return home_.healthy(); }, 10s));
+  EXPECT_EQ(turn("after the restart").status, 429) << "the spend is read back from state.db";
+  EXPECT_EQ(fake_.calls().size(), before);
+}
+
+}  // namespace
+}  // namespace hermes::testing
