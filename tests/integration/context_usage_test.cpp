@@ -104,6 +104,18 @@ TEST_F(ContextAndUsage, AThirtyTurnConversationOverASmallContextNeverFailsAndAlw
   EXPECT_TRUE(has_summary) << last.dump();
 }
 
+TEST_F(ContextAndUsage, AStatelessRequestTooBigForTheModelIsTheClients400) {
+  start("");
+  const auto before = fake_.calls().size();
+  const auto r = turn(std::string(4000, 'x'));  // ~1,000 tokens for a 400-token window
+  EXPECT_EQ(r.status, 400) << r.body;
+  const auto error = json::parse(r.body)["error"];
+  EXPECT_EQ(error["type"], "context_overflow");
+  EXPECT_EQ(error["code"], "context_length_exceeded");
+  EXPECT_THAT(error["message"].get<std::string>(), HasSubstr("context window of 400"));
+  EXPECT_EQ(fake_.calls().size(), before) << "refused before any provider call";
+}
+
 TEST_F(ContextAndUsage, AFailingSummaryDropsTheOldestTurnsOnceAndSaysSo) {
   start("compression: {threshold: 0.5, protect_last_n: 2}\n");
   auto r = turn("first " + std::string(400, 'x'));

@@ -14,7 +14,9 @@
 #include "daemon/agent/session_cache.hpp"
 #include "daemon/agent/session_store.hpp"
 #include "daemon/agent/session_tables.hpp"
+#include "daemon/metrics/metrics.hpp"
 #include "daemon/platforms/responses/response_tables.hpp"
+#include "daemon/usage/usage_ledger.hpp"
 #include "daemon/state/checkpointer.hpp"
 #include "daemon/state/migrations.hpp"
 #include "daemon/state/sqlite_connection.hpp"
@@ -450,6 +452,71 @@ TEST_F(SessionStoreFixture, AResponseChainIsReadBackOldestFirstAndADeletedLinkBr
   EXPECT_EQ(chain.state, responses::StoredChain::State::broken);
   EXPECT_EQ(chain.missing_id, "resp_2");
   EXPECT_EQ(tables.chain("resp_1", 100).state, responses::StoredChain::State::found);
+}
+
+
+usage::UsageRecord call_of(double at, const std::string& chat, int key, long prompt,
+                           long completion) {
+  usage::UsageRecord r;
+  r.at = at;
+  r.provider = "primary";
+  r.model = "priced";
+  r.key_index = key;
+  r.prompt_tokens = prompt;
+  r.completion_tokens = completion;
+  r.total_tokens = prompt + completion;
+  r.platform = "telegram";
+  r.chat = chat;
+  return r;
+}
+
+TEST_F(SessionStoreFixture, TheLedgerPricesCountsWarnsOnceRefusesAndReadsItsSpendBack) {
+  constexpr std::int64_t kNoon = 1796212800;  // 2026-12-02 12:00 UTC
+  Config config;
+  config.pricing["priced"] = {1.0, 1.0};  // $1 per million tokens
+  config.budgets = {{"chat-day", BudgetScope::chat, 1.0, BudgetPeriod::day},
+                    {"key-month", BudgetScope::key, 3.0, BudgetPeriod::month}};
+  usage::SqliteUsageTables tables(db);
+  Metrics metrics;
+  {
+    state::StoreWorker worker(io, db);
+    usage::UsageLedger ledger(io, worker, tables, metrics, config);
+    ledger.record(call_of(kNoon, "telegram:1", 0, 500000, 300000));  // $0.80
+    io.run();
+    io.restart();
+    EXPECT_EQ(ledger.check("telegram:1", kNoon).verdict, usage::BudgetVerdict::warn);
+    EXPECT_NE(ledger.take_warning("telegram:1", kNoon), "");
+    EXPECT_EQ(ledger.take_warning("telegram:1", kNoon + 60), "") << "once per period";
+    EXPECT_EQ(ledger.check("telegram:2", kNoon).verdict, usage::BudgetVerdict::ok)
+        << "another chat has its own budget";
+    ledger.record(call_of(kNoon + 1, "telegram:1", 0, 200000, 0));  // $1.00 in all
+    ledger.record(call_of(kNoon + 2, "telegram:2", 0, 2000000, 0));  // key 0: $3.00 this month
+    io.run();
+    io.restart();
+    const auto refused = ledger.check("telegram:1", kNoon);
+    EXPECT_EQ(refused.verdict, usage::BudgetVerdict::refuse);
+    EXPECT_EQ(refused.budget, "chat-day");
+    EXPECT_EQ(ledger.check("telegram:1", kNoon + 86400).verdict, usage::BudgetVerdict::ok)
+        << "the next UTC day starts afresh";
+    EXPECT_EQ(ledger.check_key("primary", 0, kNoon).verdict, usage::BudgetVerdict::refuse);
+    EXPECT_EQ(ledger.check_key("primary", 1, kNoon).verdict, usage::BudgetVerdict::ok);
+    const std::string series = "hermes_cost_usd_total{provider=\"primary\",model=\"priced\"} ";
+    const auto text = metrics.render("t", 0);
+    const auto at = text.find(series);
+    ASSERT_NE(at, std::string::npos) << text;
+    EXPECT_NEAR(std::stod(text.substr(at + series.size())), 3.0, 1e-9);
+  }
+  // A new process: the spend comes back from state.db.
+  state::StoreWorker worker(io, db);
+  usage::UsageLedger again(io, worker, tables, metrics, config);
+  run_coroutine(io, [&]() -> asio::awaitable<void> { co_await again.load(kNoon); });
+  EXPECT_EQ(again.check("telegram:1", kNoon).verdict, usage::BudgetVerdict::refuse);
+  EXPECT_EQ(again.check_key("primary", 0, kNoon).verdict, usage::BudgetVerdict::refuse);
+  const auto totals = tables.totals(0, usage::UsageGrouping::none, "telegram:1");
+  ASSERT_EQ(totals.size(), 1u);
+  EXPECT_EQ(totals[0].calls, 2);
+  EXPECT_EQ(totals[0].total_tokens, 1000000);
+  EXPECT_NEAR(totals[0].cost_usd, 1.0, 1e-9);
 }
 
 }  // namespace
