@@ -152,6 +152,8 @@ struct ResponsesApi::Impl {
     options.abort = std::move(client_gone);
     options.client_tools = p.request.tools;
     options.extra_fields = p.request.extra_fields;
+    options.platform = "api_server";
+    options.chat = "api_server:" + p.id;  // a chat budget counts each response on its own
     return options;
   }
 

@@ -93,6 +93,10 @@ Command parse_command(std::string_view text) {
 }
 
 std::string failed_turn_reply(const providers::Classification& failure) {
+  if (failure.reason == providers::FailoverReason::budget_exceeded) {
+    // Nothing was sent to the model; retrying before the reset is refused the same way.
+    return "Sorry, I can't answer now. " + providers::hint(failure);
+  }
   return "Sorry, I couldn't get a reply from the model. " + providers::hint(failure) +
          " Your message is saved: send it again to retry, or /new to start a fresh session.";
 }
