@@ -110,6 +110,8 @@ struct TelegramConfig {
   std::string api_base = "https://api.telegram.org";
   std::vector<std::string> allowed_users;  // user ids or @usernames
   bool allow_all_users = false;            // empty allowed_users refuses to start unless set
+  // In groups, answer only messages that mention the bot, reply to it or are commands.
+  bool require_mention = true;
 };
 
 struct GatewayConfig {

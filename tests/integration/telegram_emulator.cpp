@@ -32,6 +32,20 @@ void TelegramEmulator::send(long long user_id, const std::string& text, long lon
   if (r.status != 200) throw std::runtime_error("emulator refused a user message: " + r.body);
 }
 
+void TelegramEmulator::send_message(long long user_id, long long chat_id,
+                                    const nlohmann::json& fields) {
+  nlohmann::json message = {
+      {"botToken", kToken},
+      {"from",
+       {{"id", user_id}, {"first_name", "Test"}, {"username", "tester"}, {"is_bot", false}}},
+      {"chat",
+       {{"id", chat_id}, {"title", "Test"}, {"type", chat_id < 0 ? "supergroup" : "private"}}},
+      {"date", 1700000000}};
+  message.update(fields);
+  const auto r = http_request(port_, "POST", "/sendMessage", message.dump());
+  if (r.status != 200) throw std::runtime_error("emulator refused a user message: " + r.body);
+}
+
 nlohmann::json TelegramEmulator::bot_messages(long long chat_id) {
   const auto r = http_request(port_, "POST", "/getUpdates",
                               nlohmann::json{{"token", kToken}, {"chatId", chat_id}}.dump());

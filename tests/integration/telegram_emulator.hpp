@@ -18,6 +18,9 @@ class TelegramEmulator {
   // A user writes to the bot.
   void send(long long user_id, const std::string& text, long long chat_id = 0,
             const std::string& username = "tester");
+  // A user's message as given (photo, caption, a group chat, a reply…): from user_id in
+  // chat_id (a group when negative), with `fields` on top.
+  void send_message(long long user_id, long long chat_id, const nlohmann::json& fields);
   // Everything the bot has sent to `chat_id` that was not read yet.
   nlohmann::json bot_messages(long long chat_id);
 

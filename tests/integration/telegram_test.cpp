@@ -173,6 +173,40 @@ TEST_F(TelegramChat, CompressSummarisesOnDemandAndStatusAndUsageTellWhereTheChat
   EXPECT_THAT(usage, HasSubstr("The whole gateway: "));
 }
 
+TEST_F(TelegramChat, APhotoGetsOneNoteAndItsCaptionIsAnsweredAsText) {
+  start();
+  emulator_.send_message(
+      505, 505, {{"photo", json::array({{{"file_id", "p1"}, {"width", 90}, {"height", 90}}})}});
+  auto replies = wait_for_replies(505, 1);
+  ASSERT_EQ(replies.size(), 1u) << daemon_->stderr_text();
+  EXPECT_THAT(replies[0]["text"].get<std::string>(), HasSubstr("I read text only for now"));
+  EXPECT_THAT(replies[0]["text"].get<std::string>(), HasSubstr("photos"));
+  emulator_.send_message(
+      505, 505, {{"photo", json::array({{{"file_id", "p2"}}})}, {"caption", "what is this?"}});
+  replies = wait_for_replies(505, 1);
+  ASSERT_EQ(replies.size(), 1u);
+  EXPECT_EQ(replies[0]["text"], "echo: what is this?");
+  emulator_.send_message(505, 505, {{"voice", {{"file_id", "v1"}, {"duration", 2}}}});
+  replies = wait_for_replies(505, 1);
+  ASSERT_EQ(replies.size(), 1u);
+  EXPECT_THAT(replies[0]["text"].get<std::string>(), HasSubstr("voice messages"));
+  EXPECT_EQ(fake_.calls().size(), 1u) << "only the caption reached the model";
+}
+
+TEST_F(TelegramChat, InAGroupOnlyMessagesForTheBotAreAnswered) {
+  start();
+  emulator_.send_message(506, -1006, {{"text", "lunch at noon, everyone?"}});
+  emulator_.send_message(506, -1006, {{"text", "@TestNameBot what is the capital of Norway?"}});
+  const auto replies = wait_for_replies(-1006, 1);
+  ASSERT_EQ(replies.size(), 1u) << daemon_->stderr_text();
+  EXPECT_EQ(replies[0]["text"], "echo: @TestNameBot what is the capital of Norway?");
+  // The chatter before it was seen (the offset moved past it) but never answered.
+  emulator_.send_message(506, -1006, {{"text", "/status"}});
+  ASSERT_EQ(wait_for_replies(-1006, 1).size(), 1u) << "a command is for the bot";
+  EXPECT_EQ(fake_.calls().size(), 1u);
+  EXPECT_TRUE(wait_for_replies(-1006, 1, 500ms).empty()) << "no answer to the chatter";
+}
+
 TEST_F(TelegramChat, UnknownUserIsRefusedOnceAndNeverReachesTheModel) {
   start("[42, '@alice']");
   emulator_.send(777, "let me in", 0, "mallory");

@@ -116,6 +116,10 @@ CREATE TABLE IF NOT EXISTS session_summaries (
   PRIMARY KEY (session_id, covers)
 );
 )sql"},
+    // Telegram messages without text (photo, voice, …): recorded and answered with a note.
+    {9, "media kind of inbound messages", R"sql(
+ALTER TABLE inbound_messages ADD COLUMN media TEXT;
+)sql"},
 };
 
 }  // namespace

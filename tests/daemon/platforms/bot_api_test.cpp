@@ -46,51 +46,5 @@ TEST(BotApiReply, AnyBodyGivesAReplyNeverAnException) {
   }
 }
 
-TEST(BotApiUpdates, TextMessagesAreTakenAndEveryUpdateMovesTheOffset) {
-  const json result = json::parse(R"([
-    {"update_id": 10, "message": {"message_id": 5, "text": "hi",
-      "chat": {"id": 42, "type": "private"}, "from": {"id": 7, "username": "ann"}}},
-    {"update_id": 11, "message": {"message_id": 6, "text": "in a group",
-      "chat": {"id": -100, "type": "supergroup"}, "from": {"id": 8}}},
-    {"update_id": 12, "message": {"message_id": 7, "photo": [],
-      "chat": {"id": 42, "type": "private"}}},
-    {"update_id": 13, "edited_message": {"text": "x"}}
-  ])");
-  const auto polled = parse_updates(result, 0);
-  ASSERT_EQ(polled.messages.size(), 2u);
-  EXPECT_EQ(polled.next_offset, 14);
-  EXPECT_EQ(polled.messages[0].chat_key, "42");
-  EXPECT_EQ(polled.messages[0].username, "ann");
-  EXPECT_EQ(polled.messages[0].text, "hi");
-  EXPECT_EQ(polled.messages[0].message_id, 5);
-  EXPECT_EQ(polled.messages[1].chat_key, "-100:8");  // each member of a group on their own
-  EXPECT_EQ(polled.messages[1].user_id, 8);
-}
-
-TEST(BotApiUpdates, MalformedUpdatesAreSkippedNotThrown) {
-  const json result = json::parse(R"([
-    7, "x", null, [], {},
-    {"update_id": "20", "message": {"text": "id as a string", "chat": {"id": 1}}},
-    {"update_id": 21, "message": "not an object"},
-    {"update_id": 22, "message": {"text": 5, "chat": {"id": 1}}},
-    {"update_id": 23, "message": {"text": "no chat"}},
-    {"update_id": 24, "message": {"text": "chat as a string", "chat": "1"}},
-    {"update_id": 25, "message": {"text": "chat id as a string", "chat": {"id": "1"}}},
-    {"update_id": 26, "message": {"text": "from as a list", "chat": {"id": 3, "type": 9},
-      "from": [1], "message_id": "x"}},
-    {"update_id": 9223372036854775807, "message": {"text": "last", "chat": {"id": 4}}}
-  ])");
-  const auto polled = parse_updates(result, 5);
-  ASSERT_EQ(polled.messages.size(), 2u);
-  EXPECT_EQ(polled.messages[0].text, "from as a list");
-  EXPECT_EQ(polled.messages[0].user_id, 0);
-  EXPECT_EQ(polled.messages[0].message_id, 0);
-  EXPECT_EQ(polled.messages[0].chat_key, "3");
-  EXPECT_EQ(polled.messages[1].text, "last");
-  EXPECT_EQ(polled.next_offset, 27) << "an update_id at the top of the range must not overflow";
-  EXPECT_EQ(parse_updates(json::object(), 9).next_offset, 9);
-  EXPECT_TRUE(parse_updates(json("x"), 9).messages.empty());
-}
-
 }  // namespace
 }  // namespace hermes::daemon::telegram

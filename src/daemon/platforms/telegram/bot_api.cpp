@@ -55,41 +55,4 @@ ApiReply parse_api_reply(int http_status, std::string_view body) {
   return out;
 }
 
-PolledUpdates parse_updates(const json& result, long long offset) {
-  PolledUpdates out;
-  out.next_offset = offset;
-  if (!result.is_array()) return out;
-  for (const auto& update : result) {
-    if (!update.is_object()) continue;
-    const auto update_id = integer_field(update, "update_id");
-    if (!update_id) continue;
-    if (*update_id < std::numeric_limits<long long>::max()) {
-      out.next_offset = std::max(out.next_offset, *update_id + 1);
-    }
-    const json* message = object_field(update, "message");
-    if (!message) continue;
-    const auto text = message->find("text");
-    if (text == message->end() || !text->is_string()) continue;  // only text is answered
-    const json* chat = object_field(*message, "chat");
-    const auto chat_id = chat ? integer_field(*chat, "id") : std::nullopt;
-    if (!chat_id) continue;  // nowhere to answer
-    const json empty = json::object();
-    const json* from = object_field(*message, "from");
-    if (!from) from = &empty;
-    Inbound in;
-    in.update_id = *update_id;
-    in.chat_id = *chat_id;
-    in.user_id = integer_field(*from, "id").value_or(0);
-    in.username = string_field(*from, "username");
-    in.message_id = integer_field(*message, "message_id").value_or(0);
-    in.text = text->get<std::string>();
-    const std::string type = string_field(*chat, "type");
-    // In groups each member gets a session of their own.
-    in.chat_key = std::to_string(in.chat_id) +
-                  (type == "group" || type == "supergroup" ? ":" + std::to_string(in.user_id) : "");
-    out.messages.push_back(std::move(in));
-  }
-  return out;
-}
-
 }  // namespace hermes::daemon::telegram

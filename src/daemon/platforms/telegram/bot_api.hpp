@@ -17,7 +17,8 @@ struct Inbound {
   long long user_id = 0;
   std::string username;
   long long message_id = 0;
-  std::string text;
+  std::string text;   // the text, or a media message's caption
+  std::string media;  // photo | voice | video | sticker | document | …: a message without text
 };
 
 // What a Bot API call answered, whatever the server sent.
@@ -33,14 +34,5 @@ struct ApiReply {
 // Any body, including one that is not JSON or has fields of the wrong type, gives a reply
 // (not ok, with a description); it never throws.
 ApiReply parse_api_reply(int http_status, std::string_view body);
-
-struct PolledUpdates {
-  std::vector<Inbound> messages;  // text messages, in order
-  long long next_offset = 0;      // past every update seen, answered or not
-};
-
-// The updates of a getUpdates result: text messages become Inbound; any other update (and
-// any malformed one) only moves the offset past it. Never throws.
-PolledUpdates parse_updates(const nlohmann::json& result, long long offset);
 
 }  // namespace hermes::daemon::telegram

@@ -17,6 +17,7 @@
 #include "daemon/agent/turn_runner.hpp"
 #include "daemon/platforms/telegram/telegram_store.hpp"
 #include "daemon/platforms/telegram/telegram_text.hpp"
+#include "daemon/platforms/telegram/telegram_updates.hpp"
 #include "daemon/providers/http_client.hpp"
 #include "daemon/providers/redact.hpp"
 #include "daemon/usage/budget_rules.hpp"
@@ -124,6 +125,23 @@ struct TelegramPlatform::Impl : std::enable_shared_from_this<TelegramPlatform::I
   std::string state = "starting";
   std::string detail;
   std::string settings_system_prompt;
+  bool settings_require_mention = true;
+  telegram::BotIdentity bot;  // from getMe: to know a mention of it in a group
+
+  // Who the bot is; until getMe answers, group messages are answered only when they are
+  // commands (a mention cannot be recognised yet).
+  asio::awaitable<void> learn_identity() {
+    json params = json::object();
+    const auto reply = co_await call(poll_client, "getMe", std::move(params), 10000ms);
+    if (!reply.ok || !reply.result.is_object()) {
+      spdlog::warn("telegram: getMe failed ({}); mentions in groups are not recognised yet",
+                   reply.description);
+      co_return;
+    }
+    bot.id = reply.result.value("id", 0LL);
+    bot.username = reply.result.value("username", std::string());
+    spdlog::info("telegram: the bot is @{}", bot.username);
+  }
 
   // The chat a chat budget and /usage count ("telegram:<chat key>").
   static std::string chat_id_of(const std::string& chat_key) { return "telegram:" + chat_key; }
@@ -167,6 +185,7 @@ asio::awaitable<void> TelegramPlatform::Impl::poll_loop() {
   auto backoff = 1000ms;
   while (polling) {
     const auto started = Clock::now();
+    if (bot.id == 0) co_await learn_identity();
     json params = {{"timeout", kPollSeconds}, {"allowed_updates", json::array({"message"})}};
     if (offset > 0) params["offset"] = offset;
     const auto reply =
@@ -196,7 +215,12 @@ asio::awaitable<void> TelegramPlatform::Impl::poll_loop() {
     detail =
         settings.api_base.find("api.telegram.org") != std::string::npos ? "" : settings.api_base;
     const long long stored_offset = offset;
-    auto polled = telegram::parse_updates(reply.result, offset);
+    auto polled = telegram::parse_updates(reply.result, offset, bot, settings_require_mention);
+    if (polled.skipped_unaddressed > 0) {
+      spdlog::debug(
+          "telegram: {} group message(s) not for the bot (gateway.telegram.require_mention)",
+          polled.skipped_unaddressed);
+    }
     offset = polled.next_offset;
     std::set<std::string> touched;
     for (const auto& in : polled.messages) touched.insert(in.chat_key);
@@ -294,6 +318,13 @@ asio::awaitable<void> TelegramPlatform::Impl::handle(Inbound m) {
     co_return;
   }
   auto& sessions = context.sessions;
+  if (!m.media.empty()) {
+    // Recorded like any message, answered once, never sent to the model.
+    queue_reply(tx, m.chat_id, m.message_id, telegram::media_reply(m.media));
+    context.store.mark_done(tx, m.update_id);
+    co_await finish(std::move(tx));
+    co_return;
+  }
   const auto command = telegram::parse_command(m.text);
   if (command != Command::none) {
     std::string reply;
@@ -455,6 +486,7 @@ asio::awaitable<void> TelegramPlatform::Impl::deliver_pending() {
 TelegramPlatform::TelegramPlatform(asio::io_context& io, const Config& config, Context context)
     : impl_(std::make_shared<Impl>(io, config, std::move(context))) {
   impl_->settings_system_prompt = config.agent.system_prompt;
+  impl_->settings_require_mention = config.gateway.telegram.require_mention;
 }
 
 TelegramPlatform::~TelegramPlatform() = default;
@@ -506,6 +538,7 @@ void TelegramPlatform::reconfigure(const Config& config) {
   impl_->settings.allowed_users = config.gateway.telegram.allowed_users;
   impl_->settings.allow_all_users = config.gateway.telegram.allow_all_users;
   impl_->settings_system_prompt = config.agent.system_prompt;
+  impl_->settings_require_mention = config.gateway.telegram.require_mention;
 }
 
 }  // namespace hermes::daemon

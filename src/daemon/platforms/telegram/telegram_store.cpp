@@ -8,30 +8,31 @@ namespace hermes::daemon::telegram {
 namespace asio = boost::asio;
 
 void SqliteTelegramTables::record_inbound(const std::string& platform, const Inbound& m) {
-  db_.prepare(
-         "INSERT OR IGNORE INTO inbound_messages(platform, update_id, chat_id, chat_key, "
-         "user_id, username, message_id, text) VALUES(?,?,?,?,?,?,?,?)")
-      .bind(1, platform)
+  auto insert = db_.prepare(
+      "INSERT OR IGNORE INTO inbound_messages(platform, update_id, chat_id, chat_key, "
+      "user_id, username, message_id, text, media) VALUES(?,?,?,?,?,?,?,?,?)");
+  insert.bind(1, platform)
       .bind(2, m.update_id)
       .bind(3, m.chat_id)
       .bind(4, m.chat_key)
       .bind(5, m.user_id)
       .bind(6, m.username)
       .bind(7, m.message_id)
-      .bind(8, m.text)
-      .step();
+      .bind(8, m.text);
+  if (!m.media.empty()) insert.bind(9, m.media);  // unbound: NULL, a text message
+  insert.step();
 }
 
 std::optional<Inbound> SqliteTelegramTables::next_inbound(const std::string& platform,
                                                           const std::string& chat_key) {
   auto query = db_.prepare(
-      "SELECT update_id, chat_id, chat_key, user_id, username, message_id, text "
+      "SELECT update_id, chat_id, chat_key, user_id, username, message_id, text, media "
       "FROM inbound_messages WHERE platform = ? AND chat_key = ? AND done = 0 "
       "ORDER BY update_id LIMIT 1");
   query.bind(1, platform).bind(2, chat_key);
   if (!query.step()) return std::nullopt;
   return Inbound{query.integer(0), query.integer(1), query.text(2), query.integer(3),
-                 query.text(4),    query.integer(5), query.text(6)};
+                 query.text(4),    query.integer(5), query.text(6), query.text(7)};
 }
 
 std::vector<std::string> SqliteTelegramTables::chats_with_inbound(const std::string& platform) {

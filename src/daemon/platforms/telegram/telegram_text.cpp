@@ -124,6 +124,16 @@ std::string refusal_reply() {
          "gateway.telegram.allowed_users.";
 }
 
+std::string media_reply(const std::string& media) {
+  std::string what = media == "voice"        ? "voice messages"
+                     : media == "video_note" ? "video messages"
+                     : media == "photo"      ? "photos"
+                     : media == "sticker"    ? "stickers"
+                                             : media + "s";
+  return "Sorry, I read text only for now, so I can't open " + what +
+         ". Please write it as a message (a photo's caption is read as text).";
+}
+
 std::string status_reply(const std::string& model, const std::string& provider,
                          std::size_t session_messages, const std::string& gateway_state) {
   return "Model: " + model + " (provider " + provider +

@@ -27,6 +27,8 @@ std::string interrupted_turn_reply();
 std::string new_session_reply();
 std::string help_reply();
 std::string refusal_reply();
+// The answer to a message without text (`media`: photo, voice, sticker, …).
+std::string media_reply(const std::string& media);
 std::string status_reply(const std::string& model, const std::string& provider,
                          std::size_t session_messages, const std::string& gateway_state);
 // "Context: 12% full (about 15,360 of 128,000 tokens)"

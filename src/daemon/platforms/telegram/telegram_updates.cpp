@@ -1,0 +1,153 @@
+#include "daemon/platforms/telegram/telegram_updates.hpp"
+
+#include <algorithm>
+#include <cctype>
+#include <limits>
+
+namespace hermes::daemon::telegram {
+
+using nlohmann::json;
+
+namespace {
+
+std::optional<long long> integer_at(const json& object, const char* key) {
+  const auto it = object.find(key);
+  if (it != object.end() && it->is_number_integer()) return it->get<long long>();
+  return std::nullopt;
+}
+
+std::string string_at(const json& object, const char* key) {
+  const auto it = object.find(key);
+  return it != object.end() && it->is_string() ? it->get<std::string>() : std::string();
+}
+
+const json* object_at(const json& object, const char* key) {
+  const auto it = object.find(key);
+  return it != object.end() && it->is_object() ? &*it : nullptr;
+}
+
+std::string lowered(std::string text) {
+  std::transform(text.begin(), text.end(), text.begin(),
+                 [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
+  return text;
+}
+
+bool word_char(char c) {
+  return std::isalnum(static_cast<unsigned char>(c)) || c == '_';
+}
+
+// "@name" in `text` as a whole word, any case.
+bool mentions(const std::string& text, const std::string& username) {
+  if (username.empty()) return false;
+  const auto haystack = lowered(text);
+  const auto needle = "@" + lowered(username);
+  for (auto at = haystack.find(needle); at != std::string::npos;
+       at = haystack.find(needle, at + 1)) {
+    const auto end = at + needle.size();
+    const bool starts_word = at == 0 || !word_char(haystack[at - 1]);  // not an e-mail address
+    if (starts_word && (end == haystack.size() || !word_char(haystack[end]))) return true;
+  }
+  return false;
+}
+
+// The kinds of message that carry no text of their own (a caption, at most).
+constexpr const char* kMediaKinds[] = {"photo",    "voice",    "video", "video_note",
+                                       "sticker",  "document", "audio", "animation",
+                                       "location", "contact",  "poll",  "venue"};
+
+}  // namespace
+
+std::string chat_key(long long chat_id, long long user_id, bool group) {
+  return std::to_string(chat_id) + (group ? ":" + std::to_string(user_id) : "");
+}
+
+bool addresses_bot(const json& message, const BotIdentity& bot) {
+  std::string text = string_at(message, "text");
+  if (text.empty()) text = string_at(message, "caption");
+  if (text.starts_with('/')) {
+    const auto word = text.substr(0, text.find_first_of(" \n"));
+    const auto at = word.find('@');
+    // "/status@other_bot" is another bot's command.
+    if (at == std::string::npos || lowered(word.substr(at + 1)) == lowered(bot.username)) {
+      return true;
+    }
+  }
+  if (mentions(text, bot.username)) return true;
+  for (const char* key : {"entities", "caption_entities"}) {
+    const auto it = message.find(key);
+    if (it == message.end() || !it->is_array()) continue;
+    for (const auto& entity : *it) {
+      if (!entity.is_object() || string_at(entity, "type") != "text_mention") continue;
+      const json* user = object_at(entity, "user");
+      if (user && bot.id != 0 && integer_at(*user, "id") == bot.id) return true;
+    }
+  }
+  if (const json* replied = object_at(message, "reply_to_message")) {
+    const json* from = object_at(*replied, "from");
+    if (from && bot.id != 0 && integer_at(*from, "id") == bot.id) return true;
+  }
+  return false;
+}
+
+ParsedUpdate parse_update(const json& update, const BotIdentity& bot) {
+  ParsedUpdate out;
+  if (!update.is_object()) return out;
+  out.update_id = integer_at(update, "update_id");
+  if (!out.update_id) return out;
+  const json* message = object_at(update, "message");
+  if (!message) return out;  // edits, channel posts, …: nothing to answer
+  const json* chat = object_at(*message, "chat");
+  const auto chat_id = chat ? integer_at(*chat, "id") : std::nullopt;
+  if (!chat_id) return out;  // nowhere to answer
+  const std::string type = string_at(*chat, "type");
+  out.group = type == "group" || type == "supergroup";
+
+  Inbound in;
+  in.update_id = *out.update_id;
+  in.chat_id = *chat_id;
+  if (const json* from = object_at(*message, "from")) {
+    in.user_id = integer_at(*from, "id").value_or(0);
+    in.username = string_at(*from, "username");
+  }
+  in.message_id = integer_at(*message, "message_id").value_or(0);
+  in.text = string_at(*message, "text");
+  if (in.text.empty()) {
+    for (const char* kind : kMediaKinds) {
+      if (message->contains(kind)) {
+        in.media = kind;
+        break;
+      }
+    }
+    if (in.media.empty()) return out;  // a service message (joined, pinned, …)
+    // A caption is read as the message's text; the picture itself is not.
+    in.text = string_at(*message, "caption");
+    if (!in.text.empty()) in.media.clear();
+  }
+  in.chat_key = chat_key(in.chat_id, in.user_id, out.group);
+  out.addressed = !out.group || addresses_bot(*message, bot);
+  out.message = std::move(in);
+  return out;
+}
+
+PolledUpdates parse_updates(const json& result, long long offset, const BotIdentity& bot,
+                            bool require_mention) {
+  PolledUpdates out;
+  out.next_offset = offset;
+  if (!result.is_array()) return out;
+  for (const auto& update : result) {
+    auto parsed = parse_update(update, bot);
+    if (!parsed.update_id) continue;
+    if (*parsed.update_id < std::numeric_limits<long long>::max()) {
+      out.next_offset = std::max(out.next_offset, *parsed.update_id + 1);
+    }
+    if (!parsed.message) continue;
+    if (require_mention && parsed.group && !parsed.addressed) {
+      ++out.skipped_unaddressed;
+      continue;
+    }
+    out.messages.push_back(std::move(*parsed.message));
+  }
+  return out;
+}
+
+}  // namespace hermes::daemon::telegram

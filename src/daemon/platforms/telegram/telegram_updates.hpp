@@ -1,0 +1,50 @@
+#pragma once
+
+#include <nlohmann/json.hpp>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "daemon/platforms/telegram/bot_api.hpp"
+
+// Telegram updates as pure functions: which are messages to answer, for which chat, and
+// whether a group message is meant for the bot.
+namespace hermes::daemon::telegram {
+
+// Who the bot is (getMe): to know a mention of it, or a reply to it, in a group.
+struct BotIdentity {
+  long long id = 0;
+  std::string username;  // without the @
+};
+
+// What one update is to the gateway.
+struct ParsedUpdate {
+  std::optional<long long> update_id;  // none: malformed (skipped, the offset cannot move)
+  std::optional<Inbound> message;      // a message to record; none: nothing to answer
+  bool group = false;                  // from a group or supergroup
+  bool addressed = true;               // private, or in a group: a command, mention or reply
+};
+
+ParsedUpdate parse_update(const nlohmann::json& update, const BotIdentity& bot);
+
+// Whether a group message is for the bot: a command (to it, or to no bot in particular), an
+// @mention of its username (entities or text, any case), a text mention of its id, or a
+// reply to one of its messages.
+bool addresses_bot(const nlohmann::json& message, const BotIdentity& bot);
+
+// The chat a message's session belongs to: the chat, or chat:user in groups (each member
+// gets a session of their own).
+std::string chat_key(long long chat_id, long long user_id, bool group);
+
+struct PolledUpdates {
+  std::vector<Inbound> messages;  // to record and answer, in order
+  long long next_offset = 0;      // past every update seen, answered or not
+  int skipped_unaddressed = 0;    // group messages not meant for the bot
+};
+
+// The updates of a getUpdates result. With `require_mention`, group messages not meant for
+// the bot are skipped (the offset still moves past them). Never throws.
+PolledUpdates parse_updates(const nlohmann::json& result, long long offset, const BotIdentity& bot,
+                            bool require_mention);
+
+}  // namespace hermes::daemon::telegram
