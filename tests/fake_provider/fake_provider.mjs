@@ -199,6 +199,7 @@ async function handle(req, res) {
     if (bot[2] === 'getUpdates' && bot[1].includes('conflict')) {
       return json(res, 409, { ok: false, error_code: 409, description: 'Conflict: terminated by other getUpdates request; make sure that only one bot instance is running' });
     }
+    if (bot[2] === 'getMe') return json(res, 200, { ok: true, result: { id: 4242, is_bot: true, username: 'FakeBot' } });
     return json(res, 200, { ok: true, result: [] });
   }
   json(res, 404, { error: { message: `no route ${req.method} ${url.pathname}` } });

@@ -127,6 +127,8 @@ struct TelegramPlatform::Impl : std::enable_shared_from_this<TelegramPlatform::I
   std::string settings_system_prompt;
   bool settings_require_mention = true;
   telegram::BotIdentity bot;  // from getMe: to know a mention of it in a group
+  bool identity_tried = false;
+  Clock::time_point last_identity_try;
 
   // Who the bot is; until getMe answers, group messages are answered only when they are
   // commands (a mention cannot be recognised yet).
@@ -185,7 +187,12 @@ asio::awaitable<void> TelegramPlatform::Impl::poll_loop() {
   auto backoff = 1000ms;
   while (polling) {
     const auto started = Clock::now();
-    if (bot.id == 0) co_await learn_identity();
+    // Until getMe answers (tried again at most every 30 s: a failing one costs no poll).
+    if (bot.id == 0 && (!identity_tried || started - last_identity_try >= 30s)) {
+      identity_tried = true;
+      last_identity_try = started;
+      co_await learn_identity();
+    }
     json params = {{"timeout", kPollSeconds}, {"allowed_updates", json::array({"message"})}};
     if (offset > 0) params["offset"] = offset;
     const auto reply =
