@@ -218,6 +218,14 @@ TEST_F(TelegramChat, UnknownUserIsRefusedOnceAndNeverReachesTheModel) {
   ASSERT_EQ(wait_for_replies(900, 1).size(), 1u);
   EXPECT_EQ(wait_for_replies(777, 1, 500ms).size(), 0u) << "refused twice";
   EXPECT_EQ(fake_.calls().size(), 1u);
+  // The refusal is remembered in state.db: a restart does not repeat it.
+  stop();
+  daemon_ = home_.start(home_.env());
+  ASSERT_TRUE(wait_until([&] { return home_.healthy(); }, 10s));
+  emulator_.send(777, "and now?", 0, "mallory");
+  emulator_.send(900, "still here", 0, "alice");
+  ASSERT_EQ(wait_for_replies(900, 1).size(), 1u);
+  EXPECT_EQ(wait_for_replies(777, 1, 500ms).size(), 0u) << "refused again after a restart";
 }
 
 TEST_F(TelegramChat, AMessageSentWhileStoppedIsAnsweredExactlyOnceAfterStart) {

@@ -120,6 +120,15 @@ CREATE TABLE IF NOT EXISTS session_summaries (
     {9, "media kind of inbound messages", R"sql(
 ALTER TABLE inbound_messages ADD COLUMN media TEXT;
 )sql"},
+    // Users refused by allowed_users: told once, not again after every restart.
+    {10, "refused users", R"sql(
+CREATE TABLE IF NOT EXISTS refused_users (
+  platform TEXT NOT NULL,
+  user_id INTEGER NOT NULL,
+  refused_at REAL NOT NULL,
+  PRIMARY KEY (platform, user_id)
+);
+)sql"},
 };
 
 }  // namespace

@@ -130,6 +130,13 @@ struct TelegramPlatform::Impl : std::enable_shared_from_this<TelegramPlatform::I
   bool identity_tried = false;
   Clock::time_point last_identity_try;
 
+  // Users refused before (a restart does not refuse them a second time). Each path that
+  // starts chat workers loads them first.
+  asio::awaitable<void> load_refused_users() {
+    auto users = co_await context.store.refused_users();
+    refused_users.insert(users.begin(), users.end());
+  }
+
   // Who the bot is; until getMe answers, group messages are answered only when they are
   // commands (a mention cannot be recognised yet).
   asio::awaitable<void> learn_identity() {
@@ -184,6 +191,7 @@ asio::awaitable<ApiReply> TelegramPlatform::Impl::call(providers::HttpClient& cl
 asio::awaitable<void> TelegramPlatform::Impl::poll_loop() {
   auto self = shared_from_this();
   long long offset = (co_await context.store.offset()).value_or(0);
+  co_await load_refused_users();  // before any message of this process is handled
   auto backoff = 1000ms;
   while (polling) {
     const auto started = Clock::now();
@@ -318,8 +326,11 @@ asio::awaitable<void> TelegramPlatform::Impl::handle(Inbound m) {
   state::Transaction tx;
   if (!allowed(m)) {
     spdlog::info("telegram: message from user {} refused (not in allowed_users)", m.user_id);
-    if (refused_users.insert(m.user_id).second)
+    // Told once, also across restarts (the refusal is stored with the message's done mark).
+    if (refused_users.insert(m.user_id).second) {
       queue_reply(tx, m.chat_id, m.message_id, telegram::refusal_reply());
+      context.store.add_refused_user(tx, m.user_id);
+    }
     context.store.mark_done(tx, m.update_id);
     co_await finish(std::move(tx));
     co_return;
@@ -513,6 +524,7 @@ asio::awaitable<void> TelegramPlatform::Impl::resume_pending() {
   auto self = shared_from_this();
   std::vector<std::string> chats;
   try {
+    co_await load_refused_users();
     chats = co_await context.store.chats_with_inbound();
   } catch (const std::exception& e) {
     spdlog::error(

@@ -1,5 +1,7 @@
 #include "daemon/platforms/telegram/telegram_store.hpp"
 
+#include <chrono>
+
 #include "daemon/state/sqlite_connection.hpp"
 #include "daemon/state/store_worker.hpp"
 
@@ -104,6 +106,23 @@ asio::awaitable<void> TelegramStore::record_poll(std::vector<Inbound> messages, 
   co_await worker_.run(std::move(job));
 }
 
+std::vector<long long> SqliteTelegramTables::refused_users(const std::string& platform) {
+  auto query = db_.prepare("SELECT user_id FROM refused_users WHERE platform = ?");
+  query.bind(1, platform);
+  std::vector<long long> users;
+  while (query.step()) users.push_back(query.integer(0));
+  return users;
+}
+
+void SqliteTelegramTables::add_refused_user(const std::string& platform, long long user_id,
+                                            double now) {
+  db_.prepare("INSERT OR IGNORE INTO refused_users(platform, user_id, refused_at) VALUES(?,?,?)")
+      .bind(1, platform)
+      .bind(2, user_id)
+      .bind(3, now)
+      .step();
+}
+
 asio::awaitable<std::optional<long long>> TelegramStore::offset() {
   std::optional<long long> value;
   std::function<void()> job = [this, &value] { value = tables_.platform_offset(platform_); };
@@ -142,6 +161,19 @@ asio::awaitable<void> TelegramStore::delivery_done(long long id) {
 asio::awaitable<void> TelegramStore::delivery_failed(long long id) {
   std::function<void()> job = [this, id] { tables_.delivery_failed(id); };
   co_await worker_.run(std::move(job));
+}
+
+asio::awaitable<std::vector<long long>> TelegramStore::refused_users() {
+  std::vector<long long> users;
+  std::function<void()> job = [this, &users] { users = tables_.refused_users(platform_); };
+  co_await worker_.run(std::move(job));
+  co_return users;
+}
+
+void TelegramStore::add_refused_user(state::Transaction& tx, long long user_id) {
+  const double now =
+      std::chrono::duration<double>(std::chrono::system_clock::now().time_since_epoch()).count();
+  tx.add([this, user_id, now] { tables_.add_refused_user(platform_, user_id, now); });
 }
 
 void TelegramStore::mark_done(state::Transaction& tx, long long update_id) {

@@ -41,6 +41,8 @@ class TelegramTables {
   virtual void delivery_failed(long long id) = 0;
   virtual std::optional<long long> platform_offset(const std::string& platform) = 0;
   virtual void set_platform_offset(const std::string& platform, long long value) = 0;
+  virtual std::vector<long long> refused_users(const std::string& platform) = 0;
+  virtual void add_refused_user(const std::string& platform, long long user_id, double now) = 0;
 };
 
 class SqliteTelegramTables final : public TelegramTables {
@@ -57,6 +59,8 @@ class SqliteTelegramTables final : public TelegramTables {
   void delivery_failed(long long id) override;
   std::optional<long long> platform_offset(const std::string& platform) override;
   void set_platform_offset(const std::string& platform, long long value) override;
+  std::vector<long long> refused_users(const std::string& platform) override;
+  void add_refused_user(const std::string& platform, long long user_id, double now) override;
 
  private:
   state::SqliteConnection& db_;
@@ -77,8 +81,12 @@ class TelegramStore {
   boost::asio::awaitable<void> delivery_done(long long id);
   boost::asio::awaitable<void> delivery_failed(long long id);
 
+  // Users told once that they are not allowed (kept across restarts).
+  boost::asio::awaitable<std::vector<long long>> refused_users();
+
   // Rows for a transaction that also holds session rows.
   void mark_done(state::Transaction& tx, long long update_id);
+  void add_refused_user(state::Transaction& tx, long long user_id);
   void queue_delivery(state::Transaction& tx, Delivery delivery);
 
  private:
