@@ -114,6 +114,13 @@ struct TelegramConfig {
   bool require_mention = true;
 };
 
+// How chats show a turn in progress.
+struct DisplayConfig {
+  // display.busy_input_mode: a message during a turn waits for it (queue, the default) or
+  // stops it and runs next (interrupt).
+  bool busy_input_interrupt = false;
+};
+
 struct GatewayConfig {
   ApiServerConfig api_server;
   TelegramConfig telegram;
@@ -140,6 +147,7 @@ struct Config {
   std::map<std::string, McpServerConfig> mcp_servers;
   ApprovalsConfig approvals;
   CompressionConfig compression;
+  DisplayConfig display;
   std::map<std::string, ModelPrice> pricing;  // by model name
   std::vector<BudgetConfig> budgets;
 };

@@ -97,6 +97,7 @@ class ConfigReader {
   void read_compression(const YAML::Node& node);
   void read_pricing(const YAML::Node& node);
   void read_budgets(const YAML::Node& node);
+  void read_display(const YAML::Node& node);
   std::map<std::string, std::string> read_string_map(const YAML::Node& node,
                                                      const std::string& path);
   void validate(const YAML::Node& root);
@@ -497,6 +498,21 @@ void ConfigReader::read_budgets(const YAML::Node& node) {
   }
 }
 
+void ConfigReader::read_display(const YAML::Node& node) {
+  if (!expect_map(node, "display")) return;
+  check_keys(node, "display", {"busy_input_mode"});
+  std::string mode = "queue";
+  read_string(node, "display", "busy_input_mode", mode);
+  if (mode == "interrupt") {
+    config_.display.busy_input_interrupt = true;
+  } else if (mode != "queue") {
+    error(node["busy_input_mode"], "display.busy_input_mode",
+          "expected queue (a message waits for the running turn) or interrupt (it stops it), "
+          "got '" +
+              mode + "'");
+  }
+}
+
 void ConfigReader::read_approvals(const YAML::Node& node) {
   if (!node.IsDefined() || node.IsNull()) return;
   if (!expect_map(node, "approvals")) return;
@@ -639,7 +655,7 @@ ConfigLoadResult ConfigReader::read(const YAML::Node& root) {
   }
   check_keys(root, "",
              {"model", "providers", "fallback_providers", "agent", "gateway", "database",
-              "mcp_servers", "approvals", "compression", "pricing", "budgets"});
+              "mcp_servers", "approvals", "compression", "pricing", "budgets", "display"});
   read_model(child(root, "model"));
   read_providers(child(root, "providers"));
   read_fallbacks(child(root, "fallback_providers"));
@@ -651,6 +667,7 @@ ConfigLoadResult ConfigReader::read(const YAML::Node& root) {
   read_compression(child(root, "compression"));
   read_pricing(child(root, "pricing"));
   read_budgets(child(root, "budgets"));
+  read_display(child(root, "display"));
   validate(root);
   if (result_.errors.empty()) result_.config = std::move(config_);
   return std::move(result_);

@@ -207,6 +207,51 @@ TEST_F(TelegramChat, InAGroupOnlyMessagesForTheBotAreAnswered) {
   EXPECT_TRUE(wait_for_replies(-1006, 1, 500ms).empty()) << "no answer to the chatter";
 }
 
+long long unix_ms() {
+  return std::chrono::duration_cast<std::chrono::milliseconds>(
+             std::chrono::system_clock::now().time_since_epoch())
+      .count();
+}
+
+TEST_F(TelegramChat, StopEndsARunningTurnWithinASecondAndKeepsTheChatToldOnce) {
+  start();
+  fake_.script("*", json::array({{{"delay_ms", 25000}, {"content", "far too late"}}}));
+  emulator_.send(507, "write me a very long story");
+  ASSERT_TRUE(wait_until([&] { return fake_.calls().size() == 1; }, 10s));
+  const auto sent_at = unix_ms();
+  emulator_.send(507, "/stop");
+  ASSERT_TRUE(wait_until([&] { return fake_.calls()[0].contains("abandoned_at"); }, 5s))
+      << "the provider call was not dropped" << daemon_->stderr_text();
+  const long long latency = fake_.calls()[0]["abandoned_at"].get<long long>() - sent_at;
+  EXPECT_LT(latency, 1000) << "/stop took a second or more";
+  RecordProperty("stop_latency_ms", std::to_string(latency));
+  auto replies = wait_for_replies(507, 1);
+  ASSERT_EQ(replies.size(), 1u);
+  EXPECT_THAT(replies[0]["text"].get<std::string>(), StartsWith("Stopped."));
+  emulator_.send(507, "/stop");
+  replies = wait_for_replies(507, 1);
+  ASSERT_EQ(replies.size(), 1u);
+  EXPECT_THAT(replies[0]["text"].get<std::string>(), StartsWith("Nothing to stop"));
+  emulator_.send(507, "and now?");
+  replies = wait_for_replies(507, 1);
+  ASSERT_EQ(replies.size(), 1u);
+  EXPECT_EQ(replies[0]["text"], "echo: and now?") << "the chat goes on";
+  EXPECT_TRUE(wait_for_replies(507, 1, 300ms).empty()) << "the stopped turn sent nothing";
+}
+
+TEST_F(TelegramChat, InInterruptModeANewMessageStopsTheTurnAndIsAnsweredInstead) {
+  start("[]", "", "display: {busy_input_mode: interrupt}\n");
+  fake_.script("*", json::array({{{"delay_ms", 25000}, {"content", "far too late"}}}));
+  emulator_.send(508, "a slow question");
+  ASSERT_TRUE(wait_until([&] { return fake_.calls().size() == 1; }, 10s));
+  emulator_.send(508, "never mind, hi");
+  const auto replies = wait_for_replies(508, 1);
+  ASSERT_EQ(replies.size(), 1u) << daemon_->stderr_text();
+  EXPECT_EQ(replies[0]["text"], "echo: never mind, hi");
+  EXPECT_TRUE(fake_.calls()[0].contains("abandoned_at"));
+  EXPECT_TRUE(wait_for_replies(508, 1, 300ms).empty()) << "the interrupted turn sent nothing";
+}
+
 TEST_F(TelegramChat, UnknownUserIsRefusedOnceAndNeverReachesTheModel) {
   start("[42, '@alice']");
   emulator_.send(777, "let me in", 0, "mallory");

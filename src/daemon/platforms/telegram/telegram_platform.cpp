@@ -7,6 +7,7 @@
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/steady_timer.hpp>
 #include <boost/asio/use_awaitable.hpp>
+#include <map>
 #include <nlohmann/json.hpp>
 #include <set>
 
@@ -126,6 +127,22 @@ struct TelegramPlatform::Impl : std::enable_shared_from_this<TelegramPlatform::I
   std::string detail;
   std::string settings_system_prompt;
   bool settings_require_mention = true;
+  bool settings_busy_interrupt = false;  // display.busy_input_mode: interrupt
+  // The abort signal of each chat's running turn, and the chats whose turn a /stop ended
+  // (its /stop, handled next in order, then says so).
+  std::map<std::string, std::shared_ptr<providers::AbortSignal>> running_turns;
+  std::set<std::string> stopping_chats;
+  std::set<std::string> stopped_by_command;
+
+  void stop_turn(const std::string& chat_key, bool by_command) {
+    const auto running = running_turns.find(chat_key);
+    if (running == running_turns.end()) return;
+    spdlog::info("telegram: chat {}: {}", chat_key,
+                 by_command ? "/stop ends the running turn" : "a new message interrupts the turn");
+    stopping_chats.insert(chat_key);
+    if (by_command) stopped_by_command.insert(chat_key);
+    running->second->abort();
+  }
   telegram::BotIdentity bot;  // from getMe: to know a mention of it in a group
   bool identity_tried = false;
   Clock::time_point last_identity_try;
@@ -239,6 +256,13 @@ asio::awaitable<void> TelegramPlatform::Impl::poll_loop() {
     offset = polled.next_offset;
     std::set<std::string> touched;
     for (const auto& in : polled.messages) touched.insert(in.chat_key);
+    std::vector<std::pair<std::string, bool>> stops;  // chat, by /stop (else a new message)
+    for (const auto& in : polled.messages) {
+      const bool stop = telegram::parse_command(in.text) == Command::stop;
+      const bool interrupts = settings_busy_interrupt && in.media.empty() &&
+                              telegram::parse_command(in.text) == Command::none;
+      if (stop || interrupts) stops.emplace_back(in.chat_key, stop);
+    }
     if (offset != stored_offset) {
       // Recorded with the new offset in one transaction: only then may Telegram forget them.
       bool recorded = true;
@@ -249,6 +273,10 @@ asio::awaitable<void> TelegramPlatform::Impl::poll_loop() {
         spdlog::error("telegram: could not record {} update(s) ({}); polling them again in {}s",
                       touched.size(), e.what(),
                       std::chrono::duration_cast<std::chrono::seconds>(backoff).count());
+      }
+      if (recorded) {
+        // Not queued behind the running turn: it ends now, within the poll's latency.
+        for (const auto& [chat, by_command] : stops) stop_turn(chat, by_command);
       }
       if (!recorded) {
         offset = stored_offset;  // Telegram keeps them until an offset past them is sent
@@ -356,6 +384,9 @@ asio::awaitable<void> TelegramPlatform::Impl::handle(Inbound m) {
               "\n" +
               telegram::context_line(context.compactor.tokens(with_prompt(history)),
                                      context.turns.context_length());
+    } else if (command == Command::stop) {
+      reply = stopped_by_command.erase(m.chat_key) ? telegram::stopped_reply()
+                                                   : telegram::nothing_to_stop_reply();
     } else if (command == Command::compress) {
       const auto session = co_await sessions.chat_session(kPlatform, m.chat_key);
       auto history = co_await sessions.history(session);
@@ -412,8 +443,28 @@ asio::awaitable<void> TelegramPlatform::Impl::handle(Inbound m) {
   // Named, never a temporary inside the co_await: GCC 12 mishandles one holding a
   // std::function (the turn never resumed).
   TurnOptions options = turn_options(session, m.chat_key);
+  auto stop_signal = std::make_shared<providers::AbortSignal>();
+  options.abort = stop_signal;
+  running_turns[m.chat_key] = stop_signal;
+  struct EndRunning {
+    std::map<std::string, std::shared_ptr<providers::AbortSignal>>& turns;
+    const std::string& chat;
+    ~EndRunning() { turns.erase(chat); }
+  } end_running{running_turns, m.chat_key};
   auto messages = fitted.messages;
   TurnResult result = co_await context.turns.run(std::move(messages), std::move(options));
+  if (result.client_gone && stopping_chats.erase(m.chat_key)) {
+    *done = true;
+    // Stopped by the user: the complete rounds and what the model had said are kept, marked
+    // as stopped; the /stop (or the message that interrupted it) is answered next.
+    for (const auto& message : result.transcript) sessions.add_message(tx, session, message);
+    if (!result.content.empty()) {
+      sessions.add_message(tx, session, "assistant", result.content, "stopped");
+    }
+    context.store.mark_done(tx, m.update_id);
+    co_await finish(std::move(tx));
+    co_return;
+  }
   if (!result.ok && result.failure &&
       result.failure->reason == providers::FailoverReason::context_overflow &&
       result.transcript.empty()) {
@@ -505,6 +556,7 @@ TelegramPlatform::TelegramPlatform(asio::io_context& io, const Config& config, C
     : impl_(std::make_shared<Impl>(io, config, std::move(context))) {
   impl_->settings_system_prompt = config.agent.system_prompt;
   impl_->settings_require_mention = config.gateway.telegram.require_mention;
+  impl_->settings_busy_interrupt = config.display.busy_input_interrupt;
 }
 
 TelegramPlatform::~TelegramPlatform() = default;
@@ -558,6 +610,7 @@ void TelegramPlatform::reconfigure(const Config& config) {
   impl_->settings.allow_all_users = config.gateway.telegram.allow_all_users;
   impl_->settings_system_prompt = config.agent.system_prompt;
   impl_->settings_require_mention = config.gateway.telegram.require_mention;
+  impl_->settings_busy_interrupt = config.display.busy_input_interrupt;
 }
 
 }  // namespace hermes::daemon

@@ -89,6 +89,7 @@ Command parse_command(std::string_view text) {
   if (word == "/help" || word == "/start") return Command::help;
   if (word == "/compress") return Command::compress;
   if (word == "/usage") return Command::usage;
+  if (word == "/stop") return Command::stop;
   return Command::none;
 }
 
@@ -114,6 +115,7 @@ std::string help_reply() {
   return "I pass your messages to the model and reply with its answer.\n"
          "/new or /reset: start a fresh session (forget this conversation)\n"
          "/status: model, provider, session length, how full the context is, gateway state\n"
+         "/stop: stop the answer being written (what was said so far is kept)\n"
          "/compress: summarise the oldest messages now, to make room\n"
          "/usage: tokens and cost of this chat and of the gateway today\n"
          "/help: this message";
@@ -122,6 +124,14 @@ std::string help_reply() {
 std::string refusal_reply() {
   return "Sorry, this bot only answers its allowed users. Ask its owner to add you to "
          "gateway.telegram.allowed_users.";
+}
+
+std::string stopped_reply() {
+  return "Stopped. What I had said so far is kept in this session.";
+}
+
+std::string nothing_to_stop_reply() {
+  return "Nothing to stop: no answer is being written.";
 }
 
 std::string media_reply(const std::string& media) {

@@ -17,7 +17,7 @@ inline constexpr std::size_t kMaxMessageUnits = 4096;
 std::vector<std::string> split_message(std::string_view text, std::size_t limit = kMaxMessageUnits);
 std::size_t utf16_units(std::string_view text);
 
-enum class Command { none, new_session, status, help, compress, usage };
+enum class Command { none, new_session, status, help, compress, usage, stop };
 // "/new", "/reset", "/status@my_bot", "/help", "/compress", "/usage" → the command;
 // anything else → none.
 Command parse_command(std::string_view text);
@@ -27,6 +27,8 @@ std::string interrupted_turn_reply();
 std::string new_session_reply();
 std::string help_reply();
 std::string refusal_reply();
+std::string stopped_reply();
+std::string nothing_to_stop_reply();
 // The answer to a message without text (`media`: photo, voice, sticker, …).
 std::string media_reply(const std::string& media);
 std::string status_reply(const std::string& model, const std::string& provider,
