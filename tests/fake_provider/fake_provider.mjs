@@ -7,6 +7,8 @@
 //                   abandoned_at (set when the caller hung up before the reply was complete)}
 //   POST /__reset   forget scripts and calls
 //   /bot<token>/<method>  a minimal Telegram Bot API (see below)
+//   POST /__bot {updates: [...], failing: ["sendMessage", …]}  queue updates for its next
+//                   getUpdates; make methods answer 500 until `failing` is set again
 // A Step (all optional): {status, body (string|object), headers, delay_ms, hang, reset,
 //   truncate (send half the body and close), malformed (200 with garbage),
 //   stream: ["tok", ...] (SSE deltas), stream_break_after: N (drop the connection after N
@@ -34,6 +36,8 @@ for (let i = 0; i < args.length; i++) {
 
 const scripts = new Map();  // key -> steps[]
 let maxChars = 0;  // 0: no context limit
+let botUpdates = [];    // updates the minimal Bot API's next getUpdates returns
+let botFailing = [];    // Bot API methods that answer 500 for now
 let echoMax = 0;   // 0: echo whole
 let calls = [];
 const socketIds = new WeakMap();  // which TCP connection a call came on (reuse checks)
@@ -192,10 +196,31 @@ async function handle(req, res) {
   if (url.pathname.endsWith('/chat/completions') && req.method === 'POST') return chatCompletions(req, res);
   // A minimal Bot API for poll-loop tests: a token containing "conflict" gets Telegram's 409,
   // any other an instant empty answer (as the local emulator gives).
+  if (url.pathname === '/__bot' && req.method === 'POST') {
+    const control = JSON.parse(await readBody(req) || '{}');
+    if (control.updates) botUpdates.push(...control.updates);
+    if (control.failing) botFailing = control.failing;
+    return json(res, 200, { queued: botUpdates.length, failing: botFailing });
+  }
   const bot = url.pathname.match(/^\/bot([^/]+)\/(\w+)$/);
   if (bot) {
-    await readBody(req);
-    calls.push({ key: `telegram:${bot[2]}`, at: Date.now() });
+    const raw = await readBody(req);
+    let body = null;
+    try { body = JSON.parse(raw); } catch { body = null; }
+    const call = { key: `telegram:${bot[2]}`, at: Date.now(), body };
+    calls.push(call);
+    if (botFailing.includes(bot[2])) {
+      call.failed = true;
+      return json(res, 500, { ok: false, error_code: 500, description: 'Internal Server Error' });
+    }
+    if (bot[2] === 'getUpdates' && botUpdates.length) {
+      const result = botUpdates.filter((u) => u.update_id >= (body?.offset ?? 0));
+      botUpdates = [];
+      return json(res, 200, { ok: true, result });
+    }
+    if (bot[2] === 'sendMessage') {
+      return json(res, 200, { ok: true, result: { message_id: 1000 + calls.length, chat: { id: body?.chat_id }, text: body?.text } });
+    }
     if (bot[2] === 'getUpdates' && bot[1].includes('conflict')) {
       return json(res, 409, { ok: false, error_code: 409, description: 'Conflict: terminated by other getUpdates request; make sure that only one bot instance is running' });
     }

@@ -404,5 +404,66 @@ TEST_F(TelegramChat, ATurnARestartCutAfterAToolRoundIsAnsweredByTheNextProcess) 
   EXPECT_EQ(sent[sent.size() - 3]["content"], "answer me across a restart");
 }
 
+// The fake provider's minimal Bot API (it can fail on demand, which the emulator cannot).
+TEST(TelegramDelivery, AReplyThatFailsEveryAttemptIsKeptAndSentWhenTelegramAnswersAgain) {
+  FakeProvider fake;
+  GatewayHome home;
+  const std::string token = "333333:keptkeptkeptkeptkeptkeptkeptkeptkept";
+  home.dir.write("config.yaml",
+                 "model: {provider: p, default: m}\nproviders: {p: {base_url: '" + fake.base_url() +
+                     "'}}\ngateway:\n  api_server: {host: 127.0.0.1, port: " +
+                     std::to_string(home.port) + "}\n  telegram: {enabled: true, api_base: '" +
+                     "http://127.0.0.1:" + std::to_string(fake.port()) + "', bot_token: '" + token +
+                     "', allow_all_users: true}\n");
+  const json update = {{"update_id", 1},
+                       {"message",
+                        {{"message_id", 5},
+                         {"text", "are you there?"},
+                         {"chat", {{"id", 600}, {"type", "private"}}},
+                         {"from", {{"id", 600}}}}}};
+  auto bot = [&](const json& control) {
+    ASSERT_EQ(http_request(fake.port(), "POST", "/__bot", control.dump()).status, 200);
+  };
+  bot({{"updates", json::array({update})}, {"failing", json::array({"sendMessage"})}});
+  auto options = home.env();
+  options.env["HERMES_TEST_HOOKS"] = "1";
+  options.env["HERMES_TEST_DELIVERY_BACKOFF_MS"] = "5";
+  auto daemon = home.start(options);
+  ASSERT_TRUE(wait_until([&] { return home.healthy(); }, 10s)) << daemon->stderr_text();
+  ASSERT_TRUE(wait_until(
+      [&] { return read_metric(home.port, "hermes_telegram_replies_abandoned") == 1.0; }, 10s))
+      << daemon->stderr_text();
+  auto sends = [&](bool ok) {
+    int n = 0;
+    for (const auto& call : fake.calls()) {
+      if (call["key"] == "telegram:sendMessage" && call.contains("failed") != ok) ++n;
+    }
+    return n;
+  };
+  EXPECT_EQ(sends(false), 8) << "every attempt was made";
+  EXPECT_THAT(daemon->stderr_text(), HasSubstr("kept as abandoned"));
+  // Telegram goes away, then comes back: the kept reply goes out then, once.
+  bot({{"failing", json::array({"getUpdates", "sendMessage"})}});
+  ASSERT_TRUE(wait_until(
+      [&] {
+        for (const auto& call : fake.calls()) {
+          if (call["key"] == "telegram:getUpdates" && call.contains("failed")) return true;
+        }
+        return false;
+      },
+      10s));
+  bot({{"failing", json::array()}});
+  ASSERT_TRUE(wait_until([&] { return sends(true) == 1; }, 15s)) << daemon->stderr_text();
+  for (const auto& call : fake.calls()) {
+    if (call["key"] == "telegram:sendMessage" && !call.contains("failed")) {
+      EXPECT_EQ(call["body"]["text"], "echo: are you there?");
+    }
+  }
+  EXPECT_TRUE(wait_until(
+      [&] { return read_metric(home.port, "hermes_telegram_replies_abandoned") == 0.0; }, 5s));
+  daemon->signal(SIGTERM);
+  EXPECT_EQ(daemon->wait(15s), 0);
+}
+
 }  // namespace
 }  // namespace hermes::testing

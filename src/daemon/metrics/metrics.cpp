@@ -159,6 +159,9 @@ std::string Metrics::render(const std::string& version, double uptime_seconds) c
   for (const auto& [name, spend] : budgets_) {
     out << "hermes_budget_spent_usd{budget=\"" << escape(name) << "\"} " << spend.first << '\n';
   }
+  header(out, "hermes_telegram_replies_abandoned", "gauge",
+         "Telegram reply parts that failed every attempt, kept to send when it answers again.");
+  out << "hermes_telegram_replies_abandoned " << telegram_abandoned_ << '\n';
   header(out, "hermes_budget_limit_usd", "gauge", "Each budget's limit per period.");
   for (const auto& [name, spend] : budgets_) {
     out << "hermes_budget_limit_usd{budget=\"" << escape(name) << "\"} " << spend.second << '\n';

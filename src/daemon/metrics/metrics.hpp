@@ -65,6 +65,9 @@ class Metrics {
     budgets_ = std::move(spent_and_limit);
   }
 
+  // Telegram reply parts that failed every attempt, kept until Telegram answers again.
+  void set_telegram_abandoned(long n) { telegram_abandoned_ = n; }
+
   void set_active_runs(long n) { active_runs_ = n; }
   void set_sessions(long n) { sessions_ = n; }
 
@@ -92,6 +95,7 @@ class Metrics {
   LabelledHistogram turn_duration_;
   LabelledHistogram first_token_;
   std::map<std::string, std::pair<double, double>> budgets_;
+  long telegram_abandoned_ = 0;
 };
 
 }  // namespace hermes::daemon

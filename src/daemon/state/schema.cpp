@@ -129,6 +129,10 @@ CREATE TABLE IF NOT EXISTS refused_users (
   PRIMARY KEY (platform, user_id)
 );
 )sql"},
+    // Replies that failed all their attempts are kept (not deleted) and sent again later.
+    {11, "abandoned replies", R"sql(
+ALTER TABLE pending_deliveries ADD COLUMN abandoned INTEGER NOT NULL DEFAULT 0;
+)sql"},
 };
 
 }  // namespace

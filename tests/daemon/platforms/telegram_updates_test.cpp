@@ -4,6 +4,8 @@
 
 #include <gtest/gtest.h>
 
+#include "daemon/platforms/telegram/backoff.hpp"
+
 namespace hermes::daemon::telegram {
 namespace {
 
@@ -145,6 +147,18 @@ TEST(TelegramUpdates, MalformedUpdatesAreSkippedNotThrown) {
   EXPECT_EQ(polled.next_offset, 27) << "an update_id at the top of the range must not overflow";
   EXPECT_EQ(parse_updates(json::object(), 9, {}, false).next_offset, 9);
   EXPECT_TRUE(parse_updates(json("x"), 9, {}, false).messages.empty());
+}
+
+TEST(TelegramBackoff, DoublesToItsCapAndStartsOverAfterASuccess) {
+  using std::chrono::milliseconds;
+  Backoff backoff(milliseconds(500), milliseconds(3000));
+  std::vector<long> waits;
+  for (int i = 0; i < 6; ++i) waits.push_back(static_cast<long>(backoff.next().count()));
+  EXPECT_EQ(waits, (std::vector<long>{500, 1000, 2000, 3000, 3000, 3000}));
+  backoff.reset();
+  EXPECT_EQ(backoff.peek(), milliseconds(500));
+  EXPECT_EQ(Backoff(milliseconds(800), milliseconds(100)).next(), milliseconds(800))
+      << "a cap below the first wait is the first wait";
 }
 
 }  // namespace

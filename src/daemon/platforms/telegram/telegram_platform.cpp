@@ -7,6 +7,7 @@
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/steady_timer.hpp>
 #include <boost/asio/use_awaitable.hpp>
+#include <cstdlib>
 #include <map>
 #include <nlohmann/json.hpp>
 #include <set>
@@ -16,6 +17,8 @@
 #include "daemon/agent/session_store.hpp"
 #include "daemon/agent/stored_turn.hpp"
 #include "daemon/agent/turn_runner.hpp"
+#include "daemon/metrics/metrics.hpp"
+#include "daemon/platforms/telegram/backoff.hpp"
 #include "daemon/platforms/telegram/telegram_store.hpp"
 #include "daemon/platforms/telegram/telegram_text.hpp"
 #include "daemon/platforms/telegram/telegram_updates.hpp"
@@ -43,6 +46,17 @@ constexpr int kPollSeconds = 25;
 constexpr auto kMinPollInterval = 100ms;  // at most 10 empty polls per second
 constexpr int kMaxDeliveryAttempts = 8;
 
+// HERMES_TEST_HOOKS=1 with HERMES_TEST_DELIVERY_BACKOFF_MS=N: tests give up on a send in
+// milliseconds instead of a minute.
+std::chrono::milliseconds delivery_backoff_setting() {
+  const char* hooks = std::getenv("HERMES_TEST_HOOKS");
+  const char* wait = std::getenv("HERMES_TEST_DELIVERY_BACKOFF_MS");
+  if (hooks && std::string_view(hooks) == "1" && wait) {
+    return std::chrono::milliseconds(std::clamp(std::atol(wait), 1L, 500L));
+  }
+  return std::chrono::milliseconds(500);
+}
+
 }  // namespace
 
 struct TelegramPlatform::Impl : std::enable_shared_from_this<TelegramPlatform::Impl> {
@@ -64,6 +78,7 @@ struct TelegramPlatform::Impl : std::enable_shared_from_this<TelegramPlatform::I
   asio::awaitable<void> typing_loop(long long chat_id, std::shared_ptr<bool> done);
   asio::awaitable<void> handle(Inbound message);
   asio::awaitable<void> resume_pending();
+  asio::awaitable<void> revive_abandoned();
   asio::awaitable<void> finish(state::Transaction tx);
   asio::awaitable<void> sleep(std::chrono::milliseconds wait) {
     asio::steady_timer timer(io, wait);
@@ -128,6 +143,9 @@ struct TelegramPlatform::Impl : std::enable_shared_from_this<TelegramPlatform::I
   std::string settings_system_prompt;
   bool settings_require_mention = true;
   bool settings_busy_interrupt = false;  // display.busy_input_mode: interrupt
+  long abandoned = 0;                    // reply parts given up on since Telegram last answered
+  // The first wait before a failed send is tried again (shorter only under test hooks).
+  std::chrono::milliseconds delivery_backoff = delivery_backoff_setting();
   // The abort signal of each chat's running turn, and the chats whose turn a /stop ended
   // (its /stop, handled next in order, then says so).
   std::map<std::string, std::shared_ptr<providers::AbortSignal>> running_turns;
@@ -209,7 +227,7 @@ asio::awaitable<void> TelegramPlatform::Impl::poll_loop() {
   auto self = shared_from_this();
   long long offset = (co_await context.store.offset()).value_or(0);
   co_await load_refused_users();  // before any message of this process is handled
-  auto backoff = 1000ms;
+  telegram::Backoff backoff(1000ms, 30000ms);
   while (polling) {
     const auto started = Clock::now();
     // Until getMe answers (tried again at most every 30 s: a failing one costs no poll).
@@ -235,14 +253,18 @@ asio::awaitable<void> TelegramPlatform::Impl::poll_loop() {
       }
       state = "error";
       detail = reply.description.empty() ? "getUpdates failed" : reply.description;
+      const auto wait = backoff.next();
       spdlog::warn("telegram: getUpdates failed ({}); retrying in {}s", detail,
-                   std::chrono::duration_cast<std::chrono::seconds>(backoff).count());
+                   std::chrono::duration_cast<std::chrono::seconds>(wait).count());
       co_await sleep(reply.retry_after ? std::chrono::milliseconds(*reply.retry_after * 1000)
-                                       : backoff);
-      backoff = std::min(backoff * 2, std::chrono::milliseconds(30000));
+                                       : wait);
       continue;
     }
-    backoff = 1000ms;
+    backoff.reset();
+    if (state == "error") {
+      // Telegram answers again: replies given up on while it did not are sent now.
+      co_await revive_abandoned();
+    }
     state = "running";
     detail =
         settings.api_base.find("api.telegram.org") != std::string::npos ? "" : settings.api_base;
@@ -272,7 +294,7 @@ asio::awaitable<void> TelegramPlatform::Impl::poll_loop() {
         recorded = false;
         spdlog::error("telegram: could not record {} update(s) ({}); polling them again in {}s",
                       touched.size(), e.what(),
-                      std::chrono::duration_cast<std::chrono::seconds>(backoff).count());
+                      std::chrono::duration_cast<std::chrono::seconds>(backoff.peek()).count());
       }
       if (recorded) {
         // Not queued behind the running turn: it ends now, within the poll's latency.
@@ -282,8 +304,7 @@ asio::awaitable<void> TelegramPlatform::Impl::poll_loop() {
         offset = stored_offset;  // Telegram keeps them until an offset past them is sent
         state = "error";
         detail = "the state store refused the updates";
-        co_await sleep(backoff);
-        backoff = std::min(backoff * 2, std::chrono::milliseconds(30000));
+        co_await sleep(backoff.next());
         continue;
       }
     }
@@ -521,7 +542,7 @@ asio::awaitable<void> TelegramPlatform::Impl::deliver_loop() {
 }
 
 asio::awaitable<void> TelegramPlatform::Impl::deliver_pending() {
-  auto backoff = 500ms;
+  telegram::Backoff backoff(delivery_backoff, 30000ms);
   while (true) {
     // Not in the while condition: GCC 12 evaluates a co_await there only once.
     auto delivery = co_await context.store.next_delivery();
@@ -534,21 +555,41 @@ asio::awaitable<void> TelegramPlatform::Impl::deliver_pending() {
     const auto reply = co_await call(send_client, "sendMessage", params, 30000ms);
     if (reply.ok) {
       co_await context.store.delivery_done(delivery->id);
-      backoff = 500ms;
+      backoff.reset();
       continue;
     }
     co_await context.store.delivery_failed(delivery->id);
     if (delivery->attempts + 1 >= kMaxDeliveryAttempts) {
-      spdlog::error("telegram: giving up on a reply to chat {} after {} attempts: {}",
-                    delivery->chat_id, kMaxDeliveryAttempts, reply.description);
-      co_await context.store.delivery_done(delivery->id);
+      // Kept, never deleted: sent again when Telegram answers again (or at the next start).
+      spdlog::error(
+          "telegram: a reply to chat {} failed {} times ({}); kept as abandoned until Telegram "
+          "answers again",
+          delivery->chat_id, kMaxDeliveryAttempts, reply.description);
+      co_await context.store.delivery_abandoned(delivery->id);
+      ++abandoned;
+      context.metrics.set_telegram_abandoned(abandoned);
       continue;
     }
+    const auto wait = backoff.next();
     spdlog::warn("telegram: sendMessage failed ({}); retrying in {} ms", reply.description,
-                 backoff.count());
-    co_await sleep(reply.retry_after ? std::chrono::milliseconds(*reply.retry_after * 1000)
-                                     : backoff);
-    backoff = std::min(backoff * 2, std::chrono::milliseconds(30000));
+                 wait.count());
+    co_await sleep(reply.retry_after ? std::chrono::milliseconds(*reply.retry_after * 1000) : wait);
+  }
+}
+
+asio::awaitable<void> TelegramPlatform::Impl::revive_abandoned() {
+  long long revived = 0;
+  try {
+    revived = co_await context.store.revive_abandoned();
+  } catch (const std::exception& e) {
+    spdlog::error("telegram: could not retry the abandoned replies ({})", e.what());
+    co_return;
+  }
+  abandoned = 0;
+  context.metrics.set_telegram_abandoned(0);
+  if (revived > 0) {
+    spdlog::info("telegram: sending {} reply part(s) that could not be delivered before", revived);
+    kick_delivery();
   }
 }
 
@@ -586,6 +627,7 @@ asio::awaitable<void> TelegramPlatform::Impl::resume_pending() {
   }
   resuming = false;
   for (const auto& chat : chats) kick_chat(chat);
+  co_await revive_abandoned();  // a new process tries those again too
   kick_delivery();
 }
 
@@ -600,7 +642,12 @@ long TelegramPlatform::busy() const {
 }
 
 PlatformStatus TelegramPlatform::status() const {
-  return {"telegram", impl_->state, impl_->detail};
+  std::string detail = impl_->detail;
+  if (impl_->abandoned > 0) {
+    detail += (detail.empty() ? "" : "; ") + std::to_string(impl_->abandoned) +
+              " reply part(s) abandoned until Telegram answers again";
+  }
+  return {"telegram", impl_->state, detail};
 }
 
 void TelegramPlatform::reconfigure(const Config& config) {

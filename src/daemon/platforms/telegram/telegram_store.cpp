@@ -65,7 +65,7 @@ void SqliteTelegramTables::queue_delivery(const std::string& platform, const Del
 std::optional<Delivery> SqliteTelegramTables::next_delivery(const std::string& platform) {
   auto query = db_.prepare(
       "SELECT id, chat_id, reply_to, text, attempts FROM pending_deliveries "
-      "WHERE platform = ? ORDER BY id LIMIT 1");
+      "WHERE platform = ? AND abandoned = 0 ORDER BY id LIMIT 1");
   query.bind(1, platform);
   if (!query.step()) return std::nullopt;
   return Delivery{query.integer(0), query.integer(1), query.integer(2), query.text(3),
@@ -80,6 +80,20 @@ void SqliteTelegramTables::delivery_failed(long long id) {
   db_.prepare("UPDATE pending_deliveries SET attempts = attempts + 1 WHERE id = ?")
       .bind(1, id)
       .step();
+}
+
+void SqliteTelegramTables::delivery_abandoned(long long id) {
+  db_.prepare("UPDATE pending_deliveries SET abandoned = 1 WHERE id = ?").bind(1, id).step();
+}
+
+long long SqliteTelegramTables::revive_abandoned(const std::string& platform) {
+  auto update = db_.prepare(
+      "UPDATE pending_deliveries SET abandoned = 0, attempts = 0 "
+      "WHERE platform = ? AND abandoned = 1 RETURNING 1");
+  update.bind(1, platform);
+  long long revived = 0;
+  while (update.step()) ++revived;
+  return revived;
 }
 
 std::optional<long long> SqliteTelegramTables::platform_offset(const std::string& platform) {
@@ -161,6 +175,18 @@ asio::awaitable<void> TelegramStore::delivery_done(long long id) {
 asio::awaitable<void> TelegramStore::delivery_failed(long long id) {
   std::function<void()> job = [this, id] { tables_.delivery_failed(id); };
   co_await worker_.run(std::move(job));
+}
+
+asio::awaitable<void> TelegramStore::delivery_abandoned(long long id) {
+  std::function<void()> job = [this, id] { tables_.delivery_abandoned(id); };
+  co_await worker_.run(std::move(job));
+}
+
+asio::awaitable<long long> TelegramStore::revive_abandoned() {
+  long long revived = 0;
+  std::function<void()> job = [this, &revived] { revived = tables_.revive_abandoned(platform_); };
+  co_await worker_.run(std::move(job));
+  co_return revived;
 }
 
 asio::awaitable<std::vector<long long>> TelegramStore::refused_users() {

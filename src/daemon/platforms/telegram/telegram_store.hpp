@@ -39,6 +39,9 @@ class TelegramTables {
   virtual std::optional<Delivery> next_delivery(const std::string& platform) = 0;
   virtual void delivery_done(long long id) = 0;
   virtual void delivery_failed(long long id) = 0;
+  // Kept, skipped by next_delivery, until revived (its attempts start over).
+  virtual void delivery_abandoned(long long id) = 0;
+  virtual long long revive_abandoned(const std::string& platform) = 0;
   virtual std::optional<long long> platform_offset(const std::string& platform) = 0;
   virtual void set_platform_offset(const std::string& platform, long long value) = 0;
   virtual std::vector<long long> refused_users(const std::string& platform) = 0;
@@ -57,6 +60,8 @@ class SqliteTelegramTables final : public TelegramTables {
   std::optional<Delivery> next_delivery(const std::string& platform) override;
   void delivery_done(long long id) override;
   void delivery_failed(long long id) override;
+  void delivery_abandoned(long long id) override;
+  long long revive_abandoned(const std::string& platform) override;
   std::optional<long long> platform_offset(const std::string& platform) override;
   void set_platform_offset(const std::string& platform, long long value) override;
   std::vector<long long> refused_users(const std::string& platform) override;
@@ -80,6 +85,9 @@ class TelegramStore {
   boost::asio::awaitable<std::optional<Delivery>> next_delivery();
   boost::asio::awaitable<void> delivery_done(long long id);
   boost::asio::awaitable<void> delivery_failed(long long id);
+  boost::asio::awaitable<void> delivery_abandoned(long long id);
+  // Abandoned replies become pending again; how many.
+  boost::asio::awaitable<long long> revive_abandoned();
 
   // Users told once that they are not allowed (kept across restarts).
   boost::asio::awaitable<std::vector<long long>> refused_users();
