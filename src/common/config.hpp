@@ -112,6 +112,8 @@ struct TelegramConfig {
   bool allow_all_users = false;            // empty allowed_users refuses to start unless set
   // In groups, answer only messages that mention the bot, reply to it or are commands.
   bool require_mention = true;
+  // Replies appear as they are written (one message edited in place); false: all at once.
+  bool streaming = true;
 };
 
 // How chats show a turn in progress.

@@ -578,7 +578,7 @@ void ConfigReader::read_gateway(const YAML::Node& node) {
     const std::string path = "gateway.telegram";
     check_keys(telegram, path,
                {"enabled", "bot_token", "api_base", "allowed_users", "allow_all_users",
-                "require_mention"});
+                "require_mention", "streaming"});
     auto& tg = config_.gateway.telegram;
     read_bool(telegram, path, "enabled", tg.enabled);
     read_string(telegram, path, "bot_token", tg.bot_token);
@@ -586,6 +586,7 @@ void ConfigReader::read_gateway(const YAML::Node& node) {
     tg.allowed_users = read_string_list(telegram["allowed_users"], path + ".allowed_users");
     read_bool(telegram, path, "allow_all_users", tg.allow_all_users);
     read_bool(telegram, path, "require_mention", tg.require_mention);
+    read_bool(telegram, path, "streaming", tg.streaming);
   }
 }
 

@@ -46,6 +46,25 @@ void TelegramEmulator::send_message(long long user_id, long long chat_id,
   if (r.status != 200) throw std::runtime_error("emulator refused a user message: " + r.body);
 }
 
+std::vector<std::pair<long long, std::string>> TelegramEmulator::bot_history(long long chat_id) {
+  const auto r =
+      http_request(port_, "POST", "/getUpdatesHistory", nlohmann::json{{"token", kToken}}.dump());
+  const auto body = nlohmann::json::parse(r.body, nullptr, false);
+  std::vector<std::pair<long long, std::string>> out;
+  if (!body.is_object() || !body.contains("result") || !body["result"].is_array()) return out;
+  for (const auto& item : body["result"]) {
+    if (!item.contains("messageId") || !item.contains("message")) continue;
+    const auto& m = item["message"];
+    // The chat as the bot sent it (a number, or a string of one); users' messages have none.
+    const std::string chat = m.contains("chat_id") ? m["chat_id"].dump() : "";
+    if (chat != std::to_string(chat_id) && chat != "\"" + std::to_string(chat_id) + "\"") {
+      continue;
+    }
+    out.emplace_back(item["messageId"].get<long long>(), m.value("text", std::string()));
+  }
+  return out;
+}
+
 nlohmann::json TelegramEmulator::bot_messages(long long chat_id) {
   const auto r = http_request(port_, "POST", "/getUpdates",
                               nlohmann::json{{"token", kToken}, {"chatId", chat_id}}.dump());

@@ -5,6 +5,7 @@
 #include <signal.h>
 
 #include <nlohmann/json.hpp>
+#include <set>
 #include <thread>
 
 #include "daemon_fixture.hpp"
@@ -40,7 +41,8 @@ class TelegramChat : public ::testing::Test {
                         "  telegram: {enabled: true, api_base: '" +
                         emulator_.api_base() + "', bot_token: '" + TelegramEmulator::kToken +
                         "', allowed_users: " + allowed_users +
-                        (allowed_users == "[]" ? ", allow_all_users: true" : "") + "}\n" + extra);
+                        (allowed_users == "[]" ? ", allow_all_users: true" : "") +
+                        (streaming_ ? "" : ", streaming: false") + "}\n" + extra);
     daemon_ = home_.start(home_.env());
     ASSERT_TRUE(wait_until([&] { return home_.healthy(); }, 10s)) << daemon_->stderr_text();
   }
@@ -75,6 +77,8 @@ class TelegramChat : public ::testing::Test {
   TelegramEmulator emulator_;
   GatewayHome home_;
   std::unique_ptr<ChildProcess> daemon_;
+  // Replies all at once, so a test reads each whole; the streaming tests turn it on.
+  bool streaming_ = false;
 };
 
 TEST_F(TelegramChat, AReplyArrivesAsAnAnswerToTheMessage) {
@@ -252,6 +256,111 @@ TEST_F(TelegramChat, InInterruptModeANewMessageStopsTheTurnAndIsAnsweredInstead)
   EXPECT_TRUE(wait_for_replies(508, 1, 300ms).empty()) << "the interrupted turn sent nothing";
 }
 
+std::string words(int n) {
+  std::string text;
+  for (int i = 0; i < n; ++i) text += (i ? " w" : "w") + std::to_string(i);
+  return text;
+}
+
+json tokens_of(const std::string& text) {
+  json tokens = json::array();
+  std::size_t at = 0;
+  while (at < text.size()) {
+    const auto space = text.find(' ', at + 1);
+    const auto end = space == std::string::npos ? text.size() : space;
+    tokens.push_back(text.substr(at, end - at));
+    at = end;
+  }
+  return tokens;
+}
+
+TEST_F(TelegramChat, AStreamedAnswerAppearsAsItIsWrittenInOneMessageEditedInPlace) {
+  streaming_ = true;
+  start();
+  const std::string answer = words(40);  // 40 words over 4 s
+  fake_.script("*", json::array({{{"stream", tokens_of(answer)}, {"delta_delay_ms", 100}}}));
+  const auto sent = std::chrono::steady_clock::now();
+  emulator_.send(509, "tell me forty words");
+  std::set<std::string> seen;
+  std::optional<double> first_visible, final_at;
+  ASSERT_TRUE(wait_until(
+      [&] {
+        const auto history = emulator_.bot_history(509);
+        if (history.empty()) return false;
+        const double t =
+            std::chrono::duration<double>(std::chrono::steady_clock::now() - sent).count();
+        if (!first_visible) first_visible = t;
+        seen.insert(history.back().second);
+        if (history.size() == 1 && history[0].second == answer) {
+          final_at = t;
+          return true;
+        }
+        return false;
+      },
+      15s))
+      << daemon_->stderr_text();
+  EXPECT_EQ(emulator_.bot_history(509).size(), 1u) << "one message, edited";
+  EXPECT_GE(seen.size(), 3u) << "text appeared in steps";
+  EXPECT_LT(*first_visible, 2.0) << "the first text shows within about a second";
+  for (const auto& text : seen) EXPECT_TRUE(answer.starts_with(text)) << text;
+  RecordProperty("first_visible_s", std::to_string(*first_visible));
+  RecordProperty("final_s", std::to_string(*final_at));
+  RecordProperty("texts_seen", std::to_string(seen.size()));
+}
+
+TEST_F(TelegramChat, ALongStreamContinuesInNewMessagesWithNoTextRepeated) {
+  streaming_ = true;
+  start();
+  std::string answer;
+  while (answer.size() < 9000) answer += "This sentence is part of a long answer. ";
+  answer.pop_back();
+  fake_.script("*", json::array({{{"stream", tokens_of(answer)}, {"delta_delay_ms", 0}}}));
+  emulator_.send(510, "a long one please");
+  std::vector<std::pair<long long, std::string>> history;
+  auto squeezed = [](std::string text) {
+    std::erase(text, ' ');
+    return text;
+  };
+  ASSERT_TRUE(wait_until(
+      [&] {
+        history = emulator_.bot_history(510);
+        std::string all;
+        for (const auto& [id, text] : history) all += text;
+        return squeezed(all) == squeezed(answer);
+      },
+      20s))
+      << history.size() << " messages\n"
+      << daemon_->stderr_text();
+  EXPECT_EQ(history.size(), 3u);
+  for (const auto& [id, text] : history) EXPECT_LE(text.size(), 4096u);
+}
+
+TEST_F(TelegramChat, AKillMidStreamIsCompletedByEditingTheSameMessageNotSentTwice) {
+  streaming_ = true;
+  start();
+  fake_.script("*", json::array({{{"stream", tokens_of(words(60))}, {"delta_delay_ms", 100}}}));
+  emulator_.send(511, "keep going");
+  ASSERT_TRUE(wait_until([&] { return !emulator_.bot_history(511).empty(); }, 10s));
+  daemon_->signal(SIGKILL);
+  daemon_->wait(10s);
+  const auto before = emulator_.bot_history(511);
+  ASSERT_EQ(before.size(), 1u);
+  EXPECT_NE(before[0].second, words(60)) << "it was cut mid-stream";
+  daemon_ = home_.start(home_.env());
+  ASSERT_TRUE(wait_until([&] { return home_.healthy(); }, 10s));
+  // The next process answers the message again (echo) into the message already shown.
+  ASSERT_TRUE(wait_until(
+      [&] {
+        const auto history = emulator_.bot_history(511);
+        return !history.empty() && history.back().second == "echo: keep going";
+      },
+      15s))
+      << daemon_->stderr_text();
+  const auto after = emulator_.bot_history(511);
+  ASSERT_EQ(after.size(), 1u) << "no second copy";
+  EXPECT_EQ(after[0].first, before[0].first) << "the same message, edited";
+}
+
 TEST_F(TelegramChat, UnknownUserIsRefusedOnceAndNeverReachesTheModel) {
   start("[42, '@alice']");
   emulator_.send(777, "let me in", 0, "mallory");
@@ -374,6 +483,7 @@ TEST_F(TelegramChat, ATurnARestartCutAfterAToolRoundIsAnsweredByTheNextProcess) 
   const std::string servers =
       "mcp_servers:\n  everything:\n    command: " + std::string(HERMES_NODE) + "\n    args: ['" +
       everything + "']\n";
+  streaming_ = true;
   start("[]", ", restart_drain_timeout: 1", servers);
   json ask = json::object();
   ask["tool_calls"] = json::array(
@@ -385,7 +495,8 @@ TEST_F(TelegramChat, ATurnARestartCutAfterAToolRoundIsAnsweredByTheNextProcess) 
   ASSERT_TRUE(wait_until([&] { return fake_.calls().size() == 2; }, 20s)) << daemon_->stderr_text();
   daemon_->signal(SIGUSR1);
   ASSERT_EQ(daemon_->wait(15s), 75) << daemon_->stderr_text();
-  EXPECT_EQ(wait_for_replies(507, 1, 500ms).size(), 0u) << "told to resend instead of resumed";
+  const auto early = wait_for_replies(507, 1, 500ms);
+  EXPECT_EQ(early.size(), 0u) << "told to resend instead of resumed: " << early.dump();
 
   fake_.reset();
   json answer = json::object();

@@ -213,6 +213,7 @@ struct HttpClient::Impl : std::enable_shared_from_this<HttpClient::Impl> {
   std::optional<ssl::context> ssl_context;
   std::map<std::string, std::vector<std::shared_ptr<Connection>>> idle;
   std::list<std::weak_ptr<Connection>> busy;
+  std::uint64_t aborts = 0;  // abort_all calls so far: a call they cut is not retried
 };
 
 asio::awaitable<std::shared_ptr<Connection>> HttpClient::Impl::connect(const Url& url,
@@ -389,8 +390,16 @@ asio::awaitable<HttpReply> HttpClient::post(HttpCall call, EventSink sink) {
         if (auto c = weak.lock()) c->close();
       });
     }
+    const auto aborts_before = impl->aborts;
     const bool keep = co_await impl->exchange(*connection, *url, call, deadline, sink, reply);
     impl->busy.erase(registered);
+    // Closed by abort_all (a drain's deadline): over, not a stale connection to try again.
+    if (impl->aborts != aborts_before) {
+      connection->close();
+      reply.failure = TransportFailure::aborted;
+      reply.failure_detail = "the call was abandoned: the gateway is stopping";
+      co_return reply;
+    }
     if (call.abort && call.abort->aborted()) {
       connection->close();
       reply.failure = TransportFailure::aborted;
@@ -411,6 +420,7 @@ asio::awaitable<HttpReply> HttpClient::post(HttpCall call, EventSink sink) {
 }
 
 void HttpClient::abort_all() {
+  ++impl_->aborts;
   for (auto& [key, connections] : impl_->idle) {
     for (auto& connection : connections) connection->close();
   }

@@ -133,6 +133,18 @@ CREATE TABLE IF NOT EXISTS refused_users (
     {11, "abandoned replies", R"sql(
 ALTER TABLE pending_deliveries ADD COLUMN abandoned INTEGER NOT NULL DEFAULT 0;
 )sql"},
+    // Streamed replies: the outbox edits messages too, and the messages a reply is being
+    // streamed into are kept, so a restart completes them instead of sending a second copy.
+    {12, "streamed replies", R"sql(
+ALTER TABLE pending_deliveries ADD COLUMN edit_message_id INTEGER;
+CREATE TABLE IF NOT EXISTS stream_messages (
+  platform TEXT NOT NULL,
+  update_id INTEGER NOT NULL,
+  position INTEGER NOT NULL,
+  message_id INTEGER NOT NULL,
+  PRIMARY KEY (platform, update_id, position)
+);
+)sql"},
 };
 
 }  // namespace

@@ -19,6 +19,7 @@
 #include "daemon/agent/turn_runner.hpp"
 #include "daemon/metrics/metrics.hpp"
 #include "daemon/platforms/telegram/backoff.hpp"
+#include "daemon/platforms/telegram/stream_plan.hpp"
 #include "daemon/platforms/telegram/telegram_store.hpp"
 #include "daemon/platforms/telegram/telegram_text.hpp"
 #include "daemon/platforms/telegram/telegram_updates.hpp"
@@ -79,6 +80,9 @@ struct TelegramPlatform::Impl : std::enable_shared_from_this<TelegramPlatform::I
   asio::awaitable<void> handle(Inbound message);
   asio::awaitable<void> resume_pending();
   asio::awaitable<void> revive_abandoned();
+  struct StreamedReply;
+  asio::awaitable<bool> pump(StreamedReply& reply);
+  asio::awaitable<bool> stream_delta(StreamedReply& reply, std::string delta);
   asio::awaitable<void> finish(state::Transaction tx);
   asio::awaitable<void> sleep(std::chrono::milliseconds wait) {
     asio::steady_timer timer(io, wait);
@@ -114,6 +118,11 @@ struct TelegramPlatform::Impl : std::enable_shared_from_this<TelegramPlatform::I
     asio::co_spawn(io, deliver_loop(),
                    [](std::exception_ptr e) { log_exception(e, "telegram delivery"); });
   }
+
+  // The whole answer in the messages it was streamed into (edits: "not modified" is done),
+  // and new ones for what does not fit; through the outbox, so nothing is lost.
+  void queue_streamed_final(state::Transaction& tx, const StreamedReply& reply,
+                            const std::string& text);
 
   void queue_reply(state::Transaction& tx, long long chat_id, long long reply_to,
                    const std::string& text) {
@@ -204,6 +213,39 @@ struct TelegramPlatform::Impl : std::enable_shared_from_this<TelegramPlatform::I
     return all;
   }
 };
+
+// A reply being streamed into the chat: the messages it fills (stored as they are sent), the
+// text so far and when the live message last changed.
+struct TelegramPlatform::Impl::StreamedReply {
+  long long chat_id = 0;
+  long long reply_to = 0;
+  long long update_id = 0;
+  telegram::StreamSettings settings;
+  std::vector<long long> ids;  // every message of this reply, in order (some from before a restart)
+  std::size_t live = 0;        // index of the live message in ids (== ids.size(): none yet)
+  std::string text;            // the answer so far
+  std::size_t frozen = 0;      // bytes of `text` in full messages before the live one
+  std::string shown;           // what the live message shows
+  bool shown_known = false;    // false for a message from before a restart
+  Clock::time_point started = Clock::now();
+  Clock::time_point last_edit = Clock::now();
+  Clock::time_point blocked_until{};
+  int edits = 0;
+  std::optional<Clock::time_point> first_visible;
+};
+
+// The whole answer in the messages it was streamed into (edits: "not modified" is done), and
+// new ones for what does not fit; through the outbox, so nothing is lost.
+void TelegramPlatform::Impl::queue_streamed_final(state::Transaction& tx,
+                                                  const StreamedReply& reply,
+                                                  const std::string& text) {
+  const auto parts = telegram::split_message(text);
+  for (std::size_t i = 0; i < parts.size(); ++i) {
+    telegram::Delivery d{0, reply.chat_id, 0, parts[i], 0};
+    if (i < reply.ids.size()) d.edit_message_id = reply.ids[i];
+    context.store.queue_delivery(tx, std::move(d));
+  }
+}
 
 asio::awaitable<ApiReply> TelegramPlatform::Impl::call(providers::HttpClient& client,
                                                        const std::string& method, json params,
@@ -464,6 +506,22 @@ asio::awaitable<void> TelegramPlatform::Impl::handle(Inbound m) {
   // Named, never a temporary inside the co_await: GCC 12 mishandles one holding a
   // std::function (the turn never resumed).
   TurnOptions options = turn_options(session, m.chat_key);
+  // Streamed: the answer appears as it is written, in messages edited in place (those of a
+  // previous process's attempt at this message are edited, never sent again).
+  std::unique_ptr<StreamedReply> streamed;
+  if (settings.streaming) {
+    streamed = std::make_unique<StreamedReply>();
+    streamed->chat_id = m.chat_id;
+    streamed->reply_to = m.message_id;
+    streamed->update_id = m.update_id;
+    if (m.chat_key.find(':') != std::string::npos) streamed->settings.edit_every = 3000ms;
+    streamed->ids = co_await context.store.stream_messages(m.update_id);
+    StreamedReply* raw = streamed.get();  // owned above, for the whole turn
+    providers::DeltaSink sink = [this, raw](std::string delta) {
+      return stream_delta(*raw, std::move(delta));
+    };
+    options.sink = std::move(sink);
+  }
   auto stop_signal = std::make_shared<providers::AbortSignal>();
   options.abort = stop_signal;
   running_turns[m.chat_key] = stop_signal;
@@ -510,7 +568,11 @@ asio::awaitable<void> TelegramPlatform::Impl::handle(Inbound m) {
     if (fitted.dropped) text = std::string(kDroppedNotice) + "\n\n" + text;
     if (!result.budget_warning.empty()) text += "\n\n" + result.budget_warning;
     sessions.touch(tx, session);
-    queue_reply(tx, m.chat_id, m.message_id, text);
+    if (streamed && !streamed->ids.empty()) {
+      queue_streamed_final(tx, *streamed, text);
+    } else {
+      queue_reply(tx, m.chat_id, m.message_id, text);
+    }
   } else if (result.interrupted && !result.transcript.empty()) {
     // Its rounds are stored and the message stays unanswered in the inbox: the next process
     // resumes the turn from them, and the user gets the answer without asking again.
@@ -523,6 +585,73 @@ asio::awaitable<void> TelegramPlatform::Impl::handle(Inbound m) {
   }
   context.store.mark_done(tx, m.update_id);
   co_await finish(std::move(tx));
+}
+
+asio::awaitable<bool> TelegramPlatform::Impl::stream_delta(StreamedReply& reply,
+                                                           std::string delta) {
+  reply.text += delta;
+  co_await pump(reply);
+  co_return true;  // the chat never stops the model: a failed edit is made up at the end
+}
+
+// Carries out what the stream plan says until it says wait. Sends and edits go straight to
+// Telegram; only the final text goes through the outbox (durable, retried).
+asio::awaitable<bool> TelegramPlatform::Impl::pump(StreamedReply& r) {
+  for (int guard = 0; guard < 64; ++guard) {
+    const auto now = Clock::now();
+    telegram::StreamView view;
+    view.live = r.text.substr(r.frozen);
+    view.sent = r.live < r.ids.size();
+    view.shown = r.shown_known ? r.shown : std::string("\x01");  // unknown: always edit
+    view.since_start = std::chrono::duration_cast<std::chrono::milliseconds>(now - r.started);
+    view.since_last_edit = std::chrono::duration_cast<std::chrono::milliseconds>(now - r.last_edit);
+    view.blocked = now < r.blocked_until;
+    const auto step = telegram::next_stream_step(view, r.settings);
+    if (step.action == telegram::StreamAction::wait) co_return true;
+    const bool new_message = !view.sent;
+    json params = json::object();
+    params["chat_id"] = r.chat_id;
+    params["text"] = step.text;
+    if (new_message && r.ids.empty() && r.reply_to > 0) {
+      params["reply_to_message_id"] = r.reply_to;
+      params["allow_sending_without_reply"] = true;
+    }
+    if (!new_message) params["message_id"] = r.ids[r.live];
+    const auto answer = co_await call(send_client, new_message ? "sendMessage" : "editMessageText",
+                                      std::move(params), 10000ms);
+    r.last_edit = Clock::now();
+    const bool not_modified = answer.description.find("not modified") != std::string::npos;
+    if (!answer.ok && !not_modified) {
+      if (answer.retry_after)
+        r.blocked_until = Clock::now() + std::chrono::seconds(*answer.retry_after);
+      spdlog::debug("telegram: streaming to chat {}: {} failed ({})", r.chat_id,
+                    new_message ? "sendMessage" : "editMessageText", answer.description);
+      if (!answer.retry_after) r.blocked_until = Clock::now() + 1s;
+      co_return false;
+    }
+    if (new_message) {
+      const long long id = answer.result.is_object() ? answer.result.value("message_id", 0LL) : 0;
+      if (id == 0) co_return false;
+      r.ids.push_back(id);
+      try {
+        co_await context.store.add_stream_message(r.update_id, static_cast<long long>(r.live), id);
+      } catch (const std::exception& e) {
+        spdlog::error("telegram: could not store a streamed message's id ({})", e.what());
+      }
+    } else {
+      ++r.edits;
+    }
+    if (!r.first_visible) r.first_visible = Clock::now();
+    r.shown = step.text;
+    r.shown_known = true;
+    if (step.action == telegram::StreamAction::freeze) {
+      r.frozen += step.text.size();
+      ++r.live;
+      r.shown.clear();
+      r.shown_known = false;
+    }
+  }
+  co_return true;
 }
 
 asio::awaitable<void> TelegramPlatform::Impl::deliver_loop() {
@@ -548,12 +677,17 @@ asio::awaitable<void> TelegramPlatform::Impl::deliver_pending() {
     auto delivery = co_await context.store.next_delivery();
     if (!delivery) break;
     json params = {{"chat_id", delivery->chat_id}, {"text", delivery->text}};
-    if (delivery->reply_to > 0) {
+    const bool edit = delivery->edit_message_id != 0;
+    if (edit) {
+      params["message_id"] = delivery->edit_message_id;
+    } else if (delivery->reply_to > 0) {
       params["reply_to_message_id"] = delivery->reply_to;
       params["allow_sending_without_reply"] = true;
     }
-    const auto reply = co_await call(send_client, "sendMessage", params, 30000ms);
-    if (reply.ok) {
+    const auto reply =
+        co_await call(send_client, edit ? "editMessageText" : "sendMessage", params, 30000ms);
+    // An edit to the text the message already shows is done, not failed.
+    if (reply.ok || (edit && reply.description.find("not modified") != std::string::npos)) {
       co_await context.store.delivery_done(delivery->id);
       backoff.reset();
       continue;

@@ -54,22 +54,49 @@ void SqliteTelegramTables::mark_inbound_done(const std::string& platform, long l
 }
 
 void SqliteTelegramTables::queue_delivery(const std::string& platform, const Delivery& d) {
-  db_.prepare("INSERT INTO pending_deliveries(platform, chat_id, reply_to, text) VALUES(?,?,?,?)")
+  auto insert = db_.prepare(
+      "INSERT INTO pending_deliveries(platform, chat_id, reply_to, text, edit_message_id) "
+      "VALUES(?,?,?,?,?)");
+  insert.bind(1, platform).bind(2, d.chat_id).bind(3, d.reply_to).bind(4, d.text);
+  if (d.edit_message_id != 0) insert.bind(5, d.edit_message_id);  // unbound: a new message
+  insert.step();
+}
+
+void SqliteTelegramTables::add_stream_message(const std::string& platform, long long update_id,
+                                              long long position, long long message_id) {
+  db_.prepare(
+         "INSERT OR REPLACE INTO stream_messages(platform, update_id, position, message_id) "
+         "VALUES(?,?,?,?)")
       .bind(1, platform)
-      .bind(2, d.chat_id)
-      .bind(3, d.reply_to)
-      .bind(4, d.text)
+      .bind(2, update_id)
+      .bind(3, position)
+      .bind(4, message_id)
       .step();
+}
+
+std::vector<long long> SqliteTelegramTables::stream_messages(const std::string& platform,
+                                                             long long update_id) {
+  auto query = db_.prepare(
+      "SELECT message_id FROM stream_messages WHERE platform = ? AND update_id = ? "
+      "ORDER BY position");
+  query.bind(1, platform).bind(2, update_id);
+  std::vector<long long> ids;
+  while (query.step()) ids.push_back(query.integer(0));
+  return ids;
 }
 
 std::optional<Delivery> SqliteTelegramTables::next_delivery(const std::string& platform) {
   auto query = db_.prepare(
-      "SELECT id, chat_id, reply_to, text, attempts FROM pending_deliveries "
+      "SELECT id, chat_id, reply_to, text, attempts, edit_message_id FROM pending_deliveries "
       "WHERE platform = ? AND abandoned = 0 ORDER BY id LIMIT 1");
   query.bind(1, platform);
   if (!query.step()) return std::nullopt;
-  return Delivery{query.integer(0), query.integer(1), query.integer(2), query.text(3),
-                  static_cast<int>(query.integer(4))};
+  return Delivery{query.integer(0),
+                  query.integer(1),
+                  query.integer(2),
+                  query.text(3),
+                  static_cast<int>(query.integer(4)),
+                  query.integer(5)};
 }
 
 void SqliteTelegramTables::delivery_done(long long id) {
@@ -187,6 +214,23 @@ asio::awaitable<long long> TelegramStore::revive_abandoned() {
   std::function<void()> job = [this, &revived] { revived = tables_.revive_abandoned(platform_); };
   co_await worker_.run(std::move(job));
   co_return revived;
+}
+
+asio::awaitable<void> TelegramStore::add_stream_message(long long update_id, long long position,
+                                                        long long message_id) {
+  std::function<void()> job = [this, update_id, position, message_id] {
+    tables_.add_stream_message(platform_, update_id, position, message_id);
+  };
+  co_await worker_.run(std::move(job));
+}
+
+asio::awaitable<std::vector<long long>> TelegramStore::stream_messages(long long update_id) {
+  std::vector<long long> ids;
+  std::function<void()> job = [this, &ids, update_id] {
+    ids = tables_.stream_messages(platform_, update_id);
+  };
+  co_await worker_.run(std::move(job));
+  co_return ids;
 }
 
 asio::awaitable<std::vector<long long>> TelegramStore::refused_users() {

@@ -24,6 +24,7 @@ struct Delivery {
   long long reply_to = 0;  // 0: not a reply
   std::string text;
   int attempts = 0;
+  long long edit_message_id = 0;  // set: edit that message to `text` instead of sending
 };
 
 // The inbox, outbox and poll offset as one backend stores them; store worker thread only.
@@ -45,6 +46,11 @@ class TelegramTables {
   virtual std::optional<long long> platform_offset(const std::string& platform) = 0;
   virtual void set_platform_offset(const std::string& platform, long long value) = 0;
   virtual std::vector<long long> refused_users(const std::string& platform) = 0;
+  // The messages a reply to `update_id` is streamed into, in order.
+  virtual void add_stream_message(const std::string& platform, long long update_id,
+                                  long long position, long long message_id) = 0;
+  virtual std::vector<long long> stream_messages(const std::string& platform,
+                                                 long long update_id) = 0;
   virtual void add_refused_user(const std::string& platform, long long user_id, double now) = 0;
 };
 
@@ -65,6 +71,9 @@ class SqliteTelegramTables final : public TelegramTables {
   std::optional<long long> platform_offset(const std::string& platform) override;
   void set_platform_offset(const std::string& platform, long long value) override;
   std::vector<long long> refused_users(const std::string& platform) override;
+  void add_stream_message(const std::string& platform, long long update_id, long long position,
+                          long long message_id) override;
+  std::vector<long long> stream_messages(const std::string& platform, long long update_id) override;
   void add_refused_user(const std::string& platform, long long user_id, double now) override;
 
  private:
@@ -89,6 +98,10 @@ class TelegramStore {
   // Abandoned replies become pending again; how many.
   boost::asio::awaitable<long long> revive_abandoned();
 
+  // A message a reply is streamed into, stored at once (a restart edits it, never re-sends).
+  boost::asio::awaitable<void> add_stream_message(long long update_id, long long position,
+                                                  long long message_id);
+  boost::asio::awaitable<std::vector<long long>> stream_messages(long long update_id);
   // Users told once that they are not allowed (kept across restarts).
   boost::asio::awaitable<std::vector<long long>> refused_users();
 
