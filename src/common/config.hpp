@@ -116,8 +116,12 @@ struct TelegramConfig {
   bool streaming = true;
 };
 
+// display.tool_progress: no lines, a line when the tool changes (new), or one per call (all).
+enum class ToolProgress { off, changed, all };
+
 // How chats show a turn in progress.
 struct DisplayConfig {
+  ToolProgress tool_progress = ToolProgress::changed;
   // display.busy_input_mode: a message during a turn waits for it (queue, the default) or
   // stops it and runs next (interrupt).
   bool busy_input_interrupt = false;

@@ -500,7 +500,20 @@ void ConfigReader::read_budgets(const YAML::Node& node) {
 
 void ConfigReader::read_display(const YAML::Node& node) {
   if (!expect_map(node, "display")) return;
-  check_keys(node, "display", {"busy_input_mode"});
+  check_keys(node, "display", {"busy_input_mode", "tool_progress"});
+  std::string progress = "new";
+  read_string(node, "display", "tool_progress", progress);
+  if (progress == "off") {
+    config_.display.tool_progress = ToolProgress::off;
+  } else if (progress == "all") {
+    config_.display.tool_progress = ToolProgress::all;
+  } else if (progress == "new") {
+    config_.display.tool_progress = ToolProgress::changed;
+  } else {
+    error(node["tool_progress"], "display.tool_progress",
+          "expected off, new (a line when the tool changes) or all (a line per call), got '" +
+              progress + "'");
+  }
   std::string mode = "queue";
   read_string(node, "display", "busy_input_mode", mode);
   if (mode == "interrupt") {

@@ -299,6 +299,9 @@ asio::awaitable<TurnResult> TurnRunner::Impl::run(std::vector<providers::ChatMes
     ChatMessage asked{
         "assistant", std::move(answer.content), providers::tool_calls_json(answer.tool_calls), {}};
     messages.push_back(asked);
+    if (options.on_tool_call) {
+      for (const auto& call : answer.tool_calls) options.on_tool_call(call);
+    }
     auto results = co_await run_tools(answer.tool_calls, turn->tools_abort);
     result.tool_calls += static_cast<int>(answer.tool_calls.size());
     // A round is kept whole (the calls and every result, cancelled ones say so), so what is

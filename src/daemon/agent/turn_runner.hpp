@@ -2,6 +2,7 @@
 
 #include <boost/asio/awaitable.hpp>
 #include <chrono>
+#include <functional>
 #include <map>
 #include <memory>
 #include <optional>
@@ -51,6 +52,8 @@ struct TurnOptions {
   // when set, and its usage recorded as kind "summary".
   bool summary = false;
   std::string model;
+  // Told of each tool call the gateway is about to run (a chat shows it as progress).
+  std::function<void(const providers::ToolCall&)> on_tool_call;
 };
 
 struct TurnResult {

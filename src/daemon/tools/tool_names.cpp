@@ -48,4 +48,11 @@ bool valid_server_name(std::string_view name) {
   return true;
 }
 
+std::string display_tool_name(std::string_view exposed) {
+  if (!exposed.starts_with("mcp_")) return std::string(exposed);
+  const auto server_end = exposed.find('_', 4);
+  if (server_end == std::string_view::npos) return std::string(exposed);
+  return std::string(exposed.substr(server_end + 1));
+}
+
 }  // namespace hermes::daemon::tools

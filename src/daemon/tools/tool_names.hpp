@@ -14,4 +14,8 @@ std::string exposed_tool_name(std::string_view server, std::string_view tool);
 // Server names are [A-Za-z0-9_-]+ (they appear in tool names, logs and metrics labels).
 bool valid_server_name(std::string_view name);
 
+// How a chat shows an offered tool: the server's own name (mcp_files_read_text_file →
+// read_text_file; a server name with '_' in it leaves part of itself).
+std::string display_tool_name(std::string_view exposed);
+
 }  // namespace hermes::daemon::tools

@@ -25,6 +25,7 @@
 #include "daemon/platforms/telegram/telegram_updates.hpp"
 #include "daemon/providers/http_client.hpp"
 #include "daemon/providers/redact.hpp"
+#include "daemon/tools/tool_names.hpp"
 #include "daemon/usage/budget_rules.hpp"
 #include "daemon/usage/usage_ledger.hpp"
 #include "daemon/usage/usage_report.hpp"
@@ -83,6 +84,8 @@ struct TelegramPlatform::Impl : std::enable_shared_from_this<TelegramPlatform::I
   struct StreamedReply;
   asio::awaitable<bool> pump(StreamedReply& reply);
   asio::awaitable<bool> stream_delta(StreamedReply& reply, std::string delta);
+  asio::awaitable<void> stream_ticker(std::shared_ptr<StreamedReply> reply,
+                                      std::shared_ptr<bool> done);
   asio::awaitable<void> finish(state::Transaction tx);
   asio::awaitable<void> sleep(std::chrono::milliseconds wait) {
     asio::steady_timer timer(io, wait);
@@ -152,7 +155,8 @@ struct TelegramPlatform::Impl : std::enable_shared_from_this<TelegramPlatform::I
   std::string settings_system_prompt;
   bool settings_require_mention = true;
   bool settings_busy_interrupt = false;  // display.busy_input_mode: interrupt
-  long abandoned = 0;                    // reply parts given up on since Telegram last answered
+  ToolProgress settings_tool_progress = ToolProgress::changed;  // display.tool_progress
+  long abandoned = 0;  // reply parts given up on since Telegram last answered
   // The first wait before a failed send is tried again (shorter only under test hooks).
   std::chrono::milliseconds delivery_backoff = delivery_backoff_setting();
   // The abort signal of each chat's running turn, and the chats whose turn a /stop ended
@@ -232,6 +236,8 @@ struct TelegramPlatform::Impl::StreamedReply {
   Clock::time_point blocked_until{};
   int edits = 0;
   std::optional<Clock::time_point> first_visible;
+  bool pumping = false;   // one pump at a time: the sink and the ticker must not both send
+  std::string last_tool;  // display.tool_progress new: a line only when the tool changes
 };
 
 // The whole answer in the messages it was streamed into (edits: "not modified" is done), and
@@ -508,9 +514,9 @@ asio::awaitable<void> TelegramPlatform::Impl::handle(Inbound m) {
   TurnOptions options = turn_options(session, m.chat_key);
   // Streamed: the answer appears as it is written, in messages edited in place (those of a
   // previous process's attempt at this message are edited, never sent again).
-  std::unique_ptr<StreamedReply> streamed;
+  std::shared_ptr<StreamedReply> streamed;  // shared with its ticker
   if (settings.streaming) {
-    streamed = std::make_unique<StreamedReply>();
+    streamed = std::make_shared<StreamedReply>();
     streamed->chat_id = m.chat_id;
     streamed->reply_to = m.message_id;
     streamed->update_id = m.update_id;
@@ -521,6 +527,17 @@ asio::awaitable<void> TelegramPlatform::Impl::handle(Inbound m) {
       return stream_delta(*raw, std::move(delta));
     };
     options.sink = std::move(sink);
+    if (settings_tool_progress != ToolProgress::off) {
+      options.on_tool_call = [this, raw](const providers::ToolCall& call) {
+        const auto name = tools::display_tool_name(call.name);
+        if (settings_tool_progress == ToolProgress::changed && name == raw->last_tool) return;
+        raw->last_tool = name;
+        raw->text += (raw->text.empty() ? "" : "\n") +
+                     telegram::tool_progress_line(name, call.arguments) + "\n";
+      };
+    }
+    asio::co_spawn(io, stream_ticker(streamed, done),
+                   [](std::exception_ptr e) { log_exception(e, "telegram stream"); });
   }
   auto stop_signal = std::make_shared<providers::AbortSignal>();
   options.abort = stop_signal;
@@ -568,6 +585,8 @@ asio::awaitable<void> TelegramPlatform::Impl::handle(Inbound m) {
     if (fitted.dropped) text = std::string(kDroppedNotice) + "\n\n" + text;
     if (!result.budget_warning.empty()) text += "\n\n" + result.budget_warning;
     sessions.touch(tx, session);
+    // An edit still on its way must not land after the final one.
+    for (int i = 0; streamed && streamed->pumping && i < 200; ++i) co_await sleep(50ms);
     if (streamed && !streamed->ids.empty()) {
       queue_streamed_final(tx, *streamed, text);
     } else {
@@ -587,6 +606,18 @@ asio::awaitable<void> TelegramPlatform::Impl::handle(Inbound m) {
   co_await finish(std::move(tx));
 }
 
+// The time rules (the first message after 1 s, an edit a second after the last) hold when
+// no delta comes too: a tool runs, the model thinks.
+asio::awaitable<void> TelegramPlatform::Impl::stream_ticker(std::shared_ptr<StreamedReply> reply,
+                                                            std::shared_ptr<bool> done) {
+  auto self = shared_from_this();
+  while (!*done) {
+    co_await sleep(250ms);
+    if (*done) break;
+    co_await pump(*reply);
+  }
+}
+
 asio::awaitable<bool> TelegramPlatform::Impl::stream_delta(StreamedReply& reply,
                                                            std::string delta) {
   reply.text += delta;
@@ -597,6 +628,12 @@ asio::awaitable<bool> TelegramPlatform::Impl::stream_delta(StreamedReply& reply,
 // Carries out what the stream plan says until it says wait. Sends and edits go straight to
 // Telegram; only the final text goes through the outbox (durable, retried).
 asio::awaitable<bool> TelegramPlatform::Impl::pump(StreamedReply& r) {
+  if (r.pumping) co_return true;
+  r.pumping = true;
+  struct Done {
+    bool& flag;
+    ~Done() { flag = false; }
+  } done{r.pumping};
   for (int guard = 0; guard < 64; ++guard) {
     const auto now = Clock::now();
     telegram::StreamView view;
@@ -732,6 +769,7 @@ TelegramPlatform::TelegramPlatform(asio::io_context& io, const Config& config, C
   impl_->settings_system_prompt = config.agent.system_prompt;
   impl_->settings_require_mention = config.gateway.telegram.require_mention;
   impl_->settings_busy_interrupt = config.display.busy_input_interrupt;
+  impl_->settings_tool_progress = config.display.tool_progress;
 }
 
 TelegramPlatform::~TelegramPlatform() = default;
@@ -792,6 +830,7 @@ void TelegramPlatform::reconfigure(const Config& config) {
   impl_->settings_system_prompt = config.agent.system_prompt;
   impl_->settings_require_mention = config.gateway.telegram.require_mention;
   impl_->settings_busy_interrupt = config.display.busy_input_interrupt;
+  impl_->settings_tool_progress = config.display.tool_progress;
 }
 
 }  // namespace hermes::daemon

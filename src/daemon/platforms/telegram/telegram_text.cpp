@@ -1,6 +1,10 @@
 #include "daemon/platforms/telegram/telegram_text.hpp"
 
+#include <algorithm>
+#include <nlohmann/json.hpp>
+
 #include "daemon/providers/hint.hpp"
+#include "daemon/providers/redact.hpp"
 
 namespace hermes::daemon::telegram {
 
@@ -124,6 +128,22 @@ std::string help_reply() {
 std::string refusal_reply() {
   return "Sorry, this bot only answers its allowed users. Ask its owner to add you to "
          "gateway.telegram.allowed_users.";
+}
+
+std::string tool_progress_line(const std::string& tool, const std::string& arguments_json) {
+  std::string line = "🔧 " + tool;
+  const auto args = nlohmann::json::parse(arguments_json, nullptr, false);
+  if (args.is_object()) {
+    for (const auto& [key, value] : args.items()) {
+      if (!value.is_string()) continue;
+      std::string shown = providers::redact(value.get<std::string>());
+      std::replace(shown.begin(), shown.end(), '\n', ' ');
+      if (utf16_units(shown) > 40) shown = split_message(shown, 40).front() + "…";
+      line += " " + shown;
+      break;
+    }
+  }
+  return line;
 }
 
 std::string stopped_reply() {

@@ -28,6 +28,8 @@ std::string new_session_reply();
 std::string help_reply();
 std::string refusal_reply();
 std::string stopped_reply();
+// "🔧 read_text_file notes.txt": the tool and its first argument, short and redacted.
+std::string tool_progress_line(const std::string& tool, const std::string& arguments_json);
 std::string nothing_to_stop_reply();
 // The answer to a message without text (`media`: photo, voice, sticker, …).
 std::string media_reply(const std::string& media);
