@@ -46,6 +46,17 @@ void TelegramEmulator::send_message(long long user_id, long long chat_id,
   if (r.status != 200) throw std::runtime_error("emulator refused a user message: " + r.body);
 }
 
+void TelegramEmulator::press(long long user_id, long long chat_id, long long message_id,
+                             const std::string& data) {
+  const nlohmann::json callback = {
+      {"botToken", kToken},
+      {"from", {{"id", user_id}, {"first_name", "Test"}, {"username", "tester"}}},
+      {"message", {{"message_id", message_id}, {"chat", {{"id", chat_id}, {"type", "private"}}}}},
+      {"data", data}};
+  const auto r = http_request(port_, "POST", "/sendCallback", callback.dump());
+  if (r.status != 200) throw std::runtime_error("emulator refused a button press: " + r.body);
+}
+
 std::vector<std::pair<long long, std::string>> TelegramEmulator::bot_history(long long chat_id) {
   const auto r =
       http_request(port_, "POST", "/getUpdatesHistory", nlohmann::json{{"token", kToken}}.dump());

@@ -21,6 +21,8 @@ class TelegramEmulator {
   // A user's message as given (photo, caption, a group chat, a reply…): from user_id in
   // chat_id (a group when negative), with `fields` on top.
   void send_message(long long user_id, long long chat_id, const nlohmann::json& fields);
+  // A user presses an inline button under the bot's message `message_id`.
+  void press(long long user_id, long long chat_id, long long message_id, const std::string& data);
   // The bot's messages in `chat_id` as they are now (edits applied), oldest first.
   std::vector<std::pair<long long, std::string>> bot_history(long long chat_id);
   // Everything the bot has sent to `chat_id` that was not read yet.

@@ -43,7 +43,9 @@ class TelegramChat : public ::testing::Test {
                         "', allowed_users: " + allowed_users +
                         (allowed_users == "[]" ? ", allow_all_users: true" : "") +
                         (streaming_ ? "" : ", streaming: false") + "}\n" + extra);
-    daemon_ = home_.start(home_.env());
+    auto options = home_.env();
+    for (const auto& [key, value] : hooks_) options.env[key] = value;
+    daemon_ = home_.start(options);
     ASSERT_TRUE(wait_until([&] { return home_.healthy(); }, 10s)) << daemon_->stderr_text();
   }
   void stop() {
@@ -79,6 +81,7 @@ class TelegramChat : public ::testing::Test {
   std::unique_ptr<ChildProcess> daemon_;
   // Replies all at once, so a test reads each whole; the streaming tests turn it on.
   bool streaming_ = false;
+  std::map<std::string, std::string> hooks_;  // more environment for the daemon
 };
 
 TEST_F(TelegramChat, AReplyArrivesAsAnAnswerToTheMessage) {
@@ -391,6 +394,73 @@ TEST_F(TelegramChat, WhileToolsRunTheMessageShowsThemAndTheAnswerReplacesThem) {
   EXPECT_TRUE(seen.contains("🔧 echo notes.txt\n") || seen.contains("🔧 echo notes.txt"))
       << ::testing::PrintToString(seen);
   EXPECT_EQ(emulator_.bot_history(512).size(), 1u) << "the answer replaced the progress line";
+}
+
+TEST_F(TelegramChat, AToolThatNeedsApprovalAsksWithButtonsAndIsApprovedDeniedOrTimesOut) {
+  const std::string everything = std::string(HERMES_NODE_TESTS) +
+                                 "/node_modules/@modelcontextprotocol/server-everything/dist/"
+                                 "index.js";
+  hooks_ = {{"HERMES_TEST_HOOKS", "1"}, {"HERMES_TEST_APPROVAL_TIMEOUT_MS", "1500"}};
+  start("[]", "",
+        "mcp_servers:\n  everything:\n    command: " + std::string(HERMES_NODE) + "\n    args: ['" +
+            everything + "']\n    tools: {require_approval: [echo]}\n");
+  auto ask = [&](const std::string& then) {
+    json call = json::object();
+    call["tool_calls"] = json::array({{{"id", "a1"},
+                                       {"name", "mcp_everything_echo"},
+                                       {"arguments", R"({"message":"secret plan"})"}}});
+    json answer = json::object();
+    answer["content"] = then;
+    fake_.script("*", json::array({call, answer}));
+  };
+  auto question = [&] {
+    const auto asked = wait_for_replies(513, 1);
+    EXPECT_EQ(asked.size(), 1u) << daemon_->stderr_text();
+    if (asked.empty()) return json();
+    EXPECT_THAT(asked[0]["text"].get<std::string>(), HasSubstr("May I run echo?"));
+    EXPECT_THAT(asked[0]["text"].get<std::string>(), HasSubstr("secret plan"));
+    return asked[0];
+  };
+  auto tool_result = [&] {
+    return fake_.calls().back()["messages"].back()["content"].get<std::string>();
+  };
+
+  // Approved with the button: the tool runs.
+  ask("ran it");
+  emulator_.send(513, "use the echo tool");
+  auto prompt = question();
+  ASSERT_FALSE(prompt.is_null());
+  const std::string approve = prompt["reply_markup"]["inline_keyboard"][0][0]["callback_data"];
+  long long prompt_id = 0;
+  for (const auto& [id, text] : emulator_.bot_history(513)) {
+    if (text.find("May I run") != std::string::npos) prompt_id = id;
+  }
+  ASSERT_NE(prompt_id, 0);
+  emulator_.press(513, 513, prompt_id, approve);
+  auto replies = wait_for_replies(513, 1);
+  ASSERT_EQ(replies.size(), 1u);
+  EXPECT_EQ(replies[0]["text"], "ran it");
+  EXPECT_EQ(tool_result(), "Echo: secret plan");
+
+  // Denied with /deny: the model is told, and so is the user.
+  ask("did not run it");
+  emulator_.send(513, "use it again");
+  ASSERT_FALSE(question().is_null());
+  emulator_.send(513, "/deny");
+  replies = wait_for_replies(513, 2);
+  ASSERT_EQ(replies.size(), 2u);
+  EXPECT_EQ(replies[0]["text"], "did not run it");
+  EXPECT_EQ(replies[1]["text"], "Denied.");
+  EXPECT_THAT(tool_result(), HasSubstr("did not approve"));
+
+  // No answer: denied after the timeout.
+  ask("gave up waiting");
+  emulator_.send(513, "and once more");
+  ASSERT_FALSE(question().is_null());
+  replies = wait_for_replies(513, 1, 10s);
+  ASSERT_EQ(replies.size(), 1u);
+  EXPECT_EQ(replies[0]["text"], "gave up waiting");
+  EXPECT_THAT(tool_result(), HasSubstr("did not approve"));
 }
 
 TEST_F(TelegramChat, UnknownUserIsRefusedOnceAndNeverReachesTheModel) {

@@ -153,11 +153,12 @@ struct TurnRunner::Impl {
                                       const TurnOptions& options, TurnResult& result,
                                       providers::ChatCallResult& answer);
   // Runs the calls of one answer (in parallel) and returns their results, in order.
-  asio::awaitable<std::vector<ChatMessage>> run_tools(
-      const std::vector<providers::ToolCall>& calls, std::shared_ptr<providers::AbortSignal> abort);
+  asio::awaitable<std::vector<ChatMessage>> run_tools(const std::vector<providers::ToolCall>& calls,
+                                                      std::shared_ptr<providers::AbortSignal> abort,
+                                                      const tools::Approver* approver);
   asio::awaitable<void> run_one_tool(const providers::ToolCall& call,
                                      std::shared_ptr<providers::AbortSignal> abort,
-                                     ChatMessage& out);
+                                     const tools::Approver* approver, ChatMessage& out);
   asio::awaitable<bool> sleep(ActiveTurn& turn, std::chrono::milliseconds wait);
 
   asio::io_context& io;
@@ -302,7 +303,8 @@ asio::awaitable<TurnResult> TurnRunner::Impl::run(std::vector<providers::ChatMes
     if (options.on_tool_call) {
       for (const auto& call : answer.tool_calls) options.on_tool_call(call);
     }
-    auto results = co_await run_tools(answer.tool_calls, turn->tools_abort);
+    auto results = co_await run_tools(answer.tool_calls, turn->tools_abort,
+                                      options.approver ? &options.approver : nullptr);
     result.tool_calls += static_cast<int>(answer.tool_calls.size());
     // A round is kept whole (the calls and every result, cancelled ones say so), so what is
     // stored never leaves a tool call unanswered.
@@ -316,17 +318,18 @@ asio::awaitable<TurnResult> TurnRunner::Impl::run(std::vector<providers::ChatMes
 }
 
 asio::awaitable<std::vector<ChatMessage>> TurnRunner::Impl::run_tools(
-    const std::vector<providers::ToolCall>& calls, std::shared_ptr<providers::AbortSignal> abort) {
+    const std::vector<providers::ToolCall>& calls, std::shared_ptr<providers::AbortSignal> abort,
+    const tools::Approver* approver) {
   std::vector<ChatMessage> results(calls.size());
   if (calls.size() == 1) {
-    co_await run_one_tool(calls[0], abort, results[0]);
+    co_await run_one_tool(calls[0], abort, approver, results[0]);
     co_return results;
   }
   // The calls of one answer run side by side; a timer serves as the "all done" event.
   asio::steady_timer all_done(io, asio::steady_timer::time_point::max());
   std::size_t running = calls.size();
   for (std::size_t i = 0; i < calls.size(); ++i) {
-    asio::co_spawn(io, run_one_tool(calls[i], abort, results[i]),
+    asio::co_spawn(io, run_one_tool(calls[i], abort, approver, results[i]),
                    [&running, &all_done](std::exception_ptr e) {
                      log_exception(e, "tool call");
                      if (--running == 0) all_done.cancel();
@@ -338,12 +341,14 @@ asio::awaitable<std::vector<ChatMessage>> TurnRunner::Impl::run_tools(
 
 asio::awaitable<void> TurnRunner::Impl::run_one_tool(const providers::ToolCall& call,
                                                      std::shared_ptr<providers::AbortSignal> abort,
+                                                     const tools::Approver* approver,
                                                      ChatMessage& out) {
   const auto started = Clock::now();
   out.role = "tool";
   out.tool_call_id = call.id;
   metrics.tool_call_started();
-  auto outcome = co_await tool_registry->call(call.name, call.arguments, std::move(abort));
+  auto outcome =
+      co_await tool_registry->call(call.name, call.arguments, std::move(abort), approver);
   metrics.tool_call_ended();
   const auto took = std::chrono::duration<double>(Clock::now() - started);
   metrics.observe_tool_call(tool_registry->server_of(call.name), took);

@@ -54,6 +54,8 @@ struct TurnOptions {
   std::string model;
   // Told of each tool call the gateway is about to run (a chat shows it as progress).
   std::function<void(const providers::ToolCall&)> on_tool_call;
+  // Asks the chat's user before a tool in require_approval runs (unset: approvals.unattended).
+  std::function<boost::asio::awaitable<bool>(std::string tool, std::string arguments)> approver;
 };
 
 struct TurnResult {

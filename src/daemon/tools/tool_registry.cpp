@@ -162,9 +162,10 @@ bool ToolRegistry::empty() const {
   return impl_->routes.empty();
 }
 
-asio::awaitable<mcp::ToolOutcome> ToolRegistry::call(
-    std::string exposed_name, std::string arguments,
-    std::shared_ptr<providers::AbortSignal> abort) {
+asio::awaitable<mcp::ToolOutcome> ToolRegistry::call(std::string exposed_name,
+                                                     std::string arguments,
+                                                     std::shared_ptr<providers::AbortSignal> abort,
+                                                     const Approver* approver) {
   auto impl = impl_;
   mcp::ToolOutcome outcome;
   outcome.is_error = true;
@@ -181,11 +182,19 @@ asio::awaitable<mcp::ToolOutcome> ToolRegistry::call(
         "arguments as a JSON object matching its schema.";
     co_return outcome;
   }
-  // Nobody can approve on this path yet (the chat platforms add the question): the
-  // unattended rule decides.
-  if (route->second.needs_approval && !impl->unattended_allow) {
-    outcome.text = "The user did not approve this tool call, so it was not run.";
-    co_return outcome;
+  // A chat asks its user; where nobody can be asked (the API server), the unattended rule
+  // decides.
+  if (route->second.needs_approval) {
+    bool approved = impl->unattended_allow;
+    if (approver && *approver) {
+      std::string tool = route->second.tool;  // named: GCC 12
+      std::string shown = arguments;
+      approved = co_await (*approver)(std::move(tool), std::move(shown));
+    }
+    if (!approved) {
+      outcome.text = "The user did not approve this tool call, so it was not run.";
+      co_return outcome;
+    }
   }
   auto* server = route->second.server;
   const std::string tool = route->second.tool;

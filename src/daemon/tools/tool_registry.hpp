@@ -1,6 +1,7 @@
 #pragma once
 
 #include <boost/asio/awaitable.hpp>
+#include <functional>
 #include <map>
 #include <memory>
 #include <string>
@@ -27,6 +28,11 @@ struct ServerStatus {
 
 // The gateway's own tools: every configured MCP server, the names their tools are offered
 // under, and the dispatch of a model's tool call to the right server.
+// Asks a person whether a tool in require_approval may run (the tool's display name and its
+// arguments as JSON text); true: approved.
+using Approver =
+    std::function<boost::asio::awaitable<bool>(std::string tool, std::string arguments)>;
+
 class ToolRegistry {
  public:
   ToolRegistry(boost::asio::io_context& io, const Config& config);
@@ -44,9 +50,11 @@ class ToolRegistry {
   const std::string& offered_json() const;
   bool empty() const;
   // Runs the tool offered as `exposed_name` with the model's `arguments` (a JSON text).
+  // A tool in require_approval asks `approver` (a chat); without one, approvals.unattended
+  // decides.
   boost::asio::awaitable<mcp::ToolOutcome> call(
       std::string exposed_name, std::string arguments,
-      std::shared_ptr<providers::AbortSignal> abort = nullptr);
+      std::shared_ptr<providers::AbortSignal> abort = nullptr, const Approver* approver = nullptr);
 
   // The server offering `exposed_name` ("" for none), for metrics labels.
   std::string server_of(const std::string& exposed_name) const;

@@ -48,6 +48,17 @@ constexpr int kPollSeconds = 25;
 constexpr auto kMinPollInterval = 100ms;  // at most 10 empty polls per second
 constexpr int kMaxDeliveryAttempts = 8;
 
+// 300 s for a user to answer an approval; HERMES_TEST_HOOKS=1 with
+// HERMES_TEST_APPROVAL_TIMEOUT_MS=N shortens it for tests.
+std::chrono::milliseconds approval_timeout_setting() {
+  const char* hooks = std::getenv("HERMES_TEST_HOOKS");
+  const char* wait = std::getenv("HERMES_TEST_APPROVAL_TIMEOUT_MS");
+  if (hooks && std::string_view(hooks) == "1" && wait) {
+    return std::chrono::milliseconds(std::clamp(std::atol(wait), 1L, 300000L));
+  }
+  return std::chrono::milliseconds(300000);
+}
+
 // HERMES_TEST_HOOKS=1 with HERMES_TEST_DELIVERY_BACKOFF_MS=N: tests give up on a send in
 // milliseconds instead of a minute.
 std::chrono::milliseconds delivery_backoff_setting() {
@@ -156,6 +167,32 @@ struct TelegramPlatform::Impl : std::enable_shared_from_this<TelegramPlatform::I
   bool settings_require_mention = true;
   bool settings_busy_interrupt = false;  // display.busy_input_mode: interrupt
   ToolProgress settings_tool_progress = ToolProgress::changed;  // display.tool_progress
+  // Tool calls waiting for the user's Approve or Deny, by the id in their buttons.
+  struct PendingApproval {
+    std::string chat_key;
+    std::optional<bool> decision;
+    std::shared_ptr<asio::steady_timer> wake;
+  };
+  std::map<std::string, std::shared_ptr<PendingApproval>> approvals;
+  std::uint64_t next_approval = 1;
+  // What /approve and /deny did (at once, from the poll), for their replies in order.
+  std::map<std::string, std::vector<std::string>> approval_notes;
+  std::chrono::milliseconds approval_timeout = approval_timeout_setting();
+
+  void decide(PendingApproval& pending, bool approve) {
+    if (pending.decision) return;
+    pending.decision = approve;
+    if (pending.wake) pending.wake->cancel();
+  }
+  std::shared_ptr<PendingApproval> waiting_in(const std::string& chat_key) const {
+    for (auto it = approvals.rbegin(); it != approvals.rend(); ++it) {
+      if (it->second->chat_key == chat_key && !it->second->decision) return it->second;
+    }
+    return nullptr;
+  }
+  asio::awaitable<bool> ask_approval(long long chat_id, std::string chat_key, std::string tool,
+                                     std::string arguments);
+  asio::awaitable<void> answer_press(telegram::ButtonPress press);
   long abandoned = 0;  // reply parts given up on since Telegram last answered
   // The first wait before a failed send is tried again (shorter only under test hooks).
   std::chrono::milliseconds delivery_backoff = delivery_backoff_setting();
@@ -172,6 +209,7 @@ struct TelegramPlatform::Impl : std::enable_shared_from_this<TelegramPlatform::I
                  by_command ? "/stop ends the running turn" : "a new message interrupts the turn");
     stopping_chats.insert(chat_key);
     if (by_command) stopped_by_command.insert(chat_key);
+    if (auto pending = waiting_in(chat_key)) decide(*pending, false);  // a stop is no approval
     running->second->abort();
   }
   telegram::BotIdentity bot;  // from getMe: to know a mention of it in a group
@@ -284,7 +322,8 @@ asio::awaitable<void> TelegramPlatform::Impl::poll_loop() {
       last_identity_try = started;
       co_await learn_identity();
     }
-    json params = {{"timeout", kPollSeconds}, {"allowed_updates", json::array({"message"})}};
+    json params = {{"timeout", kPollSeconds},
+                   {"allowed_updates", json::array({"message", "callback_query"})}};
     if (offset > 0) params["offset"] = offset;
     const auto reply =
         co_await call(poll_client, "getUpdates", params, std::chrono::seconds(kPollSeconds + 10));
@@ -332,6 +371,21 @@ asio::awaitable<void> TelegramPlatform::Impl::poll_loop() {
       const bool interrupts = settings_busy_interrupt && in.media.empty() &&
                               telegram::parse_command(in.text) == Command::none;
       if (stop || interrupts) stops.emplace_back(in.chat_key, stop);
+    }
+    for (auto& press : polled.presses) {
+      asio::co_spawn(io, answer_press(std::move(press)),
+                     [](std::exception_ptr e) { log_exception(e, "telegram button"); });
+    }
+    // /approve and /deny answer the waiting question at once; their replies come in order.
+    for (const auto& in : polled.messages) {
+      const auto command = telegram::parse_command(in.text);
+      if (command != Command::approve && command != Command::deny) continue;
+      if (!allowed(in)) continue;
+      auto pending = waiting_in(in.chat_key);
+      if (pending) decide(*pending, command == Command::approve);
+      approval_notes[in.chat_key].push_back(!pending ? "Nothing is waiting for your approval."
+                                            : command == Command::approve ? "Approved."
+                                                                          : "Denied.");
     }
     if (offset != stored_offset) {
       // Recorded with the new offset in one transaction: only then may Telegram forget them.
@@ -453,6 +507,14 @@ asio::awaitable<void> TelegramPlatform::Impl::handle(Inbound m) {
               "\n" +
               telegram::context_line(context.compactor.tokens(with_prompt(history)),
                                      context.turns.context_length());
+    } else if (command == Command::approve || command == Command::deny) {
+      auto& notes = approval_notes[m.chat_key];
+      if (notes.empty()) {
+        reply = "Nothing is waiting for your approval.";
+      } else {
+        reply = notes.front();
+        notes.erase(notes.begin());
+      }
     } else if (command == Command::stop) {
       reply = stopped_by_command.erase(m.chat_key) ? telegram::stopped_reply()
                                                    : telegram::nothing_to_stop_reply();
@@ -539,6 +601,10 @@ asio::awaitable<void> TelegramPlatform::Impl::handle(Inbound m) {
     asio::co_spawn(io, stream_ticker(streamed, done),
                    [](std::exception_ptr e) { log_exception(e, "telegram stream"); });
   }
+  options.approver = [this, chat_id = m.chat_id, chat_key = m.chat_key](std::string tool,
+                                                                        std::string arguments) {
+    return ask_approval(chat_id, chat_key, std::move(tool), std::move(arguments));
+  };
   auto stop_signal = std::make_shared<providers::AbortSignal>();
   options.abort = stop_signal;
   running_turns[m.chat_key] = stop_signal;
@@ -689,6 +755,82 @@ asio::awaitable<bool> TelegramPlatform::Impl::pump(StreamedReply& r) {
     }
   }
   co_return true;
+}
+
+// Shows the call with Approve / Deny buttons and waits for the user (a press, /approve or
+// /deny) or the timeout, which denies.
+asio::awaitable<bool> TelegramPlatform::Impl::ask_approval(long long chat_id, std::string chat_key,
+                                                           std::string tool,
+                                                           std::string arguments) {
+  auto self = shared_from_this();
+  const std::string id = std::to_string(next_approval++);
+  auto pending = std::make_shared<PendingApproval>();
+  pending->chat_key = chat_key;
+  pending->wake = std::make_shared<asio::steady_timer>(io, approval_timeout);
+  approvals[id] = pending;
+  const std::string question = telegram::approval_prompt(tool, arguments);
+  json buttons = json::array();
+  buttons.push_back({{"text", "Approve"}, {"callback_data", "approve:" + id}});
+  buttons.push_back({{"text", "Deny"}, {"callback_data", "deny:" + id}});
+  json params = json::object();
+  params["chat_id"] = chat_id;
+  params["text"] = question;
+  params["reply_markup"] = {{"inline_keyboard", json::array({buttons})}};
+  const auto sent = co_await call(send_client, "sendMessage", std::move(params), 10000ms);
+  long long message_id = 0;
+  if (sent.ok && sent.result.is_object()) message_id = sent.result.value("message_id", 0LL);
+  if (!sent.ok) {
+    spdlog::warn("telegram: could not ask for approval ({}); {} is not run", sent.description,
+                 tool);
+    approvals.erase(id);
+    co_return false;
+  }
+  if (!pending->decision) {
+    auto wake = pending->wake;
+    co_await wake->async_wait(asio::as_tuple(asio::use_awaitable));
+  }
+  approvals.erase(id);
+  const bool approved = pending->decision.value_or(false);
+  spdlog::info("telegram: chat {}: {} {}", chat_key, tool,
+               approved            ? "approved"
+               : pending->decision ? "denied"
+                                   : "not answered in time: denied");
+  if (message_id != 0) {  // the question says what became of it; best effort
+    json edit = json::object();
+    edit["chat_id"] = chat_id;
+    edit["message_id"] = message_id;
+    edit["text"] = question + "\n" +
+                   (approved            ? "✅ Approved."
+                    : pending->decision ? "❌ Denied."
+                                        : "⌛ No answer in time: denied.");
+    co_await call(send_client, "editMessageText", std::move(edit), 10000ms);
+  }
+  co_return approved;
+}
+
+asio::awaitable<void> TelegramPlatform::Impl::answer_press(telegram::ButtonPress press) {
+  auto self = shared_from_this();
+  std::string text;
+  const auto colon = press.data.find(':');
+  const auto verb = press.data.substr(0, colon);
+  const auto id = colon == std::string::npos ? std::string() : press.data.substr(colon + 1);
+  telegram::Inbound who;
+  who.user_id = press.user_id;
+  who.username = press.username;
+  const auto found = approvals.find(id);
+  if (!allowed(who)) {
+    text = "Only an allowed user can answer this.";
+  } else if (found == approvals.end() || found->second->decision ||
+             (verb != "approve" && verb != "deny")) {
+    text = "This question is answered already.";
+  } else {
+    decide(*found->second, verb == "approve");
+    text = verb == "approve" ? "Approved" : "Denied";
+  }
+  json params = json::object();
+  params["callback_query_id"] = press.id;
+  params["text"] = text;
+  co_await call(send_client, "answerCallbackQuery", std::move(params), 10000ms);
 }
 
 asio::awaitable<void> TelegramPlatform::Impl::deliver_loop() {

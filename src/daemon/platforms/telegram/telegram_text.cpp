@@ -94,6 +94,8 @@ Command parse_command(std::string_view text) {
   if (word == "/compress") return Command::compress;
   if (word == "/usage") return Command::usage;
   if (word == "/stop") return Command::stop;
+  if (word == "/approve") return Command::approve;
+  if (word == "/deny") return Command::deny;
   return Command::none;
 }
 
@@ -144,6 +146,12 @@ std::string tool_progress_line(const std::string& tool, const std::string& argum
     }
   }
   return line;
+}
+
+std::string approval_prompt(const std::string& tool, const std::string& arguments) {
+  std::string shown = providers::redact(arguments);
+  if (utf16_units(shown) > 300) shown = split_message(shown, 300).front() + "…";
+  return "🔐 May I run " + tool + "?\n" + shown + "\n(Approve or Deny, or send /approve or /deny.)";
 }
 
 std::string stopped_reply() {

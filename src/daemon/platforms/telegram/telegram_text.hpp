@@ -17,7 +17,7 @@ inline constexpr std::size_t kMaxMessageUnits = 4096;
 std::vector<std::string> split_message(std::string_view text, std::size_t limit = kMaxMessageUnits);
 std::size_t utf16_units(std::string_view text);
 
-enum class Command { none, new_session, status, help, compress, usage, stop };
+enum class Command { none, new_session, status, help, compress, usage, stop, approve, deny };
 // "/new", "/reset", "/status@my_bot", "/help", "/compress", "/usage" → the command;
 // anything else → none.
 Command parse_command(std::string_view text);
@@ -28,6 +28,9 @@ std::string new_session_reply();
 std::string help_reply();
 std::string refusal_reply();
 std::string stopped_reply();
+// The question for a tool in require_approval: the tool and its arguments (cut to 300
+// characters, secrets masked).
+std::string approval_prompt(const std::string& tool, const std::string& arguments);
 // "🔧 read_text_file notes.txt": the tool and its first argument, short and redacted.
 std::string tool_progress_line(const std::string& tool, const std::string& arguments_json);
 std::string nothing_to_stop_reply();

@@ -140,6 +140,22 @@ PolledUpdates parse_updates(const json& result, long long offset, const BotIdent
     if (*parsed.update_id < std::numeric_limits<long long>::max()) {
       out.next_offset = std::max(out.next_offset, *parsed.update_id + 1);
     }
+    if (const json* press = object_at(update, "callback_query")) {
+      ButtonPress p;
+      p.id = string_at(*press, "id");
+      p.data = string_at(*press, "data");
+      if (const json* from = object_at(*press, "from")) {
+        p.user_id = integer_at(*from, "id").value_or(0);
+        p.username = string_at(*from, "username");
+      }
+      if (const json* message = object_at(*press, "message")) {
+        if (const json* chat = object_at(*message, "chat")) {
+          p.chat_id = integer_at(*chat, "id").value_or(0);
+        }
+      }
+      if (!p.id.empty() && !p.data.empty()) out.presses.push_back(std::move(p));
+      continue;
+    }
     if (!parsed.message) continue;
     if (require_mention && parsed.group && !parsed.addressed) {
       ++out.skipped_unaddressed;

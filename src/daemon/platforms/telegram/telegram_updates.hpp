@@ -36,10 +36,20 @@ bool addresses_bot(const nlohmann::json& message, const BotIdentity& bot);
 // gets a session of their own).
 std::string chat_key(long long chat_id, long long user_id, bool group);
 
+// A press of an inline button (an approval's Approve or Deny).
+struct ButtonPress {
+  std::string id;  // for answerCallbackQuery
+  long long user_id = 0;
+  std::string username;
+  long long chat_id = 0;
+  std::string data;
+};
+
 struct PolledUpdates {
   std::vector<Inbound> messages;  // to record and answer, in order
-  long long next_offset = 0;      // past every update seen, answered or not
-  int skipped_unaddressed = 0;    // group messages not meant for the bot
+  std::vector<ButtonPress> presses;
+  long long next_offset = 0;    // past every update seen, answered or not
+  int skipped_unaddressed = 0;  // group messages not meant for the bot
 };
 
 // The updates of a getUpdates result. With `require_mention`, group messages not meant for
