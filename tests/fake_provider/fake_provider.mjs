@@ -7,8 +7,9 @@
 //                   abandoned_at (set when the caller hung up before the reply was complete)}
 //   POST /__reset   forget scripts and calls
 //   /bot<token>/<method>  a minimal Telegram Bot API (see below)
-//   POST /__bot {updates: [...], failing: ["sendMessage", …]}  queue updates for its next
-//                   getUpdates; make methods answer 500 until `failing` is set again
+//   POST /__bot {updates: [...], failing: ["sendMessage", …], limit: {method, retry_after,
+//                   times}}  queue updates for its next getUpdates; make methods answer 500
+//                   until `failing` is set again; answer `method` with a 429 `times` times
 // A Step (all optional): {status, body (string|object), headers, delay_ms, hang, reset,
 //   truncate (send half the body and close), malformed (200 with garbage),
 //   stream: ["tok", ...] (SSE deltas), stream_break_after: N (drop the connection after N
@@ -38,6 +39,7 @@ const scripts = new Map();  // key -> steps[]
 let maxChars = 0;  // 0: no context limit
 let botUpdates = [];    // updates the minimal Bot API's next getUpdates returns
 let botFailing = [];    // Bot API methods that answer 500 for now
+let botLimits = {};     // method -> {retry_after, times}: answer 429 that many times
 let echoMax = 0;   // 0: echo whole
 let calls = [];
 const socketIds = new WeakMap();  // which TCP connection a call came on (reuse checks)
@@ -200,6 +202,7 @@ async function handle(req, res) {
     const control = JSON.parse(await readBody(req) || '{}');
     if (control.updates) botUpdates.push(...control.updates);
     if (control.failing) botFailing = control.failing;
+    if (control.limit) botLimits[control.limit.method] = { ...control.limit };
     return json(res, 200, { queued: botUpdates.length, failing: botFailing });
   }
   const bot = url.pathname.match(/^\/bot([^/]+)\/(\w+)$/);
@@ -213,6 +216,12 @@ async function handle(req, res) {
       call.failed = true;
       return json(res, 500, { ok: false, error_code: 500, description: 'Internal Server Error' });
     }
+    const limit = botLimits[bot[2]];
+    if (limit && limit.times > 0) {
+      limit.times--;
+      call.limited = true;
+      return json(res, 429, { ok: false, error_code: 429, description: `Too Many Requests: retry after ${limit.retry_after}`, parameters: { retry_after: limit.retry_after } });
+    }
     if (bot[2] === 'getUpdates' && botUpdates.length) {
       const result = botUpdates.filter((u) => u.update_id >= (body?.offset ?? 0));
       botUpdates = [];
@@ -221,6 +230,7 @@ async function handle(req, res) {
     if (bot[2] === 'sendMessage') {
       return json(res, 200, { ok: true, result: { message_id: 1000 + calls.length, chat: { id: body?.chat_id }, text: body?.text } });
     }
+    if (bot[2] === 'editMessageText') return json(res, 200, { ok: true, result: { message_id: body?.message_id, text: body?.text } });
     if (bot[2] === 'getUpdates' && bot[1].includes('conflict')) {
       return json(res, 409, { ok: false, error_code: 409, description: 'Conflict: terminated by other getUpdates request; make sure that only one bot instance is running' });
     }

@@ -685,5 +685,66 @@ TEST(TelegramDelivery, AReplyThatFailsEveryAttemptIsKeptAndSentWhenTelegramAnswe
   EXPECT_EQ(daemon->wait(15s), 0);
 }
 
+TEST(TelegramDelivery, A429OnAnEditIsWaitedOutAndTheFinalTextStillArrives) {
+  FakeProvider fake;
+  GatewayHome home;
+  const std::string token = "444444:slowslowslowslowslowslowslowslowslow";
+  home.dir.write("config.yaml",
+                 "model: {provider: p, default: m}\nproviders: {p: {base_url: '" + fake.base_url() +
+                     "'}}\ngateway:\n  api_server: {host: 127.0.0.1, port: " +
+                     std::to_string(home.port) + "}\n  telegram: {enabled: true, api_base: '" +
+                     "http://127.0.0.1:" + std::to_string(fake.port()) + "', bot_token: '" + token +
+                     "', allow_all_users: true}\n");
+  json tokens = json::array();
+  std::string answer;
+  for (int i = 0; i < 30; ++i) {
+    const std::string word = (i ? " w" : "w") + std::to_string(i);
+    tokens.push_back(word);
+    answer += word;
+  }
+  fake.script("*", json::array({{{"stream", tokens}, {"delta_delay_ms", 100}}}));
+  const json update = {{"update_id", 1},
+                       {"message",
+                        {{"message_id", 5},
+                         {"text", "stream to me"},
+                         {"chat", {{"id", 601}, {"type", "private"}}},
+                         {"from", {{"id", 601}}}}}};
+  const json control = {
+      {"updates", json::array({update})},
+      {"limit", {{"method", "editMessageText"}, {"retry_after", 2}, {"times", 1}}}};
+  ASSERT_EQ(http_request(fake.port(), "POST", "/__bot", control.dump()).status, 200);
+  auto daemon = home.start(home.env());
+  ASSERT_TRUE(wait_until([&] { return home.healthy(); }, 10s)) << daemon->stderr_text();
+  auto edits = [&] {
+    std::vector<json> out;
+    for (const auto& call : fake.calls()) {
+      if (call["key"] == "telegram:editMessageText") out.push_back(call);
+    }
+    return out;
+  };
+  ASSERT_TRUE(wait_until(
+      [&] {
+        const auto all = edits();
+        return !all.empty() && !all.back().contains("limited") &&
+               all.back()["body"]["text"] == answer;
+      },
+      20s))
+      << daemon->stderr_text();
+  const auto all = edits();
+  long long limited_at = 0;
+  for (const auto& e : all) {
+    if (e.contains("limited")) limited_at = e["at"].get<long long>();
+  }
+  ASSERT_NE(limited_at, 0) << "the 429 came";
+  for (const auto& e : all) {
+    const long long at = e["at"].get<long long>();
+    if (at > limited_at) {
+      EXPECT_GE(at - limited_at, 1900) << "an edit inside the retry_after";
+    }
+  }
+  daemon->signal(SIGTERM);
+  EXPECT_EQ(daemon->wait(15s), 0);
+}
+
 }  // namespace
 }  // namespace hermes::testing

@@ -45,6 +45,23 @@ namespace {
 constexpr const char* kPlatform = "telegram";
 constexpr int kPollSeconds = 25;
 // A server that answers at once (the local emulator does) must not make us spin.
+// What `status` and `hermes gateway status` say the platform is doing.
+enum class PlatformState { starting, running, error, stopped };
+
+std::string_view to_string(PlatformState state) {
+  switch (state) {
+    case PlatformState::starting:
+      return "starting";
+    case PlatformState::running:
+      return "running";
+    case PlatformState::error:
+      return "error";
+    case PlatformState::stopped:
+      return "stopped";
+  }
+  return "error";
+}
+
 constexpr auto kMinPollInterval = 100ms;  // at most 10 empty polls per second
 constexpr int kMaxDeliveryAttempts = 8;
 
@@ -161,7 +178,7 @@ struct TelegramPlatform::Impl : std::enable_shared_from_this<TelegramPlatform::I
   std::set<std::string> rekicked_chats;
   std::set<std::string> running_chats;
   std::set<long long> refused_users;
-  std::string state = "starting";
+  PlatformState state = PlatformState::starting;
   std::string detail;
   std::string settings_system_prompt;
   bool settings_require_mention = true;
@@ -330,7 +347,7 @@ asio::awaitable<void> TelegramPlatform::Impl::poll_loop() {
     if (!polling) break;
     if (!reply.ok) {
       if (reply.http_status == 409) {
-        state = "error";
+        state = PlatformState::error;
         detail = "409 Conflict: another process polls this bot token";
         spdlog::error(
             "telegram: another poller holds this bot token (HTTP 409); stop the other bot "
@@ -338,7 +355,7 @@ asio::awaitable<void> TelegramPlatform::Impl::poll_loop() {
         co_await sleep(5000ms);
         continue;
       }
-      state = "error";
+      state = PlatformState::error;
       detail = reply.description.empty() ? "getUpdates failed" : reply.description;
       const auto wait = backoff.next();
       spdlog::warn("telegram: getUpdates failed ({}); retrying in {}s", detail,
@@ -348,11 +365,11 @@ asio::awaitable<void> TelegramPlatform::Impl::poll_loop() {
       continue;
     }
     backoff.reset();
-    if (state == "error") {
+    if (state == PlatformState::error) {
       // Telegram answers again: replies given up on while it did not are sent now.
       co_await revive_abandoned();
     }
-    state = "running";
+    state = PlatformState::running;
     detail =
         settings.api_base.find("api.telegram.org") != std::string::npos ? "" : settings.api_base;
     const long long stored_offset = offset;
@@ -404,7 +421,7 @@ asio::awaitable<void> TelegramPlatform::Impl::poll_loop() {
       }
       if (!recorded) {
         offset = stored_offset;  // Telegram keeps them until an offset past them is sent
-        state = "error";
+        state = PlatformState::error;
         detail = "the state store refused the updates";
         co_await sleep(backoff.next());
         continue;
@@ -419,7 +436,7 @@ asio::awaitable<void> TelegramPlatform::Impl::poll_loop() {
       }
     }
   }
-  state = "stopped";
+  state = PlatformState::stopped;
 }
 
 asio::awaitable<void> TelegramPlatform::Impl::chat_worker(std::string chat_key) {
@@ -653,6 +670,13 @@ asio::awaitable<void> TelegramPlatform::Impl::handle(Inbound m) {
     sessions.touch(tx, session);
     // An edit still on its way must not land after the final one.
     for (int i = 0; streamed && streamed->pumping && i < 200; ++i) co_await sleep(50ms);
+    // A 429 asked this chat to wait: the final edit waits too (at most a minute here; the
+    // outbox obeys any later one).
+    if (streamed && Clock::now() < streamed->blocked_until) {
+      co_await sleep(std::min(std::chrono::duration_cast<std::chrono::milliseconds>(
+                                  streamed->blocked_until - Clock::now()),
+                              std::chrono::milliseconds(60000)));
+    }
     if (streamed && !streamed->ids.empty()) {
       queue_streamed_final(tx, *streamed, text);
     } else {
@@ -918,7 +942,7 @@ TelegramPlatform::~TelegramPlatform() = default;
 
 void TelegramPlatform::start() {
   impl_->polling = true;
-  impl_->state = "starting";
+  impl_->state = PlatformState::starting;
   asio::co_spawn(impl_->io, impl_->poll_loop(),
                  [](std::exception_ptr e) { log_exception(e, "telegram poll loop"); });
   impl_->resuming = true;
@@ -961,7 +985,7 @@ PlatformStatus TelegramPlatform::status() const {
     detail += (detail.empty() ? "" : "; ") + std::to_string(impl_->abandoned) +
               " reply part(s) abandoned until Telegram answers again";
   }
-  return {"telegram", impl_->state, detail};
+  return {"telegram", std::string(to_string(impl_->state)), detail};
 }
 
 void TelegramPlatform::reconfigure(const Config& config) {
