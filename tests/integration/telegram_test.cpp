@@ -246,6 +246,21 @@ TEST_F(TelegramChat, StopEndsARunningTurnWithinASecondAndKeepsTheChatToldOnce) {
   EXPECT_TRUE(wait_for_replies(507, 1, 300ms).empty()) << "the stopped turn sent nothing";
 }
 
+TEST_F(TelegramChat, StatusDuringATurnIsAnsweredAtOnceNotAfterIt) {
+  start();
+  fake_.script("*", json::array({{{"delay_ms", 3000}, {"content", "the slow answer"}}}));
+  emulator_.send(514, "a slow question");
+  ASSERT_TRUE(wait_until([&] { return fake_.calls().size() == 1; }, 10s));
+  emulator_.send(514, "/status");
+  auto replies = wait_for_replies(514, 1, 2s);
+  ASSERT_EQ(replies.size(), 1u) << "no answer while the turn ran";
+  EXPECT_THAT(replies[0]["text"].get<std::string>(), HasSubstr("Model: demo-model"));
+  replies = wait_for_replies(514, 1, 10s);
+  ASSERT_EQ(replies.size(), 1u);
+  EXPECT_EQ(replies[0]["text"], "the slow answer");
+  EXPECT_TRUE(wait_for_replies(514, 1, 500ms).empty()) << "the status was answered once";
+}
+
 TEST_F(TelegramChat, InInterruptModeANewMessageStopsTheTurnAndIsAnsweredInstead) {
   start("[]", "", "display: {busy_input_mode: interrupt}\n");
   fake_.script("*", json::array({{{"delay_ms", 25000}, {"content", "far too late"}}}));

@@ -210,6 +210,19 @@ struct TelegramPlatform::Impl : std::enable_shared_from_this<TelegramPlatform::I
   asio::awaitable<bool> ask_approval(long long chat_id, std::string chat_key, std::string tool,
                                      std::string arguments);
   asio::awaitable<void> answer_press(telegram::ButtonPress press);
+  // A command handled beside the chat's running turn; its worker skips it meanwhile.
+  std::set<long long> handled_at_once;
+  asio::awaitable<void> handle_at_once(Inbound message) {
+    auto self = shared_from_this();
+    const auto update_id = message.update_id;
+    try {
+      co_await handle(std::move(message));
+    } catch (const std::exception& e) {
+      spdlog::error("telegram: a command could not be answered ({})", e.what());
+    }
+    handled_at_once.erase(update_id);
+    kick_delivery();
+  }
   long abandoned = 0;  // reply parts given up on since Telegram last answered
   // The first wait before a failed send is tried again (shorter only under test hooks).
   std::chrono::milliseconds delivery_backoff = delivery_backoff_setting();
@@ -393,6 +406,16 @@ asio::awaitable<void> TelegramPlatform::Impl::poll_loop() {
       asio::co_spawn(io, answer_press(std::move(press)),
                      [](std::exception_ptr e) { log_exception(e, "telegram button"); });
     }
+    // /new, /status, /usage and /help mid-turn are answered at once, not after the turn.
+    for (const auto& in : polled.messages) {
+      const auto command = telegram::parse_command(in.text);
+      const bool quick = command == Command::new_session || command == Command::status ||
+                         command == Command::usage || command == Command::help;
+      if (!quick || !running_turns.contains(in.chat_key)) continue;
+      handled_at_once.insert(in.update_id);
+      asio::co_spawn(io, handle_at_once(in),
+                     [](std::exception_ptr e) { log_exception(e, "telegram command"); });
+    }
     // /approve and /deny answer the waiting question at once; their replies come in order.
     for (const auto& in : polled.messages) {
       const auto command = telegram::parse_command(in.text);
@@ -447,6 +470,10 @@ asio::awaitable<void> TelegramPlatform::Impl::chat_worker(std::string chat_key) 
       if (!next) {
         if (rekicked_chats.erase(chat_key)) continue;
         break;
+      }
+      if (handled_at_once.contains(next->update_id)) {
+        co_await sleep(20ms);  // answered beside the turn; done in a moment
+        continue;
       }
       co_await handle(std::move(*next));
     } catch (const std::exception& e) {
