@@ -373,8 +373,9 @@ asio::awaitable<void> TelegramPlatform::Impl::poll_loop() {
       const auto wait = backoff.next();
       spdlog::warn("telegram: getUpdates failed ({}); retrying in {}s", detail,
                    std::chrono::duration_cast<std::chrono::seconds>(wait).count());
-      co_await sleep(reply.retry_after ? std::chrono::milliseconds(*reply.retry_after * 1000)
-                                       : wait);
+      const auto pause =  // named, not a conditional inside the co_await (GCC 12)
+          reply.retry_after ? std::chrono::milliseconds(*reply.retry_after * 1000) : wait;
+      co_await sleep(pause);
       continue;
     }
     backoff.reset();
@@ -771,8 +772,8 @@ asio::awaitable<bool> TelegramPlatform::Impl::pump(StreamedReply& r) {
       params["allow_sending_without_reply"] = true;
     }
     if (!new_message) params["message_id"] = r.ids[r.live];
-    const auto answer = co_await call(send_client, new_message ? "sendMessage" : "editMessageText",
-                                      std::move(params), 10000ms);
+    const std::string method = new_message ? "sendMessage" : "editMessageText";  // named: GCC 12
+    const auto answer = co_await call(send_client, method, std::move(params), 10000ms);
     r.last_edit = Clock::now();
     const bool not_modified = answer.description.find("not modified") != std::string::npos;
     if (!answer.ok && !not_modified) {
@@ -914,8 +915,8 @@ asio::awaitable<void> TelegramPlatform::Impl::deliver_pending() {
       params["reply_to_message_id"] = delivery->reply_to;
       params["allow_sending_without_reply"] = true;
     }
-    const auto reply =
-        co_await call(send_client, edit ? "editMessageText" : "sendMessage", params, 30000ms);
+    const std::string method = edit ? "editMessageText" : "sendMessage";  // named: GCC 12
+    const auto reply = co_await call(send_client, method, params, 30000ms);
     // An edit to the text the message already shows is done, not failed.
     if (reply.ok || (edit && reply.description.find("not modified") != std::string::npos)) {
       co_await context.store.delivery_done(delivery->id);
@@ -937,7 +938,10 @@ asio::awaitable<void> TelegramPlatform::Impl::deliver_pending() {
     const auto wait = backoff.next();
     spdlog::warn("telegram: sendMessage failed ({}); retrying in {} ms", reply.description,
                  wait.count());
-    co_await sleep(reply.retry_after ? std::chrono::milliseconds(*reply.retry_after * 1000) : wait);
+    // Named, not a conditional inside the co_await: GCC 12 read it from an unset slot.
+    const auto pause =
+        reply.retry_after ? std::chrono::milliseconds(*reply.retry_after * 1000) : wait;
+    co_await sleep(pause);
   }
 }
 
