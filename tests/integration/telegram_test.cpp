@@ -649,17 +649,22 @@ TEST_F(TelegramChat, ATurnARestartCutAfterAToolRoundIsAnsweredByTheNextProcess) 
   EXPECT_EQ(sent[sent.size() - 3]["content"], "answer me across a restart");
 }
 
-// The fake provider's minimal Bot API (it can fail on demand, which the emulator cannot).
-TEST(TelegramDelivery, AReplyThatFailsEveryAttemptIsKeptAndSentWhenTelegramAnswersAgain) {
-  FakeProvider fake;
-  GatewayHome home;
-  const std::string token = "333333:keptkeptkeptkeptkeptkeptkeptkeptkept";
+// A gateway whose Telegram is the fake provider's minimal Bot API (it can fail on demand,
+// which the emulator cannot).
+void write_fake_bot_config(const GatewayHome& home, const FakeProvider& fake,
+                           const std::string& token) {
   home.dir.write("config.yaml",
                  "model: {provider: p, default: m}\nproviders: {p: {base_url: '" + fake.base_url() +
                      "'}}\ngateway:\n  api_server: {host: 127.0.0.1, port: " +
                      std::to_string(home.port) + "}\n  telegram: {enabled: true, api_base: '" +
                      "http://127.0.0.1:" + std::to_string(fake.port()) + "', bot_token: '" + token +
                      "', allow_all_users: true}\n");
+}
+
+TEST(TelegramDelivery, AReplyThatFailsEveryAttemptIsKeptAndSentWhenTelegramAnswersAgain) {
+  FakeProvider fake;
+  GatewayHome home;
+  write_fake_bot_config(home, fake, "333333:keptkeptkeptkeptkeptkeptkeptkeptkept");
   const json update = {{"update_id", 1},
                        {"message",
                         {{"message_id", 5},
@@ -713,13 +718,7 @@ TEST(TelegramDelivery, AReplyThatFailsEveryAttemptIsKeptAndSentWhenTelegramAnswe
 TEST(TelegramDelivery, A429OnAnEditIsWaitedOutAndTheFinalTextStillArrives) {
   FakeProvider fake;
   GatewayHome home;
-  const std::string token = "444444:slowslowslowslowslowslowslowslowslow";
-  home.dir.write("config.yaml",
-                 "model: {provider: p, default: m}\nproviders: {p: {base_url: '" + fake.base_url() +
-                     "'}}\ngateway:\n  api_server: {host: 127.0.0.1, port: " +
-                     std::to_string(home.port) + "}\n  telegram: {enabled: true, api_base: '" +
-                     "http://127.0.0.1:" + std::to_string(fake.port()) + "', bot_token: '" + token +
-                     "', allow_all_users: true}\n");
+  write_fake_bot_config(home, fake, "444444:slowslowslowslowslowslowslowslowslow");
   json tokens = json::array();
   std::string answer;
   for (int i = 0; i < 30; ++i) {

@@ -67,12 +67,6 @@ struct ActiveTurn {
   }
 };
 
-std::int64_t unix_now() {
-  return std::chrono::duration_cast<std::chrono::seconds>(
-             std::chrono::system_clock::now().time_since_epoch())
-      .count();
-}
-
 std::string provider_fingerprint(const ProviderConfig& p) {
   std::string f = p.base_url;
   for (const auto& k : p.api_keys) f += "\n" + k;
@@ -216,7 +210,7 @@ asio::awaitable<TurnResult> TurnRunner::Impl::run(std::vector<providers::ChatMes
   } observe_duration{metrics, options.platform, started};
   if (ledger) {
     // Refused before any provider call: nothing is spent past a limit.
-    const auto now_unix = unix_now();
+    const auto now_unix = usage::unix_seconds_now();
     const auto budget = ledger->check(options.chat, now_unix);
     if (budget.verdict == usage::BudgetVerdict::refuse) {
       Classification c;
@@ -401,7 +395,7 @@ asio::awaitable<bool> TurnRunner::Impl::call_provider(
         break;
       }
       if (ledger) {
-        const auto now_unix = unix_now();
+        const auto now_unix = usage::unix_seconds_now();
         const auto key_budget =
             ledger->check_key(slot.provider, static_cast<int>(*key_index), now_unix);
         if (key_budget.verdict == usage::BudgetVerdict::refuse) {
@@ -446,7 +440,7 @@ asio::awaitable<bool> TurnRunner::Impl::call_provider(
       if (outcome.first_token) metrics.observe_first_token(slot.provider, *outcome.first_token);
       if (ledger && (outcome.ok || outcome.usage.total_tokens > 0)) {
         usage::UsageRecord record;
-        record.at = static_cast<double>(unix_now());
+        record.at = static_cast<double>(usage::unix_seconds_now());
         record.provider = slot.provider;
         record.model = slot.model;
         record.key_index = static_cast<int>(*key_index);

@@ -21,6 +21,7 @@
 #include "common/paths.hpp"
 #include "common/runtime_status.hpp"
 #include "common/secrets.hpp"
+#include "common/test_hooks.hpp"
 #include "common/version.hpp"
 #include "daemon/agent/compactor.hpp"
 #include "daemon/agent/session_queue.hpp"
@@ -97,12 +98,6 @@ LoadedConfig load(const HomePaths& paths) {
   return {std::move(result.config), std::move(result.errors)};
 }
 
-// Test-only behaviour (wedging the loop, a slow start) exists only with HERMES_TEST_HOOKS=1.
-bool test_hooks_enabled() {
-  const char* hooks = std::getenv("HERMES_TEST_HOOKS");
-  return hooks && std::string_view(hooks) == "1";
-}
-
 // Brings state.db to the current schema (before the worker starts, before READY) and
 // counts its sessions once; after that the count is kept in memory.
 long long open_schema(state::SqliteConnection& db) {
@@ -168,6 +163,7 @@ class Gateway {
   void close_store();
   void start_tools();
   void load_usage();
+  void run_before_ready(asio::awaitable<void> work, const char* what);
   std::size_t pending_work() const {
     return (http_ ? http_->pending_work() : 0) +
            (telegram_ ? static_cast<std::size_t>(telegram_->busy()) : 0);
@@ -263,10 +259,7 @@ std::string Gateway::render_metrics() {
   std::map<std::string, bool> up;
   for (const auto& m : tools_.status()) up[m.name] = m.state == "ready";
   metrics_.set_mcp_servers_up(std::move(up));
-  metrics_.set_budget_spend(
-      ledger_.budget_spend(std::chrono::duration_cast<std::chrono::seconds>(
-                               std::chrono::system_clock::now().time_since_epoch())
-                               .count()));
+  metrics_.set_budget_spend(ledger_.budget_spend(usage::unix_seconds_now()));
   return metrics_.render(std::string(kVersion), uptime());
 }
 
@@ -504,35 +497,29 @@ asio::awaitable<void> Gateway::status_loop() {
 // Test hook only (HERMES_TEST_HOOKS=1, HERMES_TEST_READY_DELAY_MS=N): a slow start, so tests
 // can watch systemd keep the unit "activating" until READY=1.
 void delay_ready_for_tests() {
-  const char* delay = std::getenv("HERMES_TEST_READY_DELAY_MS");
-  if (!test_hooks_enabled() || !delay) return;
-  std::this_thread::sleep_for(std::chrono::milliseconds(std::atol(delay)));
+  const auto delay = test_hook_millis("HERMES_TEST_READY_DELAY_MS", 0, 600000);
+  if (delay) std::this_thread::sleep_for(*delay);
 }
 
 // Every MCP server starts (in parallel, each within its connect_timeout) before READY; the
 // loop runs for that alone, before any platform takes work.
 void Gateway::start_tools() {
-  bool started = false;
-  asio::co_spawn(io_, tools_.start(), [&started](std::exception_ptr e) {
-    log_exception(e, "MCP servers");
-    started = true;
-  });
-  while (!started && io_.run_one() > 0) {
-  }
-  if (io_.stopped()) io_.restart();
+  run_before_ready(tools_.start(), "MCP servers");
 }
 
 // The budgets' spend so far this month, from state.db, before any turn is taken.
 void Gateway::load_usage() {
-  bool loaded = false;
-  const auto now = std::chrono::duration_cast<std::chrono::seconds>(
-                       std::chrono::system_clock::now().time_since_epoch())
-                       .count();
-  asio::co_spawn(io_, ledger_.load(now), [&loaded](std::exception_ptr e) {
-    log_exception(e, "loading usage for budgets");
-    loaded = true;
+  run_before_ready(ledger_.load(usage::unix_seconds_now()), "loading usage for budgets");
+}
+
+// Runs the loop for `work` alone, to its end, before any platform takes work.
+void Gateway::run_before_ready(asio::awaitable<void> work, const char* what) {
+  bool done = false;
+  asio::co_spawn(io_, std::move(work), [&done, what](std::exception_ptr e) {
+    log_exception(e, what);
+    done = true;
   });
-  while (!loaded && io_.run_one() > 0) {
+  while (!done && io_.run_one() > 0) {
   }
   if (io_.stopped()) io_.restart();
 }

@@ -37,9 +37,7 @@ asio::awaitable<HttpResponse> GatewayEndpoints::delete_response(HttpRequest, Rou
 
 asio::awaitable<HttpResponse> GatewayEndpoints::response_input_items(HttpRequest request,
                                                                      RouteParams params) {
-  const auto target = std::string_view(request.target);
-  const auto question = target.find('?');
-  std::string query(question == std::string_view::npos ? "" : target.substr(question + 1));
+  std::string query(request.query());
   co_return co_await responses_.input_items(std::move(params.id), std::move(query));
 }
 

@@ -407,16 +407,7 @@ asio::awaitable<HttpResponse> ApiServer::usage(HttpRequest request) {
   double since = static_cast<double>(usage::period_window(BudgetPeriod::month, now).start);
   std::vector<usage::UsageGrouping> groupings{
       usage::UsageGrouping::provider, usage::UsageGrouping::model, usage::UsageGrouping::day};
-  const auto target = std::string_view(request.target);
-  auto query = target.substr(std::min(target.size(), target.find('?') + 1));
-  if (target.find('?') == std::string_view::npos) query = {};
-  while (!query.empty()) {
-    const auto end = query.find('&');
-    const auto pair = query.substr(0, end);
-    query = end == std::string_view::npos ? std::string_view() : query.substr(end + 1);
-    const auto eq = pair.find('=');
-    const auto key = pair.substr(0, eq);
-    const auto value = eq == std::string_view::npos ? std::string_view() : pair.substr(eq + 1);
+  for (const auto& [key, value] : query_params(request.query())) {
     if (key == "since") {
       const auto parsed = usage::parse_since(value, now);
       if (!parsed) {

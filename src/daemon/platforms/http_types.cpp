@@ -10,6 +10,25 @@ std::string_view HttpRequest::path() const {
   return t.substr(0, t.find('?'));
 }
 
+std::string_view HttpRequest::query() const {
+  std::string_view t = target;
+  const auto question = t.find('?');
+  return question == std::string_view::npos ? std::string_view() : t.substr(question + 1);
+}
+
+std::vector<std::pair<std::string_view, std::string_view>> query_params(std::string_view query) {
+  std::vector<std::pair<std::string_view, std::string_view>> params;
+  while (!query.empty()) {
+    const auto end = query.find('&');
+    const auto pair = query.substr(0, end);
+    query = end == std::string_view::npos ? std::string_view() : query.substr(end + 1);
+    const auto eq = pair.find('=');
+    params.emplace_back(pair.substr(0, eq),
+                        eq == std::string_view::npos ? std::string_view() : pair.substr(eq + 1));
+  }
+  return params;
+}
+
 bool equals_ignoring_case(std::string_view a, std::string_view b) {
   return a.size() == b.size() && std::equal(a.begin(), a.end(), b.begin(), [](char x, char y) {
            return std::tolower(static_cast<unsigned char>(x)) ==

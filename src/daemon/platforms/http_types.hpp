@@ -24,6 +24,7 @@ struct HttpRequest {
   std::shared_ptr<providers::AbortSignal> client_gone;
 
   std::string_view path() const;                         // target without the query
+  std::string_view query() const;                        // after the '?'; "" without one
   std::string_view header(std::string_view name) const;  // case-insensitive; "" when absent
 };
 
@@ -53,6 +54,9 @@ class ResponseStream {
   std::optional<HttpResponse> instead;
   std::vector<std::pair<std::string, std::string>> headers;  // extra head fields
 };
+
+// `a=1&b=&c` → {a,1}, {b,""}, {c,""}, in order (no percent-decoding: ids and numbers only).
+std::vector<std::pair<std::string_view, std::string_view>> query_params(std::string_view query);
 
 // ASCII case-insensitive equality (header names, auth schemes).
 bool equals_ignoring_case(std::string_view a, std::string_view b);

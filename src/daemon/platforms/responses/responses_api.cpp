@@ -15,6 +15,7 @@
 #include "daemon/providers/failover_reason.hpp"
 #include "daemon/providers/hint.hpp"
 #include "daemon/providers/offload.hpp"
+#include "daemon/usage/budget_rules.hpp"
 
 namespace hermes::daemon::responses {
 
@@ -30,10 +31,6 @@ constexpr std::string_view kClientGoneText =
 constexpr std::string_view kStoreFailedText =
     "The gateway could not store this response; check the gateway's log and the disk holding "
     "state.db, then send it again.";
-
-double unix_seconds() {
-  return std::chrono::duration<double>(std::chrono::system_clock::now().time_since_epoch()).count();
-}
 
 HttpResponse not_found(const std::string& message, std::string_view code,
                        std::string_view param = {}) {
@@ -176,7 +173,7 @@ asio::awaitable<std::variant<PreparedResponse, HttpResponse>> ResponsesApi::Impl
     HttpRequest& request) {
   PreparedResponse p;
   p.id = new_id();
-  p.created_at = static_cast<long>(unix_seconds());
+  p.created_at = static_cast<long>(usage::unix_seconds_now());
   const std::string item_prefix = "item_" + p.id.substr(5);
   std::variant<ResponsesRequest, HttpResponse> parsed;
   if (request.body.size() >= providers::kOffloadBytes) {

@@ -629,13 +629,7 @@ std::variant<std::string, HttpResponse> input_items_page(std::string_view items_
   long limit = 20;
   bool ascending = false;
   std::string after;
-  while (!query.empty()) {
-    const auto end = query.find('&');
-    const auto pair = query.substr(0, end);
-    query = end == std::string_view::npos ? std::string_view() : query.substr(end + 1);
-    const auto eq = pair.find('=');
-    const auto key = pair.substr(0, eq);
-    const auto value = eq == std::string_view::npos ? std::string_view() : pair.substr(eq + 1);
+  for (const auto& [key, value] : query_params(query)) {
     if (key == "limit") {
       const json number = json::parse(value, nullptr, false);
       if (!number.is_number_integer() || number.get<long>() < 1 || number.get<long>() > 100) {

@@ -70,7 +70,6 @@ class ResponseEvents {
   std::string completed(const ResponseState& state);
   // The open message closed as incomplete, then response.failed with the error.
   std::string failed(const ResponseState& state);
-  int next_sequence() const { return sequence_; }
 
  private:
   std::string event(std::string_view type, std::string data_without_type_and_sequence);

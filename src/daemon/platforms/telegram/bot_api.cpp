@@ -3,34 +3,12 @@
 #include <algorithm>
 #include <limits>
 
+#include "daemon/platforms/telegram/json_fields.hpp"
 #include "daemon/providers/redact.hpp"
 
 namespace hermes::daemon::telegram {
 
 using nlohmann::json;
-
-namespace {
-
-// A field as the type Telegram documents, or nothing: a server (or an emulator, or a proxy)
-// that sends another type must not throw out of the poll loop.
-std::optional<long long> integer_field(const json& object, const char* key) {
-  const auto it = object.find(key);
-  if (it == object.end()) return std::nullopt;
-  if (it->is_number_integer()) return it->get<long long>();
-  return std::nullopt;
-}
-
-std::string string_field(const json& object, const char* key) {
-  const auto it = object.find(key);
-  return it != object.end() && it->is_string() ? it->get<std::string>() : std::string();
-}
-
-const json* object_field(const json& object, const char* key) {
-  const auto it = object.find(key);
-  return it != object.end() && it->is_object() ? &*it : nullptr;
-}
-
-}  // namespace
 
 ApiReply parse_api_reply(int http_status, std::string_view body) {
   ApiReply out;

@@ -13,6 +13,7 @@
 #include <set>
 
 #include "common/logging.hpp"
+#include "common/test_hooks.hpp"
 #include "daemon/agent/compactor.hpp"
 #include "daemon/agent/session_store.hpp"
 #include "daemon/agent/stored_turn.hpp"
@@ -68,23 +69,15 @@ constexpr int kMaxDeliveryAttempts = 8;
 // 300 s for a user to answer an approval; HERMES_TEST_HOOKS=1 with
 // HERMES_TEST_APPROVAL_TIMEOUT_MS=N shortens it for tests.
 std::chrono::milliseconds approval_timeout_setting() {
-  const char* hooks = std::getenv("HERMES_TEST_HOOKS");
-  const char* wait = std::getenv("HERMES_TEST_APPROVAL_TIMEOUT_MS");
-  if (hooks && std::string_view(hooks) == "1" && wait) {
-    return std::chrono::milliseconds(std::clamp(std::atol(wait), 1L, 300000L));
-  }
-  return std::chrono::milliseconds(300000);
+  return test_hook_millis("HERMES_TEST_APPROVAL_TIMEOUT_MS", 1, 300000)
+      .value_or(std::chrono::milliseconds(300000));
 }
 
 // HERMES_TEST_HOOKS=1 with HERMES_TEST_DELIVERY_BACKOFF_MS=N: tests give up on a send in
 // milliseconds instead of a minute.
 std::chrono::milliseconds delivery_backoff_setting() {
-  const char* hooks = std::getenv("HERMES_TEST_HOOKS");
-  const char* wait = std::getenv("HERMES_TEST_DELIVERY_BACKOFF_MS");
-  if (hooks && std::string_view(hooks) == "1" && wait) {
-    return std::chrono::milliseconds(std::clamp(std::atol(wait), 1L, 500L));
-  }
-  return std::chrono::milliseconds(500);
+  return test_hook_millis("HERMES_TEST_DELIVERY_BACKOFF_MS", 1, 500)
+      .value_or(std::chrono::milliseconds(500));
 }
 
 }  // namespace
@@ -302,8 +295,6 @@ struct TelegramPlatform::Impl::StreamedReply {
   Clock::time_point started = Clock::now();
   Clock::time_point last_edit = Clock::now();
   Clock::time_point blocked_until{};
-  int edits = 0;
-  std::optional<Clock::time_point> first_visible;
   bool pumping = false;   // one pump at a time: the sink and the ticker must not both send
   std::string last_tool;  // display.tool_progress new: a line only when the tool changes
 };
@@ -793,10 +784,7 @@ asio::awaitable<bool> TelegramPlatform::Impl::pump(StreamedReply& r) {
       } catch (const std::exception& e) {
         spdlog::error("telegram: could not store a streamed message's id ({})", e.what());
       }
-    } else {
-      ++r.edits;
     }
-    if (!r.first_visible) r.first_visible = Clock::now();
     r.shown = step.text;
     r.shown_known = true;
     if (step.action == telegram::StreamAction::freeze) {

@@ -4,27 +4,13 @@
 #include <cctype>
 #include <limits>
 
+#include "daemon/platforms/telegram/json_fields.hpp"
+
 namespace hermes::daemon::telegram {
 
 using nlohmann::json;
 
 namespace {
-
-std::optional<long long> integer_at(const json& object, const char* key) {
-  const auto it = object.find(key);
-  if (it != object.end() && it->is_number_integer()) return it->get<long long>();
-  return std::nullopt;
-}
-
-std::string string_at(const json& object, const char* key) {
-  const auto it = object.find(key);
-  return it != object.end() && it->is_string() ? it->get<std::string>() : std::string();
-}
-
-const json* object_at(const json& object, const char* key) {
-  const auto it = object.find(key);
-  return it != object.end() && it->is_object() ? &*it : nullptr;
-}
 
 std::string lowered(std::string text) {
   std::transform(text.begin(), text.end(), text.begin(),
@@ -62,8 +48,8 @@ std::string chat_key(long long chat_id, long long user_id, bool group) {
 }
 
 bool addresses_bot(const json& message, const BotIdentity& bot) {
-  std::string text = string_at(message, "text");
-  if (text.empty()) text = string_at(message, "caption");
+  std::string text = string_field(message, "text");
+  if (text.empty()) text = string_field(message, "caption");
   if (text.starts_with('/')) {
     const auto word = text.substr(0, text.find_first_of(" \n"));
     const auto at = word.find('@');
@@ -77,14 +63,14 @@ bool addresses_bot(const json& message, const BotIdentity& bot) {
     const auto it = message.find(key);
     if (it == message.end() || !it->is_array()) continue;
     for (const auto& entity : *it) {
-      if (!entity.is_object() || string_at(entity, "type") != "text_mention") continue;
-      const json* user = object_at(entity, "user");
-      if (user && bot.id != 0 && integer_at(*user, "id") == bot.id) return true;
+      if (!entity.is_object() || string_field(entity, "type") != "text_mention") continue;
+      const json* user = object_field(entity, "user");
+      if (user && bot.id != 0 && integer_field(*user, "id") == bot.id) return true;
     }
   }
-  if (const json* replied = object_at(message, "reply_to_message")) {
-    const json* from = object_at(*replied, "from");
-    if (from && bot.id != 0 && integer_at(*from, "id") == bot.id) return true;
+  if (const json* replied = object_field(message, "reply_to_message")) {
+    const json* from = object_field(*replied, "from");
+    if (from && bot.id != 0 && integer_field(*from, "id") == bot.id) return true;
   }
   return false;
 }
@@ -92,25 +78,25 @@ bool addresses_bot(const json& message, const BotIdentity& bot) {
 ParsedUpdate parse_update(const json& update, const BotIdentity& bot) {
   ParsedUpdate out;
   if (!update.is_object()) return out;
-  out.update_id = integer_at(update, "update_id");
+  out.update_id = integer_field(update, "update_id");
   if (!out.update_id) return out;
-  const json* message = object_at(update, "message");
+  const json* message = object_field(update, "message");
   if (!message) return out;  // edits, channel posts, …: nothing to answer
-  const json* chat = object_at(*message, "chat");
-  const auto chat_id = chat ? integer_at(*chat, "id") : std::nullopt;
+  const json* chat = object_field(*message, "chat");
+  const auto chat_id = chat ? integer_field(*chat, "id") : std::nullopt;
   if (!chat_id) return out;  // nowhere to answer
-  const std::string type = string_at(*chat, "type");
+  const std::string type = string_field(*chat, "type");
   out.group = type == "group" || type == "supergroup";
 
   Inbound in;
   in.update_id = *out.update_id;
   in.chat_id = *chat_id;
-  if (const json* from = object_at(*message, "from")) {
-    in.user_id = integer_at(*from, "id").value_or(0);
-    in.username = string_at(*from, "username");
+  if (const json* from = object_field(*message, "from")) {
+    in.user_id = integer_field(*from, "id").value_or(0);
+    in.username = string_field(*from, "username");
   }
-  in.message_id = integer_at(*message, "message_id").value_or(0);
-  in.text = string_at(*message, "text");
+  in.message_id = integer_field(*message, "message_id").value_or(0);
+  in.text = string_field(*message, "text");
   if (in.text.empty()) {
     for (const char* kind : kMediaKinds) {
       if (message->contains(kind)) {
@@ -120,7 +106,7 @@ ParsedUpdate parse_update(const json& update, const BotIdentity& bot) {
     }
     if (in.media.empty()) return out;  // a service message (joined, pinned, …)
     // A caption is read as the message's text; the picture itself is not.
-    in.text = string_at(*message, "caption");
+    in.text = string_field(*message, "caption");
     if (!in.text.empty()) in.media.clear();
   }
   in.chat_key = chat_key(in.chat_id, in.user_id, out.group);
@@ -140,17 +126,17 @@ PolledUpdates parse_updates(const json& result, long long offset, const BotIdent
     if (*parsed.update_id < std::numeric_limits<long long>::max()) {
       out.next_offset = std::max(out.next_offset, *parsed.update_id + 1);
     }
-    if (const json* press = object_at(update, "callback_query")) {
+    if (const json* press = object_field(update, "callback_query")) {
       ButtonPress p;
-      p.id = string_at(*press, "id");
-      p.data = string_at(*press, "data");
-      if (const json* from = object_at(*press, "from")) {
-        p.user_id = integer_at(*from, "id").value_or(0);
-        p.username = string_at(*from, "username");
+      p.id = string_field(*press, "id");
+      p.data = string_field(*press, "data");
+      if (const json* from = object_field(*press, "from")) {
+        p.user_id = integer_field(*from, "id").value_or(0);
+        p.username = string_field(*from, "username");
       }
-      if (const json* message = object_at(*press, "message")) {
-        if (const json* chat = object_at(*message, "chat")) {
-          p.chat_id = integer_at(*chat, "id").value_or(0);
+      if (const json* message = object_field(*press, "message")) {
+        if (const json* chat = object_field(*message, "chat")) {
+          p.chat_id = integer_field(*chat, "id").value_or(0);
         }
       }
       if (!p.id.empty() && !p.data.empty()) out.presses.push_back(std::move(p));
