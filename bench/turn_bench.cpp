@@ -47,7 +47,7 @@ void measure_turn_bookkeeping() {
   boost::asio::io_context io;
   hermes::daemon::state::SqliteConnection db(dir.path() / "state.db", hermes::Durability::normal);
   hermes::daemon::state::migrate(db, hermes::daemon::state::state_schema());
-  hermes::daemon::usage::SqliteUsageTables tables(db);
+  hermes::daemon::usage::SqlUsageTables tables(db);
   hermes::daemon::Metrics metrics;
   hermes::Config config;
   config.pricing["demo-model"] = {0.15, 0.6};

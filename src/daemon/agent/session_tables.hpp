@@ -43,12 +43,12 @@ class SessionTables {
 };
 
 namespace state {
-class SqliteConnection;
+class SqlConnection;
 }
 
-class SqliteSessionTables final : public SessionTables {
+class SqlSessionTables final : public SessionTables {
  public:
-  explicit SqliteSessionTables(state::SqliteConnection& db) : db_(db) {}
+  explicit SqlSessionTables(state::SqlConnection& db) : db_(db) {}
   long long count_sessions() override;
   bool session_exists(const std::string& id) override;
   void insert_session(const std::string& id, const std::string& platform,
@@ -68,7 +68,7 @@ class SqliteSessionTables final : public SessionTables {
   std::vector<std::string> resumable_sessions(const std::string& platform) override;
 
  private:
-  state::SqliteConnection& db_;
+  state::SqlConnection& db_;
 };
 
 }  // namespace hermes::daemon

@@ -7,16 +7,16 @@
 
 namespace hermes::daemon::state {
 
-int migrate(SqliteConnection& db, std::span<const Migration> steps) {
-  int found = 0;
-  {
-    auto query = db.prepare("PRAGMA user_version");
-    if (query.step()) found = static_cast<int>(query.integer(0));
-  }
+std::span<const Migration> schema_for(const SqlConnection& db) {
+  return db.dialect() == Dialect::postgres ? postgres_schema() : state_schema();
+}
+
+int migrate(SqlConnection& db, std::span<const Migration> steps) {
+  const int found = db.schema_version();
   const int newest = steps.empty() ? 0 : steps.back().version;
   if (found > newest) {
     throw std::runtime_error(
-        "state store " + db.file().string() + " has schema version " + std::to_string(found) +
+        "state store " + db.name() + " has schema version " + std::to_string(found) +
         ", newer than this hermes-gateway knows (" + std::to_string(newest) +
         "); run the newer hermes-gateway that wrote it, or move the file away");
   }
@@ -24,13 +24,18 @@ int migrate(SqliteConnection& db, std::span<const Migration> steps) {
     if (step.version <= found) continue;
     db.begin();
     try {
+      db.lock_schema();
+      // Another gateway may have taken this step while we waited for the lock.
+      if (db.schema_version() >= step.version) {
+        db.commit();
+        continue;
+      }
       db.exec(step.sql);
-      // PRAGMA takes no bound parameters; the version is ours, not input.
-      db.exec(("PRAGMA user_version=" + std::to_string(step.version)).c_str());
+      db.set_schema_version(step.version);
       db.commit();
     } catch (const std::exception& e) {
       db.rollback();
-      throw std::runtime_error("state store " + db.file().string() + ": schema step " +
+      throw std::runtime_error("state store " + db.name() + ": schema step " +
                                std::to_string(step.version) + " (" + step.what +
                                ") failed: " + e.what());
     }

@@ -2,7 +2,7 @@
 
 #include <span>
 
-#include "daemon/state/sqlite_connection.hpp"
+#include "daemon/state/sql_connection.hpp"
 
 namespace hermes::daemon::state {
 
@@ -16,11 +16,18 @@ struct Migration {
 
 // The schema of state.db, oldest step first (schema.cpp).
 std::span<const Migration> state_schema();
+// The same tables in PostgreSQL's terms (postgres_schema.cpp). Its versions follow SQLite's:
+// version N of either holds the same tables, so a step added to one is added to both.
+std::span<const Migration> postgres_schema();
+// The schema of `db`'s backend.
+std::span<const Migration> schema_for(const SqlConnection& db);
 
 // Brings the database to the newest version in `steps`, each step in its own transaction,
-// recording progress in `PRAGMA user_version`. Returns the version it found. Throws
-// std::runtime_error (naming the file) when the database is newer than this build knows or a
-// step fails; a failed step leaves the database at the version before it.
-int migrate(SqliteConnection& db, std::span<const Migration> steps);
+// recording progress where the backend keeps it (SQLite: `PRAGMA user_version`; PostgreSQL:
+// the hermes_schema table). Gateways starting together on one database migrate one at a
+// time. Returns the version it found. Throws std::runtime_error (naming the store) when the
+// database is newer than this build knows or a step fails; a failed step leaves the database
+// at the version before it.
+int migrate(SqlConnection& db, std::span<const Migration> steps);
 
 }  // namespace hermes::daemon::state

@@ -11,51 +11,49 @@ std::string damaged_store_hint(const std::filesystem::path& file) {
          " is damaged, move it away to start with an empty store (or restore a backup)";
 }
 
-Statement::~Statement() {
-  sqlite3_reset(statement_);
-  sqlite3_clear_bindings(statement_);
-}
+class SqliteConnection::SqliteCursor final : public Cursor {
+ public:
+  SqliteCursor(sqlite3* db, sqlite3_stmt* statement) : db_(db), statement_(statement) {}
+  ~SqliteCursor() override { sqlite3_finalize(statement_); }
+  SqliteCursor(const SqliteCursor&) = delete;
+  SqliteCursor& operator=(const SqliteCursor&) = delete;
 
-Statement& Statement::bind(int index, std::string_view text) {
-  sqlite3_bind_text(statement_, index, text.data(), static_cast<int>(text.size()), SQLITE_STATIC);
-  return *this;
-}
+  void bind_text(int index, std::string_view text) override {
+    // SQLITE_STATIC: copies nothing; the bound text outlives the step (Statement's contract).
+    sqlite3_bind_text(statement_, index, text.data(), static_cast<int>(text.size()), SQLITE_STATIC);
+  }
+  void bind_real(int index, double value) override {
+    sqlite3_bind_double(statement_, index, value);
+  }
+  void bind_integer(int index, long long value) override {
+    sqlite3_bind_int64(statement_, index, value);
+  }
+  bool step() override {
+    const int rc = sqlite3_step(statement_);
+    if (rc == SQLITE_ROW) return true;
+    if (rc == SQLITE_DONE) return false;
+    throw std::runtime_error(std::string("state store: ") + sqlite3_errmsg(db_));
+  }
+  std::string text(int column) const override {
+    const auto* p = sqlite3_column_text(statement_, column);
+    if (!p) return {};
+    return std::string(reinterpret_cast<const char*>(p),
+                       static_cast<std::size_t>(sqlite3_column_bytes(statement_, column)));
+  }
+  long long integer(int column) const override { return sqlite3_column_int64(statement_, column); }
+  double real(int column) const override { return sqlite3_column_double(statement_, column); }
+  bool is_null(int column) const override {
+    return sqlite3_column_type(statement_, column) == SQLITE_NULL;
+  }
+  void reset() noexcept override {
+    sqlite3_reset(statement_);
+    sqlite3_clear_bindings(statement_);
+  }
 
-Statement& Statement::bind(int index, double value) {
-  sqlite3_bind_double(statement_, index, value);
-  return *this;
-}
-
-Statement& Statement::bind(int index, long long value) {
-  sqlite3_bind_int64(statement_, index, value);
-  return *this;
-}
-
-bool Statement::step() {
-  const int rc = sqlite3_step(statement_);
-  if (rc == SQLITE_ROW) return true;
-  if (rc == SQLITE_DONE) return false;
-  throw std::runtime_error(std::string("state store: ") + sqlite3_errmsg(db_));
-}
-
-std::string Statement::text(int column) const {
-  const auto* p = sqlite3_column_text(statement_, column);
-  if (!p) return {};
-  return std::string(reinterpret_cast<const char*>(p),
-                     static_cast<std::size_t>(sqlite3_column_bytes(statement_, column)));
-}
-
-long long Statement::integer(int column) const {
-  return sqlite3_column_int64(statement_, column);
-}
-
-double Statement::real(int column) const {
-  return sqlite3_column_double(statement_, column);
-}
-
-bool Statement::is_null(int column) const {
-  return sqlite3_column_type(statement_, column) == SQLITE_NULL;
-}
+ private:
+  sqlite3* db_;
+  sqlite3_stmt* statement_;
+};
 
 SqliteConnection::SqliteConnection(const std::filesystem::path& file, Durability durability)
     : file_(file) {
@@ -96,9 +94,19 @@ Statement SqliteConnection::prepare(std::string_view sql) {
                            &statement, nullptr) != SQLITE_OK) {
       fail(sqlite3_errmsg(db_));
     }
-    it = statements_.emplace(sql, statement).first;
+    it = statements_.emplace(sql, std::make_unique<SqliteCursor>(db_, statement)).first;
   }
-  return Statement(db_, it->second);
+  return Statement(*it->second);
+}
+
+int SqliteConnection::schema_version() {
+  auto query = prepare("PRAGMA user_version");
+  return query.step() ? static_cast<int>(query.integer(0)) : 0;
+}
+
+void SqliteConnection::set_schema_version(int version) {
+  // PRAGMA takes no bound parameters; the version is ours, not input.
+  exec(("PRAGMA user_version=" + std::to_string(version)).c_str());
 }
 
 void SqliteConnection::exec(const char* sql) {
@@ -177,8 +185,7 @@ void SqliteConnection::check_pages() {
 
 void SqliteConnection::close() {
   if (!db_) return;
-  for (auto& [sql, statement] : statements_) sqlite3_finalize(statement);
-  statements_.clear();
+  statements_.clear();  // finalizes them
   sqlite3_wal_checkpoint_v2(db_, nullptr, SQLITE_CHECKPOINT_TRUNCATE, nullptr, nullptr);
   sqlite3_close(db_);
   db_ = nullptr;

@@ -9,37 +9,12 @@
 #include <unordered_map>
 
 #include "common/config.hpp"
-#include "daemon/state/transaction.hpp"
+#include "daemon/state/sql_connection.hpp"
 
 struct sqlite3;
 struct sqlite3_stmt;
 
 namespace hermes::daemon::state {
-
-// A statement from the connection's cache, reset and unbound when this handle goes away, so
-// the next user finds it clean. Binding copies nothing it does not have to (SQLITE_STATIC):
-// the bound strings must outlive the step.
-class Statement {
- public:
-  Statement(sqlite3* db, sqlite3_stmt* statement) : db_(db), statement_(statement) {}
-  ~Statement();
-  Statement(const Statement&) = delete;
-  Statement& operator=(const Statement&) = delete;
-
-  Statement& bind(int index, std::string_view text);
-  Statement& bind(int index, double value);
-  Statement& bind(int index, long long value);
-  // True while there is a row; false when done. Throws with SQLite's message on an error.
-  bool step();
-  std::string text(int column) const;
-  long long integer(int column) const;
-  double real(int column) const;
-  bool is_null(int column) const;
-
- private:
-  sqlite3* db_;
-  sqlite3_stmt* statement_;
-};
 
 // The state store cannot be used as it is (missing directory, read-only, damaged, newer
 // schema): a refused start (exit 78), with the file and what to do in the message.
@@ -54,7 +29,7 @@ std::string damaged_store_hint(const std::filesystem::path& file);
 // durability) and a cache of prepared statements: SQL is parsed once per connection, not per
 // request. Not thread-safe: one thread uses it at a time (the store worker, or the opener
 // before the worker starts).
-class SqliteConnection final : public TransactionScope {
+class SqliteConnection final : public SqlConnection {
  public:
   // Throws std::runtime_error naming the file and what to do when it cannot be opened.
   SqliteConnection(const std::filesystem::path& file, Durability durability);
@@ -62,9 +37,13 @@ class SqliteConnection final : public TransactionScope {
   SqliteConnection(const SqliteConnection&) = delete;
   SqliteConnection& operator=(const SqliteConnection&) = delete;
 
-  // `sql` is prepared on first use and kept; callers pass string literals.
-  Statement prepare(std::string_view sql);
-  void exec(const char* sql);
+  Dialect dialect() const override { return Dialect::sqlite; }
+  Statement prepare(std::string_view sql) override;
+  void exec(const char* sql) override;
+  std::string name() const override { return file_.string(); }
+  int schema_version() override;  // PRAGMA user_version
+  void set_schema_version(int version) override;
+  void lock_schema() override {}  // BEGIN IMMEDIATE took the file's write lock already
   void begin() override;
   void commit() override;
   void rollback() noexcept override;
@@ -89,7 +68,8 @@ class SqliteConnection final : public TransactionScope {
   [[noreturn]] void fail(const std::string& what) const;
   std::filesystem::path file_;
   sqlite3* db_ = nullptr;
-  std::unordered_map<std::string_view, sqlite3_stmt*> statements_;
+  class SqliteCursor;
+  std::unordered_map<std::string_view, std::unique_ptr<SqliteCursor>> statements_;
   std::function<void(int)> wal_hook_;
 };
 

@@ -8,6 +8,7 @@
 #include <stdexcept>
 
 #include "common/logging.hpp"
+#include "daemon/state/sql_connection.hpp"
 
 namespace hermes::daemon::state {
 
@@ -73,15 +74,22 @@ void StoreWorker::thread_main() {
 
 namespace {
 
+// A connection lost before the commit stored nothing: the work runs once more on a new one
+// (a database restart then costs a wait, not an error). Lost at the commit, it may be stored.
 std::exception_ptr run_in_transaction(TransactionScope& tx, const std::function<void()>& work) {
-  try {
-    tx.begin();
-    work();
-    tx.commit();
-    return nullptr;
-  } catch (...) {
-    tx.rollback();
-    return std::current_exception();
+  for (int attempt = 0;; ++attempt) {
+    try {
+      tx.begin();
+      work();
+      tx.commit();
+      return nullptr;
+    } catch (const StoreUnavailable& e) {
+      tx.rollback();
+      if (attempt > 0 || e.lost_at_commit) return std::current_exception();
+    } catch (...) {
+      tx.rollback();
+      return std::current_exception();
+    }
   }
 }
 
@@ -128,6 +136,12 @@ asio::awaitable<void> StoreWorker::run(std::function<void()> work) {
                    }});
       },
       asio::use_awaitable);
+}
+
+void StoreWorker::post(std::function<void()> work, const char* what) {
+  submit(Job{std::move(work), [what](std::exception_ptr error) {
+               if (error) log_exception(error, what);
+             }});
 }
 
 asio::awaitable<void> StoreWorker::commit(Transaction transaction) {

@@ -40,6 +40,9 @@ class StoreWorker {
   // Runs `work` on the worker inside a transaction; rethrows what it threw. Reads and writes
   // alike: the queue is FIFO, so a read sees every write queued before it.
   boost::asio::awaitable<void> run(std::function<void()> work);
+  // Queues `work` without waiting for it (what it throws is logged): FIFO with run(), so it
+  // runs before anything queued after this call.
+  void post(std::function<void()> work, const char* what);
   // Stores `transaction`'s rows; on failure runs its on_failure hooks, then rethrows.
   boost::asio::awaitable<void> commit(Transaction transaction);
 

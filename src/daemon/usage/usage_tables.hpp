@@ -6,7 +6,7 @@
 
 namespace hermes::daemon {
 namespace state {
-class SqliteConnection;
+class SqlConnection;
 }
 
 namespace usage {
@@ -60,15 +60,15 @@ class UsageTables {
   virtual std::vector<DailySpend> daily_spend(double since) = 0;
 };
 
-class SqliteUsageTables final : public UsageTables {
+class SqlUsageTables final : public UsageTables {
  public:
-  explicit SqliteUsageTables(state::SqliteConnection& db) : db_(db) {}
+  explicit SqlUsageTables(state::SqlConnection& db) : db_(db) {}
   void insert(const UsageRecord& record) override;
   std::vector<UsageTotal> totals(double since, UsageGrouping by, const std::string& chat) override;
   std::vector<DailySpend> daily_spend(double since) override;
 
  private:
-  state::SqliteConnection& db_;
+  state::SqlConnection& db_;
 };
 
 }  // namespace usage

@@ -16,11 +16,11 @@
 #include "daemon/agent/session_tables.hpp"
 #include "daemon/metrics/metrics.hpp"
 #include "daemon/platforms/responses/response_tables.hpp"
-#include "daemon/usage/usage_ledger.hpp"
 #include "daemon/state/checkpointer.hpp"
 #include "daemon/state/migrations.hpp"
 #include "daemon/state/sqlite_connection.hpp"
 #include "daemon/state/store_worker.hpp"
+#include "daemon/usage/usage_ledger.hpp"
 
 namespace hermes::daemon {
 namespace {
@@ -103,7 +103,7 @@ TEST(StateMigrations, ADatabaseFromBeforeVersionsKeepsItsSessionsAndGetsTheNewes
   {
     state::SqliteConnection db(file.path(), Durability::normal);
     EXPECT_EQ(state::migrate(db, state::state_schema()), 0);
-    SqliteSessionTables tables(db);
+    SqlSessionTables tables(db);
     EXPECT_EQ(tables.count_sessions(), 1);
     const auto messages = tables.load_messages("hs_old");
     ASSERT_EQ(messages.size(), 2u);
@@ -344,7 +344,7 @@ class CountingTables final : public SessionTables {
   int loads = 0;
 
  private:
-  SqliteSessionTables real_;
+  SqlSessionTables real_;
 };
 
 struct SessionStoreFixture : ::testing::Test {
@@ -431,7 +431,7 @@ TEST_F(SessionStoreFixture, ASessionWhoseCreationFailedDoesNotExist) {
 }
 
 TEST_F(SessionStoreFixture, AResponseChainIsReadBackOldestFirstAndADeletedLinkBreaksIt) {
-  responses::SqliteResponseTables tables(db);
+  responses::SqlResponseTables tables(db);
   tables.insert({"resp_1", "", 1.0, R"({"id":"resp_1"})", "[1]", "[\"one\"]"});
   tables.insert({"resp_2", "resp_1", 2.0, R"({"id":"resp_2"})", "[2]", "[\"two\"]"});
   tables.insert({"resp_3", "resp_2", 3.0, R"({"id":"resp_3"})", "[3]", "[\"three\"]"});
@@ -454,7 +454,6 @@ TEST_F(SessionStoreFixture, AResponseChainIsReadBackOldestFirstAndADeletedLinkBr
   EXPECT_EQ(tables.chain("resp_1", 100).state, responses::StoredChain::State::found);
 }
 
-
 usage::UsageRecord call_of(double at, const std::string& chat, int key, long prompt,
                            long completion) {
   usage::UsageRecord r;
@@ -476,7 +475,7 @@ TEST_F(SessionStoreFixture, TheLedgerPricesCountsWarnsOnceRefusesAndReadsItsSpen
   config.pricing["priced"] = {1.0, 1.0};  // $1 per million tokens
   config.budgets = {{"chat-day", BudgetScope::chat, 1.0, BudgetPeriod::day},
                     {"key-month", BudgetScope::key, 3.0, BudgetPeriod::month}};
-  usage::SqliteUsageTables tables(db);
+  usage::SqlUsageTables tables(db);
   Metrics metrics;
   {
     state::StoreWorker worker(io, db);
@@ -489,7 +488,7 @@ TEST_F(SessionStoreFixture, TheLedgerPricesCountsWarnsOnceRefusesAndReadsItsSpen
     EXPECT_EQ(ledger.take_warning("telegram:1", kNoon + 60), "") << "once per period";
     EXPECT_EQ(ledger.check("telegram:2", kNoon).verdict, usage::BudgetVerdict::ok)
         << "another chat has its own budget";
-    ledger.record(call_of(kNoon + 1, "telegram:1", 0, 200000, 0));  // $1.00 in all
+    ledger.record(call_of(kNoon + 1, "telegram:1", 0, 200000, 0));   // $1.00 in all
     ledger.record(call_of(kNoon + 2, "telegram:2", 0, 2000000, 0));  // key 0: $3.00 this month
     io.run();
     io.restart();

@@ -6,7 +6,7 @@
 
 namespace hermes::daemon {
 namespace state {
-class SqliteConnection;
+class SqlConnection;
 }
 
 namespace responses {
@@ -42,9 +42,9 @@ class ResponseTables {
   virtual StoredChain chain(const std::string& id, int max_length) = 0;
 };
 
-class SqliteResponseTables final : public ResponseTables {
+class SqlResponseTables final : public ResponseTables {
  public:
-  explicit SqliteResponseTables(state::SqliteConnection& db) : db_(db) {}
+  explicit SqlResponseTables(state::SqlConnection& db) : db_(db) {}
   void insert(const StoredResponse& response) override;
   std::optional<std::string> object_json(const std::string& id) override;
   std::optional<std::string> input_items_json(const std::string& id) override;
@@ -52,7 +52,7 @@ class SqliteResponseTables final : public ResponseTables {
   StoredChain chain(const std::string& id, int max_length) override;
 
  private:
-  state::SqliteConnection& db_;
+  state::SqlConnection& db_;
 };
 
 }  // namespace responses

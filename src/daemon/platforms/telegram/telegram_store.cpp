@@ -2,17 +2,17 @@
 
 #include <chrono>
 
-#include "daemon/state/sqlite_connection.hpp"
+#include "daemon/state/sql_connection.hpp"
 #include "daemon/state/store_worker.hpp"
 
 namespace hermes::daemon::telegram {
 
 namespace asio = boost::asio;
 
-void SqliteTelegramTables::record_inbound(const std::string& platform, const Inbound& m) {
+void SqlTelegramTables::record_inbound(const std::string& platform, const Inbound& m) {
   auto insert = db_.prepare(
-      "INSERT OR IGNORE INTO inbound_messages(platform, update_id, chat_id, chat_key, "
-      "user_id, username, message_id, text, media) VALUES(?,?,?,?,?,?,?,?,?)");
+      "INSERT INTO inbound_messages(platform, update_id, chat_id, chat_key, user_id, username, "
+      "message_id, text, media) VALUES(?,?,?,?,?,?,?,?,?) ON CONFLICT DO NOTHING");
   insert.bind(1, platform)
       .bind(2, m.update_id)
       .bind(3, m.chat_id)
@@ -25,8 +25,8 @@ void SqliteTelegramTables::record_inbound(const std::string& platform, const Inb
   insert.step();
 }
 
-std::optional<Inbound> SqliteTelegramTables::next_inbound(const std::string& platform,
-                                                          const std::string& chat_key) {
+std::optional<Inbound> SqlTelegramTables::next_inbound(const std::string& platform,
+                                                       const std::string& chat_key) {
   auto query = db_.prepare(
       "SELECT update_id, chat_id, chat_key, user_id, username, message_id, text, media "
       "FROM inbound_messages WHERE platform = ? AND chat_key = ? AND done = 0 "
@@ -37,7 +37,7 @@ std::optional<Inbound> SqliteTelegramTables::next_inbound(const std::string& pla
                  query.text(4),    query.integer(5), query.text(6), query.text(7)};
 }
 
-std::vector<std::string> SqliteTelegramTables::chats_with_inbound(const std::string& platform) {
+std::vector<std::string> SqlTelegramTables::chats_with_inbound(const std::string& platform) {
   std::vector<std::string> chats;
   auto query =
       db_.prepare("SELECT DISTINCT chat_key FROM inbound_messages WHERE platform = ? AND done = 0");
@@ -46,14 +46,14 @@ std::vector<std::string> SqliteTelegramTables::chats_with_inbound(const std::str
   return chats;
 }
 
-void SqliteTelegramTables::mark_inbound_done(const std::string& platform, long long update_id) {
+void SqlTelegramTables::mark_inbound_done(const std::string& platform, long long update_id) {
   db_.prepare("UPDATE inbound_messages SET done = 1 WHERE platform = ? AND update_id = ?")
       .bind(1, platform)
       .bind(2, update_id)
       .step();
 }
 
-void SqliteTelegramTables::queue_delivery(const std::string& platform, const Delivery& d) {
+void SqlTelegramTables::queue_delivery(const std::string& platform, const Delivery& d) {
   auto insert = db_.prepare(
       "INSERT INTO pending_deliveries(platform, chat_id, reply_to, text, edit_message_id) "
       "VALUES(?,?,?,?,?)");
@@ -62,11 +62,12 @@ void SqliteTelegramTables::queue_delivery(const std::string& platform, const Del
   insert.step();
 }
 
-void SqliteTelegramTables::add_stream_message(const std::string& platform, long long update_id,
-                                              long long position, long long message_id) {
+void SqlTelegramTables::add_stream_message(const std::string& platform, long long update_id,
+                                           long long position, long long message_id) {
   db_.prepare(
-         "INSERT OR REPLACE INTO stream_messages(platform, update_id, position, message_id) "
-         "VALUES(?,?,?,?)")
+         "INSERT INTO stream_messages(platform, update_id, position, message_id) "
+         "VALUES(?,?,?,?) ON CONFLICT(platform, update_id, position) "
+         "DO UPDATE SET message_id = excluded.message_id")
       .bind(1, platform)
       .bind(2, update_id)
       .bind(3, position)
@@ -74,8 +75,8 @@ void SqliteTelegramTables::add_stream_message(const std::string& platform, long 
       .step();
 }
 
-std::vector<long long> SqliteTelegramTables::stream_messages(const std::string& platform,
-                                                             long long update_id) {
+std::vector<long long> SqlTelegramTables::stream_messages(const std::string& platform,
+                                                          long long update_id) {
   auto query = db_.prepare(
       "SELECT message_id FROM stream_messages WHERE platform = ? AND update_id = ? "
       "ORDER BY position");
@@ -85,7 +86,7 @@ std::vector<long long> SqliteTelegramTables::stream_messages(const std::string& 
   return ids;
 }
 
-std::optional<Delivery> SqliteTelegramTables::next_delivery(const std::string& platform) {
+std::optional<Delivery> SqlTelegramTables::next_delivery(const std::string& platform) {
   auto query = db_.prepare(
       "SELECT id, chat_id, reply_to, text, attempts, edit_message_id FROM pending_deliveries "
       "WHERE platform = ? AND abandoned = 0 ORDER BY id LIMIT 1");
@@ -99,21 +100,21 @@ std::optional<Delivery> SqliteTelegramTables::next_delivery(const std::string& p
                   query.integer(5)};
 }
 
-void SqliteTelegramTables::delivery_done(long long id) {
+void SqlTelegramTables::delivery_done(long long id) {
   db_.prepare("DELETE FROM pending_deliveries WHERE id = ?").bind(1, id).step();
 }
 
-void SqliteTelegramTables::delivery_failed(long long id) {
+void SqlTelegramTables::delivery_failed(long long id) {
   db_.prepare("UPDATE pending_deliveries SET attempts = attempts + 1 WHERE id = ?")
       .bind(1, id)
       .step();
 }
 
-void SqliteTelegramTables::delivery_abandoned(long long id) {
+void SqlTelegramTables::delivery_abandoned(long long id) {
   db_.prepare("UPDATE pending_deliveries SET abandoned = 1 WHERE id = ?").bind(1, id).step();
 }
 
-long long SqliteTelegramTables::revive_abandoned(const std::string& platform) {
+long long SqlTelegramTables::revive_abandoned(const std::string& platform) {
   auto update = db_.prepare(
       "UPDATE pending_deliveries SET abandoned = 0, attempts = 0 "
       "WHERE platform = ? AND abandoned = 1 RETURNING 1");
@@ -123,14 +124,14 @@ long long SqliteTelegramTables::revive_abandoned(const std::string& platform) {
   return revived;
 }
 
-std::optional<long long> SqliteTelegramTables::platform_offset(const std::string& platform) {
+std::optional<long long> SqlTelegramTables::platform_offset(const std::string& platform) {
   auto query = db_.prepare("SELECT value FROM platform_offsets WHERE platform = ?");
   query.bind(1, platform);
   if (!query.step()) return std::nullopt;
   return query.integer(0);
 }
 
-void SqliteTelegramTables::set_platform_offset(const std::string& platform, long long value) {
+void SqlTelegramTables::set_platform_offset(const std::string& platform, long long value) {
   db_.prepare(
          "INSERT INTO platform_offsets(platform, value) VALUES(?, ?) "
          "ON CONFLICT(platform) DO UPDATE SET value = excluded.value")
@@ -147,7 +148,7 @@ asio::awaitable<void> TelegramStore::record_poll(std::vector<Inbound> messages, 
   co_await worker_.run(std::move(job));
 }
 
-std::vector<long long> SqliteTelegramTables::refused_users(const std::string& platform) {
+std::vector<long long> SqlTelegramTables::refused_users(const std::string& platform) {
   auto query = db_.prepare("SELECT user_id FROM refused_users WHERE platform = ?");
   query.bind(1, platform);
   std::vector<long long> users;
@@ -155,9 +156,11 @@ std::vector<long long> SqliteTelegramTables::refused_users(const std::string& pl
   return users;
 }
 
-void SqliteTelegramTables::add_refused_user(const std::string& platform, long long user_id,
-                                            double now) {
-  db_.prepare("INSERT OR IGNORE INTO refused_users(platform, user_id, refused_at) VALUES(?,?,?)")
+void SqlTelegramTables::add_refused_user(const std::string& platform, long long user_id,
+                                         double now) {
+  db_.prepare(
+         "INSERT INTO refused_users(platform, user_id, refused_at) VALUES(?,?,?) "
+         "ON CONFLICT DO NOTHING")
       .bind(1, platform)
       .bind(2, user_id)
       .bind(3, now)

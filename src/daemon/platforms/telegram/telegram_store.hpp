@@ -11,7 +11,7 @@
 namespace hermes::daemon {
 
 namespace state {
-class SqliteConnection;
+class SqlConnection;
 class StoreWorker;
 }  // namespace state
 
@@ -54,9 +54,9 @@ class TelegramTables {
   virtual void add_refused_user(const std::string& platform, long long user_id, double now) = 0;
 };
 
-class SqliteTelegramTables final : public TelegramTables {
+class SqlTelegramTables final : public TelegramTables {
  public:
-  explicit SqliteTelegramTables(state::SqliteConnection& db) : db_(db) {}
+  explicit SqlTelegramTables(state::SqlConnection& db) : db_(db) {}
   void record_inbound(const std::string& platform, const Inbound& message) override;
   std::optional<Inbound> next_inbound(const std::string& platform,
                                       const std::string& chat_key) override;
@@ -77,7 +77,7 @@ class SqliteTelegramTables final : public TelegramTables {
   void add_refused_user(const std::string& platform, long long user_id, double now) override;
 
  private:
-  state::SqliteConnection& db_;
+  state::SqlConnection& db_;
 };
 
 // The platform's view: every access runs on the store worker and is awaited.

@@ -1,20 +1,20 @@
 #include "daemon/agent/context_window.hpp"
 #include "daemon/agent/session_tables.hpp"
-#include "daemon/state/sqlite_connection.hpp"
+#include "daemon/state/sql_connection.hpp"
 
 namespace hermes::daemon {
 
-long long SqliteSessionTables::count_sessions() {
+long long SqlSessionTables::count_sessions() {
   auto query = db_.prepare("SELECT COUNT(*) FROM sessions");
   return query.step() ? query.integer(0) : 0;
 }
 
-bool SqliteSessionTables::session_exists(const std::string& id) {
+bool SqlSessionTables::session_exists(const std::string& id) {
   return db_.prepare("SELECT 1 FROM sessions WHERE id = ?").bind(1, id).step();
 }
 
-void SqliteSessionTables::insert_session(const std::string& id, const std::string& platform,
-                                         const std::string& chat_key, double now) {
+void SqlSessionTables::insert_session(const std::string& id, const std::string& platform,
+                                      const std::string& chat_key, double now) {
   db_.prepare(
          "INSERT INTO sessions(id, platform, chat_key, created_at, updated_at) "
          "VALUES(?,?,?,?,?)")
@@ -26,9 +26,9 @@ void SqliteSessionTables::insert_session(const std::string& id, const std::strin
       .step();
 }
 
-void SqliteSessionTables::insert_message(const std::string& session_id,
-                                         const providers::ChatMessage& message, double now,
-                                         const std::string& status) {
+void SqlSessionTables::insert_message(const std::string& session_id,
+                                      const providers::ChatMessage& message, double now,
+                                      const std::string& status) {
   auto insert = db_.prepare(
       "INSERT INTO messages(session_id, role, content, created_at, status, tool_calls, "
       "tool_call_id) VALUES(?,?,?,?,?,?,?)");
@@ -40,12 +40,11 @@ void SqliteSessionTables::insert_message(const std::string& session_id,
   insert.step();
 }
 
-void SqliteSessionTables::touch_session(const std::string& id, double now) {
+void SqlSessionTables::touch_session(const std::string& id, double now) {
   db_.prepare("UPDATE sessions SET updated_at = ? WHERE id = ?").bind(1, now).bind(2, id).step();
 }
 
-std::vector<providers::ChatMessage> SqliteSessionTables::load_messages(
-    const std::string& session_id) {
+std::vector<providers::ChatMessage> SqlSessionTables::load_messages(const std::string& session_id) {
   std::vector<providers::ChatMessage> messages;
   long long covers = 0;
   std::string summary;
@@ -80,11 +79,12 @@ std::vector<providers::ChatMessage> SqliteSessionTables::load_messages(
   return messages;
 }
 
-void SqliteSessionTables::insert_summary(const std::string& session_id, long long covers,
-                                         const std::string& content, double now) {
+void SqlSessionTables::insert_summary(const std::string& session_id, long long covers,
+                                      const std::string& content, double now) {
   db_.prepare(
-         "INSERT OR REPLACE INTO session_summaries(session_id, covers, content, created_at) "
-         "VALUES(?,?,?,?)")
+         "INSERT INTO session_summaries(session_id, covers, content, created_at) "
+         "VALUES(?,?,?,?) ON CONFLICT(session_id, covers) "
+         "DO UPDATE SET content = excluded.content, created_at = excluded.created_at")
       .bind(1, session_id)
       .bind(2, covers)
       .bind(3, content)
@@ -92,37 +92,42 @@ void SqliteSessionTables::insert_summary(const std::string& session_id, long lon
       .step();
 }
 
-long long SqliteSessionTables::summary_covers(const std::string& session_id) {
+long long SqlSessionTables::summary_covers(const std::string& session_id) {
   auto query = db_.prepare("SELECT MAX(covers) FROM session_summaries WHERE session_id = ?");
   return query.bind(1, session_id).step() ? query.integer(0) : 0;
 }
 
-std::optional<std::string> SqliteSessionTables::newest_chat_session(const std::string& platform,
-                                                                    const std::string& chat_key) {
-  auto query = db_.prepare(
-      "SELECT id FROM sessions WHERE platform = ? AND chat_key = ? "
-      "ORDER BY created_at DESC, rowid DESC LIMIT 1");
+std::optional<std::string> SqlSessionTables::newest_chat_session(const std::string& platform,
+                                                                 const std::string& chat_key) {
+  // Ties (one clock tick) go to the later row; PostgreSQL has no rowid, but ids begin with
+  // their creation time.
+  auto query = db_.prepare(db_.dialect() == state::Dialect::postgres
+                               ? "SELECT id FROM sessions WHERE platform = ? AND chat_key = ? "
+                                 "ORDER BY created_at DESC, id DESC LIMIT 1"
+                               : "SELECT id FROM sessions WHERE platform = ? AND chat_key = ? "
+                                 "ORDER BY created_at DESC, rowid DESC LIMIT 1");
   query.bind(1, platform).bind(2, chat_key);
   if (query.step()) return query.text(0);
   return std::nullopt;
 }
 
-void SqliteSessionTables::mark_resumable(const std::string& session_id, const std::string& platform,
-                                         double now) {
+void SqlSessionTables::mark_resumable(const std::string& session_id, const std::string& platform,
+                                      double now) {
   db_.prepare(
-         "INSERT OR REPLACE INTO resumable_turns(session_id, platform, created_at) "
-         "VALUES(?,?,?)")
+         "INSERT INTO resumable_turns(session_id, platform, created_at) VALUES(?,?,?) "
+         "ON CONFLICT(session_id) "
+         "DO UPDATE SET platform = excluded.platform, created_at = excluded.created_at")
       .bind(1, session_id)
       .bind(2, platform)
       .bind(3, now)
       .step();
 }
 
-void SqliteSessionTables::clear_resumable(const std::string& session_id) {
+void SqlSessionTables::clear_resumable(const std::string& session_id) {
   db_.prepare("DELETE FROM resumable_turns WHERE session_id = ?").bind(1, session_id).step();
 }
 
-std::vector<std::string> SqliteSessionTables::resumable_sessions(const std::string& platform) {
+std::vector<std::string> SqlSessionTables::resumable_sessions(const std::string& platform) {
   std::vector<std::string> ids;
   auto query =
       db_.prepare("SELECT session_id FROM resumable_turns WHERE platform = ? ORDER BY created_at");

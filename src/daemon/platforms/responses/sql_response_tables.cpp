@@ -1,9 +1,9 @@
 #include "daemon/platforms/responses/response_tables.hpp"
-#include "daemon/state/sqlite_connection.hpp"
+#include "daemon/state/sql_connection.hpp"
 
 namespace hermes::daemon::responses {
 
-void SqliteResponseTables::insert(const StoredResponse& r) {
+void SqlResponseTables::insert(const StoredResponse& r) {
   auto insert = db_.prepare(
       "INSERT INTO responses(id, previous_id, created_at, object, input_items, conversation) "
       "VALUES(?,?,?,?,?,?)");
@@ -12,23 +12,23 @@ void SqliteResponseTables::insert(const StoredResponse& r) {
   insert.bind(5, r.input_items_json).bind(6, r.conversation_json).step();
 }
 
-std::optional<std::string> SqliteResponseTables::object_json(const std::string& id) {
+std::optional<std::string> SqlResponseTables::object_json(const std::string& id) {
   auto query = db_.prepare("SELECT object FROM responses WHERE id = ?");
   if (query.bind(1, id).step()) return query.text(0);
   return std::nullopt;
 }
 
-std::optional<std::string> SqliteResponseTables::input_items_json(const std::string& id) {
+std::optional<std::string> SqlResponseTables::input_items_json(const std::string& id) {
   auto query = db_.prepare("SELECT input_items FROM responses WHERE id = ?");
   if (query.bind(1, id).step()) return query.text(0);
   return std::nullopt;
 }
 
-bool SqliteResponseTables::remove(const std::string& id) {
+bool SqlResponseTables::remove(const std::string& id) {
   return db_.prepare("DELETE FROM responses WHERE id = ? RETURNING 1").bind(1, id).step();
 }
 
-StoredChain SqliteResponseTables::chain(const std::string& id, int max_length) {
+StoredChain SqlResponseTables::chain(const std::string& id, int max_length) {
   // One statement walks the chain (primary-key lookups), oldest first.
   auto query = db_.prepare(
       "WITH RECURSIVE chain(id, previous_id, conversation, depth) AS ("

@@ -1,9 +1,9 @@
-#include "daemon/state/sqlite_connection.hpp"
+#include "daemon/state/sql_connection.hpp"
 #include "daemon/usage/usage_tables.hpp"
 
 namespace hermes::daemon::usage {
 
-void SqliteUsageTables::insert(const UsageRecord& r) {
+void SqlUsageTables::insert(const UsageRecord& r) {
   auto insert = db_.prepare(
       "INSERT INTO usage(at, provider, model, key_index, prompt_tokens, completion_tokens, "
       "total_tokens, cost_usd, session_id, platform, chat, kind) VALUES(?,?,?,?,?,?,?,?,?,?,?,?)");
@@ -20,13 +20,14 @@ void SqliteUsageTables::insert(const UsageRecord& r) {
 namespace {
 
 // One literal per grouping: statements are prepared once and cached by their text.
-#define HERMES_USAGE_TOTALS(GROUP, ORDER)                                            \
-  "SELECT " GROUP                                                                    \
-  ", COUNT(*), SUM(prompt_tokens), SUM(completion_tokens), SUM(total_tokens), "      \
-  "COALESCE(SUM(cost_usd), 0), SUM(cost_usd IS NULL) FROM usage WHERE at >= ?1 AND " \
+#define HERMES_USAGE_TOTALS(GROUP, ORDER)                                                     \
+  "SELECT " GROUP                                                                             \
+  ", COUNT(*), SUM(prompt_tokens), SUM(completion_tokens), SUM(total_tokens), "               \
+  "COALESCE(SUM(cost_usd), 0), SUM(CASE WHEN cost_usd IS NULL THEN 1 ELSE 0 END) FROM usage " \
+  "WHERE at >= ?1 AND "                                                                       \
   "(?2 = '' OR chat = ?2) GROUP BY 1 ORDER BY " ORDER
 
-const char* totals_sql(UsageGrouping by) {
+const char* totals_sql(UsageGrouping by, state::Dialect dialect) {
   switch (by) {
     case UsageGrouping::none:
       return HERMES_USAGE_TOTALS("''", "1");
@@ -37,6 +38,10 @@ const char* totals_sql(UsageGrouping by) {
     case UsageGrouping::session:
       return HERMES_USAGE_TOTALS("COALESCE(session_id, '')", "6 DESC, 1");
     case UsageGrouping::day:
+      if (dialect == state::Dialect::postgres) {
+        return HERMES_USAGE_TOTALS("to_char(to_timestamp(at) AT TIME ZONE 'UTC', 'YYYY-MM-DD')",
+                                   "1");
+      }
       return HERMES_USAGE_TOTALS("strftime('%Y-%m-%d', at, 'unixepoch')", "1");
   }
   return HERMES_USAGE_TOTALS("''", "1");
@@ -45,9 +50,9 @@ const char* totals_sql(UsageGrouping by) {
 
 }  // namespace
 
-std::vector<UsageTotal> SqliteUsageTables::totals(double since, UsageGrouping by,
-                                                  const std::string& chat) {
-  auto query = db_.prepare(totals_sql(by));
+std::vector<UsageTotal> SqlUsageTables::totals(double since, UsageGrouping by,
+                                               const std::string& chat) {
+  auto query = db_.prepare(totals_sql(by, db_.dialect()));
   query.bind(1, since).bind(2, chat);
   std::vector<UsageTotal> totals;
   while (query.step()) {
@@ -57,10 +62,14 @@ std::vector<UsageTotal> SqliteUsageTables::totals(double since, UsageGrouping by
   return totals;
 }
 
-std::vector<DailySpend> SqliteUsageTables::daily_spend(double since) {
+std::vector<DailySpend> SqlUsageTables::daily_spend(double since) {
+  // The UTC day: SQLite's CAST truncates, PostgreSQL's rounds (hence FLOOR there).
   auto query = db_.prepare(
-      "SELECT chat, provider, key_index, CAST(at / 86400 AS INTEGER), SUM(cost_usd) FROM usage "
-      "WHERE at >= ? AND cost_usd IS NOT NULL GROUP BY 1, 2, 3, 4");
+      db_.dialect() == state::Dialect::postgres
+          ? "SELECT chat, provider, key_index, FLOOR(at / 86400)::BIGINT, SUM(cost_usd) FROM usage "
+            "WHERE at >= ? AND cost_usd IS NOT NULL GROUP BY 1, 2, 3, 4"
+          : "SELECT chat, provider, key_index, CAST(at / 86400 AS INTEGER), SUM(cost_usd) FROM "
+            "usage WHERE at >= ? AND cost_usd IS NOT NULL GROUP BY 1, 2, 3, 4");
   query.bind(1, since);
   std::vector<DailySpend> spends;
   while (query.step()) {
