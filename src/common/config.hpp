@@ -139,8 +139,10 @@ enum class Durability {
 };
 
 struct DatabaseConfig {
-  std::string backend = "sqlite";  // the only backend of this build
-  Durability synchronous = Durability::normal;
+  std::string backend = "sqlite";               // sqlite ($HERMES_HOME/state.db) | postgres (url)
+  Durability synchronous = Durability::normal;  // sqlite only
+  // postgres: a libpq URL or conninfo string (database.url, else $HERMES_DATABASE_URL).
+  std::string url;
 };
 
 struct Config {

@@ -546,14 +546,36 @@ void ConfigReader::read_database(const YAML::Node& node) {
   auto& database = config_.database;
   if (const YAML::Node backend = node["backend"]; backend.IsDefined() && !backend.IsNull()) {
     if (auto value = scalar(backend, "database.backend")) {
-      if (*value == "sqlite") {
+      if (*value == "sqlite" || *value == "postgres") {
         database.backend = *value;
       } else {
         error(backend, "database.backend",
-              "expected sqlite (the only backend of this build), got '" + shown(backend, *value) +
-                  "'");
+              "expected sqlite (one gateway, $HERMES_HOME/state.db) or postgres (several "
+              "gateways on one database), got '" +
+                  shown(backend, *value) + "'");
       }
     }
+  }
+  if (const YAML::Node url = node["url"]; url.IsDefined() && !url.IsNull()) {
+    if (auto value = scalar(url, "database.url")) database.url = *value;
+  }
+  if (database.url.empty()) {
+    if (auto from_env = env_.get("HERMES_DATABASE_URL")) database.url = *from_env;
+  }
+  if (database.backend == "postgres") {
+    const auto& u = database.url;
+    if (u.empty()) {
+      error(node, "database.url",
+            "database.backend postgres needs a URL: set database.url (e.g. "
+            "postgresql://hermes:PASSWORD@db.example:5432/hermes) or HERMES_DATABASE_URL");
+    } else if (u.rfind("postgresql://", 0) != 0 && u.rfind("postgres://", 0) != 0 &&
+               u.find('=') == std::string::npos) {
+      // Shown without its value: it may hold a password.
+      error(node["url"] ? node["url"] : node, "database.url",
+            "expected a postgresql:// URL or a libpq conninfo string (host=... dbname=...)");
+    }
+  } else if (node["url"].IsDefined() && !node["url"].IsNull()) {
+    warn(node["url"], "database.url", "used only with database.backend: postgres; ignored");
   }
   if (const YAML::Node sync = node["synchronous"]; sync.IsDefined() && !sync.IsNull()) {
     if (auto value = scalar(sync, "database.synchronous")) {

@@ -44,8 +44,10 @@ void SessionCache::erase(const std::string& id) {
 }
 
 void SessionCache::evict() {
-  // The newest entry stays even when it alone is over the byte bound: it is in use.
-  while (order_.size() > 1 &&
+  // The newest entry stays even when it alone is over the byte bound: it is in use. With
+  // max_sessions 0 nothing stays (another gateway may add to any session).
+  const std::size_t keep = limits_.max_sessions == 0 ? 0 : 1;
+  while (order_.size() > keep &&
          (order_.size() > limits_.max_sessions || bytes_ > limits_.max_bytes)) {
     bytes_ -= order_.back().bytes;
     index_.erase(order_.back().id);

@@ -15,7 +15,7 @@ namespace hermes::daemon {
 // Single-threaded (the event loop).
 class SessionCache {
  public:
-  struct Limits {
+  struct Limits {  // max_sessions 0: caches nothing
     std::size_t max_sessions = 4096;
     std::size_t max_bytes = 16u << 20;
   };

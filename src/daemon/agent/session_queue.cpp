@@ -3,20 +3,38 @@
 #include <boost/asio/as_tuple.hpp>
 #include <boost/asio/use_awaitable.hpp>
 
+#include "daemon/state/shared_locks.hpp"
+
 namespace hermes::daemon {
 
 boost::asio::awaitable<SessionQueue::Turn> SessionQueue::wait_turn(std::string session_id) {
   Line& line = lines_[session_id];
   if (!line.busy) {
     line.busy = true;
-    co_return Turn(this, session_id);
+  } else {
+    // A timer that never expires by itself: release() cancels it to wake exactly this waiter.
+    auto wake = std::make_shared<boost::asio::steady_timer>(
+        io_, boost::asio::steady_timer::time_point::max());
+    line.waiters.push_back(wake);
+    co_await wake->async_wait(boost::asio::as_tuple(boost::asio::use_awaitable));
+    // busy stays true: handed over by release()
   }
-  // A timer that never expires by itself: release() cancels it to wake exactly this waiter.
-  auto wake = std::make_shared<boost::asio::steady_timer>(
-      io_, boost::asio::steady_timer::time_point::max());
-  line.waiters.push_back(wake);
-  co_await wake->async_wait(boost::asio::as_tuple(boost::asio::use_awaitable));
-  co_return Turn(this, session_id);  // busy stays true: handed over by release()
+  if (shared_) {
+    // Taken by the line's first turn and let go when the line empties (release()); a turn
+    // handed the line finds it held already (one round trip).
+    std::exception_ptr failed;
+    const std::string lock_name = "session:" + session_id;  // named: GCC 12
+    try {
+      co_await shared_->hold(lock_name);
+    } catch (...) {
+      failed = std::current_exception();
+    }
+    if (failed) {
+      release(session_id);
+      std::rethrow_exception(failed);
+    }
+  }
+  co_return Turn(this, session_id);
 }
 
 void SessionQueue::release(const std::string& id) {
@@ -25,6 +43,7 @@ void SessionQueue::release(const std::string& id) {
   Line& line = it->second;
   if (line.waiters.empty()) {
     lines_.erase(it);
+    if (shared_) shared_->release("session:" + id);
     return;
   }
   auto next = line.waiters.front();

@@ -10,11 +10,18 @@
 
 namespace hermes::daemon {
 
+namespace state {
+class SharedLocks;
+}
+
 // One turn at a time per session: later messages wait their turn, in arrival order, and are
-// never dropped. Single-threaded (the event loop), so no locks.
+// never dropped. Single-threaded (the event loop), so no mutexes. With `shared` locks (several
+// gateways on one PostgreSQL) a session's line also holds its lock in the database while it
+// is busy, so a turn on another gateway waits for ours (and ours for theirs).
 class SessionQueue {
  public:
-  explicit SessionQueue(boost::asio::io_context& io) : io_(io) {}
+  explicit SessionQueue(boost::asio::io_context& io, state::SharedLocks* shared = nullptr)
+      : io_(io), shared_(shared) {}
 
   class Turn {
    public:
@@ -45,6 +52,7 @@ class SessionQueue {
   void release(const std::string& id);
 
   boost::asio::io_context& io_;
+  state::SharedLocks* shared_;
   std::map<std::string, Line> lines_;
 };
 

@@ -6,6 +6,7 @@
 
 #include <boost/asio/as_tuple.hpp>
 #include <boost/asio/co_spawn.hpp>
+#include <boost/asio/detached.hpp>
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/signal_set.hpp>
 #include <boost/asio/steady_timer.hpp>
@@ -51,6 +52,8 @@
 #include "daemon/platforms/telegram/telegram_store.hpp"
 #include "daemon/state/checkpointer.hpp"
 #include "daemon/state/migrations.hpp"
+#include "daemon/state/pg_connection.hpp"
+#include "daemon/state/shared_locks.hpp"
 #include "daemon/state/sqlite_connection.hpp"
 #include "daemon/state/store_files.hpp"
 #include "daemon/state/store_worker.hpp"
@@ -80,6 +83,9 @@ void remember_secrets(const Config& config) {
   }
   secrets.push_back(config.gateway.telegram.bot_token);
   secrets.push_back(config.gateway.api_server.key);
+  if (config.database.backend == "postgres") {
+    secrets.push_back(state::postgres_url_password(config.database.url));
+  }
   // What MCP servers are given: their env values and headers are someone's credentials.
   for (const auto& [name, server] : config.mcp_servers) {
     for (const auto& [key, value] : server.env) secrets.push_back(value);
@@ -98,21 +104,60 @@ LoadedConfig load(const HomePaths& paths) {
   return {std::move(result.config), std::move(result.errors)};
 }
 
-// Brings state.db to the current schema (before the worker starts, before READY) and
-// counts its sessions once; after that the count is kept in memory.
-long long open_schema(state::SqliteConnection& db) {
-  db.check_writable();
-  db.check_pages();
+// The database cannot be reached at start: a failed start systemd tries again (exit 1), not
+// a refused one (78), since the server may come up by itself.
+struct StoreUnreachable : std::runtime_error {
+  using std::runtime_error::runtime_error;
+};
+
+// A start waits this long for PostgreSQL before it gives up (and systemd tries again).
+constexpr auto kConnectAtStart = std::chrono::seconds(10);
+
+// The store connection database.backend names, not yet migrated.
+std::unique_ptr<state::SqlConnection> open_store(const HomePaths& paths,
+                                                 const DatabaseConfig& database) {
+  if (database.backend != "postgres") {
+    return std::make_unique<state::SqliteConnection>(paths.state_db, database.synchronous);
+  }
+  spdlog::info("state store: connecting to PostgreSQL {}",
+               state::describe_postgres_url(database.url));
   try {
-    state::migrate(db, state::state_schema());
-    SqliteSessionTables tables(db);
-    return tables.count_sessions();
+    return std::make_unique<state::PgConnection>(
+        database.url, state::PgConnection::Options{
+                          std::chrono::duration_cast<std::chrono::milliseconds>(kConnectAtStart)});
+  } catch (const std::exception& e) {
+    throw StoreUnreachable(e.what());
+  }
+}
+
+// Brings the store to the current schema (before the worker starts, before READY) and
+// counts its sessions once; after that the count is kept in memory.
+long long open_schema(state::SqlConnection& db) {
+  auto* sqlite = dynamic_cast<state::SqliteConnection*>(&db);
+  if (sqlite) {
+    sqlite->check_writable();
+    sqlite->check_pages();
+  }
+  try {
+    const int found = state::migrate(db, state::schema_for(db));
+    SqlSessionTables tables(db);
+    const long long sessions = tables.count_sessions();
+    if (!sqlite) {
+      spdlog::info("state store: PostgreSQL {} at schema {} (was {}), {} sessions", db.name(),
+                   state::schema_for(db).back().version, found, sessions);
+    }
+    return sessions;
   } catch (const state::StoreUnusable&) {
     throw;
   } catch (const std::exception& e) {
+    if (!sqlite) throw state::StoreUnusable(e.what());
     // "file is not a database", "database disk image is malformed", a newer schema, …
-    throw state::StoreUnusable(e.what() + state::damaged_store_hint(db.file()));
+    throw state::StoreUnusable(e.what() + state::damaged_store_hint(sqlite->file()));
   }
+}
+
+bool shared_backend(const Config& config) {
+  return config.database.backend == "postgres";
 }
 
 // WAL pages (4 KiB each) that make the background checkpointer copy the WAL into the file.
@@ -123,28 +168,37 @@ class Gateway {
   Gateway(HomePaths paths, Config config)
       : paths_(std::move(paths)),
         config_(std::move(config)),
-        db_(paths_.state_db, config_.database.synchronous),
-        stored_sessions_(open_schema(db_)),
-        checkpointer_(db_, config_.database.synchronous, kCheckpointPages),
-        worker_(io_, db_),
-        session_tables_(db_),
-        telegram_tables_(db_),
-        store_(worker_, session_tables_, stored_sessions_),
+        db_(open_store(paths_, config_.database)),
+        sqlite_(dynamic_cast<state::SqliteConnection*>(db_.get())),
+        stored_sessions_(open_schema(*db_)),
+        checkpointer_(sqlite_ ? std::make_unique<state::Checkpointer>(
+                                    *sqlite_, config_.database.synchronous, kCheckpointPages)
+                              : nullptr),
+        shared_(shared_backend(config_)
+                    ? std::make_unique<state::SharedLocks>(io_, config_.database.url)
+                    : nullptr),
+        worker_(io_, *db_),
+        session_tables_(*db_),
+        telegram_tables_(*db_),
+        // Another gateway may add to any session: its history is read from the database at
+        // each turn (under the session's lock), never from a cache that missed that.
+        store_(worker_, session_tables_, stored_sessions_,
+               shared_ ? SessionCache::Limits{0, 0} : SessionCache::Limits{}),
         telegram_store_(worker_, telegram_tables_, "telegram"),
         tools_(io_, config_),
-        usage_tables_(db_),
+        usage_tables_(*db_),
         ledger_(io_, worker_, usage_tables_, metrics_, config_),
         turns_(io_, config_, metrics_, &tools_, &ledger_),
         compactor_(config_, turns_, store_),
         api_(config_, store_, queue_, turns_, compactor_, ledger_),
-        response_tables_(db_),
+        response_tables_(*db_),
         response_store_(worker_, response_tables_),
         responses_(config_, response_store_, turns_),
         endpoints_(
             api_, responses_, [this] { return server_view(); },
             [this] { return render_metrics(); }) {
     struct stat info {};
-    if (::stat(paths_.state_db.c_str(), &info) == 0) store_inode_ = info.st_ino;
+    if (sqlite_ && ::stat(paths_.state_db.c_str(), &info) == 0) store_inode_ = info.st_ino;
   }
 
   int run();
@@ -157,6 +211,7 @@ class Gateway {
   asio::awaitable<void> signal_loop();
   void on_signal(int signal);
   asio::awaitable<void> status_loop();
+  asio::awaitable<void> shared_spend_loop();
   asio::awaitable<void> drain();
   void on_drain_signal(DrainKind kind, const char* signal_name);
   void reload();
@@ -182,25 +237,28 @@ class Gateway {
   asio::io_context io_{1};
   // The worker is declared after the connection and the event loop: it is stopped (its
   // thread joined) before either goes away.
-  state::SqliteConnection db_;
+  std::unique_ptr<state::SqlConnection> db_;
+  state::SqliteConnection* sqlite_;  // db_ with database.backend sqlite, else null
   long long stored_sessions_;
-  state::Checkpointer checkpointer_;
+  std::unique_ptr<state::Checkpointer> checkpointer_;  // sqlite only
+  // postgres only: session and Telegram poller locks shared with the other gateways.
+  std::unique_ptr<state::SharedLocks> shared_;
   state::StoreWorker worker_;
-  SqliteSessionTables session_tables_;
-  telegram::SqliteTelegramTables telegram_tables_;
+  SqlSessionTables session_tables_;
+  telegram::SqlTelegramTables telegram_tables_;
   SessionStore store_;
   telegram::TelegramStore telegram_store_;
   SystemdNotifier notifier_;
   Metrics metrics_;
   Lifecycle lifecycle_;
-  SessionQueue queue_{io_};
+  SessionQueue queue_{io_, shared_.get()};
   tools::ToolRegistry tools_;
-  usage::SqliteUsageTables usage_tables_;
+  usage::SqlUsageTables usage_tables_;
   usage::UsageLedger ledger_;
   TurnRunner turns_;
   Compactor compactor_;
   ApiServer api_;
-  responses::SqliteResponseTables response_tables_;
+  responses::SqlResponseTables response_tables_;
   responses::ResponseStore response_store_;
   responses::ResponsesApi responses_;
   GatewayEndpoints endpoints_;
@@ -327,10 +385,16 @@ void Gateway::reload() {
       old_api.enabled != new_api.enabled) {
     spdlog::warn("gateway.api_server listener changes take effect at the next restart");
   }
+  if (loaded.config->database.backend != config_.database.backend ||
+      loaded.config->database.url != config_.database.url) {
+    spdlog::warn("database changes take effect at the next restart");
+  }
   if (loaded.config->database.synchronous != config_.database.synchronous) {
     const auto durability = loaded.config->database.synchronous;
-    asio::co_spawn(io_, worker_.run([this, durability] { db_.set_durability(durability); }),
-                   [](std::exception_ptr e) { log_exception(e, "database.synchronous"); });
+    if (sqlite_) {
+      asio::co_spawn(io_, worker_.run([this, durability] { sqlite_->set_durability(durability); }),
+                     [](std::exception_ptr e) { log_exception(e, "database.synchronous"); });
+    }
   }
   config_ = std::move(*loaded.config);
   asio::co_spawn(io_, tools_.reconfigure(config_),
@@ -352,11 +416,16 @@ void Gateway::reload() {
 // Every queued write is committed before the thread ends; then the WAL is checkpointed.
 void Gateway::close_store() {
   worker_.stop();
-  checkpointer_.stop();
+  if (checkpointer_) checkpointer_->stop();
   const auto stats = worker_.stats();
-  db_.close();
+  if (sqlite_) {
+    sqlite_->close();
+  } else {
+    static_cast<state::PgConnection&>(*db_).close();
+  }
+  if (shared_) shared_->stop();  // after the last commit: a turn's lock outlives its rows
   spdlog::info("state store closed: {} jobs in {} commits, {} background checkpoints", stats.jobs,
-               stats.commits, checkpointer_.checkpoints());
+               stats.commits, checkpointer_ ? checkpointer_->checkpoints() : 0);
 }
 
 void Gateway::on_drain_signal(DrainKind kind, const char* signal_name) {
@@ -461,7 +530,11 @@ std::string Gateway::store_problem() const {
 
 void Gateway::check_store_file() {
   struct stat now {};
-  if (::stat(paths_.state_db.c_str(), &now) != 0) {
+  if (!sqlite_) {
+    // No file to watch: an empty transaction each tick finds a lost server (degraded: /health
+    // sends the load balancer elsewhere) and, once it is back, reconnects, even with no turns.
+    asio::co_spawn(io_, worker_.run([] {}), asio::detached);
+  } else if (::stat(paths_.state_db.c_str(), &now) != 0) {
     store_file_problem_ = paths_.state_db.string() +
                           " was removed while the gateway runs: answered turns go to a file "
                           "no one will open again; restore it and restart the gateway";
@@ -480,6 +553,21 @@ void Gateway::check_store_file() {
       spdlog::error("degraded: {}", problem);
     }
     reported_problem_ = problem;
+  }
+}
+
+// Budgets count what every gateway spent: the ledger is read again from the database each
+// second (its own calls count at once in between).
+asio::awaitable<void> Gateway::shared_spend_loop() {
+  asio::steady_timer tick(io_);
+  while (lifecycle_.state() == LifecycleState::serving) {
+    tick.expires_after(std::chrono::seconds(1));
+    co_await tick.async_wait(kTuple);
+    try {
+      co_await ledger_.load(usage::unix_seconds_now());
+    } catch (const std::exception& e) {
+      spdlog::debug("budgets: could not read the shared spend ({})", e.what());
+    }
   }
 }
 
@@ -552,7 +640,7 @@ int Gateway::run() {
         io_, config_,
         TelegramPlatform::Context{store_, telegram_store_, turns_, metrics_,
                                   [this] { return std::string(to_string(lifecycle_.state())); },
-                                  compactor_, ledger_});
+                                  compactor_, ledger_, shared_.get()});
     telegram_->start();
     spdlog::info("telegram: polling {}",
                  config_.gateway.telegram.api_base.find("api.telegram.org") != std::string::npos
@@ -591,6 +679,10 @@ int Gateway::run() {
                    [](std::exception_ptr e) { log_exception(e, "resuming interrupted turns"); });
   }
   asio::co_spawn(io_, status_loop(), [](std::exception_ptr e) { log_exception(e, "status"); });
+  if (shared_) {
+    asio::co_spawn(io_, shared_spend_loop(),
+                   [](std::exception_ptr e) { log_exception(e, "budgets"); });
+  }
   io_.run();
   return lifecycle_.exit_code();
 }
@@ -615,10 +707,15 @@ int run_gateway(const Options& options) {
   }
   std::unique_ptr<Gateway> gateway;
   try {
-    // Before SQLite maps state.db-shm: a refused write through that mapping is a SIGBUS.
-    state::exit_clearly_on_bus_error(paths.state_db);
-    state::check_store_files_writable(paths.state_db);
+    if (!shared_backend(*loaded.config)) {
+      // Before SQLite maps state.db-shm: a refused write through that mapping is a SIGBUS.
+      state::exit_clearly_on_bus_error(paths.state_db);
+      state::check_store_files_writable(paths.state_db);
+    }
     gateway = std::make_unique<Gateway>(paths, std::move(*loaded.config));
+  } catch (const StoreUnreachable& e) {
+    spdlog::error("not starting: {}", e.what());
+    return kExitFailure;  // systemd tries again: the server may be back by then
   } catch (const std::exception& e) {
     // Opening the store is the part of the start that meets the disk: a refused start, so
     // systemd does not loop on it.

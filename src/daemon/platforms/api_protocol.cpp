@@ -316,6 +316,16 @@ HttpResponse store_failed_response() {
                     "server_error", "state_store_failed");
 }
 
+HttpResponse store_unavailable_response() {
+  auto response = json_error(503,
+                             "The gateway's database cannot be reached right now, so this turn "
+                             "was not answered (nothing of it was kept); send it again in a few "
+                             "seconds.",
+                             "server_error", "state_store_unavailable");
+  response.headers.emplace_back("Retry-After", "2");
+  return response;
+}
+
 HttpResponse client_gone_response() {
   return json_error(499, "The client closed the connection before the answer was complete.",
                     "client_closed_request");

@@ -47,6 +47,8 @@ int failure_status(providers::FailoverReason reason);
 
 HttpResponse interrupted_response();
 // 500 state_store_failed: the turn could not be stored, so it is not answered.
+// The database (PostgreSQL) is down or restarting: 503 with Retry-After.
+HttpResponse store_unavailable_response();
 HttpResponse store_failed_response();
 // 499 (nginx's "client closed request"): what a turn whose client hung up is logged and
 // counted as; it never reaches anyone.

@@ -15,6 +15,7 @@
 #include "daemon/platforms/api_protocol.hpp"
 #include "daemon/providers/hint.hpp"
 #include "daemon/providers/offload.hpp"
+#include "daemon/state/sql_connection.hpp"
 #include "daemon/usage/budget_rules.hpp"
 #include "daemon/usage/usage_ledger.hpp"
 #include "daemon/usage/usage_report.hpp"
@@ -176,6 +177,10 @@ struct ApiServer::Impl {
     }
     try {
       co_await store.commit(std::move(tx));
+    } catch (const state::StoreUnavailable& e) {
+      spdlog::error("api_server: session {}: the turn could not be stored: {}", turn.session_id,
+                    e.what());
+      co_return store_unavailable_response();
     } catch (const std::exception& e) {
       spdlog::error("api_server: session {}: the turn could not be stored: {}", turn.session_id,
                     e.what());

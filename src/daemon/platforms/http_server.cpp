@@ -20,6 +20,8 @@
 #include "common/logging.hpp"
 #include "common/version.hpp"
 #include "daemon/metrics/metrics.hpp"
+#include "daemon/platforms/api_protocol.hpp"
+#include "daemon/state/sql_connection.hpp"
 
 namespace hermes::daemon {
 
@@ -318,6 +320,9 @@ asio::awaitable<void> HttpServer::Impl::serve(
     HttpResponse response;
     try {
       response = co_await handler(request);
+    } catch (const state::StoreUnavailable& e) {
+      spdlog::error("handling {} {} failed: {}", request.method, request.path(), e.what());
+      response = store_unavailable_response();
     } catch (const std::exception& e) {
       spdlog::error("handling {} {} failed: {}", request.method, request.path(), e.what());
       response = json_error(500, "Internal error in the gateway; see its logs.", "server_error");

@@ -40,11 +40,14 @@ asio::awaitable<void> UsageLedger::load(std::int64_t now) {
     spends = tables_.daily_spend(static_cast<double>(month.start));
   };
   co_await worker_.run(std::move(job));
+  // Replaced, not added to: loaded again, it holds what other gateways spent meanwhile.
+  std::map<std::string, std::map<std::int64_t, double>> fresh;
   for (const auto& s : spends) {
-    spend_[kGateway][s.day] += s.cost_usd;
-    spend_[chat_subject(s.chat)][s.day] += s.cost_usd;
-    spend_[key_subject(s.provider, s.key_index)][s.day] += s.cost_usd;
+    fresh[kGateway][s.day] += s.cost_usd;
+    fresh[chat_subject(s.chat)][s.day] += s.cost_usd;
+    fresh[key_subject(s.provider, s.key_index)][s.day] += s.cost_usd;
   }
+  spend_ = std::move(fresh);
 }
 
 std::optional<double> UsageLedger::price(const std::string& model, long prompt,

@@ -33,7 +33,8 @@ class UsageLedger {
   UsageLedger(boost::asio::io_context& io, state::StoreWorker& worker, UsageTables& tables,
               Metrics& metrics, const Config& config);
 
-  // What this month spent so far (day and month budgets alike), from state.db. Before READY.
+  // What this month spent so far (day and month budgets alike), from the store: before READY,
+  // and again every second when several gateways share the store.
   boost::asio::awaitable<void> load(std::int64_t now);
   // Prices `record` (pricing:), counts it and queues its row.
   void record(UsageRecord record);

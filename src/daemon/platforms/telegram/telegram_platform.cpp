@@ -26,6 +26,7 @@
 #include "daemon/platforms/telegram/telegram_updates.hpp"
 #include "daemon/providers/http_client.hpp"
 #include "daemon/providers/redact.hpp"
+#include "daemon/state/shared_locks.hpp"
 #include "daemon/tools/tool_names.hpp"
 #include "daemon/usage/budget_rules.hpp"
 #include "daemon/usage/usage_ledger.hpp"
@@ -47,10 +48,12 @@ constexpr const char* kPlatform = "telegram";
 constexpr int kPollSeconds = 25;
 // A server that answers at once (the local emulator does) must not make us spin.
 // What `status` and `hermes gateway status` say the platform is doing.
-enum class PlatformState { starting, running, error, stopped };
+enum class PlatformState { standby, starting, running, error, stopped };
 
 std::string_view to_string(PlatformState state) {
   switch (state) {
+    case PlatformState::standby:
+      return "standby";
     case PlatformState::starting:
       return "starting";
     case PlatformState::running:
@@ -95,6 +98,8 @@ struct TelegramPlatform::Impl : std::enable_shared_from_this<TelegramPlatform::I
   asio::awaitable<ApiReply> call(providers::HttpClient& client, const std::string& method,
                                  json params, std::chrono::milliseconds timeout);
   asio::awaitable<void> poll_loop();
+  asio::awaitable<void> lead();
+  void start_polling();
   asio::awaitable<void> chat_worker(std::string chat_key);
   asio::awaitable<void> deliver_loop();
   asio::awaitable<void> deliver_pending();
@@ -165,6 +170,9 @@ struct TelegramPlatform::Impl : std::enable_shared_from_this<TelegramPlatform::I
   std::string provider;
   Context context;
   bool polling = false;
+  bool poll_running = false;
+  bool drained = false;     // stop_polling(): no more polling by this process
+  bool lease_lost = false;  // the poller lock went: the outbox is another gateway's now
   bool delivering = false;
   bool more_deliveries = false;  // kicked while the delivery loop ran
   bool resuming = false;
@@ -332,6 +340,7 @@ asio::awaitable<ApiReply> TelegramPlatform::Impl::call(providers::HttpClient& cl
 
 asio::awaitable<void> TelegramPlatform::Impl::poll_loop() {
   auto self = shared_from_this();
+  poll_running = true;
   long long offset = (co_await context.store.offset()).value_or(0);
   co_await load_refused_users();  // before any message of this process is handled
   telegram::Backoff backoff(1000ms, 30000ms);
@@ -451,7 +460,68 @@ asio::awaitable<void> TelegramPlatform::Impl::poll_loop() {
       }
     }
   }
+  poll_running = false;
   state = PlatformState::stopped;
+}
+
+namespace {
+
+constexpr auto kLeaseCheck = 1000ms;  // a dead holder's lock is taken over within ~1 s
+
+}  // namespace
+
+// Several gateways: stands by until this one holds the bot token's lock, polls while it
+// does, and stands by again if the lock went with a lost database connection. The holder
+// dying (even SIGKILL) closes its connection, which lets go of the lock.
+asio::awaitable<void> TelegramPlatform::Impl::lead() {
+  auto self = shared_from_this();
+  const std::string lock_name = "telegram:" + settings.bot_token;  // hashed, never stored
+  while (!drained) {
+    state = PlatformState::standby;
+    detail = "another gateway polls this bot token";
+    bool mine = false;
+    try {
+      mine = co_await context.shared->try_hold(lock_name);
+    } catch (const std::exception& e) {
+      detail = std::string("cannot ask the database who polls: ") + e.what();
+    }
+    if (!mine) {
+      co_await sleep(kLeaseCheck);
+      continue;
+    }
+    if (drained) break;
+    spdlog::info("telegram: this gateway polls the bot now (it holds the poller lock)");
+    start_polling();
+    while (polling) {
+      co_await sleep(kLeaseCheck);
+      if (!polling) break;
+      const bool held = co_await context.shared->holds(lock_name);
+      if (held) continue;
+      spdlog::error(
+          "telegram: the poller lock went with the database connection; standing by until "
+          "it can be taken again");
+      polling = false;
+      lease_lost = true;
+      poll_client.abort_all();
+    }
+    // Nothing of this turn at the bot runs on when another gateway may take over.
+    while (poll_running || !running_chats.empty() || resuming || delivering) {
+      co_await sleep(50ms);
+    }
+    lease_lost = false;
+    if (!drained) context.shared->release(lock_name);
+  }
+}
+
+void TelegramPlatform::Impl::start_polling() {
+  polling = true;
+  state = PlatformState::starting;
+  detail.clear();
+  asio::co_spawn(io, poll_loop(),
+                 [](std::exception_ptr e) { log_exception(e, "telegram poll loop"); });
+  resuming = true;
+  asio::co_spawn(io, resume_pending(),
+                 [](std::exception_ptr e) { log_exception(e, "telegram resume"); });
 }
 
 asio::awaitable<void> TelegramPlatform::Impl::chat_worker(std::string chat_key) {
@@ -893,6 +963,7 @@ asio::awaitable<void> TelegramPlatform::Impl::deliver_pending() {
   telegram::Backoff backoff(delivery_backoff, 30000ms);
   while (true) {
     // Not in the while condition: GCC 12 evaluates a co_await there only once.
+    if (lease_lost) break;
     auto delivery = co_await context.store.next_delivery();
     if (!delivery) break;
     json params = {{"chat_id", delivery->chat_id}, {"text", delivery->text}};
@@ -960,13 +1031,13 @@ TelegramPlatform::TelegramPlatform(asio::io_context& io, const Config& config, C
 TelegramPlatform::~TelegramPlatform() = default;
 
 void TelegramPlatform::start() {
-  impl_->polling = true;
-  impl_->state = PlatformState::starting;
-  asio::co_spawn(impl_->io, impl_->poll_loop(),
-                 [](std::exception_ptr e) { log_exception(e, "telegram poll loop"); });
-  impl_->resuming = true;
-  asio::co_spawn(impl_->io, impl_->resume_pending(),
-                 [](std::exception_ptr e) { log_exception(e, "telegram resume"); });
+  if (!impl_->context.shared) {
+    impl_->start_polling();
+    return;
+  }
+  impl_->state = PlatformState::standby;
+  asio::co_spawn(impl_->io, impl_->lead(),
+                 [](std::exception_ptr e) { log_exception(e, "telegram poller lock"); });
 }
 
 // Recorded but unanswered messages and undelivered replies from before a restart.
@@ -989,6 +1060,7 @@ asio::awaitable<void> TelegramPlatform::Impl::resume_pending() {
 }
 
 void TelegramPlatform::stop_polling() {
+  impl_->drained = true;
   impl_->polling = false;
   impl_->poll_client.abort_all();
 }

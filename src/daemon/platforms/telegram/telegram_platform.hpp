@@ -23,6 +23,9 @@ class TurnRunner;
 namespace telegram {
 class TelegramStore;
 }
+namespace state {
+class SharedLocks;
+}
 class Metrics;
 
 // The Telegram platform: long polling (getUpdates with a stored offset), one turn at a time
@@ -38,6 +41,9 @@ class TelegramPlatform {
     std::function<std::string()> gateway_state;  // "serving", "draining"
     Compactor& compactor;
     usage::UsageLedger& ledger;
+    // Several gateways on one PostgreSQL: only the one holding the bot token's lock polls
+    // (and answers, and delivers); the others stand by. Null: this gateway alone.
+    state::SharedLocks* shared = nullptr;
   };
 
   TelegramPlatform(boost::asio::io_context& io, const Config& config, Context context);
