@@ -320,6 +320,7 @@ HttpExchange http_request(int port, const std::string& method, const std::string
                static_cast<suseconds_t>((left.count() % 1000) * 1000)};
     ::setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
     const ssize_t n = ::recv(fd, buffer, sizeof(buffer), 0);
+    if (n < 0 && errno == EINTR) continue;  // a signal to this process, not the server's end
     if (n <= 0) break;
     response.append(buffer, static_cast<std::size_t>(n));
   }

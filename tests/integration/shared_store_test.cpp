@@ -1,0 +1,298 @@
+// Several gateways on one PostgreSQL: the real daemons, a real server (the ctest fixture's, or
+// one of the test's own where it restarts it), the fake provider and the Telegram emulator.
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
+#include <signal.h>
+
+#include <atomic>
+#include <nlohmann/json.hpp>
+#include <thread>
+
+#include "daemon_fixture.hpp"
+#include "fake_provider.hpp"
+#include "support/test_postgres.hpp"
+#include "telegram_emulator.hpp"
+
+namespace hermes::testing {
+namespace {
+
+using namespace std::chrono_literals;
+using nlohmann::json;
+using ::testing::ElementsAre;
+using ::testing::HasSubstr;
+using ::testing::Not;
+
+constexpr const char* kPolls = "telegram: this gateway polls the bot now";
+
+// One gateway of several: its home, its process, and a chat call on its port.
+struct Gateway {
+  GatewayHome home;
+  std::unique_ptr<ChildProcess> process;
+
+  // `url_in_env`: the URL comes from HERMES_DATABASE_URL, not from config.yaml.
+  void start(const std::string& provider_url, const std::string& database_url,
+             bool url_in_env = false, const std::string& telegram = "") {
+    home.dir.write("config.yaml",
+                   "model: {provider: primary, default: demo-model}\n"
+                   "providers: {primary: {base_url: '" +
+                       provider_url +
+                       "', api_keys: [sk-secret-k1]}}\n"
+                       "agent: {api_max_retries: 1}\n"
+                       "database: {backend: postgres" +
+                       (url_in_env ? std::string() : ", url: '" + database_url + "'") +
+                       "}\n"
+                       "gateway:\n"
+                       "  api_server: {host: 127.0.0.1, port: " +
+                       std::to_string(home.port) + "}\n" + telegram);
+    auto options = home.env();
+    if (url_in_env) options.env["HERMES_DATABASE_URL"] = database_url;
+    process = home.start(options);
+  }
+  bool ready() { return home.healthy(); }
+  HttpExchange chat(const std::string& text, const std::string& session = "") const {
+    const json body = {{"model", "demo-model"},
+                       {"messages", json::array({{{"role", "user"}, {"content", text}}})}};
+    std::map<std::string, std::string> headers;
+    if (!session.empty()) headers["X-Hermes-Session-Id"] = session;
+    return http_request(home.port, "POST", "/v1/chat/completions", body.dump(), headers);
+  }
+  std::string log() const { return process ? process->stderr_text() : ""; }
+  void stop() {
+    if (!process || !process->running()) return;
+    process->signal(SIGTERM);
+    EXPECT_EQ(process->wait(15s), 0) << log();
+  }
+};
+
+std::string content_of(const HttpExchange& r) {
+  const auto body = json::parse(r.body, nullptr, false);
+  if (!body.is_object() || !body.contains("choices")) return "";
+  return body["choices"][0]["message"]["content"];
+}
+
+std::vector<std::string> sent_contents(const json& call) {
+  std::vector<std::string> sent;
+  for (const auto& m : call["messages"]) sent.push_back(m["content"]);
+  return sent;
+}
+
+class SharedStore : public ::testing::Test {
+ protected:
+  void start_both() {
+    a_.start(fake_.base_url(), database_.url());
+    b_.start(fake_.base_url(), database_.url(), /*url_in_env=*/true);
+    ASSERT_TRUE(wait_until([&] { return a_.ready() && b_.ready(); }, 15s)) << a_.log() << "\n---\n"
+                                                                           << b_.log();
+  }
+  void TearDown() override {
+    for (auto* g : {&a_, &b_}) {
+      EXPECT_THAT(g->log(), Not(HasSubstr(database_.password()))) << "the password was logged";
+      EXPECT_THAT(g->log(), Not(HasSubstr("sk-secret"))) << "a provider key was logged";
+      g->stop();
+    }
+  }
+
+  TestDatabase database_;
+  FakeProvider fake_;
+  Gateway a_;
+  Gateway b_;
+};
+
+TEST_F(SharedStore, ASessionContinuedOnTheOtherGatewaySeesTheWholeHistory) {
+  start_both();
+  const auto first = a_.chat("first");
+  ASSERT_EQ(first.status, 200) << first.body << a_.log();
+  const std::string session = first.headers.at("x-hermes-session-id");
+  const auto second = b_.chat("second", session);
+  ASSERT_EQ(second.status, 200) << second.body << b_.log();
+  const auto third = a_.chat("third", session);  // A never cached what B added
+  ASSERT_EQ(third.status, 200) << third.body;
+  const auto calls = fake_.calls();
+  ASSERT_EQ(calls.size(), 3u);
+  EXPECT_THAT(sent_contents(calls[1]),
+              ElementsAre("You are a helpful assistant.", "first", "echo: first", "second"));
+  EXPECT_THAT(sent_contents(calls[2]),
+              ElementsAre("You are a helpful assistant.", "first", "echo: first", "second",
+                          "echo: second", "third"));
+  EXPECT_EQ(database_.scalar("SELECT COUNT(*) FROM messages WHERE session_id = '" + session + "'"),
+            "6");
+  // Usage of both gateways is in the one table.
+  EXPECT_EQ(database_.scalar("SELECT COUNT(*) FROM usage"), "3");
+}
+
+TEST_F(SharedStore, TurnsOnOneSessionFromTwoGatewaysRunOneAfterTheOther) {
+  start_both();
+  const auto opened = a_.chat("open");
+  ASSERT_EQ(opened.status, 200) << opened.body;
+  const std::string session = opened.headers.at("x-hermes-session-id");
+  // A's turn takes a while upstream; B's, on the same session, arrives meanwhile.
+  fake_.script("*", json::array({{{"delay_ms", 1500}, {"content", "slow answer"}}}));
+  HttpExchange on_a;
+  std::thread slow([&] { on_a = a_.chat("from a", session); });
+  ASSERT_TRUE(wait_until([&] { return fake_.calls().size() == 2; }, 10s));
+  const auto on_b = b_.chat("from b", session);
+  slow.join();
+  ASSERT_EQ(on_a.status, 200) << on_a.body;
+  ASSERT_EQ(on_b.status, 200) << on_b.body;
+  EXPECT_EQ(content_of(on_a), "slow answer");
+  const auto calls = fake_.calls();
+  ASSERT_EQ(calls.size(), 3u);
+  // B waited for A's turn to be stored, then read it: one history, not two interleaved.
+  EXPECT_THAT(sent_contents(calls[2]),
+              ElementsAre("You are a helpful assistant.", "open", "echo: open", "from a",
+                          "slow answer", "from b"));
+  EXPECT_EQ(database_.scalar("SELECT string_agg(content, '|' ORDER BY id) FROM messages WHERE "
+                             "session_id = '" +
+                             session + "' AND role <> 'system'"),
+            "open|echo: open|from a|slow answer|from b|echo: from b");
+}
+
+// Two gateways with Telegram on one bot token: one polls, the other stands by and takes over
+// when the poller is killed; every message gets exactly one answer.
+class SharedTelegram : public SharedStore {
+ protected:
+  std::string telegram_config() const {
+    return "  telegram: {enabled: true, streaming: false, allow_all_users: true, api_base: '" +
+           emulator_.api_base() + "', bot_token: '" + TelegramEmulator::kToken + "'}\n";
+  }
+  void start(Gateway& g) {
+    g.start(fake_.base_url(), database_.url(), false, telegram_config());
+    ASSERT_TRUE(wait_until([&] { return g.ready(); }, 15s)) << g.log();
+  }
+  static bool polls(const Gateway& g) { return g.log().find(kPolls) != std::string::npos; }
+  // The one of `a` and `b` that polls, once one does.
+  Gateway* poller(std::chrono::milliseconds timeout = 10s) {
+    Gateway* found = nullptr;
+    wait_until(
+        [&] {
+          if (polls(a_) && a_.process->running()) found = &a_;
+          if (polls(b_) && b_.process->running()) found = &b_;
+          return found != nullptr;
+        },
+        timeout);
+    return found;
+  }
+  // Sends `texts` from one user, waits for as many replies and returns them in order.
+  // `earlier`: replies still owed to messages sent before.
+  std::vector<std::string> exchange(long long user, const std::vector<std::string>& texts,
+                                    std::vector<std::string>& all, std::size_t earlier = 0) {
+    for (const auto& t : texts) emulator_.send(user, t);
+    wait_until(
+        [&] {
+          for (auto& m : emulator_.bot_messages(user)) all.push_back(m["message"]["text"]);
+          return all.size() >= answered_ + earlier + texts.size();
+        },
+        20s);
+    answered_ = all.size();
+    return all;
+  }
+
+  TelegramEmulator emulator_;
+  std::size_t answered_ = 0;
+};
+
+TEST_F(SharedTelegram, OnePollsAndEachMessageIsAnsweredOnceAcrossKillingEitherPoller) {
+  start(a_);
+  start(b_);
+  Gateway* first = poller();
+  ASSERT_NE(first, nullptr) << a_.log() << "\n---\n" << b_.log();
+  Gateway* second = first == &a_ ? &b_ : &a_;
+  EXPECT_FALSE(polls(*second)) << "both gateways poll";
+  std::vector<std::string> replies;
+  exchange(701, {"one", "two"}, replies);
+
+  // The poller dies in the middle of a turn: the other takes over and answers it, once.
+  fake_.script("*", json::array({{{"delay_ms", 1000}}}));
+  const auto calls_before = fake_.calls().size();
+  emulator_.send(701, "three");
+  ASSERT_TRUE(wait_until([&] { return fake_.calls().size() > calls_before; }, 10s));
+  first->process->signal(SIGKILL);
+  first->process->wait(5s);
+  const auto killed_at = std::chrono::steady_clock::now();
+  ASSERT_TRUE(wait_until([&] { return polls(*second); }, 5s)) << second->log();
+  const auto took = std::chrono::steady_clock::now() - killed_at;
+  EXPECT_LT(took, 5s);
+  exchange(701, {"four"}, replies, /*earlier=*/1);
+  EXPECT_EQ(replies.size(), 4u);
+
+  // And the other way round: the first comes back (standing by), the second is killed.
+  first->process.reset();
+  start(*first);
+  EXPECT_FALSE(polls(*first)) << "a restarted gateway polls beside the holder";
+  second->process->signal(SIGKILL);
+  second->process->wait(5s);
+  ASSERT_TRUE(wait_until([&] { return polls(*first); }, 5s)) << first->log();
+  exchange(701, {"five"}, replies);
+  ASSERT_EQ(replies.size(), 5u) << first->log();
+  EXPECT_THAT(replies,
+              ElementsAre("echo: one", "echo: two", "echo: three", "echo: four", "echo: five"));
+  // Nothing more comes: a sixth message is the next one answered.
+  exchange(701, {"six"}, replies);
+  EXPECT_EQ(replies.back(), "echo: six");
+  EXPECT_EQ(replies.size(), 6u);
+  EXPECT_EQ(database_.scalar("SELECT COUNT(*) FROM inbound_messages WHERE done = 0"), "0");
+  EXPECT_EQ(database_.scalar("SELECT COUNT(*) FROM pending_deliveries"), "0");
+}
+
+// The database restarts under load: requests in flight wait or fail with a clear 503, nothing
+// answered is lost, and the gateway reports degraded until it is back, then recovers alone.
+TEST(SharedStoreRestart, TheDatabaseRestartedUnderLoadLosesNothingAndTheGatewayRecovers) {
+  PrivatePostgres server;  // its own: restarting the shared one would fail the other tests
+  TestDatabase database(server.url());
+  FakeProvider fake;
+  Gateway gateway;
+  gateway.start(fake.base_url(), database.url());
+  ASSERT_TRUE(wait_until([&] { return gateway.ready(); }, 15s)) << gateway.log();
+
+  std::atomic<bool> running = true;
+  std::mutex mutex;
+  std::vector<std::pair<int, std::string>> answers;  // status, session
+  std::vector<std::string> refusals;                 // status and body of what was not answered
+  std::vector<std::thread> clients;
+  for (int c = 0; c < 4; ++c) {
+    clients.emplace_back([&, c] {
+      for (int i = 0; running; ++i) {
+        const auto r = gateway.chat("client " + std::to_string(c) + " turn " + std::to_string(i));
+        std::lock_guard lock(mutex);
+        if (r.status == 200) {
+          answers.emplace_back(r.status, r.headers.at("x-hermes-session-id"));
+        } else {
+          refusals.push_back(std::to_string(r.status) + " " + r.body);
+        }
+      }
+    });
+  }
+  const auto answered = [&] {
+    std::lock_guard lock(mutex);
+    return answers.size();
+  };
+  ASSERT_TRUE(wait_until([&] { return answered() >= 20; }, 20s));
+  server.restart();
+  const auto after_restart = answered();
+  ASSERT_TRUE(wait_until([&] { return answered() >= after_restart + 20; }, 30s)) << gateway.log();
+  running = false;
+  for (auto& t : clients) t.join();
+
+  for (const auto& refusal : refusals) {
+    // Clear, and retryable: never a hang, a 500 or a dropped connection.
+    EXPECT_THAT(refusal, HasSubstr("503 ")) << gateway.log();
+    EXPECT_THAT(refusal, HasSubstr("state_store_unavailable"));
+  }
+  // Every answered turn is stored whole: its question and its answer.
+  for (const auto& [status, session] : answers) {
+    EXPECT_EQ(database.scalar("SELECT COUNT(*) FROM messages WHERE session_id = '" + session +
+                              "' AND role <> 'system'"),
+              "2")
+        << session;
+  }
+  std::string health;
+  EXPECT_TRUE(wait_until(
+      [&] { return http_get_status(gateway.home.port, "/health", &health) == 200; }, 10s))
+      << health;
+  EXPECT_THAT(gateway.log(), HasSubstr("connected to PostgreSQL"));
+  EXPECT_THAT(gateway.log(), Not(HasSubstr(database.password())));
+  gateway.stop();
+}
+
+}  // namespace
+}  // namespace hermes::testing
