@@ -3,6 +3,7 @@
 #include <memory>
 #include <string>
 
+#include "common/paths.hpp"
 #include "notify_socket.hpp"
 #include "process.hpp"
 
@@ -57,6 +58,13 @@ struct GatewayHome {
   }
 
   bool healthy() const { return http_get_status(port, "/health") == 200; }
+  // The status socket of the daemon serving this home (run with XDG_RUNTIME_DIR=runtime()).
+  std::filesystem::path status_socket() const {
+    return std::filesystem::path(runtime()) / "hermes" /
+           hermes::status_socket_path(dir.path()).filename();
+  }
+  // The daemon's runtime view (JSON), "" while nothing answers.
+  std::string runtime_status() const { return unix_socket_request(status_socket(), ""); }
 };
 
 }  // namespace hermes::testing

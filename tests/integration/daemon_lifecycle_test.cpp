@@ -6,7 +6,6 @@
 #include <signal.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
-#include <sys/un.h>
 #include <unistd.h>
 
 #include <cstring>
@@ -36,25 +35,6 @@ std::string send_and_read(int fd, const std::string& data) {
   while ((n = ::recv(fd, buffer, sizeof(buffer), 0)) > 0)
     response.append(buffer, static_cast<std::size_t>(n));
   return response;
-}
-
-// The status socket of the daemon serving `home` (it runs with XDG_RUNTIME_DIR=home.runtime()).
-std::filesystem::path status_socket_of(const GatewayHome& home) {
-  return std::filesystem::path(home.runtime()) / "hermes" /
-         status_socket_path(home.dir.path()).filename();
-}
-
-// A connection to a unix socket, or -1.
-int connect_unix(const std::filesystem::path& path) {
-  const int fd = ::socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
-  sockaddr_un address{};
-  address.sun_family = AF_UNIX;
-  std::strncpy(address.sun_path, path.c_str(), sizeof(address.sun_path) - 1);
-  if (::connect(fd, reinterpret_cast<sockaddr*>(&address), sizeof(address)) != 0) {
-    ::close(fd);
-    return -1;
-  }
-  return fd;
 }
 
 // The daemon run by /bin/sh after `shell_prefix` (e.g. "ulimit -n 512 && exec"), on `home`.
@@ -302,13 +282,10 @@ TEST(DaemonStart, AClosedStderrPipeDoesNotKillTheDaemon) {
   // A reload that fails logs several lines into the broken pipe, then records the error.
   home.dir.write("config.yaml", "model: [broken\n");
   ASSERT_EQ(::kill(pid, SIGHUP), 0);
-  const auto socket = status_socket_of(home);
   std::string body;
   EXPECT_TRUE(wait_until(
       [&] {
-        const int fd = connect_unix(socket);
-        body = fd >= 0 ? send_and_read(fd, "status\n") : std::string();
-        if (fd >= 0) ::close(fd);
+        body = unix_socket_request(home.status_socket(), "status\n");
         return body.find("not valid YAML") != std::string::npos;
       },
       10s))
@@ -466,17 +443,14 @@ TEST(DaemonStatus, RuntimeViewOnAPrivateUnixSocket) {
   home.write_config();
   auto daemon = home.start(home.env());
   ASSERT_TRUE(wait_until([&] { return home.healthy(); }, 10s)) << daemon->stderr_text();
-  const auto socket_path = status_socket_of(home);
+  const auto socket_path = home.status_socket();
   struct stat info {};
   ASSERT_EQ(::stat(socket_path.c_str(), &info), 0);
   EXPECT_EQ(info.st_mode & 0777, 0600u);
   ASSERT_EQ(::stat(socket_path.parent_path().c_str(), &info), 0);
   EXPECT_EQ(info.st_mode & 0777, 0700u);
 
-  const int fd = connect_unix(socket_path);
-  ASSERT_GE(fd, 0);
-  const auto view = nlohmann::json::parse(send_and_read(fd, "")).get<RuntimeStatus>();
-  ::close(fd);
+  const auto view = nlohmann::json::parse(home.runtime_status()).get<RuntimeStatus>();
   EXPECT_EQ(view.state, "serving");
   EXPECT_EQ(view.pid, daemon->pid());
   EXPECT_EQ(view.active_runs, 0);

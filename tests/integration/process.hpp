@@ -51,6 +51,10 @@ class ChildProcess {
   std::filesystem::path err_file_;
 };
 
+// Sends `request` on a new connection to a unix socket and reads until the server closes
+// (10 s at most); "" when nothing listens there.
+std::string unix_socket_request(const std::filesystem::path& socket, const std::string& request);
+
 // Polls `condition` every 10 ms until it is true or `timeout` passes.
 bool wait_until(const std::function<bool()>& condition, std::chrono::milliseconds timeout);
 

@@ -30,8 +30,10 @@ struct Gateway {
   std::unique_ptr<ChildProcess> process;
 
   // `url_in_env`: the URL comes from HERMES_DATABASE_URL, not from config.yaml.
+  // `telegram`: YAML under gateway:; `extra`: more top-level YAML.
   void start(const std::string& provider_url, const std::string& database_url,
-             bool url_in_env = false, const std::string& telegram = "") {
+             bool url_in_env = false, const std::string& telegram = "",
+             const std::string& extra = "") {
     home.dir.write("config.yaml",
                    "model: {provider: primary, default: demo-model}\n"
                    "providers: {primary: {base_url: '" +
@@ -43,7 +45,7 @@ struct Gateway {
                        "}\n"
                        "gateway:\n"
                        "  api_server: {host: 127.0.0.1, port: " +
-                       std::to_string(home.port) + "}\n" + telegram);
+                       std::to_string(home.port) + "}\n" + telegram + extra);
     auto options = home.env();
     if (url_in_env) options.env["HERMES_DATABASE_URL"] = database_url;
     process = home.start(options);
@@ -147,6 +149,29 @@ TEST_F(SharedStore, TurnsOnOneSessionFromTwoGatewaysRunOneAfterTheOther) {
             "open|echo: open|from a|slow answer|from b|echo: from b");
 }
 
+TEST_F(SharedStore, ABudgetSpentOnOneGatewayIsUsedUpOnTheOtherToo) {
+  // One turn of the fake costs far more than the budget.
+  const std::string budget =
+      "pricing: {demo-model: {input: 100.0, output: 100.0}}\n"
+      "budgets: [{name: tiny, scope: gateway, limit_usd: 0.000001, period: day}]\n";
+  a_.start(fake_.base_url(), database_.url(), false, "", budget);
+  b_.start(fake_.base_url(), database_.url(), false, "", budget);
+  ASSERT_TRUE(wait_until([&] { return a_.ready() && b_.ready(); }, 15s)) << b_.log();
+  ASSERT_EQ(a_.chat("spend it").status, 200);
+  // B learns A's spend from the database (read again every second), not from its own calls.
+  EXPECT_TRUE(wait_until(
+      [&] {
+        const auto spent = read_metric(b_.home.port, "hermes_budget_spent_usd{budget=\"tiny\"}");
+        return spent && *spent > 0.000001;
+      },
+      5s));
+  const auto calls = fake_.calls().size();
+  const auto refused = b_.chat("one more");
+  EXPECT_EQ(refused.status, 429) << refused.body;
+  EXPECT_THAT(refused.body, HasSubstr("budget_exceeded"));
+  EXPECT_EQ(fake_.calls().size(), calls) << "the other gateway still called the provider";
+}
+
 // Two gateways with Telegram on one bot token: one polls, the other stands by and takes over
 // when the poller is killed; every message gets exactly one answer.
 class SharedTelegram : public SharedStore {
@@ -160,6 +185,15 @@ class SharedTelegram : public SharedStore {
     ASSERT_TRUE(wait_until([&] { return g.ready(); }, 15s)) << g.log();
   }
   static bool polls(const Gateway& g) { return g.log().find(kPolls) != std::string::npos; }
+  // What the status socket says the Telegram platform is doing: running, standby, …
+  static std::string telegram_state(const Gateway& g) {
+    const auto view = json::parse(g.home.runtime_status(), nullptr, false);
+    if (!view.is_object()) return "";
+    for (const auto& p : view.value("platforms", json::array())) {
+      if (p.value("name", "") == "telegram") return p.value("state", "");
+    }
+    return "";
+  }
   // The one of `a` and `b` that polls, once one does.
   Gateway* poller(std::chrono::milliseconds timeout = 10s) {
     Gateway* found = nullptr;
@@ -198,6 +232,8 @@ TEST_F(SharedTelegram, OnePollsAndEachMessageIsAnsweredOnceAcrossKillingEitherPo
   ASSERT_NE(first, nullptr) << a_.log() << "\n---\n" << b_.log();
   Gateway* second = first == &a_ ? &b_ : &a_;
   EXPECT_FALSE(polls(*second)) << "both gateways poll";
+  EXPECT_TRUE(wait_until([&] { return telegram_state(*first) == "running"; }, 5s));
+  EXPECT_EQ(telegram_state(*second), "standby");
   std::vector<std::string> replies;
   exchange(701, {"one", "two"}, replies);
 
@@ -219,6 +255,7 @@ TEST_F(SharedTelegram, OnePollsAndEachMessageIsAnsweredOnceAcrossKillingEitherPo
   first->process.reset();
   start(*first);
   EXPECT_FALSE(polls(*first)) << "a restarted gateway polls beside the holder";
+  EXPECT_EQ(telegram_state(*first), "standby");
   second->process->signal(SIGKILL);
   second->process->wait(5s);
   ASSERT_TRUE(wait_until([&] { return polls(*first); }, 5s)) << first->log();

@@ -27,6 +27,7 @@
 #include "daemon/providers/http_client.hpp"
 #include "daemon/providers/redact.hpp"
 #include "daemon/state/shared_locks.hpp"
+#include "daemon/state/sql_connection.hpp"
 #include "daemon/tools/tool_names.hpp"
 #include "daemon/usage/budget_rules.hpp"
 #include "daemon/usage/usage_ledger.hpp"
@@ -526,6 +527,7 @@ void TelegramPlatform::Impl::start_polling() {
 
 asio::awaitable<void> TelegramPlatform::Impl::chat_worker(std::string chat_key) {
   auto self = shared_from_this();
+  bool store_away = false;
   while (polling) {
     try {
       auto next = co_await context.store.next_inbound(chat_key);
@@ -538,6 +540,10 @@ asio::awaitable<void> TelegramPlatform::Impl::chat_worker(std::string chat_key) 
         continue;
       }
       co_await handle(std::move(*next));
+    } catch (const state::StoreUnavailable& e) {
+      // The database is away (restarting): the message waits in the inbox until it is back.
+      spdlog::warn("telegram: chat {}: {}; trying again in 1s", chat_key, e.what());
+      store_away = true;
     } catch (const std::exception& e) {
       // The message stays unanswered in the inbox; the next start takes it up again.
       spdlog::error(
@@ -545,6 +551,10 @@ asio::awaitable<void> TelegramPlatform::Impl::chat_worker(std::string chat_key) 
           "start",
           chat_key, e.what());
       break;
+    }
+    if (store_away) {
+      store_away = false;
+      co_await sleep(1000ms);  // not in the handler: no co_await there
     }
   }
   running_chats.erase(chat_key);
