@@ -271,6 +271,26 @@ TEST_F(SharedTelegram, OnePollsAndEachMessageIsAnsweredOnceAcrossKillingEitherPo
   EXPECT_EQ(database_.scalar("SELECT COUNT(*) FROM pending_deliveries"), "0");
 }
 
+TEST(SharedStoreStart, AnUnreachableDatabaseIsAFailedStartSystemdRetriesNotARefusedOne) {
+  GatewayHome home;
+  home.dir.write("config.yaml",
+                 "model: {provider: local, default: demo-model}\n"
+                 "providers: {local: {base_url: 'http://127.0.0.1:9/v1'}}\n"
+                 "database: {backend: postgres, url: 'postgresql://hermes:pw-never-shown@"
+                 "127.0.0.1:1/hermes'}\n"
+                 "gateway: {api_server: {host: 127.0.0.1, port: " +
+                     std::to_string(home.port) + "}}\n");
+  auto options = home.env();
+  options.env["HERMES_TEST_HOOKS"] = "1";
+  options.env["HERMES_TEST_DB_CONNECT_WAIT_MS"] = "300";
+  auto daemon = home.start(options);
+  EXPECT_EQ(daemon->wait(10s), 1) << daemon->stderr_text();  // exit 1: tried again, not 78
+  const auto log = daemon->stderr_text();
+  EXPECT_THAT(log, HasSubstr("not starting: PostgreSQL 127.0.0.1:1/hermes is unreachable"));
+  EXPECT_THAT(log, HasSubstr("HERMES_DATABASE_URL"));
+  EXPECT_THAT(log, Not(HasSubstr("pw-never-shown")));
+}
+
 // The database restarts under load: requests in flight wait or fail with a clear 503, nothing
 // answered is lost, and the gateway reports degraded until it is back, then recovers alone.
 TEST(SharedStoreRestart, TheDatabaseRestartedUnderLoadLosesNothingAndTheGatewayRecovers) {

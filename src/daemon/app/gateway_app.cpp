@@ -104,14 +104,12 @@ LoadedConfig load(const HomePaths& paths) {
   return {std::move(result.config), std::move(result.errors)};
 }
 
-// The database cannot be reached at start: a failed start systemd tries again (exit 1), not
-// a refused one (78), since the server may come up by itself.
-struct StoreUnreachable : std::runtime_error {
-  using std::runtime_error::runtime_error;
-};
-
-// A start waits this long for PostgreSQL before it gives up (and systemd tries again).
-constexpr auto kConnectAtStart = std::chrono::seconds(10);
+// A start waits 10 s for PostgreSQL before it gives up (and systemd tries again);
+// HERMES_TEST_HOOKS=1 with HERMES_TEST_DB_CONNECT_WAIT_MS=N shortens it for tests.
+std::chrono::milliseconds connect_wait_at_start() {
+  return test_hook_millis("HERMES_TEST_DB_CONNECT_WAIT_MS", 0, 60000)
+      .value_or(std::chrono::milliseconds(10000));
+}
 
 // The store connection database.backend names, not yet migrated.
 std::unique_ptr<state::SqlConnection> open_store(const HomePaths& paths,
@@ -121,13 +119,8 @@ std::unique_ptr<state::SqlConnection> open_store(const HomePaths& paths,
   }
   spdlog::info("state store: connecting to PostgreSQL {}",
                state::describe_postgres_url(database.url));
-  try {
-    return std::make_unique<state::PgConnection>(
-        database.url, state::PgConnection::Options{
-                          std::chrono::duration_cast<std::chrono::milliseconds>(kConnectAtStart)});
-  } catch (const std::exception& e) {
-    throw StoreUnreachable(e.what());
-  }
+  return std::make_unique<state::PgConnection>(
+      database.url, state::PgConnection::Options{connect_wait_at_start()});
 }
 
 // Brings the store to the current schema (before the worker starts, before READY) and
@@ -149,6 +142,8 @@ long long open_schema(state::SqlConnection& db) {
     return sessions;
   } catch (const state::StoreUnusable&) {
     throw;
+  } catch (const state::StoreUnavailable&) {
+    throw;  // the server went away meanwhile: exit 1, tried again
   } catch (const std::exception& e) {
     if (!sqlite) throw state::StoreUnusable(e.what());
     // "file is not a database", "database disk image is malformed", a newer schema, …
@@ -713,9 +708,11 @@ int run_gateway(const Options& options) {
       state::check_store_files_writable(paths.state_db);
     }
     gateway = std::make_unique<Gateway>(paths, std::move(*loaded.config));
-  } catch (const StoreUnreachable& e) {
+  } catch (const state::StoreUnavailable& e) {
+    // The database (either of its connections) cannot be reached: a failed start systemd
+    // tries again (exit 1), not a refused one (78), since the server may come up by itself.
     spdlog::error("not starting: {}", e.what());
-    return kExitFailure;  // systemd tries again: the server may be back by then
+    return kExitFailure;
   } catch (const std::exception& e) {
     // Opening the store is the part of the start that meets the disk: a refused start, so
     // systemd does not loop on it.
