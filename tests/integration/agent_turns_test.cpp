@@ -69,12 +69,13 @@ class AgentTurns : public ::testing::Test {
     home_.dir.write("config.yaml", config);
   }
 
+  // `timeout` bounds the whole exchange on the client's side.
   HttpExchange chat(const std::string& text, const std::map<std::string, std::string>& headers = {},
-                    bool stream = false) {
+                    bool stream = false, std::chrono::milliseconds timeout = 30s) {
     const json body = {{"model", "demo-model"},
                        {"stream", stream},
                        {"messages", json::array({{{"role", "user"}, {"content", text}}})}};
-    return http_request(home_.port, "POST", "/v1/chat/completions", body.dump(), headers);
+    return http_request(home_.port, "POST", "/v1/chat/completions", body.dump(), headers, timeout);
   }
 
   static json error_of(const HttpExchange& r) {
@@ -512,7 +513,7 @@ TEST_F(AgentTurns, AStreamLongerThanTheResponseCapArrivesWhole) {
   json tokens = json::array();
   for (int i = 0; i < 60000; ++i) tokens.push_back("x");
   fake_.script("k1", json::array({{{"stream", tokens}, {"delta_delay_ms", 0}}}));
-  auto r = chat("a long one", {}, true);
+  auto r = chat("a long one", {}, true, 120s);  // the client waits as long as the gateway
   ASSERT_EQ(r.status, 200);
   EXPECT_THAT(r.body, HasSubstr("data: [DONE]"));
   EXPECT_THAT(r.body, ::testing::Not(HasSubstr("\"error\"")));
