@@ -115,15 +115,43 @@ TEST(Config, DatabaseDurabilityIsNormalOrFullAndAnythingElseIsNamed) {
               ElementsAre(HasSubstr("database.backend: expected sqlite")));
 }
 
+TEST(Config, ThePostgresBackendTakesItsUrlFromTheConfigOrTheEnvironmentAndNeedsOne) {
+  const std::string url = "postgresql://hermes:pw@db:5432/hermes";
+  const auto given =
+      parse_config(std::string(kBase) + "database: {backend: postgres, url: '" + url + "'}\n",
+                   "/h/config.yaml", {});
+  ASSERT_TRUE(given.config) << given.errors.front();
+  EXPECT_EQ(given.config->database.backend, "postgres");
+  EXPECT_EQ(given.config->database.url, url);
+  Environment env;
+  env.set("HERMES_DATABASE_URL", "host=db dbname=hermes");
+  const auto from_env =
+      parse_config(std::string(kBase) + "database: {backend: postgres}\n", "/h/config.yaml", env);
+  ASSERT_TRUE(from_env.config);
+  EXPECT_EQ(from_env.config->database.url, "host=db dbname=hermes");
+  EXPECT_THAT(errors_of("database: {backend: postgres}\n"),
+              ElementsAre(HasSubstr("database.backend postgres needs a URL")));
+  // The value may hold a password: the error says what is wrong, not what was written.
+  const auto bad = errors_of("database: {backend: postgres, url: 'secret-ish'}\n");
+  ASSERT_THAT(bad, ElementsAre(HasSubstr("expected a postgresql:// URL")));
+  EXPECT_THAT(bad[0], Not(HasSubstr("secret-ish")));
+  const auto sqlite =
+      parse_config(std::string(kBase) + "database: {url: '" + url + "'}\n", "/h/config.yaml", {});
+  ASSERT_TRUE(sqlite.config);
+  EXPECT_EQ(sqlite.config->database.backend, "sqlite");
+  EXPECT_THAT(sqlite.warnings, ElementsAre(HasSubstr("used only with database.backend: postgres")));
+}
+
 TEST(Config, ContextCompressionPricingAndBudgets) {
-  const auto parsed = parse_config(std::string(kBase) +
-                                       "compression: {threshold: 0.5, protect_last_n: 4, "
-                                       "summary_model: small}\n"
-                                       "pricing: {m: {input: 0.15, output: 0.6}}\n"
-                                       "budgets:\n"
-                                       "  - {name: daily-chat, scope: chat, limit_usd: 2, period: day}\n"
-                                       "  - {name: all, limit_usd: 50, period: month}\n",
-                                   "/h/config.yaml", {});
+  const auto parsed =
+      parse_config(std::string(kBase) +
+                       "compression: {threshold: 0.5, protect_last_n: 4, "
+                       "summary_model: small}\n"
+                       "pricing: {m: {input: 0.15, output: 0.6}}\n"
+                       "budgets:\n"
+                       "  - {name: daily-chat, scope: chat, limit_usd: 2, period: day}\n"
+                       "  - {name: all, limit_usd: 50, period: month}\n",
+                   "/h/config.yaml", {});
   ASSERT_TRUE(parsed.config) << parsed.errors.front();
   const auto& c = *parsed.config;
   EXPECT_EQ(c.model.context_length, 128000) << "the contract's default";
