@@ -413,11 +413,7 @@ void Gateway::close_store() {
   worker_.stop();
   if (checkpointer_) checkpointer_->stop();
   const auto stats = worker_.stats();
-  if (sqlite_) {
-    sqlite_->close();
-  } else {
-    static_cast<state::PgConnection&>(*db_).close();
-  }
+  db_->close();
   if (shared_) shared_->stop();  // after the last commit: a turn's lock outlives its rows
   spdlog::info("state store closed: {} jobs in {} commits, {} background checkpoints", stats.jobs,
                stats.commits, checkpointer_ ? checkpointer_->checkpoints() : 0);

@@ -51,7 +51,7 @@ class PgConnection final : public SqlConnection {
   unsigned long long generation() const { return generation_; }
   // Connects again now if the connection dropped; throws when it cannot.
   void ensure_connected();
-  void close();
+  void close() override;
 
   pg_conn* native() const { return conn_; }
   [[noreturn]] void fail(const std::string& what);

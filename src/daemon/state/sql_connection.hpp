@@ -86,6 +86,9 @@ class SqlConnection : public TransactionScope {
   virtual void exec(const char* sql) = 0;
   // The store as messages name it: the file, or host:port/database (never a password).
   virtual std::string name() const = 0;
+  // Ends the connection (SQLite first checkpoints its WAL into the file); later calls are
+  // no-ops.
+  virtual void close() = 0;
 
   // The schema version migrate() reads and writes (inside its transactions).
   virtual int schema_version() = 0;

@@ -61,7 +61,7 @@ class SqliteConnection final : public SqlConnection {
   // busy (try again later); throws on a real error.
   bool checkpoint_passive();
   // Checkpoints the WAL into the main file and closes; later calls are no-ops.
-  void close();
+  void close() override;
   const std::filesystem::path& file() const { return file_; }
 
  private:

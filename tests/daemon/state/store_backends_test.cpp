@@ -22,6 +22,7 @@
 #include "daemon/state/sqlite_connection.hpp"
 #include "daemon/state/store_worker.hpp"
 #include "daemon/usage/usage_tables.hpp"
+#include "support/run_coroutine.hpp"
 #include "support/test_postgres.hpp"
 
 namespace hermes::daemon {
@@ -29,17 +30,9 @@ namespace {
 
 namespace asio = boost::asio;
 namespace fs = std::filesystem;
+using hermes::testing::run_coroutine;
 using providers::ChatMessage;
 using namespace std::chrono_literals;
-
-template <typename Body>
-void run_coroutine(asio::io_context& io, Body body) {
-  std::exception_ptr error;
-  asio::co_spawn(io, body(), [&](std::exception_ptr e) { error = e; });
-  io.run();
-  io.restart();
-  if (error) std::rethrow_exception(error);
-}
 
 class StoreBackend : public ::testing::TestWithParam<std::string> {
  protected:

@@ -21,12 +21,14 @@
 #include "daemon/state/sqlite_connection.hpp"
 #include "daemon/state/store_worker.hpp"
 #include "daemon/usage/usage_ledger.hpp"
+#include "support/run_coroutine.hpp"
 
 namespace hermes::daemon {
 namespace {
 
 namespace asio = boost::asio;
 namespace fs = std::filesystem;
+using hermes::testing::run_coroutine;
 using providers::ChatMessage;
 
 class TempFile {
@@ -42,16 +44,6 @@ class TempFile {
  private:
   fs::path dir_;
 };
-
-// Runs `body` as a coroutine on `io` to completion.
-template <typename Body>
-void run_coroutine(asio::io_context& io, Body body) {
-  std::exception_ptr error;
-  asio::co_spawn(io, body(), [&](std::exception_ptr e) { error = e; });
-  io.run();
-  io.restart();
-  if (error) std::rethrow_exception(error);
-}
 
 long long scalar(const fs::path& file, const char* sql) {
   sqlite3* db = nullptr;
