@@ -7,8 +7,8 @@
 #include "common/version.hpp"
 #include "daemon/app/check_config.hpp"
 #include "daemon/app/gateway_app.hpp"
+#include "daemon/app/mcp_probe.hpp"
 #include "daemon/app/options.hpp"
-#include "daemon/app/test_mcp.hpp"
 #include "daemon/app/usage_report_cmd.hpp"
 #include "daemon/lifecycle/descriptor_limit.hpp"
 #include "daemon/lifecycle/early_signals.hpp"
@@ -29,7 +29,7 @@ int main(int argc, char** argv) {
   app.add_flag("--check-config", options.check_config,
                "Validate the config, print what is wrong, exit 0 (valid) or 78 (invalid)");
   app.add_flag("-v,--verbose", options.verbose, "Log debug details");
-  app.add_option("--test-mcp", options.test_mcp,
+  app.add_option("--test-mcp", options.probe_mcp,
                  "Start the MCP server NAME of the config alone, list its tools, stop it; exit 0 "
                  "(ready) or 1 (failed). Example: hermes-gateway --test-mcp files");
   app.add_flag("--usage", options.usage,
@@ -51,8 +51,8 @@ int main(int argc, char** argv) {
       return hermes::daemon::run_check_config(options, std::cout, std::cerr);
     if (options.usage) return hermes::daemon::run_usage_report(options, std::cout, std::cerr);
     hermes::init_logging(options.verbose);
-    if (options.test_mcp)
-      return hermes::daemon::run_test_mcp(options, *options.test_mcp, std::cout, std::cerr);
+    if (options.probe_mcp)
+      return hermes::daemon::run_mcp_probe(options, *options.probe_mcp, std::cout, std::cerr);
     return hermes::daemon::run_gateway(options);
   } catch (const std::exception& e) {
     std::cerr << "<2>hermes-gateway: fatal: " << e.what() << '\n';

@@ -36,6 +36,7 @@
 #include "daemon/lifecycle/lifecycle.hpp"
 #include "daemon/lifecycle/listen_sockets.hpp"
 #include "daemon/lifecycle/notifier.hpp"
+#include "daemon/lifecycle/loop_ticker.hpp"
 #include "daemon/lifecycle/status_line.hpp"
 #include "daemon/lifecycle/watchdog.hpp"
 #include "daemon/metrics/loop_lag_probe.hpp"
@@ -261,8 +262,9 @@ class Gateway {
   std::unique_ptr<TelegramPlatform> telegram_;
   std::unique_ptr<StatusServer> status_server_;
   std::unique_ptr<Watchdog> watchdog_;
-  LoopLagProbe lag_probe_{io_, metrics_};
+  LoopLagProbe lag_probe_{ticker_, metrics_};
   std::string last_config_error_;
+  LoopTicker ticker_{io_};  // one loop wake-up for the watchdog and the lag probe
   ino_t store_inode_ = 0;           // state.db as opened
   std::string store_file_problem_;  // set by check_store_file()
   std::string reported_problem_;    // the last one logged
@@ -661,7 +663,7 @@ int Gateway::run() {
                ::getpid(), paths_.home.string(), uptime() * 1000);
 
   if (auto interval = SystemdNotifier::watchdog_ping_interval()) {
-    watchdog_ = std::make_unique<Watchdog>(io_, notifier_, *interval);
+    watchdog_ = std::make_unique<Watchdog>(ticker_, notifier_, *interval);
     watchdog_->start();
   }
   lag_probe_.start();

@@ -1,45 +1,37 @@
 #include "daemon/lifecycle/watchdog.hpp"
 
-#include <boost/asio/io_context.hpp>
-#include <boost/asio/steady_timer.hpp>
-
 #include "daemon/lifecycle/notifier.hpp"
 
 namespace hermes::daemon {
 
-struct Watchdog::Impl : std::enable_shared_from_this<Watchdog::Impl> {
-  Impl(boost::asio::io_context& io, SystemdNotifier& n, std::chrono::microseconds i)
-      : timer(io), notifier(n), interval(i) {}
-
-  void tick() {
-    notifier.watchdog();
-    timer.expires_after(interval);
-    timer.async_wait([self = shared_from_this()](const boost::system::error_code& ec) {
-      if (!ec && !self->stopped) self->tick();
-    });
-  }
-
-  boost::asio::steady_timer timer;
-  SystemdNotifier& notifier;
-  std::chrono::microseconds interval;
-  bool stopped = false;
-};
-
-Watchdog::Watchdog(boost::asio::io_context& io, SystemdNotifier& notifier,
+Watchdog::Watchdog(LoopTicker& ticker, SystemdNotifier& notifier,
                    std::chrono::microseconds interval)
-    : impl_(std::make_shared<Impl>(io, notifier, interval)) {}
+    : ticker_(ticker), notifier_(notifier), interval_(interval) {}
 
 Watchdog::~Watchdog() {
   stop();
 }
 
 void Watchdog::start() {
-  impl_->tick();
+  if (listener_) return;
+  ping();
+  listener_ = ticker_.subscribe([this](std::chrono::steady_clock::duration) { on_tick(); });
 }
 
 void Watchdog::stop() {
-  impl_->stopped = true;
-  impl_->timer.cancel();
+  if (listener_) ticker_.unsubscribe(*listener_);
+  listener_.reset();
+}
+
+void Watchdog::on_tick() {
+  // Ping on the last tick before the interval runs out, not the first one after it: a loop
+  // that keeps up then pings at least every interval, at most one tick early.
+  if (std::chrono::steady_clock::now() + ticker_.period() >= last_ping_ + interval_) ping();
+}
+
+void Watchdog::ping() {
+  notifier_.watchdog();
+  last_ping_ = std::chrono::steady_clock::now();
 }
 
 }  // namespace hermes::daemon

@@ -1,29 +1,34 @@
 #pragma once
 
 #include <chrono>
-#include <memory>
+#include <optional>
 
-namespace boost::asio {
-class io_context;
-}
+#include "daemon/lifecycle/loop_ticker.hpp"
 
 namespace hermes::daemon {
 
 class SystemdNotifier;
 
-// Pings systemd's watchdog from the event loop itself: if the loop wedges, the pings stop
-// and systemd kills and restarts us (WatchdogSec=).
+// Pings systemd's watchdog from the event loop itself (on the loop's ticker): if the loop
+// wedges, the pings stop and systemd kills and restarts us (WatchdogSec=).
 class Watchdog {
  public:
-  Watchdog(boost::asio::io_context& io, SystemdNotifier& notifier,
-           std::chrono::microseconds interval);
+  Watchdog(LoopTicker& ticker, SystemdNotifier& notifier, std::chrono::microseconds interval);
   ~Watchdog();
+  Watchdog(const Watchdog&) = delete;
+  Watchdog& operator=(const Watchdog&) = delete;
   void start();
   void stop();
 
  private:
-  struct Impl;
-  std::shared_ptr<Impl> impl_;
+  void on_tick();
+  void ping();
+
+  LoopTicker& ticker_;
+  SystemdNotifier& notifier_;
+  std::chrono::microseconds interval_;
+  std::chrono::steady_clock::time_point last_ping_;
+  std::optional<LoopTicker::ListenerId> listener_;
 };
 
 }  // namespace hermes::daemon

@@ -1,30 +1,29 @@
 #pragma once
 
-#include <chrono>
-#include <memory>
+#include <optional>
 
-namespace boost::asio {
-class io_context;
-}
+#include "daemon/lifecycle/loop_ticker.hpp"
 
 namespace hermes::daemon {
 
 class Metrics;
 
-// Measures how late the event loop runs a timer (every `period`): work that holds the loop
-// (a big request parsed in one go, a slow synchronous call) shows up as lag, in
-// hermes_event_loop_lag_seconds. 40 wake-ups a second at the default cost next to nothing.
+// Records how late the event loop runs the ticker's timer: work that holds the loop (a big
+// request parsed in one go, a slow synchronous call) shows up as lag, in
+// hermes_event_loop_lag_seconds.
 class LoopLagProbe {
  public:
-  LoopLagProbe(boost::asio::io_context& io, Metrics& metrics,
-               std::chrono::milliseconds period = std::chrono::milliseconds(25));
+  LoopLagProbe(LoopTicker& ticker, Metrics& metrics);
   ~LoopLagProbe();
+  LoopLagProbe(const LoopLagProbe&) = delete;
+  LoopLagProbe& operator=(const LoopLagProbe&) = delete;
   void start();
   void stop();
 
  private:
-  struct Impl;
-  std::shared_ptr<Impl> impl_;
+  LoopTicker& ticker_;
+  Metrics& metrics_;
+  std::optional<LoopTicker::ListenerId> listener_;
 };
 
 }  // namespace hermes::daemon

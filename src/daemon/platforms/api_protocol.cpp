@@ -5,6 +5,7 @@
 #include <nlohmann/json.hpp>
 #include <span>
 
+#include "common/ascii_case.hpp"
 #include "daemon/providers/hint.hpp"
 #include "daemon/providers/json_text.hpp"
 

@@ -1,7 +1,8 @@
 #include "daemon/platforms/http_types.hpp"
 
-#include <algorithm>
 #include <nlohmann/json.hpp>
+
+#include "common/ascii_case.hpp"
 
 namespace hermes::daemon {
 
@@ -27,13 +28,6 @@ std::vector<std::pair<std::string_view, std::string_view>> query_params(std::str
                         eq == std::string_view::npos ? std::string_view() : pair.substr(eq + 1));
   }
   return params;
-}
-
-bool equals_ignoring_case(std::string_view a, std::string_view b) {
-  return a.size() == b.size() && std::equal(a.begin(), a.end(), b.begin(), [](char x, char y) {
-           return std::tolower(static_cast<unsigned char>(x)) ==
-                  std::tolower(static_cast<unsigned char>(y));
-         });
 }
 
 std::string_view HttpRequest::header(std::string_view name) const {

@@ -58,9 +58,6 @@ class ResponseStream {
 // `a=1&b=&c` → {a,1}, {b,""}, {c,""}, in order (no percent-decoding: ids and numbers only).
 std::vector<std::pair<std::string_view, std::string_view>> query_params(std::string_view query);
 
-// ASCII case-insensitive equality (header names, auth schemes).
-bool equals_ignoring_case(std::string_view a, std::string_view b);
-
 // {"error":{"message":…,"type":…,"code":…}} as OpenAI clients expect; `code` null when empty.
 HttpResponse json_error(int status, std::string_view message, std::string_view type,
                         std::string_view code = {});

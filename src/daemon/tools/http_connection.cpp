@@ -2,14 +2,12 @@
 
 #include <spdlog/spdlog.h>
 
-#include <algorithm>
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/io_context.hpp>
-#include <cctype>
 #include <optional>
 
+#include "common/ascii_case.hpp"
 #include "common/logging.hpp"
-#include "daemon/platforms/http_types.hpp"
 #include "daemon/providers/http_client.hpp"
 #include "daemon/tools/mcp_protocol.hpp"
 #include "daemon/tools/server_log.hpp"

@@ -1,4 +1,4 @@
-#include "daemon/app/test_mcp.hpp"
+#include "daemon/app/mcp_probe.hpp"
 
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/io_context.hpp>
@@ -17,8 +17,8 @@ namespace hermes::daemon {
 
 namespace asio = boost::asio;
 
-int run_test_mcp(const Options& options, const std::string& name, std::ostream& out,
-                 std::ostream& err) {
+int run_mcp_probe(const Options& options, const std::string& name, std::ostream& out,
+                  std::ostream& err) {
   const HomePaths paths = resolve_home(options.home, options.config);
   std::vector<std::string> env_warnings;
   const Environment env = Environment::from_process(paths.env_file, env_warnings);
