@@ -15,6 +15,7 @@
 #include "daemon/providers/classifier.hpp"
 #include "daemon/providers/cooldown_rule.hpp"
 #include "daemon/providers/http_client.hpp"
+#include "daemon/providers/provider_step.hpp"
 #include "daemon/providers/redact.hpp"
 #include "daemon/tools/loop_step.hpp"
 #include "daemon/tools/tool_registry.hpp"
@@ -23,9 +24,9 @@
 namespace hermes::daemon {
 
 namespace asio = boost::asio;
+using providers::CallAction;
 using providers::ChatMessage;
 using providers::Classification;
-using providers::FailoverAction;
 using providers::FailoverReason;
 using Clock = std::chrono::steady_clock;
 
@@ -65,6 +66,42 @@ struct ActiveTurn {
     }
     return false;
   }
+};
+
+// The turn's abort signal, when it has one, ends `turn` early: the backoff is cut short and
+// the running tools are cancelled.
+providers::AbortSignal::Subscription watch_abort(
+    const std::shared_ptr<providers::AbortSignal>& abort, ActiveTurn& turn) {
+  if (!abort) return {};
+  return abort->subscribe([raw = &turn] {
+    raw->client_gone = true;
+    if (raw->backoff) raw->backoff->cancel();
+    raw->tools_abort->abort();
+  });
+}
+
+// Takes a turn off the active list when it ends.
+struct Unregister {
+  std::list<std::shared_ptr<ActiveTurn>>& list;
+  std::list<std::shared_ptr<ActiveTurn>>::iterator it;
+  ~Unregister() { list.erase(it); }
+};
+
+struct ObserveDuration {
+  Metrics& metrics;
+  const std::string& platform;
+  Clock::time_point started;
+  ~ObserveDuration() { metrics.observe_turn(platform, Clock::now() - started); }
+};
+
+// What every provider call of one turn sends, and the turn it belongs to.
+struct ProviderRequest {
+  ActiveTurn& turn;
+  const std::vector<ChatMessage>& messages;  // grows with each tool round
+  const std::string& tools;
+  const TurnOptions& options;
+  const std::vector<Slot>& usable;
+  Clock::time_point deadline;  // agent.turn_timeout, for the whole turn
 };
 
 std::string provider_fingerprint(const ProviderConfig& p) {
@@ -139,13 +176,47 @@ struct TurnRunner::Impl {
 
   asio::awaitable<TurnResult> run(std::vector<providers::ChatMessage> messages,
                                   TurnOptions options);
-  // One provider call through the failover. True with `answer` set; false when the turn
-  // ends here (`result` then says how, and the metrics counted it).
-  asio::awaitable<bool> call_provider(ActiveTurn& turn, std::span<const ChatMessage> messages,
-                                      const std::vector<Slot>& usable,
-                                      Clock::time_point turn_deadline, const std::string& tools,
-                                      const TurnOptions& options, TurnResult& result,
+  // Before any provider call. True: the chat's budget is spent and `result` says so.
+  bool refuse_on_budget(const TurnOptions& options, TurnResult& result);
+  // The chain without its benched providers; empty when all are benched (`result` says so).
+  std::vector<Slot> usable_slots(const TurnOptions& options, TurnResult& result);
+  std::string offered_tools(const TurnOptions& options) const;
+  // The answer asks the client to run its own tools: the turn ends with those calls.
+  void answer_client_tools(providers::ChatCallResult& answer, TurnResult& result);
+  // The turn's text answer (at the cap: a sentence saying it stopped, streamed too).
+  asio::awaitable<void> finish_answer(tools::LoopStep step, int calls,
+                                      providers::ChatCallResult& answer, const TurnOptions& options,
+                                      TurnResult& result);
+  // Runs the tools `answer` asks for; the round joins the messages and the transcript.
+  asio::awaitable<void> tool_round(ActiveTurn& turn, std::vector<ChatMessage>& messages,
+                                   providers::ChatCallResult& answer, const TurnOptions& options,
+                                   TurnResult& result);
+
+  // One provider call through the failover (providers::step_provider_call decides). True with
+  // `answer` set; false when the turn ends here (`result` then says how, and the metrics
+  // counted it).
+  asio::awaitable<bool> call_provider(const ProviderRequest& request, TurnResult& result,
                                       providers::ChatCallResult& answer);
+  std::vector<providers::ChainSlot> chain_view(const std::vector<Slot>& usable) const;
+  // Does what a step says besides calling and waiting: who answers, the failure to report, a
+  // key cooled, a provider benched, and the logs and counts that go with them.
+  void apply_step(const providers::CallStep& step, const std::vector<Slot>& usable,
+                  Clock::time_point now, TurnResult& result, ProviderConfig& provider);
+  providers::CallEvent check_key_budget(const std::string& provider, std::size_t key) const;
+  // Makes the call `step` says. False when the turn ended meanwhile (`result` says how).
+  asio::awaitable<bool> call_once(const ProviderRequest& request, const providers::CallStep& step,
+                                  const ProviderConfig& provider, TurnResult& result,
+                                  providers::ChatCallResult& outcome);
+  void record_usage(const ProviderRequest& request, const Slot& slot, std::size_t key,
+                    const providers::ChatCallResult& outcome);
+  // What the call came to, for the next step: answered, or failed and classified.
+  providers::CallEvent outcome_event(const ProviderRequest& request,
+                                     const providers::CallStep& step, int attempt,
+                                     providers::ChatCallResult& outcome);
+  asio::awaitable<void> accept_answer(const ProviderRequest& request,
+                                      const providers::CallStep& step,
+                                      const providers::ChatCallResult& outcome);
+
   // Runs the calls of one answer (in parallel) and returns their results, in order.
   asio::awaitable<std::vector<ChatMessage>> run_tools(const std::vector<providers::ToolCall>& calls,
                                                       std::shared_ptr<providers::AbortSignal> abort,
@@ -180,51 +251,63 @@ asio::awaitable<bool> TurnRunner::Impl::sleep(ActiveTurn& turn, std::chrono::mil
 
 asio::awaitable<TurnResult> TurnRunner::Impl::run(std::vector<providers::ChatMessage> messages,
                                                   TurnOptions options) {
-  const auto& sink = options.sink;
-  const auto& abort = options.abort;
   auto turn = std::make_shared<ActiveTurn>();
-  providers::AbortSignal::Subscription on_abort;  // destroyed before `turn`
-  if (abort) {
-    on_abort = abort->subscribe([raw = turn.get()] {
-      raw->client_gone = true;
-      if (raw->backoff) raw->backoff->cancel();
-      raw->tools_abort->abort();
-    });
-  }
+  const auto on_abort = watch_abort(options.abort, *turn);  // destroyed before `turn`
   active.push_back(turn);
-  const auto registered = std::prev(active.end());
-  struct Unregister {
-    std::list<std::shared_ptr<ActiveTurn>>& list;
-    std::list<std::shared_ptr<ActiveTurn>>::iterator it;
-    ~Unregister() { list.erase(it); }
-  } unregister{active, registered};
+  const Unregister unregister{active, std::prev(active.end())};
 
   TurnResult result;
   if (turn->record_early_end(result, metrics, std::string())) co_return result;
-  const auto started = Clock::now();
-  struct ObserveDuration {
-    Metrics& metrics;
-    const std::string& platform;
-    Clock::time_point started;
-    ~ObserveDuration() { metrics.observe_turn(platform, Clock::now() - started); }
-  } observe_duration{metrics, options.platform, started};
-  if (ledger) {
-    // Refused before any provider call: nothing is spent past a limit.
-    const auto now_unix = usage::unix_seconds_now();
-    const auto budget = ledger->check(options.chat, now_unix);
-    if (budget.verdict == usage::BudgetVerdict::refuse) {
-      Classification c;
-      c.reason = FailoverReason::budget_exceeded;
-      c.budget_detail = usage::refusal_sentence(budget);
-      c.retry_after = std::chrono::seconds(std::max<std::int64_t>(1, budget.resets_at - now_unix));
-      result.failure = c;
-      metrics.count_turn("budget_exceeded");
-      spdlog::warn("turn refused: budget {} used up (${:.4f} of ${:.2f})", budget.budget,
-                   budget.spent_usd, budget.limit_usd);
+  const ObserveDuration observe_duration{metrics, options.platform, Clock::now()};
+  if (refuse_on_budget(options, result)) co_return result;
+  const auto usable = usable_slots(options, result);
+  if (usable.empty()) co_return result;
+  // One deadline for the whole turn, whatever rounds, retries and fallbacks it goes through.
+  const auto turn_deadline = Clock::now() + config.agent.turn_timeout;
+  const std::string tools = offered_tools(options);
+  const bool client_tools = !options.client_tools.empty();
+  const bool tools_offered = !client_tools && !tools.empty();
+  const ProviderRequest request{*turn, messages, tools, options, usable, turn_deadline};
+  for (int calls = 1;; ++calls) {
+    providers::ChatCallResult answer;
+    const bool answered = co_await call_provider(request, result, answer);
+    if (!answered) co_return result;
+    if (client_tools && !answer.tool_calls.empty()) {
+      answer_client_tools(answer, result);
       co_return result;
     }
-    result.budget_warning = ledger->take_warning(options.chat, now_unix);
+    const auto step = tools::next_step(
+        {!answer.tool_calls.empty(), tools_offered, calls, config.agent.max_tool_iterations});
+    if (step != tools::LoopStep::run_tools) {
+      co_await finish_answer(step, calls, answer, options, result);
+      co_return result;
+    }
+    co_await tool_round(*turn, messages, answer, options, result);
+    if (turn->record_early_end(result, metrics, std::string())) co_return result;
   }
+}
+
+bool TurnRunner::Impl::refuse_on_budget(const TurnOptions& options, TurnResult& result) {
+  if (!ledger) return false;
+  // Refused before any provider call: nothing is spent past a limit.
+  const auto now_unix = usage::unix_seconds_now();
+  const auto budget = ledger->check(options.chat, now_unix);
+  if (budget.verdict != usage::BudgetVerdict::refuse) {
+    result.budget_warning = ledger->take_warning(options.chat, now_unix);
+    return false;
+  }
+  Classification c;
+  c.reason = FailoverReason::budget_exceeded;
+  c.budget_detail = usage::refusal_sentence(budget);
+  c.retry_after = std::chrono::seconds(std::max<std::int64_t>(1, budget.resets_at - now_unix));
+  result.failure = c;
+  metrics.count_turn("budget_exceeded");
+  spdlog::warn("turn refused: budget {} used up (${:.4f} of ${:.2f})", budget.budget,
+               budget.spent_usd, budget.limit_usd);
+  return true;
+}
+
+std::vector<Slot> TurnRunner::Impl::usable_slots(const TurnOptions& options, TurnResult& result) {
   auto slots = chain();
   if (options.summary && !options.model.empty()) slots.front().model = options.model;
   const auto now = Clock::now();
@@ -234,80 +317,79 @@ asio::awaitable<TurnResult> TurnRunner::Impl::run(std::vector<providers::ChatMes
   for (const auto& s : slots) {
     if (!benched(s.provider, now)) usable.push_back(s);
   }
-  if (usable.empty()) {
-    const auto& b = benches[slots.front().provider];
-    Classification c;
-    c.reason = b.reason;
-    c.provider = slots.front().provider;
-    c.retry_after = std::chrono::duration_cast<std::chrono::milliseconds>(b.until - now);
-    result.failure = c;
-    result.provider = slots.front().provider;
-    metrics.count_turn("failed");
-    co_return result;
-  }
-  // One deadline for the whole turn, whatever rounds, retries and fallbacks it goes through.
-  const auto turn_deadline = Clock::now() + config.agent.turn_timeout;
+  if (!usable.empty()) return usable;
+  const auto& b = benches[slots.front().provider];
+  Classification c;
+  c.reason = b.reason;
+  c.provider = slots.front().provider;
+  c.retry_after = std::chrono::duration_cast<std::chrono::milliseconds>(b.until - now);
+  result.failure = c;
+  result.provider = slots.front().provider;
+  metrics.count_turn("failed");
+  return usable;
+}
+
+std::string TurnRunner::Impl::offered_tools(const TurnOptions& options) const {
   // A client's own tools replace the gateway's: the client runs them, not us.
-  const bool client_tools = !options.client_tools.empty();
-  const std::string tools = client_tools ? options.client_tools
-                            : !options.summary && tool_registry && !tool_registry->empty()
-                                ? tool_registry->offered_json()
-                                : std::string();
-  const bool tools_offered = !client_tools && !tools.empty();
-  for (int calls = 1;; ++calls) {
-    providers::ChatCallResult answer;
-    if (!co_await call_provider(*turn, messages, usable, turn_deadline, tools, options, result,
-                                answer)) {
-      co_return result;
-    }
-    if (client_tools && !answer.tool_calls.empty()) {
-      result.ok = true;
-      result.content = std::move(answer.content);
-      result.usage = answer.usage;
-      result.failure.reset();
-      result.transcript.push_back(
-          {"assistant", result.content, providers::tool_calls_json(answer.tool_calls), {}});
-      result.client_tool_calls = std::move(answer.tool_calls);
-      metrics.count_turn("ok");
-      co_return result;
-    }
-    const auto step = tools::next_step(
-        {!answer.tool_calls.empty(), tools_offered, calls, config.agent.max_tool_iterations});
-    if (step != tools::LoopStep::run_tools) {
-      result.ok = true;
-      result.content = std::move(answer.content);
-      if (step == tools::LoopStep::stop_at_cap) {
-        spdlog::warn("turn stopped at agent.max_tool_iterations ({} provider calls)", calls);
-        result.content =
-            "I stopped here: this answer needed more than " +
-            std::to_string(config.agent.max_tool_iterations) +
-            " rounds of tool calls (agent.max_tool_iterations), so it is not finished. Ask me "
-            "to go on, or narrow the question.";
-        if (sink) co_await sink("\n\n" + result.content);
-      }
-      result.usage = answer.usage;
-      result.failure.reset();
-      result.transcript.push_back({"assistant", result.content, {}, {}});
-      metrics.count_turn("ok");
-      co_return result;
-    }
-    ChatMessage asked{
-        "assistant", std::move(answer.content), providers::tool_calls_json(answer.tool_calls), {}};
-    messages.push_back(asked);
-    if (options.on_tool_call) {
-      for (const auto& call : answer.tool_calls) options.on_tool_call(call);
-    }
-    auto results = co_await run_tools(answer.tool_calls, turn->tools_abort,
-                                      options.approver ? &options.approver : nullptr);
-    result.tool_calls += static_cast<int>(answer.tool_calls.size());
-    // A round is kept whole (the calls and every result, cancelled ones say so), so what is
-    // stored never leaves a tool call unanswered.
-    result.transcript.push_back(asked);
-    for (auto& r : results) {
-      messages.push_back(r);
-      result.transcript.push_back(std::move(r));
-    }
-    if (turn->record_early_end(result, metrics, std::string())) co_return result;
+  if (!options.client_tools.empty()) return options.client_tools;
+  if (!options.summary && tool_registry && !tool_registry->empty()) {
+    return tool_registry->offered_json();
+  }
+  return std::string();
+}
+
+void TurnRunner::Impl::answer_client_tools(providers::ChatCallResult& answer, TurnResult& result) {
+  result.ok = true;
+  result.content = std::move(answer.content);
+  result.usage = answer.usage;
+  result.failure.reset();
+  result.transcript.push_back(
+      {"assistant", result.content, providers::tool_calls_json(answer.tool_calls), {}});
+  result.client_tool_calls = std::move(answer.tool_calls);
+  metrics.count_turn("ok");
+}
+
+asio::awaitable<void> TurnRunner::Impl::finish_answer(tools::LoopStep step, int calls,
+                                                      providers::ChatCallResult& answer,
+                                                      const TurnOptions& options,
+                                                      TurnResult& result) {
+  const auto& sink = options.sink;
+  result.ok = true;
+  result.content = std::move(answer.content);
+  if (step == tools::LoopStep::stop_at_cap) {
+    spdlog::warn("turn stopped at agent.max_tool_iterations ({} provider calls)", calls);
+    result.content =
+        "I stopped here: this answer needed more than " +
+        std::to_string(config.agent.max_tool_iterations) +
+        " rounds of tool calls (agent.max_tool_iterations), so it is not finished. Ask me "
+        "to go on, or narrow the question.";
+    if (sink) co_await sink("\n\n" + result.content);
+  }
+  result.usage = answer.usage;
+  result.failure.reset();
+  result.transcript.push_back({"assistant", result.content, {}, {}});
+  metrics.count_turn("ok");
+}
+
+asio::awaitable<void> TurnRunner::Impl::tool_round(ActiveTurn& turn,
+                                                   std::vector<ChatMessage>& messages,
+                                                   providers::ChatCallResult& answer,
+                                                   const TurnOptions& options, TurnResult& result) {
+  ChatMessage asked{
+      "assistant", std::move(answer.content), providers::tool_calls_json(answer.tool_calls), {}};
+  messages.push_back(asked);
+  if (options.on_tool_call) {
+    for (const auto& call : answer.tool_calls) options.on_tool_call(call);
+  }
+  const tools::Approver* approver = options.approver ? &options.approver : nullptr;
+  auto results = co_await run_tools(answer.tool_calls, turn.tools_abort, approver);
+  result.tool_calls += static_cast<int>(answer.tool_calls.size());
+  // A round is kept whole (the calls and every result, cancelled ones say so), so what is
+  // stored never leaves a tool call unanswered.
+  result.transcript.push_back(asked);
+  for (auto& r : results) {
+    messages.push_back(r);
+    result.transcript.push_back(std::move(r));
   }
 }
 
@@ -352,164 +434,210 @@ asio::awaitable<void> TurnRunner::Impl::run_one_tool(const providers::ToolCall& 
   out.content = outcome.is_error ? "Error: " + outcome.text : std::move(outcome.text);
 }
 
-asio::awaitable<bool> TurnRunner::Impl::call_provider(
-    ActiveTurn& turn, std::span<const ChatMessage> messages, const std::vector<Slot>& usable,
-    Clock::time_point turn_deadline, const std::string& tools, const TurnOptions& options,
-    TurnResult& result, providers::ChatCallResult& answer) {
-  const auto& sink = options.sink;
-  const auto& abort = options.abort;
+asio::awaitable<bool> TurnRunner::Impl::call_provider(const ProviderRequest& request,
+                                                      TurnResult& result,
+                                                      providers::ChatCallResult& answer) {
   providers::FailoverSettings settings;
   settings.attempts_per_provider = config.agent.api_max_retries;
-  const auto time_left = [&turn_deadline] {
-    return std::chrono::duration_cast<std::chrono::milliseconds>(turn_deadline - Clock::now());
-  };
-  std::uniform_real_distribution<double> jitter(0.0, 1.0);
-
-  for (std::size_t s = 0; s < usable.size(); ++s) {
-    const Slot& slot = usable[s];
-    const auto provider_it = config.providers.find(slot.provider);
-    if (provider_it == config.providers.end()) continue;
-    const ProviderConfig provider = provider_it->second;  // a copy: SIGHUP may replace config
-    auto& pool = pools.at(slot.provider);
-    const bool fallback_available = s + 1 < usable.size();
-    result.provider = slot.provider;
-    result.model = slot.model;
-    int attempt = 0;
-    bool next_slot = false;
-    while (!next_slot) {
-      const auto key_index = pool.available(Clock::now());
-      if (!key_index) {
-        // Say why, truthfully: the reason of the cooldown that ends first, and when.
-        const auto soonest = pool.soonest(Clock::now());
-        spdlog::warn(
-            "provider {}: every key is cooling down ({}, next try in {}s)", slot.provider,
-            soonest ? providers::to_string(soonest->reason) : "unknown",
-            soonest ? std::chrono::duration_cast<std::chrono::seconds>(soonest->left).count() : 0);
-        if (!result.failure && soonest) {
-          Classification c;
-          c.reason = soonest->reason;
-          c.provider = slot.provider;
-          c.retry_after = soonest->left;
-          result.failure = c;
+  providers::CallCursor cursor;
+  providers::CallEvent event;  // ready: the first step enters the first configured slot
+  ProviderConfig provider;     // the entered slot's
+  providers::ChatCallResult outcome;
+  for (;;) {
+    const auto now = Clock::now();
+    const auto chain = chain_view(request.usable);
+    const providers::CallContext step_context{chain, settings, now, request.deadline,
+                                              result.failure.has_value()};
+    const auto step = providers::step_provider_call(cursor, event, step_context);
+    cursor = step.next;
+    apply_step(step, request.usable, now, result, provider);
+    event = providers::CallEvent();
+    switch (step.action) {
+      case CallAction::check_key_budget:
+        event = check_key_budget(request.usable[step.slot].provider, step.key);
+        break;
+      case CallAction::call: {
+        const bool going_on = co_await call_once(request, step, provider, result, outcome);
+        if (!going_on) co_return false;
+        event = outcome_event(request, step, cursor.attempt, outcome);
+        break;
+      }
+      case CallAction::retry_same_key: {
+        const bool slept = co_await sleep(request.turn, step.wait);
+        if (!slept) {
+          request.turn.record_early_end(result, metrics, std::string());
+          co_return false;
         }
         break;
       }
-      if (ledger) {
-        const auto now_unix = usage::unix_seconds_now();
-        const auto key_budget =
-            ledger->check_key(slot.provider, static_cast<int>(*key_index), now_unix);
-        if (key_budget.verdict == usage::BudgetVerdict::refuse) {
-          // Like a cooldown until the period resets: the next key (or provider) goes on.
-          Classification c;
-          c.reason = FailoverReason::budget_exceeded;
-          c.provider = slot.provider;
-          c.budget_detail = usage::refusal_sentence(key_budget);
-          c.retry_after =
-              std::chrono::seconds(std::max<std::int64_t>(1, key_budget.resets_at - now_unix));
-          pool.cool_down(*key_index, c.reason, c.retry_after, Clock::now());
-          result.failure = c;
-          continue;
-        }
-      }
-      if (time_left().count() <= 0) {
-        spdlog::warn("turn ran out of agent.turn_timeout after {} upstream call(s)", result.calls);
-        Classification c;
-        c.reason = FailoverReason::timeout;
-        c.provider = slot.provider;
-        result.failure = c;
-        metrics.count_turn("failed");
-        co_return false;
-      }
-      ++attempt;
-      ++result.calls;
-      providers::ChatCall call;
-      call.base_url = provider.base_url;
-      call.api_key = pool.key(*key_index);
-      call.model = slot.model;
-      call.messages = messages;
-      call.tools = tools;
-      call.extra_fields = options.extra_fields;
-      call.timeout =
-          std::min(provider.request_timeout.value_or(config.agent.request_timeout), time_left());
-      call.sink = sink;
-      call.abort = abort;
-      auto outcome = co_await providers::call_chat(client, std::move(call));
-      // A stream write that failed is the client gone too, seen from the other side.
-      if (outcome.reader_gone) turn.client_gone = true;
-      if (turn.record_early_end(result, metrics, std::move(outcome.content))) co_return false;
-      if (outcome.first_token) metrics.observe_first_token(slot.provider, *outcome.first_token);
-      if (ledger && (outcome.ok || outcome.usage.total_tokens > 0)) {
-        usage::UsageRecord record;
-        record.at = static_cast<double>(usage::unix_seconds_now());
-        record.provider = slot.provider;
-        record.model = slot.model;
-        record.key_index = static_cast<int>(*key_index);
-        record.prompt_tokens = outcome.usage.prompt_tokens;
-        record.completion_tokens = outcome.usage.completion_tokens;
-        record.total_tokens = outcome.usage.total_tokens;
-        record.session_id = options.session_id;
-        record.platform = options.platform;
-        record.chat = options.chat;
-        record.kind = options.summary ? "summary" : "turn";
-        ledger->record(std::move(record));
-      }
-      if (outcome.ok && outcome.usage.prompt_tokens > 0) {
-        correction.observe(
-            context::estimate_tokens(messages) + context::estimate_text_tokens(tools),
-            outcome.usage.prompt_tokens);
-      }
-      if (outcome.ok) {
-        pool.succeeded(*key_index);
-        benches.erase(slot.provider);
-        if (sink && !outcome.partial_stream && !outcome.content.empty()) {
-          co_await sink(outcome.content);  // the provider ignored "stream": send it whole
-        }
+      case CallAction::done:
+        co_await accept_answer(request, step, outcome);
         answer = std::move(outcome);
         co_return true;
-      }
-      outcome.error.provider = slot.provider;
-      outcome.error.session.messages = static_cast<long>(messages.size());
-      Classification c = providers::classify(outcome.error);
-      result.failure = c;
-      metrics.count_provider_error(std::string(providers::to_string(c.reason)));
-      spdlog::warn("provider {} key {} call {} failed: {} (status {}): {}", slot.provider,
-                   *key_index + 1, attempt, providers::to_string(c.reason), c.status,
-                   providers::redact(c.message));
-      if (outcome.partial_stream) {
-        // Tokens already reached the reader: switching provider now would splice two answers.
+      case CallAction::out_of_time:
+      case CallAction::give_up:
         metrics.count_turn("failed");
         co_return false;
-      }
-      if (c.rotate_credential) pool.cool_down(*key_index, c.reason, c.retry_after, Clock::now());
-      const auto decision = providers::decide_failover(
-          c, attempt, settings, pool.other_available(*key_index, Clock::now()), fallback_available,
-          jitter(rng));
-      switch (decision.action) {
-        case FailoverAction::rotate_key:
-          metrics.count_rotation();
-          attempt = 0;  // a fresh key gets its own retries; the pool size bounds rotations
-          break;
-        case FailoverAction::retry_same_key:
-          metrics.count_retry();
-          if (!co_await sleep(turn, std::min(decision.wait, time_left()))) {
-            turn.record_early_end(result, metrics, std::string());
-            co_return false;
-          }
-          break;
-        case FailoverAction::fall_back:
-          if (providers::benches_provider(c.reason)) bench(slot.provider, c, *result.failure);
-          metrics.count_fallback();
-          next_slot = true;
-          break;
-        case FailoverAction::give_up:
-          if (providers::benches_provider(c.reason)) bench(slot.provider, c, *result.failure);
-          metrics.count_turn("failed");
-          co_return false;
-      }
+      case CallAction::skip_key:
+      case CallAction::provider_cooling:
+      case CallAction::rotate_key:
+      case CallAction::fall_back:
+        break;  // apply_step did what they need
     }
   }
-  metrics.count_turn("failed");
-  co_return false;
+}
+
+std::vector<providers::ChainSlot> TurnRunner::Impl::chain_view(
+    const std::vector<Slot>& usable) const {
+  std::vector<providers::ChainSlot> chain;
+  for (const auto& slot : usable) {
+    const auto pool = pools.find(slot.provider);
+    chain.push_back({slot.provider, config.providers.contains(slot.provider),
+                     pool == pools.end() ? nullptr : &pool->second});
+  }
+  return chain;
+}
+
+void TurnRunner::Impl::apply_step(const providers::CallStep& step, const std::vector<Slot>& usable,
+                                  Clock::time_point now, TurnResult& result,
+                                  ProviderConfig& provider) {
+  if (step.entered) {
+    const Slot& slot = usable[step.slot];
+    result.provider = slot.provider;
+    result.model = slot.model;
+    provider = config.providers.at(slot.provider);  // a copy: SIGHUP may replace config
+  }
+  if (step.failure) result.failure = *step.failure;
+  if (step.cool_key) {
+    pools.at(usable[step.slot].provider)
+        .cool_down(step.key, step.failure->reason, step.failure->retry_after, now);
+  }
+  if (step.bench) bench(usable[step.slot].provider, *step.failure, *result.failure);
+  const auto& soonest = step.soonest;
+  switch (step.action) {
+    case CallAction::provider_cooling:
+      spdlog::warn(
+          "provider {}: every key is cooling down ({}, next try in {}s)",
+          usable[step.slot].provider, soonest ? providers::to_string(soonest->reason) : "unknown",
+          soonest ? std::chrono::duration_cast<std::chrono::seconds>(soonest->left).count() : 0);
+      break;
+    case CallAction::out_of_time:
+      spdlog::warn("turn ran out of agent.turn_timeout after {} upstream call(s)", result.calls);
+      break;
+    case CallAction::rotate_key:
+      metrics.count_rotation();
+      break;
+    case CallAction::retry_same_key:
+      metrics.count_retry();
+      break;
+    case CallAction::fall_back:
+      metrics.count_fallback();
+      break;
+    default:
+      break;
+  }
+}
+
+providers::CallEvent TurnRunner::Impl::check_key_budget(const std::string& provider,
+                                                        std::size_t key) const {
+  providers::CallEvent event;
+  event.kind = providers::CallEventKind::key_cleared;
+  if (!ledger) return event;
+  const auto now_unix = usage::unix_seconds_now();
+  const auto budget = ledger->check_key(provider, static_cast<int>(key), now_unix);
+  if (budget.verdict != usage::BudgetVerdict::refuse) return event;
+  event.kind = providers::CallEventKind::key_refused;
+  event.budget_detail = usage::refusal_sentence(budget);
+  event.resets_in = std::chrono::seconds(budget.resets_at - now_unix);
+  return event;
+}
+
+asio::awaitable<bool> TurnRunner::Impl::call_once(const ProviderRequest& request,
+                                                  const providers::CallStep& step,
+                                                  const ProviderConfig& provider,
+                                                  TurnResult& result,
+                                                  providers::ChatCallResult& outcome) {
+  const Slot& slot = request.usable[step.slot];
+  ++result.calls;
+  providers::ChatCall call;
+  call.base_url = provider.base_url;
+  call.api_key = pools.at(slot.provider).key(step.key);
+  call.model = slot.model;
+  call.messages = request.messages;
+  call.tools = request.tools;
+  call.extra_fields = request.options.extra_fields;
+  call.timeout =
+      std::min(provider.request_timeout.value_or(config.agent.request_timeout), step.time_left);
+  call.sink = request.options.sink;
+  call.abort = request.options.abort;
+  outcome = co_await providers::call_chat(client, std::move(call));
+  // A stream write that failed is the client gone too, seen from the other side.
+  if (outcome.reader_gone) request.turn.client_gone = true;
+  if (request.turn.record_early_end(result, metrics, std::move(outcome.content))) co_return false;
+  if (outcome.first_token) metrics.observe_first_token(slot.provider, *outcome.first_token);
+  record_usage(request, slot, step.key, outcome);
+  co_return true;
+}
+
+void TurnRunner::Impl::record_usage(const ProviderRequest& request, const Slot& slot,
+                                    std::size_t key, const providers::ChatCallResult& outcome) {
+  const auto& options = request.options;
+  if (ledger && (outcome.ok || outcome.usage.total_tokens > 0)) {
+    usage::UsageRecord record;
+    record.at = static_cast<double>(usage::unix_seconds_now());
+    record.provider = slot.provider;
+    record.model = slot.model;
+    record.key_index = static_cast<int>(key);
+    record.prompt_tokens = outcome.usage.prompt_tokens;
+    record.completion_tokens = outcome.usage.completion_tokens;
+    record.total_tokens = outcome.usage.total_tokens;
+    record.session_id = options.session_id;
+    record.platform = options.platform;
+    record.chat = options.chat;
+    record.kind = options.summary ? "summary" : "turn";
+    ledger->record(std::move(record));
+  }
+  if (outcome.ok && outcome.usage.prompt_tokens > 0) {
+    correction.observe(
+        context::estimate_tokens(request.messages) + context::estimate_text_tokens(request.tools),
+        outcome.usage.prompt_tokens);
+  }
+}
+
+providers::CallEvent TurnRunner::Impl::outcome_event(const ProviderRequest& request,
+                                                     const providers::CallStep& step, int attempt,
+                                                     providers::ChatCallResult& outcome) {
+  providers::CallEvent event;
+  if (outcome.ok) {
+    event.kind = providers::CallEventKind::answered;
+    return event;
+  }
+  const auto& provider = request.usable[step.slot].provider;
+  outcome.error.provider = provider;
+  outcome.error.session.messages = static_cast<long>(request.messages.size());
+  event.kind = providers::CallEventKind::failed;
+  event.failure = providers::classify(outcome.error);
+  event.partial_stream = outcome.partial_stream;
+  // Drawn only when the failover decides (never after a partial stream).
+  std::uniform_real_distribution<double> jitter(0.0, 1.0);
+  if (!outcome.partial_stream) event.jitter = jitter(rng);
+  const Classification& c = event.failure;
+  metrics.count_provider_error(std::string(providers::to_string(c.reason)));
+  spdlog::warn("provider {} key {} call {} failed: {} (status {}): {}", provider, step.key + 1,
+               attempt, providers::to_string(c.reason), c.status, providers::redact(c.message));
+  return event;
+}
+
+asio::awaitable<void> TurnRunner::Impl::accept_answer(const ProviderRequest& request,
+                                                      const providers::CallStep& step,
+                                                      const providers::ChatCallResult& outcome) {
+  const auto& provider = request.usable[step.slot].provider;
+  const auto& sink = request.options.sink;
+  pools.at(provider).succeeded(step.key);
+  benches.erase(provider);
+  if (sink && !outcome.partial_stream && !outcome.content.empty()) {
+    co_await sink(outcome.content);  // the provider ignored "stream": send it whole
+  }
 }
 
 TurnRunner::TurnRunner(asio::io_context& io, const Config& config, Metrics& metrics,
