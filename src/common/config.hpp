@@ -130,6 +130,9 @@ struct DisplayConfig {
 struct GatewayConfig {
   ApiServerConfig api_server;
   TelegramConfig telegram;
+  // In a group, channel or thread each person has a session of their own (false: one shared
+  // session per chat or thread).
+  bool group_sessions_per_user = true;
 };
 
 // How hard a commit to state.db is pushed to disk (SQLite WAL `PRAGMA synchronous`).

@@ -595,7 +595,8 @@ void ConfigReader::read_database(const YAML::Node& node) {
 
 void ConfigReader::read_gateway(const YAML::Node& node) {
   if (!expect_map(node, "gateway")) return;
-  check_keys(node, "gateway", {"api_server", "telegram"});
+  check_keys(node, "gateway", {"api_server", "telegram", "group_sessions_per_user"});
+  read_bool(node, "gateway", "group_sessions_per_user", config_.gateway.group_sessions_per_user);
 
   const YAML::Node api = node["api_server"];
   if (api.IsDefined() && expect_map(api, "gateway.api_server")) {

@@ -48,6 +48,23 @@ double Compactor::fullness(const std::vector<ChatMessage>& messages) const {
   return static_cast<double>(tokens(messages)) / static_cast<double>(turns_.context_length());
 }
 
+// The summary stands for the session's first `covers` messages (as the store counts them).
+asio::awaitable<void> Compactor::store_summary(const std::string& session, std::size_t pinned,
+                                               std::size_t count, bool replaces_a_summary,
+                                               std::string content) {
+  const long long covered_before = co_await store_.summary_covers(session);
+  const long long covers = (covered_before > 0 ? covered_before : static_cast<long long>(pinned)) +
+                           static_cast<long long>(count) - (replaces_a_summary ? 1 : 0);
+  state::Transaction tx;
+  store_.add_summary(tx, session, covers, std::move(content));
+  try {
+    co_await store_.commit(std::move(tx));
+  } catch (const std::exception& e) {
+    // This turn still goes out compacted; the next one tries again.
+    spdlog::error("session {}: the summary could not be stored: {}", session, e.what());
+  }
+}
+
 asio::awaitable<FittedTurn> Compactor::fit(std::string session, std::vector<ChatMessage> prefix,
                                            std::vector<ChatMessage> history,
                                            std::vector<ChatMessage> fresh, bool force,
@@ -93,16 +110,12 @@ asio::awaitable<FittedTurn> Compactor::fit(std::string session, std::vector<Chat
                  summary.failure ? std::string(providers::to_string(summary.failure->reason))
                                  : "the summary did not fit");
   }
-  const long long covered_before = co_await store_.summary_covers(session);
-  const long long covers = (covered_before > 0 ? covered_before : static_cast<long long>(pinned)) +
-                           static_cast<long long>(count) - (is_summary(rest.front()) ? 1 : 0);
-  state::Transaction tx;
-  store_.add_summary(tx, session, covers, summarised ? summary.content : std::string());
-  try {
-    co_await store_.commit(std::move(tx));
-  } catch (const std::exception& e) {
-    // This turn still goes out compacted; the next one tries again.
-    spdlog::error("session {}: the summary could not be stored: {}", session, e.what());
+  if (!session.empty()) {
+    // Named first: GCC 12 frees a conditional's temporary twice inside a co_await.
+    std::string stored_content;  // "" = dropped
+    if (summarised) stored_content = summary.content;
+    const bool replaces_a_summary = is_summary(rest.front());
+    co_await store_summary(session, pinned, count, replaces_a_summary, std::move(stored_content));
   }
   std::vector<ChatMessage> kept(history.begin(),
                                 history.begin() + static_cast<std::ptrdiff_t>(pinned));

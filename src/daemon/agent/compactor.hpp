@@ -33,7 +33,9 @@ class Compactor {
 
   // `prefix`: the platform's system prompt (not stored); `history`: the session as the store
   // gave it; `fresh`: this turn's messages not stored yet (never summarised). `whose`: the
-  // platform, session and chat the summary call's usage counts for.
+  // platform, session and chat the summary call's usage counts for. `session` empty: a
+  // history the caller keeps itself (a Responses chain): the summary is only in what is sent,
+  // and the caller stores it.
   boost::asio::awaitable<FittedTurn> fit(std::string session,
                                          std::vector<providers::ChatMessage> prefix,
                                          std::vector<providers::ChatMessage> history,
@@ -45,6 +47,10 @@ class Compactor {
   void reconfigure(const Config& config) { config_ = config; }
 
  private:
+  boost::asio::awaitable<void> store_summary(const std::string& session, std::size_t pinned,
+                                             std::size_t count, bool replaces_a_summary,
+                                             std::string content);
+
   Config config_;
   TurnRunner& turns_;
   SessionStore& store_;

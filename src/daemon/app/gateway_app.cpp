@@ -186,10 +186,11 @@ class Gateway {
         ledger_(io_, worker_, usage_tables_, metrics_, config_),
         turns_(io_, config_, metrics_, &tools_, &ledger_),
         compactor_(config_, turns_, store_),
-        api_(config_, store_, queue_, turns_, compactor_, ledger_),
+        conversation_(config_, store_, queue_, turns_, compactor_),
+        api_(config_, store_, conversation_, ledger_),
         response_tables_(*db_),
         response_store_(worker_, response_tables_),
-        responses_(config_, response_store_, turns_),
+        responses_(config_, response_store_, conversation_),
         endpoints_(
             api_, responses_, [this] { return server_view(); },
             [this] { return render_metrics(); }) {
@@ -254,6 +255,7 @@ class Gateway {
   TurnRunner turns_;
   Compactor compactor_;
   ApiServer api_;
+  Conversation conversation_;
   responses::SqlResponseTables response_tables_;
   responses::ResponseStore response_store_;
   responses::ResponsesApi responses_;
@@ -400,6 +402,7 @@ void Gateway::reload() {
   ledger_.reconfigure(config_);
   compactor_.reconfigure(config_);
   api_.reconfigure(config_);
+  conversation_.reconfigure(config_);
   responses_.reconfigure(config_);
   if (telegram_) telegram_->reconfigure(config_);
   if (config_.gateway.telegram.enabled != static_cast<bool>(telegram_)) {
@@ -631,7 +634,7 @@ int Gateway::run() {
   if (config_.gateway.telegram.enabled) {
     telegram_ = std::make_unique<TelegramPlatform>(
         io_, config_,
-        TelegramPlatform::Context{store_, telegram_store_, turns_, metrics_,
+        TelegramPlatform::Context{store_, telegram_store_, conversation_, metrics_,
                                   [this] { return std::string(to_string(lifecycle_.state())); },
                                   compactor_, ledger_, shared_.get()});
     telegram_->start();

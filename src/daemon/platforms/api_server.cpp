@@ -7,15 +7,11 @@
 #include <map>
 #include <random>
 
-#include "daemon/agent/compactor.hpp"
-#include "daemon/agent/context_window.hpp"
-#include "daemon/agent/session_queue.hpp"
+#include "daemon/agent/conversation.hpp"
 #include "daemon/agent/session_store.hpp"
-#include "daemon/agent/turn_runner.hpp"
 #include "daemon/platforms/api_protocol.hpp"
 #include "daemon/providers/hint.hpp"
 #include "daemon/providers/offload.hpp"
-#include "daemon/state/sql_connection.hpp"
 #include "daemon/usage/budget_rules.hpp"
 #include "daemon/usage/usage_ledger.hpp"
 #include "daemon/usage/usage_report.hpp"
@@ -76,117 +72,52 @@ struct StreamTurn {
 }  // namespace
 
 struct ApiServer::Impl {
-  Impl(const Config& c, SessionStore& s, SessionQueue& q, TurnRunner& t, Compactor& k,
-       usage::UsageLedger& l)
-      : config(c), store(s), queue(q), turns(t), compactor(k), ledger(l) {}
+  Impl(const Config& c, SessionStore& s, Conversation& v, usage::UsageLedger& l)
+      : config(c), store(s), conversation(v), ledger(l) {}
 
-  std::vector<ChatMessage> upstream_messages(std::vector<ChatMessage> conversation) const {
-    const bool has_system = !conversation.empty() && conversation.front().role == "system";
-    if (!has_system && !config.agent.system_prompt.empty()) {
-      conversation.insert(conversation.begin(), {"system", config.agent.system_prompt});
-    }
-    return conversation;
-  }
-
-  // What goes upstream: the stored history (a continued session, compacted to fit the
-  // context window when it must be) plus the new messages. `force`: compact now (after a
-  // context_overflow).
-  asio::awaitable<FittedTurn> conversation(const PreparedTurn& turn, bool force = false) {
-    const auto& messages = turn.request.messages;
+  ConversationTurn conversation_turn(const PreparedTurn& turn) const {
+    ConversationTurn t;
+    t.session_id = turn.session_id;
+    t.platform = "api_server";
+    t.new_session = turn.new_session;
     if (turn.new_session) {
-      FittedTurn fitted;
-      fitted.messages = upstream_messages(messages);
-      co_return fitted;
+      t.fresh = turn.request.messages;
+    } else {
+      t.fresh = {turn.request.messages.back()};
     }
-    auto history = co_await store.history(turn.session_id);
-    std::vector<ChatMessage> prefix;
-    const bool has_system = !history.empty() && history.front().role == "system";
-    if (!has_system && !config.agent.system_prompt.empty()) {
-      prefix.emplace_back("system", config.agent.system_prompt);
-    }
-    std::vector<ChatMessage> fresh{messages.back()};
-    TurnOptions whose = options_for(turn, nullptr);
-    co_return co_await compactor.fit(turn.session_id, std::move(prefix), std::move(history),
-                                     std::move(fresh), force, std::move(whose));
+    return t;
   }
 
   // A stateless request too big for the model is the client's to shorten: a 400 saying so.
-  std::optional<HttpResponse> too_big(const PreparedTurn& turn,
-                                      const std::vector<ChatMessage>& messages) const {
-    if (!turn.new_session) return std::nullopt;
-    const long tokens = compactor.tokens(messages);
-    const long window = turns.context_length();
-    if (tokens <= window) return std::nullopt;
+  static HttpResponse too_big(const ConversationResult& taken) {
     return json_error(400,
-                      "These messages are about " + std::to_string(tokens) +
+                      "These messages are about " + std::to_string(taken.tokens) +
                           " tokens, more than the model's context window of " +
-                          std::to_string(window) +
+                          std::to_string(taken.context_window) +
                           "; send fewer or shorter messages, or continue a stored session "
                           "(X-Hermes-Session-Id), which the gateway compacts.",
                       "context_overflow", "context_length_exceeded");
   }
 
-  // Runs the turn; a context_overflow before any tool round is met with one compaction of the
-  // stored session and one retry.
-  asio::awaitable<TurnResult> run_turn(const PreparedTurn& turn, FittedTurn& fitted,
-                                       TurnOptions options) {
-    auto messages = fitted.messages;
-    TurnOptions retry_options = options;
-    TurnResult result = co_await turns.run(std::move(messages), std::move(options));
-    const bool overflow = !result.ok && result.failure &&
-                          result.failure->reason == providers::FailoverReason::context_overflow;
-    if (!overflow || turn.new_session || !result.transcript.empty()) co_return result;
-    spdlog::info("api_server: session {}: context overflow; compacting and retrying once",
-                 turn.session_id);
-    fitted = co_await conversation(turn, true);
-    if (!fitted.compacted) co_return result;
-    auto again = fitted.messages;
-    co_return co_await turns.run(std::move(again), std::move(retry_options));
+  static std::optional<HttpResponse> store_failure(const ConversationResult& taken) {
+    switch (taken.stored) {
+      case StoreOutcome::stored:
+        return std::nullopt;
+      case StoreOutcome::unavailable:
+        return store_unavailable_response();
+      case StoreOutcome::failed:
+        return store_failed_response();
+    }
+    return std::nullopt;
   }
 
-  static void add_notes(HttpResponse& response, const FittedTurn& fitted,
-                        const TurnResult& result) {
-    if (fitted.dropped) response.headers.emplace_back("X-Hermes-Context-Note", "oldest-dropped");
-    if (!result.budget_warning.empty()) {
-      response.headers.emplace_back("X-Hermes-Budget-Warning", result.budget_warning);
+  static void add_notes(HttpResponse& response, const ConversationResult& taken) {
+    if (taken.fitted.dropped) {
+      response.headers.emplace_back("X-Hermes-Context-Note", "oldest-dropped");
     }
-  }
-
-  // The turn's rows in one transaction, durable before anything is replied: the session (when
-  // new), the user's message(s), the answer. Null when stored; otherwise the error reply.
-  asio::awaitable<std::optional<HttpResponse>> store_turn(const PreparedTurn& turn,
-                                                          const TurnResult& result) {
-    state::Transaction tx;
-    const auto& messages = turn.request.messages;
-    if (turn.new_session) {
-      store.add_session(tx, turn.session_id, "api_server");
-      for (const auto& m : messages) store.add_message(tx, turn.session_id, m);
-    } else {
-      store.add_message(tx, turn.session_id, messages.back());
-      store.touch(tx, turn.session_id);
+    if (!taken.result.budget_warning.empty()) {
+      response.headers.emplace_back("X-Hermes-Budget-Warning", taken.result.budget_warning);
     }
-    // Tool rounds and the answer, in order; a turn cut short keeps its complete rounds.
-    for (const auto& message : result.transcript) store.add_message(tx, turn.session_id, message);
-    // The drain cut it after complete tool rounds: the next process finishes the turn.
-    if (result.interrupted && !result.transcript.empty()) {
-      store.mark_resumable(tx, turn.session_id, "api_server");
-    }
-    // The client hung up: what the model had said is kept, marked as cut short.
-    if (result.client_gone) {
-      store.add_message(tx, turn.session_id, "assistant", result.content, "interrupted");
-    }
-    try {
-      co_await store.commit(std::move(tx));
-    } catch (const state::StoreUnavailable& e) {
-      spdlog::error("api_server: session {}: the turn could not be stored: {}", turn.session_id,
-                    e.what());
-      co_return store_unavailable_response();
-    } catch (const std::exception& e) {
-      spdlog::error("api_server: session {}: the turn could not be stored: {}", turn.session_id,
-                    e.what());
-      co_return store_failed_response();
-    }
-    co_return std::nullopt;
   }
 
   TurnOptions options_for(const PreparedTurn& turn,
@@ -195,8 +126,6 @@ struct ApiServer::Impl {
     options.abort = std::move(client_gone);
     options.client_tools = turn.request.tools;
     options.extra_fields = turn.request.extra_fields;
-    options.platform = "api_server";
-    options.session_id = turn.session_id;
     options.chat = "api_server:" + turn.session_id;
     return options;
   }
@@ -206,9 +135,7 @@ struct ApiServer::Impl {
 
   Config config;
   SessionStore& store;
-  SessionQueue& queue;
-  TurnRunner& turns;
-  Compactor& compactor;
+  Conversation& conversation;
   usage::UsageLedger& ledger;
   // Streamed turns waiting for or in their producer. Owned here, by id, so the lambdas passed
   // through HttpResponse and DeltaSink carry no owning pointers: GCC 12 lost a reference count
@@ -263,13 +190,15 @@ asio::awaitable<HttpResponse> ApiServer::Impl::chat_completions(HttpRequest requ
     co_return response;
   }
 
-  auto session_turn = co_await queue.wait_turn(turn.session_id);
-  FittedTurn fitted = co_await conversation(turn);
-  if (auto refused = too_big(turn, fitted.messages)) co_return std::move(*refused);
-  TurnOptions options = options_for(turn, request.client_gone);  // named: GCC 12
-  TurnResult result = co_await run_turn(turn, fitted, std::move(options));
+  ConversationTurn taking = conversation_turn(turn);  // named: GCC 12
+  TurnOptions options = options_for(turn, request.client_gone);
+  PlatformRows no_rows;
+  ConversationResult taken =
+      co_await conversation.take_turn(std::move(taking), std::move(options), std::move(no_rows));
+  if (taken.too_big) co_return too_big(taken);
+  const TurnResult& result = taken.result;
   HttpResponse response;
-  if (auto failed = co_await store_turn(turn, result)) {
+  if (auto failed = store_failure(taken)) {
     response = std::move(*failed);
   } else if (result.ok) {
     std::function<void()> write = [&response, &result] {
@@ -289,7 +218,7 @@ asio::awaitable<HttpResponse> ApiServer::Impl::chat_completions(HttpRequest requ
     response = failure_response(*result.failure);
   }
   response.headers.emplace_back(kSessionHeader, turn.session_id);
-  add_notes(response, fitted, result);
+  add_notes(response, taken);
   co_return response;
 }
 
@@ -302,23 +231,26 @@ asio::awaitable<void> ApiServer::Impl::stream_turn(std::uint64_t id, ResponseStr
   StreamTurn* turn = holder.get();
   turn->out = &out;
   out.headers.emplace_back(kSessionHeader, turn->prepared.session_id);
-  auto session_turn = co_await queue.wait_turn(turn->prepared.session_id);
-  FittedTurn fitted = co_await conversation(turn->prepared);
-  if (auto refused = too_big(turn->prepared, fitted.messages)) {
-    out.instead = std::move(*refused);
-    co_return;
-  }
   providers::DeltaSink sink = [turn](std::string delta) {
     return turn->on_delta(std::move(delta));
   };  // raw: owned above
   TurnOptions options = options_for(turn->prepared, turn->client_gone);
   options.sink = std::move(sink);
-  add_notes_to_stream(out, fitted);
-  TurnResult result = co_await run_turn(turn->prepared, fitted, std::move(options));
+  ConversationTurn taking = conversation_turn(turn->prepared);
+  ResponseStream* stream = &out;
+  taking.on_fitted = [stream](const FittedTurn& fitted) { add_notes_to_stream(*stream, fitted); };
+  PlatformRows no_rows;
+  ConversationResult taken =
+      co_await conversation.take_turn(std::move(taking), std::move(options), std::move(no_rows));
+  if (taken.too_big) {
+    out.instead = too_big(taken);
+    co_return;
+  }
+  const TurnResult& result = taken.result;
 
   // The end of the stream (and with it the answer) goes out only once the turn is stored.
-  auto store_failure = co_await store_turn(turn->prepared, result);
-  if (result.ok && !store_failure) {
+  auto store_failed = store_failure(taken);
+  if (result.ok && !store_failed) {
     if (!result.client_tool_calls.empty()) {
       const bool first = turn->first;
       turn->first = false;
@@ -335,11 +267,11 @@ asio::awaitable<void> ApiServer::Impl::stream_turn(std::uint64_t id, ResponseStr
     co_await out.write("data: [DONE]\n\n");
     co_return;
   }
-  if (result.client_gone && !store_failure) {  // nobody is left to tell
+  if (result.client_gone && !store_failed) {  // nobody is left to tell
     if (!out.started()) out.instead = client_gone_response();
     co_return;
   }
-  HttpResponse failure = store_failure        ? std::move(*store_failure)
+  HttpResponse failure = store_failed         ? std::move(*store_failed)
                          : result.interrupted ? interrupted_response()
                                               : failure_response(*result.failure);
   failure.headers.emplace_back(kSessionHeader, turn->prepared.session_id);
@@ -351,37 +283,14 @@ asio::awaitable<void> ApiServer::Impl::stream_turn(std::uint64_t id, ResponseStr
   co_await out.write("data: " + failure.body + "\n\n");
 }
 
-ApiServer::ApiServer(const Config& config, SessionStore& store, SessionQueue& queue,
-                     TurnRunner& turns, Compactor& compactor, usage::UsageLedger& ledger)
-    : impl_(std::make_shared<Impl>(config, store, queue, turns, compactor, ledger)) {}
+ApiServer::ApiServer(const Config& config, SessionStore& store, Conversation& conversation,
+                     usage::UsageLedger& ledger)
+    : impl_(std::make_shared<Impl>(config, store, conversation, ledger)) {}
 ApiServer::~ApiServer() = default;
 
 asio::awaitable<void> ApiServer::resume_interrupted_turns() {
   auto impl = impl_;
-  const auto sessions = co_await impl->store.resumable_sessions("api_server");
-  for (const auto& id : sessions) {
-    auto session_turn = co_await impl->queue.wait_turn(id);
-    auto history = co_await impl->store.history(id);
-    spdlog::info("api_server: session {}: resuming a turn a restart cut after its tool rounds", id);
-    auto messages = impl->upstream_messages(std::move(history));
-    TurnOptions options;  // named: GCC 12
-    TurnResult result = co_await impl->turns.run(std::move(messages), std::move(options));
-    state::Transaction tx;
-    for (const auto& message : result.transcript) impl->store.add_message(tx, id, message);
-    // Cut again by this process's drain: it stays to resume; otherwise it is done (answered,
-    // or failed: the session then ends with its rounds and the next message goes on).
-    if (!result.interrupted) impl->store.clear_resumable(tx, id);
-    try {
-      co_await impl->store.commit(std::move(tx));
-    } catch (const std::exception& e) {
-      spdlog::error("api_server: session {}: the resumed turn could not be stored: {}", id,
-                    e.what());
-    }
-    spdlog::info("api_server: session {}: resumed turn {}", id,
-                 result.ok            ? "answered"
-                 : result.interrupted ? "cut again"
-                                      : "failed");
-  }
+  co_await impl->conversation.resume_cut_turns("api_server");
 }
 
 void ApiServer::reconfigure(const Config& config) {

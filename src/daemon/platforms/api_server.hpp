@@ -10,9 +10,7 @@
 namespace hermes::daemon {
 
 class SessionStore;
-class SessionQueue;
-class TurnRunner;
-class Compactor;
+class Conversation;
 namespace usage {
 class UsageLedger;
 }
@@ -22,8 +20,8 @@ class UsageLedger;
 // its reply is sent; turns on one session run one at a time, in order.
 class ApiServer {
  public:
-  ApiServer(const Config& config, SessionStore& store, SessionQueue& queue, TurnRunner& turns,
-            Compactor& compactor, usage::UsageLedger& ledger);
+  ApiServer(const Config& config, SessionStore& store, Conversation& conversation,
+            usage::UsageLedger& ledger);
   ~ApiServer();
 
   // GET /v1/models and POST /v1/chat/completions (the route table sends them here).

@@ -44,20 +44,27 @@ class AbortSignal {
     return {this, id};
   }
 
-  void abort() {
+  // Why a turn was ended early: the client hung up, or the user asked it to stop (/stop, or
+  // a new message in busy_input_mode interrupt), which the chat answers and marks "stopped".
+  enum class Reason { hang_up, stop };
+
+  void abort(Reason reason = Reason::hang_up) {
     if (aborted_) return;
     aborted_ = true;
+    reason_ = reason;
     auto handlers = std::move(handlers_);  // a handler may unsubscribe others meanwhile
     handlers_.clear();
     for (auto& [id, handler] : handlers) handler();
   }
 
   bool aborted() const { return aborted_; }
+  bool stopped_by_user() const { return aborted_ && reason_ == Reason::stop; }
 
  private:
   std::map<std::uint64_t, std::function<void()>> handlers_;
   std::uint64_t next_id_ = 1;
   bool aborted_ = false;
+  Reason reason_ = Reason::hang_up;
 };
 
 }  // namespace hermes::providers

@@ -55,7 +55,7 @@ TEST(TelegramUpdates, AGroupMessageIsForTheBotOnlyWhenItMentionsCommandsOrReplie
     ASSERT_TRUE(parsed.message) << c.name;
     EXPECT_TRUE(parsed.group) << c.name;
     EXPECT_EQ(parsed.addressed, c.addressed) << c.name;
-    EXPECT_EQ(parsed.message->chat_key, "-100:7") << c.name;
+    EXPECT_EQ(parsed.message->chat_key, "telegram:group:-100:7") << c.name;
   }
   const json chatter = json::array(
       {group_message({{"text", "lunch?"}}), group_message({{"text", "@TestNameBot hi"}})});
@@ -116,12 +116,30 @@ TEST(TelegramUpdates, MessagesAreTakenAndEveryUpdateMovesTheOffset) {
   ASSERT_EQ(polled.messages.size(), 3u) << "the photo is recorded too, to be answered";
   EXPECT_EQ(polled.messages[2].media, "photo");
   EXPECT_EQ(polled.next_offset, 14);
-  EXPECT_EQ(polled.messages[0].chat_key, "42");
+  EXPECT_EQ(polled.messages[0].chat_key, "telegram:dm:42");
   EXPECT_EQ(polled.messages[0].username, "ann");
   EXPECT_EQ(polled.messages[0].text, "hi");
   EXPECT_EQ(polled.messages[0].message_id, 5);
-  EXPECT_EQ(polled.messages[1].chat_key, "-100:8");  // each member of a group on their own
+  EXPECT_EQ(polled.messages[1].chat_key, "telegram:group:-100:8");  // each member on their own
   EXPECT_EQ(polled.messages[1].user_id, 8);
+}
+
+TEST(TelegramUpdates, SessionKeysFollowGroupSessionsPerUserAndForumTopics) {
+  const json result = json::parse(R"([
+    {"update_id": 1, "message": {"message_id": 5, "text": "/status",
+      "chat": {"id": -100, "type": "supergroup"}, "from": {"id": 8}}},
+    {"update_id": 2, "message": {"message_id": 6, "text": "/status", "is_topic_message": true,
+      "message_thread_id": 77, "chat": {"id": -100, "type": "supergroup"}, "from": {"id": 8}}},
+    {"update_id": 3, "message": {"message_id": 7, "text": "/status", "message_thread_id": 5,
+      "chat": {"id": -100, "type": "supergroup"}, "from": {"id": 8}}}
+  ])");
+  const auto shared = parse_updates(result, 0, {}, false, false);
+  ASSERT_EQ(shared.messages.size(), 3u);
+  EXPECT_EQ(shared.messages[0].chat_key, "telegram:group:-100") << "one session for the group";
+  EXPECT_EQ(shared.messages[1].chat_key, "telegram:thread:-100:77") << "a topic is its own";
+  EXPECT_EQ(shared.messages[2].chat_key, "telegram:group:-100") << "a reply thread is no topic";
+  const auto per_user = parse_updates(result, 0, {}, false, true);
+  EXPECT_EQ(per_user.messages[1].chat_key, "telegram:thread:-100:77:8");
 }
 
 TEST(TelegramUpdates, MalformedUpdatesAreSkippedNotThrown) {
@@ -142,7 +160,7 @@ TEST(TelegramUpdates, MalformedUpdatesAreSkippedNotThrown) {
   EXPECT_EQ(polled.messages[0].text, "from as a list");
   EXPECT_EQ(polled.messages[0].user_id, 0);
   EXPECT_EQ(polled.messages[0].message_id, 0);
-  EXPECT_EQ(polled.messages[0].chat_key, "3");
+  EXPECT_EQ(polled.messages[0].chat_key, "telegram:dm:3");
   EXPECT_EQ(polled.messages[1].text, "last");
   EXPECT_EQ(polled.next_offset, 27) << "an update_id at the top of the range must not overflow";
   EXPECT_EQ(parse_updates(json::object(), 9, {}, false).next_offset, 9);

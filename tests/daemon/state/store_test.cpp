@@ -108,6 +108,45 @@ TEST(StateMigrations, ADatabaseFromBeforeVersionsKeepsItsSessionsAndGetsTheNewes
   EXPECT_EQ(state::migrate(again, state::state_schema()), state::state_schema().back().version);
 }
 
+// A state.db as the release before chat session keys left it (schema 12), with a Telegram
+// chat in private, one in a group, an unanswered message and today's usage of both.
+TEST(StateMigrations, TelegramChatsFromBeforeSessionKeysKeepTheirSessionsAndBudgets) {
+  TempFile file;
+  {
+    state::SqliteConnection db(file.path(), Durability::normal);
+    const auto before_keys = state::state_schema().first(12);
+    ASSERT_EQ(before_keys.back().version, 12);
+    state::migrate(db, before_keys);
+    db.exec(R"sql(
+INSERT INTO sessions VALUES('hs_dm', 'telegram', '42', 1, 1);
+INSERT INTO sessions VALUES('hs_group', 'telegram', '-100:7', 1, 1);
+INSERT INTO sessions VALUES('hs_api', 'api_server', '', 1, 1);
+INSERT INTO inbound_messages(platform, update_id, chat_id, chat_key, user_id, message_id, text)
+  VALUES('telegram', 9, -100, '-100:7', 7, 3, 'still unanswered');
+INSERT INTO usage(at, provider, model, key_index, prompt_tokens, completion_tokens, total_tokens,
+  cost_usd, session_id, platform, chat, kind)
+  VALUES(1, 'p', 'm', 0, 1, 1, 2, 0.5, 'hs_dm', 'telegram', 'telegram:42', 'turn'),
+        (1, 'p', 'm', 0, 1, 1, 2, 0.5, 'hs_group', 'telegram', 'telegram:-100:7', 'turn'),
+        (1, 'p', 'm', 0, 1, 1, 2, 0.5, 'hs_api', 'api_server', 'api_server:hs_api', 'turn');
+)sql");
+  }
+  state::SqliteConnection db(file.path(), Durability::normal);
+  EXPECT_EQ(state::migrate(db, state::state_schema()), 12);
+  SqlSessionTables tables(db);
+  EXPECT_EQ(tables.newest_chat_session("telegram", "telegram:dm:42"), "hs_dm");
+  EXPECT_EQ(tables.newest_chat_session("telegram", "telegram:group:-100:7"), "hs_group");
+  EXPECT_EQ(scalar(file.path(),
+                   "SELECT COUNT(*) FROM inbound_messages WHERE chat_key = "
+                   "'telegram:group:-100:7' AND done = 0"),
+            1);
+  EXPECT_EQ(scalar(file.path(), "SELECT COUNT(*) FROM usage WHERE chat = 'telegram:dm:42'"), 1);
+  EXPECT_EQ(scalar(file.path(), "SELECT COUNT(*) FROM usage WHERE chat = 'telegram:group:-100:7'"),
+            1);
+  EXPECT_EQ(scalar(file.path(), "SELECT COUNT(*) FROM usage WHERE chat = 'api_server:hs_api'"), 1)
+      << "other platforms' rows are left as they are";
+  EXPECT_EQ(scalar(file.path(), "SELECT COUNT(*) FROM sessions WHERE chat_key = ''"), 1);
+}
+
 TEST(StateMigrations, ADatabaseNewerThanThisBuildIsRefusedWithWhatToDo) {
   TempFile file;
   {

@@ -14,11 +14,10 @@
 
 #include "common/logging.hpp"
 #include "common/test_hooks.hpp"
-#include "daemon/agent/compactor.hpp"
+#include "daemon/agent/conversation.hpp"
 #include "daemon/agent/session_store.hpp"
-#include "daemon/agent/stored_turn.hpp"
-#include "daemon/agent/turn_runner.hpp"
 #include "daemon/metrics/metrics.hpp"
+#include "daemon/platforms/chat/session_key.hpp"
 #include "daemon/platforms/telegram/backoff.hpp"
 #include "daemon/platforms/telegram/stream_plan.hpp"
 #include "daemon/platforms/telegram/telegram_store.hpp"
@@ -106,6 +105,17 @@ struct TelegramPlatform::Impl : std::enable_shared_from_this<TelegramPlatform::I
   asio::awaitable<void> deliver_pending();
   asio::awaitable<void> typing_loop(long long chat_id, std::shared_ptr<bool> done);
   asio::awaitable<void> handle(Inbound message);
+  asio::awaitable<void> take_turn(Inbound message);
+  using CommandHandler = asio::awaitable<std::string> (Impl::*)(const Inbound&,
+                                                                state::Transaction&);
+  static CommandHandler command_handler(Command command);
+  asio::awaitable<std::string> command_new(const Inbound& m, state::Transaction& tx);
+  asio::awaitable<std::string> command_status(const Inbound& m, state::Transaction& tx);
+  asio::awaitable<std::string> command_approval(const Inbound& m, state::Transaction& tx);
+  asio::awaitable<std::string> command_stop(const Inbound& m, state::Transaction& tx);
+  asio::awaitable<std::string> command_compress(const Inbound& m, state::Transaction& tx);
+  asio::awaitable<std::string> command_usage(const Inbound& m, state::Transaction& tx);
+  asio::awaitable<std::string> command_help(const Inbound& m, state::Transaction& tx);
   asio::awaitable<void> resume_pending();
   asio::awaitable<void> revive_abandoned();
   struct StreamedReply;
@@ -113,6 +123,12 @@ struct TelegramPlatform::Impl : std::enable_shared_from_this<TelegramPlatform::I
   asio::awaitable<bool> stream_delta(StreamedReply& reply, std::string delta);
   asio::awaitable<void> stream_ticker(std::shared_ptr<StreamedReply> reply,
                                       std::shared_ptr<bool> done);
+  asio::awaitable<std::shared_ptr<StreamedReply>> start_stream(const Inbound& m,
+                                                               TurnOptions& options,
+                                                               std::shared_ptr<bool> done);
+  asio::awaitable<void> settle_stream(StreamedReply* streamed);
+  asio::awaitable<void> queue_turn_reply(state::Transaction& tx, const Inbound& m,
+                                         const ConversationResult& taken, StreamedReply* streamed);
   asio::awaitable<void> finish(state::Transaction tx);
   asio::awaitable<void> sleep(std::chrono::milliseconds wait) {
     asio::steady_timer timer(io, wait);
@@ -182,8 +198,8 @@ struct TelegramPlatform::Impl : std::enable_shared_from_this<TelegramPlatform::I
   std::set<long long> refused_users;
   PlatformState state = PlatformState::starting;
   std::string detail;
-  std::string settings_system_prompt;
   bool settings_require_mention = true;
+  bool settings_per_user = true;         // gateway.group_sessions_per_user
   bool settings_busy_interrupt = false;  // display.busy_input_mode: interrupt
   ToolProgress settings_tool_progress = ToolProgress::changed;  // display.tool_progress
   // Tool calls waiting for the user's Approve or Deny, by the id in their buttons.
@@ -231,7 +247,6 @@ struct TelegramPlatform::Impl : std::enable_shared_from_this<TelegramPlatform::I
   // The abort signal of each chat's running turn, and the chats whose turn a /stop ended
   // (its /stop, handled next in order, then says so).
   std::map<std::string, std::shared_ptr<providers::AbortSignal>> running_turns;
-  std::set<std::string> stopping_chats;
   std::set<std::string> stopped_by_command;
 
   void stop_turn(const std::string& chat_key, bool by_command) {
@@ -239,10 +254,9 @@ struct TelegramPlatform::Impl : std::enable_shared_from_this<TelegramPlatform::I
     if (running == running_turns.end()) return;
     spdlog::info("telegram: chat {}: {}", chat_key,
                  by_command ? "/stop ends the running turn" : "a new message interrupts the turn");
-    stopping_chats.insert(chat_key);
     if (by_command) stopped_by_command.insert(chat_key);
     if (auto pending = waiting_in(chat_key)) decide(*pending, false);  // a stop is no approval
-    running->second->abort();
+    running->second->abort(providers::AbortSignal::Reason::stop);
   }
   telegram::BotIdentity bot;  // from getMe: to know a mention of it in a group
   bool identity_tried = false;
@@ -270,21 +284,14 @@ struct TelegramPlatform::Impl : std::enable_shared_from_this<TelegramPlatform::I
     spdlog::info("telegram: the bot is @{}", bot.username);
   }
 
-  // The chat a chat budget and /usage count ("telegram:<chat key>").
-  static std::string chat_id_of(const std::string& chat_key) { return "telegram:" + chat_key; }
+  // The chat a chat budget and /usage count: its session key (telegram:dm:42, …).
+  static std::string chat_id_of(const std::string& chat_key) { return chat_key; }
   TurnOptions turn_options(const std::string& session, const std::string& chat_key) const {
     TurnOptions options;
     options.platform = kPlatform;
     options.session_id = session;
     options.chat = chat_id_of(chat_key);
     return options;
-  }
-  std::vector<providers::ChatMessage> with_prompt(
-      const std::vector<providers::ChatMessage>& history) const {
-    std::vector<providers::ChatMessage> all;
-    if (!settings_system_prompt.empty()) all.push_back({"system", settings_system_prompt});
-    all.insert(all.end(), history.begin(), history.end());
-    return all;
   }
 };
 
@@ -388,7 +395,8 @@ asio::awaitable<void> TelegramPlatform::Impl::poll_loop() {
     detail =
         settings.api_base.find("api.telegram.org") != std::string::npos ? "" : settings.api_base;
     const long long stored_offset = offset;
-    auto polled = telegram::parse_updates(reply.result, offset, bot, settings_require_mention);
+    auto polled = telegram::parse_updates(reply.result, offset, bot, settings_require_mention,
+                                          settings_per_user);
     if (polled.skipped_unaddressed > 0) {
       spdlog::debug(
           "telegram: {} group message(s) not for the bot (gateway.telegram.require_mention)",
@@ -602,7 +610,6 @@ asio::awaitable<void> TelegramPlatform::Impl::handle(Inbound m) {
     co_await finish(std::move(tx));
     co_return;
   }
-  auto& sessions = context.sessions;
   if (!m.media.empty()) {
     // Recorded like any message, answered once, never sent to the model.
     queue_reply(tx, m.chat_id, m.message_id, telegram::media_reply(m.media));
@@ -611,112 +618,135 @@ asio::awaitable<void> TelegramPlatform::Impl::handle(Inbound m) {
     co_return;
   }
   const auto command = telegram::parse_command(m.text);
-  if (command != Command::none) {
-    std::string reply;
-    if (command == Command::new_session) {
-      sessions.add_session(tx, sessions.new_session_id(), kPlatform, m.chat_key);
-      reply = telegram::new_session_reply();
-    } else if (command == Command::status) {
-      const auto session = co_await sessions.chat_session(kPlatform, m.chat_key);
-      const auto history = co_await sessions.history(session);
-      reply = telegram::status_reply(model, provider, history.size(), context.gateway_state()) +
-              "\n" +
-              telegram::context_line(context.compactor.tokens(with_prompt(history)),
-                                     context.turns.context_length());
-    } else if (command == Command::approve || command == Command::deny) {
-      auto& notes = approval_notes[m.chat_key];
-      if (notes.empty()) {
-        reply = "Nothing is waiting for your approval.";
-      } else {
-        reply = notes.front();
-        notes.erase(notes.begin());
-      }
-    } else if (command == Command::stop) {
-      reply = stopped_by_command.erase(m.chat_key) ? telegram::stopped_reply()
-                                                   : telegram::nothing_to_stop_reply();
-    } else if (command == Command::compress) {
-      const auto session = co_await sessions.chat_session(kPlatform, m.chat_key);
-      auto history = co_await sessions.history(session);
-      std::vector<providers::ChatMessage> prefix;
-      if (!settings_system_prompt.empty()) prefix.push_back({"system", settings_system_prompt});
-      TurnOptions whose = turn_options(session, m.chat_key);
-      const auto fitted = co_await context.compactor.fit(
-          session, std::move(prefix), std::move(history), {}, true, std::move(whose));
-      reply = telegram::compress_reply(fitted.replaced, fitted.dropped, fitted.tokens_after,
-                                       context.turns.context_length());
-    } else if (command == Command::usage) {
-      const auto today = static_cast<double>(
-          usage::period_window(BudgetPeriod::day, usage::unix_seconds_now()).start);
-      auto chat =
-          co_await context.ledger.totals(today, usage::UsageGrouping::none, chat_id_of(m.chat_key));
-      auto all = co_await context.ledger.totals(today, usage::UsageGrouping::none);
-      reply = telegram::usage_reply(usage::usage_line(chat.empty() ? usage::UsageTotal{} : chat[0]),
-                                    usage::usage_line(all.empty() ? usage::UsageTotal{} : all[0]));
-    } else {
-      reply = telegram::help_reply();
-    }
-    queue_reply(tx, m.chat_id, m.message_id, reply);
-    context.store.mark_done(tx, m.update_id);
-    co_await finish(std::move(tx));
+  if (command == Command::none) {
+    co_await take_turn(std::move(m));
     co_return;
   }
+  const auto handler = command_handler(command);
+  std::string reply = co_await (this->*handler)(m, tx);
+  queue_reply(tx, m.chat_id, m.message_id, reply);
+  context.store.mark_done(tx, m.update_id);
+  co_await finish(std::move(tx));
+}
 
-  const auto session = co_await sessions.chat_session(kPlatform, m.chat_key);
-  std::vector<providers::ChatMessage> prefix;
-  if (!settings_system_prompt.empty()) prefix.push_back({"system", settings_system_prompt});
-  auto history = co_await sessions.history(session);
-  // The user's message is stored once, even if this turn is re-run after a crash; a turn the
-  // drain cut after complete tool rounds goes on from them.
-  const auto stored = stored_turn_state(history, m.text);
-  if (stored == StoredTurn::mid_loop) {
-    spdlog::info("telegram: chat {}: resuming a turn a restart cut after its tool rounds",
-                 m.chat_key);
-  }
-  if (stored == StoredTurn::absent) {
-    state::Transaction user_turn;
-    sessions.add_message(user_turn, session, "user", m.text);
-    sessions.touch(user_turn, session);
-    co_await sessions.commit(std::move(user_turn));
-    history.push_back({"user", m.text});
-  }
+// The chat commands, one handler each: the reply to send (rows they add go in `tx`).
+TelegramPlatform::Impl::CommandHandler TelegramPlatform::Impl::command_handler(Command command) {
+  static const std::map<Command, CommandHandler> handlers = {
+      {Command::new_session, &Impl::command_new},  {Command::status, &Impl::command_status},
+      {Command::approve, &Impl::command_approval}, {Command::deny, &Impl::command_approval},
+      {Command::stop, &Impl::command_stop},        {Command::compress, &Impl::command_compress},
+      {Command::usage, &Impl::command_usage},      {Command::help, &Impl::command_help},
+  };
+  const auto found = handlers.find(command);
+  return found == handlers.end() ? &Impl::command_help : found->second;
+}
 
+asio::awaitable<std::string> TelegramPlatform::Impl::command_new(const Inbound& m,
+                                                                 state::Transaction& tx) {
+  context.sessions.add_session(tx, context.sessions.new_session_id(), kPlatform, m.chat_key);
+  co_return telegram::new_session_reply();
+}
+
+asio::awaitable<std::string> TelegramPlatform::Impl::command_status(const Inbound& m,
+                                                                    state::Transaction&) {
+  const auto session = co_await context.sessions.chat_session(kPlatform, m.chat_key);
+  std::size_t messages = 0;
+  const long tokens = co_await context.conversation.history_tokens(session, &messages);
+  std::string reply = telegram::status_reply(model, provider, messages, context.gateway_state()) +
+                      "\n" + telegram::context_line(tokens, context.conversation.context_window());
+  co_return reply;
+}
+
+// What /approve and /deny did (at once, from the poll), in order.
+asio::awaitable<std::string> TelegramPlatform::Impl::command_approval(const Inbound& m,
+                                                                      state::Transaction&) {
+  auto& notes = approval_notes[m.chat_key];
+  if (notes.empty()) co_return "Nothing is waiting for your approval.";
+  std::string reply = notes.front();
+  notes.erase(notes.begin());
+  co_return reply;
+}
+
+asio::awaitable<std::string> TelegramPlatform::Impl::command_stop(const Inbound& m,
+                                                                  state::Transaction&) {
+  const bool stopped = stopped_by_command.erase(m.chat_key) > 0;
+  std::string reply = stopped ? telegram::stopped_reply() : telegram::nothing_to_stop_reply();
+  co_return reply;
+}
+
+asio::awaitable<std::string> TelegramPlatform::Impl::command_compress(const Inbound& m,
+                                                                      state::Transaction&) {
+  const auto session = co_await context.sessions.chat_session(kPlatform, m.chat_key);
+  TurnOptions whose = turn_options(session, m.chat_key);
+  const auto fitted = co_await context.conversation.compress(session, std::move(whose));
+  std::string reply = telegram::compress_reply(fitted.replaced, fitted.dropped, fitted.tokens_after,
+                                               context.conversation.context_window());
+  co_return reply;
+}
+
+asio::awaitable<std::string> TelegramPlatform::Impl::command_usage(const Inbound& m,
+                                                                   state::Transaction&) {
+  const auto today =
+      static_cast<double>(usage::period_window(BudgetPeriod::day, usage::unix_seconds_now()).start);
+  auto chat =
+      co_await context.ledger.totals(today, usage::UsageGrouping::none, chat_id_of(m.chat_key));
+  auto all = co_await context.ledger.totals(today, usage::UsageGrouping::none);
+  const auto chat_total = chat.empty() ? usage::UsageTotal{} : chat[0];
+  const auto all_total = all.empty() ? usage::UsageTotal{} : all[0];
+  std::string reply =
+      telegram::usage_reply(usage::usage_line(chat_total), usage::usage_line(all_total));
+  co_return reply;
+}
+
+asio::awaitable<std::string> TelegramPlatform::Impl::command_help(const Inbound&,
+                                                                  state::Transaction&) {
+  co_return telegram::help_reply();
+}
+
+// Streamed: the answer appears as it is written, in messages edited in place (those of a
+// previous process's attempt at this message are edited, never sent again).
+asio::awaitable<std::shared_ptr<TelegramPlatform::Impl::StreamedReply>>
+TelegramPlatform::Impl::start_stream(const Inbound& m, TurnOptions& options,
+                                     std::shared_ptr<bool> done) {
+  if (!settings.streaming) co_return nullptr;
+  auto streamed = std::make_shared<StreamedReply>();  // shared with its ticker
+  streamed->chat_id = m.chat_id;
+  streamed->reply_to = m.message_id;
+  streamed->update_id = m.update_id;
+  if (chat::kind_of_key(m.chat_key).value_or(chat::ChatKind::dm) != chat::ChatKind::dm) {
+    streamed->settings.edit_every = 3000ms;  // groups: Telegram allows fewer edits
+  }
+  streamed->ids = co_await context.store.stream_messages(m.update_id);
+  StreamedReply* raw = streamed.get();  // owned by the turn, for the whole turn
+  providers::DeltaSink sink = [this, raw](std::string delta) {
+    return stream_delta(*raw, std::move(delta));
+  };
+  options.sink = std::move(sink);
+  if (settings_tool_progress != ToolProgress::off) {
+    options.on_tool_call = [this, raw](const providers::ToolCall& call) {
+      const auto name = tools::display_tool_name(call.name);
+      if (settings_tool_progress == ToolProgress::changed && name == raw->last_tool) return;
+      raw->last_tool = name;
+      raw->text += (raw->text.empty() ? "" : "\n") +
+                   telegram::tool_progress_line(name, call.arguments) + "\n";
+    };
+  }
+  asio::co_spawn(io, stream_ticker(streamed, std::move(done)),
+                 [](std::exception_ptr e) { log_exception(e, "telegram stream"); });
+  co_return streamed;
+}
+
+// A message for the model: one turn through the conversation core, the reply (or the note
+// of how it ended) queued in the outbox with the turn's rows.
+asio::awaitable<void> TelegramPlatform::Impl::take_turn(Inbound m) {
+  const auto session = co_await context.sessions.chat_session(kPlatform, m.chat_key);
   auto done = std::make_shared<bool>(false);
   asio::co_spawn(io, typing_loop(m.chat_id, done),
                  [](std::exception_ptr e) { log_exception(e, "telegram typing indicator"); });
-  // Fitted into the context window first (the oldest turns summarised when it must be).
-  TurnOptions whose = turn_options(session, m.chat_key);
-  auto fitted =
-      co_await context.compactor.fit(session, prefix, history, {}, false, std::move(whose));
   // Named, never a temporary inside the co_await: GCC 12 mishandles one holding a
   // std::function (the turn never resumed).
   TurnOptions options = turn_options(session, m.chat_key);
-  // Streamed: the answer appears as it is written, in messages edited in place (those of a
-  // previous process's attempt at this message are edited, never sent again).
-  std::shared_ptr<StreamedReply> streamed;  // shared with its ticker
-  if (settings.streaming) {
-    streamed = std::make_shared<StreamedReply>();
-    streamed->chat_id = m.chat_id;
-    streamed->reply_to = m.message_id;
-    streamed->update_id = m.update_id;
-    if (m.chat_key.find(':') != std::string::npos) streamed->settings.edit_every = 3000ms;
-    streamed->ids = co_await context.store.stream_messages(m.update_id);
-    StreamedReply* raw = streamed.get();  // owned above, for the whole turn
-    providers::DeltaSink sink = [this, raw](std::string delta) {
-      return stream_delta(*raw, std::move(delta));
-    };
-    options.sink = std::move(sink);
-    if (settings_tool_progress != ToolProgress::off) {
-      options.on_tool_call = [this, raw](const providers::ToolCall& call) {
-        const auto name = tools::display_tool_name(call.name);
-        if (settings_tool_progress == ToolProgress::changed && name == raw->last_tool) return;
-        raw->last_tool = name;
-        raw->text += (raw->text.empty() ? "" : "\n") +
-                     telegram::tool_progress_line(name, call.arguments) + "\n";
-      };
-    }
-    asio::co_spawn(io, stream_ticker(streamed, done),
-                   [](std::exception_ptr e) { log_exception(e, "telegram stream"); });
-  }
+  auto streamed = co_await start_stream(m, options, done);
   options.approver = [this, chat_id = m.chat_id, chat_key = m.chat_key](std::string tool,
                                                                         std::string arguments) {
     return ask_approval(chat_id, chat_key, std::move(tool), std::move(arguments));
@@ -729,70 +759,79 @@ asio::awaitable<void> TelegramPlatform::Impl::handle(Inbound m) {
     const std::string& chat;
     ~EndRunning() { turns.erase(chat); }
   } end_running{running_turns, m.chat_key};
-  auto messages = fitted.messages;
-  TurnResult result = co_await context.turns.run(std::move(messages), std::move(options));
-  if (result.client_gone && stopping_chats.erase(m.chat_key)) {
-    *done = true;
-    // Stopped by the user: the complete rounds and what the model had said are kept, marked
-    // as stopped; the /stop (or the message that interrupted it) is answered next.
-    for (const auto& message : result.transcript) sessions.add_message(tx, session, message);
-    if (!result.content.empty()) {
-      sessions.add_message(tx, session, "assistant", result.content, "stopped");
-    }
-    context.store.mark_done(tx, m.update_id);
-    co_await finish(std::move(tx));
-    co_return;
-  }
-  if (!result.ok && result.failure &&
-      result.failure->reason == providers::FailoverReason::context_overflow &&
-      result.transcript.empty()) {
-    // One compaction and one retry; never a loop.
-    TurnOptions again_whose = turn_options(session, m.chat_key);
-    auto history_now = co_await sessions.history(session);
-    fitted = co_await context.compactor.fit(session, prefix, std::move(history_now), {}, true,
-                                            std::move(again_whose));
-    if (fitted.compacted) {
-      TurnOptions retry = turn_options(session, m.chat_key);
-      auto again = fitted.messages;
-      result = co_await context.turns.run(std::move(again), std::move(retry));
-    }
-  }
-  *done = true;
 
-  // Tool rounds and the answer, in order; a turn cut short keeps its complete rounds.
-  for (const auto& message : result.transcript) sessions.add_message(tx, session, message);
-  if (result.ok) {
-    std::string text =
-        result.content.empty() ? "(The model sent an empty answer.)" : result.content;
-    if (fitted.dropped) text = std::string(kDroppedNotice) + "\n\n" + text;
-    if (!result.budget_warning.empty()) text += "\n\n" + result.budget_warning;
-    sessions.touch(tx, session);
-    // An edit still on its way must not land after the final one.
-    for (int i = 0; streamed && streamed->pumping && i < 200; ++i) co_await sleep(50ms);
-    // A 429 asked this chat to wait: the final edit waits too (at most a minute here; the
-    // outbox obeys any later one).
-    if (streamed && Clock::now() < streamed->blocked_until) {
-      co_await sleep(std::min(std::chrono::duration_cast<std::chrono::milliseconds>(
-                                  streamed->blocked_until - Clock::now()),
-                              std::chrono::milliseconds(60000)));
-    }
-    if (streamed && !streamed->ids.empty()) {
-      queue_streamed_final(tx, *streamed, text);
-    } else {
-      queue_reply(tx, m.chat_id, m.message_id, text);
-    }
-  } else if (result.interrupted && !result.transcript.empty()) {
-    // Its rounds are stored and the message stays unanswered in the inbox: the next process
-    // resumes the turn from them, and the user gets the answer without asking again.
-    co_await finish(std::move(tx));
-    co_return;
-  } else if (result.interrupted) {
-    queue_reply(tx, m.chat_id, m.message_id, telegram::interrupted_turn_reply());
+  ConversationTurn turn;
+  turn.session_id = session;
+  turn.platform = kPlatform;
+  turn.chat_key = m.chat_key;
+  turn.fresh = {{"user", m.text}};
+  turn.redelivered = true;  // the inbox hands it over again after a crash or a drain
+  const Inbound* message = &m;
+  StreamedReply* reply = streamed.get();
+  PlatformRows rows = [this, message, reply, done](state::Transaction& tx,
+                                                   const ConversationResult& taken) {
+    *done = true;
+    return queue_turn_reply(tx, *message, taken, reply);
+  };
+  const auto taken =
+      co_await context.conversation.take_turn(std::move(turn), std::move(options), std::move(rows));
+  *done = true;
+  if (taken.stored == StoreOutcome::stored) {
+    kick_delivery();
   } else {
-    queue_reply(tx, m.chat_id, m.message_id, telegram::failed_turn_reply(*result.failure));
+    // Left unanswered in the inbox: the next start answers it again.
+    spdlog::error("telegram: could not store the answer ({}); it is retried at the next start",
+                  taken.store_error);
+  }
+}
+
+// The turn's reply as rows of its transaction: the answer (into the streamed messages when
+// there are some), or the sentence saying how it ended; the message is marked done unless the
+// next process is to finish it.
+asio::awaitable<void> TelegramPlatform::Impl::queue_turn_reply(state::Transaction& tx,
+                                                               const Inbound& m,
+                                                               const ConversationResult& taken,
+                                                               StreamedReply* streamed) {
+  const auto& result = taken.result;
+  // Its rounds are stored and the message stays unanswered in the inbox: the next process
+  // resumes the turn from them, and the user gets the answer without asking again.
+  if (taken.end.mark == TurnMark::resumable) co_return;
+  switch (taken.end.tell) {
+    case TurnTell::answer: {
+      std::string text =
+          result.content.empty() ? "(The model sent an empty answer.)" : result.content;
+      if (taken.fitted.dropped) text = std::string(kDroppedNotice) + "\n\n" + text;
+      if (!result.budget_warning.empty()) text += "\n\n" + result.budget_warning;
+      co_await settle_stream(streamed);
+      if (streamed && !streamed->ids.empty()) {
+        queue_streamed_final(tx, *streamed, text);
+      } else {
+        queue_reply(tx, m.chat_id, m.message_id, text);
+      }
+      break;
+    }
+    case TurnTell::interrupted:
+      queue_reply(tx, m.chat_id, m.message_id, telegram::interrupted_turn_reply());
+      break;
+    case TurnTell::failure:
+      queue_reply(tx, m.chat_id, m.message_id, telegram::failed_turn_reply(*result.failure));
+      break;
+    case TurnTell::nothing:  // stopped: the /stop (or the interrupting message) answers
+      break;
   }
   context.store.mark_done(tx, m.update_id);
-  co_await finish(std::move(tx));
+}
+
+// An edit still on its way must not land after the final one, and a 429 that asked this chat
+// to wait holds the final edit too (at most a minute here; the outbox obeys any later one).
+asio::awaitable<void> TelegramPlatform::Impl::settle_stream(StreamedReply* streamed) {
+  if (!streamed) co_return;
+  for (int i = 0; streamed->pumping && i < 200; ++i) co_await sleep(50ms);
+  if (Clock::now() < streamed->blocked_until) {
+    co_await sleep(std::min(std::chrono::duration_cast<std::chrono::milliseconds>(
+                                streamed->blocked_until - Clock::now()),
+                            std::chrono::milliseconds(60000)));
+  }
 }
 
 // The time rules (the first message after 1 s, an edit a second after the last) hold when
@@ -1032,8 +1071,8 @@ asio::awaitable<void> TelegramPlatform::Impl::revive_abandoned() {
 
 TelegramPlatform::TelegramPlatform(asio::io_context& io, const Config& config, Context context)
     : impl_(std::make_shared<Impl>(io, config, std::move(context))) {
-  impl_->settings_system_prompt = config.agent.system_prompt;
   impl_->settings_require_mention = config.gateway.telegram.require_mention;
+  impl_->settings_per_user = config.gateway.group_sessions_per_user;
   impl_->settings_busy_interrupt = config.display.busy_input_interrupt;
   impl_->settings_tool_progress = config.display.tool_progress;
 }
@@ -1094,8 +1133,8 @@ void TelegramPlatform::reconfigure(const Config& config) {
   impl_->provider = config.model.provider;
   impl_->settings.allowed_users = config.gateway.telegram.allowed_users;
   impl_->settings.allow_all_users = config.gateway.telegram.allow_all_users;
-  impl_->settings_system_prompt = config.agent.system_prompt;
   impl_->settings_require_mention = config.gateway.telegram.require_mention;
+  impl_->settings_per_user = config.gateway.group_sessions_per_user;
   impl_->settings_busy_interrupt = config.display.busy_input_interrupt;
   impl_->settings_tool_progress = config.display.tool_progress;
 }

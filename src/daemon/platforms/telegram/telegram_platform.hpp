@@ -13,13 +13,12 @@ class io_context;
 
 namespace hermes::daemon {
 
-class Compactor;
+class Conversation;
 namespace usage {
 class UsageLedger;
 }
 
 class SessionStore;
-class TurnRunner;
 namespace telegram {
 class TelegramStore;
 }
@@ -36,11 +35,10 @@ class TelegramPlatform {
   struct Context {
     SessionStore& sessions;
     telegram::TelegramStore& store;  // inbox, outbox, poll offset
-    TurnRunner& turns;
+    Conversation& conversation;
     Metrics& metrics;
     std::function<std::string()> gateway_state;  // "serving", "draining"
-    Compactor& compactor;
-    usage::UsageLedger& ledger;
+    usage::UsageLedger& ledger;                  // read for /usage
     // Several gateways on one PostgreSQL: only the one holding the bot token's lock polls
     // (and answers, and delivers); the others stand by. Null: this gateway alone.
     state::SharedLocks* shared = nullptr;

@@ -4,6 +4,7 @@
 #include <cctype>
 #include <limits>
 
+#include "daemon/platforms/chat/session_key.hpp"
 #include "daemon/platforms/telegram/json_fields.hpp"
 
 namespace hermes::daemon::telegram {
@@ -43,8 +44,17 @@ constexpr const char* kMediaKinds[] = {"photo",    "voice",    "video", "video_n
 
 }  // namespace
 
-std::string chat_key(long long chat_id, long long user_id, bool group) {
-  return std::to_string(chat_id) + (group ? ":" + std::to_string(user_id) : "");
+std::string chat_key(long long chat_id, long long user_id, bool group, long long thread_id,
+                     bool per_user_in_groups) {
+  chat::ChatPlace place;
+  place.platform = "telegram";
+  place.kind = !group           ? chat::ChatKind::dm
+               : thread_id != 0 ? chat::ChatKind::thread
+                                : chat::ChatKind::group;
+  place.chat_id = std::to_string(chat_id);
+  if (thread_id != 0) place.thread_id = std::to_string(thread_id);
+  place.user_id = std::to_string(user_id);
+  return chat::session_key(place, per_user_in_groups);
 }
 
 bool addresses_bot(const json& message, const BotIdentity& bot) {
@@ -75,7 +85,7 @@ bool addresses_bot(const json& message, const BotIdentity& bot) {
   return false;
 }
 
-ParsedUpdate parse_update(const json& update, const BotIdentity& bot) {
+ParsedUpdate parse_update(const json& update, const BotIdentity& bot, bool per_user_in_groups) {
   ParsedUpdate out;
   if (!update.is_object()) return out;
   out.update_id = integer_field(update, "update_id");
@@ -109,19 +119,22 @@ ParsedUpdate parse_update(const json& update, const BotIdentity& bot) {
     in.text = string_field(*message, "caption");
     if (!in.text.empty()) in.media.clear();
   }
-  in.chat_key = chat_key(in.chat_id, in.user_id, out.group);
+  // A forum topic is a thread: a session apart from the group's.
+  const bool topic = message->value("is_topic_message", false) == true;
+  const long long thread_id = topic ? integer_field(*message, "message_thread_id").value_or(0) : 0;
+  in.chat_key = chat_key(in.chat_id, in.user_id, out.group, thread_id, per_user_in_groups);
   out.addressed = !out.group || addresses_bot(*message, bot);
   out.message = std::move(in);
   return out;
 }
 
 PolledUpdates parse_updates(const json& result, long long offset, const BotIdentity& bot,
-                            bool require_mention) {
+                            bool require_mention, bool per_user_in_groups) {
   PolledUpdates out;
   out.next_offset = offset;
   if (!result.is_array()) return out;
   for (const auto& update : result) {
-    auto parsed = parse_update(update, bot);
+    auto parsed = parse_update(update, bot, per_user_in_groups);
     if (!parsed.update_id) continue;
     if (*parsed.update_id < std::numeric_limits<long long>::max()) {
       out.next_offset = std::max(out.next_offset, *parsed.update_id + 1);

@@ -25,16 +25,20 @@ struct ParsedUpdate {
   bool addressed = true;               // private, or in a group: a command, mention or reply
 };
 
-ParsedUpdate parse_update(const nlohmann::json& update, const BotIdentity& bot);
+// `per_user_in_groups`: gateway.group_sessions_per_user.
+ParsedUpdate parse_update(const nlohmann::json& update, const BotIdentity& bot,
+                          bool per_user_in_groups = true);
 
 // Whether a group message is for the bot: a command (to it, or to no bot in particular), an
 // @mention of its username (entities or text, any case), a text mention of its id, or a
 // reply to one of its messages.
 bool addresses_bot(const nlohmann::json& message, const BotIdentity& bot);
 
-// The chat a message's session belongs to: the chat, or chat:user in groups (each member
-// gets a session of their own).
-std::string chat_key(long long chat_id, long long user_id, bool group);
+// The session key of a message (chat::session_key): telegram:dm:<chat>, or in groups
+// telegram:group:<chat>[:<user>] (each member on their own with `per_user_in_groups`), and a
+// forum topic telegram:thread:<chat>:<topic>[:<user>].
+std::string chat_key(long long chat_id, long long user_id, bool group, long long thread_id = 0,
+                     bool per_user_in_groups = true);
 
 // A press of an inline button (an approval's Approve or Deny).
 struct ButtonPress {
@@ -55,6 +59,6 @@ struct PolledUpdates {
 // The updates of a getUpdates result. With `require_mention`, group messages not meant for
 // the bot are skipped (the offset still moves past them). Never throws.
 PolledUpdates parse_updates(const nlohmann::json& result, long long offset, const BotIdentity& bot,
-                            bool require_mention);
+                            bool require_mention, bool per_user_in_groups = true);
 
 }  // namespace hermes::daemon::telegram

@@ -1,0 +1,226 @@
+#include "daemon/agent/conversation.hpp"
+
+#include <spdlog/spdlog.h>
+
+#include "daemon/agent/session_queue.hpp"
+#include "daemon/agent/session_store.hpp"
+#include "daemon/agent/stored_turn.hpp"
+#include "daemon/state/sql_connection.hpp"
+
+namespace hermes::daemon {
+
+namespace asio = boost::asio;
+using providers::ChatMessage;
+
+TurnFacts facts_of(const TurnResult& result, bool stopped_by_user, bool compactable, bool retried) {
+  TurnFacts facts;
+  facts.ok = result.ok;
+  facts.interrupted = result.interrupted;
+  facts.client_gone = result.client_gone;
+  facts.stopped_by_user = stopped_by_user;
+  facts.has_rounds = !result.transcript.empty();
+  facts.context_overflow =
+      result.failure && result.failure->reason == providers::FailoverReason::context_overflow;
+  facts.compactable = compactable;
+  facts.retried = retried;
+  facts.said_something = !result.content.empty();
+  return facts;
+}
+
+Conversation::Conversation(const Config& config, SessionStore& store, SessionQueue& queue,
+                           TurnRunner& turns, Compactor& compactor)
+    : config_(config), store_(store), queue_(queue), turns_(turns), compactor_(compactor) {}
+
+long Conversation::context_window() const {
+  return turns_.context_length();
+}
+
+std::vector<ChatMessage> Conversation::prompt_for(const std::vector<ChatMessage>& history) const {
+  const bool has_system = !history.empty() && history.front().role == "system";
+  if (has_system || config_.agent.system_prompt.empty()) return {};
+  return {{"system", config_.agent.system_prompt}};
+}
+
+std::vector<ChatMessage> Conversation::prompt_for(const ConversationTurn& turn,
+                                                  const std::vector<ChatMessage>& history) const {
+  if (!turn.system_prompt) return prompt_for(history);
+  if (turn.system_prompt->empty()) return {};
+  return {{"system", *turn.system_prompt}};
+}
+
+// What goes upstream: the stored history (compacted to fit the context window when it must
+// be; `force`: now, after a context_overflow) plus the messages not stored yet.
+asio::awaitable<FittedTurn> Conversation::fit(const ConversationTurn& turn,
+                                              std::vector<ChatMessage> fresh, bool force,
+                                              const TurnOptions& options) {
+  std::vector<ChatMessage> history;
+  if (turn.own_history) {
+    history = *turn.own_history;
+  } else {
+    history = co_await store_.history(turn.session_id);
+  }
+  auto prefix = prompt_for(turn, history);
+  // Named, never a conditional or a temporary inside the co_await (GCC 12 frees it twice).
+  TurnOptions whose = options;
+  std::string summary_session;  // none for a history the platform keeps
+  if (!turn.own_history) summary_session = turn.session_id;
+  co_return co_await compactor_.fit(std::move(summary_session), std::move(prefix),
+                                    std::move(history), std::move(fresh), force, std::move(whose));
+}
+
+void Conversation::add_turn_rows(state::Transaction& tx, const ConversationTurn& turn,
+                                 bool store_fresh, const ConversationResult& outcome) {
+  if (turn.own_history) return;  // the platform keeps it
+  const auto& id = turn.session_id;
+  const auto& result = outcome.result;
+  if (turn.new_session) store_.add_session(tx, id, turn.platform, turn.chat_key);
+  if (store_fresh) {
+    for (const auto& m : turn.fresh) store_.add_message(tx, id, m);
+  }
+  if (!turn.new_session) store_.touch(tx, id);
+  // Tool rounds and the answer, in order; a turn cut short keeps its complete rounds.
+  for (const auto& message : result.transcript) store_.add_message(tx, id, message);
+  // The drain cut it after complete tool rounds: the next process finishes the turn (a
+  // platform with a durable inbox does that by handing the message over again).
+  if (outcome.end.mark == TurnMark::resumable && !turn.redelivered) {
+    store_.mark_resumable(tx, id, turn.platform);
+  }
+  if (!outcome.end.partial_status.empty()) {
+    store_.add_message(tx, id, "assistant", result.content,
+                       std::string(outcome.end.partial_status));
+  }
+}
+
+asio::awaitable<ConversationResult> Conversation::take_turn(ConversationTurn turn,
+                                                            TurnOptions options,
+                                                            PlatformRows rows) {
+  ConversationResult out;
+  std::optional<SessionQueue::Turn> line;
+  if (!turn.own_history) {
+    auto waited = co_await queue_.wait_turn(turn.session_id);
+    line.emplace(std::move(waited));
+  }
+  options.platform = turn.platform;
+  options.session_id = turn.session_id;
+
+  bool store_fresh = true;
+  if (turn.new_session) {
+    out.fitted.messages = prompt_for(turn, turn.fresh);
+    out.fitted.messages.insert(out.fitted.messages.end(), turn.fresh.begin(), turn.fresh.end());
+    // A stateless request too big for the model is the client's to shorten.
+    out.tokens = compactor_.tokens(out.fitted.messages);
+    out.context_window = turns_.context_length();
+    if (out.tokens > out.context_window) {
+      out.too_big = true;
+      co_return out;
+    }
+  } else {
+    std::vector<ChatMessage> fresh = turn.fresh;
+    if (turn.redelivered && fresh.size() == 1) {
+      // Handed over again: the message is stored once; a cut turn goes on from its rounds.
+      auto history = co_await store_.history(turn.session_id);
+      const auto stored = stored_turn_state(history, fresh.front().content);
+      if (stored == StoredTurn::mid_loop) {
+        spdlog::info("{}: session {}: resuming a turn a restart cut after its tool rounds",
+                     turn.platform, turn.session_id);
+      }
+      if (stored != StoredTurn::absent) {
+        store_fresh = false;
+        fresh.clear();
+      }
+    }
+    out.fitted = co_await fit(turn, std::move(fresh), false, options);
+  }
+  if (turn.on_fitted) turn.on_fitted(out.fitted);
+
+  const bool compactable = !turn.new_session;
+  TurnOptions retry_options = options;
+  auto messages = out.fitted.messages;
+  out.result = co_await turns_.run(std::move(messages), std::move(options));
+  const auto stopped = [&retry_options] {
+    return retry_options.abort && retry_options.abort->stopped_by_user();
+  };
+  out.end = decide_turn_end(facts_of(out.result, stopped(), compactable, false));
+  if (out.end.retry_after_compaction) {
+    spdlog::info("{}: session {}: context overflow; compacting and retrying once", turn.platform,
+                 turn.session_id);
+    std::vector<ChatMessage> fresh = store_fresh ? turn.fresh : std::vector<ChatMessage>{};
+    auto refitted = co_await fit(turn, std::move(fresh), true, retry_options);
+    if (refitted.compacted) {
+      out.fitted = std::move(refitted);
+      auto again = out.fitted.messages;
+      TurnOptions second = retry_options;  // named: GCC 12
+      out.result = co_await turns_.run(std::move(again), std::move(second));
+    }
+    out.end = decide_turn_end(facts_of(out.result, stopped(), compactable, true));
+  }
+
+  // The turn's rows in one transaction, durable before anything is replied.
+  state::Transaction tx;
+  add_turn_rows(tx, turn, store_fresh, out);
+  if (rows) co_await rows(tx, out);
+  if (tx.empty()) co_return out;
+  try {
+    co_await store_.commit(std::move(tx));
+  } catch (const state::StoreUnavailable& e) {
+    out.stored = StoreOutcome::unavailable;
+    out.store_error = e.what();
+  } catch (const std::exception& e) {
+    out.stored = StoreOutcome::failed;
+    out.store_error = e.what();
+  }
+  if (out.stored != StoreOutcome::stored) {
+    spdlog::error("{}: session {}: the turn could not be stored: {}", turn.platform,
+                  turn.session_id, out.store_error);
+  }
+  co_return out;
+}
+
+asio::awaitable<void> Conversation::resume_cut_turns(std::string platform) {
+  const auto sessions = co_await store_.resumable_sessions(platform);
+  for (const auto& id : sessions) {
+    auto line = co_await queue_.wait_turn(id);
+    auto history = co_await store_.history(id);
+    spdlog::info("{}: session {}: resuming a turn a restart cut after its tool rounds", platform,
+                 id);
+    auto messages = prompt_for(history);
+    messages.insert(messages.end(), history.begin(), history.end());
+    TurnOptions options;  // named: GCC 12
+    options.platform = platform;
+    options.session_id = id;
+    options.chat = platform + ":" + id;
+    TurnResult result = co_await turns_.run(std::move(messages), std::move(options));
+    state::Transaction tx;
+    for (const auto& message : result.transcript) store_.add_message(tx, id, message);
+    // Cut again by this process's drain: it stays to resume; otherwise it is done (answered,
+    // or failed: the session then ends with its rounds and the next message goes on).
+    if (!result.interrupted) store_.clear_resumable(tx, id);
+    try {
+      co_await store_.commit(std::move(tx));
+    } catch (const std::exception& e) {
+      spdlog::error("{}: session {}: the resumed turn could not be stored: {}", platform, id,
+                    e.what());
+    }
+    spdlog::info("{}: session {}: resumed turn {}", platform, id,
+                 result.ok            ? "answered"
+                 : result.interrupted ? "cut again"
+                                      : "failed");
+  }
+}
+
+asio::awaitable<FittedTurn> Conversation::compress(std::string session_id, TurnOptions whose) {
+  auto history = co_await store_.history(session_id);
+  auto prefix = prompt_for(history);
+  co_return co_await compactor_.fit(session_id, std::move(prefix), std::move(history), {}, true,
+                                    std::move(whose));
+}
+
+asio::awaitable<long> Conversation::history_tokens(std::string session_id, std::size_t* messages) {
+  auto history = co_await store_.history(session_id);
+  if (messages) *messages = history.size();
+  auto all = prompt_for(history);
+  all.insert(all.end(), history.begin(), history.end());
+  co_return compactor_.tokens(all);
+}
+
+}  // namespace hermes::daemon
