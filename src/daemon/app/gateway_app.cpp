@@ -50,7 +50,7 @@
 #include "daemon/platforms/responses/responses_api.hpp"
 #include "daemon/platforms/route_table.hpp"
 #include "daemon/platforms/telegram/telegram_platform.hpp"
-#include "daemon/platforms/telegram/telegram_store.hpp"
+#include "daemon/platforms/chat/chat_store.hpp"
 #include "daemon/state/checkpointer.hpp"
 #include "daemon/state/migrations.hpp"
 #include "daemon/state/pg_connection.hpp"
@@ -175,12 +175,12 @@ class Gateway {
                     : nullptr),
         worker_(io_, *db_),
         session_tables_(*db_),
-        telegram_tables_(*db_),
+        chat_tables_(*db_),
         // Another gateway may add to any session: its history is read from the database at
         // each turn (under the session's lock), never from a cache that missed that.
         store_(worker_, session_tables_, stored_sessions_,
                shared_ ? SessionCache::Limits{0, 0} : SessionCache::Limits{}),
-        telegram_store_(worker_, telegram_tables_, "telegram"),
+        telegram_store_(worker_, chat_tables_, "telegram"),
         tools_(io_, config_),
         usage_tables_(*db_),
         ledger_(io_, worker_, usage_tables_, metrics_, config_),
@@ -242,9 +242,9 @@ class Gateway {
   std::unique_ptr<state::SharedLocks> shared_;
   state::StoreWorker worker_;
   SqlSessionTables session_tables_;
-  telegram::SqlTelegramTables telegram_tables_;
+  chat::SqlChatTables chat_tables_;
   SessionStore store_;
-  telegram::TelegramStore telegram_store_;
+  chat::ChatStore telegram_store_;
   SystemdNotifier notifier_;
   Metrics metrics_;
   Lifecycle lifecycle_;

@@ -1,10 +1,10 @@
 // The streamed reply's plan: when the first message goes out, how often it is edited, and
 // where a full message freezes and the answer continues in a new one.
-#include "daemon/platforms/telegram/stream_plan.hpp"
+#include "daemon/platforms/chat/stream_plan.hpp"
 
 #include <gtest/gtest.h>
 
-namespace hermes::daemon::telegram {
+namespace hermes::daemon::chat {
 namespace {
 
 using std::chrono::milliseconds;
@@ -71,4 +71,4 @@ TEST(StreamPlan, AFullMessageFreezesAtAWordAndTheRestGoesOn) {
 }
 
 }  // namespace
-}  // namespace hermes::daemon::telegram
+}  // namespace hermes::daemon::chat

@@ -4,7 +4,7 @@
 
 #include <gtest/gtest.h>
 
-#include "daemon/platforms/telegram/backoff.hpp"
+#include "daemon/platforms/chat/backoff.hpp"
 
 namespace hermes::daemon::telegram {
 namespace {
@@ -169,13 +169,13 @@ TEST(TelegramUpdates, MalformedUpdatesAreSkippedNotThrown) {
 
 TEST(TelegramBackoff, DoublesToItsCapAndStartsOverAfterASuccess) {
   using std::chrono::milliseconds;
-  Backoff backoff(milliseconds(500), milliseconds(3000));
+  chat::Backoff backoff(milliseconds(500), milliseconds(3000));
   std::vector<long> waits;
   for (int i = 0; i < 6; ++i) waits.push_back(static_cast<long>(backoff.next().count()));
   EXPECT_EQ(waits, (std::vector<long>{500, 1000, 2000, 3000, 3000, 3000}));
   backoff.reset();
   EXPECT_EQ(backoff.peek(), milliseconds(500));
-  EXPECT_EQ(Backoff(milliseconds(800), milliseconds(100)).next(), milliseconds(800))
+  EXPECT_EQ(chat::Backoff(milliseconds(800), milliseconds(100)).next(), milliseconds(800))
       << "a cap below the first wait is the first wait";
 }
 

@@ -14,8 +14,8 @@
 
 #include "daemon/agent/context_window.hpp"
 #include "daemon/agent/session_tables.hpp"
+#include "daemon/platforms/chat/chat_store.hpp"
 #include "daemon/platforms/responses/response_tables.hpp"
-#include "daemon/platforms/telegram/telegram_store.hpp"
 #include "daemon/state/migrations.hpp"
 #include "daemon/state/pg_connection.hpp"
 #include "daemon/state/shared_locks.hpp"
@@ -144,10 +144,10 @@ TEST_P(StoreBackend, TheNewestSessionOfAChatAndResumableTurns) {
 }
 
 TEST_P(StoreBackend, TheTelegramInboxTakesEachUpdateOnceInOrderWithBigIds) {
-  telegram::SqlTelegramTables tables(*db_);
+  chat::SqlChatTables tables(*db_);
   const long long big = 5'000'000'000LL;  // past 2^31: Telegram's ids are
-  const telegram::Inbound first{big + 1, -1001234567890LL, "g:7", big, "ann", 11, "hi", ""};
-  const telegram::Inbound second{big + 2, -1001234567890LL, "g:7", big, "ann", 12, "", "photo"};
+  const chat::Inbound first{big + 1, -1001234567890LL, "g:7", big, "ann", 11, "hi", ""};
+  const chat::Inbound second{big + 2, -1001234567890LL, "g:7", big, "ann", 12, "", "photo"};
   in_transaction([&] {
     tables.record_inbound("telegram", second);
     tables.record_inbound("telegram", first);
@@ -178,7 +178,7 @@ TEST_P(StoreBackend, TheTelegramInboxTakesEachUpdateOnceInOrderWithBigIds) {
 }
 
 TEST_P(StoreBackend, TheOutboxRetriesAbandonsAndRevivesReplies) {
-  telegram::SqlTelegramTables tables(*db_);
+  chat::SqlChatTables tables(*db_);
   in_transaction([&] {
     tables.queue_delivery("telegram", {0, 42, 7, "part one", 0, 0});
     tables.queue_delivery("telegram", {0, 42, 0, "part two", 0, 0});
@@ -218,7 +218,7 @@ TEST_P(StoreBackend, TheOutboxRetriesAbandonsAndRevivesReplies) {
 }
 
 TEST_P(StoreBackend, RefusedUsersAndStreamMessagesAreKept) {
-  telegram::SqlTelegramTables tables(*db_);
+  chat::SqlChatTables tables(*db_);
   in_transaction([&] {
     tables.add_refused_user("telegram", 6'000'000'000LL, 1);
     tables.add_refused_user("telegram", 6'000'000'000LL, 2);  // once

@@ -6,20 +6,12 @@
 #include <string_view>
 #include <vector>
 
+#include "daemon/platforms/chat/inbound.hpp"
+
 namespace hermes::daemon::telegram {
 
-// A chat message, recorded before the poll offset moves past it, so a crash or restart
-// neither loses nor repeats one.
-struct Inbound {
-  long long update_id = 0;
-  long long chat_id = 0;
-  std::string chat_key;  // chat, or chat:user in groups
-  long long user_id = 0;
-  std::string username;
-  long long message_id = 0;
-  std::string text;   // the text, or a media message's caption
-  std::string media;  // photo | voice | video | sticker | document | …: a message without text
-};
+// A Bot API message as the chat machinery records it.
+using chat::Inbound;
 
 // What a Bot API call answered, whatever the server sent.
 struct ApiReply {

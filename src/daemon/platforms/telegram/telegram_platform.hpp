@@ -19,22 +19,22 @@ class UsageLedger;
 }
 
 class SessionStore;
-namespace telegram {
-class TelegramStore;
+namespace chat {
+class ChatStore;
 }
 namespace state {
 class SharedLocks;
 }
 class Metrics;
 
-// The Telegram platform: long polling (getUpdates with a stored offset), one turn at a time
-// per chat in arrival order, replies split at Telegram's limit and retried until delivered,
-// chat commands, allowed_users. Every update is recorded before the offset moves past it.
+// The Telegram platform: long polling (getUpdates with a stored offset, one poller per bot
+// token across gateways) feeding the shared chat machinery (platforms/chat), which answers
+// through the Telegram adapter. Every update is recorded before the offset moves past it.
 class TelegramPlatform {
  public:
   struct Context {
     SessionStore& sessions;
-    telegram::TelegramStore& store;  // inbox, outbox, poll offset
+    chat::ChatStore& store;  // inbox, outbox, poll offset
     Conversation& conversation;
     Metrics& metrics;
     std::function<std::string()> gateway_state;  // "serving", "draining"

@@ -40,14 +40,7 @@ bool addresses_bot(const nlohmann::json& message, const BotIdentity& bot);
 std::string chat_key(long long chat_id, long long user_id, bool group, long long thread_id = 0,
                      bool per_user_in_groups = true);
 
-// A press of an inline button (an approval's Approve or Deny).
-struct ButtonPress {
-  std::string id;  // for answerCallbackQuery
-  long long user_id = 0;
-  std::string username;
-  long long chat_id = 0;
-  std::string data;
-};
+using chat::ButtonPress;
 
 struct PolledUpdates {
   std::vector<Inbound> messages;  // to record and answer, in order

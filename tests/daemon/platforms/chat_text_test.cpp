@@ -1,8 +1,8 @@
-#include "daemon/platforms/telegram/telegram_text.hpp"
+#include "daemon/platforms/chat/chat_text.hpp"
 
 #include <gtest/gtest.h>
 
-namespace hermes::daemon::telegram {
+namespace hermes::daemon::chat {
 namespace {
 
 TEST(SplitMessage, ShortTextIsOnePart) {
@@ -60,15 +60,15 @@ TEST(Replies, FailedTurnCarriesTheHintAndAWayOn) {
             "to start a fresh session.");
 }
 
-
 TEST(TelegramText, ABudgetRefusalSaysWhichBudgetAndWhenItResetsNotToRetry) {
   providers::Classification c;
   c.reason = providers::FailoverReason::budget_exceeded;
-  c.budget_detail = "The daily-chat budget ($2.00 a day) is used up: $2.05 spent. It resets at "
-                    "2026-12-03 00:00 UTC.";
+  c.budget_detail =
+      "The daily-chat budget ($2.00 a day) is used up: $2.05 spent. It resets at "
+      "2026-12-03 00:00 UTC.";
   const auto reply = failed_turn_reply(c);
   EXPECT_EQ(reply, "Sorry, I can't answer now. " + c.budget_detail);
 }
 
 }  // namespace
-}  // namespace hermes::daemon::telegram
+}  // namespace hermes::daemon::chat

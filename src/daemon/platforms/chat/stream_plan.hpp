@@ -6,7 +6,7 @@
 
 // A reply streamed into a chat by editing one message: what to do next, as a pure function of
 // the text so far and the clock (the platform does the sending).
-namespace hermes::daemon::telegram {
+namespace hermes::daemon::chat {
 
 struct StreamSettings {
   std::chrono::milliseconds first_after{1000};  // the first message once text is this old…
@@ -40,4 +40,4 @@ struct StreamStep {
 
 StreamStep next_stream_step(const StreamView& view, const StreamSettings& settings);
 
-}  // namespace hermes::daemon::telegram
+}  // namespace hermes::daemon::chat

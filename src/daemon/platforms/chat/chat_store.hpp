@@ -5,7 +5,7 @@
 #include <string>
 #include <vector>
 
-#include "daemon/platforms/telegram/bot_api.hpp"
+#include "daemon/platforms/chat/inbound.hpp"
 #include "daemon/state/transaction.hpp"
 
 namespace hermes::daemon {
@@ -15,9 +15,9 @@ class SqlConnection;
 class StoreWorker;
 }  // namespace state
 
-namespace telegram {
+namespace chat {
 
-// A reply not yet delivered; removed once Telegram accepted it.
+// A reply not yet delivered; removed once the platform accepted it.
 struct Delivery {
   long long id = 0;
   long long chat_id = 0;
@@ -28,9 +28,9 @@ struct Delivery {
 };
 
 // The inbox, outbox and poll offset as one backend stores them; store worker thread only.
-class TelegramTables {
+class ChatTables {
  public:
-  virtual ~TelegramTables() = default;
+  virtual ~ChatTables() = default;
   virtual void record_inbound(const std::string& platform, const Inbound& message) = 0;
   virtual std::optional<Inbound> next_inbound(const std::string& platform,
                                               const std::string& chat_key) = 0;
@@ -54,9 +54,9 @@ class TelegramTables {
   virtual void add_refused_user(const std::string& platform, long long user_id, double now) = 0;
 };
 
-class SqlTelegramTables final : public TelegramTables {
+class SqlChatTables final : public ChatTables {
  public:
-  explicit SqlTelegramTables(state::SqlConnection& db) : db_(db) {}
+  explicit SqlChatTables(state::SqlConnection& db) : db_(db) {}
   void record_inbound(const std::string& platform, const Inbound& message) override;
   std::optional<Inbound> next_inbound(const std::string& platform,
                                       const std::string& chat_key) override;
@@ -81,9 +81,9 @@ class SqlTelegramTables final : public TelegramTables {
 };
 
 // The platform's view: every access runs on the store worker and is awaited.
-class TelegramStore {
+class ChatStore {
  public:
-  TelegramStore(state::StoreWorker& worker, TelegramTables& tables, std::string platform)
+  ChatStore(state::StoreWorker& worker, ChatTables& tables, std::string platform)
       : worker_(worker), tables_(tables), platform_(std::move(platform)) {}
 
   // Records a poll's messages and moves the offset past them, in one transaction.
@@ -112,9 +112,9 @@ class TelegramStore {
 
  private:
   state::StoreWorker& worker_;
-  TelegramTables& tables_;
+  ChatTables& tables_;
   std::string platform_;
 };
 
-}  // namespace telegram
+}  // namespace chat
 }  // namespace hermes::daemon

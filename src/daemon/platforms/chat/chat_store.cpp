@@ -1,15 +1,15 @@
-#include "daemon/platforms/telegram/telegram_store.hpp"
+#include "daemon/platforms/chat/chat_store.hpp"
 
 #include <chrono>
 
 #include "daemon/state/sql_connection.hpp"
 #include "daemon/state/store_worker.hpp"
 
-namespace hermes::daemon::telegram {
+namespace hermes::daemon::chat {
 
 namespace asio = boost::asio;
 
-void SqlTelegramTables::record_inbound(const std::string& platform, const Inbound& m) {
+void SqlChatTables::record_inbound(const std::string& platform, const Inbound& m) {
   auto insert = db_.prepare(
       "INSERT INTO inbound_messages(platform, update_id, chat_id, chat_key, user_id, username, "
       "message_id, text, media) VALUES(?,?,?,?,?,?,?,?,?) ON CONFLICT DO NOTHING");
@@ -25,8 +25,8 @@ void SqlTelegramTables::record_inbound(const std::string& platform, const Inboun
   insert.step();
 }
 
-std::optional<Inbound> SqlTelegramTables::next_inbound(const std::string& platform,
-                                                       const std::string& chat_key) {
+std::optional<Inbound> SqlChatTables::next_inbound(const std::string& platform,
+                                                   const std::string& chat_key) {
   auto query = db_.prepare(
       "SELECT update_id, chat_id, chat_key, user_id, username, message_id, text, media "
       "FROM inbound_messages WHERE platform = ? AND chat_key = ? AND done = 0 "
@@ -37,7 +37,7 @@ std::optional<Inbound> SqlTelegramTables::next_inbound(const std::string& platfo
                  query.text(4),    query.integer(5), query.text(6), query.text(7)};
 }
 
-std::vector<std::string> SqlTelegramTables::chats_with_inbound(const std::string& platform) {
+std::vector<std::string> SqlChatTables::chats_with_inbound(const std::string& platform) {
   std::vector<std::string> chats;
   auto query =
       db_.prepare("SELECT DISTINCT chat_key FROM inbound_messages WHERE platform = ? AND done = 0");
@@ -46,14 +46,14 @@ std::vector<std::string> SqlTelegramTables::chats_with_inbound(const std::string
   return chats;
 }
 
-void SqlTelegramTables::mark_inbound_done(const std::string& platform, long long update_id) {
+void SqlChatTables::mark_inbound_done(const std::string& platform, long long update_id) {
   db_.prepare("UPDATE inbound_messages SET done = 1 WHERE platform = ? AND update_id = ?")
       .bind(1, platform)
       .bind(2, update_id)
       .step();
 }
 
-void SqlTelegramTables::queue_delivery(const std::string& platform, const Delivery& d) {
+void SqlChatTables::queue_delivery(const std::string& platform, const Delivery& d) {
   auto insert = db_.prepare(
       "INSERT INTO pending_deliveries(platform, chat_id, reply_to, text, edit_message_id) "
       "VALUES(?,?,?,?,?)");
@@ -62,8 +62,8 @@ void SqlTelegramTables::queue_delivery(const std::string& platform, const Delive
   insert.step();
 }
 
-void SqlTelegramTables::add_stream_message(const std::string& platform, long long update_id,
-                                           long long position, long long message_id) {
+void SqlChatTables::add_stream_message(const std::string& platform, long long update_id,
+                                       long long position, long long message_id) {
   db_.prepare(
          "INSERT INTO stream_messages(platform, update_id, position, message_id) "
          "VALUES(?,?,?,?) ON CONFLICT(platform, update_id, position) "
@@ -75,8 +75,8 @@ void SqlTelegramTables::add_stream_message(const std::string& platform, long lon
       .step();
 }
 
-std::vector<long long> SqlTelegramTables::stream_messages(const std::string& platform,
-                                                          long long update_id) {
+std::vector<long long> SqlChatTables::stream_messages(const std::string& platform,
+                                                      long long update_id) {
   auto query = db_.prepare(
       "SELECT message_id FROM stream_messages WHERE platform = ? AND update_id = ? "
       "ORDER BY position");
@@ -86,7 +86,7 @@ std::vector<long long> SqlTelegramTables::stream_messages(const std::string& pla
   return ids;
 }
 
-std::optional<Delivery> SqlTelegramTables::next_delivery(const std::string& platform) {
+std::optional<Delivery> SqlChatTables::next_delivery(const std::string& platform) {
   auto query = db_.prepare(
       "SELECT id, chat_id, reply_to, text, attempts, edit_message_id FROM pending_deliveries "
       "WHERE platform = ? AND abandoned = 0 ORDER BY id LIMIT 1");
@@ -100,21 +100,21 @@ std::optional<Delivery> SqlTelegramTables::next_delivery(const std::string& plat
                   query.integer(5)};
 }
 
-void SqlTelegramTables::delivery_done(long long id) {
+void SqlChatTables::delivery_done(long long id) {
   db_.prepare("DELETE FROM pending_deliveries WHERE id = ?").bind(1, id).step();
 }
 
-void SqlTelegramTables::delivery_failed(long long id) {
+void SqlChatTables::delivery_failed(long long id) {
   db_.prepare("UPDATE pending_deliveries SET attempts = attempts + 1 WHERE id = ?")
       .bind(1, id)
       .step();
 }
 
-void SqlTelegramTables::delivery_abandoned(long long id) {
+void SqlChatTables::delivery_abandoned(long long id) {
   db_.prepare("UPDATE pending_deliveries SET abandoned = 1 WHERE id = ?").bind(1, id).step();
 }
 
-long long SqlTelegramTables::revive_abandoned(const std::string& platform) {
+long long SqlChatTables::revive_abandoned(const std::string& platform) {
   auto update = db_.prepare(
       "UPDATE pending_deliveries SET abandoned = 0, attempts = 0 "
       "WHERE platform = ? AND abandoned = 1 RETURNING 1");
@@ -124,14 +124,14 @@ long long SqlTelegramTables::revive_abandoned(const std::string& platform) {
   return revived;
 }
 
-std::optional<long long> SqlTelegramTables::platform_offset(const std::string& platform) {
+std::optional<long long> SqlChatTables::platform_offset(const std::string& platform) {
   auto query = db_.prepare("SELECT value FROM platform_offsets WHERE platform = ?");
   query.bind(1, platform);
   if (!query.step()) return std::nullopt;
   return query.integer(0);
 }
 
-void SqlTelegramTables::set_platform_offset(const std::string& platform, long long value) {
+void SqlChatTables::set_platform_offset(const std::string& platform, long long value) {
   db_.prepare(
          "INSERT INTO platform_offsets(platform, value) VALUES(?, ?) "
          "ON CONFLICT(platform) DO UPDATE SET value = excluded.value")
@@ -140,7 +140,7 @@ void SqlTelegramTables::set_platform_offset(const std::string& platform, long lo
       .step();
 }
 
-asio::awaitable<void> TelegramStore::record_poll(std::vector<Inbound> messages, long long offset) {
+asio::awaitable<void> ChatStore::record_poll(std::vector<Inbound> messages, long long offset) {
   std::function<void()> job = [this, &messages, offset] {
     for (const auto& m : messages) tables_.record_inbound(platform_, m);
     tables_.set_platform_offset(platform_, offset);
@@ -148,7 +148,7 @@ asio::awaitable<void> TelegramStore::record_poll(std::vector<Inbound> messages, 
   co_await worker_.run(std::move(job));
 }
 
-std::vector<long long> SqlTelegramTables::refused_users(const std::string& platform) {
+std::vector<long long> SqlChatTables::refused_users(const std::string& platform) {
   auto query = db_.prepare("SELECT user_id FROM refused_users WHERE platform = ?");
   query.bind(1, platform);
   std::vector<long long> users;
@@ -156,8 +156,7 @@ std::vector<long long> SqlTelegramTables::refused_users(const std::string& platf
   return users;
 }
 
-void SqlTelegramTables::add_refused_user(const std::string& platform, long long user_id,
-                                         double now) {
+void SqlChatTables::add_refused_user(const std::string& platform, long long user_id, double now) {
   db_.prepare(
          "INSERT INTO refused_users(platform, user_id, refused_at) VALUES(?,?,?) "
          "ON CONFLICT DO NOTHING")
@@ -167,14 +166,14 @@ void SqlTelegramTables::add_refused_user(const std::string& platform, long long 
       .step();
 }
 
-asio::awaitable<std::optional<long long>> TelegramStore::offset() {
+asio::awaitable<std::optional<long long>> ChatStore::offset() {
   std::optional<long long> value;
   std::function<void()> job = [this, &value] { value = tables_.platform_offset(platform_); };
   co_await worker_.run(std::move(job));
   co_return value;
 }
 
-asio::awaitable<std::optional<Inbound>> TelegramStore::next_inbound(std::string chat_key) {
+asio::awaitable<std::optional<Inbound>> ChatStore::next_inbound(std::string chat_key) {
   std::optional<Inbound> next;
   std::function<void()> job = [this, &chat_key, &next] {
     next = tables_.next_inbound(platform_, chat_key);
@@ -183,51 +182,51 @@ asio::awaitable<std::optional<Inbound>> TelegramStore::next_inbound(std::string 
   co_return next;
 }
 
-asio::awaitable<std::vector<std::string>> TelegramStore::chats_with_inbound() {
+asio::awaitable<std::vector<std::string>> ChatStore::chats_with_inbound() {
   std::vector<std::string> chats;
   std::function<void()> job = [this, &chats] { chats = tables_.chats_with_inbound(platform_); };
   co_await worker_.run(std::move(job));
   co_return chats;
 }
 
-asio::awaitable<std::optional<Delivery>> TelegramStore::next_delivery() {
+asio::awaitable<std::optional<Delivery>> ChatStore::next_delivery() {
   std::optional<Delivery> next;
   std::function<void()> job = [this, &next] { next = tables_.next_delivery(platform_); };
   co_await worker_.run(std::move(job));
   co_return next;
 }
 
-asio::awaitable<void> TelegramStore::delivery_done(long long id) {
+asio::awaitable<void> ChatStore::delivery_done(long long id) {
   std::function<void()> job = [this, id] { tables_.delivery_done(id); };
   co_await worker_.run(std::move(job));
 }
 
-asio::awaitable<void> TelegramStore::delivery_failed(long long id) {
+asio::awaitable<void> ChatStore::delivery_failed(long long id) {
   std::function<void()> job = [this, id] { tables_.delivery_failed(id); };
   co_await worker_.run(std::move(job));
 }
 
-asio::awaitable<void> TelegramStore::delivery_abandoned(long long id) {
+asio::awaitable<void> ChatStore::delivery_abandoned(long long id) {
   std::function<void()> job = [this, id] { tables_.delivery_abandoned(id); };
   co_await worker_.run(std::move(job));
 }
 
-asio::awaitable<long long> TelegramStore::revive_abandoned() {
+asio::awaitable<long long> ChatStore::revive_abandoned() {
   long long revived = 0;
   std::function<void()> job = [this, &revived] { revived = tables_.revive_abandoned(platform_); };
   co_await worker_.run(std::move(job));
   co_return revived;
 }
 
-asio::awaitable<void> TelegramStore::add_stream_message(long long update_id, long long position,
-                                                        long long message_id) {
+asio::awaitable<void> ChatStore::add_stream_message(long long update_id, long long position,
+                                                    long long message_id) {
   std::function<void()> job = [this, update_id, position, message_id] {
     tables_.add_stream_message(platform_, update_id, position, message_id);
   };
   co_await worker_.run(std::move(job));
 }
 
-asio::awaitable<std::vector<long long>> TelegramStore::stream_messages(long long update_id) {
+asio::awaitable<std::vector<long long>> ChatStore::stream_messages(long long update_id) {
   std::vector<long long> ids;
   std::function<void()> job = [this, &ids, update_id] {
     ids = tables_.stream_messages(platform_, update_id);
@@ -236,25 +235,25 @@ asio::awaitable<std::vector<long long>> TelegramStore::stream_messages(long long
   co_return ids;
 }
 
-asio::awaitable<std::vector<long long>> TelegramStore::refused_users() {
+asio::awaitable<std::vector<long long>> ChatStore::refused_users() {
   std::vector<long long> users;
   std::function<void()> job = [this, &users] { users = tables_.refused_users(platform_); };
   co_await worker_.run(std::move(job));
   co_return users;
 }
 
-void TelegramStore::add_refused_user(state::Transaction& tx, long long user_id) {
+void ChatStore::add_refused_user(state::Transaction& tx, long long user_id) {
   const double now =
       std::chrono::duration<double>(std::chrono::system_clock::now().time_since_epoch()).count();
   tx.add([this, user_id, now] { tables_.add_refused_user(platform_, user_id, now); });
 }
 
-void TelegramStore::mark_done(state::Transaction& tx, long long update_id) {
+void ChatStore::mark_done(state::Transaction& tx, long long update_id) {
   tx.add([this, update_id] { tables_.mark_inbound_done(platform_, update_id); });
 }
 
-void TelegramStore::queue_delivery(state::Transaction& tx, Delivery delivery) {
+void ChatStore::queue_delivery(state::Transaction& tx, Delivery delivery) {
   tx.add([this, delivery = std::move(delivery)] { tables_.queue_delivery(platform_, delivery); });
 }
 
-}  // namespace hermes::daemon::telegram
+}  // namespace hermes::daemon::chat

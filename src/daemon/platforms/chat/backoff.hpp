@@ -3,7 +3,7 @@
 #include <algorithm>
 #include <chrono>
 
-namespace hermes::daemon::telegram {
+namespace hermes::daemon::chat {
 
 // A wait that doubles after each failure, up to a cap, and starts over after a success.
 class Backoff {
@@ -25,4 +25,4 @@ class Backoff {
   std::chrono::milliseconds current_;
 };
 
-}  // namespace hermes::daemon::telegram
+}  // namespace hermes::daemon::chat

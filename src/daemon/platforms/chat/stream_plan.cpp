@@ -1,8 +1,8 @@
-#include "daemon/platforms/telegram/stream_plan.hpp"
+#include "daemon/platforms/chat/stream_plan.hpp"
 
-#include "daemon/platforms/telegram/telegram_text.hpp"
+#include "daemon/platforms/chat/chat_text.hpp"
 
-namespace hermes::daemon::telegram {
+namespace hermes::daemon::chat {
 
 StreamStep next_stream_step(const StreamView& view, const StreamSettings& settings) {
   if (view.live.empty()) return {};
@@ -22,4 +22,4 @@ StreamStep next_stream_step(const StreamView& view, const StreamSettings& settin
   return {StreamAction::edit, view.live};
 }
 
-}  // namespace hermes::daemon::telegram
+}  // namespace hermes::daemon::chat

@@ -4,12 +4,12 @@
 #include <cstdint>
 #include <string>
 
-#include "daemon/platforms/telegram/telegram_text.hpp"
+#include "daemon/platforms/chat/chat_text.hpp"
 
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
   const std::string text(reinterpret_cast<const char*>(data), size);
-  (void)hermes::daemon::telegram::parse_command(text);
-  const auto parts = hermes::daemon::telegram::split_message(text, 64);
+  (void)hermes::daemon::chat::parse_command(text);
+  const auto parts = hermes::daemon::chat::split_message(text, 64);
   std::size_t kept = 0;
   for (const auto& part : parts) {
     if (part.empty() && !text.empty()) __builtin_trap();

@@ -1,4 +1,4 @@
-#include "daemon/platforms/telegram/telegram_text.hpp"
+#include "daemon/platforms/chat/chat_text.hpp"
 
 #include <algorithm>
 #include <nlohmann/json.hpp>
@@ -6,7 +6,7 @@
 #include "daemon/providers/hint.hpp"
 #include "daemon/providers/redact.hpp"
 
-namespace hermes::daemon::telegram {
+namespace hermes::daemon::chat {
 
 namespace {
 
@@ -217,4 +217,4 @@ std::string usage_reply(const std::string& chat_today, const std::string& gatewa
   return "Today (UTC)\nThis chat: " + chat_today + "\nThe whole gateway: " + gateway_today;
 }
 
-}  // namespace hermes::daemon::telegram
+}  // namespace hermes::daemon::chat

@@ -7,7 +7,7 @@
 
 #include "daemon/providers/classification.hpp"
 
-namespace hermes::daemon::telegram {
+namespace hermes::daemon::chat {
 
 // Telegram's limit on one message, in UTF-16 code units.
 inline constexpr std::size_t kMaxMessageUnits = 4096;
@@ -45,4 +45,4 @@ std::string compress_reply(std::size_t replaced, bool dropped, long tokens_after
 // /usage: this chat's and the whole gateway's totals today.
 std::string usage_reply(const std::string& chat_today, const std::string& gateway_today);
 
-}  // namespace hermes::daemon::telegram
+}  // namespace hermes::daemon::chat
