@@ -230,6 +230,7 @@ struct TurnRunner::Impl {
   providers::HttpClient client;
   Config config;
   Metrics& metrics;
+  ProviderCall provider_call;  // set: instead of HTTP (in-process tests)
   tools::ToolRegistry* tool_registry;
   usage::UsageLedger* ledger;
   context::TokenCorrection correction;
@@ -570,7 +571,11 @@ asio::awaitable<bool> TurnRunner::Impl::call_once(const ProviderRequest& request
       std::min(provider.request_timeout.value_or(config.agent.request_timeout), step.time_left);
   call.sink = request.options.sink;
   call.abort = request.options.abort;
-  outcome = co_await providers::call_chat(client, std::move(call));
+  if (provider_call) {
+    outcome = co_await provider_call(std::move(call));
+  } else {
+    outcome = co_await providers::call_chat(client, std::move(call));
+  }
   // A stream write that failed is the client gone too, seen from the other side.
   if (outcome.reader_gone) request.turn.client_gone = true;
   if (request.turn.record_early_end(result, metrics, std::move(outcome.content))) co_return false;
@@ -643,6 +648,12 @@ asio::awaitable<void> TurnRunner::Impl::accept_answer(const ProviderRequest& req
 TurnRunner::TurnRunner(asio::io_context& io, const Config& config, Metrics& metrics,
                        tools::ToolRegistry* tools, usage::UsageLedger* ledger)
     : impl_(std::make_shared<Impl>(io, config, metrics, tools, ledger)) {}
+
+TurnRunner::TurnRunner(asio::io_context& io, const Config& config, Metrics& metrics,
+                       ProviderCall provider_call)
+    : impl_(std::make_shared<Impl>(io, config, metrics, nullptr, nullptr)) {
+  impl_->provider_call = std::move(provider_call);
+}
 TurnRunner::~TurnRunner() = default;
 
 asio::awaitable<TurnResult> TurnRunner::run(std::vector<providers::ChatMessage> messages,

@@ -92,6 +92,12 @@ class TurnRunner {
   // `ledger` null: no usage records and no budgets.
   TurnRunner(boost::asio::io_context& io, const Config& config, Metrics& metrics,
              tools::ToolRegistry* tools = nullptr, usage::UsageLedger* ledger = nullptr);
+  // A provider answered in process (tests of the conversation core): every upstream call goes
+  // to `provider_call` instead of HTTP, through the same failover, with no tools or ledger.
+  using ProviderCall =
+      std::function<boost::asio::awaitable<providers::ChatCallResult>(providers::ChatCall)>;
+  TurnRunner(boost::asio::io_context& io, const Config& config, Metrics& metrics,
+             ProviderCall provider_call);
   ~TurnRunner();
 
   // Messages include the system prompt.
