@@ -57,6 +57,12 @@ class ContextAndUsage : public ::testing::Test {
         home_.port, "POST", "/v1/chat/completions",
         json{{"messages", json::array({{{"role", "user"}, {"content", text}}})}}.dump(), headers);
   }
+  // POST /v1/responses with `input`, continuing the chain ending at `previous` ("" for none).
+  HttpExchange respond(const std::string& input, const std::string& previous = "") {
+    json body = {{"input", input}};
+    if (!previous.empty()) body["previous_response_id"] = previous;
+    return http_request(home_.port, "POST", "/v1/responses", body.dump());
+  }
   json usage(const std::string& query = "") {
     const auto r = http_request(home_.port, "GET", "/v1/usage" + query);
     EXPECT_EQ(r.status, 200) << r.body;
@@ -102,6 +108,70 @@ TEST_F(ContextAndUsage, AThirtyTurnConversationOverASmallContextNeverFailsAndAlw
         has_summary || m["content"].get<std::string>().starts_with("[Summary of the earlier");
   }
   EXPECT_TRUE(has_summary) << last.dump();
+}
+
+TEST_F(ContextAndUsage, ALongResponsesChainIsCompactedLikeAStoredSession) {
+  // The same window and provider limit as the stored session above, through
+  // previous_response_id. Keeping only the newest turn whole leaves room for a turn between
+  // compactions: it sends the summary the chain stored.
+  fake_.limit_context(1500, 60);
+  start("compression: {threshold: 0.6, protect_last_n: 2}\n");
+  std::string previous;
+  for (int i = 0; i < 30; ++i) {
+    const std::string input =
+        "turn " + std::to_string(i) + ": " + std::string(120, static_cast<char>('a' + i % 26));
+    const auto r = respond(input, previous);
+    ASSERT_EQ(r.status, 200) << "turn " << i << ": " << r.body << daemon_->stderr_text();
+    const auto object = json::parse(r.body);
+    ASSERT_EQ(object["status"], "completed") << r.body;
+    // Each answer is to its own input (the fake echoes the last user message).
+    EXPECT_THAT(object["output"][0]["content"][0]["text"].get<std::string>(),
+                ::testing::StartsWith("echo: turn " + std::to_string(i) + ": "));
+    previous = object["id"].get<std::string>();
+  }
+  const auto calls = fake_.calls();
+  const auto is_summary_call = [](const json& call) {
+    return call["messages"][0]["content"].get<std::string>().find("condense conversations") !=
+           std::string::npos;
+  };
+  const auto starts_with_summary = [](const json& messages) {
+    return messages.size() > 1 && messages[1]["content"].get<std::string>().starts_with(
+                                      "[Summary of the earlier conversation]");
+  };
+  int summaries = 0;
+  int kept_summaries = 0;  // turns that compacted nothing themselves but sent a stored summary
+  bool summarised_before = false;
+  for (std::size_t c = 0; c < calls.size(); ++c) {
+    const auto& call = calls[c];
+    EXPECT_FALSE(call.contains("refused")) << "a request was too big: " << call.dump();
+    EXPECT_LE(message_chars(call["messages"]), 1500u);
+    if (is_summary_call(call)) {
+      ++summaries;
+      summarised_before = true;
+      continue;
+    }
+    if (!summarised_before) continue;
+    // From the first compaction on, every turn sends the chain's summary first, after the
+    // system prompt, never the old messages it stands for.
+    EXPECT_EQ(call["messages"][0]["role"], "system");
+    EXPECT_TRUE(starts_with_summary(call["messages"])) << "call " << c << ": " << call.dump();
+    if (is_summary_call(calls[c - 1])) continue;
+    // A turn that compacted nothing sends what the turn before it sent (its summary included),
+    // then that turn's answer and its own input.
+    ++kept_summaries;
+    const auto& before = calls[c - 1]["messages"];
+    ASSERT_EQ(call["messages"].size(), before.size() + 2) << call.dump();
+    for (std::size_t m = 0; m < before.size(); ++m) EXPECT_EQ(call["messages"][m], before[m]);
+  }
+  EXPECT_GE(summaries, 3) << "the chain was summarised as it grew";
+  EXPECT_GE(kept_summaries, 3) << "the summary is stored with the chain and sent again";
+  // The newest turn went up whole, after the summary of the older ones.
+  const auto& last = calls.back()["messages"];
+  EXPECT_THAT(last.back()["content"].get<std::string>(), HasSubstr("turn 29"));
+  for (std::size_t m = 2; m < last.size(); ++m) {
+    EXPECT_THAT(last[m]["content"].get<std::string>(), ::testing::Not(HasSubstr("turn 0:")))
+        << "the first turn is still sent: " << last.dump();
+  }
 }
 
 TEST_F(ContextAndUsage, AStatelessRequestTooBigForTheModelIsTheClients400) {

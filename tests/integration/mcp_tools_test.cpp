@@ -89,6 +89,13 @@ class McpTools : public ::testing::Test {
     return http_request(home_.port, "POST", "/v1/chat/completions", body.dump(), headers, 60s);
   }
 
+  // POST /v1/responses (stored), continuing the chain ending at `previous` ("" for none).
+  HttpExchange respond(const std::string& input, const std::string& previous = "") {
+    json body = {{"model", "demo-model"}, {"input", input}, {"store", true}};
+    if (!previous.empty()) body["previous_response_id"] = previous;
+    return http_request(home_.port, "POST", "/v1/responses", body.dump(), {}, 60s);
+  }
+
   void TearDown() override {
     if (!daemon_) return;
     daemon_->signal(SIGTERM);
@@ -506,6 +513,70 @@ TEST_F(McpTools, ATurnTheRestartCutAfterAToolRoundIsFinishedByTheNextProcess) {
   const auto& history = after[0]["messages"];
   ASSERT_EQ(history.size(), 6u) << history.dump();
   EXPECT_EQ(history[4]["content"], "finished after the restart");
+}
+
+TEST_F(McpTools, AResponsesTurnTheRestartCutAfterAToolRoundIsFinishedByTheNextProcess) {
+  start(everything(), "  restart_drain_timeout: 1\n");
+  json hang = json::object();
+  hang["hang"] = true;
+  fake_.script(
+      "*", {asks_for({tool_call("r1", "mcp_everything_echo", {{"message", "round one"}})}), hang});
+  HttpExchange r;
+  std::jthread client([&] { r = respond("finish me later"); });
+  // The tool round is done and the second provider call hangs when the restart comes.
+  ASSERT_TRUE(wait_until([&] { return fake_.calls().size() == 2; }, 20s));
+  daemon_->signal(SIGUSR1);
+  client.join();
+  // The waiting client gets the response as it stands: the next process finishes it.
+  ASSERT_EQ(r.status, 200) << r.body;
+  const auto cut = json::parse(r.body);
+  EXPECT_EQ(cut["status"], "in_progress") << r.body;
+  EXPECT_TRUE(cut["output"].empty()) << r.body;
+  const std::string id = cut["id"];
+  ASSERT_EQ(daemon_->wait(15s), 75) << daemon_->stderr_text();
+  ASSERT_NE(daemon_->stderr_text().find("tool mcp_everything_echo"), std::string::npos)
+      << "the first process ran the tool";
+
+  fake_.reset();
+  fake_.script("*", json::array({says("finished after the restart")}));
+  daemon_ = home_.start(home_.env());
+  json stored;
+  ASSERT_TRUE(wait_until(
+      [&] {
+        const auto got = http_request(home_.port, "GET", "/v1/responses/" + id);
+        if (got.status != 200) return false;
+        stored = json::parse(got.body, nullptr, false);
+        return stored.is_object() && stored["status"] == "completed";
+      },
+      30s))
+      << stored.dump() << daemon_->stderr_text();
+  EXPECT_EQ(stored["id"], id);
+  ASSERT_EQ(stored["output"].size(), 1u) << stored.dump();
+  EXPECT_EQ(stored["output"][0]["content"][0]["text"], "finished after the restart");
+  const auto resumed = fake_.calls();
+  ASSERT_EQ(resumed.size(), 1u) << resumed.dump();
+  const auto& sent = resumed[0]["messages"];
+  ASSERT_EQ(sent.size(), 4u) << sent.dump();  // the round is sent on, not run again
+  EXPECT_EQ(sent[0]["role"], "system");
+  EXPECT_EQ(sent[1]["content"], "finish me later");
+  EXPECT_EQ(sent[2]["tool_calls"][0]["id"], "r1");
+  EXPECT_EQ(sent[3]["tool_call_id"], "r1");
+  EXPECT_EQ(sent[3]["content"], "Echo: round one");
+  EXPECT_EQ(daemon_->stderr_text().find("tool mcp_everything_echo"), std::string::npos)
+      << "the tool ran again";
+
+  // The chain goes on from the finished response: its round and its answer are history.
+  fake_.reset();
+  auto next = respond("and now?", id);
+  ASSERT_EQ(next.status, 200) << next.body;
+  const auto after = fake_.calls();
+  ASSERT_EQ(after.size(), 1u) << after.dump();
+  const auto& history = after[0]["messages"];
+  ASSERT_EQ(history.size(), 6u) << history.dump();
+  EXPECT_EQ(history[2]["tool_calls"][0]["id"], "r1");
+  EXPECT_EQ(history[3]["content"], "Echo: round one");
+  EXPECT_EQ(history[4]["content"], "finished after the restart");
+  EXPECT_EQ(history[5]["content"], "and now?");
 }
 
 TEST_F(McpTools, AToolThatNeedsApprovalIsNotRunUnattendedUnlessTheConfigAllowsIt) {

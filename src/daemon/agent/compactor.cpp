@@ -30,6 +30,11 @@ std::vector<ChatMessage> joined(const std::vector<ChatMessage>& a, std::span<con
   return out;
 }
 
+// Who a log line is about: a stored session, or a conversation its platform keeps.
+std::string whom(const std::string& session) {
+  return session.empty() ? std::string("a kept conversation") : "session " + session;
+}
+
 bool is_summary(const ChatMessage& m) {
   return m.role == "user" && m.content.starts_with(context::kSummaryPrefix);
 }
@@ -105,8 +110,8 @@ asio::awaitable<FittedTurn> Compactor::fit(std::string session, std::vector<Chat
   const bool summarised = summary.ok && !summary.content.empty() &&
                           context::estimate_tokens(as_sent) < context::estimate_tokens(old);
   if (!summarised) {
-    spdlog::warn("session {}: summarising {} messages failed ({}); dropping them from what is sent",
-                 session, count,
+    spdlog::warn("{}: summarising {} messages failed ({}); dropping them from what is sent",
+                 whom(session), count,
                  summary.failure ? std::string(providers::to_string(summary.failure->reason))
                                  : "the summary did not fit");
   }
@@ -125,7 +130,7 @@ asio::awaitable<FittedTurn> Compactor::fit(std::string session, std::vector<Chat
   fitted.dropped = !summarised;
   fitted.replaced = count;
   fitted.tokens_after = tokens(fitted.messages);
-  spdlog::info("session {}: context {} {} messages ({} → {} tokens, window {})", session,
+  spdlog::info("{}: context {} {} messages ({} → {} tokens, window {})", whom(session),
                summarised ? "summarised" : "dropped", count, fitted.tokens_before,
                fitted.tokens_after, turns_.context_length());
   co_return fitted;

@@ -12,6 +12,16 @@ namespace hermes::daemon {
 namespace asio = boost::asio;
 using providers::ChatMessage;
 
+namespace {
+
+// Who a log line is about: the session, or (a history the platform keeps) its chat key.
+std::string whom(const ConversationTurn& turn) {
+  if (!turn.own_history) return "session " + turn.session_id;
+  return turn.chat_key.empty() ? std::string("a kept conversation") : turn.chat_key;
+}
+
+}  // namespace
+
 TurnFacts facts_of(const TurnResult& result, bool stopped_by_user, bool compactable, bool retried) {
   TurnFacts facts;
   facts.ok = result.ok;
@@ -102,37 +112,49 @@ asio::awaitable<ConversationResult> Conversation::take_turn(ConversationTurn tur
   }
   options.platform = turn.platform;
   options.session_id = turn.session_id;
+  const bool store_fresh = co_await prepare(turn, options, out);
+  if (out.too_big) co_return out;
+  if (turn.on_fitted) turn.on_fitted(out.fitted);
+  co_await run(turn, std::move(options), store_fresh, out);
+  co_await store(turn, store_fresh, std::move(rows), out);
+  co_return out;
+}
 
-  bool store_fresh = true;
+// What goes upstream, in out.fitted (out.too_big for a new session over the window). Returns
+// whether this turn's messages are to be stored (not when they are stored already).
+asio::awaitable<bool> Conversation::prepare(const ConversationTurn& turn,
+                                            const TurnOptions& options, ConversationResult& out) {
   if (turn.new_session) {
     out.fitted.messages = prompt_for(turn, turn.fresh);
     out.fitted.messages.insert(out.fitted.messages.end(), turn.fresh.begin(), turn.fresh.end());
     // A stateless request too big for the model is the client's to shorten.
     out.tokens = compactor_.tokens(out.fitted.messages);
     out.context_window = turns_.context_length();
-    if (out.tokens > out.context_window) {
-      out.too_big = true;
-      co_return out;
-    }
-  } else {
-    std::vector<ChatMessage> fresh = turn.fresh;
-    if (turn.redelivered && fresh.size() == 1) {
-      // Handed over again: the message is stored once; a cut turn goes on from its rounds.
-      auto history = co_await store_.history(turn.session_id);
-      const auto stored = stored_turn_state(history, fresh.front().content);
-      if (stored == StoredTurn::mid_loop) {
-        spdlog::info("{}: session {}: resuming a turn a restart cut after its tool rounds",
-                     turn.platform, turn.session_id);
-      }
-      if (stored != StoredTurn::absent) {
-        store_fresh = false;
-        fresh.clear();
-      }
-    }
-    out.fitted = co_await fit(turn, std::move(fresh), false, options);
+    out.too_big = out.tokens > out.context_window;
+    co_return true;
   }
-  if (turn.on_fitted) turn.on_fitted(out.fitted);
+  bool store_fresh = true;
+  std::vector<ChatMessage> fresh = turn.fresh;
+  if (turn.redelivered && fresh.size() == 1) {
+    // Handed over again: the message is stored once; a cut turn goes on from its rounds.
+    auto history = co_await store_.history(turn.session_id);
+    const auto stored = stored_turn_state(history, fresh.front().content);
+    if (stored == StoredTurn::mid_loop) {
+      spdlog::info("{}: session {}: resuming a turn a restart cut after its tool rounds",
+                   turn.platform, turn.session_id);
+    }
+    if (stored != StoredTurn::absent) {
+      store_fresh = false;
+      fresh.clear();
+    }
+  }
+  out.fitted = co_await fit(turn, std::move(fresh), false, options);
+  co_return store_fresh;
+}
 
+// The run, and what decide_turn_end says after it: at most one compaction and one retry.
+asio::awaitable<void> Conversation::run(const ConversationTurn& turn, TurnOptions options,
+                                        bool store_fresh, ConversationResult& out) {
   const bool compactable = !turn.new_session;
   TurnOptions retry_options = options;
   auto messages = out.fitted.messages;
@@ -141,25 +163,27 @@ asio::awaitable<ConversationResult> Conversation::take_turn(ConversationTurn tur
     return retry_options.abort && retry_options.abort->stopped_by_user();
   };
   out.end = decide_turn_end(facts_of(out.result, stopped(), compactable, false));
-  if (out.end.retry_after_compaction) {
-    spdlog::info("{}: session {}: context overflow; compacting and retrying once", turn.platform,
-                 turn.session_id);
-    std::vector<ChatMessage> fresh = store_fresh ? turn.fresh : std::vector<ChatMessage>{};
-    auto refitted = co_await fit(turn, std::move(fresh), true, retry_options);
-    if (refitted.compacted) {
-      out.fitted = std::move(refitted);
-      auto again = out.fitted.messages;
-      TurnOptions second = retry_options;  // named: GCC 12
-      out.result = co_await turns_.run(std::move(again), std::move(second));
-    }
-    out.end = decide_turn_end(facts_of(out.result, stopped(), compactable, true));
+  if (!out.end.retry_after_compaction) co_return;
+  spdlog::info("{}: {}: context overflow; compacting and retrying once", turn.platform, whom(turn));
+  std::vector<ChatMessage> fresh;
+  if (store_fresh) fresh = turn.fresh;
+  auto refitted = co_await fit(turn, std::move(fresh), true, retry_options);
+  if (refitted.compacted) {
+    out.fitted = std::move(refitted);
+    auto again = out.fitted.messages;
+    TurnOptions second = retry_options;  // named: GCC 12
+    out.result = co_await turns_.run(std::move(again), std::move(second));
   }
+  out.end = decide_turn_end(facts_of(out.result, stopped(), compactable, true));
+}
 
-  // The turn's rows in one transaction, durable before anything is replied.
+// The turn's rows and the platform's in one transaction, durable before anything is replied.
+asio::awaitable<void> Conversation::store(const ConversationTurn& turn, bool store_fresh,
+                                          PlatformRows rows, ConversationResult& out) {
   state::Transaction tx;
   add_turn_rows(tx, turn, store_fresh, out);
   if (rows) co_await rows(tx, out);
-  if (tx.empty()) co_return out;
+  if (tx.empty()) co_return;
   try {
     co_await store_.commit(std::move(tx));
   } catch (const state::StoreUnavailable& e) {
@@ -170,10 +194,9 @@ asio::awaitable<ConversationResult> Conversation::take_turn(ConversationTurn tur
     out.store_error = e.what();
   }
   if (out.stored != StoreOutcome::stored) {
-    spdlog::error("{}: session {}: the turn could not be stored: {}", turn.platform,
-                  turn.session_id, out.store_error);
+    spdlog::error("{}: {}: the turn could not be stored: {}", turn.platform, whom(turn),
+                  out.store_error);
   }
-  co_return out;
 }
 
 asio::awaitable<void> Conversation::resume_cut_turns(std::string platform) {

@@ -22,7 +22,8 @@ class SessionQueue;
 struct ConversationTurn {
   std::string session_id;
   std::string platform;  // who takes it: usage records, logs, the resumable mark
-  std::string chat_key;  // the chat a new session belongs to ("" for none)
+  // The chat a new session belongs to ("" for none); with own_history, what logs name.
+  std::string chat_key;
   // Created by this turn: `fresh` is the whole conversation, sent as given (never compacted;
   // too big for the model is refused before any call), stored with the turn.
   bool new_session = false;
@@ -96,6 +97,12 @@ class Conversation {
   boost::asio::awaitable<FittedTurn> fit(const ConversationTurn& turn,
                                          std::vector<providers::ChatMessage> fresh, bool force,
                                          const TurnOptions& options);
+  boost::asio::awaitable<bool> prepare(const ConversationTurn& turn, const TurnOptions& options,
+                                       ConversationResult& out);
+  boost::asio::awaitable<void> run(const ConversationTurn& turn, TurnOptions options,
+                                   bool store_fresh, ConversationResult& out);
+  boost::asio::awaitable<void> store(const ConversationTurn& turn, bool store_fresh,
+                                     PlatformRows rows, ConversationResult& out);
   void add_turn_rows(state::Transaction& tx, const ConversationTurn& turn, bool store_fresh,
                      const ConversationResult& outcome);
 

@@ -693,6 +693,8 @@ int run_gateway(const Options& options) {
     spdlog::error("not starting: fix {} (check it with: hermes-gateway --check-config)",
                   paths.config_file.string());
     return kExitConfig;
+    asio::co_spawn(io_, responses_.resume_cut_responses(),
+                   [](std::exception_ptr e) { log_exception(e, "resuming cut responses"); });
   }
   std::string holder;
   auto lock = InstanceLock::acquire(paths.home, holder);

@@ -6,6 +6,7 @@
 #include <cstdint>
 #include <map>
 #include <random>
+#include <variant>
 
 #include "daemon/agent/conversation.hpp"
 #include "daemon/agent/session_store.hpp"
@@ -130,7 +131,9 @@ struct ApiServer::Impl {
     return options;
   }
 
+  asio::awaitable<std::variant<PreparedTurn, HttpResponse>> prepare(HttpRequest& request);
   asio::awaitable<HttpResponse> chat_completions(HttpRequest request);
+  asio::awaitable<HttpResponse> answer(const ConversationResult& taken);
   asio::awaitable<void> stream_turn(std::uint64_t id, ResponseStream& out);
 
   Config config;
@@ -144,7 +147,10 @@ struct ApiServer::Impl {
   std::uint64_t next_stream = 1;
 };
 
-asio::awaitable<HttpResponse> ApiServer::Impl::chat_completions(HttpRequest request) {
+// The request as a turn on a session (a new one, or the one X-Hermes-Session-Id names), or
+// the error reply.
+asio::awaitable<std::variant<PreparedTurn, HttpResponse>> ApiServer::Impl::prepare(
+    HttpRequest& request) {
   std::variant<ChatCompletionRequest, HttpResponse> parsed;
   if (request.body.size() >= providers::kOffloadBytes) {
     std::function<void()> parse = [&parsed, &request] {
@@ -158,26 +164,31 @@ asio::awaitable<HttpResponse> ApiServer::Impl::chat_completions(HttpRequest requ
   PreparedTurn turn;
   turn.request = std::move(std::get<ChatCompletionRequest>(parsed));
   if (auto refused = unserved_model(config, turn.request.model)) co_return std::move(*refused);
-
   const std::string requested_session(request.header(kSessionHeader));
-  if (!requested_session.empty()) {
-    const bool known = co_await store.exists(requested_session);
-    if (!known) {
-      co_return json_error(404,
-                           "Unknown session '" + requested_session.substr(0, 64) +
-                               "'; omit X-Hermes-Session-Id to start a new one.",
-                           "invalid_request_error", "session_not_found");
-    }
-    if (turn.request.messages.back().role != "user") {
-      co_return json_error(400, "The last message must be the user's new turn.",
-                           "invalid_request_error");
-    }
-    turn.session_id = requested_session;
-  } else {
+  if (requested_session.empty()) {
     turn.session_id = store.new_session_id();
     turn.new_session = true;
+    co_return turn;
   }
+  const bool known = co_await store.exists(requested_session);
+  if (!known) {
+    co_return json_error(404,
+                         "Unknown session '" + requested_session.substr(0, 64) +
+                             "'; omit X-Hermes-Session-Id to start a new one.",
+                         "invalid_request_error", "session_not_found");
+  }
+  if (turn.request.messages.back().role != "user") {
+    co_return json_error(400, "The last message must be the user's new turn.",
+                         "invalid_request_error");
+  }
+  turn.session_id = requested_session;
+  co_return turn;
+}
 
+asio::awaitable<HttpResponse> ApiServer::Impl::chat_completions(HttpRequest request) {
+  auto prepared = co_await prepare(request);
+  if (auto* refusal = std::get_if<HttpResponse>(&prepared)) co_return std::move(*refusal);
+  PreparedTurn& turn = std::get<PreparedTurn>(prepared);
   if (turn.request.stream) {
     const std::uint64_t id = next_stream++;
     auto streamed = std::make_unique<StreamTurn>();
@@ -189,36 +200,35 @@ asio::awaitable<HttpResponse> ApiServer::Impl::chat_completions(HttpRequest requ
     response.stream = [this, id](ResponseStream& out) { return stream_turn(id, out); };
     co_return response;
   }
-
   ConversationTurn taking = conversation_turn(turn);  // named: GCC 12
   TurnOptions options = options_for(turn, request.client_gone);
   PlatformRows no_rows;
   ConversationResult taken =
       co_await conversation.take_turn(std::move(taking), std::move(options), std::move(no_rows));
   if (taken.too_big) co_return too_big(taken);
-  const TurnResult& result = taken.result;
-  HttpResponse response;
-  if (auto failed = store_failure(taken)) {
-    response = std::move(*failed);
-  } else if (result.ok) {
-    std::function<void()> write = [&response, &result] {
-      response.body = completion_json(completion_id(), result.model, result.content, result.usage,
-                                      unix_now(), result.client_tool_calls);
-    };
-    if (result.content.size() >= providers::kOffloadBytes) {
-      co_await providers::offload(std::move(write));
-    } else {
-      write();
-    }
-  } else if (result.interrupted) {
-    response = interrupted_response();
-  } else if (result.client_gone) {
-    response = client_gone_response();  // for the log and metrics: nobody reads it
-  } else {
-    response = failure_response(*result.failure);
-  }
+  HttpResponse response = co_await answer(taken);
   response.headers.emplace_back(kSessionHeader, turn.session_id);
   add_notes(response, taken);
+  co_return response;
+}
+
+// A finished turn as the reply: the completion, or the error saying how it ended.
+asio::awaitable<HttpResponse> ApiServer::Impl::answer(const ConversationResult& taken) {
+  const TurnResult& result = taken.result;
+  HttpResponse response;
+  if (auto failed = store_failure(taken)) co_return std::move(*failed);
+  if (result.interrupted) co_return interrupted_response();
+  if (result.client_gone) co_return client_gone_response();  // for the log: nobody reads it
+  if (!result.ok) co_return failure_response(*result.failure);
+  std::function<void()> write = [&response, &result] {
+    response.body = completion_json(completion_id(), result.model, result.content, result.usage,
+                                    unix_now(), result.client_tool_calls);
+  };
+  if (result.content.size() >= providers::kOffloadBytes) {
+    co_await providers::offload(std::move(write));
+  } else {
+    write();
+  }
   co_return response;
 }
 

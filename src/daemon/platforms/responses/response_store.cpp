@@ -10,8 +10,22 @@ namespace asio = boost::asio;
 
 // Jobs are named std::function variables: GCC 12 mishandles temporaries inside co_await.
 
-asio::awaitable<void> ResponseStore::save(StoredResponse response) {
-  std::function<void()> job = [this, &response] { tables_.insert(response); };
+void ResponseStore::add(state::Transaction& tx, StoredResponse response) {
+  tx.add([this, response = std::move(response)] { tables_.insert(response); });
+}
+
+asio::awaitable<std::vector<StoredResponse>> ResponseStore::resumable() {
+  std::vector<StoredResponse> found;
+  std::function<void()> job = [this, &found] { found = tables_.resumable(); };
+  co_await worker_.run(std::move(job));
+  co_return found;
+}
+
+asio::awaitable<void> ResponseStore::finish(std::string id, std::string object_json,
+                                            std::string conversation_json) {
+  std::function<void()> job = [this, &id, &object_json, &conversation_json] {
+    tables_.finish(id, object_json, conversation_json);
+  };
   co_await worker_.run(std::move(job));
 }
 

@@ -5,6 +5,7 @@
 #include <string>
 
 #include "daemon/platforms/responses/response_tables.hpp"
+#include "daemon/state/transaction.hpp"
 
 namespace hermes::daemon {
 namespace state {
@@ -22,8 +23,12 @@ class ResponseStore {
   ResponseStore(state::StoreWorker& worker, ResponseTables& tables)
       : worker_(worker), tables_(tables) {}
 
+  // A row of `tx` (a turn's transaction): stored with the turn, or not at all.
+  void add(state::Transaction& tx, StoredResponse response);
+  boost::asio::awaitable<std::vector<StoredResponse>> resumable();
   // Durable when this returns; throws when it could not be stored.
-  boost::asio::awaitable<void> save(StoredResponse response);
+  boost::asio::awaitable<void> finish(std::string id, std::string object_json,
+                                      std::string conversation_json);
   boost::asio::awaitable<std::optional<std::string>> object_json(std::string id);
   boost::asio::awaitable<std::optional<std::string>> input_items_json(std::string id);
   boost::asio::awaitable<bool> remove(std::string id);

@@ -20,6 +20,8 @@ struct StoredResponse {
   std::string object_json;
   std::string input_items_json;
   std::string conversation_json;
+  // Cut by a drain after complete tool rounds: in_progress, to be finished at the next start.
+  bool resumable = false;
 };
 
 // A chain read back from its newest response: each response's conversation, oldest first.
@@ -40,6 +42,11 @@ class ResponseTables {
   virtual bool remove(const std::string& id) = 0;  // false: there was none
   // Follows previous ids back from `id`, at most `max_length` responses.
   virtual StoredChain chain(const std::string& id, int max_length) = 0;
+  // The responses stored as resumable, oldest first.
+  virtual std::vector<StoredResponse> resumable() = 0;
+  // A resumed response's final object and conversation; it is resumable no more.
+  virtual void finish(const std::string& id, const std::string& object_json,
+                      const std::string& conversation_json) = 0;
 };
 
 class SqlResponseTables final : public ResponseTables {
@@ -50,6 +57,9 @@ class SqlResponseTables final : public ResponseTables {
   std::optional<std::string> input_items_json(const std::string& id) override;
   bool remove(const std::string& id) override;
   StoredChain chain(const std::string& id, int max_length) override;
+  std::vector<StoredResponse> resumable() override;
+  void finish(const std::string& id, const std::string& object_json,
+              const std::string& conversation_json) override;
 
  private:
   state::SqlConnection& db_;

@@ -8,7 +8,7 @@
 #include <nlohmann/json.hpp>
 #include <random>
 
-#include "daemon/agent/turn_runner.hpp"
+#include "daemon/agent/conversation.hpp"
 #include "daemon/platforms/api_protocol.hpp"
 #include "daemon/platforms/responses/response_store.hpp"
 #include "daemon/platforms/responses/responses_protocol.hpp"
@@ -32,6 +32,11 @@ constexpr std::string_view kStoreFailedText =
     "The gateway could not store this response; check the gateway's log and the disk holding "
     "state.db, then send it again.";
 
+// A PlatformRows step with nothing to wait for.
+asio::awaitable<void> nothing_more() {
+  co_return;
+}
+
 HttpResponse not_found(const std::string& message, std::string_view code,
                        std::string_view param = {}) {
   auto response = json_error(404, message, "invalid_request_error", code);
@@ -44,12 +49,13 @@ HttpResponse not_found(const std::string& message, std::string_view code,
   return response;
 }
 
-// A request ready to run: its id, the messages to send, what it adds to its chain.
+// A request ready to run: its id, what its chain said before it, its own input.
 struct PreparedResponse {
   ResponsesRequest request;
   std::string id;
   long created_at = 0;
-  std::vector<ChatMessage> upstream;
+  std::string system;  // the instructions, or the configured system prompt
+  std::vector<ChatMessage> chain;
 };
 
 // State shared by a streamed response's SSE writes.
@@ -68,11 +74,28 @@ struct StreamedResponse {
   }
 };
 
+// What the chain keeps of a turn: its input and transcript, or, when the conversation had to
+// be compacted, everything that was sent (the summary first, without the system prompt) and
+// the transcript, standing for all that came before.
+std::string kept_conversation(const ConversationResult& taken,
+                              const std::vector<ChatMessage>& input, bool has_prefix) {
+  const auto& result = taken.result;
+  if (!taken.fitted.compacted) {
+    std::vector<ChatMessage> added = input;
+    added.insert(added.end(), result.transcript.begin(), result.transcript.end());
+    return conversation_json(added);
+  }
+  const auto& sent = taken.fitted.messages;
+  std::vector<ChatMessage> added(sent.begin() + (has_prefix && !sent.empty() ? 1 : 0), sent.end());
+  added.insert(added.end(), result.transcript.begin(), result.transcript.end());
+  return conversation_json(added, true);
+}
+
 }  // namespace
 
 struct ResponsesApi::Impl {
-  Impl(const Config& c, ResponseStore& s, TurnRunner& t)
-      : config(c), store(s), turns(t), ids(std::random_device{}()) {}
+  Impl(const Config& c, ResponseStore& s, Conversation& v)
+      : config(c), store(s), conversation(v), ids(std::random_device{}()) {}
 
   std::string new_id() {
     const auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(
@@ -97,7 +120,7 @@ struct ResponsesApi::Impl {
   }
 
   // The outcome of a turn as the response's final state: completed, or failed with why.
-  void settle(ResponseState& state, const TurnResult& result, const std::string& text) const {
+  static void settle(ResponseState& state, const TurnResult& result, const std::string& text) {
     state.usage = result.usage;
     if (!result.model.empty()) state.model = result.model;
     if (result.ok) {
@@ -122,25 +145,28 @@ struct ResponsesApi::Impl {
     }
   }
 
-  // Stores the response (unless store: false); false when that failed.
-  asio::awaitable<bool> keep(const PreparedResponse& p, const ResponseState& state,
-                             const TurnResult& result) {
-    if (!p.request.store) co_return true;
-    std::vector<ChatMessage> added = p.request.input;
-    added.insert(added.end(), result.transcript.begin(), result.transcript.end());
+  // The response as a row of the turn's transaction (unless store: false): its final state,
+  // or in_progress when the drain cut it after complete tool rounds (the next process
+  // finishes it). `keep_failures`: a failed turn is stored too (a streamed one was shown).
+  void add_response(state::Transaction& tx, const PreparedResponse& p,
+                    const ConversationResult& taken, ResponseState& state, const std::string& text,
+                    bool keep_failures) {
+    if (taken.end.mark == TurnMark::resumable) {
+      state.status = "in_progress";
+    } else {
+      settle(state, taken.result, text);
+    }
+    if (!p.request.store) return;
+    const bool resumable = taken.end.mark == TurnMark::resumable;
+    if (!taken.result.ok && !resumable && !keep_failures) return;
     StoredResponse stored{p.id,
                           p.request.previous_response_id,
                           static_cast<double>(p.created_at),
                           response_json(state),
                           p.request.input_items,
-                          conversation_json(added)};
-    try {
-      co_await store.save(std::move(stored));
-      co_return true;
-    } catch (const std::exception& e) {
-      spdlog::error("api_server: response {} could not be stored: {}", p.id, e.what());
-      co_return false;
-    }
+                          kept_conversation(taken, p.request.input, !p.system.empty()),
+                          resumable};
+    store.add(tx, std::move(stored));
   }
 
   TurnOptions options_for(const PreparedResponse& p,
@@ -149,25 +175,78 @@ struct ResponsesApi::Impl {
     options.abort = std::move(client_gone);
     options.client_tools = p.request.tools;
     options.extra_fields = p.request.extra_fields;
-    options.platform = "api_server";
     options.chat = "api_server:" + p.id;  // a chat budget counts each response on its own
     return options;
   }
 
+  ConversationTurn turn_of(const PreparedResponse& p) const {
+    ConversationTurn turn;
+    turn.platform = "api_server";
+    turn.chat_key = "response " + p.id;  // what the core's log lines name
+    turn.own_history = p.chain;
+    turn.system_prompt = p.system;
+    turn.fresh = p.request.input;
+    return turn;
+  }
+
   asio::awaitable<std::variant<PreparedResponse, HttpResponse>> prepare(HttpRequest& request);
+  asio::awaitable<std::optional<HttpResponse>> read_chain(const std::string& previous,
+                                                          std::vector<ChatMessage>& chain);
   asio::awaitable<HttpResponse> answer(PreparedResponse prepared,
                                        std::shared_ptr<providers::AbortSignal> client_gone);
   asio::awaitable<void> stream(std::uint64_t id, ResponseStream& out);
+  asio::awaitable<void> resume(StoredResponse cut);
 
   Config config;
   ResponseStore& store;
-  TurnRunner& turns;
+  Conversation& conversation;
   std::mt19937_64 ids;
   // Streamed responses waiting for or in their producer, owned here by id (see ApiServer:
   // GCC 12 loses owning captures that travel through nested co_returns).
   std::map<std::uint64_t, std::unique_ptr<StreamedResponse>> streams;
   std::uint64_t next_stream = 1;
 };
+
+// What the chain ending at `previous` said, oldest first (from its last compaction on);
+// otherwise the reply saying why it cannot be continued.
+asio::awaitable<std::optional<HttpResponse>> ResponsesApi::Impl::read_chain(
+    const std::string& previous, std::vector<ChatMessage>& messages) {
+  StoredChain chain;
+  try {
+    chain = co_await store.chain(previous);
+  } catch (const std::exception& e) {
+    spdlog::error("api_server: reading the chain of {} failed: {}", previous, e.what());
+    co_return store_failed_response();
+  }
+  switch (chain.state) {
+    case StoredChain::State::unknown:
+      co_return not_found("No response '" + previous.substr(0, 80) +
+                              "' is stored here (it was deleted, created with store: false, "
+                              "or never existed); leave previous_response_id out to start a "
+                              "new conversation.",
+                          "previous_response_not_found", "previous_response_id");
+    case StoredChain::State::broken:
+      co_return not_found("The conversation of '" + previous.substr(0, 80) + "' continues from '" +
+                              chain.missing_id.substr(0, 80) +
+                              "', which was deleted, so it cannot be continued; start a new "
+                              "one.",
+                          "previous_response_not_found", "previous_response_id");
+    case StoredChain::State::too_long:
+      co_return invalid_request("This conversation is longer than " +
+                                    std::to_string(ResponseStore::kMaxChainLength) +
+                                    " responses; start a new one.",
+                                "previous_response_id");
+    case StoredChain::State::found:
+      break;
+  }
+  for (const auto& conversation_text : chain.conversations) {
+    if (!append_conversation(conversation_text, messages)) {
+      spdlog::error("api_server: a stored response in the chain of {} is unreadable", previous);
+      co_return store_failed_response();
+    }
+  }
+  co_return std::nullopt;
+}
 
 asio::awaitable<std::variant<PreparedResponse, HttpResponse>> ResponsesApi::Impl::prepare(
     HttpRequest& request) {
@@ -189,47 +268,14 @@ asio::awaitable<std::variant<PreparedResponse, HttpResponse>> ResponsesApi::Impl
   if (auto refused = unserved_model(config, p.request.model)) co_return std::move(*refused);
 
   // Instructions stand for this request only (they are not carried along the chain).
-  const std::string& system =
-      p.request.instructions.empty() ? config.agent.system_prompt : p.request.instructions;
-  if (!system.empty()) p.upstream.emplace_back("system", system);
+  p.system = p.request.instructions.empty() ? config.agent.system_prompt : p.request.instructions;
   if (const auto& previous = p.request.previous_response_id; !previous.empty()) {
-    StoredChain chain;
-    try {
-      chain = co_await store.chain(previous);
-    } catch (const std::exception& e) {
-      spdlog::error("api_server: reading the chain of {} failed: {}", previous, e.what());
-      co_return store_failed_response();
-    }
-    switch (chain.state) {
-      case StoredChain::State::unknown:
-        co_return not_found("No response '" + previous.substr(0, 80) +
-                                "' is stored here (it was deleted, created with store: false, "
-                                "or never existed); leave previous_response_id out to start a "
-                                "new conversation.",
-                            "previous_response_not_found", "previous_response_id");
-      case StoredChain::State::broken:
-        co_return not_found("The conversation of '" + previous.substr(0, 80) +
-                                "' continues from '" + chain.missing_id.substr(0, 80) +
-                                "', which was deleted, so it cannot be continued; start a new "
-                                "one.",
-                            "previous_response_not_found", "previous_response_id");
-      case StoredChain::State::too_long:
-        co_return invalid_request("This conversation is longer than " +
-                                      std::to_string(ResponseStore::kMaxChainLength) +
-                                      " responses; start a new one.",
-                                  "previous_response_id");
-      case StoredChain::State::found:
-        break;
-    }
-    for (const auto& conversation : chain.conversations) {
-      if (!append_conversation(conversation, p.upstream)) {
-        spdlog::error("api_server: a stored response in the chain of {} is unreadable", previous);
-        co_return store_failed_response();
-      }
-    }
+    auto refused = co_await read_chain(previous, p.chain);
+    if (refused) co_return std::move(*refused);
   }
-  p.upstream.insert(p.upstream.end(), p.request.input.begin(), p.request.input.end());
-  if (auto call_id = unanswered_tool_result(p.upstream)) {
+  std::vector<ChatMessage> all = p.chain;
+  all.insert(all.end(), p.request.input.begin(), p.request.input.end());
+  if (auto call_id = unanswered_tool_result(all)) {
     co_return invalid_request("The function_call_output for '" + call_id->substr(0, 80) +
                                   "' answers no function call in this input or its chain.",
                               "input");
@@ -239,10 +285,24 @@ asio::awaitable<std::variant<PreparedResponse, HttpResponse>> ResponsesApi::Impl
 
 asio::awaitable<HttpResponse> ResponsesApi::Impl::answer(
     PreparedResponse p, std::shared_ptr<providers::AbortSignal> client_gone) {
-  auto messages = p.upstream;
-  TurnOptions options = options_for(p, std::move(client_gone));  // named: GCC 12
-  TurnResult result = co_await turns.run(std::move(messages), std::move(options));
-  if (!result.ok) {
+  ResponseState state = state_of(p, "in_progress");
+  ConversationTurn turn = turn_of(p);  // named: GCC 12
+  TurnOptions options = options_for(p, std::move(client_gone));
+  const PreparedResponse* prepared = &p;
+  ResponseState* final_state = &state;
+  PlatformRows rows = [this, prepared, final_state](state::Transaction& tx,
+                                                    const ConversationResult& taken) {
+    add_response(tx, *prepared, taken, *final_state, taken.result.content, false);
+    return nothing_more();
+  };
+  const auto taken =
+      co_await conversation.take_turn(std::move(turn), std::move(options), std::move(rows));
+  if (taken.stored != StoreOutcome::stored) co_return store_failed_response();
+  const auto& result = taken.result;
+  // Cut after complete tool rounds: stored in_progress, finished by the next process (GET
+  // /v1/responses/{id} shows it completed then).
+  const bool resumes = taken.end.mark == TurnMark::resumable && p.request.store;
+  if (!result.ok && !resumes) {
     if (result.interrupted) {
       auto response = json_error(503, kInterruptedText, "interrupted");
       response.headers.emplace_back("Retry-After", "1");
@@ -251,10 +311,6 @@ asio::awaitable<HttpResponse> ResponsesApi::Impl::answer(
     if (result.client_gone || !result.failure) co_return client_gone_response();
     co_return failure_response(*result.failure);
   }
-  ResponseState state = state_of(p, "completed");
-  settle(state, result, result.content);
-  const bool stored = co_await keep(p, state, result);
-  if (!stored) co_return store_failed_response();
   HttpResponse response;
   response.body = response_json(state);
   co_return response;
@@ -272,32 +328,90 @@ asio::awaitable<void> ResponsesApi::Impl::stream(std::uint64_t id, ResponseStrea
   std::string head = s->events.started(s->state);
   const bool open = co_await out.write(std::move(head));
   if (!open) co_return;
-  auto messages = s->prepared.upstream;
   providers::DeltaSink sink = [s](std::string delta) {
     return s->on_delta(std::move(delta));
   };  // raw: owned above
   TurnOptions options = options_for(s->prepared, s->client_gone);
   options.sink = std::move(sink);
-  TurnResult result = co_await turns.run(std::move(messages), std::move(options));
-
+  ConversationTurn turn = turn_of(s->prepared);
   ResponseState final_state = s->state;
-  // What the client was shown is the answer's text (tool rounds' words included).
-  settle(final_state, result, s->streamed.empty() ? result.content : s->streamed);
-  const bool stored = co_await keep(s->prepared, final_state, result);
-  if (result.client_gone) co_return;  // nobody is left to tell
-  if (!stored) {
+  ResponseState* kept = &final_state;
+  PlatformRows rows = [this, s, kept](state::Transaction& tx, const ConversationResult& taken) {
+    // What the client was shown is the answer's text (tool rounds' words included).
+    const std::string text = s->streamed.empty() ? taken.result.content : s->streamed;
+    add_response(tx, s->prepared, taken, *kept, text, true);
+    return nothing_more();
+  };
+  const auto taken =
+      co_await conversation.take_turn(std::move(turn), std::move(options), std::move(rows));
+  if (taken.result.client_gone) co_return;  // nobody is left to tell
+  if (taken.stored != StoreOutcome::stored) {
     final_state.status = "failed";
     final_state.error_code = "state_store_failed";
     final_state.error_message = kStoreFailedText;
+  } else if (final_state.status == "in_progress") {
+    co_return;  // the next process finishes it: GET /v1/responses/{id} shows the answer then
   }
   std::string tail = final_state.status == "completed" ? s->events.completed(final_state)
                                                        : s->events.failed(final_state);
   co_await out.write(std::move(tail));
 }
 
-ResponsesApi::ResponsesApi(const Config& config, ResponseStore& store, TurnRunner& turns)
-    : impl_(std::make_shared<Impl>(config, store, turns)) {}
+// Finishes a response a previous process's drain cut after complete tool rounds: its chain
+// and its own rounds so far go upstream again (no tool runs again), and the stored object
+// becomes the final one.
+asio::awaitable<void> ResponsesApi::Impl::resume(StoredResponse cut) {
+  auto state = stored_state(cut.object_json);
+  std::vector<ChatMessage> history;
+  std::optional<HttpResponse> unreadable;
+  if (!cut.previous_id.empty()) unreadable = co_await read_chain(cut.previous_id, history);
+  if (!state || unreadable || !append_conversation(cut.conversation_json, history)) {
+    spdlog::error("api_server: response {} cannot be resumed (its chain is unreadable)", cut.id);
+    co_return;
+  }
+  spdlog::info("api_server: response {}: resuming a turn a restart cut after its tool rounds",
+               cut.id);
+  const std::string instructions = echoed_instructions(*state);
+  ConversationTurn turn;
+  turn.platform = "api_server";
+  turn.chat_key = "response " + cut.id;
+  turn.own_history = history;
+  turn.system_prompt = instructions.empty() ? config.agent.system_prompt : instructions;
+  TurnOptions options;  // named: GCC 12
+  options.chat = "api_server:" + cut.id;
+  PlatformRows no_rows;
+  const auto taken =
+      co_await conversation.take_turn(std::move(turn), std::move(options), std::move(no_rows));
+  if (taken.end.mark == TurnMark::resumable) co_return;  // cut again: the next start goes on
+  settle(*state, taken.result, taken.result.content);
+  std::vector<ChatMessage> own;
+  append_conversation(cut.conversation_json, own);
+  own.insert(own.end(), taken.result.transcript.begin(), taken.result.transcript.end());
+  try {
+    co_await store.finish(cut.id, response_json(*state), conversation_json(own));
+  } catch (const std::exception& e) {
+    spdlog::error("api_server: response {}: the resumed turn could not be stored: {}", cut.id,
+                  e.what());
+    co_return;
+  }
+  spdlog::info("api_server: response {}: resumed turn {}", cut.id, state->status);
+}
+
+ResponsesApi::ResponsesApi(const Config& config, ResponseStore& store, Conversation& conversation)
+    : impl_(std::make_shared<Impl>(config, store, conversation)) {}
 ResponsesApi::~ResponsesApi() = default;
+
+asio::awaitable<void> ResponsesApi::resume_cut_responses() {
+  auto impl = impl_;
+  std::vector<StoredResponse> cut;
+  try {
+    cut = co_await impl->store.resumable();
+  } catch (const std::exception& e) {
+    spdlog::error("api_server: could not read the responses to resume: {}", e.what());
+    co_return;
+  }
+  for (auto& response : cut) co_await impl->resume(std::move(response));
+}
 
 void ResponsesApi::reconfigure(const Config& config) {
   impl_->config = config;

@@ -9,7 +9,7 @@
 
 namespace hermes::daemon {
 
-class TurnRunner;
+class Conversation;
 
 namespace responses {
 
@@ -20,7 +20,7 @@ class ResponseStore;
 // previous_response_id continues one across restarts.
 class ResponsesApi {
  public:
-  ResponsesApi(const Config& config, ResponseStore& store, TurnRunner& turns);
+  ResponsesApi(const Config& config, ResponseStore& store, Conversation& conversation);
   ~ResponsesApi();
 
   boost::asio::awaitable<HttpResponse> create(HttpRequest request);
@@ -28,6 +28,9 @@ class ResponsesApi {
   boost::asio::awaitable<HttpResponse> remove(std::string id);
   boost::asio::awaitable<HttpResponse> input_items(std::string id, std::string query);
   void reconfigure(const Config& config);
+  // Finishes the responses a previous process's drain cut after complete tool rounds (stored
+  // in_progress): each gets its answer. Run once after READY.
+  boost::asio::awaitable<void> resume_cut_responses();
 
  private:
   struct Impl;

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <nlohmann/json.hpp>
+#include <set>
 #include <span>
 
 #include "daemon/platforms/api_protocol.hpp"
@@ -84,49 +85,49 @@ bool string_member(const json& item, const char* name) {
   return item.contains(name) && item[name].is_string();
 }
 
-// One input item: appended to `messages` (function calls in a row share one assistant
-// message) and, with its id, to `items`.
-std::optional<HttpResponse> read_item(const json& item, const std::string& where,
-                                      const std::string& id, std::vector<ChatMessage>& messages,
-                                      std::vector<providers::ToolCall>& open_calls, json& items) {
-  if (!item.is_object()) return invalid_request(where + " must be an object.", where);
-  const std::string type = item.value("type", std::string("message"));
-  json stored = item;
-  if (!stored.contains("id")) stored["id"] = id;
-  if (type == "function_call") {
-    if (!string_member(item, "call_id") || !string_member(item, "name") ||
-        !string_member(item, "arguments")) {
-      return invalid_request(where + " must have call_id, name and arguments as strings.", where);
-    }
-    open_calls.push_back({item["call_id"].get<std::string>(), item["name"].get<std::string>(),
-                          item["arguments"].get<std::string>()});
-    items.push_back(std::move(stored));
-    return std::nullopt;
+// Function calls in a row are one assistant turn: the item after them closes it.
+void close_open_calls(std::vector<ChatMessage>& messages,
+                      std::vector<providers::ToolCall>& open_calls) {
+  if (open_calls.empty()) return;
+  messages.emplace_back("assistant", "", providers::tool_calls_json(open_calls));
+  open_calls.clear();
+}
+
+std::optional<HttpResponse> read_function_call(const json& item, const std::string& where,
+                                               json stored,
+                                               std::vector<providers::ToolCall>& open_calls,
+                                               json& items) {
+  if (!string_member(item, "call_id") || !string_member(item, "name") ||
+      !string_member(item, "arguments")) {
+    return invalid_request(where + " must have call_id, name and arguments as strings.", where);
   }
-  if (!open_calls.empty()) {  // the calls before this item are one assistant turn
-    messages.emplace_back("assistant", "", providers::tool_calls_json(open_calls));
-    open_calls.clear();
+  open_calls.push_back({item["call_id"].get<std::string>(), item["name"].get<std::string>(),
+                        item["arguments"].get<std::string>()});
+  items.push_back(std::move(stored));
+  return std::nullopt;
+}
+
+std::optional<HttpResponse> read_function_call_output(const json& item, const std::string& where,
+                                                      json stored,
+                                                      std::vector<ChatMessage>& messages,
+                                                      json& items) {
+  if (!string_member(item, "call_id")) {
+    return invalid_request(where + ".call_id must be a string.", where + ".call_id");
   }
-  if (type == "function_call_output") {
-    if (!string_member(item, "call_id")) {
-      return invalid_request(where + ".call_id must be a string.", where + ".call_id");
-    }
-    if (!item.contains("output")) {
-      return invalid_request(where + ".output is required.", where + ".output");
-    }
-    auto output = item_text(item["output"], where + ".output");
-    if (auto* error = std::get_if<HttpResponse>(&output)) return std::move(*error);
-    messages.emplace_back("tool", std::move(std::get<std::string>(output)), "",
-                          item["call_id"].get<std::string>());
-    items.push_back(std::move(stored));
-    return std::nullopt;
+  if (!item.contains("output")) {
+    return invalid_request(where + ".output is required.", where + ".output");
   }
-  if (type != "message") {
-    return invalid_request(where + " is a '" + type.substr(0, 40) +
-                               "' item; this gateway takes message, function_call and "
-                               "function_call_output items.",
-                           where + ".type");
-  }
+  auto output = item_text(item["output"], where + ".output");
+  if (auto* error = std::get_if<HttpResponse>(&output)) return std::move(*error);
+  messages.emplace_back("tool", std::move(std::get<std::string>(output)), "",
+                        item["call_id"].get<std::string>());
+  items.push_back(std::move(stored));
+  return std::nullopt;
+}
+
+std::optional<HttpResponse> read_message_item(const json& item, const std::string& where,
+                                              json stored, std::vector<ChatMessage>& messages,
+                                              json& items) {
   if (!string_member(item, "role")) {
     return invalid_request(where + ".role must be a string.", where + ".role");
   }
@@ -149,6 +150,31 @@ std::optional<HttpResponse> read_item(const json& item, const std::string& where
                         std::move(std::get<std::string>(text)));
   items.push_back(std::move(stored));
   return std::nullopt;
+}
+
+// One input item: appended to `messages` (function calls in a row share one assistant
+// message) and, with its id, to `items`.
+std::optional<HttpResponse> read_item(const json& item, const std::string& where,
+                                      const std::string& id, std::vector<ChatMessage>& messages,
+                                      std::vector<providers::ToolCall>& open_calls, json& items) {
+  if (!item.is_object()) return invalid_request(where + " must be an object.", where);
+  const std::string type = item.value("type", std::string("message"));
+  json stored = item;
+  if (!stored.contains("id")) stored["id"] = id;
+  if (type == "function_call") {
+    return read_function_call(item, where, std::move(stored), open_calls, items);
+  }
+  close_open_calls(messages, open_calls);
+  if (type == "function_call_output") {
+    return read_function_call_output(item, where, std::move(stored), messages, items);
+  }
+  if (type != "message") {
+    return invalid_request(where + " is a '" + type.substr(0, 40) +
+                               "' item; this gateway takes message, function_call and "
+                               "function_call_output items.",
+                           where + ".type");
+  }
+  return read_message_item(item, where, std::move(stored), messages, items);
 }
 
 std::optional<HttpResponse> read_tools(const json& tools, std::string& chat_tools) {
@@ -217,97 +243,122 @@ bool is_number(const json& v) {
   return v.is_number();
 }
 
-}  // namespace
-
-std::variant<ResponsesRequest, HttpResponse> parse_responses_request(
-    std::string_view body, std::string_view item_id_prefix) {
+// The body as a JSON object, or the 400 saying why it is not one.
+std::variant<json, HttpResponse> parse_body_object(std::string_view body) {
   constexpr int kMaxNesting = 64;
   if (providers::json_nesting_exceeds(body, kMaxNesting)) {
     return invalid_request("The request body nests arrays or objects deeper than " +
                                std::to_string(kMaxNesting) + " levels.",
                            "");
   }
-  const json parsed = json::parse(body, nullptr, false);
+  json parsed = json::parse(body, nullptr, false);
   if (parsed.is_discarded()) return invalid_request("The request body is not valid JSON.", "");
   if (!parsed.is_object()) return invalid_request("The request body must be a JSON object.", "");
+  return parsed;
+}
+
+std::optional<HttpResponse> refuse_unknown_fields(const json& parsed) {
   for (const auto& [name, value] : parsed.items()) {
     if (!one_of(name, kKnownFields)) {
       return invalid_request(
           "'" + name.substr(0, 60) + "' is not supported by this gateway; remove it.", name);
     }
   }
-  auto member = [&parsed](const char* name) -> const json* {
-    const auto it = parsed.find(name);
-    return it == parsed.end() || it->is_null() ? nullptr : &*it;
-  };
-  ResponsesRequest request;
-  json echo = json::object();
+  return std::nullopt;
+}
 
-  if (const auto* model = member("model")) {
+// A request field that is present and not null, else nullptr.
+const json* member(const json& parsed, const char* name) {
+  const auto it = parsed.find(name);
+  return it == parsed.end() || it->is_null() ? nullptr : &*it;
+}
+
+std::optional<HttpResponse> read_string_fields(const json& parsed, ResponsesRequest& request) {
+  if (const auto* model = member(parsed, "model")) {
     if (!model->is_string()) return invalid_request("'model' must be a string.", "model");
     request.model = model->get<std::string>();
   }
   for (const char* name : {"instructions", "previous_response_id"}) {
-    if (const auto* v = member(name); v && !v->is_string()) {
+    if (const auto* v = member(parsed, name); v && !v->is_string()) {
       return invalid_request("'" + std::string(name) + "' must be a string.", name);
     }
   }
-  if (const auto* v = member("instructions")) request.instructions = v->get<std::string>();
-  if (const auto* v = member("previous_response_id")) {
+  if (const auto* v = member(parsed, "instructions")) request.instructions = v->get<std::string>();
+  if (const auto* v = member(parsed, "previous_response_id")) {
     request.previous_response_id = v->get<std::string>();
   }
+  return std::nullopt;
+}
+
+std::optional<HttpResponse> read_flags(const json& parsed, ResponsesRequest& request) {
   for (const char* name : {"store", "stream", "background", "parallel_tool_calls"}) {
-    if (const auto* v = member(name); v && !v->is_boolean()) {
+    if (const auto* v = member(parsed, name); v && !v->is_boolean()) {
       return invalid_request("'" + std::string(name) + "' must be true or false.", name);
     }
   }
-  if (const auto* v = member("store")) request.store = v->get<bool>();
-  if (const auto* v = member("stream")) request.stream = v->get<bool>();
-  if (const auto* v = member("background"); v && v->get<bool>()) {
+  if (const auto* v = member(parsed, "store")) request.store = v->get<bool>();
+  if (const auto* v = member(parsed, "stream")) request.stream = v->get<bool>();
+  if (const auto* v = member(parsed, "background"); v && v->get<bool>()) {
     return invalid_request("Background responses are not supported; leave 'background' out.",
                            "background");
   }
+  return std::nullopt;
+}
 
-  const auto* input = member("input");
+// 'input' as a string (one user message) or an array of items, read item by item.
+std::optional<HttpResponse> read_input_items(const json& input, std::string_view item_id_prefix,
+                                             std::vector<ChatMessage>& messages,
+                                             std::vector<providers::ToolCall>& open_calls,
+                                             json& items) {
+  if (input.is_string()) {
+    const auto id = std::string(item_id_prefix) + "_0";
+    return read_item(json{{"role", "user"}, {"content", input}}, "input", id, messages, open_calls,
+                     items);
+  }
+  if (!input.is_array() || input.empty()) {
+    return invalid_request("'input' must be a string or a non-empty array of items.", "input");
+  }
+  if (input.size() > kMaxMessagesPerRequest) {
+    return invalid_request("Too many input items (" + std::to_string(input.size()) +
+                               "); the limit is " + std::to_string(kMaxMessagesPerRequest) +
+                               ". Continue with previous_response_id instead of resending them.",
+                           "input");
+  }
+  for (std::size_t i = 0; i < input.size(); ++i) {
+    const auto id = std::string(item_id_prefix) + "_" + std::to_string(i);
+    if (auto error = read_item(input[i], "input[" + std::to_string(i) + "]", id, messages,
+                               open_calls, items)) {
+      return error;
+    }
+  }
+  return std::nullopt;
+}
+
+std::optional<HttpResponse> read_input(const json& parsed, std::string_view item_id_prefix,
+                                       ResponsesRequest& request) {
+  const auto* input = member(parsed, "input");
   if (!input) return invalid_request("'input' is required.", "input");
   json items = json::array();
   std::vector<providers::ToolCall> open_calls;
-  if (input->is_string()) {
-    const auto id = std::string(item_id_prefix) + "_0";
-    if (auto error = read_item(json{{"role", "user"}, {"content", *input}}, "input", id,
-                               request.input, open_calls, items)) {
-      return std::move(*error);
-    }
-  } else if (input->is_array() && !input->empty()) {
-    if (input->size() > kMaxMessagesPerRequest) {
-      return invalid_request("Too many input items (" + std::to_string(input->size()) +
-                                 "); the limit is " + std::to_string(kMaxMessagesPerRequest) +
-                                 ". Continue with previous_response_id instead of resending them.",
-                             "input");
-    }
-    for (std::size_t i = 0; i < input->size(); ++i) {
-      const auto id = std::string(item_id_prefix) + "_" + std::to_string(i);
-      if (auto error = read_item((*input)[i], "input[" + std::to_string(i) + "]", id, request.input,
-                                 open_calls, items)) {
-        return std::move(*error);
-      }
-    }
-  } else {
-    return invalid_request("'input' must be a string or a non-empty array of items.", "input");
+  if (auto error = read_input_items(*input, item_id_prefix, request.input, open_calls, items)) {
+    return error;
   }
-  if (!open_calls.empty()) {
-    request.input.emplace_back("assistant", "", providers::tool_calls_json(open_calls));
-  }
+  close_open_calls(request.input, open_calls);
   request.input_items = dump(items);
+  return std::nullopt;
+}
 
-  if (const auto* tools = member("tools")) {
-    if (auto error = read_tools(*tools, request.tools)) return std::move(*error);
+// tools, tool_choice and parallel_tool_calls; the last two reach the model only with tools.
+std::optional<HttpResponse> read_tool_fields(const json& parsed, ResponsesRequest& request,
+                                             json& echo) {
+  if (const auto* tools = member(parsed, "tools")) {
+    if (auto error = read_tools(*tools, request.tools)) return error;
     echo["tools"] = *tools;
   } else {
     echo["tools"] = json::array();
   }
   echo["tool_choice"] = "auto";
-  if (const auto* choice = member("tool_choice")) {
+  if (const auto* choice = member(parsed, "tool_choice")) {
     auto converted = chat_tool_choice(*choice);
     if (auto* error = std::get_if<HttpResponse>(&converted)) return std::move(*error);
     if (!request.tools.empty())
@@ -315,13 +366,19 @@ std::variant<ResponsesRequest, HttpResponse> parse_responses_request(
     echo["tool_choice"] = *choice;
   }
   echo["parallel_tool_calls"] = true;
-  if (const auto* parallel = member("parallel_tool_calls")) {
+  if (const auto* parallel = member(parsed, "parallel_tool_calls")) {
     if (!request.tools.empty()) add_field(request.extra_fields, "parallel_tool_calls", *parallel);
     echo["parallel_tool_calls"] = *parallel;
   }
+  return std::nullopt;
+}
+
+// temperature, top_p, max_output_tokens (max_tokens in chat form) and user.
+std::optional<HttpResponse> read_sampling_fields(const json& parsed, ResponsesRequest& request,
+                                                 json& echo) {
   for (const char* name : {"temperature", "top_p"}) {
     echo[name] = nullptr;
-    if (const auto* v = member(name)) {
+    if (const auto* v = member(parsed, name)) {
       if (!is_number(*v))
         return invalid_request("'" + std::string(name) + "' must be a number.", name);
       add_field(request.extra_fields, name, *v);
@@ -329,7 +386,7 @@ std::variant<ResponsesRequest, HttpResponse> parse_responses_request(
     }
   }
   echo["max_output_tokens"] = nullptr;
-  if (const auto* v = member("max_output_tokens")) {
+  if (const auto* v = member(parsed, "max_output_tokens")) {
     if (!v->is_number_integer() || v->get<long long>() < 1) {
       return invalid_request("'max_output_tokens' must be a positive integer.",
                              "max_output_tokens");
@@ -337,13 +394,19 @@ std::variant<ResponsesRequest, HttpResponse> parse_responses_request(
     add_field(request.extra_fields, "max_tokens", *v);
     echo["max_output_tokens"] = *v;
   }
-  if (const auto* v = member("user")) {
+  if (const auto* v = member(parsed, "user")) {
     if (!v->is_string()) return invalid_request("'user' must be a string.", "user");
     add_field(request.extra_fields, "user", *v);
     echo["user"] = *v;
   }
+  return std::nullopt;
+}
+
+// text.format (response_format in chat form) and reasoning.effort.
+std::optional<HttpResponse> read_output_fields(const json& parsed, ResponsesRequest& request,
+                                               json& echo) {
   echo["text"] = {{"format", {{"type", "text"}}}};
-  if (const auto* text = member("text")) {
+  if (const auto* text = member(parsed, "text")) {
     auto format = chat_response_format(*text);
     if (auto* error = std::get_if<HttpResponse>(&format)) return std::move(*error);
     if (const auto& f = std::get<json>(format); !f.is_null()) {
@@ -352,7 +415,7 @@ std::variant<ResponsesRequest, HttpResponse> parse_responses_request(
     echo["text"] = *text;
   }
   echo["reasoning"] = nullptr;
-  if (const auto* reasoning = member("reasoning")) {
+  if (const auto* reasoning = member(parsed, "reasoning")) {
     if (!reasoning->is_object())
       return invalid_request("'reasoning' must be an object.", "reasoning");
     if (const auto effort = reasoning->find("effort");
@@ -361,26 +424,53 @@ std::variant<ResponsesRequest, HttpResponse> parse_responses_request(
     }
     echo["reasoning"] = *reasoning;
   }
+  return std::nullopt;
+}
+
+// Fields checked and repeated in the response, never passed to the model.
+std::optional<HttpResponse> read_echo_only_fields(const json& parsed, json& echo) {
   echo["metadata"] = json::object();
-  if (const auto* metadata = member("metadata")) {
+  if (const auto* metadata = member(parsed, "metadata")) {
     if (!metadata->is_object() || metadata->size() > 16) {
       return invalid_request("'metadata' must be an object of at most 16 keys.", "metadata");
     }
     echo["metadata"] = *metadata;
   }
   echo["truncation"] = "disabled";
-  if (const auto* truncation = member("truncation")) {
+  if (const auto* truncation = member(parsed, "truncation")) {
     if (*truncation != "disabled" && *truncation != "auto") {
       return invalid_request("'truncation' must be disabled or auto.", "truncation");
     }
     echo["truncation"] = *truncation;
   }
-  if (const auto* include = member("include"); include && !include->is_array()) {
+  if (const auto* include = member(parsed, "include"); include && !include->is_array()) {
     return invalid_request("'include' must be an array.", "include");
   }
-  if (const auto* tier = member("service_tier"); tier && *tier != "auto" && *tier != "default") {
+  if (const auto* tier = member(parsed, "service_tier");
+      tier && *tier != "auto" && *tier != "default") {
     return invalid_request("'service_tier' must be auto or default here.", "service_tier");
   }
+  return std::nullopt;
+}
+
+}  // namespace
+
+std::variant<ResponsesRequest, HttpResponse> parse_responses_request(
+    std::string_view body, std::string_view item_id_prefix) {
+  auto body_object = parse_body_object(body);
+  if (auto* error = std::get_if<HttpResponse>(&body_object)) return std::move(*error);
+  const json& parsed = std::get<json>(body_object);
+  if (auto error = refuse_unknown_fields(parsed)) return std::move(*error);
+  ResponsesRequest request;
+  json echo = json::object();
+  // In this order: with several fields wrong, the client is told about the first of them.
+  if (auto error = read_string_fields(parsed, request)) return std::move(*error);
+  if (auto error = read_flags(parsed, request)) return std::move(*error);
+  if (auto error = read_input(parsed, item_id_prefix, request)) return std::move(*error);
+  if (auto error = read_tool_fields(parsed, request, echo)) return std::move(*error);
+  if (auto error = read_sampling_fields(parsed, request, echo)) return std::move(*error);
+  if (auto error = read_output_fields(parsed, request, echo)) return std::move(*error);
+  if (auto error = read_echo_only_fields(parsed, echo)) return std::move(*error);
   echo["instructions"] = request.instructions.empty() ? json() : json(request.instructions);
   echo["store"] = request.store;
   request.echo = dump(echo);
@@ -572,11 +662,13 @@ std::string ResponseEvents::failed(const ResponseState& state) {
   return out;
 }
 
-std::string conversation_json(const std::vector<ChatMessage>& messages) {
+std::string conversation_json(const std::vector<ChatMessage>& messages, bool replaces_earlier) {
   std::string out = "[";
   for (const auto& m : messages) {
     if (out.size() > 1) out += ',';
-    out += "{\"role\":";
+    out += "{";
+    if (replaces_earlier && out.size() == 2) out += "\"replaces_earlier\":true,";
+    out += "\"role\":";
     providers::append_json_string(out, m.role);
     out += ",\"content\":";
     providers::append_json_string(out, m.content);
@@ -599,10 +691,40 @@ bool append_conversation(std::string_view json_text, std::vector<ChatMessage>& o
   if (!parsed.is_array()) return false;
   for (const auto& m : parsed) {
     if (!m.is_object() || !string_member(m, "role") || !string_member(m, "content")) return false;
+    if (m.value("replaces_earlier", false) == true) out.clear();
     out.emplace_back(m["role"].get<std::string>(), m["content"].get<std::string>(),
                      m.value("tool_calls", std::string()), m.value("tool_call_id", std::string()));
   }
   return true;
+}
+
+std::optional<ResponseState> stored_state(std::string_view object_json) {
+  const json object = json::parse(object_json, nullptr, false);
+  if (!object.is_object() || !string_member(object, "id")) return std::nullopt;
+  ResponseState state;
+  state.id = object["id"].get<std::string>();
+  state.created_at = object.value("created_at", 0L);
+  state.status = object.value("status", std::string("in_progress"));
+  if (string_member(object, "model")) state.model = object["model"].get<std::string>();
+  if (string_member(object, "previous_response_id")) {
+    state.previous_response_id = object["previous_response_id"].get<std::string>();
+  }
+  // What response_value sets itself is not an echoed request field.
+  static const std::set<std::string> own = {
+      "id",     "object", "created_at",          "status", "error", "incomplete_details", "model",
+      "output", "usage",  "previous_response_id"};
+  json echo = json::object();
+  for (const auto& [key, value] : object.items()) {
+    if (!own.contains(key)) echo[key] = value;
+  }
+  state.echo = dump(echo);
+  return state;
+}
+
+std::string echoed_instructions(const ResponseState& state) {
+  const json echo = json::parse(state.echo, nullptr, false);
+  if (!echo.is_object() || !string_member(echo, "instructions")) return {};
+  return echo["instructions"].get<std::string>();
 }
 
 std::optional<std::string> unanswered_tool_result(const std::vector<ChatMessage>& messages) {

@@ -80,9 +80,19 @@ class ResponseEvents {
 };
 
 // A chain's messages as stored with each response: compact JSON, read back without loss.
-std::string conversation_json(const std::vector<providers::ChatMessage>& messages);
-// Appends the stored messages to `out`; false when the text is not such a list.
+// `replaces_earlier`: the messages are a compacted conversation (a summary first) that stands
+// for everything the chain said before them.
+std::string conversation_json(const std::vector<providers::ChatMessage>& messages,
+                              bool replaces_earlier = false);
+// Appends the stored messages to `out` (a compacted conversation replaces what `out` held);
+// false when the text is not such a list.
 bool append_conversation(std::string_view json_text, std::vector<providers::ChatMessage>& out);
+
+// A stored response object read back as the state it was built from (id, times, model,
+// chain, echoed request fields), to finish a response a drain cut. None: not an object.
+std::optional<ResponseState> stored_state(std::string_view object_json);
+// The instructions a stored response was asked with ("" for none).
+std::string echoed_instructions(const ResponseState& state);
 
 // The call id of a tool result that answers no earlier tool call, if any.
 std::optional<std::string> unanswered_tool_result(

@@ -5,11 +5,12 @@ namespace hermes::daemon::responses {
 
 void SqlResponseTables::insert(const StoredResponse& r) {
   auto insert = db_.prepare(
-      "INSERT INTO responses(id, previous_id, created_at, object, input_items, conversation) "
-      "VALUES(?,?,?,?,?,?)");
+      "INSERT INTO responses(id, previous_id, created_at, object, input_items, conversation, "
+      "resumable) VALUES(?,?,?,?,?,?,?)");
   insert.bind(1, r.id).bind(3, r.created_at).bind(4, r.object_json);
   if (!r.previous_id.empty()) insert.bind(2, r.previous_id);  // unbound: NULL
-  insert.bind(5, r.input_items_json).bind(6, r.conversation_json).step();
+  insert.bind(5, r.input_items_json).bind(6, r.conversation_json);
+  insert.bind(7, r.resumable ? 1LL : 0LL).step();
 }
 
 std::optional<std::string> SqlResponseTables::object_json(const std::string& id) {
@@ -57,6 +58,34 @@ StoredChain SqlResponseTables::chain(const std::string& id, int max_length) {
                       : StoredChain::State::broken;
   }
   return chain;
+}
+
+std::vector<StoredResponse> SqlResponseTables::resumable() {
+  auto query = db_.prepare(
+      "SELECT id, previous_id, created_at, object, input_items, conversation FROM responses "
+      "WHERE resumable = 1 ORDER BY created_at");
+  std::vector<StoredResponse> out;
+  while (query.step()) {
+    StoredResponse r;
+    r.id = query.text(0);
+    r.previous_id = query.is_null(1) ? std::string() : query.text(1);
+    r.created_at = query.real(2);
+    r.object_json = query.text(3);
+    r.input_items_json = query.text(4);
+    r.conversation_json = query.text(5);
+    r.resumable = true;
+    out.push_back(std::move(r));
+  }
+  return out;
+}
+
+void SqlResponseTables::finish(const std::string& id, const std::string& object_json,
+                               const std::string& conversation_json) {
+  db_.prepare("UPDATE responses SET object = ?, conversation = ?, resumable = 0 WHERE id = ?")
+      .bind(1, object_json)
+      .bind(2, conversation_json)
+      .bind(3, id)
+      .step();
 }
 
 }  // namespace hermes::daemon::responses
