@@ -59,9 +59,8 @@ struct StreamState {
   }
 };
 
-}  // namespace
-
-boost::asio::awaitable<ChatCallResult> call_chat(HttpClient& client, ChatCall call) {
+// The HTTP request for `call`; a large conversation is serialised off the loop.
+boost::asio::awaitable<HttpCall> prepare_request(const ChatCall& call) {
   HttpCall http;
   http.url = call.base_url + "/chat/completions";
   if (!call.api_key.empty()) http.headers.emplace_back("Authorization", "Bearer " + call.api_key);
@@ -78,46 +77,82 @@ boost::asio::awaitable<ChatCallResult> call_chat(HttpClient& client, ChatCall ca
   }
   http.timeout = call.timeout;
   http.abort = call.abort;
+  co_return http;
+}
 
-  const auto sent = std::chrono::steady_clock::now();
-  std::shared_ptr<StreamState> stream;
-  EventSink events;
-  if (call.sink) {
-    stream = std::make_shared<StreamState>();
-    stream->sink = call.sink;
-    events = [stream](std::string data) { return stream->on_event(std::move(data)); };
-  }
-  HttpReply reply = co_await client.post(std::move(http), events);
+// The state a streamed answer builds up; null when the caller asked for no stream.
+std::shared_ptr<StreamState> open_stream(const DeltaSink& sink) {
+  if (!sink) return nullptr;
+  auto stream = std::make_shared<StreamState>();
+  stream->sink = sink;
+  return stream;
+}
 
+EventSink event_sink_for(const std::shared_ptr<StreamState>& stream) {
+  if (!stream) return nullptr;
+  return [stream](std::string data) { return stream->on_event(std::move(data)); };
+}
+
+// A result that is not ok yet, its error describing the reply for the classifier.
+ChatCallResult result_for(const HttpReply& reply, const std::string& model) {
   ChatCallResult result;
   result.error.status = reply.status;
   result.error.headers = reply.headers;
   result.error.body = reply.body;
   result.error.transport = reply.failure;
   result.error.transport_detail = reply.failure_detail;
-  result.error.model = call.model;
+  result.error.model = model;
+  return result;
+}
 
-  if (stream) {
-    result.partial_stream = stream->delivered;
-    result.reader_gone = stream->reader_gone;
-    result.content = stream->content;
-    for (auto& c : stream->tool_calls) {
-      if (!c.name.empty()) result.tool_calls.push_back(std::move(c));
-    }
-    result.usage = stream->usage;
-    result.first_token = stream->first_token;
-    if (!stream->error_event.empty()) {
-      result.error.body = stream->error_event;  // classified like any error body
-      result.error.status = 0;
-      result.error.transport = TransportFailure::none;
-      co_return result;
-    }
-    if (stream->malformed) {
-      result.error.transport = TransportFailure::malformed_body;
-      result.error.transport_detail = "the provider sent an event that is not JSON";
-      co_return result;
-    }
+// Moves what the stream gathered into `result`. True when the stream itself failed (an error
+// event or one that is not JSON): `result` is then final.
+bool take_stream(StreamState& stream, ChatCallResult& result) {
+  result.partial_stream = stream.delivered;
+  result.reader_gone = stream.reader_gone;
+  result.content = stream.content;
+  for (auto& c : stream.tool_calls) {
+    if (!c.name.empty()) result.tool_calls.push_back(std::move(c));
   }
+  result.usage = stream.usage;
+  result.first_token = stream.first_token;
+  if (!stream.error_event.empty()) {
+    result.error.body = stream.error_event;  // classified like any error body
+    result.error.status = 0;
+    result.error.transport = TransportFailure::none;
+    return true;
+  }
+  if (stream.malformed) {
+    result.error.transport = TransportFailure::malformed_body;
+    result.error.transport_detail = "the provider sent an event that is not JSON";
+    return true;
+  }
+  return false;
+}
+
+// An unstreamed answer's body; a large one is parsed off the loop.
+boost::asio::awaitable<std::optional<ParsedCompletion>> read_completion(const std::string& body) {
+  std::optional<ParsedCompletion> parsed;
+  std::function<void()> read_body = [&parsed, &body] { parsed = parse_chat_completion(body); };
+  if (body.size() >= kOffloadBytes) {
+    co_await offload(std::move(read_body));
+  } else {
+    read_body();
+  }
+  co_return parsed;
+}
+
+}  // namespace
+
+boost::asio::awaitable<ChatCallResult> call_chat(HttpClient& client, ChatCall call) {
+  HttpCall http = co_await prepare_request(call);
+  const auto sent = std::chrono::steady_clock::now();
+  const std::shared_ptr<StreamState> stream = open_stream(call.sink);
+  const EventSink events = event_sink_for(stream);  // named: GCC 12
+  HttpReply reply = co_await client.post(std::move(http), events);
+
+  ChatCallResult result = result_for(reply, call.model);
+  if (stream && take_stream(*stream, result)) co_return result;
   if (reply.failure != TransportFailure::none || reply.status < 200 || reply.status > 299) {
     co_return result;
   }
@@ -126,15 +161,7 @@ boost::asio::awaitable<ChatCallResult> call_chat(HttpClient& client, ChatCall ca
     result.ok = true;
     co_return result;
   }
-  std::optional<ParsedCompletion> parsed;
-  std::function<void()> read_body = [&parsed, &reply] {
-    parsed = parse_chat_completion(reply.body);
-  };
-  if (reply.body.size() >= kOffloadBytes) {
-    co_await offload(std::move(read_body));
-  } else {
-    read_body();
-  }
+  std::optional<ParsedCompletion> parsed = co_await read_completion(reply.body);
   if (!parsed) {
     result.error.transport = TransportFailure::malformed_body;
     result.error.transport_detail = "the provider's reply is not a chat completion";

@@ -139,6 +139,98 @@ class SseParser {
   std::size_t searched_ = 0;  // pending_ holds no separator before this
 };
 
+using ResponseParser = http::response_parser<http::string_body>;
+
+constexpr const char* kClientHungUp = "the client hung up";
+constexpr const char* kGatewayStopping = "the gateway is stopping";
+
+void abandon(HttpReply& reply, const char* why) {
+  reply.failure = TransportFailure::aborted;
+  reply.failure_detail = std::string("the call was abandoned: ") + why;
+}
+
+// A reused connection that failed before any response byte was most likely closed by the
+// server while it sat idle: worth one more try on a fresh one.
+bool failed_as_stale(bool reused, const HttpReply& reply) {
+  return reused && reply.status == 0 &&
+         (reply.failure == TransportFailure::connection_reset ||
+          reply.failure == TransportFailure::tls_other);
+}
+
+http::request<http::string_body> build_request(const Url& url, const HttpCall& call) {
+  http::request<http::string_body> request{http::verb::post, url.target, 11};
+  request.set(http::field::host, url.host);
+  request.set(http::field::user_agent, "hermes-gateway/" + std::string(kVersion));
+  request.set(http::field::content_type, "application/json");
+  for (const auto& [name, value] : call.headers) request.set(name, value);
+  request.body() = call.body;
+  request.keep_alive(true);
+  request.prepare_payload();
+  return request;
+}
+
+void record_head(const http::response<http::string_body>& head, HttpReply& reply) {
+  reply.status = static_cast<int>(head.result_int());
+  for (const auto& field : head) {
+    reply.headers.emplace_back(std::string(field.name_string()), std::string(field.value()));
+  }
+}
+
+// Reading the body broke off: `reply` says why and keeps what arrived.
+void record_read_failure(const beast::error_code& read_ec, const std::string& body,
+                         const HttpCall& call, HttpReply& reply) {
+  reply.failure = failure_of(read_ec, true);
+  reply.failure_detail =
+      (read_ec == http::error::body_limit
+           ? "response larger than " + std::to_string(call.max_response_bytes) + " bytes"
+           : "reading the response failed: " + read_ec.message());
+  reply.body = body;
+}
+
+// Hands the events completed by the body read so far to `sink`. False when reading must stop:
+// the consumer is gone, or one event outgrew the cap.
+asio::awaitable<bool> pass_events(SseParser& events, std::string& body, const HttpCall& call,
+                                  const EventSink& sink, HttpReply& reply) {
+  events.feed(body);
+  body.clear();  // fed: the body string does not grow with the stream
+  while (auto data = events.next()) {
+    reply.events_delivered = true;
+    const bool wanted = co_await sink(std::move(*data));  // not in the if: GCC 12
+    if (!wanted) co_return false;                         // the consumer is gone
+  }
+  if (events.pending_bytes() > call.max_response_bytes) {
+    reply.failure = TransportFailure::malformed_body;
+    reply.failure_detail =
+        "one stream event larger than " + std::to_string(call.max_response_bytes) + " bytes";
+    co_return false;
+  }
+  co_return true;
+}
+
+// Reads the body after its header; an event stream goes to `sink` as it arrives. True when the
+// connection may be kept.
+template <typename Stream>
+asio::awaitable<bool> read_body(Stream& stream, beast::flat_buffer& buffer, ResponseParser& parser,
+                                bool event_stream, const HttpCall& call, const EventSink& sink,
+                                HttpReply& reply) {
+  SseParser events;
+  while (!parser.is_done()) {
+    auto [read_ec, n] = co_await http::async_read_some(stream, buffer, parser, kTuple);
+    if (read_ec == http::error::need_buffer) continue;
+    if (read_ec) {
+      // A close-delimited body (no length, not chunked) ends here legitimately.
+      if (read_ec == http::error::end_of_stream && parser.is_done()) break;
+      record_read_failure(read_ec, parser.get().body(), call, reply);
+      co_return false;
+    }
+    if (!event_stream) continue;
+    const bool reading = co_await pass_events(events, parser.get().body(), call, sink, reply);
+    if (!reading) co_return false;
+  }
+  reply.body = event_stream ? events.rest() : std::move(parser.get().body());
+  co_return parser.get().keep_alive();
+}
+
 }  // namespace
 
 struct HttpClient::Impl : std::enable_shared_from_this<HttpClient::Impl> {
@@ -166,6 +258,33 @@ struct HttpClient::Impl : std::enable_shared_from_this<HttpClient::Impl> {
   asio::awaitable<bool> exchange_on(Stream& stream, Connection& connection, const Url& url,
                                     const HttpCall& call, Clock::time_point deadline,
                                     const EventSink& sink, HttpReply& reply);
+  // `exchange`, the connection meanwhile closed by abort_all or by the call's abort signal.
+  asio::awaitable<bool> exchange_while_busy(const std::shared_ptr<Connection>& connection,
+                                            const Url& url, const HttpCall& call,
+                                            Clock::time_point deadline, const EventSink& sink,
+                                            HttpReply& reply);
+
+  // Whether the call was abandoned during its exchange; `reply` then says so.
+  bool abandoned(std::uint64_t aborts_before, const HttpCall& call, HttpReply& reply) const {
+    // Closed by abort_all (a drain's deadline): over, not a stale connection to try again.
+    if (aborts != aborts_before) {
+      abandon(reply, kGatewayStopping);
+      return true;
+    }
+    if (call.abort && call.abort->aborted()) {
+      abandon(reply, kClientHungUp);
+      return true;
+    }
+    return false;
+  }
+
+  void release(const std::string& key, std::shared_ptr<Connection> connection, bool reusable) {
+    if (reusable) {
+      put_idle(key, std::move(connection));
+    } else {
+      connection->close();
+    }
+  }
 
   // Idle connections are kept 30 s, at most 16 per host: after a burst the rest are closed
   // instead of lingering in CLOSE-WAIT once the server hangs up on them.
@@ -274,15 +393,7 @@ asio::awaitable<bool> HttpClient::Impl::exchange_on(Stream& stream, Connection& 
                                                     const Url& url, const HttpCall& call,
                                                     Clock::time_point deadline,
                                                     const EventSink& sink, HttpReply& reply) {
-  http::request<http::string_body> request{http::verb::post, url.target, 11};
-  request.set(http::field::host, url.host);
-  request.set(http::field::user_agent, "hermes-gateway/" + std::string(kVersion));
-  request.set(http::field::content_type, "application/json");
-  for (const auto& [name, value] : call.headers) request.set(name, value);
-  request.body() = call.body;
-  request.keep_alive(true);
-  request.prepare_payload();
-
+  const http::request<http::string_body> request = build_request(url, call);
   connection.lowest().expires_at(deadline);
   auto [write_ec, written] = co_await http::async_write(stream, request, kTuple);
   if (write_ec) {
@@ -290,7 +401,7 @@ asio::awaitable<bool> HttpClient::Impl::exchange_on(Stream& stream, Connection& 
     reply.failure_detail = "sending the request failed: " + write_ec.message();
     co_return false;
   }
-  http::response_parser<http::string_body> parser;
+  ResponseParser parser;
   parser.body_limit(call.max_response_bytes);
   auto [header_ec, header_bytes] =
       co_await http::async_read_header(stream, connection.buffer, parser, kTuple);
@@ -299,47 +410,13 @@ asio::awaitable<bool> HttpClient::Impl::exchange_on(Stream& stream, Connection& 
     reply.failure_detail = "reading the response failed: " + header_ec.message();
     co_return false;
   }
-  const auto& head = parser.get();
-  reply.status = static_cast<int>(head.result_int());
-  for (const auto& field : head) {
-    reply.headers.emplace_back(std::string(field.name_string()), std::string(field.value()));
-  }
-  const bool event_stream = sink && reply.status == 200 &&
-                            head[http::field::content_type].starts_with("text/event-stream");
-  SseParser events;
+  record_head(parser.get(), reply);
+  const bool event_stream =
+      sink && reply.status == 200 &&
+      parser.get()[http::field::content_type].starts_with("text/event-stream");
   // A stream is as long as the answer: the cap is per event, not on the whole body.
   if (event_stream) parser.body_limit(boost::none);
-  while (!parser.is_done()) {
-    auto [read_ec, n] = co_await http::async_read_some(stream, connection.buffer, parser, kTuple);
-    if (read_ec == http::error::need_buffer) continue;
-    if (read_ec) {
-      // A close-delimited body (no length, not chunked) ends here legitimately.
-      if (read_ec == http::error::end_of_stream && parser.is_done()) break;
-      reply.failure = failure_of(read_ec, true);
-      reply.failure_detail =
-          (read_ec == http::error::body_limit
-               ? "response larger than " + std::to_string(call.max_response_bytes) + " bytes"
-               : "reading the response failed: " + read_ec.message());
-      reply.body = parser.get().body();
-      co_return false;
-    }
-    if (!event_stream) continue;
-    auto& body = parser.get().body();
-    events.feed(body);
-    body.clear();  // fed: the body string does not grow with the stream
-    while (auto data = events.next()) {
-      reply.events_delivered = true;
-      if (!co_await sink(std::move(*data))) co_return false;  // the consumer is gone
-    }
-    if (events.pending_bytes() > call.max_response_bytes) {
-      reply.failure = TransportFailure::malformed_body;
-      reply.failure_detail =
-          "one stream event larger than " + std::to_string(call.max_response_bytes) + " bytes";
-      co_return false;
-    }
-  }
-  reply.body = event_stream ? events.rest() : std::move(parser.get().body());
-  co_return parser.get().keep_alive();
+  co_return co_await read_body(stream, connection.buffer, parser, event_stream, call, sink, reply);
 }
 
 asio::awaitable<bool> HttpClient::Impl::exchange(Connection& connection, const Url& url,
@@ -348,6 +425,23 @@ asio::awaitable<bool> HttpClient::Impl::exchange(Connection& connection, const U
   if (connection.tls)
     co_return co_await exchange_on(*connection.tls, connection, url, call, deadline, sink, reply);
   co_return co_await exchange_on(*connection.plain, connection, url, call, deadline, sink, reply);
+}
+
+asio::awaitable<bool> HttpClient::Impl::exchange_while_busy(
+    const std::shared_ptr<Connection>& connection, const Url& url, const HttpCall& call,
+    Clock::time_point deadline, const EventSink& sink, HttpReply& reply) {
+  busy.push_back(connection);
+  const auto registered = std::prev(busy.end());
+  AbortSignal::Subscription on_abort;
+  if (call.abort) {
+    std::weak_ptr<Connection> weak = connection;
+    on_abort = call.abort->subscribe([weak] {
+      if (auto c = weak.lock()) c->close();
+    });
+  }
+  const bool keep = co_await exchange(*connection, url, call, deadline, sink, reply);
+  busy.erase(registered);
+  co_return keep;
 }
 
 HttpClient::HttpClient(asio::io_context& io) : impl_(std::make_shared<Impl>(io)) {}
@@ -365,8 +459,7 @@ asio::awaitable<HttpReply> HttpClient::post(HttpCall call, EventSink sink) {
     co_return reply;
   }
   if (call.abort && call.abort->aborted()) {
-    reply.failure = TransportFailure::aborted;
-    reply.failure_detail = "the call was abandoned: the client hung up";
+    abandon(reply, kClientHungUp);
     co_return reply;
   }
   const auto deadline = Clock::now() + call.timeout;
@@ -381,40 +474,15 @@ asio::awaitable<HttpReply> HttpClient::post(HttpCall call, EventSink sink) {
     if (!connection) connection = co_await impl->connect(*url, deadline, reply);
     if (!connection) co_return reply;
     connection->pool_key = key;
-    impl->busy.push_back(connection);
-    const auto registered = std::prev(impl->busy.end());
-    AbortSignal::Subscription on_abort;
-    if (call.abort) {
-      std::weak_ptr<Connection> weak = connection;
-      on_abort = call.abort->subscribe([weak] {
-        if (auto c = weak.lock()) c->close();
-      });
-    }
     const auto aborts_before = impl->aborts;
-    const bool keep = co_await impl->exchange(*connection, *url, call, deadline, sink, reply);
-    impl->busy.erase(registered);
-    // Closed by abort_all (a drain's deadline): over, not a stale connection to try again.
-    if (impl->aborts != aborts_before) {
+    const bool keep =
+        co_await impl->exchange_while_busy(connection, *url, call, deadline, sink, reply);
+    if (impl->abandoned(aborts_before, call, reply)) {
       connection->close();
-      reply.failure = TransportFailure::aborted;
-      reply.failure_detail = "the call was abandoned: the gateway is stopping";
       co_return reply;
     }
-    if (call.abort && call.abort->aborted()) {
-      connection->close();
-      reply.failure = TransportFailure::aborted;
-      reply.failure_detail = "the call was abandoned: the client hung up";
-      co_return reply;
-    }
-    if (reply.failure == TransportFailure::none && keep) {
-      impl->put_idle(key, connection);
-    } else {
-      connection->close();
-    }
-    const bool stale = reused && reply.status == 0 &&
-                       (reply.failure == TransportFailure::connection_reset ||
-                        reply.failure == TransportFailure::tls_other);
-    if (!stale) co_return reply;
+    impl->release(key, std::move(connection), reply.failure == TransportFailure::none && keep);
+    if (!failed_as_stale(reused, reply)) co_return reply;
   }
   co_return reply;
 }

@@ -123,21 +123,46 @@ struct McpServer::Impl : std::enable_shared_from_this<McpServer::Impl> {
     const std::uint64_t my_generation = ++generation;
     state = State::starting;
     changed();
-    std::shared_ptr<McpConnection> spawned;
-    if (!config.url.empty()) {
-      spawned = std::make_shared<HttpConnection>(io, config.name, config.url, config.headers);
-    } else {
-      StdioLaunch launch{config.name, config.command, config.args, config.env};
-      std::string error;
-      spawned = StdioConnection::spawn(io, launch, error);
-      if (!spawned) {
-        fail(error);
-        co_return false;
-      }
+    std::string spawn_error;
+    std::shared_ptr<McpConnection> spawned = open_connection(spawn_error);
+    if (!spawned) {
+      fail(spawn_error);
+      co_return false;
     }
     connection = spawned;
-    std::weak_ptr<Impl> weak = self;
-    spawned->set_handlers(
+    watch(*spawned, my_generation);
+    std::string problem;
+    const auto init = co_await initialize(*spawned, deadline, problem);
+    if (init) {
+      spawned->notify("notifications/initialized");
+      auto all = co_await list_tools(*spawned, deadline, problem);
+      if (all && generation == my_generation) {
+        become_ready(std::move(*all), init->version, started);
+        co_return true;
+      }
+    }
+    if (generation != my_generation) co_return false;  // replaced meanwhile
+    ++generation;                                      // its exit is ours: not reported as a crash
+    connection.reset();
+    fail(problem.empty() ? std::string("the server exited while starting") : problem);
+    co_await spawned->stop();
+    co_return false;
+  }
+
+  // An HTTP connection, or a spawned stdio server; null (and `error`) when it cannot start.
+  std::shared_ptr<McpConnection> open_connection(std::string& error) {
+    if (!config.url.empty()) {
+      return std::make_shared<HttpConnection>(io, config.name, config.url, config.headers);
+    }
+    StdioLaunch launch{config.name, config.command, config.args, config.env};
+    return StdioConnection::spawn(io, launch, error);
+  }
+
+  // Tool list changes refresh the tools; an exit is reported and restarted with backoff, unless
+  // the connection was replaced or the server stopped meanwhile.
+  void watch(McpConnection& spawned, std::uint64_t my_generation) {
+    std::weak_ptr<Impl> weak = weak_from_this();
+    spawned.set_handlers(
         [weak, my_generation](const std::string& method, const json&) {
           auto impl = weak.lock();
           if (!impl || method != "notifications/tools/list_changed") return;
@@ -151,37 +176,39 @@ struct McpServer::Impl : std::enable_shared_from_this<McpServer::Impl> {
           impl->fail("the server " + why);
           impl->schedule_restart();
         });
+  }
+
+  // The initialize exchange; nullopt (and `problem`) when the server refuses or says nothing.
+  asio::awaitable<std::optional<mcp::Initialized>> initialize(McpConnection& server,
+                                                              Clock::time_point deadline,
+                                                              std::string& problem) {
     json hello = mcp::initialize_params();
-    auto initialized = co_await spawned->call("initialize", std::move(hello), left_until(deadline));
-    std::string problem;
+    auto initialized = co_await server.call("initialize", std::move(hello), left_until(deadline));
     if (!initialized.ok) {
       problem = initialized.timed_out
                     ? "no answer to initialize within connect_timeout (" +
                           std::to_string(config.connect_timeout.count() / 1000) + " s)"
                     : "initialize failed: " + initialized.error;
-    } else if (auto init = mcp::read_initialize_result(initialized.result); !init.error.empty()) {
-      problem = init.error;
-    } else {
-      spawned->notify("notifications/initialized");
-      auto all = co_await list_tools(*spawned, deadline, problem);
-      if (all && generation == my_generation) {
-        tools = filtered(std::move(*all));
-        state = State::ready;
-        last_error.clear();
-        backoff = 1s;
-        spdlog::info(
-            "mcp {}: ready, {} tool(s), MCP {} ({} ms)", config.name, tools.size(), init.version,
-            std::chrono::duration_cast<std::chrono::milliseconds>(Clock::now() - started).count());
-        changed();
-        co_return true;
-      }
+      co_return std::nullopt;
     }
-    if (generation != my_generation) co_return false;  // replaced meanwhile
-    ++generation;                                      // its exit is ours: not reported as a crash
-    connection.reset();
-    fail(problem.empty() ? std::string("the server exited while starting") : problem);
-    co_await spawned->stop();
-    co_return false;
+    auto init = mcp::read_initialize_result(initialized.result);
+    if (!init.error.empty()) {
+      problem = init.error;
+      co_return std::nullopt;
+    }
+    co_return init;
+  }
+
+  void become_ready(std::vector<mcp::ToolSpec> all, const std::string& version,
+                    Clock::time_point started) {
+    tools = filtered(std::move(all));
+    state = State::ready;
+    last_error.clear();
+    backoff = 1s;
+    spdlog::info(
+        "mcp {}: ready, {} tool(s), MCP {} ({} ms)", config.name, tools.size(), version,
+        std::chrono::duration_cast<std::chrono::milliseconds>(Clock::now() - started).count());
+    changed();
   }
 
   void schedule_restart() {

@@ -52,6 +52,94 @@ struct Pending {
   bool cancelled = false;
 };
 
+// Three pipes for the server's stdin, stdout and stderr; false (and `error`) when they cannot
+// be had.
+bool open_pipes(int in[2], int out[2], int err[2], std::string& error) {
+  if (::pipe2(in, O_CLOEXEC) != 0) {
+    error = std::string("cannot create a pipe: ") + std::strerror(errno);
+    return false;
+  }
+  if (::pipe2(out, O_CLOEXEC) != 0) {
+    error = std::string("cannot create a pipe: ") + std::strerror(errno);
+    ::close(in[0]);
+    ::close(in[1]);
+    return false;
+  }
+  if (::pipe2(err, O_CLOEXEC) != 0) {
+    error = std::string("cannot create a pipe: ") + std::strerror(errno);
+    for (const int fd : {in[0], in[1], out[0], out[1]}) ::close(fd);  // none leaks
+    return false;
+  }
+  return true;
+}
+
+void connect_std_streams(posix_spawn_file_actions_t& files, int in, int out, int err) {
+  posix_spawn_file_actions_init(&files);
+  posix_spawn_file_actions_adddup2(&files, in, 0);
+  posix_spawn_file_actions_adddup2(&files, out, 1);
+  posix_spawn_file_actions_adddup2(&files, err, 2);
+  // Nothing else of ours (listening sockets handed over by systemd, the store) reaches it.
+  posix_spawn_file_actions_addclosefrom_np(&files, 3);
+}
+
+void isolate_signals_and_group(posix_spawnattr_t& attributes) {
+  posix_spawnattr_init(&attributes);
+  posix_spawnattr_setpgroup(&attributes, 0);  // its own group: stopped as a whole, tree included
+  sigset_t none, defaults;
+  sigemptyset(&none);
+  sigfillset(&defaults);  // the gateway ignores SIGPIPE and handles others; the server must not
+  posix_spawnattr_setsigmask(&attributes, &none);
+  posix_spawnattr_setsigdefault(&attributes, &defaults);
+  posix_spawnattr_setflags(
+      &attributes,
+      static_cast<short>(POSIX_SPAWN_SETPGROUP | POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF));
+}
+
+// PATH, HOME and LANG of the gateway unless configured, then the configured variables.
+std::vector<std::string> server_environment(const std::map<std::string, std::string>& env) {
+  std::vector<std::string> env_strings;
+  for (const char* name : {"PATH", "HOME", "LANG"}) {
+    if (const char* value = std::getenv(name); value && !env.contains(name)) {
+      env_strings.push_back(std::string(name) + "=" + value);
+    }
+  }
+  for (const auto& [name, value] : env) env_strings.push_back(name + "=" + value);
+  return env_strings;
+}
+
+// The null-terminated array exec wants; points into `strings`.
+std::vector<char*> exec_array(std::vector<std::string>& strings) {
+  std::vector<char*> pointers;
+  for (auto& s : strings) pointers.push_back(s.data());
+  pointers.push_back(nullptr);
+  return pointers;
+}
+
+// Starts the server on the child ends of the pipes; 0, or the error posix_spawnp reports.
+int start_server(const StdioLaunch& launch, int in, int out, int err, pid_t& pid) {
+  posix_spawn_file_actions_t files;
+  connect_std_streams(files, in, out, err);
+  posix_spawnattr_t attributes;
+  isolate_signals_and_group(attributes);
+  std::vector<std::string> env_strings = server_environment(launch.env);
+  const std::vector<char*> envp = exec_array(env_strings);
+  std::vector<std::string> arg_strings{launch.command};
+  arg_strings.insert(arg_strings.end(), launch.args.begin(), launch.args.end());
+  const std::vector<char*> argv = exec_array(arg_strings);
+  const int rc =
+      ::posix_spawnp(&pid, launch.command.c_str(), &files, &attributes, argv.data(), envp.data());
+  posix_spawn_file_actions_destroy(&files);
+  posix_spawnattr_destroy(&attributes);
+  return rc;
+}
+
+std::string describe_spawn_failure(const std::string& command, int rc) {
+  const bool path_given = command.find('/') != std::string::npos;
+  return rc == ENOENT ? "command '" + command + "' not found" +
+                            (path_given ? std::string() : std::string(" (looked in PATH)"))
+                      : "cannot start '" + command + "': " + std::strerror(rc);
+}
+
 }  // namespace
 
 struct StdioConnection::Impl : std::enable_shared_from_this<StdioConnection::Impl> {
@@ -212,56 +300,9 @@ std::shared_ptr<StdioConnection> StdioConnection::spawn(asio::io_context& io,
                                                         const StdioLaunch& launch,
                                                         std::string& error) {
   int in[2], out[2], err[2];
-  if (::pipe2(in, O_CLOEXEC) != 0) {
-    error = std::string("cannot create a pipe: ") + std::strerror(errno);
-    return nullptr;
-  }
-  if (::pipe2(out, O_CLOEXEC) != 0 || ::pipe2(err, O_CLOEXEC) != 0) {
-    error = std::string("cannot create a pipe: ") + std::strerror(errno);
-    ::close(in[0]);
-    ::close(in[1]);
-    return nullptr;
-  }
-  posix_spawn_file_actions_t files;
-  posix_spawn_file_actions_init(&files);
-  posix_spawn_file_actions_adddup2(&files, in[0], 0);
-  posix_spawn_file_actions_adddup2(&files, out[1], 1);
-  posix_spawn_file_actions_adddup2(&files, err[1], 2);
-  // Nothing else of ours (listening sockets handed over by systemd, the store) reaches it.
-  posix_spawn_file_actions_addclosefrom_np(&files, 3);
-  posix_spawnattr_t attributes;
-  posix_spawnattr_init(&attributes);
-  posix_spawnattr_setpgroup(&attributes, 0);  // its own group: stopped as a whole, tree included
-  sigset_t none, defaults;
-  sigemptyset(&none);
-  sigfillset(&defaults);  // the gateway ignores SIGPIPE and handles others; the server must not
-  posix_spawnattr_setsigmask(&attributes, &none);
-  posix_spawnattr_setsigdefault(&attributes, &defaults);
-  posix_spawnattr_setflags(
-      &attributes,
-      static_cast<short>(POSIX_SPAWN_SETPGROUP | POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF));
-
-  std::vector<std::string> env_strings;
-  for (const char* name : {"PATH", "HOME", "LANG"}) {
-    if (const char* value = std::getenv(name); value && !launch.env.contains(name)) {
-      env_strings.push_back(std::string(name) + "=" + value);
-    }
-  }
-  for (const auto& [name, value] : launch.env) env_strings.push_back(name + "=" + value);
-  std::vector<char*> envp;
-  for (auto& e : env_strings) envp.push_back(e.data());
-  envp.push_back(nullptr);
-  std::vector<std::string> arg_strings{launch.command};
-  arg_strings.insert(arg_strings.end(), launch.args.begin(), launch.args.end());
-  std::vector<char*> argv;
-  for (auto& a : arg_strings) argv.push_back(a.data());
-  argv.push_back(nullptr);
-
+  if (!open_pipes(in, out, err, error)) return nullptr;
   pid_t pid = -1;
-  const int rc =
-      ::posix_spawnp(&pid, launch.command.c_str(), &files, &attributes, argv.data(), envp.data());
-  posix_spawn_file_actions_destroy(&files);
-  posix_spawnattr_destroy(&attributes);
+  const int rc = start_server(launch, in[0], out[1], err[1], pid);
   ::close(in[0]);
   ::close(out[1]);
   ::close(err[1]);
@@ -269,10 +310,7 @@ std::shared_ptr<StdioConnection> StdioConnection::spawn(asio::io_context& io,
     ::close(in[1]);
     ::close(out[0]);
     ::close(err[0]);
-    const bool path_given = launch.command.find('/') != std::string::npos;
-    error = rc == ENOENT ? "command '" + launch.command + "' not found" +
-                               (path_given ? std::string() : std::string(" (looked in PATH)"))
-                         : "cannot start '" + launch.command + "': " + std::strerror(rc);
+    error = describe_spawn_failure(launch.command, rc);
     return nullptr;
   }
   auto impl = std::make_shared<Impl>(io);
