@@ -70,6 +70,30 @@ asio::awaitable<void> Compactor::store_summary(const std::string& session, std::
   }
 }
 
+// One summary call for `old`; none when it failed or would not be shorter than `old`.
+asio::awaitable<std::optional<std::string>> Compactor::summarise(std::span<const ChatMessage> old,
+                                                                 TurnOptions whose) {
+  std::vector<ChatMessage> prompt{{"system", kSummaryInstructions},
+                                  {"user", context::transcript_text(old)}};
+  whose.summary = true;
+  whose.model = config_.compression.summary_model;
+  whose.sink = nullptr;
+  whose.client_tools.clear();
+  whose.extra_fields.clear();
+  TurnResult summary = co_await turns_.run(std::move(prompt), std::move(whose));
+  // A summary longer than what it replaces would not help: dropped instead.
+  const std::vector<ChatMessage> as_sent{context::summary_message(summary.content)};
+  if (summary.ok && !summary.content.empty() &&
+      context::estimate_tokens(as_sent) < context::estimate_tokens(old)) {
+    co_return summary.content;
+  }
+  spdlog::warn("context: summarising {} messages failed ({}); dropping them from what is sent",
+               old.size(),
+               summary.failure ? std::string(providers::to_string(summary.failure->reason))
+                               : "the summary did not fit");
+  co_return std::nullopt;
+}
+
 asio::awaitable<FittedTurn> Compactor::fit(std::string session, std::vector<ChatMessage> prefix,
                                            std::vector<ChatMessage> history,
                                            std::vector<ChatMessage> fresh, bool force,
@@ -97,34 +121,18 @@ asio::awaitable<FittedTurn> Compactor::fit(std::string session, std::vector<Chat
   if (count == 0) co_return fitted;  // nothing old enough: the turn goes as it is
 
   const std::span<const ChatMessage> old(rest.data(), count);
-  std::vector<ChatMessage> prompt{{"system", kSummaryInstructions},
-                                  {"user", context::transcript_text(old)}};
-  whose.summary = true;
-  whose.model = compression.summary_model;
-  whose.sink = nullptr;
-  whose.client_tools.clear();
-  whose.extra_fields.clear();
-  TurnResult summary = co_await turns_.run(std::move(prompt), std::move(whose));
-  // A summary longer than what it replaces would not help: dropped instead.
-  const std::vector<ChatMessage> as_sent{context::summary_message(summary.content)};
-  const bool summarised = summary.ok && !summary.content.empty() &&
-                          context::estimate_tokens(as_sent) < context::estimate_tokens(old);
-  if (!summarised) {
-    spdlog::warn("{}: summarising {} messages failed ({}); dropping them from what is sent",
-                 whom(session), count,
-                 summary.failure ? std::string(providers::to_string(summary.failure->reason))
-                                 : "the summary did not fit");
-  }
+  const auto summary = co_await summarise(old, std::move(whose));
+  const bool summarised = summary.has_value();
   if (!session.empty()) {
     // Named first: GCC 12 frees a conditional's temporary twice inside a co_await.
     std::string stored_content;  // "" = dropped
-    if (summarised) stored_content = summary.content;
+    if (summarised) stored_content = *summary;
     const bool replaces_a_summary = is_summary(rest.front());
     co_await store_summary(session, pinned, count, replaces_a_summary, std::move(stored_content));
   }
   std::vector<ChatMessage> kept(history.begin(),
                                 history.begin() + static_cast<std::ptrdiff_t>(pinned));
-  if (summarised) kept.push_back(context::summary_message(summary.content));
+  if (summarised) kept.push_back(context::summary_message(*summary));
   fitted.messages = joined(prefix, kept, std::span<const ChatMessage>(rest).subspan(count));
   fitted.compacted = true;
   fitted.dropped = !summarised;

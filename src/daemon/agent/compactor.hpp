@@ -1,6 +1,8 @@
 #pragma once
 
 #include <boost/asio/awaitable.hpp>
+#include <optional>
+#include <span>
 #include <string>
 #include <vector>
 
@@ -47,6 +49,8 @@ class Compactor {
   void reconfigure(const Config& config) { config_ = config; }
 
  private:
+  boost::asio::awaitable<std::optional<std::string>> summarise(
+      std::span<const providers::ChatMessage> old, TurnOptions whose);
   boost::asio::awaitable<void> store_summary(const std::string& session, std::size_t pinned,
                                              std::size_t count, bool replaces_a_summary,
                                              std::string content);

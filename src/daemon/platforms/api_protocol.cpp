@@ -142,10 +142,8 @@ std::variant<std::string, HttpResponse> read_tools(const json& tools) {
   return tools.empty() ? std::string() : dump(tools);
 }
 
-}  // namespace
-
-std::variant<ChatCompletionRequest, HttpResponse> parse_chat_completion_request(
-    std::string_view body) {
+// The body as a JSON object, or the 400 saying why it is not one.
+std::variant<json, HttpResponse> parse_body_object(std::string_view body) {
   // A chat request is a few levels deep; a bomb is refused before any tree is built.
   constexpr int kMaxNesting = 64;
   if (providers::json_nesting_exceeds(body, kMaxNesting)) {
@@ -153,21 +151,27 @@ std::variant<ChatCompletionRequest, HttpResponse> parse_chat_completion_request(
                            std::to_string(kMaxNesting) + " levels.",
                        "");
   }
-  const json parsed = json::parse(body, nullptr, false);
+  json parsed = json::parse(body, nullptr, false);
   if (parsed.is_discarded()) return bad_request("The request body is not valid JSON.", "");
   if (!parsed.is_object()) return bad_request("The request body must be a JSON object.", "");
-  ChatCompletionRequest request;
+  return parsed;
+}
 
+std::optional<HttpResponse> read_client_tools(const json& parsed, std::string& chat_tools) {
   if (const auto tools = parsed.find("tools"); tools != parsed.end() && !tools->is_null()) {
     auto read = read_tools(*tools);
     if (auto* error = std::get_if<HttpResponse>(&read)) return std::move(*error);
-    request.tools = std::move(std::get<std::string>(read));
+    chat_tools = std::move(std::get<std::string>(read));
   }
-  // Every field is honoured or refused by name: nothing is dropped without a word.
+  return std::nullopt;
+}
+
+// Every field is honoured or refused by name: nothing is dropped without a word.
+std::optional<HttpResponse> read_passed_through_fields(const json& parsed, bool has_tools,
+                                                       std::string& extra_fields) {
   for (const auto& [name, value] : parsed.items()) {
     if (value.is_null() || one_of(name, kOwnFields)) continue;
-    const bool passed =
-        one_of(name, kPassedThrough) || (one_of(name, kToolFields) && !request.tools.empty());
+    const bool passed = one_of(name, kPassedThrough) || (one_of(name, kToolFields) && has_tools);
     if (!passed) {
       return bad_request(
           one_of(name, kToolFields)
@@ -175,15 +179,80 @@ std::variant<ChatCompletionRequest, HttpResponse> parse_chat_completion_request(
               : "'" + name.substr(0, 60) + "' is not supported by this gateway; remove it.",
           name);
     }
-    if (!request.extra_fields.empty()) request.extra_fields += ',';
-    providers::append_json_string(request.extra_fields, name);
-    request.extra_fields += ':';
-    request.extra_fields += dump(value);
+    if (!extra_fields.empty()) extra_fields += ',';
+    providers::append_json_string(extra_fields, name);
+    extra_fields += ':';
+    extra_fields += dump(value);
   }
+  return std::nullopt;
+}
+
+std::optional<HttpResponse> refuse_several_choices(const json& parsed) {
   if (const auto n = parsed.find("n"); n != parsed.end() && !n->is_null() && *n != 1) {
     return bad_request("'n' must be 1: this gateway returns one choice.", "n");
   }
+  return std::nullopt;
+}
 
+// An assistant message's tool_calls, in chat form on `message`.
+std::optional<HttpResponse> read_message_tool_calls(const json& m, const std::string& where,
+                                                    std::vector<std::string>& call_ids,
+                                                    providers::ChatMessage& message) {
+  const auto calls = m.find("tool_calls");
+  if (calls == m.end() || calls->is_null()) return std::nullopt;
+  if (message.role != "assistant") {
+    return bad_request(where + ".tool_calls belongs to assistant messages only.",
+                       where + ".tool_calls");
+  }
+  auto read = read_tool_calls(*calls, where + ".tool_calls", call_ids);
+  if (auto* error = std::get_if<HttpResponse>(&read)) return std::move(*error);
+  const auto& list = std::get<std::vector<providers::ToolCall>>(read);
+  if (!list.empty()) message.tool_calls = providers::tool_calls_json(list);
+  return std::nullopt;
+}
+
+// A tool message's tool_call_id, which must answer a call made earlier in the conversation.
+std::optional<HttpResponse> read_tool_call_id(const json& m, const std::string& where,
+                                              const std::vector<std::string>& call_ids,
+                                              providers::ChatMessage& message) {
+  const auto id = m.find("tool_call_id");
+  if (id == m.end() || !id->is_string()) {
+    return bad_request(where + ".tool_call_id must be a string.", where + ".tool_call_id");
+  }
+  message.tool_call_id = id->get<std::string>();
+  if (std::find(call_ids.begin(), call_ids.end(), message.tool_call_id) == call_ids.end()) {
+    return bad_request(where + " answers tool call '" + message.tool_call_id.substr(0, 64) +
+                           "', which no earlier assistant message made.",
+                       where + ".tool_call_id");
+  }
+  return std::nullopt;
+}
+
+// One entry of 'messages'; the ids of its tool calls go into `call_ids`.
+std::variant<providers::ChatMessage, HttpResponse> read_message(
+    const json& m, const std::string& where, std::vector<std::string>& call_ids) {
+  if (!m.is_object()) return bad_request(where + " must be an object.", where);
+  const auto role = m.find("role");
+  if (role == m.end() || !role->is_string()) {
+    return bad_request(where + ".role must be a string.", where + ".role");
+  }
+  const std::string r = role->get<std::string>();
+  if (r != "system" && r != "user" && r != "assistant" && r != "developer" && r != "tool") {
+    return bad_request(where + ".role must be system, user, assistant or tool.", where + ".role");
+  }
+  auto content = read_content(m, where);
+  if (auto* error = std::get_if<HttpResponse>(&content)) return std::move(*error);
+  providers::ChatMessage message(r == "developer" ? "system" : r,
+                                 std::move(std::get<std::string>(content)));
+  if (auto error = read_message_tool_calls(m, where, call_ids, message)) return std::move(*error);
+  if (r == "tool") {
+    if (auto error = read_tool_call_id(m, where, call_ids, message)) return std::move(*error);
+  }
+  return message;
+}
+
+std::optional<HttpResponse> read_messages(const json& parsed,
+                                          std::vector<providers::ChatMessage>& out) {
   const auto messages = parsed.find("messages");
   if (messages == parsed.end()) return bad_request("'messages' is required.", "messages");
   if (!messages->is_array() || messages->empty()) {
@@ -200,46 +269,14 @@ std::variant<ChatCompletionRequest, HttpResponse> parse_chat_completion_request(
   }
   std::vector<std::string> call_ids;  // of the assistant tool calls so far
   for (std::size_t i = 0; i < messages->size(); ++i) {
-    const auto& m = (*messages)[i];
-    const std::string where = "messages[" + std::to_string(i) + "]";
-    if (!m.is_object()) return bad_request(where + " must be an object.", where);
-    const auto role = m.find("role");
-    if (role == m.end() || !role->is_string()) {
-      return bad_request(where + ".role must be a string.", where + ".role");
-    }
-    const std::string r = role->get<std::string>();
-    if (r != "system" && r != "user" && r != "assistant" && r != "developer" && r != "tool") {
-      return bad_request(where + ".role must be system, user, assistant or tool.", where + ".role");
-    }
-    auto content = read_content(m, where);
-    if (auto* error = std::get_if<HttpResponse>(&content)) return std::move(*error);
-    providers::ChatMessage message(r == "developer" ? "system" : r,
-                                   std::move(std::get<std::string>(content)));
-    if (const auto calls = m.find("tool_calls"); calls != m.end() && !calls->is_null()) {
-      if (r != "assistant") {
-        return bad_request(where + ".tool_calls belongs to assistant messages only.",
-                           where + ".tool_calls");
-      }
-      auto read = read_tool_calls(*calls, where + ".tool_calls", call_ids);
-      if (auto* error = std::get_if<HttpResponse>(&read)) return std::move(*error);
-      const auto& list = std::get<std::vector<providers::ToolCall>>(read);
-      if (!list.empty()) message.tool_calls = providers::tool_calls_json(list);
-    }
-    if (r == "tool") {
-      const auto id = m.find("tool_call_id");
-      if (id == m.end() || !id->is_string()) {
-        return bad_request(where + ".tool_call_id must be a string.", where + ".tool_call_id");
-      }
-      message.tool_call_id = id->get<std::string>();
-      // A tool result must answer a call made earlier in the conversation.
-      if (std::find(call_ids.begin(), call_ids.end(), message.tool_call_id) == call_ids.end()) {
-        return bad_request(where + " answers tool call '" + message.tool_call_id.substr(0, 64) +
-                               "', which no earlier assistant message made.",
-                           where + ".tool_call_id");
-      }
-    }
-    request.messages.push_back(std::move(message));
+    auto message = read_message((*messages)[i], "messages[" + std::to_string(i) + "]", call_ids);
+    if (auto* error = std::get_if<HttpResponse>(&message)) return std::move(*error);
+    out.push_back(std::move(std::get<providers::ChatMessage>(message)));
   }
+  return std::nullopt;
+}
+
+std::optional<HttpResponse> read_stream_fields(const json& parsed, ChatCompletionRequest& request) {
   if (auto stream = parsed.find("stream"); stream != parsed.end() && !stream->is_null()) {
     if (!stream->is_boolean()) return bad_request("'stream' must be true or false.", "stream");
     request.stream = stream->get<bool>();
@@ -252,10 +289,35 @@ std::variant<ChatCompletionRequest, HttpResponse> parse_chat_completion_request(
     const auto usage = options->find("include_usage");
     request.include_usage = usage != options->end() && usage->is_boolean() && usage->get<bool>();
   }
+  return std::nullopt;
+}
+
+std::optional<HttpResponse> read_model(const json& parsed, std::string& model_name) {
   if (auto model = parsed.find("model"); model != parsed.end() && !model->is_null()) {
     if (!model->is_string()) return bad_request("'model' must be a string.", "model");
-    request.model = model->get<std::string>();
+    model_name = model->get<std::string>();
   }
+  return std::nullopt;
+}
+
+}  // namespace
+
+std::variant<ChatCompletionRequest, HttpResponse> parse_chat_completion_request(
+    std::string_view body) {
+  auto body_object = parse_body_object(body);
+  if (auto* error = std::get_if<HttpResponse>(&body_object)) return std::move(*error);
+  const json& parsed = std::get<json>(body_object);
+  ChatCompletionRequest request;
+  // In this order: with several fields wrong, the client is told about the first of them.
+  if (auto error = read_client_tools(parsed, request.tools)) return std::move(*error);
+  if (auto error =
+          read_passed_through_fields(parsed, !request.tools.empty(), request.extra_fields)) {
+    return std::move(*error);
+  }
+  if (auto error = refuse_several_choices(parsed)) return std::move(*error);
+  if (auto error = read_messages(parsed, request.messages)) return std::move(*error);
+  if (auto error = read_stream_fields(parsed, request)) return std::move(*error);
+  if (auto error = read_model(parsed, request.model)) return std::move(*error);
   return request;
 }
 

@@ -191,6 +191,18 @@ void stop_watching(Connection<Stream>& connection) {
   connection.watch.reset();
 }
 
+// A turn may run for minutes: its client is watched, so a hang-up ends the turn at once
+// (request.client_gone fires).
+template <class Stream>
+void start_watching(const std::shared_ptr<Connection<Stream>>& connection, HttpRequest& request) {
+  connection->watch = std::make_shared<HangUpWatch>();
+  connection->watch->gone = std::make_shared<providers::AbortSignal>();
+  request.client_gone = connection->watch->gone;
+  asio::co_spawn(connection->stream.get_executor(),
+                 watch_for_hang_up(connection, connection->watch),
+                 [](std::exception_ptr e) { log_exception(e, "HTTP hang-up watch"); });
+}
+
 // Reads, handles and answers requests on one connection until either side ends it; closes
 // the stream when done.
 template <class Stream>
@@ -215,15 +227,7 @@ asio::awaitable<void> serve(Shared& shared, std::shared_ptr<Connection<Stream>> 
     ++shared.in_flight;
     auto& message = parser.get();
     HttpRequest request = to_request(message);
-    if (message.method() == http::verb::post) {
-      // A turn may run for minutes: its client is watched, so a hang-up ends the turn at once.
-      connection->watch = std::make_shared<HangUpWatch>();
-      connection->watch->gone = std::make_shared<providers::AbortSignal>();
-      request.client_gone = connection->watch->gone;
-      asio::co_spawn(connection->stream.get_executor(),
-                     watch_for_hang_up(connection, connection->watch),
-                     [](std::exception_ptr e) { log_exception(e, "HTTP hang-up watch"); });
-    }
+    if (message.method() == http::verb::post) start_watching(connection, request);
     HttpResponse response = co_await handle(shared.handler, request);
     const std::string route = std::string(response.route_label);  // `instead` has none
     if (response.stream) {

@@ -8,6 +8,44 @@ std::string plural(long long n, const char* unit) {
   return std::to_string(n) + " " + unit + (n == 1 ? "" : "s");
 }
 
+bool has_retry_after(const Classification& c) {
+  return c.retry_after && c.retry_after->count() > 0;
+}
+
+std::string billing_hint(const Classification& c) {
+  if (has_retry_after(c)) {
+    // When the gateway probes again (a top-up is noticed then, no restart needed).
+    return "Your API balance or quota is exhausted. Check your provider dashboard. The "
+           "gateway tries the provider again in " +
+           describe_wait(*c.retry_after) + ".";
+  }
+  return "Your API balance or quota is exhausted. Check your provider dashboard.";
+}
+
+std::string rate_limit_hint(const Classification& c) {
+  if (has_retry_after(c)) {
+    return "The provider is rate-limiting requests; the limit resets in " +
+           describe_wait(*c.retry_after) + ", so please try again then.";
+  }
+  return "The provider is rate-limiting requests. Please wait a moment and try again.";
+}
+
+// A refused connection or an unknown host is a setup problem, not a slow provider.
+std::string timeout_hint(const Classification& c) {
+  if (c.transport == TransportFailure::connection_refused ||
+      c.transport == TransportFailure::dns_failure) {
+    return "The gateway could not reach the provider. Check its base_url and the network, "
+           "then try again.";
+  }
+  return "The provider did not answer in time. Please try again in a moment.";
+}
+
+std::string budget_hint(const Classification& c) {
+  if (!c.budget_detail.empty()) return c.budget_detail;
+  return "A spending budget of this gateway is used up; it resets at the start of its "
+         "period.";
+}
+
 }  // namespace
 
 std::string describe_wait(std::chrono::milliseconds wait) {
@@ -28,19 +66,9 @@ std::string hint(const Classification& c) {
       return "The provider rejected the API key. Check the key in config.yaml or .env and "
              "restart the gateway.";
     case FailoverReason::billing:
-      if (c.retry_after && c.retry_after->count() > 0) {
-        // When the gateway probes again (a top-up is noticed then, no restart needed).
-        return "Your API balance or quota is exhausted. Check your provider dashboard. The "
-               "gateway tries the provider again in " +
-               describe_wait(*c.retry_after) + ".";
-      }
-      return "Your API balance or quota is exhausted. Check your provider dashboard.";
+      return billing_hint(c);
     case FailoverReason::rate_limit:
-      if (c.retry_after && c.retry_after->count() > 0) {
-        return "The provider is rate-limiting requests; the limit resets in " +
-               describe_wait(*c.retry_after) + ", so please try again then.";
-      }
-      return "The provider is rate-limiting requests. Please wait a moment and try again.";
+      return rate_limit_hint(c);
     case FailoverReason::upstream_rate_limit:
       return "The model's upstream provider is rate-limiting requests. Please wait a moment and "
              "try again.";
@@ -49,12 +77,7 @@ std::string hint(const Classification& c) {
     case FailoverReason::server_error:
       return "The provider had an internal error. Please try again in a moment.";
     case FailoverReason::timeout:
-      if (c.transport == TransportFailure::connection_refused ||
-          c.transport == TransportFailure::dns_failure) {
-        return "The gateway could not reach the provider. Check its base_url and the network, "
-               "then try again.";
-      }
-      return "The provider did not answer in time. Please try again in a moment.";
+      return timeout_hint(c);
     case FailoverReason::context_overflow:
       return "This conversation is too long for the model's context window. Send /new to start "
              "a fresh session.";
@@ -76,9 +99,7 @@ std::string hint(const Classification& c) {
       return "The provider rejected the request as invalid. Check the model and provider "
              "settings in config.yaml.";
     case FailoverReason::budget_exceeded:
-      if (!c.budget_detail.empty()) return c.budget_detail;
-      return "A spending budget of this gateway is used up; it resets at the start of its "
-             "period.";
+      return budget_hint(c);
     case FailoverReason::unknown:
       break;
   }

@@ -88,6 +88,10 @@ TEST(ResponsesRequest, WhatCannotBeHonouredIsA400NamingIt) {
       {R"({"input":"x","max_output_tokens":0})", "max_output_tokens"},
       {R"({"input":"x","text":{"format":{"type":"xml"}}})", "text.format"},
       {R"({"input":"x","previous_response_id":7})", "previous_response_id"},
+      // A type of the wrong kind is the client's error, never an exception in the gateway.
+      {R"({"input":[{"type":1}]})", "input[0].type"},
+      {R"({"input":[{"type":null,"role":"user","content":"x"}]})", "input[0].type"},
+      {R"({"input":"x","text":{"format":{"type":[]}}})", "text.format.type"},
       {R"([1,2])", ""},
       {R"(not json)", ""},
   };

@@ -158,6 +158,9 @@ std::optional<HttpResponse> read_item(const json& item, const std::string& where
                                       const std::string& id, std::vector<ChatMessage>& messages,
                                       std::vector<providers::ToolCall>& open_calls, json& items) {
   if (!item.is_object()) return invalid_request(where + " must be an object.", where);
+  if (item.contains("type") && !item["type"].is_string()) {
+    return invalid_request(where + ".type must be a string.", where + ".type");
+  }
   const std::string type = item.value("type", std::string("message"));
   json stored = item;
   if (!stored.contains("id")) stored["id"] = id;
@@ -223,6 +226,9 @@ std::variant<json, HttpResponse> chat_response_format(const json& text) {
   if (!text.is_object()) return invalid_request("'text' must be an object.", "text");
   const auto format = text.find("format");
   if (format == text.end() || format->is_null()) return json();
+  if (format->is_object() && format->contains("type") && !(*format)["type"].is_string()) {
+    return invalid_request("'text.format.type' must be a string.", "text.format.type");
+  }
   const std::string type = format->is_object() ? format->value("type", std::string()) : "";
   if (type == "text") return json();
   if (type == "json_object") return json{{"type", "json_object"}};
