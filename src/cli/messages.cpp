@@ -1,5 +1,10 @@
 #include "cli/messages.hpp"
 
+#include <algorithm>
+
+#include "cli/unit_state.hpp"
+#include "common/platform_health.hpp"
+
 namespace hermes::cli {
 
 std::string draining_line(Scope scope) {
@@ -66,6 +71,27 @@ std::string drain_progress_suffix(const std::string& status_text) {
   constexpr std::string_view kPrefix = "Draining: ";
   if (!status_text.starts_with(kPrefix)) return {};
   return " (" + status_text.substr(kPrefix.size()) + ")";
+}
+
+std::string platform_line(const PlatformStatus& platform, double now) {
+  // A clock that stepped back shows "0s ago", not a huge unsigned number.
+  const auto ago = [now](double at) {
+    return format_duration(static_cast<unsigned long long>(std::max(0.0, now - at))) + " ago";
+  };
+  std::string line = platform.name + ": " + platform.state;
+  if (!platform.detail.empty()) line += " (" + platform.detail + ")";
+  if (platform.last_event_at > 0) line += ", last event " + ago(platform.last_event_at);
+  if (platform.last_delivery_at > 0) line += ", last reply " + ago(platform.last_delivery_at);
+  if (platform.abandoned > 0) {
+    line += ", " + std::to_string(platform.abandoned) + " reply part" +
+            (platform.abandoned == 1 ? "" : "s") + " abandoned";
+  }
+  // An error is already in the state and the detail; a silence is not.
+  if (const auto health = platform_health(platform, now);
+      health.condition == PlatformCondition::silent) {
+    line += "; DEGRADED: " + health.problem;
+  }
+  return line;
 }
 
 }  // namespace hermes::cli

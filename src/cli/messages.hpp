@@ -5,6 +5,7 @@
 #include <vector>
 
 #include "cli/scope.hpp"
+#include "common/runtime_status.hpp"
 
 namespace hermes::cli {
 
@@ -23,5 +24,11 @@ std::vector<std::string> unreachable_manager_lines(Scope scope, const std::strin
 // The live suffix shown on a TTY during the drain, from the daemon's STATUS
 // ("Draining: 2 active runs, 41s left" → " (2 active runs, 41s left)"); "" otherwise.
 std::string drain_progress_suffix(const std::string& status_text);
+
+// One platform in `hermes gateway status`, at `now` (unix seconds):
+// "telegram: running, last event 3s ago, last reply 10s ago",
+// "telegram: error (409 Conflict: …)", "api_server: running (127.0.0.1:8642)"; a silent one ends
+// "; DEGRADED: no event for 95 s (limit 60 s)".
+std::string platform_line(const PlatformStatus& platform, double now);
 
 }  // namespace hermes::cli

@@ -1,6 +1,7 @@
 // `hermes gateway status [--json]`: what systemd knows and what the daemon says of itself.
 #include <time.h>
 
+#include <chrono>
 #include <iostream>
 #include <memory>
 
@@ -27,13 +28,8 @@ unsigned long long monotonic_usec() {
          static_cast<unsigned long long>(now.tv_nsec) / 1000ULL;
 }
 
-std::string platforms_line(const RuntimeStatus& runtime) {
-  std::string line;
-  for (const auto& p : runtime.platforms) {
-    if (!line.empty()) line += ", ";
-    line += p.name + " " + p.state + (p.detail.empty() ? "" : " (" + p.detail + ")");
-  }
-  return line.empty() ? "none" : line;
+double unix_now() {
+  return std::chrono::duration<double>(std::chrono::system_clock::now().time_since_epoch()).count();
 }
 
 int run_status(const StatusOptions& options) {
@@ -84,12 +80,23 @@ int run_status(const StatusOptions& options) {
   }
 
   Output output = Output::for_stdout();
+  // One platform a line: each has its own liveness to show.
+  const auto report_platforms = [&output](const RuntimeStatus& view) {
+    const double now = unix_now();
+    std::string label = "  Platforms:   ";
+    for (const auto& p : view.platforms) {
+      output.line(label + platform_line(p, now));
+      label = "               ";
+    }
+    if (view.platforms.empty()) output.line(label + "none");
+  };
   const auto report_foreground = [&] {
     if (!foreground) return;
     output.line("Gateway: " + foreground->state + " in the foreground, not under systemd (pid " +
                 std::to_string(foreground->pid) + ", v" + foreground->version + ")");
     output.line("  Sessions:    " + std::to_string(foreground->sessions) +
                 "   Active runs: " + std::to_string(foreground->active_runs));
+    report_platforms(*foreground);
   };
   if (!unit.reachable()) {
     for (const auto& line : unreachable_manager_lines(scope, unit.manager_error)) {
@@ -130,7 +137,7 @@ int run_status(const StatusOptions& options) {
               runtime->version + ")" + (stale ? " — STALE: not the unit's MainPID" : ""));
   output.line("  Sessions:    " + std::to_string(runtime->sessions) +
               "   Active runs: " + std::to_string(runtime->active_runs));
-  output.line("  Platforms:   " + platforms_line(*runtime));
+  report_platforms(*runtime);
   std::string cooldowns;
   for (const auto& c : runtime->provider_cooldowns) {
     if (!cooldowns.empty()) cooldowns += ", ";

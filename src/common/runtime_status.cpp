@@ -4,12 +4,22 @@ namespace hermes {
 
 // value() with defaults, so an older or newer daemon's JSON still reads.
 void to_json(nlohmann::json& j, const PlatformStatus& p) {
-  j = {{"name", p.name}, {"state", p.state}, {"detail", p.detail}};
+  j = {{"name", p.name},
+       {"state", p.state},
+       {"detail", p.detail},
+       {"last_event_at", p.last_event_at},
+       {"last_delivery_at", p.last_delivery_at},
+       {"abandoned", p.abandoned},
+       {"silence_limit_seconds", p.silence_limit_seconds}};
 }
 void from_json(const nlohmann::json& j, PlatformStatus& p) {
   p.name = j.value("name", "");
   p.state = j.value("state", "");
   p.detail = j.value("detail", "");
+  p.last_event_at = j.value("last_event_at", 0.0);
+  p.last_delivery_at = j.value("last_delivery_at", 0.0);
+  p.abandoned = j.value("abandoned", 0L);
+  p.silence_limit_seconds = j.value("silence_limit_seconds", 0.0);
 }
 void to_json(nlohmann::json& j, const ProviderCooldown& c) {
   j = {{"provider", c.provider},

@@ -9,9 +9,20 @@ namespace hermes {
 // The daemon's own view, served as JSON on its local status socket and shown by
 // `hermes gateway status`. Both sides use this schema.
 struct PlatformStatus {
-  std::string name;    // "api_server", "telegram"
-  std::string state;   // "running", "stopped", "error"
+  std::string name;  // "api_server", "telegram"
+  // connecting | running | standby (another gateway holds the connection) | error, or
+  // stopped | disabled.
+  std::string state;
   std::string detail;  // e.g. "127.0.0.1:8642" or the last error
+  // Liveness, in unix seconds (0 = none yet): the last sign of life from the platform's
+  // server (an answered poll, even an empty one; any gateway frame), and the last reply
+  // delivered to a chat.
+  double last_event_at = 0;
+  double last_delivery_at = 0;
+  long abandoned = 0;  // reply parts that failed every attempt, kept to send later
+  // How long without an event counts as silent while connected or polling (its own poll
+  // timeout plus a margin); 0 = no limit.
+  double silence_limit_seconds = 0;
 };
 
 struct ProviderCooldown {

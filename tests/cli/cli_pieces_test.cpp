@@ -75,5 +75,31 @@ TEST(UnitTemplate, RendersAbsolutePathsPerScope) {
   EXPECT_THAT(render_unit("/x", "/y", Scope::system), HasSubstr("WantedBy=multi-user.target"));
 }
 
+TEST(Messages, PlatformLineShowsLiveness) {
+  constexpr double kNow = 1'700'000'000;
+  PlatformStatus api{"api_server", "running", "127.0.0.1:8642"};
+  EXPECT_EQ(platform_line(api, kNow), "api_server: running (127.0.0.1:8642)");
+  PlatformStatus telegram{"telegram", "running", ""};
+  telegram.last_event_at = kNow - 3.4;
+  telegram.last_delivery_at = kNow - 10;
+  telegram.silence_limit_seconds = 60;
+  EXPECT_EQ(platform_line(telegram, kNow),
+            "telegram: running, last event 3s ago, last reply 10s ago");
+  telegram.abandoned = 2;
+  EXPECT_EQ(platform_line(telegram, kNow),
+            "telegram: running, last event 3s ago, last reply 10s ago, 2 reply parts abandoned");
+  telegram.abandoned = 0;
+  telegram.last_event_at = kNow - 95;
+  EXPECT_EQ(platform_line(telegram, kNow),
+            "telegram: running, last event 1m 35s ago, last reply 10s ago; DEGRADED: no event for "
+            "95 s (limit 60 s)");
+  PlatformStatus failing{"telegram", "error", "409 Conflict: another process polls this token"};
+  EXPECT_EQ(platform_line(failing, kNow),
+            "telegram: error (409 Conflict: another process polls this token)");
+  telegram.last_event_at = kNow + 5;  // the clock stepped back
+  telegram.last_delivery_at = 0;
+  EXPECT_EQ(platform_line(telegram, kNow), "telegram: running, last event 0s ago");
+}
+
 }  // namespace
 }  // namespace hermes::cli

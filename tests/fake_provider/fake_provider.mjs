@@ -8,8 +8,10 @@
 //   POST /__reset   forget scripts and calls
 //   /bot<token>/<method>  a minimal Telegram Bot API (see below)
 //   POST /__bot {updates: [...], failing: ["sendMessage", …], limit: {method, retry_after,
-//                   times}}  queue updates for its next getUpdates; make methods answer 500
-//                   until `failing` is set again; answer `method` with a 429 `times` times
+//                   times}, hanging: ["getUpdates", …]}  queue updates for its next getUpdates;
+//                   make methods answer 500 until `failing` is set again; answer `method` with
+//                   a 429 `times` times; leave calls to `hanging` methods unanswered until
+//                   `hanging` is set again (they are then answered as usual)
 // A Step (all optional): {status, body (string|object), headers, delay_ms, hang, reset,
 //   truncate (send half the body and close), malformed (200 with garbage),
 //   stream: ["tok", ...] (SSE deltas), stream_break_after: N (drop the connection after N
@@ -38,6 +40,8 @@ for (let i = 0; i < args.length; i++) {
 const scripts = new Map();  // key -> steps[]
 let maxChars = 0;  // 0: no context limit
 let botUpdates = [];    // updates the minimal Bot API's next getUpdates returns
+let botHanging = [];    // methods whose calls are left unanswered
+let botHeld = [];       // those calls, waiting: {method, release}
 let botFailing = [];    // Bot API methods that answer 500 for now
 let botLimits = {};     // method -> {retry_after, times}: answer 429 that many times
 let echoMax = 0;   // 0: echo whole
@@ -202,6 +206,12 @@ async function handle(req, res) {
     const control = JSON.parse(await readBody(req) || '{}');
     if (control.updates) botUpdates.push(...control.updates);
     if (control.failing) botFailing = control.failing;
+    if (control.hanging) {
+      botHanging = control.hanging;
+      const held = botHeld.filter((h) => !botHanging.includes(h.method));
+      botHeld = botHeld.filter((h) => botHanging.includes(h.method));
+      for (const h of held) h.release();
+    }
     if (control.limit) botLimits[control.limit.method] = { ...control.limit };
     return json(res, 200, { queued: botUpdates.length, failing: botFailing });
   }
@@ -212,6 +222,11 @@ async function handle(req, res) {
     try { body = JSON.parse(raw); } catch { body = null; }
     const call = { key: `telegram:${bot[2]}`, at: Date.now(), body };
     calls.push(call);
+    if (botHanging.includes(bot[2])) {
+      call.hung = true;
+      await new Promise((release) => botHeld.push({ method: bot[2], release }));
+      if (res.destroyed || req.socket.destroyed) return;  // the caller gave up meanwhile
+    }
     if (botFailing.includes(bot[2])) {
       call.failed = true;
       return json(res, 500, { ok: false, error_code: 500, description: 'Internal Server Error' });

@@ -603,6 +603,78 @@ TEST(TelegramPolling, ConflictIsShownInStatusAndInstantAnswersDoNotMakeItSpin) {
   }
 }
 
+// A poll that hangs without an error (the silence limit shortened to 1.5 s by a test hook):
+// /health and /metrics say the platform is silent, the gateway cuts the poll and polls again
+// by itself, and once Telegram answers again a message is answered.
+TEST(TelegramPolling, AStalledPollIsRestartedByTheGatewayAndHealthSaysSoMeanwhile) {
+  FakeProvider fake;
+  GatewayHome home;
+  home.dir.write(
+      "config.yaml",
+      "model: {provider: p, default: m}\nproviders: {p: {base_url: '" + fake.base_url() +
+          "'}}\ngateway:\n  api_server: {host: 127.0.0.1, port: " + std::to_string(home.port) +
+          "}\n  telegram: {enabled: true, streaming: false, api_base: "
+          "'http://127.0.0.1:" +
+          std::to_string(fake.port()) +
+          "', bot_token: '333333:stallstallstallstallstallstall', "
+          "allow_all_users: true}\n");
+  auto options = home.env();
+  options.env["HERMES_TEST_HOOKS"] = "1";
+  options.env["HERMES_TEST_POLL_SILENCE_MS"] = "1500";
+  auto daemon = home.start(options);
+  const auto polls = [&fake] {
+    std::size_t n = 0;
+    for (const auto& call : fake.calls()) n += call["key"] == "telegram:getUpdates" ? 1u : 0u;
+    return n;
+  };
+  const auto health = [&home] {
+    std::string body;
+    http_get_status(home.port, "/health", &body);
+    return body;
+  };
+  ASSERT_TRUE(
+      wait_until([&] { return polls() >= 2 && health().find("\"ok\"") != std::string::npos; }, 10s))
+      << daemon->stderr_text();
+
+  json hang = json::object();
+  hang["hanging"] = json::array({"getUpdates"});
+  ASSERT_EQ(http_request(fake.port(), "POST", "/__bot", hang.dump()).status, 200);
+  ASSERT_TRUE(wait_until(
+      [&] {
+        return daemon->stderr_text().find("the poll loop made no progress") != std::string::npos;
+      },
+      10s))
+      << daemon->stderr_text();
+  EXPECT_THAT(health(), HasSubstr("degraded"));
+  EXPECT_THAT(health(), HasSubstr("telegram"));
+  std::string metrics;
+  ASSERT_EQ(http_get_status(home.port, "/metrics", &metrics), 200);
+  EXPECT_THAT(metrics, HasSubstr("hermes_platform_up{platform=\"telegram\"} 0"));
+
+  json answer_again = json::object();
+  answer_again["hanging"] = json::array();
+  answer_again["updates"] = json::array({{{"update_id", 70},
+                                          {"message",
+                                           {{"message_id", 5},
+                                            {"text", "still there?"},
+                                            {"chat", {{"id", 71}, {"type", "private"}}},
+                                            {"from", {{"id", 71}, {"username", "ann"}}}}}}});
+  ASSERT_EQ(http_request(fake.port(), "POST", "/__bot", answer_again.dump()).status, 200);
+  ASSERT_TRUE(wait_until(
+      [&] {
+        for (const auto& call : fake.calls()) {
+          if (call["key"] == "telegram:sendMessage" && call["body"]["chat_id"] == 71) return true;
+        }
+        return false;
+      },
+      15s))
+      << daemon->stderr_text();
+  EXPECT_TRUE(wait_until([&] { return health().find("\"ok\"") != std::string::npos; }, 10s))
+      << health();
+  daemon->signal(SIGTERM);
+  EXPECT_EQ(daemon->wait(10s), 0);
+}
+
 TEST_F(TelegramChat, ATurnARestartCutAfterAToolRoundIsAnsweredByTheNextProcess) {
   const std::string everything = std::string(HERMES_NODE_TESTS) +
                                  "/node_modules/@modelcontextprotocol/server-everything/dist/"

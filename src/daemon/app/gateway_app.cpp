@@ -20,11 +20,13 @@
 #include "common/exit_codes.hpp"
 #include "common/logging.hpp"
 #include "common/paths.hpp"
+#include "common/platform_health.hpp"
 #include "common/runtime_status.hpp"
 #include "common/secrets.hpp"
 #include "common/test_hooks.hpp"
 #include "common/version.hpp"
 #include "daemon/agent/compactor.hpp"
+#include "daemon/agent/conversation.hpp"
 #include "daemon/agent/session_queue.hpp"
 #include "daemon/agent/session_store.hpp"
 #include "daemon/agent/session_tables.hpp"
@@ -35,8 +37,8 @@
 #include "daemon/lifecycle/instance_lock.hpp"
 #include "daemon/lifecycle/lifecycle.hpp"
 #include "daemon/lifecycle/listen_sockets.hpp"
-#include "daemon/lifecycle/notifier.hpp"
 #include "daemon/lifecycle/loop_ticker.hpp"
+#include "daemon/lifecycle/notifier.hpp"
 #include "daemon/lifecycle/status_line.hpp"
 #include "daemon/lifecycle/watchdog.hpp"
 #include "daemon/metrics/loop_lag_probe.hpp"
@@ -226,6 +228,7 @@ class Gateway {
   std::string store_problem() const;
   void check_store_file();
   std::string render_runtime_status() const;
+  std::vector<PlatformStatus> platform_statuses() const;  // api_server, telegram
   double uptime() const { return std::chrono::duration<double>(Clock::now() - started_).count(); }
 
   HomePaths paths_;
@@ -254,8 +257,8 @@ class Gateway {
   usage::UsageLedger ledger_;
   TurnRunner turns_;
   Compactor compactor_;
-  ApiServer api_;
   Conversation conversation_;
+  ApiServer api_;
   responses::SqlResponseTables response_tables_;
   responses::ResponseStore response_store_;
   responses::ResponsesApi responses_;
@@ -263,10 +266,10 @@ class Gateway {
   std::unique_ptr<HttpServer> http_;
   std::unique_ptr<TelegramPlatform> telegram_;
   std::unique_ptr<StatusServer> status_server_;
+  LoopTicker ticker_{io_};  // one loop wake-up for the watchdog and the lag probe
   std::unique_ptr<Watchdog> watchdog_;
   LoopLagProbe lag_probe_{ticker_, metrics_};
   std::string last_config_error_;
-  LoopTicker ticker_{io_};  // one loop wake-up for the watchdog and the lag probe
   ino_t store_inode_ = 0;           // state.db as opened
   std::string store_file_problem_;  // set by check_store_file()
   std::string reported_problem_;    // the last one logged
@@ -300,6 +303,13 @@ asio::awaitable<HttpResponse> Gateway::handle(HttpRequest request) {
   co_return co_await dispatch(gateway_routes(), endpoints_, std::move(request), authorized);
 }
 
+namespace {
+// Platforms report their events in unix seconds: judged against the wall clock.
+double unix_now() {
+  return std::chrono::duration<double>(std::chrono::system_clock::now().time_since_epoch()).count();
+}
+}  // namespace
+
 ServerView Gateway::server_view() const {
   static const long pid = static_cast<long>(::getpid());
   return {std::string(to_string(lifecycle_.state())),
@@ -307,7 +317,8 @@ ServerView Gateway::server_view() const {
           std::string(kVersion),
           uptime(),
           store_problem(),
-          tools_.problems()};
+          tools_.problems(),
+          platform_problems(platform_statuses(), unix_now())};
 }
 
 std::string Gateway::render_metrics() {
@@ -316,6 +327,12 @@ std::string Gateway::render_metrics() {
   std::map<std::string, bool> up;
   for (const auto& m : tools_.status()) up[m.name] = m.state == "ready";
   metrics_.set_mcp_servers_up(std::move(up));
+  std::map<std::string, Metrics::PlatformLiveness> platforms;
+  const double now = unix_now();
+  for (const auto& p : platform_statuses()) {
+    if (p.state != "disabled") platforms[p.name] = {platform_health(p, now).up(), p.last_event_at};
+  }
+  metrics_.set_platforms(std::move(platforms));
   metrics_.set_budget_spend(ledger_.budget_spend(usage::unix_seconds_now()));
   return metrics_.render(std::string(kVersion), uptime());
 }
@@ -324,10 +341,10 @@ std::string Gateway::current_status() const {
   if (!last_config_error_.empty()) return reload_failed_status(last_config_error_);
   std::string status = serving_status(store_.count_sessions(), turns_.active_turns());
   if (const auto problem = store_problem(); !problem.empty()) status += "; DEGRADED: " + problem;
-  if (telegram_) {
-    if (const auto platform = telegram_->status(); platform.state == "error") {
-      status += "; telegram: " + platform.detail;  // e.g. another poller holds the token
-    }
+  const double now = unix_now();
+  for (const auto& platform : platform_statuses()) {
+    // e.g. "telegram: 409 Conflict: …" when another poller holds the token
+    if (auto note = platform_status_note(platform, now); !note.empty()) status += "; " + note;
   }
   for (const auto& [server, why] : tools_.problems()) status += "; mcp " + server + ": " + why;
   return status;
@@ -350,14 +367,16 @@ std::string Gateway::render_runtime_status() const {
         static_cast<double>(lifecycle_.drain_left(Clock::now()).count()) / 1000.0;
   }
   status.last_config_error = last_config_error_;
-  const auto& api = config_.gateway.api_server;
-  status.platforms.push_back(
-      {"api_server",
-       api.enabled ? (lifecycle_.accepting_work() ? "running" : "stopped") : "disabled",
-       api.enabled ? api.host + ":" + std::to_string(api.port) : ""});
-  status.platforms.push_back(telegram_ ? telegram_->status()
-                                       : PlatformStatus{"telegram", "disabled", ""});
+  status.platforms = platform_statuses();
   return nlohmann::json(status).dump();
+}
+
+std::vector<PlatformStatus> Gateway::platform_statuses() const {
+  const auto& api = config_.gateway.api_server;
+  return {{"api_server",
+           api.enabled ? (lifecycle_.accepting_work() ? "running" : "stopped") : "disabled",
+           api.enabled ? api.host + ":" + std::to_string(api.port) : ""},
+          telegram_ ? telegram_->status() : PlatformStatus{"telegram", "disabled", ""}};
 }
 
 void Gateway::reload() {
@@ -401,8 +420,8 @@ void Gateway::reload() {
   turns_.reconfigure(config_);
   ledger_.reconfigure(config_);
   compactor_.reconfigure(config_);
-  api_.reconfigure(config_);
   conversation_.reconfigure(config_);
+  api_.reconfigure(config_);
   responses_.reconfigure(config_);
   if (telegram_) telegram_->reconfigure(config_);
   if (config_.gateway.telegram.enabled != static_cast<bool>(telegram_)) {
@@ -636,7 +655,7 @@ int Gateway::run() {
         io_, config_,
         TelegramPlatform::Context{store_, telegram_store_, conversation_, metrics_,
                                   [this] { return std::string(to_string(lifecycle_.state())); },
-                                  compactor_, ledger_, shared_.get()});
+                                  ledger_, shared_.get()});
     telegram_->start();
     spdlog::info("telegram: polling {}",
                  config_.gateway.telegram.api_base.find("api.telegram.org") != std::string::npos
@@ -673,6 +692,8 @@ int Gateway::run() {
   if (config_.gateway.api_server.enabled) {
     asio::co_spawn(io_, api_.resume_interrupted_turns(),
                    [](std::exception_ptr e) { log_exception(e, "resuming interrupted turns"); });
+    asio::co_spawn(io_, responses_.resume_cut_responses(),
+                   [](std::exception_ptr e) { log_exception(e, "resuming cut responses"); });
   }
   asio::co_spawn(io_, status_loop(), [](std::exception_ptr e) { log_exception(e, "status"); });
   if (shared_) {
@@ -693,8 +714,6 @@ int run_gateway(const Options& options) {
     spdlog::error("not starting: fix {} (check it with: hermes-gateway --check-config)",
                   paths.config_file.string());
     return kExitConfig;
-    asio::co_spawn(io_, responses_.resume_cut_responses(),
-                   [](std::exception_ptr e) { log_exception(e, "resuming cut responses"); });
   }
   std::string holder;
   auto lock = InstanceLock::acquire(paths.home, holder);

@@ -1,6 +1,7 @@
 #include "daemon/metrics/metrics.hpp"
 
 #include <algorithm>
+#include <cstdio>
 #include <sstream>
 
 namespace hermes::daemon {
@@ -23,6 +24,13 @@ std::string escape(const std::string& value) {
 
 void header(std::ostringstream& out, const char* name, const char* type, const char* help) {
   out << "# HELP " << name << ' ' << help << "\n# TYPE " << name << ' ' << type << '\n';
+}
+
+// The stream's default 6 significant digits would print a unix time as 1.71235e+09.
+std::string unix_time(double seconds) {
+  char buffer[32];
+  std::snprintf(buffer, sizeof(buffer), "%.3f", seconds);
+  return buffer;
 }
 
 }  // namespace
@@ -113,6 +121,18 @@ std::string Metrics::render(const std::string& version, double uptime_seconds) c
   header(out, "hermes_mcp_server_up", "gauge", "1 while the MCP server is ready.");
   for (const auto& [server, up] : mcp_up_) {
     out << "hermes_mcp_server_up{server=\"" << escape(server) << "\"} " << (up ? 1 : 0) << '\n';
+  }
+  header(out, "hermes_platform_up", "gauge",
+         "1 unless the platform is in error or silent past its limit.");
+  for (const auto& [platform, liveness] : platforms_) {
+    out << "hermes_platform_up{platform=\"" << escape(platform) << "\"} " << (liveness.up ? 1 : 0)
+        << '\n';
+  }
+  header(out, "hermes_platform_last_event_timestamp_seconds", "gauge",
+         "When the platform last answered or sent an event (0 = not yet).");
+  for (const auto& [platform, liveness] : platforms_) {
+    out << "hermes_platform_last_event_timestamp_seconds{platform=\"" << escape(platform) << "\"} "
+        << unix_time(liveness.last_event_at) << '\n';
   }
   header(out, "hermes_tool_calls_running", "gauge", "Tool calls running now.");
   out << "hermes_tool_calls_running " << tool_calls_running_ << '\n';

@@ -42,6 +42,15 @@ class Metrics {
   void tool_call_ended() { --tool_calls_running_; }
   // Whether each configured MCP server is ready now.
   void set_mcp_servers_up(std::map<std::string, bool> up) { mcp_up_ = std::move(up); }
+  // Each enabled platform: whether it is up (platform_health) and its last event (unix
+  // seconds, 0 = none yet).
+  struct PlatformLiveness {
+    bool up = true;
+    double last_event_at = 0;
+  };
+  void set_platforms(std::map<std::string, PlatformLiveness> platforms) {
+    platforms_ = std::move(platforms);
+  }
   // How late the loop ran a timer that was due (LoopLagProbe).
   void observe_loop_lag(std::chrono::steady_clock::duration lag);
   // Upper bounds (seconds) of the lag histogram's buckets, +Inf aside.
@@ -86,6 +95,7 @@ class Metrics {
   double drain_seconds_sum_ = 0;
   std::map<std::string, std::pair<long long, double>> tool_calls_;  // server: count, seconds
   std::map<std::string, bool> mcp_up_;
+  std::map<std::string, PlatformLiveness> platforms_;
   long tool_calls_running_ = 0;
   long long lag_counts_[std::size(kLagBuckets) + 1] = {};  // per bucket, not cumulative
   double lag_sum_ = 0;

@@ -6,7 +6,8 @@ namespace hermes::daemon {
 
 HttpResponse health_response(const ServerView& view) {
   HttpResponse response;
-  const bool degraded = !view.degraded.empty() || !view.mcp_problems.empty();
+  const bool degraded =
+      !view.degraded.empty() || !view.mcp_problems.empty() || !view.platform_problems.empty();
   nlohmann::json body = {{"status", degraded ? "degraded" : "ok"},
                          {"state", view.state},
                          {"pid", view.pid},
@@ -18,6 +19,7 @@ HttpResponse health_response(const ServerView& view) {
     body["detail"] = view.degraded;
   }
   if (!view.mcp_problems.empty()) body["mcp"] = view.mcp_problems;
+  if (!view.platform_problems.empty()) body["platforms"] = view.platform_problems;
   response.body = body.dump();
   return response;
 }

@@ -66,5 +66,36 @@ TEST(StatusLine, MatchesTheContractExamples) {
   EXPECT_EQ(reload_failed_status("a\nb"), "Config reload failed: a b (kept previous)");
 }
 
+TEST(StatusLine, NamesAPlatformOnlyWhenItIsNotUp) {
+  constexpr double kNow = 1'700'000'000;
+  const auto telegram = [](const char* state, const char* detail, double last_event_at) {
+    PlatformStatus p{"telegram", state, detail};
+    p.last_event_at = last_event_at;
+    p.silence_limit_seconds = 60;
+    return p;
+  };
+  struct Case {
+    PlatformStatus platform;
+    std::string note;
+  };
+  const Case cases[] = {
+      {telegram("running", "", kNow - 5), ""},
+      {telegram("standby", "", 0), ""},
+      {telegram("connecting", "", 0), ""},
+      {telegram("error", "409 Conflict: another process polls this bot token", kNow - 5),
+       "telegram: 409 Conflict: another process polls this bot token"},
+      {telegram("error", "", 0), "telegram: error"},
+      {telegram("error", "line one\nline two", 0), "telegram: line one line two"},
+      // The limit, not the growing count: the text stays the same while it lasts.
+      {telegram("running", "", kNow - 95), "telegram: silent for over 60s"},
+      {telegram("running", "", kNow - 300), "telegram: silent for over 60s"},
+  };
+  for (const auto& c : cases) {
+    EXPECT_EQ(platform_status_note(c.platform, kNow), c.note) << c.platform.state;
+  }
+  const auto long_detail = telegram("error", std::string(300, 'x').c_str(), 0);
+  EXPECT_EQ(platform_status_note(long_detail, kNow), "telegram: " + std::string(120, 'x') + "…");
+}
+
 }  // namespace
 }  // namespace hermes::daemon

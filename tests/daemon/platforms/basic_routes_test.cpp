@@ -38,6 +38,16 @@ TEST(BasicRoutes, AToolServerDownIsDegradedButStillServes) {
   EXPECT_EQ(body["mcp"]["files"], "error: command 'x' not found");
 }
 
+TEST(BasicRoutes, APlatformDownIsDegradedNamingItButStillServes) {
+  ServerView view{"serving", 42, "0.1.0", 3.5, "", {}, {{"telegram", "error: 409 Conflict"}}};
+  auto response = health_response(view);
+  EXPECT_EQ(response.status, 200) << "the API still answers";
+  auto body = nlohmann::json::parse(response.body);
+  EXPECT_EQ(body["status"], "degraded");
+  EXPECT_EQ(body["platforms"]["telegram"], "error: 409 Conflict");
+  EXPECT_FALSE(body.contains("mcp"));
+}
+
 TEST(BasicRoutes, MetricsAreServedAsPrometheusText) {
   auto response = metrics_response("hermes_up 1\n");
   EXPECT_EQ(response.body, "hermes_up 1\n");
@@ -69,6 +79,23 @@ TEST(Metrics, RendersPrometheusText) {
   EXPECT_NE(text.find("hermes_active_runs 2\n"), std::string::npos);
   EXPECT_NE(text.find("hermes_drain_duration_seconds_sum 1.5\n"), std::string::npos);
   EXPECT_NE(text.find("# TYPE hermes_http_requests_total counter\n"), std::string::npos);
+}
+
+TEST(Metrics, RendersPlatformLivenessWithWholeTimestamps) {
+  Metrics metrics;
+  metrics.set_platforms({{"telegram", {false, 1712345678.25}}, {"api_server", {true, 0}}});
+  const auto text = metrics.render("0.1.0", 12);
+  EXPECT_NE(text.find("# TYPE hermes_platform_up gauge\n"), std::string::npos);
+  EXPECT_NE(text.find("hermes_platform_up{platform=\"telegram\"} 0\n"), std::string::npos);
+  EXPECT_NE(text.find("hermes_platform_up{platform=\"api_server\"} 1\n"), std::string::npos);
+  // Not 1.71235e+09: a scraper would read the time wrong by minutes.
+  EXPECT_NE(text.find("hermes_platform_last_event_timestamp_seconds{platform=\"telegram\"} "
+                      "1712345678.250\n"),
+            std::string::npos)
+      << text;
+  EXPECT_NE(text.find("hermes_platform_last_event_timestamp_seconds{platform=\"api_server\"} "
+                      "0.000\n"),
+            std::string::npos);
 }
 
 }  // namespace

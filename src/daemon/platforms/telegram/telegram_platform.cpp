@@ -10,6 +10,7 @@
 #include <nlohmann/json.hpp>
 
 #include "common/logging.hpp"
+#include "common/test_hooks.hpp"
 #include "daemon/metrics/metrics.hpp"
 #include "daemon/platforms/chat/backoff.hpp"
 #include "daemon/platforms/chat/chat_machinery.hpp"
@@ -28,8 +29,14 @@ using namespace std::chrono_literals;
 namespace {
 
 constexpr int kPollSeconds = 25;
-// No answer to a poll for this long (its timeout, the call's margin and a spare) is silence.
-constexpr double kSilenceLimitSeconds = kPollSeconds + 10 + 25;
+
+// No answer to a poll for this long (its timeout, the call's margin and a spare) is silence:
+// /health says degraded, and a poll loop that made no progress that long is restarted.
+// HERMES_TEST_HOOKS=1 with HERMES_TEST_POLL_SILENCE_MS=N shortens it for tests.
+std::chrono::milliseconds silence_limit_setting() {
+  return test_hook_millis("HERMES_TEST_POLL_SILENCE_MS", 200, 600000)
+      .value_or(std::chrono::milliseconds((kPollSeconds + 10 + 25) * 1000));
+}
 // A server that answers at once (the local emulator does) must not make us spin.
 constexpr auto kMinPollInterval = 100ms;  // at most 10 empty polls per second
 constexpr auto kLeaseCheck = 1000ms;      // a dead holder's lock is taken over within ~1 s
@@ -94,6 +101,7 @@ struct TelegramPlatform::Impl : std::enable_shared_from_this<TelegramPlatform::I
   asio::awaitable<void> wait_after_failed_poll(const telegram::ApiReply& reply,
                                                chat::Backoff& backoff);
   asio::awaitable<void> learn_identity();
+  asio::awaitable<void> supervise_polling();
   asio::awaitable<void> lead();
   void start_polling();
   asio::awaitable<void> sleep(std::chrono::milliseconds wait) {
@@ -113,7 +121,10 @@ struct TelegramPlatform::Impl : std::enable_shared_from_this<TelegramPlatform::I
   bool drained = false;  // stop_polling(): no more polling by this process
   PlatformState state = PlatformState::connecting;
   std::string detail;
-  double last_event_at = 0;   // the last answered poll
+  double last_event_at = 0;                        // the last answered poll
+  Clock::time_point last_progress = Clock::now();  // a poll began or ended
+  std::chrono::milliseconds silence_limit = silence_limit_setting();
+  bool supervising = false;
   telegram::BotIdentity bot;  // from getMe: to know a mention of it in a group
   bool identity_tried = false;
   Clock::time_point last_identity_try;
@@ -137,6 +148,10 @@ asio::awaitable<void> TelegramPlatform::Impl::learn_identity() {
 asio::awaitable<void> TelegramPlatform::Impl::poll_loop() {
   auto self = shared_from_this();
   poll_running = true;
+  struct Ended {  // however the loop ends, even by an exception: the supervisor sees it
+    bool& running;
+    ~Ended() { running = false; }
+  } ended{poll_running};
   long long offset = (co_await context.store.offset()).value_or(0);
   chat::Backoff backoff(1000ms, 30000ms);
   while (polling) {
@@ -150,7 +165,6 @@ asio::awaitable<void> TelegramPlatform::Impl::poll_loop() {
       }
     }
   }
-  poll_running = false;
   state = PlatformState::stopped;
 }
 
@@ -168,6 +182,7 @@ asio::awaitable<bool> TelegramPlatform::Impl::poll_once(long long& offset, chat:
   if (offset > 0) params["offset"] = offset;
   const auto reply = co_await adapter.call(poll_client, "getUpdates", params,
                                            std::chrono::seconds(kPollSeconds + 10));
+  last_progress = Clock::now();
   if (!polling) co_return false;
   if (!reply.ok) {
     co_await wait_after_failed_poll(reply, backoff);
@@ -266,13 +281,45 @@ asio::awaitable<void> TelegramPlatform::Impl::lead() {
   }
 }
 
+// The poller's own watchdog: a poll that made no progress past the silence limit (a
+// connection that hangs without an error) is cut so the loop polls again, and a loop that
+// ended while it should poll is started again; each is logged.
+asio::awaitable<void> TelegramPlatform::Impl::supervise_polling() {
+  auto self = shared_from_this();
+  supervising = true;
+  const auto tick = std::min<std::chrono::milliseconds>(silence_limit / 4, 1000ms);
+  while (polling) {
+    co_await sleep(tick);
+    if (!polling) break;
+    const auto quiet = Clock::now() - last_progress;
+    if (poll_running && quiet > silence_limit) {
+      spdlog::warn("telegram: the poll loop made no progress for {} s; restarting its poll",
+                   std::chrono::duration_cast<std::chrono::seconds>(quiet).count());
+      last_progress = Clock::now();
+      poll_client.abort_all();
+    } else if (!poll_running) {
+      spdlog::warn("telegram: the poll loop had stopped; starting it again");
+      last_progress = Clock::now();
+      asio::co_spawn(io, poll_loop(),
+                     [](std::exception_ptr e) { log_exception(e, "telegram poll loop"); });
+    }
+  }
+  supervising = false;
+}
+
 void TelegramPlatform::Impl::start_polling() {
   polling = true;
   machinery.open();
   state = PlatformState::connecting;
   detail.clear();
+  last_progress = Clock::now();
+  poll_running = true;  // before the supervisor's first look
   asio::co_spawn(io, poll_loop(),
                  [](std::exception_ptr e) { log_exception(e, "telegram poll loop"); });
+  if (!supervising) {
+    asio::co_spawn(io, supervise_polling(),
+                   [](std::exception_ptr e) { log_exception(e, "telegram poll supervisor"); });
+  }
   asio::co_spawn(io, machinery.resume_pending(),
                  [](std::exception_ptr e) { log_exception(e, "telegram resume"); });
 }
@@ -317,7 +364,7 @@ PlatformStatus TelegramPlatform::status() const {
   status.last_event_at = impl_->last_event_at;
   status.last_delivery_at = impl_->machinery.last_delivery_at();
   status.abandoned = abandoned;
-  status.silence_limit_seconds = kSilenceLimitSeconds;
+  status.silence_limit_seconds = std::chrono::duration<double>(impl_->silence_limit).count();
   return status;
 }
 
