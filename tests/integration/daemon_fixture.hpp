@@ -1,5 +1,6 @@
 #pragma once
 
+#include <cstdlib>
 #include <memory>
 #include <string>
 
@@ -9,8 +10,16 @@
 
 namespace hermes::testing {
 
-inline constexpr const char* kGatewayBin = HERMES_GATEWAY_BIN;
-inline constexpr const char* kCliBin = HERMES_CLI_BIN;
+// The binaries under test: this build's, or another build's named by HERMES_TEST_GATEWAY_BIN
+// and HERMES_TEST_CLI_BIN, so the same suites drive the ASan+UBSan daemon too (the test
+// preset asan-daemon) without building the harness and suites a second time.
+inline const char* binary_under_test(const char* variable, const char* built) {
+  const char* chosen = std::getenv(variable);
+  return chosen != nullptr && *chosen != '\0' ? chosen : built;
+}
+inline const char* const kGatewayBin =
+    binary_under_test("HERMES_TEST_GATEWAY_BIN", HERMES_GATEWAY_BIN);
+inline const char* const kCliBin = binary_under_test("HERMES_TEST_CLI_BIN", HERMES_CLI_BIN);
 
 // A home with a valid config on a free loopback port, and a private runtime dir.
 struct GatewayHome {
