@@ -13,7 +13,6 @@
 #include "daemon/platforms/api_protocol.hpp"
 #include "daemon/providers/hint.hpp"
 #include "daemon/providers/offload.hpp"
-#include "daemon/usage/budget_rules.hpp"
 #include "daemon/usage/usage_ledger.hpp"
 #include "daemon/usage/usage_report.hpp"
 
@@ -328,7 +327,7 @@ asio::awaitable<HttpResponse> ApiServer::models() {
 asio::awaitable<HttpResponse> ApiServer::usage(HttpRequest request) {
   auto impl = impl_;
   const auto now = unix_now();
-  double since = static_cast<double>(usage::period_window(BudgetPeriod::month, now).start);
+  double since = usage::start_of_month(now);
   std::vector<usage::UsageGrouping> groupings{
       usage::UsageGrouping::provider, usage::UsageGrouping::model, usage::UsageGrouping::day};
   for (const auto& [key, value] : query_params(request.query())) {

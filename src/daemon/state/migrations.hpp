@@ -14,6 +14,23 @@ struct Migration {
   const char* sql;
 };
 
+// Steps whose SQL both backends take as it is, written once.
+// 13: Telegram's chat keys ("<chat>", "<chat>:<user>") become session keys
+// (telegram:dm:<chat>, telegram:group:<chat>:<user>), in sessions, the inbox and usage rows.
+inline constexpr const char* kChatSessionKeysSql = R"sql(
+UPDATE sessions SET chat_key =
+  CASE WHEN chat_key LIKE '%:%' THEN 'telegram:group:' ELSE 'telegram:dm:' END || chat_key
+  WHERE platform = 'telegram' AND chat_key IS NOT NULL AND chat_key <> ''
+    AND chat_key NOT LIKE 'telegram:%';
+UPDATE inbound_messages SET chat_key =
+  CASE WHEN chat_key LIKE '%:%' THEN 'telegram:group:' ELSE 'telegram:dm:' END || chat_key
+  WHERE platform = 'telegram' AND chat_key NOT LIKE 'telegram:%';
+UPDATE usage SET chat = 'telegram:' ||
+  CASE WHEN substr(chat, 10) LIKE '%:%' THEN 'group:' ELSE 'dm:' END || substr(chat, 10)
+  WHERE platform = 'telegram' AND chat LIKE 'telegram:%' AND chat NOT LIKE 'telegram:dm:%'
+    AND chat NOT LIKE 'telegram:group:%' AND chat NOT LIKE 'telegram:thread:%';
+)sql";
+
 // The schema of state.db, oldest step first (schema.cpp).
 std::span<const Migration> state_schema();
 // The same tables in PostgreSQL's terms (postgres_schema.cpp). Its versions follow SQLite's:

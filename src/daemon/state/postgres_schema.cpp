@@ -128,19 +128,7 @@ CREATE TABLE IF NOT EXISTS stream_messages (
   PRIMARY KEY (platform, update_id, position)
 );
 )sql"},
-    {13, "chat session keys", R"sql(
-UPDATE sessions SET chat_key =
-  CASE WHEN chat_key LIKE '%:%' THEN 'telegram:group:' ELSE 'telegram:dm:' END || chat_key
-  WHERE platform = 'telegram' AND chat_key IS NOT NULL AND chat_key <> ''
-    AND chat_key NOT LIKE 'telegram:%';
-UPDATE inbound_messages SET chat_key =
-  CASE WHEN chat_key LIKE '%:%' THEN 'telegram:group:' ELSE 'telegram:dm:' END || chat_key
-  WHERE platform = 'telegram' AND chat_key NOT LIKE 'telegram:%';
-UPDATE usage SET chat = 'telegram:' ||
-  CASE WHEN substr(chat, 10) LIKE '%:%' THEN 'group:' ELSE 'dm:' END || substr(chat, 10)
-  WHERE platform = 'telegram' AND chat LIKE 'telegram:%' AND chat NOT LIKE 'telegram:dm:%'
-    AND chat NOT LIKE 'telegram:group:%' AND chat NOT LIKE 'telegram:thread:%';
-)sql"},
+    {13, "chat session keys", kChatSessionKeysSql},
     {14, "responses to resume after a restart", R"sql(
 ALTER TABLE responses ADD COLUMN IF NOT EXISTS resumable BIGINT NOT NULL DEFAULT 0;
 )sql"},

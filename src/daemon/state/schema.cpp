@@ -149,19 +149,7 @@ CREATE TABLE IF NOT EXISTS stream_messages (
     // (<platform>:<dm|group|channel|thread>:<chat>[:<thread>][:<user>]): Telegram's keys
     // ("<chat>" in private, "<chat>:<user>" in groups) and the usage rows' chats that carry
     // them take the new form, so existing conversations and today's chat budgets go on.
-    {13, "chat session keys", R"sql(
-UPDATE sessions SET chat_key =
-  CASE WHEN chat_key LIKE '%:%' THEN 'telegram:group:' ELSE 'telegram:dm:' END || chat_key
-  WHERE platform = 'telegram' AND chat_key IS NOT NULL AND chat_key <> ''
-    AND chat_key NOT LIKE 'telegram:%';
-UPDATE inbound_messages SET chat_key =
-  CASE WHEN chat_key LIKE '%:%' THEN 'telegram:group:' ELSE 'telegram:dm:' END || chat_key
-  WHERE platform = 'telegram' AND chat_key NOT LIKE 'telegram:%';
-UPDATE usage SET chat = 'telegram:' ||
-  CASE WHEN substr(chat, 10) LIKE '%:%' THEN 'group:' ELSE 'dm:' END || substr(chat, 10)
-  WHERE platform = 'telegram' AND chat LIKE 'telegram:%' AND chat NOT LIKE 'telegram:dm:%'
-    AND chat NOT LIKE 'telegram:group:%' AND chat NOT LIKE 'telegram:thread:%';
-)sql"},
+    {13, "chat session keys", kChatSessionKeysSql},
     // Responses the drain cut after complete tool rounds: stored in_progress with their
     // rounds, finished by the next process.
     {14, "responses to resume after a restart", R"sql(

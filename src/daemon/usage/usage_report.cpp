@@ -9,6 +9,18 @@
 
 namespace hermes::daemon::usage {
 
+double start_of_today(std::int64_t now) {
+  return static_cast<double>(period_window(BudgetPeriod::day, now).start);
+}
+
+double start_of_month(std::int64_t now) {
+  return static_cast<double>(period_window(BudgetPeriod::month, now).start);
+}
+
+std::int64_t report_time_now() {
+  return unix_seconds_now();
+}
+
 namespace {
 
 using nlohmann::json;

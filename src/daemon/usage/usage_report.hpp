@@ -16,6 +16,10 @@ namespace hermes::daemon::usage {
 std::optional<double> parse_since(std::string_view text, std::int64_t now);
 std::optional<UsageGrouping> parse_grouping(std::string_view name);  // provider|model|session|day
 std::string_view grouping_name(UsageGrouping by);
+// Where the default reports start: today's and this month's UTC start, in unix seconds.
+double start_of_today(std::int64_t now);
+double start_of_month(std::int64_t now);
+std::int64_t report_time_now();
 
 // One grouping's totals, as reported.
 struct UsageSection {

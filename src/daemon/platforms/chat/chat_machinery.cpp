@@ -19,7 +19,6 @@
 #include "daemon/platforms/chat/session_key.hpp"
 #include "daemon/state/sql_connection.hpp"
 #include "daemon/tools/tool_names.hpp"
-#include "daemon/usage/budget_rules.hpp"
 #include "daemon/usage/usage_ledger.hpp"
 #include "daemon/usage/usage_report.hpp"
 
@@ -557,8 +556,7 @@ asio::awaitable<std::string> ChatMachinery::Impl::command_compress(const Inbound
 
 asio::awaitable<std::string> ChatMachinery::Impl::command_usage(const Inbound& m,
                                                                 state::Transaction&) {
-  const auto today =
-      static_cast<double>(usage::period_window(BudgetPeriod::day, usage::unix_seconds_now()).start);
+  const auto today = usage::start_of_today(usage::report_time_now());
   auto chat = co_await context.ledger.totals(today, usage::UsageGrouping::none, m.chat_key);
   auto all = co_await context.ledger.totals(today, usage::UsageGrouping::none);
   const auto chat_total = chat.empty() ? usage::UsageTotal{} : chat[0];

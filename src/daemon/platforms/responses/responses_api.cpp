@@ -15,7 +15,6 @@
 #include "daemon/providers/failover_reason.hpp"
 #include "daemon/providers/hint.hpp"
 #include "daemon/providers/offload.hpp"
-#include "daemon/usage/budget_rules.hpp"
 
 namespace hermes::daemon::responses {
 
@@ -252,7 +251,9 @@ asio::awaitable<std::variant<PreparedResponse, HttpResponse>> ResponsesApi::Impl
     HttpRequest& request) {
   PreparedResponse p;
   p.id = new_id();
-  p.created_at = static_cast<long>(usage::unix_seconds_now());
+  p.created_at = static_cast<long>(std::chrono::duration_cast<std::chrono::seconds>(
+                                       std::chrono::system_clock::now().time_since_epoch())
+                                       .count());
   const std::string item_prefix = "item_" + p.id.substr(5);
   std::variant<ResponsesRequest, HttpResponse> parsed;
   if (request.body.size() >= providers::kOffloadBytes) {
