@@ -92,6 +92,7 @@ TEST(Config, DefaultsMatchTheContract) {
   EXPECT_EQ(c.gateway.api_server.host, "127.0.0.1");
   EXPECT_EQ(c.gateway.api_server.port, 8642);
   EXPECT_FALSE(c.gateway.telegram.enabled);
+  EXPECT_TRUE(c.gateway.group_sessions_per_user);
   EXPECT_EQ(c.database.backend, "sqlite");
   EXPECT_EQ(c.database.synchronous, Durability::normal);
 }
@@ -113,6 +114,16 @@ TEST(Config, DatabaseDurabilityIsNormalOrFullAndAnythingElseIsNamed) {
                                     "(survives a crash of the process) or full")));
   EXPECT_THAT(errors_of("database: {backend: mysql}\n"),
               ElementsAre(HasSubstr("database.backend: expected sqlite")));
+}
+
+TEST(Config, GroupSessionsPerUserIsABooleanUnderGateway) {
+  const auto shared = parse_config(
+      std::string(kBase) + "gateway: {group_sessions_per_user: false}\n", "/h/config.yaml", {});
+  ASSERT_TRUE(shared.config) << shared.errors.front();
+  EXPECT_FALSE(shared.config->gateway.group_sessions_per_user);
+  EXPECT_THAT(errors_of("gateway:\n  group_sessions_per_user: sometimes\n"),
+              ElementsAre(HasSubstr("/h/config.yaml:4: gateway.group_sessions_per_user: expected "
+                                    "true or false")));
 }
 
 TEST(Config, ThePostgresBackendTakesItsUrlFromTheConfigOrTheEnvironmentAndNeedsOne) {
