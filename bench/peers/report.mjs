@@ -49,7 +49,13 @@ const CASES = [
   ['c32-plain', 'c=32 (2 threads), plain JSON'],
   ['c32-stream', 'c=32 (2 threads), streamed SSE'],
 ];
-const TARGETS = ['direct', 'nginx', 'portkey', 'hermes-new', 'hermes-continued', 'hermes-new-shm'];
+// BENCH_BASELINE_BIN: the same two hermes workloads on a second gateway running an older build,
+// each shown right after its counterpart.
+const BASELINE = '@baseline';
+const hasBaseline = meta.hermes_baseline !== undefined || runs.some((r) => r.target.endsWith(BASELINE));
+const TARGETS = hasBaseline
+  ? ['direct', 'nginx', 'portkey', 'hermes-new', `hermes-new${BASELINE}`, 'hermes-continued', `hermes-continued${BASELINE}`, 'hermes-new-shm']
+  : ['direct', 'nginx', 'portkey', 'hermes-new', 'hermes-continued', 'hermes-new-shm'];
 
 function errorsOf(w) {
   if (!w) return null;
@@ -94,7 +100,7 @@ function r0(rows, f) {
 }
 
 const processes = {};
-for (const name of ['upstream', 'nginx', 'portkey', 'hermes', 'hermes-shm']) {
+for (const name of ['upstream', 'nginx', 'portkey', 'hermes', 'hermes-shm', 'hermes-baseline']) {
   if (!procs.some((p) => p.process === name)) continue;
   const idle = procs.find((p) => p.process === name && p.rss_idle_kb !== undefined);
   const after = procs.find((p) => p.process === name && p.rss_after_kb !== undefined);
@@ -122,13 +128,19 @@ const num = (x, d = 0) => (x === null || x === undefined ? '–' : x.toFixed(d))
 const intc = (x) => (x === null || x === undefined ? '–' : Math.round(x).toLocaleString('en-US'));
 const mb = (kb) => (kb === null || kb === undefined ? '–' : (kb / 1024).toFixed(1));
 const msf = (x) => (x === null || x === undefined ? '–' : x < 10 ? x.toFixed(2) : x.toFixed(1));
+const cell = (text) => String(text).replace(/\s+/g, ' ').replace(/\|/g, '\\|');  // safe in a table cell
+const pct = (a, b) => (a === null || a === undefined || !b ? '–' : `${a >= b ? '+' : ''}${((100 * (a - b)) / b).toFixed(1)} %`);
+const baselineName = hasBaseline
+  ? `${cell(meta.hermes_baseline ?? '?')}${meta.hermes_baseline_label ? ` (${cell(meta.hermes_baseline_label)})` : ''}`
+  : '';
 
 const lines = [];
 const out = (s = '') => lines.push(s);
 
 out('# Peer benchmark: hermes-gateway next to nginx and Portkey');
 out();
-out(`Run ${meta.date} on commit \`${meta.commit}\`${meta.src_dirty === 'true' ? ' (with uncommitted changes in src/)' : ''}; `
+out(`Run ${meta.date} on commit \`${meta.commit}\`${meta.src_dirty === 'true' ? ' (with uncommitted changes in src/)' : ''}`
+  + `${meta.hermes_bin ? ` with the hermes-gateway given by BENCH_BIN (\`${meta.hermes_bin}\`, not built from this checkout)` : ''}; `
   + `${meta.cores} cores (${meta.cpu}), load average at start ${meta.load_at_start}; took ${meta.run_seconds} s. `
   + 'wrk and every target share the same cores, all on 127.0.0.1.');
 out();
@@ -138,13 +150,18 @@ out(`| rounds | ${meta.rounds} (targets alternate within each case; order rotate
 out(`| wrk run | ${meta.duration_s} s each, \`--timeout 5s\`; c=1 with 1 thread, c=32 with 2 threads |`);
 out(`| hermes-continued | ${meta.sessions} sessions seeded afresh before each run with 20 messages of history, continued round-robin |`);
 out(`| start-up samples | ${meta.starts} per process |`);
-out(`| first-token test | ${meta.ttfc_rounds} rounds × 4 targets, sequential; upstream sends the first chunk, waits ${meta.ttfc_delay_ms} ms, then the rest |`);
+out(`| first-token test | ${meta.ttfc_rounds} rounds × ${ttfc?.targets?.length ?? (hasBaseline ? 5 : 4)} targets, sequential; upstream sends the first chunk, waits ${meta.ttfc_delay_ms} ms, then the rest |`);
 out(`| versions | hermes-gateway: ${meta.hermes}; nginx ${meta.nginx} (worker_processes 1); @portkey-ai/gateway ${meta.portkey} on node ${meta.node} (@hono/node-server ${meta.hono_node_server}); wrk ${meta.wrk} |`);
+if (hasBaseline) {
+  out(`| baseline | hermes-gateway ${baselineName} from BENCH_BASELINE_BIN \`${cell(meta.hermes_baseline_bin ?? '?')}\`: a second gateway with the same config `
+    + '(state on disk like hermes-new\'s), serving the *@baseline targets, which alternate with the others in every round |');
+}
 out(`| upstream | bench/peers/upstream.mjs, one node process (no cluster) |`);
 out();
 out('Targets: direct = the fake upstream itself; nginx = plain reverse proxy; portkey = Portkey gateway; '
   + 'hermes-new = a new session per request; hermes-continued = continuing pre-seeded sessions; '
-  + 'hermes-new-shm = hermes-new on a second gateway whose state (SQLite) is on tmpfs instead of disk.');
+  + 'hermes-new-shm = hermes-new on a second gateway whose state (SQLite) is on tmpfs instead of disk'
+  + (hasBaseline ? `; hermes-new@baseline and hermes-continued@baseline = the same two workloads on the baseline build, ${baselineName}.` : '.'));
 out();
 out('Latencies in ms. wrk 4 corrects for coordinated omission: p90/p99 include synthetic samples for every stall '
   + 'longer than twice the mean per-connection interval, so rare long stalls (max) weigh heavily there. '
@@ -170,6 +187,27 @@ for (const [c, label] of CASES) {
   out();
 }
 
+if (hasBaseline) {
+  out(`## hermes-gateway: this build vs the baseline (${baselineName})`);
+  out();
+  out('The rows above side by side; Δ is this build against the baseline (negative p50 and CPU, positive RPS: this build is better). '
+    + 'Both ran in the same rounds, alternating, so they saw the same machine.');
+  out();
+  out('| case | workload | RPS | baseline RPS | Δ RPS | p50 | baseline p50 | Δ p50 | CPU µs/req | baseline CPU µs/req | Δ CPU | errors (this / baseline) |');
+  out('| --- | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |');
+  for (const [c] of CASES) {
+    for (const w of ['hermes-new', 'hermes-continued']) {
+      const a = summary[c][w];
+      const b = summary[c][`${w}${BASELINE}`];
+      if (!a && !b) continue;
+      const dp50 = a?.p50_us != null && b?.p50_us != null ? signed(a.p50_us - b.p50_us) : '–';
+      out(`| ${c} | ${w} | ${intc(a?.rps)} | ${intc(b?.rps)} | ${pct(a?.rps, b?.rps)} | ${ms(a?.p50_us)} | ${ms(b?.p50_us)} | ${dp50} | `
+        + `${num(a?.cpu_us_per_req)} | ${num(b?.cpu_us_per_req)} | ${pct(a?.cpu_us_per_req, b?.cpu_us_per_req)} | ${intc(a?.errors)} / ${intc(b?.errors)} |`);
+    }
+  }
+  out();
+}
+
 out('## Processes');
 out();
 out('RSS is VmRSS summed over the process and its direct children (nginx: master + worker), idle right after start-up '
@@ -178,7 +216,10 @@ out('RSS is VmRSS summed over the process and its direct children (nginx: master
 out();
 out('| process | serves | procs | RSS idle MB | RSS after load MB | exec→serving ms (median) | min–max |');
 out('| --- | --- | ---: | ---: | ---: | ---: | ---: |');
-const serves = { upstream: 'direct', nginx: 'nginx', portkey: 'portkey', hermes: 'hermes-new, hermes-continued', 'hermes-shm': 'hermes-new-shm' };
+const serves = {
+  upstream: 'direct', nginx: 'nginx', portkey: 'portkey', hermes: 'hermes-new, hermes-continued', 'hermes-shm': 'hermes-new-shm',
+  'hermes-baseline': 'hermes-new@baseline, hermes-continued@baseline',
+};
 for (const [name, p] of Object.entries(processes)) {
   out(`| ${name} | ${serves[name]} | ${p.nprocs ?? '–'} | ${mb(p.rss_idle_kb)} | ${mb(p.rss_after_kb)} | ${msf(p.serving_ms_median)} | `
     + `${msf(p.serving_ms_min)}–${msf(p.serving_ms_max)} (n=${p.serving_samples}) |`);
@@ -227,10 +268,12 @@ for (const [c] of CASES) {
     if (s && s.upstream_core_pct > 85) notes.push(`In ${c} the upstream used ${num(s.upstream_core_pct)}% of a core behind ${t}: it may have limited that target.`);
   }
 }
-const cont = CASES.map(([c]) => [c, summary[c]['hermes-continued']?.turns_per_session]).filter(([, v]) => v);
-if (cont.length) {
-  notes.push('hermes-continued: sessions start at 20 messages and grow by 2 per turn; turns per session in a run (median): '
-    + cont.map(([c, v]) => `${c} ${num(v, 1)}`).join(', ') + '.');
+for (const t of TARGETS.filter((x) => x.startsWith('hermes-continued'))) {
+  const cont = CASES.map(([c]) => [c, summary[c][t]?.turns_per_session]).filter(([, v]) => v);
+  if (cont.length) {
+    notes.push(`${t}: sessions start at 20 messages and grow by 2 per turn; turns per session in a run (median): `
+      + cont.map(([c, v]) => `${c} ${num(v, 1)}`).join(', ') + '.');
+  }
 }
 for (const t of TARGETS.slice(1)) {
   const st = summary['c1-stream'][t];
@@ -252,6 +295,8 @@ const ngxErr = readText('nginx-errors.txt');
 if (ngxErr) notes.push(`nginx error log: ${ngxErr.split('\n').slice(0, 3).join(' / ')}`);
 const hmErr = readText('hermes-errors.txt');
 if (hmErr) notes.push(`hermes-gateway logged more than info lines: ${hmErr.split('\n').slice(0, 3).join(' / ').slice(0, 400)}`);
+const baseErr = readText('hermes-baseline-errors.txt');
+if (baseErr) notes.push(`The baseline hermes-gateway logged more than info lines: ${baseErr.split('\n').slice(0, 3).join(' / ').slice(0, 400)}`);
 if (notes.length) {
   out('## Notes from this run');
   out();

@@ -7,7 +7,10 @@
 # Knobs (environment): BENCH_ROUNDS (3), BENCH_DURATION (seconds per wrk run, 4),
 # BENCH_SESSIONS (pre-seeded sessions per hermes-continued run, 3000), BENCH_STARTS (start-up
 # samples per target, 3), BENCH_TTFC_ROUNDS (50), BENCH_NO_BUILD=1 (use the existing release
-# binary), BENCH_KEEP=1 (keep the temp dir with logs).
+# binary), BENCH_KEEP=1 (keep the temp dir with logs), BENCH_BIN=PATH (use this hermes-gateway,
+# no build), BENCH_BASELINE_BIN=PATH (also measure an older hermes-gateway: targets
+# hermes-new@baseline and hermes-continued@baseline on a second gateway with the same config),
+# BENCH_BASELINE_LABEL (free text naming that build in the report, e.g. its git commit).
 set -euo pipefail
 
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
@@ -28,6 +31,17 @@ done
 ((SESSIONS >= 64 && SESSIONS <= 10000)) || { echo "run.sh: BENCH_SESSIONS must be 64..10000" >&2; exit 2; }
 ((STARTS >= 1 && STARTS <= 10)) || { echo "run.sh: BENCH_STARTS must be 1..10" >&2; exit 2; }
 ((TTFC_ROUNDS >= 1 && TTFC_ROUNDS <= 500)) || { echo "run.sh: BENCH_TTFC_ROUNDS must be 1..500" >&2; exit 2; }
+exe_path() {  # exe_path KNOB: the knob's value as an absolute path to an executable file, or exit
+  local v=${!1}
+  [[ -f $v && -x $v ]] || { echo "run.sh: $1=$v is not an executable file" >&2; exit 2; }
+  realpath -- "$v"
+}
+BIN_GIVEN=""     # BENCH_BIN: the hermes-gateway under test, instead of building one
+if [[ -n ${BENCH_BIN:-} ]]; then BIN_GIVEN=$(exe_path BENCH_BIN) || exit 2; fi
+BASELINE_BIN=""  # BENCH_BASELINE_BIN: an older hermes-gateway measured next to it
+if [[ -n ${BENCH_BASELINE_BIN:-} ]]; then BASELINE_BIN=$(exe_path BENCH_BASELINE_BIN) || exit 2; fi
+BASELINE_LABEL=${BENCH_BASELINE_LABEL:-}
+((${#BASELINE_LABEL} <= 200)) || { echo "run.sh: BENCH_BASELINE_LABEL must be at most 200 characters" >&2; exit 2; }
 
 run_started=$(date +%s)
 unset NOTIFY_SOCKET  # hermes-gateway would talk to systemd through it
@@ -78,7 +92,7 @@ NGINX=/usr/sbin/nginx
 
 # --- 2. build --------------------------------------------------------------------------------
 WORK="$(mktemp -d /tmp/hermes-peers.XXXXXX)"
-if [[ ${BENCH_NO_BUILD:-0} != 1 ]]; then
+if [[ ${BENCH_NO_BUILD:-0} != 1 && -z $BIN_GIVEN ]]; then
   log "building the release hermes-gateway (nice -n 10)"
   if ! (cd "$repo" && nice -n 10 cmake --preset release >/dev/null &&
         nice -n 10 cmake --build --preset release --target hermes-gateway) >"$WORK/build.log" 2>&1; then
@@ -86,9 +100,13 @@ if [[ ${BENCH_NO_BUILD:-0} != 1 ]]; then
     die "release build failed (log: $WORK/build.log)"
   fi
 fi
-HERMES_BIN="$(cd "$repo" && find build/release -name hermes-gateway -type f -perm -u+x | head -n 1)"
-[[ -n $HERMES_BIN ]] || die "no hermes-gateway under build/release"
-HERMES_BIN="$repo/$HERMES_BIN"
+if [[ -n $BIN_GIVEN ]]; then
+  HERMES_BIN=$BIN_GIVEN
+else
+  HERMES_BIN="$(cd "$repo" && find build/release -name hermes-gateway -type f -perm -u+x | head -n 1)"
+  [[ -n $HERMES_BIN ]] || die "no hermes-gateway under build/release"
+  HERMES_BIN="$repo/$HERMES_BIN"
+fi
 # What was built: HEAD now (src/ may move on while the run goes).
 commit=$(git -C "$repo" rev-parse --short HEAD 2>/dev/null || echo unknown)
 dirty=false
@@ -197,19 +215,25 @@ launch_portkey() {  # PORT
   start_target portkey "http://127.0.0.1:$1/" node --import "$here/loopback.mjs" "$PORTKEY_ENTRY" "--port=$1" --headless
   note_start portkey "$STARTED_MS"
 }
-launch_hermes() {  # PORT UPSTREAM_PORT [NAME BASE_DIR]: NAME hermes (state under $WORK) or hermes-shm
-  local name=${3:-hermes} base=${4:-$WORK}
+launch_hermes() {  # PORT UPSTREAM_PORT [NAME BASE_DIR BIN]: NAME hermes (state under $WORK), hermes-shm
+  local name=${3:-hermes} base=${4:-$WORK} bin=${5:-$HERMES_BIN}  # or hermes-baseline (BASELINE_BIN)
   local home="$base/hermes-home.$START_SEQ"
   make_hermes_home "$home" "$1" "$2"
   HERMES_HOME="$home" XDG_RUNTIME_DIR="$home/run" \
-    start_target "$name" "http://127.0.0.1:$1/health" "$HERMES_BIN"
+    start_target "$name" "http://127.0.0.1:$1/health" "$bin"
   note_start "$name" "$STARTED_MS"
+}
+launch_baseline() {  # PORT UPSTREAM_PORT: the BENCH_BASELINE_BIN gateway, state on disk under $WORK/baseline
+  mkdir -p "$WORK/baseline"
+  launch_hermes "$1" "$2" hermes-baseline "$WORK/baseline" "$BASELINE_BIN"
 }
 
 # --- 3a. start-up samples, then the instances under test ---------------------------------------
 log "start-up: $STARTS samples per process (exec -> first 2xx, polled every 1 ms)"
-read -r -a ports <<<"$(free_ports $((4 * STARTS + 5)))"
-((${#ports[@]} == 4 * STARTS + 5)) || die "could not find free ports"
+nports=$((4 * STARTS + 5))
+[[ -n $BASELINE_BIN ]] && nports=$((5 * STARTS + 5))
+read -r -a ports <<<"$(free_ports "$nports")"
+((${#ports[@]} == nports)) || die "could not find free ports"
 pi=0
 next_port() { NEXT_PORT=${ports[$pi]}; pi=$((pi + 1)); }
 
@@ -221,6 +245,7 @@ for ((s = 1; s < STARTS; s++)); do
   next_port; launch_nginx "$NEXT_PORT" "$P_UP"; stop_target "$STARTED_LAUNCHER"
   next_port; launch_portkey "$NEXT_PORT"; stop_target "$STARTED_LAUNCHER"
   next_port; launch_hermes "$NEXT_PORT" "$P_UP"; stop_target "$STARTED_LAUNCHER"
+  if [[ -n $BASELINE_BIN ]]; then next_port; launch_baseline "$NEXT_PORT" "$P_UP"; stop_target "$STARTED_LAUNCHER"; fi
 done
 next_port; P_NGX=$NEXT_PORT; launch_nginx "$P_NGX" "$P_UP"; NGX_PID=$STARTED_PID
 next_port; P_PK=$NEXT_PORT; launch_portkey "$P_PK"; PK_PID=$STARTED_PID
@@ -233,7 +258,12 @@ if [[ -d /dev/shm && -w /dev/shm ]] && [[ $(stat -f -c %T /dev/shm) == tmpfs ]];
 else
   log "no writable tmpfs at /dev/shm: hermes-new-shm is left out"
 fi
-log "serving: upstream :$P_UP (pid $UP_PID), nginx :$P_NGX ($NGX_PID), portkey :$P_PK ($PK_PID), hermes :$P_HM ($HM_PID), hermes-shm :${P_SHM:--} (${SHM_PID:--})"
+# BENCH_BASELINE_BIN: the older build, same config, its own HERMES_HOME and port, state on disk.
+BASE_PID=""; P_BASE=""
+if [[ -n $BASELINE_BIN ]]; then
+  next_port; P_BASE=$NEXT_PORT; launch_baseline "$P_BASE" "$P_UP"; BASE_PID=$STARTED_PID
+fi
+log "serving: upstream :$P_UP (pid $UP_PID), nginx :$P_NGX ($NGX_PID), portkey :$P_PK ($PK_PID), hermes :$P_HM ($HM_PID), hermes-shm :${P_SHM:--} (${SHM_PID:--})$([[ -n $BASE_PID ]] && echo ", hermes-baseline :$P_BASE ($BASE_PID)")"
 
 PORTKEY_HEADERS="x-portkey-provider: openai|x-portkey-custom-host: http://127.0.0.1:$P_UP/v1"
 declare -A PORT=([direct]=$P_UP [nginx]=$P_NGX [portkey]=$P_PK [hermes-new]=$P_HM [hermes-continued]=$P_HM [hermes-new-shm]=$P_SHM)
@@ -241,19 +271,32 @@ declare -A PID=([direct]=$UP_PID [nginx]=$NGX_PID [portkey]=$PK_PID [hermes-new]
 declare -A HDRS=([direct]="" [nginx]="" [portkey]="$PORTKEY_HEADERS" [hermes-new]="" [hermes-continued]="" [hermes-new-shm]="")
 TARGETS=(direct nginx portkey hermes-new hermes-continued)
 [[ -n $SHM_PID ]] && TARGETS+=(hermes-new-shm)
-declare -A PROC_PID=([upstream]=$UP_PID [nginx]=$NGX_PID [portkey]=$PK_PID [hermes]=$HM_PID [hermes-shm]=$SHM_PID)
+if [[ -n $BASE_PID ]]; then
+  PORT[hermes-new@baseline]=$P_BASE; PORT[hermes-continued@baseline]=$P_BASE
+  PID[hermes-new@baseline]=$BASE_PID; PID[hermes-continued@baseline]=$BASE_PID
+  HDRS[hermes-new@baseline]=""; HDRS[hermes-continued@baseline]=""
+  # each right after its counterpart, so the pair runs back to back in every rotation
+  TARGETS=(direct nginx portkey hermes-new hermes-new@baseline hermes-continued hermes-continued@baseline)
+  [[ -n $SHM_PID ]] && TARGETS+=(hermes-new-shm)
+fi
+declare -A PROC_PID=([upstream]=$UP_PID [nginx]=$NGX_PID [portkey]=$PK_PID [hermes]=$HM_PID [hermes-shm]=$SHM_PID [hermes-baseline]=$BASE_PID)
+PROC_NAMES=(upstream nginx portkey hermes hermes-shm hermes-baseline)
+is_continued() { [[ $1 == hermes-continued || $1 == hermes-continued@baseline ]]; }
 
 sleep 0.5  # let start-up work settle before the idle RSS
 PROCS_FILE="$WORK/procs.jsonl"
-for name in upstream nginx portkey hermes hermes-shm; do
+for name in "${PROC_NAMES[@]}"; do
   p=${PROC_PID[$name]}
   [[ -n $p ]] || continue
   echo "{\"process\":\"$name\",\"rss_idle_kb\":$(rss_kb "$p"),\"nprocs\":$(with_children "$p" | wc -l)}" >>"$PROCS_FILE"
 done
 
 # --- 3b. preflight: every target answers correctly, plain and streamed ------------------------
-seed_sessions() {  # seed_sessions COUNT FILE
-  node "$here/seed.mjs" --url "http://127.0.0.1:$P_HM" --count "$1" --out "$2" --concurrency 8 2>>"$WORK/seed.log"
+seed_sessions() {  # seed_sessions COUNT FILE [PORT]: on the main gateway, or the one on PORT
+  node "$here/seed.mjs" --url "http://127.0.0.1:${3:-$P_HM}" --count "$1" --out "$2" --concurrency 8 2>>"$WORK/seed.log"
+}
+preflight_sessions() {  # preflight_sessions TARGET: the file of sessions seeded for its preflight
+  if [[ $1 == *@baseline ]]; then echo "$WORK/preflight-baseline.sessions"; else echo "$WORK/preflight.sessions"; fi
 }
 preflight() {  # preflight TARGET STREAM
   local t=$1 stream=$2 args=() h code expect
@@ -263,7 +306,13 @@ preflight() {  # preflight TARGET STREAM
     IFS='|' read -r -a hs <<<"${HDRS[$t]}"
     for h in "${hs[@]}"; do args+=(-H "$h"); done
   fi
-  if [[ $t == hermes-continued ]]; then args+=(-H "X-Hermes-Session-Id: $(head -n 1 "$WORK/preflight.sessions")"); fi
+  if is_continued "$t"; then
+    if [[ ! -s $(preflight_sessions "$t") ]]; then
+      echo "{\"target\":\"$t\",\"stream\":$stream,\"ok\":false,\"detail\":\"no sessions could be seeded (see seed.log)\"}" >>"$WORK/preflight.jsonl"
+      return 1
+    fi
+    args+=(-H "X-Hermes-Session-Id: $(head -n 1 "$(preflight_sessions "$t")")")
+  fi
   [[ $stream == 1 ]] && expect='[DONE]' || expect='bench upstream.'
   code=$(curl "${args[@]}" -d "{\"model\":\"demo-model\",\"messages\":[{\"role\":\"user\",\"content\":\"preflight\"}],\"stream\":$([[ $stream == 1 ]] && echo true || echo false)}" \
     "http://127.0.0.1:${PORT[$t]}/v1/chat/completions" 2>&1) || true
@@ -275,6 +324,10 @@ preflight() {  # preflight TARGET STREAM
 }
 log "preflight"
 seed_sessions 4 "$WORK/preflight.sessions" || die "could not seed hermes sessions (see $WORK/seed.log)"
+if [[ -n $BASE_PID ]]; then  # no sessions on the baseline: its preflight for continued fails below
+  seed_sessions 4 "$(preflight_sessions hermes-continued@baseline)" "$P_BASE" ||
+    log "could not seed sessions on the baseline gateway (see $WORK/seed.log)"
+fi
 declare -A OK
 for t in "${TARGETS[@]}"; do
   OK[$t]=1
@@ -295,6 +348,9 @@ run_wrk() {  # run_wrk ROUND CASE TARGET CONNS THREADS STREAM
   if [[ $t == hermes-continued ]]; then
     sessions="$WORK/sessions.$r.$cname.txt"
     seed_sessions "$SESSIONS" "$sessions" || { log "seeding failed for $cname round $r"; return 0; }
+  elif [[ $t == hermes-continued@baseline ]]; then
+    sessions="$WORK/sessions.$r.$cname.baseline.txt"
+    seed_sessions "$SESSIONS" "$sessions" "$P_BASE" || { log "seeding failed for $t $cname round $r"; return 0; }
   fi
   c0=$(cpu_ticks "${PID[$t]}"); u0=$(cpu_ticks "$UP_PID")
   out=$(BENCH_STREAM=$stream BENCH_THREADS=$th BENCH_HEADERS="${HDRS[$t]}" BENCH_SESSIONS="$sessions" \
@@ -322,7 +378,7 @@ for ((r = 1; r <= ROUNDS; r++)); do
     done
   done
 done
-for name in upstream nginx portkey hermes hermes-shm; do
+for name in "${PROC_NAMES[@]}"; do
   p=${PROC_PID[$name]}
   [[ -n $p ]] || continue
   echo "{\"process\":\"$name\",\"rss_after_kb\":$(rss_kb "$p")}" >>"$PROCS_FILE"
@@ -331,7 +387,7 @@ done
 # --- 3d. streamed first-token pass-through -----------------------------------------------------
 log "first-token pass-through: $TTFC_ROUNDS rounds, first chunk then ${TTFC_DELAY_MS} ms"
 ttfc_targets=$(node -e '
-  const [up, ngx, pk, hm] = process.argv.slice(1);
+  const [up, ngx, pk, hm, base] = process.argv.slice(1);
   const path = "/v1/chat/completions";
   console.log(JSON.stringify([
     { name: "direct", url: `http://127.0.0.1:${up}${path}` },
@@ -339,7 +395,8 @@ ttfc_targets=$(node -e '
     { name: "portkey", url: `http://127.0.0.1:${pk}${path}`,
       headers: { "x-portkey-provider": "openai", "x-portkey-custom-host": `http://127.0.0.1:${up}/v1` } },
     { name: "hermes-new", url: `http://127.0.0.1:${hm}${path}` },
-  ]));' "$P_UP" "$P_NGX" "$P_PK" "$P_HM")
+    ...(base ? [{ name: "hermes-new@baseline", url: `http://127.0.0.1:${base}${path}` }] : []),
+  ]));' "$P_UP" "$P_NGX" "$P_PK" "$P_HM" "$P_BASE")
 timeout 300 node "$here/ttfc.mjs" --targets "$ttfc_targets" --rounds "$TTFC_ROUNDS" \
   --delay-ms "$TTFC_DELAY_MS" --out "$WORK/ttfc.json" || log "ttfc.mjs failed"
 
@@ -348,6 +405,9 @@ stop_launchers "${LAUNCHERS[@]}"
 LAUNCHERS=()
 grep -E 'error|warn|emerg|crit|alert' "$WORK"/nginx.*/error.log 2>/dev/null | head -n 5 >"$WORK/nginx-errors.txt" || true
 cat "$WORK/hermes.log" "$WORK/hermes-shm.log" 2>/dev/null | grep -vE '^<6>' | head -n 20 >"$WORK/hermes-errors.txt" || true
+if [[ -n $BASELINE_BIN ]]; then
+  grep -vE '^<6>' "$WORK/hermes-baseline.log" 2>/dev/null | head -n 20 >"$WORK/hermes-baseline-errors.txt" || true
+fi
 
 run_seconds=$(($(date +%s) - run_started))
 node -e '
@@ -363,7 +423,11 @@ node -e '
   nginx "$("$NGINX" -v 2>&1 | sed 's|.*nginx/||')" node "$(node --version)" \
   portkey "$(node -p "require('$here/node_modules/@portkey-ai/gateway/package.json').version")" \
   hono_node_server "$(node -p "require('$here/node_modules/@hono/node-server/package.json').version")" \
-  hermes "$("$HERMES_BIN" --version 2>&1 | head -n 1)"
+  hermes "$("$HERMES_BIN" --version 2>&1 | head -n 1)" \
+  ${BIN_GIVEN:+hermes_bin "$BIN_GIVEN"} \
+  ${BASELINE_BIN:+hermes_baseline "$("$BASELINE_BIN" --version 2>&1 | head -n 1)"} \
+  ${BASELINE_BIN:+hermes_baseline_bin "$BASELINE_BIN"} \
+  ${BASELINE_BIN:+hermes_baseline_label "$BASELINE_LABEL"}
 
 mkdir -p "$here/results"
 node "$here/report.mjs" --work "$WORK" --md "$here/results/latest.md" --json "$here/results/latest.json"
