@@ -4,6 +4,7 @@
 #include <cstdlib>
 #include <fstream>
 #include <memory>
+#include <optional>
 #include <sstream>
 
 #include "cli/daemon_locator.hpp"
@@ -68,92 +69,139 @@ void report_linger(Output& output) {
   output.line("    loginctl enable-linger " + user);
 }
 
-int run_install(const InstallOptions& options) {
-  Output output = Output::for_stdout();
-  const Scope scope = options.system ? Scope::system : Scope::user;
+// The hermes-gateway the unit will run; nothing (and why, said) when there is none to use.
+std::optional<std::filesystem::path> daemon_to_install(const InstallOptions& options,
+                                                       Output& output) {
   const auto daemon = locate_daemon();
   if (!daemon) {
     output.line(
         "⚠ hermes-gateway was not found beside hermes or on PATH; build or install it first.");
-    return kExitFailure;
+    return std::nullopt;
   }
   if (in_build_tree(*daemon) && !options.from_build_tree) {
     output.line("⚠ " + daemon->string() + " is inside a build folder; a rebuild or a clean");
     output.line("  would break the service. Install the binaries first (scripts/install.sh puts");
     output.line("  them in /usr/local/bin) and run that hermes, or pass --from-build-tree to use");
     output.line("  this one anyway (for development).");
-    return kExitFailure;
+    return std::nullopt;
   }
-  const HomePaths paths = resolve_home(
-      options.home.empty() ? std::nullopt : std::optional<std::string>(options.home), std::nullopt);
-  const auto home = std::filesystem::absolute(paths.home);
+  return daemon;
+}
 
-  // Refuse to install a unit that would fail at once on its config.
-  const auto check = run_command({daemon->string(), "--check-config", "--home", home.string()});
-  if (check.exit_code != 0) {
-    output.line("⚠ The config is not valid; nothing was installed:");
-    std::istringstream lines(check.err);
-    for (std::string line; std::getline(lines, line);) output.line("  " + line);
-    return kExitFailure;
-  }
+std::filesystem::path install_home(const InstallOptions& options) {
+  const auto home = options.home.empty() ? std::nullopt : std::optional<std::string>(options.home);
+  const HomePaths paths = resolve_home(home, std::nullopt);
+  return std::filesystem::absolute(paths.home);
+}
 
-  const std::string unit = render_unit(*daemon, home, scope);
-  const auto directory = unit_directory(scope);
-  const auto file = directory / kUnitName;
+// Refuses to install a unit that would fail at once on its config.
+bool config_is_valid(const std::filesystem::path& daemon, const std::filesystem::path& home,
+                     Output& output) {
+  const auto check = run_command({daemon.string(), "--check-config", "--home", home.string()});
+  if (check.exit_code == 0) return true;
+  output.line("⚠ The config is not valid; nothing was installed:");
+  std::istringstream lines(check.err);
+  for (std::string line; std::getline(lines, line);) output.line("  " + line);
+  return false;
+}
+
+// The unit file this install writes, and what it held before (restored if a later step fails).
+struct UnitFile {
+  std::filesystem::path path;
+  std::optional<std::string> previous;
+};
+
+// Remembers what the file holds now; false when that differs from `unit` and --force is absent.
+bool may_replace_existing(UnitFile& file, const std::string& unit, const InstallOptions& options,
+                          Output& output) {
   std::error_code ec;
-  std::optional<std::string> previous;  // restored if a later step fails
-  if (std::filesystem::exists(file, ec)) {
-    const std::string existing = read_file(file);
-    previous = existing;
-    if (existing != unit && !options.force) {
-      output.line("⚠ " + file.string() + " exists and differs from the unit this would write.");
-      output.line("  Replace it with: hermes gateway install --force" +
-                  std::string(options.system ? " --system" : ""));
-      return kExitFailure;
-    }
-  }
-  std::filesystem::create_directories(directory, ec);
-  {
-    std::ofstream out(file);
-    out << unit;
-    if (!out) {
-      output.line("⚠ Cannot write " + file.string() + " (check permissions).");
-      return kExitFailure;
-    }
-  }
-  output.line("✓ Wrote " + file.string());
+  if (!std::filesystem::exists(file.path, ec)) return true;
+  const std::string existing = read_file(file.path);
+  file.previous = existing;
+  if (existing == unit || options.force) return true;
+  output.line("⚠ " + file.path.string() + " exists and differs from the unit this would write.");
+  output.line("  Replace it with: hermes gateway install --force" +
+              std::string(options.system ? " --system" : ""));
+  return false;
+}
 
-  SystemdServiceControl control(scope);
+// Writes and closes the file; false when the write failed.
+bool write_text(const std::filesystem::path& path, const std::string& text) {
+  std::ofstream out(path);
+  out << text;
+  return static_cast<bool>(out);
+}
+
+bool write_unit_file(const UnitFile& file, const std::string& unit, Output& output) {
+  std::error_code ec;
+  std::filesystem::create_directories(file.path.parent_path(), ec);
+  if (!write_text(file.path, unit)) {
+    output.line("⚠ Cannot write " + file.path.string() + " (check permissions).");
+    return false;
+  }
+  output.line("✓ Wrote " + file.path.string());
+  return true;
+}
+
+// Undoes what this install wrote, so no half-installed unit is left behind; returns the line
+// that says so.
+std::string undo_unit_write(const UnitFile& file) {
+  std::error_code ec;
+  if (file.previous) {
+    std::ofstream restore(file.path);
+    restore << *file.previous;
+    return "  Restored the previous " + file.path.string() + "; nothing changed.";
+  }
+  std::filesystem::remove(file.path, ec);
+  return "  Removed " + file.path.string() + " again; nothing is installed.";
+}
+
+// daemon-reload, then enable; on a failure the unit file is put back as it was.
+bool enable_unit(SystemdServiceControl& control, Scope scope, const UnitFile& file,
+                 Output& output) {
   for (const std::vector<std::string>& args :
        {std::vector<std::string>{"daemon-reload"}, std::vector<std::string>{"enable", kUnitName}}) {
     const auto result = control.systemctl(args);
-    if (result.exit_code != 0) {
-      const auto detail = result.err.substr(0, result.err.find('\n'));
-      // Undo what this install wrote, so no half-installed unit is left behind.
-      if (previous) {
-        std::ofstream restore(file);
-        restore << *previous;
-      } else {
-        std::filesystem::remove(file, ec);
-      }
-      output.line("⚠ systemctl " + args.front() + " failed: " + detail);
-      output.line(previous ? "  Restored the previous " + file.string() + "; nothing changed."
-                           : "  Removed " + file.string() + " again; nothing is installed.");
-      if (!control.show().reachable()) {
-        for (const auto& line : unreachable_manager_lines(scope, detail)) output.line(line);
-      }
-      return kExitFailure;
+    if (result.exit_code == 0) continue;
+    const auto detail = result.err.substr(0, result.err.find('\n'));
+    const std::string undone = undo_unit_write(file);
+    output.line("⚠ systemctl " + args.front() + " failed: " + detail);
+    output.line(undone);
+    if (!control.show().reachable()) {
+      for (const auto& line : unreachable_manager_lines(scope, detail)) output.line(line);
     }
+    return false;
   }
   output.line("✓ Enabled " + std::string(kUnitName));
-  if (scope == Scope::user) report_linger(output);
-  if (options.no_start) return kExitOk;
+  return true;
+}
 
+// Starts the unit (restarts it when it already runs) and waits until it is active.
+int start_unit(Scope scope, SystemdServiceControl& control, Output& output) {
   output.progress("⏳ Starting " + service_label(scope) + "...");
   const bool was_active = control.show().active();
   control.systemctl({was_active ? "restart" : "start", kUnitName});
   RestartOptions wait{scope, std::chrono::seconds(0), std::chrono::seconds(60)};
   return wait_until_active(wait, control, output, 0, "start");
+}
+
+int run_install(const InstallOptions& options) {
+  Output output = Output::for_stdout();
+  const Scope scope = options.system ? Scope::system : Scope::user;
+  const auto daemon = daemon_to_install(options, output);
+  if (!daemon) return kExitFailure;
+  const auto home = install_home(options);
+  if (!config_is_valid(*daemon, home, output)) return kExitFailure;
+
+  const std::string unit = render_unit(*daemon, home, scope);
+  UnitFile file{unit_directory(scope) / kUnitName, std::nullopt};
+  if (!may_replace_existing(file, unit, options, output)) return kExitFailure;
+  if (!write_unit_file(file, unit, output)) return kExitFailure;
+  SystemdServiceControl control(scope);
+  if (!enable_unit(control, scope, file, output)) return kExitFailure;
+  if (scope == Scope::user) report_linger(output);
+  if (options.no_start) return kExitOk;
+  return start_unit(scope, control, output);
 }
 
 int run_uninstall(bool system) {

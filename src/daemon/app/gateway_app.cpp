@@ -46,13 +46,13 @@
 #include "daemon/platforms/api_protocol.hpp"
 #include "daemon/platforms/api_server.hpp"
 #include "daemon/platforms/basic_routes.hpp"
+#include "daemon/platforms/chat/chat_store.hpp"
 #include "daemon/platforms/http_server.hpp"
 #include "daemon/platforms/responses/response_store.hpp"
 #include "daemon/platforms/responses/response_tables.hpp"
 #include "daemon/platforms/responses/responses_api.hpp"
 #include "daemon/platforms/route_table.hpp"
 #include "daemon/platforms/telegram/telegram_platform.hpp"
-#include "daemon/platforms/chat/chat_store.hpp"
 #include "daemon/state/checkpointer.hpp"
 #include "daemon/state/migrations.hpp"
 #include "daemon/state/pg_connection.hpp"
@@ -218,6 +218,14 @@ class Gateway {
   void start_tools();
   void load_usage();
   void run_before_ready(asio::awaitable<void> work, const char* what);
+  // run()'s startup phases, in order.
+  bool start_api_server();  // false (logged) when its listener cannot be had
+  void start_telegram();
+  void start_status_server();
+  std::string answer_status_request(std::string_view request);
+  void announce_ready();
+  void start_watchdog();
+  void start_background_work();
   std::size_t pending_work() const {
     return (http_ ? http_->pending_work() : 0) +
            (telegram_ ? static_cast<std::size_t>(telegram_->busy()) : 0);
@@ -627,68 +635,80 @@ void Gateway::run_before_ready(asio::awaitable<void> work, const char* what) {
   if (io_.stopped()) io_.restart();
 }
 
-int Gateway::run() {
-  start_tools();
-  load_usage();
-  if (config_.gateway.api_server.enabled) {
-    int listener = -1;
-    try {
-      listener = open_api_listener();
-    } catch (const std::system_error& e) {
-      // A config problem, not a crash: under systemd exit 78 stops the restart loop.
-      const auto& api = config_.gateway.api_server;
-      spdlog::error("not starting: {} (gateway.api_server.host {}, gateway.api_server.port {}){}",
-                    e.what(), api.host, api.port,
-                    e.code() == std::errc::address_in_use
-                        ? "; another program listens there: stop it or choose another port in " +
-                              paths_.config_file.string()
-                        : "");
-      return kExitConfig;
-    }
-    http_ = std::make_unique<HttpServer>(
-        io_, listener, [this](HttpRequest request) { return handle(std::move(request)); },
-        metrics_);
-    http_->start();
+// False (and logged) when the listener cannot be had: a config problem, not a crash, so the
+// start is refused (under systemd exit 78 stops the restart loop).
+bool Gateway::start_api_server() {
+  int listener = -1;
+  try {
+    listener = open_api_listener();
+  } catch (const std::system_error& e) {
+    const auto& api = config_.gateway.api_server;
+    const std::string hint =
+        e.code() == std::errc::address_in_use
+            ? "; another program listens there: stop it or choose another port in " +
+                  paths_.config_file.string()
+            : "";
+    spdlog::error("not starting: {} (gateway.api_server.host {}, gateway.api_server.port {}){}",
+                  e.what(), api.host, api.port, hint);
+    return false;
   }
-  if (config_.gateway.telegram.enabled) {
-    telegram_ = std::make_unique<TelegramPlatform>(
-        io_, config_,
-        TelegramPlatform::Context{store_, telegram_store_, conversation_, metrics_,
-                                  [this] { return std::string(to_string(lifecycle_.state())); },
-                                  ledger_, shared_.get()});
-    telegram_->start();
-    spdlog::info("telegram: polling {}",
-                 config_.gateway.telegram.api_base.find("api.telegram.org") != std::string::npos
-                     ? std::string("the Bot API")
-                     : config_.gateway.telegram.api_base);
-  }
-  status_server_ = std::make_unique<
-      StatusServer>(io_, status_socket_path(paths_.home), [this](std::string_view request) {
-    if (request == "clear-cooldowns") {
-      auto status = nlohmann::json::parse(render_runtime_status());
-      status["cleared"] = turns_.clear_cooldowns();
-      status["provider_cooldowns"] = nlohmann::json::array();
-      return status.dump();
-    }
-    if (!request.empty() && request != "status") {
-      return nlohmann::json{{"error", "unknown request; send status or clear-cooldowns"}}.dump();
-    }
-    return render_runtime_status();
-  });
-  status_server_->start();
-  asio::co_spawn(io_, signal_loop(), [](std::exception_ptr e) { log_exception(e, "signals"); });
+  http_ = std::make_unique<HttpServer>(
+      io_, listener, [this](HttpRequest request) { return handle(std::move(request)); }, metrics_);
+  http_->start();
+  return true;
+}
 
+void Gateway::start_telegram() {
+  telegram_ = std::make_unique<TelegramPlatform>(
+      io_, config_,
+      TelegramPlatform::Context{store_, telegram_store_, conversation_, metrics_,
+                                [this] { return std::string(to_string(lifecycle_.state())); },
+                                ledger_, shared_.get()});
+  telegram_->start();
+  spdlog::info("telegram: polling {}",
+               config_.gateway.telegram.api_base.find("api.telegram.org") != std::string::npos
+                   ? std::string("the Bot API")
+                   : config_.gateway.telegram.api_base);
+}
+
+// The socket `hermes gateway status` and `hermes gateway cooldowns` ask.
+void Gateway::start_status_server() {
+  status_server_ = std::make_unique<StatusServer>(
+      io_, status_socket_path(paths_.home),
+      [this](std::string_view request) { return answer_status_request(request); });
+  status_server_->start();
+}
+
+std::string Gateway::answer_status_request(std::string_view request) {
+  if (request == "clear-cooldowns") {
+    auto status = nlohmann::json::parse(render_runtime_status());
+    status["cleared"] = turns_.clear_cooldowns();
+    status["provider_cooldowns"] = nlohmann::json::array();
+    return status.dump();
+  }
+  if (!request.empty() && request != "status") {
+    return nlohmann::json{{"error", "unknown request; send status or clear-cooldowns"}}.dump();
+  }
+  return render_runtime_status();
+}
+
+void Gateway::announce_ready() {
   delay_ready_for_tests();
   lifecycle_.mark_serving();
   notifier_.ready(current_status());
   spdlog::info("hermes-gateway {} serving (pid {}, home {}, ready in {:.0f} ms)", kVersion,
                ::getpid(), paths_.home.string(), uptime() * 1000);
+}
 
+void Gateway::start_watchdog() {
   if (auto interval = SystemdNotifier::watchdog_ping_interval()) {
     watchdog_ = std::make_unique<Watchdog>(ticker_, notifier_, *interval);
     watchdog_->start();
   }
-  lag_probe_.start();
+}
+
+// What runs once the gateway serves: resumed work and the periodic loops.
+void Gateway::start_background_work() {
   if (config_.gateway.api_server.enabled) {
     asio::co_spawn(io_, api_.resume_interrupted_turns(),
                    [](std::exception_ptr e) { log_exception(e, "resuming interrupted turns"); });
@@ -700,6 +720,20 @@ int Gateway::run() {
     asio::co_spawn(io_, shared_spend_loop(),
                    [](std::exception_ptr e) { log_exception(e, "budgets"); });
   }
+}
+
+int Gateway::run() {
+  start_tools();
+  load_usage();
+  if (config_.gateway.api_server.enabled && !start_api_server()) return kExitConfig;
+  if (config_.gateway.telegram.enabled) start_telegram();
+  start_status_server();
+  asio::co_spawn(io_, signal_loop(), [](std::exception_ptr e) { log_exception(e, "signals"); });
+
+  announce_ready();
+  start_watchdog();
+  lag_probe_.start();
+  start_background_work();
   io_.run();
   return lifecycle_.exit_code();
 }

@@ -22,8 +22,22 @@ std::string escape(const std::string& value) {
   return out;
 }
 
-void header(std::ostringstream& out, const char* name, const char* type, const char* help) {
+void header(std::ostream& out, const char* name, const char* type, const char* help) {
   out << "# HELP " << name << ' ' << help << "\n# TYPE " << name << ' ' << type << '\n';
+}
+
+// A family of one unlabelled sample.
+template <typename Value>
+void single(std::ostream& out, const char* name, const char* type, const char* help, Value value) {
+  header(out, name, type, help);
+  out << name << ' ' << value << '\n';
+}
+
+// One sample with one label: name{label="label_value"} value
+template <typename Value>
+void sample(std::ostream& out, const char* name, const char* label, const std::string& label_value,
+            Value value) {
+  out << name << '{' << label << "=\"" << escape(label_value) << "\"} " << value << '\n';
 }
 
 // The stream's default 6 significant digits would print a unix time as 1.71235e+09.
@@ -89,60 +103,74 @@ std::string Metrics::render(const std::string& version, double uptime_seconds) c
   std::ostringstream out;
   header(out, "hermes_build_info", "gauge", "Build information.");
   out << "hermes_build_info{version=\"" << escape(version) << "\"} 1\n";
-  header(out, "hermes_uptime_seconds", "gauge", "Seconds since the daemon started.");
-  out << "hermes_uptime_seconds " << uptime_seconds << '\n';
+  single(out, "hermes_uptime_seconds", "gauge", "Seconds since the daemon started.",
+         uptime_seconds);
+  render_traffic(out);
+  render_workload(out);
+  render_liveness(out);
+  render_tool_calls(out);
+  render_loop_lag(out);
+  render_usage(out);
+  render_latency(out);
+  render_budgets(out);
+  return out.str();
+}
 
+void Metrics::render_traffic(std::ostream& out) const {
   header(out, "hermes_http_requests_total", "counter", "HTTP requests by route and status.");
   for (const auto& [key, n] : requests_) {
     out << "hermes_http_requests_total{route=\"" << escape(key.first) << "\",status=\""
         << key.second << "\"} " << n << '\n';
   }
   header(out, "hermes_turns_total", "counter", "Agent turns by outcome.");
-  for (const auto& [outcome, n] : turns_) {
-    out << "hermes_turns_total{outcome=\"" << escape(outcome) << "\"} " << n << '\n';
-  }
+  for (const auto& [outcome, n] : turns_) sample(out, "hermes_turns_total", "outcome", outcome, n);
   header(out, "hermes_provider_errors_total", "counter", "Provider errors by failover reason.");
   for (const auto& [reason, n] : provider_errors_) {
-    out << "hermes_provider_errors_total{reason=\"" << escape(reason) << "\"} " << n << '\n';
+    sample(out, "hermes_provider_errors_total", "reason", reason, n);
   }
-  header(out, "hermes_provider_retries_total", "counter", "Provider calls retried.");
-  out << "hermes_provider_retries_total " << retries_ << '\n';
-  header(out, "hermes_credential_rotations_total", "counter", "Switches to the next API key.");
-  out << "hermes_credential_rotations_total " << rotations_ << '\n';
-  header(out, "hermes_provider_fallbacks_total", "counter", "Switches to a fallback provider.");
-  out << "hermes_provider_fallbacks_total " << fallbacks_ << '\n';
-  header(out, "hermes_active_runs", "gauge", "Agent turns running now.");
-  out << "hermes_active_runs " << active_runs_ << '\n';
-  header(out, "hermes_sessions", "gauge", "Stored sessions.");
-  out << "hermes_sessions " << sessions_ << '\n';
+  single(out, "hermes_provider_retries_total", "counter", "Provider calls retried.", retries_);
+  single(out, "hermes_credential_rotations_total", "counter", "Switches to the next API key.",
+         rotations_);
+  single(out, "hermes_provider_fallbacks_total", "counter", "Switches to a fallback provider.",
+         fallbacks_);
+}
+
+void Metrics::render_workload(std::ostream& out) const {
+  single(out, "hermes_active_runs", "gauge", "Agent turns running now.", active_runs_);
+  single(out, "hermes_sessions", "gauge", "Stored sessions.", sessions_);
   header(out, "hermes_drain_duration_seconds", "summary", "Time spent draining before exit.");
   out << "hermes_drain_duration_seconds_count " << drains_ << '\n'
       << "hermes_drain_duration_seconds_sum " << drain_seconds_sum_ << '\n';
+}
+
+void Metrics::render_liveness(std::ostream& out) const {
   header(out, "hermes_mcp_server_up", "gauge", "1 while the MCP server is ready.");
   for (const auto& [server, up] : mcp_up_) {
-    out << "hermes_mcp_server_up{server=\"" << escape(server) << "\"} " << (up ? 1 : 0) << '\n';
+    sample(out, "hermes_mcp_server_up", "server", server, up ? 1 : 0);
   }
   header(out, "hermes_platform_up", "gauge",
          "1 unless the platform is in error or silent past its limit.");
   for (const auto& [platform, liveness] : platforms_) {
-    out << "hermes_platform_up{platform=\"" << escape(platform) << "\"} " << (liveness.up ? 1 : 0)
-        << '\n';
+    sample(out, "hermes_platform_up", "platform", platform, liveness.up ? 1 : 0);
   }
   header(out, "hermes_platform_last_event_timestamp_seconds", "gauge",
          "When the platform last answered or sent an event (0 = not yet).");
   for (const auto& [platform, liveness] : platforms_) {
-    out << "hermes_platform_last_event_timestamp_seconds{platform=\"" << escape(platform) << "\"} "
-        << unix_time(liveness.last_event_at) << '\n';
+    sample(out, "hermes_platform_last_event_timestamp_seconds", "platform", platform,
+           unix_time(liveness.last_event_at));
   }
-  header(out, "hermes_tool_calls_running", "gauge", "Tool calls running now.");
-  out << "hermes_tool_calls_running " << tool_calls_running_ << '\n';
+}
+
+void Metrics::render_tool_calls(std::ostream& out) const {
+  single(out, "hermes_tool_calls_running", "gauge", "Tool calls running now.", tool_calls_running_);
   header(out, "hermes_tool_call_duration_seconds", "summary", "Tool calls by MCP server.");
   for (const auto& [server, totals] : tool_calls_) {
-    out << "hermes_tool_call_duration_seconds_count{server=\"" << escape(server) << "\"} "
-        << totals.first << '\n'
-        << "hermes_tool_call_duration_seconds_sum{server=\"" << escape(server) << "\"} "
-        << totals.second << '\n';
+    sample(out, "hermes_tool_call_duration_seconds_count", "server", server, totals.first);
+    sample(out, "hermes_tool_call_duration_seconds_sum", "server", server, totals.second);
   }
+}
+
+void Metrics::render_loop_lag(std::ostream& out) const {
   header(out, "hermes_event_loop_lag_seconds", "histogram",
          "How late the event loop ran a timer that was due: time the loop was held by work.");
   long long cumulative = 0;
@@ -155,8 +183,10 @@ std::string Metrics::render(const std::string& version, double uptime_seconds) c
   out << "hermes_event_loop_lag_seconds_bucket{le=\"+Inf\"} " << cumulative << '\n'
       << "hermes_event_loop_lag_seconds_sum " << lag_sum_ << '\n'
       << "hermes_event_loop_lag_seconds_count " << cumulative << '\n';
-  header(out, "hermes_event_loop_lag_max_seconds", "gauge", "The longest loop lag seen.");
-  out << "hermes_event_loop_lag_max_seconds " << lag_max_ << '\n';
+  single(out, "hermes_event_loop_lag_max_seconds", "gauge", "The longest loop lag seen.", lag_max_);
+}
+
+void Metrics::render_usage(std::ostream& out) const {
   header(out, "hermes_tokens_total", "counter",
          "Tokens of provider calls (retries, fallbacks and summaries included).");
   for (const auto& [key, n] : tokens_) {
@@ -169,24 +199,30 @@ std::string Metrics::render(const std::string& version, double uptime_seconds) c
     out << "hermes_cost_usd_total{provider=\"" << escape(key.first) << "\",model=\""
         << escape(key.second) << "\"} " << usd << '\n';
   }
+}
+
+void Metrics::render_latency(std::ostream& out) const {
   header(out, "hermes_turn_duration_seconds", "histogram", "Agent turns, start to answer.");
   turn_duration_.render(out, "hermes_turn_duration_seconds", "platform");
   header(out, "hermes_upstream_first_token_seconds", "histogram",
          "From a provider request to its first token.");
   first_token_.render(out, "hermes_upstream_first_token_seconds", "provider");
+}
+
+// The Telegram backlog sits between the two budget families: scrapers keep the order they know.
+void Metrics::render_budgets(std::ostream& out) const {
   header(out, "hermes_budget_spent_usd", "gauge",
          "Spent in each budget's current period (chat budgets: the chat that spent most).");
   for (const auto& [name, spend] : budgets_) {
-    out << "hermes_budget_spent_usd{budget=\"" << escape(name) << "\"} " << spend.first << '\n';
+    sample(out, "hermes_budget_spent_usd", "budget", name, spend.first);
   }
-  header(out, "hermes_telegram_replies_abandoned", "gauge",
-         "Telegram reply parts that failed every attempt, kept to send when it answers again.");
-  out << "hermes_telegram_replies_abandoned " << telegram_abandoned_ << '\n';
+  single(out, "hermes_telegram_replies_abandoned", "gauge",
+         "Telegram reply parts that failed every attempt, kept to send when it answers again.",
+         telegram_abandoned_);
   header(out, "hermes_budget_limit_usd", "gauge", "Each budget's limit per period.");
   for (const auto& [name, spend] : budgets_) {
-    out << "hermes_budget_limit_usd{budget=\"" << escape(name) << "\"} " << spend.second << '\n';
+    sample(out, "hermes_budget_limit_usd", "budget", name, spend.second);
   }
-  return out.str();
 }
 
 }  // namespace hermes::daemon

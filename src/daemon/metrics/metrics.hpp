@@ -83,6 +83,16 @@ class Metrics {
   std::string render(const std::string& version, double uptime_seconds) const;
 
  private:
+  // render()'s groups of families, called in the order scrapers have always seen.
+  void render_traffic(std::ostream& out) const;     // HTTP requests, turns, provider errors
+  void render_workload(std::ostream& out) const;    // active runs, sessions, drains
+  void render_liveness(std::ostream& out) const;    // MCP servers and platforms up
+  void render_tool_calls(std::ostream& out) const;  // running and by server
+  void render_loop_lag(std::ostream& out) const;    // histogram and max
+  void render_usage(std::ostream& out) const;       // tokens and cost
+  void render_latency(std::ostream& out) const;     // turn and first-token histograms
+  void render_budgets(std::ostream& out) const;     // spent, Telegram backlog, limits
+
   std::map<std::pair<std::string, int>, long long> requests_;
   std::map<std::string, long long> turns_;
   std::map<std::string, long long> provider_errors_;
