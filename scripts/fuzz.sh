@@ -22,6 +22,8 @@ if ! command -v clang++-14 >/dev/null && ! command -v clang++ >/dev/null; then
 fi
 cxx=$(command -v clang++-14 || command -v clang++)
 ./scripts/setup.sh --build-only >/dev/null
+# Paths hashed relative to the clone: every clone and worktree shares one cache.
+export CCACHE_BASEDIR="$PWD" CCACHE_NOHASHDIR=true
 cmake -S fuzz -B build/fuzz -G Ninja -DCMAKE_CXX_COMPILER="$cxx" -DCMAKE_BUILD_TYPE=RelWithDebInfo \
   -DCMAKE_CXX_COMPILER_LAUNCHER=ccache >/dev/null
 cmake --build build/fuzz
