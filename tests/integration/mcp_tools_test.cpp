@@ -8,6 +8,7 @@
 #include <unistd.h>
 
 #include <fstream>
+#include <functional>
 #include <iterator>
 #include <map>
 #include <nlohmann/json.hpp>
@@ -52,6 +53,24 @@ class McpTools : public ::testing::Test {
   void SetUp() override {
     ASSERT_TRUE(std::filesystem::exists(kEverything)) << "run scripts/setup.sh (npm ci)";
     files_.write("notes.txt", "hello from the notes");
+  }
+
+  // Sends `ask` on a gateway whose drain budget is 1 s, lets its tool round run and its next
+  // provider call hang, and restarts the gateway (SIGUSR1) meanwhile: what the client got.
+  HttpExchange cut_after_a_tool_round(const std::function<HttpExchange()>& ask) {
+    start(everything(), "  restart_drain_timeout: 1\n");
+    json hang = json::object();
+    hang["hang"] = true;
+    fake_.script(
+        "*",
+        {asks_for({tool_call("r1", "mcp_everything_echo", {{"message", "round one"}})}), hang});
+    HttpExchange r;
+    std::jthread client([&] { r = ask(); });
+    // The tool round is done and the second provider call hangs when the restart comes.
+    EXPECT_TRUE(wait_until([&] { return fake_.calls().size() == 2; }, 20s));
+    daemon_->signal(SIGUSR1);
+    client.join();
+    return r;
   }
 
   // `servers`: YAML under mcp_servers:; `agent`: extra lines under agent:.
@@ -475,17 +494,7 @@ TEST_F(McpTools, HermesMcpListAsksTheGatewayAndMcpTestStartsOneServerAlone) {
 }
 
 TEST_F(McpTools, ATurnTheRestartCutAfterAToolRoundIsFinishedByTheNextProcess) {
-  start(everything(), "  restart_drain_timeout: 1\n");
-  json hang = json::object();
-  hang["hang"] = true;
-  fake_.script(
-      "*", {asks_for({tool_call("r1", "mcp_everything_echo", {{"message", "round one"}})}), hang});
-  HttpExchange r;
-  std::thread client([&] { r = chat("finish me later"); });
-  // The tool round is done and the second provider call hangs when the restart comes.
-  ASSERT_TRUE(wait_until([&] { return fake_.calls().size() == 2; }, 20s));
-  daemon_->signal(SIGUSR1);
-  client.join();
+  HttpExchange r = cut_after_a_tool_round([this] { return chat("finish me later"); });
   EXPECT_EQ(r.status, 503) << r.body;  // the waiting client is told, as before
   const std::string session = r.headers["x-hermes-session-id"];
   ASSERT_EQ(daemon_->wait(15s), 75) << daemon_->stderr_text();
@@ -516,17 +525,7 @@ TEST_F(McpTools, ATurnTheRestartCutAfterAToolRoundIsFinishedByTheNextProcess) {
 }
 
 TEST_F(McpTools, AResponsesTurnTheRestartCutAfterAToolRoundIsFinishedByTheNextProcess) {
-  start(everything(), "  restart_drain_timeout: 1\n");
-  json hang = json::object();
-  hang["hang"] = true;
-  fake_.script(
-      "*", {asks_for({tool_call("r1", "mcp_everything_echo", {{"message", "round one"}})}), hang});
-  HttpExchange r;
-  std::jthread client([&] { r = respond("finish me later"); });
-  // The tool round is done and the second provider call hangs when the restart comes.
-  ASSERT_TRUE(wait_until([&] { return fake_.calls().size() == 2; }, 20s));
-  daemon_->signal(SIGUSR1);
-  client.join();
+  const HttpExchange r = cut_after_a_tool_round([this] { return respond("finish me later"); });
   // The waiting client gets the response as it stands: the next process finishes it.
   ASSERT_EQ(r.status, 200) << r.body;
   const auto cut = json::parse(r.body);
