@@ -58,17 +58,18 @@ std::vector<ChatMessage> Conversation::prompt_for(const ConversationTurn& turn,
   return {{"system", *turn.system_prompt}};
 }
 
-// What goes upstream: the stored history (compacted to fit the context window when it must
-// be; `force`: now, after a context_overflow) plus the messages not stored yet.
+// The history a turn continues: the session's as stored, or the one its platform keeps.
+asio::awaitable<std::vector<ChatMessage>> Conversation::history_of(const ConversationTurn& turn) {
+  if (turn.own_history) co_return *turn.own_history;
+  co_return co_await store_.history(turn.session_id);
+}
+
+// What goes upstream: `history` (compacted to fit the context window when it must be;
+// `force`: now, after a context_overflow) plus the messages not stored yet.
 asio::awaitable<FittedTurn> Conversation::fit(const ConversationTurn& turn,
+                                              std::vector<ChatMessage> history,
                                               std::vector<ChatMessage> fresh, bool force,
                                               const TurnOptions& options) {
-  std::vector<ChatMessage> history;
-  if (turn.own_history) {
-    history = *turn.own_history;
-  } else {
-    history = co_await store_.history(turn.session_id);
-  }
   auto prefix = prompt_for(turn, history);
   // Named, never a conditional or a temporary inside the co_await (GCC 12 frees it twice).
   TurnOptions whose = options;
@@ -135,9 +136,9 @@ asio::awaitable<bool> Conversation::prepare(const ConversationTurn& turn,
   }
   bool store_fresh = true;
   std::vector<ChatMessage> fresh = turn.fresh;
+  auto history = co_await history_of(turn);  // read once: the check below and the fit
   if (turn.redelivered && fresh.size() == 1) {
     // Handed over again: the message is stored once; a cut turn goes on from its rounds.
-    auto history = co_await store_.history(turn.session_id);
     const auto stored = stored_turn_state(history, fresh.front().content);
     if (stored == StoredTurn::mid_loop) {
       spdlog::info("{}: session {}: resuming a turn a restart cut after its tool rounds",
@@ -148,7 +149,7 @@ asio::awaitable<bool> Conversation::prepare(const ConversationTurn& turn,
       fresh.clear();
     }
   }
-  out.fitted = co_await fit(turn, std::move(fresh), false, options);
+  out.fitted = co_await fit(turn, std::move(history), std::move(fresh), false, options);
   co_return store_fresh;
 }
 
@@ -167,7 +168,8 @@ asio::awaitable<void> Conversation::run(const ConversationTurn& turn, TurnOption
   spdlog::info("{}: {}: context overflow; compacting and retrying once", turn.platform, whom(turn));
   std::vector<ChatMessage> fresh;
   if (store_fresh) fresh = turn.fresh;
-  auto refitted = co_await fit(turn, std::move(fresh), true, retry_options);
+  auto history = co_await history_of(turn);  // again: the first fit may have stored a summary
+  auto refitted = co_await fit(turn, std::move(history), std::move(fresh), true, retry_options);
   if (refitted.compacted) {
     out.fitted = std::move(refitted);
     auto again = out.fitted.messages;

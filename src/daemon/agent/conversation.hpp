@@ -94,7 +94,10 @@ class Conversation {
  private:
   std::vector<providers::ChatMessage> prompt_for(
       const ConversationTurn& turn, const std::vector<providers::ChatMessage>& history) const;
+  boost::asio::awaitable<std::vector<providers::ChatMessage>> history_of(
+      const ConversationTurn& turn);
   boost::asio::awaitable<FittedTurn> fit(const ConversationTurn& turn,
+                                         std::vector<providers::ChatMessage> history,
                                          std::vector<providers::ChatMessage> fresh, bool force,
                                          const TurnOptions& options);
   boost::asio::awaitable<bool> prepare(const ConversationTurn& turn, const TurnOptions& options,
