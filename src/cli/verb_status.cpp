@@ -30,10 +30,6 @@ unsigned long long monotonic_usec() {
          static_cast<unsigned long long>(now.tv_nsec) / 1000ULL;
 }
 
-double unix_now() {
-  return std::chrono::duration<double>(std::chrono::system_clock::now().time_since_epoch()).count();
-}
-
 // Everything the report shows, gathered before anything is printed.
 struct StatusSnapshot {
   Scope scope = Scope::user;
@@ -108,7 +104,7 @@ void print_json(const StatusSnapshot& s) {
 
 // One platform a line: each has its own liveness to show.
 void report_platforms(Output& output, const RuntimeStatus& view) {
-  const double now = unix_now();
+  const double now = unix_time_now();
   std::string label = "  Platforms:   ";
   for (const auto& p : view.platforms) {
     output.line(label + platform_line(p, now));

@@ -1,6 +1,12 @@
 #include "common/runtime_status.hpp"
 
+#include <chrono>
+
 namespace hermes {
+
+double unix_time_now() {
+  return std::chrono::duration<double>(std::chrono::system_clock::now().time_since_epoch()).count();
+}
 
 // value() with defaults, so an older or newer daemon's JSON still reads.
 void to_json(nlohmann::json& j, const PlatformStatus& p) {

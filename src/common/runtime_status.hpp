@@ -6,6 +6,9 @@
 
 namespace hermes {
 
+// The wall clock in unix seconds, as the liveness times below are kept and judged.
+double unix_time_now();
+
 // The daemon's own view, served as JSON on its local status socket and shown by
 // `hermes gateway status`. Both sides use this schema.
 struct PlatformStatus {

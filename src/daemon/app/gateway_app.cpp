@@ -311,13 +311,6 @@ asio::awaitable<HttpResponse> Gateway::handle(HttpRequest request) {
   co_return co_await dispatch(gateway_routes(), endpoints_, std::move(request), authorized);
 }
 
-namespace {
-// Platforms report their events in unix seconds: judged against the wall clock.
-double unix_now() {
-  return std::chrono::duration<double>(std::chrono::system_clock::now().time_since_epoch()).count();
-}
-}  // namespace
-
 ServerView Gateway::server_view() const {
   static const long pid = static_cast<long>(::getpid());
   return {std::string(to_string(lifecycle_.state())),
@@ -326,7 +319,7 @@ ServerView Gateway::server_view() const {
           uptime(),
           store_problem(),
           tools_.problems(),
-          platform_problems(platform_statuses(), unix_now())};
+          platform_problems(platform_statuses(), unix_time_now())};
 }
 
 std::string Gateway::render_metrics() {
@@ -336,7 +329,7 @@ std::string Gateway::render_metrics() {
   for (const auto& m : tools_.status()) up[m.name] = m.state == "ready";
   metrics_.set_mcp_servers_up(std::move(up));
   std::map<std::string, Metrics::PlatformLiveness> platforms;
-  const double now = unix_now();
+  const double now = unix_time_now();
   for (const auto& p : platform_statuses()) {
     if (p.state != "disabled") platforms[p.name] = {platform_health(p, now).up(), p.last_event_at};
   }
@@ -349,7 +342,7 @@ std::string Gateway::current_status() const {
   if (!last_config_error_.empty()) return reload_failed_status(last_config_error_);
   std::string status = serving_status(store_.count_sessions(), turns_.active_turns());
   if (const auto problem = store_problem(); !problem.empty()) status += "; DEGRADED: " + problem;
-  const double now = unix_now();
+  const double now = unix_time_now();
   for (const auto& platform : platform_statuses()) {
     // e.g. "telegram: 409 Conflict: …" when another poller holds the token
     if (auto note = platform_status_note(platform, now); !note.empty()) status += "; " + note;

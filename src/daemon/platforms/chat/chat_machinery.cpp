@@ -11,6 +11,7 @@
 #include <set>
 
 #include "common/logging.hpp"
+#include "common/runtime_status.hpp"
 #include "common/test_hooks.hpp"
 #include "daemon/agent/conversation.hpp"
 #include "daemon/agent/session_store.hpp"
@@ -44,10 +45,6 @@ std::chrono::milliseconds approval_timeout_setting() {
 std::chrono::milliseconds delivery_backoff_setting() {
   return test_hook_millis("HERMES_TEST_DELIVERY_BACKOFF_MS", 1, 500)
       .value_or(std::chrono::milliseconds(500));
-}
-
-double unix_now() {
-  return std::chrono::duration<double>(std::chrono::system_clock::now().time_since_epoch()).count();
 }
 
 bool is_group(const std::string& chat_key) {
@@ -817,7 +814,7 @@ asio::awaitable<bool> ChatMachinery::Impl::deliver(const Delivery& delivery, Bac
   // An edit to the text the message already shows is done, not failed.
   if (reply.ok || (edit && reply.not_modified)) {
     co_await context.store.delivery_done(delivery.id);
-    last_delivery_at = unix_now();
+    last_delivery_at = unix_time_now();
     co_return true;
   }
   co_await context.store.delivery_failed(delivery.id);

@@ -10,6 +10,7 @@
 #include <nlohmann/json.hpp>
 
 #include "common/logging.hpp"
+#include "common/runtime_status.hpp"
 #include "common/test_hooks.hpp"
 #include "daemon/metrics/metrics.hpp"
 #include "daemon/platforms/chat/backoff.hpp"
@@ -58,10 +59,6 @@ std::string_view to_string(PlatformState state) {
       return "stopped";
   }
   return "error";
-}
-
-double unix_now() {
-  return std::chrono::duration<double>(std::chrono::system_clock::now().time_since_epoch()).count();
 }
 
 chat::ChatSettings chat_settings(const Config& config) {
@@ -189,7 +186,7 @@ asio::awaitable<bool> TelegramPlatform::Impl::poll_once(long long& offset, chat:
     co_return true;  // waited already
   }
   backoff.reset();
-  last_event_at = unix_now();
+  last_event_at = unix_time_now();
   if (state == PlatformState::error) {
     // Telegram answers again: replies given up on while it did not are sent now.
     co_await machinery.revive_abandoned();
