@@ -66,6 +66,8 @@ class HttpClient {
 
   // Closes every connection, idle or busy: calls in progress end with a transport failure.
   void abort_all();
+  // Connections kept for reuse now (a server's hang-up takes one out of the pool).
+  std::size_t idle_connections() const;
 
  private:
   struct Impl;
