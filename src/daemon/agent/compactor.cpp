@@ -76,6 +76,7 @@ asio::awaitable<std::optional<std::string>> Compactor::summarise(std::span<const
   std::vector<ChatMessage> prompt{{"system", kSummaryInstructions},
                                   {"user", context::transcript_text(old)}};
   whose.summary = true;
+  whose.usage_rows_in_turn = false;  // not the turn's result: its row is committed alone
   whose.model = config_.compression.summary_model;
   whose.sink = nullptr;
   whose.client_tools.clear();

@@ -113,6 +113,7 @@ asio::awaitable<ConversationResult> Conversation::take_turn(ConversationTurn tur
   }
   options.platform = turn.platform;
   options.session_id = turn.session_id;
+  options.usage_rows_in_turn = true;  // stored with the turn, not in a second transaction
   const bool store_fresh = co_await prepare(turn, options, out);
   if (out.too_big) co_return out;
   if (turn.on_fitted) turn.on_fitted(out.fitted);
@@ -174,7 +175,10 @@ asio::awaitable<void> Conversation::run(const ConversationTurn& turn, TurnOption
     out.fitted = std::move(refitted);
     auto again = out.fitted.messages;
     TurnOptions second = retry_options;  // named: GCC 12
+    auto first_rows = std::move(out.result.usage_rows);  // the failed call's, if it counted
     out.result = co_await turns_.run(std::move(again), std::move(second));
+    out.result.usage_rows.insert(out.result.usage_rows.begin(), first_rows.begin(),
+                                 first_rows.end());
   }
   out.end = decide_turn_end(facts_of(out.result, stopped(), compactable, true));
 }
@@ -184,6 +188,7 @@ asio::awaitable<void> Conversation::store(const ConversationTurn& turn, bool sto
                                           PlatformRows rows, ConversationResult& out) {
   state::Transaction tx;
   add_turn_rows(tx, turn, store_fresh, out);
+  turns_.usage_rows_into(tx, std::move(out.result.usage_rows));
   if (rows) co_await rows(tx, out);
   if (tx.empty()) co_return;
   try {

@@ -208,7 +208,7 @@ struct TurnRunner::Impl {
                                   const ProviderConfig& provider, TurnResult& result,
                                   providers::ChatCallResult& outcome);
   void record_usage(const ProviderRequest& request, const Slot& slot, std::size_t key,
-                    const providers::ChatCallResult& outcome);
+                    const providers::ChatCallResult& outcome, TurnResult& result);
   // What the call came to, for the next step: answered, or failed and classified.
   providers::CallEvent outcome_event(const ProviderRequest& request,
                                      const providers::CallStep& step, int attempt,
@@ -580,12 +580,13 @@ asio::awaitable<bool> TurnRunner::Impl::call_once(const ProviderRequest& request
   if (outcome.reader_gone) request.turn.client_gone = true;
   if (request.turn.record_early_end(result, metrics, std::move(outcome.content))) co_return false;
   if (outcome.first_token) metrics.observe_first_token(slot.provider, *outcome.first_token);
-  record_usage(request, slot, step.key, outcome);
+  record_usage(request, slot, step.key, outcome, result);
   co_return true;
 }
 
 void TurnRunner::Impl::record_usage(const ProviderRequest& request, const Slot& slot,
-                                    std::size_t key, const providers::ChatCallResult& outcome) {
+                                    std::size_t key, const providers::ChatCallResult& outcome,
+                                    TurnResult& result) {
   const auto& options = request.options;
   if (ledger && (outcome.ok || outcome.usage.total_tokens > 0)) {
     usage::UsageRecord record;
@@ -600,7 +601,11 @@ void TurnRunner::Impl::record_usage(const ProviderRequest& request, const Slot& 
     record.platform = options.platform;
     record.chat = options.chat;
     record.kind = options.summary ? "summary" : "turn";
-    ledger->record(std::move(record));
+    if (options.usage_rows_in_turn) {
+      result.usage_rows.push_back(ledger->count(std::move(record)));
+    } else {
+      ledger->record(std::move(record));
+    }
   }
   if (outcome.ok && outcome.usage.prompt_tokens > 0) {
     correction.observe(
@@ -679,6 +684,10 @@ long TurnRunner::tool_schema_tokens() const {
   const auto* registry = impl_->tool_registry;
   if (!registry || registry->empty()) return 0;
   return context::estimate_text_tokens(registry->offered_json(), token_correction());
+}
+
+void TurnRunner::usage_rows_into(state::Transaction& tx, std::vector<usage::UsageRecord> rows) {
+  if (impl_->ledger) impl_->ledger->rows_into(tx, std::move(rows));
 }
 
 void TurnRunner::reconfigure(const Config& config) {

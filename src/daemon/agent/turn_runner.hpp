@@ -17,6 +17,7 @@
 #include "daemon/providers/classification.hpp"
 #include "daemon/providers/credential_pool.hpp"
 #include "daemon/providers/failover_policy.hpp"
+#include "daemon/usage/usage_tables.hpp"
 
 namespace boost::asio {
 class io_context;
@@ -31,6 +32,9 @@ class ToolRegistry;
 }
 namespace usage {
 class UsageLedger;
+}
+namespace state {
+struct Transaction;
 }
 
 // How a turn is run, besides its messages.
@@ -52,6 +56,9 @@ struct TurnOptions {
   // when set, and its usage recorded as kind "summary".
   bool summary = false;
   std::string model;
+  // Set: the turn's usage rows come back in TurnResult::usage_rows for the caller to store in
+  // the turn's own transaction (TurnRunner::usage_rows_into); unset: each is committed alone.
+  bool usage_rows_in_turn = false;
   // Told of each tool call the gateway is about to run (a chat shows it as progress).
   std::function<void(const providers::ToolCall&)> on_tool_call;
   // Asks the chat's user before a tool in require_approval runs (unset: approvals.unattended).
@@ -78,6 +85,8 @@ struct TurnResult {
   int calls = 0;  // upstream calls made
   // A budget passed 80 % for the first time this period: one sentence for the chat.
   std::string budget_warning;
+  // With TurnOptions::usage_rows_in_turn: the provider calls' usage, counted, not yet stored.
+  std::vector<usage::UsageRecord> usage_rows;
 };
 
 // Runs one agent turn: provider calls with the gateway's tools offered, the tools the model
@@ -113,6 +122,8 @@ class TurnRunner {
   // Tokens the gateway's own tool schemas add to every request that offers them.
   long tool_schema_tokens() const;
 
+  // Stores `rows` (TurnResult::usage_rows) with the rest of `tx`.
+  void usage_rows_into(state::Transaction& tx, std::vector<usage::UsageRecord> rows);
   // New config (SIGHUP): providers whose settings changed get fresh key pools.
   void reconfigure(const Config& config);
   // Drain deadline: every active turn ends now, as interrupted.

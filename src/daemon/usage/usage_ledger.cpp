@@ -60,6 +60,22 @@ std::optional<double> UsageLedger::price(const std::string& model, long prompt,
 }
 
 void UsageLedger::record(UsageRecord record) {
+  // Behind the turn: the worker commits it with whatever else is queued. A failure is logged
+  // (the budget in memory still counts it).
+  state::Transaction tx;
+  rows_into(tx, {count(std::move(record))});
+  asio::co_spawn(io_, worker_.commit(std::move(tx)),
+                 [](std::exception_ptr e) { log_exception(e, "storing usage"); });
+}
+
+void UsageLedger::rows_into(state::Transaction& tx, std::vector<UsageRecord> rows) {
+  if (rows.empty()) return;
+  tx.add([this, rows = std::move(rows)] {
+    for (const auto& row : rows) tables_.insert(row);
+  });
+}
+
+UsageRecord UsageLedger::count(UsageRecord record) {
   record.cost_usd = price(record.model, record.prompt_tokens, record.completion_tokens);
   metrics_.count_tokens(record.provider, record.model, record.prompt_tokens,
                         record.completion_tokens);
@@ -70,12 +86,7 @@ void UsageLedger::record(UsageRecord record) {
     spend_[chat_subject(record.chat)][day] += *record.cost_usd;
     spend_[key_subject(record.provider, record.key_index)][day] += *record.cost_usd;
   }
-  // Behind the turn: the worker commits it with whatever else is queued. A failure is logged
-  // (the budget in memory still counts it).
-  state::Transaction tx;
-  tx.add([this, row = std::move(record)] { tables_.insert(row); });
-  asio::co_spawn(io_, worker_.commit(std::move(tx)),
-                 [](std::exception_ptr e) { log_exception(e, "storing usage"); });
+  return record;
 }
 
 double UsageLedger::spent(const std::string& subject, PeriodWindow window) const {

@@ -20,6 +20,7 @@ namespace hermes::daemon {
 class Metrics;
 namespace state {
 class StoreWorker;
+struct Transaction;
 }
 
 namespace usage {
@@ -38,6 +39,10 @@ class UsageLedger {
   boost::asio::awaitable<void> load(std::int64_t now);
   // Prices `record` (pricing:), counts it and queues its row.
   void record(UsageRecord record);
+  // Prices and counts `record` (budgets, metrics) now; its row is the caller's to store, with
+  // rows_into in the turn's own transaction.
+  UsageRecord count(UsageRecord record);
+  void rows_into(state::Transaction& tx, std::vector<UsageRecord> rows);
   // The worst verdict of the chat, key-less budgets a turn of `chat` falls under.
   BudgetCheck check(const std::string& chat, std::int64_t now) const;
   // A key budget of `provider`'s key `index` that is used up, if any.
