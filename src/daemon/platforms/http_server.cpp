@@ -2,7 +2,6 @@
 
 #include <spdlog/spdlog.h>
 #include <sys/resource.h>
-#include <sys/socket.h>
 
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/io_context.hpp>
@@ -10,7 +9,6 @@
 #include <boost/asio/steady_timer.hpp>
 #include <boost/beast/core.hpp>
 #include <boost/beast/http.hpp>
-#include <cerrno>
 #include <list>
 
 #include "common/logging.hpp"
@@ -39,12 +37,14 @@ struct StreamOps<beast::tcp_stream> {
   }
 
   // Readable means bytes or EOF/reset; a peek tells which without taking the bytes.
+  // A peeking receive, not async_wait: the reactor knows the request drained the socket, so
+  // it queues the receive without a syscall (an async_wait re-arms epoll each time).
   static asio::awaitable<bool> wait_for_hang_up(beast::tcp_stream& stream) {
-    auto [ec] = co_await stream.socket().async_wait(tcp::socket::wait_read, kTuple);
-    if (ec) co_return false;
     char byte;
-    const auto n = ::recv(stream.socket().native_handle(), &byte, 1, MSG_PEEK | MSG_DONTWAIT);
-    co_return n == 0 || (n < 0 && errno != EAGAIN && errno != EWOULDBLOCK);
+    auto [ec, n] = co_await stream.socket().async_receive(asio::buffer(&byte, 1),
+                                                          tcp::socket::message_peek, kTuple);
+    if (ec == asio::error::operation_aborted) co_return false;  // answered: the watch ended
+    co_return ec || n == 0;  // end of stream or reset; a byte is a pipelined next request
   }
 
   static void cancel_hang_up_wait(beast::tcp_stream& stream) {

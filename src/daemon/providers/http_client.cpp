@@ -64,6 +64,7 @@ struct Connection {
   std::unique_ptr<beast::tcp_stream> plain;
   std::unique_ptr<beast::ssl_stream<beast::tcp_stream>> tls;
   beast::flat_buffer buffer;
+  char peeked = 0;  // the idle watch's receive buffer (it peeks: nothing is consumed)
 
   beast::tcp_stream& lowest() { return tls ? beast::get_lowest_layer(*tls) : *plain; }
   void close() {
@@ -289,8 +290,7 @@ struct HttpClient::Impl : std::enable_shared_from_this<HttpClient::Impl> {
   // concurrent calls, so a burst does not churn connections). Each idle one is watched by its
   // own readiness: the server hanging up (or sending anything unasked) wakes the watch, which
   // closes it at once, so nothing lingers in CLOSE-WAIT and no syscall is spent per idle entry
-  // per call. One closed unseen (its FIN came before the watch began) fails before any response
-  // byte and is retried on a fresh connection.
+  // per call. One that fails anyway before any response byte is retried on a fresh connection.
   static constexpr auto kIdleLifetime = std::chrono::seconds(30);
   static constexpr std::size_t kIdlePerHost = 128;
 
@@ -331,12 +331,15 @@ struct HttpClient::Impl : std::enable_shared_from_this<HttpClient::Impl> {
   }
 
   // Readable while idle: the server closed it (or broke the protocol). A cancelled watch is the
-  // connection taken or closed by us.
+  // connection taken or closed by us. A peeking receive, not async_wait: the reactor knows the
+  // response drained the socket, so it queues the receive without a syscall (an async_wait
+  // re-arms epoll each time), and a FIN already there completes it at once.
   void watch_idle(const std::string& key, const std::shared_ptr<Connection>& connection) {
     std::weak_ptr<Impl> self = weak_from_this();
     std::weak_ptr<Connection> weak = connection;
-    connection->lowest().socket().async_wait(
-        tcp::socket::wait_read, [self, weak, key](const boost::system::error_code& ec) {
+    connection->lowest().socket().async_receive(
+        asio::buffer(&connection->peeked, 1), tcp::socket::message_peek,
+        [self, weak, key](const boost::system::error_code& ec, std::size_t) {
           if (ec == asio::error::operation_aborted) return;
           const auto impl = self.lock();
           const auto c = weak.lock();
