@@ -1,7 +1,8 @@
 #include "daemon/providers/openai_chat.hpp"
 
+#include <simdjson.h>
+
 #include <algorithm>
-#include <nlohmann/json.hpp>
 
 #include "daemon/providers/json_text.hpp"
 
@@ -9,46 +10,75 @@ namespace hermes::providers {
 
 namespace {
 
-using nlohmann::json;
+// Provider answers are read with simdjson's DOM (validated whole, like a full parse, but with
+// no allocation per key or value): the answer is parsed on every provider call, and a
+// nlohmann::json tree of it cost more than the rest of the call's own work.
+using simdjson::dom::element;
+using simdjson::dom::object;
+
+// One parser per thread (large answers are parsed off the event loop): its buffers are reused.
+simdjson::dom::parser& answer_parser() {
+  thread_local simdjson::dom::parser parser;
+  return parser;
+}
 
 // A count as the provider sent it; anything but a number (null, a string) is 0, not an
 // exception out of the turn.
-long count_at(const json& object, const char* key) {
-  const auto it = object.find(key);
-  return it != object.end() && it->is_number() ? it->get<long>() : 0;
+long count_at(object parent, const char* key) {
+  element value;
+  if (parent[key].get(value)) return 0;
+  switch (value.type()) {
+    case simdjson::dom::element_type::INT64:
+      return static_cast<long>(value.get_int64().value_unsafe());
+    case simdjson::dom::element_type::UINT64:
+      return static_cast<long>(value.get_uint64().value_unsafe());
+    case simdjson::dom::element_type::DOUBLE:
+      return static_cast<long>(value.get_double().value_unsafe());
+    default:
+      return 0;
+  }
 }
 
-ChatUsage usage_of(const json& body) {
+ChatUsage usage_of(object body) {
   ChatUsage usage;
-  if (auto it = body.find("usage"); it != body.end() && it->is_object()) {
-    usage.prompt_tokens = count_at(*it, "prompt_tokens");
-    usage.completion_tokens = count_at(*it, "completion_tokens");
-    usage.total_tokens = count_at(*it, "total_tokens");
+  object counts;
+  if (!body["usage"].get(counts)) {
+    usage.prompt_tokens = count_at(counts, "prompt_tokens");
+    usage.completion_tokens = count_at(counts, "completion_tokens");
+    usage.total_tokens = count_at(counts, "total_tokens");
   }
   return usage;
 }
 
-std::string string_at(const json& object, const char* key) {
-  const auto it = object.find(key);
-  return it != object.end() && it->is_string() ? it->get<std::string>() : std::string();
+std::string string_at(object parent, const char* key) {
+  std::string_view text;
+  if (parent[key].get(text)) return std::string();
+  return std::string(text);
 }
 
 // {"id", "function": {"name", "arguments"}}; arguments may come as an object from a lenient
-// provider: written back as JSON text.
-ToolCall tool_call_of(const json& call) {
+// provider: written back as (minified) JSON text.
+ToolCall tool_call_of(element call_element) {
   ToolCall out;
-  if (!call.is_object()) return out;
+  object call;
+  if (call_element.get(call)) return out;
   out.id = string_at(call, "id");
-  if (const auto function = call.find("function");
-      function != call.end() && function->is_object()) {
-    out.name = string_at(*function, "name");
-    if (const auto arguments = function->find("arguments"); arguments != function->end()) {
-      out.arguments = arguments->is_string()
-                          ? arguments->get<std::string>()
-                          : arguments->dump(-1, ' ', false, json::error_handler_t::replace);
-    }
+  object function;
+  if (call["function"].get(function)) return out;
+  out.name = string_at(function, "name");
+  element arguments;
+  if (!function["arguments"].get(arguments)) {
+    std::string_view text;
+    out.arguments = arguments.get(text) ? simdjson::minify(arguments) : std::string(text);
   }
   return out;
+}
+
+// The first choice of a parsed answer, when there is one.
+bool first_choice(object root, object& first) {
+  simdjson::dom::array choices;
+  if (root["choices"].get(choices)) return false;
+  return !choices.at(0).get(first);
 }
 
 }  // namespace
@@ -118,25 +148,22 @@ std::string build_chat_request(const std::string& model, std::span<const ChatMes
 }
 
 std::optional<ParsedCompletion> parse_chat_completion(std::string_view body) {
-  const json parsed = json::parse(body, nullptr, false);
-  if (parsed.is_discarded() || !parsed.is_object()) return std::nullopt;
-  const auto choices = parsed.find("choices");
-  if (choices == parsed.end() || !choices->is_array() || choices->empty()) return std::nullopt;
-  const auto& first = (*choices)[0];
-  if (!first.is_object()) return std::nullopt;
-  const auto message = first.find("message");
-  if (message == first.end() || !message->is_object()) return std::nullopt;
-  const auto content = message->find("content");
+  object root;
+  if (answer_parser().parse(body.data(), body.size()).get(root)) return std::nullopt;
+  object first;
+  object message;
+  if (!first_choice(root, first) || first["message"].get(message)) return std::nullopt;
   ParsedCompletion out;
-  if (content != message->end() && content->is_string()) out.content = content->get<std::string>();
-  if (const auto calls = message->find("tool_calls");
-      calls != message->end() && calls->is_array()) {
-    for (const auto& call : *calls) {
+  std::string_view content;
+  if (!message["content"].get(content)) out.content = content;
+  simdjson::dom::array calls;
+  if (!message["tool_calls"].get(calls)) {
+    for (element call : calls) {
       auto parsed_call = tool_call_of(call);
       if (!parsed_call.name.empty()) out.tool_calls.push_back(std::move(parsed_call));
     }
   }
-  out.usage = usage_of(parsed);
+  out.usage = usage_of(root);
   return out;
 }
 
@@ -146,41 +173,38 @@ StreamEvent parse_stream_event(std::string_view data) {
     event.done = true;
     return event;
   }
-  const json parsed = json::parse(data, nullptr, false);
-  if (parsed.is_discarded() || !parsed.is_object()) {
+  object root;
+  if (answer_parser().parse(data.data(), data.size()).get(root)) {
     event.malformed = true;
     return event;
   }
-  if (parsed.contains("error")) {
+  if (root["error"].error() == simdjson::SUCCESS) {
     event.is_error = true;
     return event;
   }
-  if (auto it = parsed.find("usage"); it != parsed.end() && it->is_object()) {
-    event.usage = usage_of(parsed);
-  }
-  const auto choices = parsed.find("choices");
-  if (choices == parsed.end() || !choices->is_array() || choices->empty()) return event;
-  const auto& first = (*choices)[0];
-  if (!first.is_object()) return event;
-  if (auto delta = first.find("delta"); delta != first.end() && delta->is_object()) {
-    if (auto content = delta->find("content"); content != delta->end() && content->is_string()) {
-      event.delta = content->get<std::string>();
+  if (root["usage"].is_object()) event.usage = usage_of(root);
+  object first;
+  object delta;
+  if (!first_choice(root, first) || first["delta"].get(delta)) return event;
+  std::string_view content;
+  if (!delta["content"].get(content)) event.delta = content;
+  simdjson::dom::array calls;
+  if (delta["tool_calls"].get(calls)) return event;
+  for (element call : calls) {
+    if (!call.is_object()) continue;
+    ToolCallDelta piece;
+    std::int64_t signed_index = 0;
+    std::uint64_t index = 0;
+    if (!call["index"].get(signed_index) && signed_index >= 0) {
+      piece.index = std::min<std::size_t>(static_cast<std::size_t>(signed_index), 127);
+    } else if (!call["index"].get(index)) {
+      piece.index = 127;  // past what an int64 holds
     }
-    if (auto calls = delta->find("tool_calls"); calls != delta->end() && calls->is_array()) {
-      for (const auto& call : *calls) {
-        if (!call.is_object()) continue;
-        ToolCallDelta piece;
-        const auto index = call.find("index");
-        if (index != call.end() && index->is_number_unsigned()) {
-          piece.index = std::min<std::size_t>(index->get<std::size_t>(), 127);
-        }
-        const auto whole = tool_call_of(call);
-        piece.id = whole.id;
-        piece.name = whole.name;
-        piece.arguments = whole.arguments;
-        event.tool_calls.push_back(std::move(piece));
-      }
-    }
+    auto whole = tool_call_of(call);
+    piece.id = std::move(whole.id);
+    piece.name = std::move(whole.name);
+    piece.arguments = std::move(whole.arguments);
+    event.tool_calls.push_back(std::move(piece));
   }
   return event;
 }
