@@ -6,7 +6,7 @@ set -euo pipefail
 PACKAGES=(
   build-essential cmake ninja-build pkg-config ccache clang-format
   libboost1.81-dev nlohmann-json3-dev libspdlog-dev libfmt-dev libcli11-dev
-  libsystemd-dev libyaml-cpp-dev libsqlite3-dev libssl-dev libpq-dev libsimdjson-dev
+  libsystemd-dev libyaml-cpp-dev libsqlite3-dev libssl-dev libpq-dev libsimdjson-dev libmimalloc-dev
   postgresql
   libgtest-dev libgmock-dev googletest
   systemd curl ca-certificates openssl
