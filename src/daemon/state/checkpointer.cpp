@@ -56,6 +56,10 @@ void Checkpointer::thread_main() {
     std::unique_lock lock(mutex_);
     if (done) {
       ++checkpoints_;
+      // Until the WAL restarts, every commit finds it over the threshold: without a pause a
+      // busy gateway checkpointed (and fsynced) a few frames at a time, ~100 times a second.
+      // Paused, a hot page rewritten by many commits is copied once.
+      wake_.wait_for(lock, kMinInterval, [this] { return stopping_; });
     } else {
       // Busy (the writer was restarting the WAL): routine, try again shortly.
       wanted_ = true;

@@ -1,5 +1,6 @@
 #pragma once
 
+#include <chrono>
 #include <condition_variable>
 #include <cstdint>
 #include <filesystem>
@@ -22,6 +23,9 @@ class Checkpointer {
   ~Checkpointer();  // stop()s
   Checkpointer(const Checkpointer&) = delete;
   Checkpointer& operator=(const Checkpointer&) = delete;
+
+  // At most one checkpoint per interval: the WAL grows by what a busy gateway commits in it.
+  static constexpr std::chrono::milliseconds kMinInterval{250};
 
   void stop();
   std::uint64_t checkpoints() const;

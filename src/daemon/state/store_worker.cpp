@@ -50,8 +50,10 @@ void StoreWorker::submit(Job job) {
       return;
     }
   }
-  job.done(std::make_exception_ptr(
-      std::runtime_error("state store is closed (the gateway is shutting down)")));
+  const auto closed = std::make_exception_ptr(
+      std::runtime_error("state store is closed (the gateway is shutting down)"));
+  if (job.done) job.done(closed);
+  if (job.resume) asio::post(io_, [resume = std::move(job.resume), closed] { resume(closed); });
 }
 
 void StoreWorker::thread_main() {
@@ -113,12 +115,19 @@ void StoreWorker::run_batch(std::deque<Job>& batch) {
   }
   std::size_t failed = 0;
   std::string last_error;
+  std::vector<std::pair<std::function<void(std::exception_ptr)>, std::exception_ptr>> resumes;
   for (std::size_t i = 0; i < batch.size(); ++i) {
     if (errors[i]) {
       ++failed;
       last_error = describe_exception(errors[i]);
     }
-    batch[i].done(errors[i]);
+    if (batch[i].done) batch[i].done(errors[i]);
+    if (batch[i].resume) resumes.emplace_back(std::move(batch[i].resume), errors[i]);
+  }
+  if (!resumes.empty()) {
+    asio::post(io_, [resumes = std::move(resumes)]() mutable {
+      for (auto& [resume, error] : resumes) resume(error);
+    });
   }
   std::lock_guard lock(mutex_);
   stats_.jobs += batch.size();
@@ -131,17 +140,18 @@ asio::awaitable<void> StoreWorker::run(std::function<void()> work) {
       [this, &work](auto handler) {
         // The handler resumes the coroutine: it must run on the event loop, not here.
         auto resume = std::make_shared<decltype(handler)>(std::move(handler));
-        submit(Job{std::move(work), [this, resume](std::exception_ptr error) {
-                     asio::post(io_, [resume, error]() mutable { (*resume)(error); });
-                   }});
+        submit(Job{std::move(work), nullptr,
+                   [resume](std::exception_ptr error) { (*resume)(error); }});
       },
       asio::use_awaitable);
 }
 
 void StoreWorker::post(std::function<void()> work, const char* what) {
-  submit(Job{std::move(work), [what](std::exception_ptr error) {
+  submit(Job{std::move(work),
+             [what](std::exception_ptr error) {
                if (error) log_exception(error, what);
-             }});
+             },
+             nullptr});
 }
 
 asio::awaitable<void> StoreWorker::commit(Transaction transaction) {

@@ -55,7 +55,10 @@ class StoreWorker {
  private:
   struct Job {
     std::function<void()> work;
-    std::function<void(std::exception_ptr)> done;  // called on the worker thread
+    std::function<void(std::exception_ptr)> done;  // called on the worker thread, if set
+    // Called on the event loop: a batch's resumptions go in one post, not one post (and a
+    // wake of the loop) per job.
+    std::function<void(std::exception_ptr)> resume;
   };
   void submit(Job job);
   void thread_main();
