@@ -171,6 +171,7 @@ out('Latencies in ms. wrk 4 corrects for coordinated omission: p90/p99 include s
 out();
 
 for (const [c, label] of CASES) {
+  if (!runs.some((r) => r.case === c)) continue;  // a case this run left out (--quick)
   out(`## ${label}`);
   out();
   out('| target | RPS | p50 | p90 | p99 | max | added p50 | errors | CPU µs/req | proxy core % | upstream core % |');
@@ -178,6 +179,7 @@ for (const [c, label] of CASES) {
   for (const t of TARGETS) {
     const s = summary[c][t];
     if (!s) {
+      if (t === 'hermes-new-shm' && meta.quick === '1') continue;  // --quick runs no tmpfs gateway
       out(`| ${t} | not run | | | | | | | | | |`);
       continue;
     }
@@ -239,7 +241,7 @@ if (ttfc) {
       + `${msf(t.total_p50_ms)} | ${t.errors}${t.last_error ? ` (${t.last_error})` : ''} |`);
   }
 } else {
-  out('Not run (ttfc.mjs failed; see the run log).');
+  out(meta.quick === '1' ? 'Not run (--quick).' : 'Not run (ttfc.mjs failed; see the run log).');
 }
 out();
 

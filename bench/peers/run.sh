@@ -11,7 +11,24 @@
 # no build), BENCH_BASELINE_BIN=PATH (also measure an older hermes-gateway: targets
 # hermes-new@baseline and hermes-continued@baseline on a second gateway with the same config),
 # BENCH_BASELINE_LABEL (free text naming that build in the report, e.g. its git commit).
+#
+#   bench/peers/run.sh --quick   one round, 3 s per case, c=1 and c=32 plain JSON, no tmpfs
+#                                gateway and no first-token test (about a minute); prints the
+#                                table (results/quick.md) and the guard's verdict: exit 1 when
+#                                hermes' CPU per turn over nginx's is more than twice the ratio
+#                                committed in bench/peers/baseline.json (CI runs this).
 set -euo pipefail
+
+QUICK=0
+case ${1:-} in
+  --quick) QUICK=1 ;;
+  "") ;;
+  -h|--help) sed -n '2,20p' "$0"; exit 0 ;;
+  *) echo "run.sh: unknown argument $1 (only --quick)" >&2; exit 2 ;;
+esac
+if ((QUICK)); then  # the knobs still win when set
+  : "${BENCH_ROUNDS:=1}" "${BENCH_DURATION:=3}" "${BENCH_SESSIONS:=500}" "${BENCH_STARTS:=1}"
+fi
 
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 repo="$(cd "$here/../.." && pwd)"
@@ -92,19 +109,21 @@ NGINX=/usr/sbin/nginx
 
 # --- 2. build --------------------------------------------------------------------------------
 WORK="$(mktemp -d /tmp/hermes-peers.XXXXXX)"
+PRESET=release
+((QUICK)) && PRESET=bench  # -O2 like release, no debug info: the same code, built faster (CI)
 if [[ ${BENCH_NO_BUILD:-0} != 1 && -z $BIN_GIVEN ]]; then
-  log "building the release hermes-gateway (nice -n 10)"
-  if ! (cd "$repo" && nice -n 10 cmake --preset release >/dev/null &&
-        nice -n 10 cmake --build --preset release --target hermes-gateway) >"$WORK/build.log" 2>&1; then
+  log "building the $PRESET hermes-gateway (nice -n 10)"
+  if ! (cd "$repo" && nice -n 10 cmake --preset $PRESET >/dev/null &&
+        nice -n 10 cmake --build --preset $PRESET --target hermes-gateway) >"$WORK/build.log" 2>&1; then
     tail -n 40 "$WORK/build.log" >&2
-    die "release build failed (log: $WORK/build.log)"
+    die "$PRESET build failed (log: $WORK/build.log)"
   fi
 fi
 if [[ -n $BIN_GIVEN ]]; then
   HERMES_BIN=$BIN_GIVEN
 else
-  HERMES_BIN="$(cd "$repo" && find build/release -name hermes-gateway -type f -perm -u+x | head -n 1)"
-  [[ -n $HERMES_BIN ]] || die "no hermes-gateway under build/release"
+  HERMES_BIN="$(cd "$repo" && find build/$PRESET -name hermes-gateway -type f -perm -u+x | head -n 1)"
+  [[ -n $HERMES_BIN ]] || die "no hermes-gateway under build/$PRESET"
   HERMES_BIN="$repo/$HERMES_BIN"
 fi
 # What was built: HEAD now (src/ may move on while the run goes).
@@ -252,7 +271,9 @@ next_port; P_PK=$NEXT_PORT; launch_portkey "$P_PK"; PK_PID=$STARTED_PID
 next_port; P_HM=$NEXT_PORT; launch_hermes "$P_HM" "$P_UP"; HM_PID=$STARTED_PID
 # A second gateway whose state (SQLite) lives on tmpfs: the same turns without the disk.
 SHM_PID=""; P_SHM=""
-if [[ -d /dev/shm && -w /dev/shm ]] && [[ $(stat -f -c %T /dev/shm) == tmpfs ]]; then
+if ((QUICK)); then
+  :  # quick: the disk gateway only
+elif [[ -d /dev/shm && -w /dev/shm ]] && [[ $(stat -f -c %T /dev/shm) == tmpfs ]]; then
   SHM_DIR="$(mktemp -d /dev/shm/hermes-peers.XXXXXX)"
   next_port; P_SHM=$NEXT_PORT; launch_hermes "$P_SHM" "$P_UP" hermes-shm "$SHM_DIR"; SHM_PID=$STARTED_PID
 else
@@ -337,6 +358,7 @@ done
 
 # --- 3c. rounds: every case, every target, alternating ----------------------------------------
 CASES=("c1-plain 1 1 0" "c1-stream 1 1 1" "c32-plain 32 2 0" "c32-stream 32 2 1")
+((QUICK)) && CASES=("c1-plain 1 1 0" "c32-plain 32 2 0")
 RUNS_FILE="$WORK/runs.jsonl"
 : >"$RUNS_FILE"
 run_wrk() {  # run_wrk ROUND CASE TARGET CONNS THREADS STREAM
@@ -385,6 +407,9 @@ for name in "${PROC_NAMES[@]}"; do
 done
 
 # --- 3d. streamed first-token pass-through -----------------------------------------------------
+if ((QUICK)); then
+  log "quick: no first-token test"
+else
 log "first-token pass-through: $TTFC_ROUNDS rounds, first chunk then ${TTFC_DELAY_MS} ms"
 ttfc_targets=$(node -e '
   const [up, ngx, pk, hm, base] = process.argv.slice(1);
@@ -399,6 +424,7 @@ ttfc_targets=$(node -e '
   ]));' "$P_UP" "$P_NGX" "$P_PK" "$P_HM" "$P_BASE")
 timeout 300 node "$here/ttfc.mjs" --targets "$ttfc_targets" --rounds "$TTFC_ROUNDS" \
   --delay-ms "$TTFC_DELAY_MS" --out "$WORK/ttfc.json" || log "ttfc.mjs failed"
+fi
 
 # --- stop everything, then the report -----------------------------------------------------------
 stop_launchers "${LAUNCHERS[@]}"
@@ -418,7 +444,7 @@ node -e '
   cores "$(nproc)" cpu "$(awk -F': ' '/^model name/ {print $2; exit}' /proc/cpuinfo)" \
   load_at_start "$load_at_start" rounds "$ROUNDS" duration_s "$DURATION" sessions "$SESSIONS" \
   starts "$STARTS" ttfc_rounds "$TTFC_ROUNDS" ttfc_delay_ms "$TTFC_DELAY_MS" clk_tck "$CLK_TCK" \
-  run_seconds "$run_seconds" \
+  run_seconds "$run_seconds" quick "$QUICK" \
   wrk "$(wrk --version 2>&1 | head -n 1 | awk '{print $2}')" \
   nginx "$("$NGINX" -v 2>&1 | sed 's|.*nginx/||')" node "$(node --version)" \
   portkey "$(node -p "require('$here/node_modules/@portkey-ai/gateway/package.json').version")" \
@@ -430,6 +456,13 @@ node -e '
   ${BASELINE_BIN:+hermes_baseline_label "$BASELINE_LABEL"}
 
 mkdir -p "$here/results"
-node "$here/report.mjs" --work "$WORK" --md "$here/results/latest.md" --json "$here/results/latest.json"
-cat "$here/results/latest.md"
-log "done in ${run_seconds}s: bench/peers/results/latest.md"
+if ((QUICK)); then
+  node "$here/report.mjs" --work "$WORK" --md "$here/results/quick.md" --json "$WORK/quick.json"
+  cat "$here/results/quick.md"
+  log "done in ${run_seconds}s: bench/peers/results/quick.md"
+  node "$here/guard.mjs" --work "$WORK" --baseline "$here/baseline.json"
+else
+  node "$here/report.mjs" --work "$WORK" --md "$here/results/latest.md" --json "$here/results/latest.json"
+  cat "$here/results/latest.md"
+  log "done in ${run_seconds}s: bench/peers/results/latest.md"
+fi

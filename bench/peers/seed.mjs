@@ -1,9 +1,10 @@
 // Creates hermes sessions that start with 20 messages of history, for the hermes-continued case.
 //
 //   node seed.mjs --url http://127.0.0.1:PORT --count N --out FILE [--concurrency 8]
+//                 [--messages M]
 //
-// Each session is one plain request with a system message, 9 user/assistant pairs and a final
-// user message (20 messages); the X-Hermes-Session-Id answer header is written to FILE, one per
+// Each session is one plain request with a system message, user/assistant pairs and a final
+// user message: 20 messages (9 pairs), or M (even, 4..1000; long_sessions.sh); the X-Hermes-Session-Id answer header is written to FILE, one per
 // line. Bounded: each request times out after 10 s, the whole run after 120 s.
 import http from 'node:http';
 import fs from 'node:fs';
@@ -14,9 +15,14 @@ for (let i = 0; i < argv.length; i += 2) opt[argv[i].replace(/^--/, '')] = argv[
 const url = new URL('/v1/chat/completions', opt.url);
 const count = Number(opt.count || 200);
 const concurrency = Number(opt.concurrency || 8);
+const total = Number(opt.messages || 20);
+if (!(total >= 4 && total <= 1000 && total % 2 === 0)) {
+  console.error('seed: --messages must be an even number from 4 to 1000');
+  process.exit(2);
+}
 
 const messages = [{ role: 'system', content: 'You are a helpful assistant in a benchmark.' }];
-for (let i = 1; i <= 9; i++) {
+for (let i = 1; i <= (total - 2) / 2; i++) {
   messages.push({ role: 'user', content: `Earlier question number ${i}: what is ${i} times ${i + 1}?` });
   messages.push({ role: 'assistant', content: `${i} times ${i + 1} is ${i * (i + 1)}.` });
 }

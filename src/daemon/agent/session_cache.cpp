@@ -14,9 +14,30 @@ const std::vector<providers::ChatMessage>* SessionCache::find(const std::string&
   return &it->second->history;
 }
 
-void SessionCache::put(const std::string& id, std::vector<providers::ChatMessage> history) {
+const HistoryShape* SessionCache::shape(const std::string& id) const {
+  const auto it = index_.find(id);
+  return it == index_.end() ? nullptr : &it->second->shape;
+}
+
+void SessionCache::extend(const std::string& id, std::vector<providers::ChatMessage> tail,
+                          HistoryShape shape) {
+  auto it = index_.find(id);
+  if (it == index_.end()) return;
+  for (auto& message : tail) {
+    const auto size = size_of(message);
+    it->second->history.push_back(std::move(message));
+    it->second->bytes += size;
+    bytes_ += size;
+  }
+  it->second->shape = shape;
+  order_.splice(order_.begin(), order_, it->second);
+  evict();
+}
+
+void SessionCache::put(const std::string& id, std::vector<providers::ChatMessage> history,
+                       HistoryShape shape) {
   erase(id);
-  Entry entry{id, std::move(history), 0};
+  Entry entry{id, std::move(history), 0, shape};
   for (const auto& m : entry.history) entry.bytes += size_of(m);
   bytes_ += entry.bytes;
   order_.push_front(std::move(entry));
@@ -30,6 +51,7 @@ void SessionCache::append(const std::string& id, providers::ChatMessage message)
   const auto size = size_of(message);
   it->second->history.push_back(std::move(message));
   it->second->bytes += size;
+  ++it->second->shape.rows;
   bytes_ += size;
   order_.splice(order_.begin(), order_, it->second);
   evict();

@@ -6,6 +6,7 @@
 #include <unordered_map>
 #include <vector>
 
+#include "daemon/agent/history_shape.hpp"
 #include "daemon/providers/openai_chat.hpp"
 
 namespace hermes::daemon {
@@ -23,7 +24,14 @@ class SessionCache {
 
   // The cached history, or null; a hit makes the session the most recent.
   const std::vector<providers::ChatMessage>* find(const std::string& id);
-  void put(const std::string& id, std::vector<providers::ChatMessage> history);
+  // `shape`: what the rows were in the database (kept for gateways sharing one; append
+  // counts a row).
+  void put(const std::string& id, std::vector<providers::ChatMessage> history,
+           HistoryShape shape = {});
+  // The shape of a cached history, or null (not a use: the order stays).
+  const HistoryShape* shape(const std::string& id) const;
+  // Rows another gateway appended: the cached history grows to `shape`.
+  void extend(const std::string& id, std::vector<providers::ChatMessage> tail, HistoryShape shape);
   // Appends to a cached history; a session not cached stays so (it is read whole later).
   void append(const std::string& id, providers::ChatMessage message);
   void erase(const std::string& id);
@@ -36,6 +44,7 @@ class SessionCache {
     std::string id;
     std::vector<providers::ChatMessage> history;
     std::size_t bytes = 0;
+    HistoryShape shape;
   };
   using Order = std::list<Entry>;
   static std::size_t size_of(const providers::ChatMessage& m);

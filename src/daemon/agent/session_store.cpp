@@ -3,6 +3,7 @@
 #include <chrono>
 #include <cstdio>
 #include <memory>
+#include <optional>
 
 #include "daemon/state/store_worker.hpp"
 
@@ -26,12 +27,13 @@ std::mt19937_64 seeded_generator() {
 }  // namespace
 
 SessionStore::SessionStore(state::StoreWorker& worker, SessionTables& tables,
-                           long long stored_sessions, SessionCache::Limits limits)
+                           long long stored_sessions, SessionCache::Limits limits, bool shared)
     : worker_(worker),
       tables_(tables),
       stored_sessions_(stored_sessions),
       cache_(limits),
-      ids_(seeded_generator()) {}
+      ids_(seeded_generator()),
+      shared_(shared) {}
 
 // Time first (milliseconds, 12 hex digits), then 80 random bits: ids sort by creation, so a new
 // session's rows land at the right edge of the indexes instead of on a random page each time.
@@ -57,6 +59,7 @@ asio::awaitable<bool> SessionStore::exists(std::string id) {
 }
 
 asio::awaitable<std::vector<ChatMessage>> SessionStore::history(std::string id) {
+  if (shared_) co_return co_await checked_history(std::move(id));
   if (const auto* cached = cache_.find(id)) co_return *cached;
   std::vector<ChatMessage> loaded;
   std::function<void()> job = [this, &id, &loaded] { loaded = tables_.load_messages(id); };
@@ -66,6 +69,42 @@ asio::awaitable<std::vector<ChatMessage>> SessionStore::history(std::string id) 
   if (const auto* cached = cache_.find(id)) co_return *cached;
   cache_.put(id, loaded);
   co_return loaded;
+}
+
+// The caller holds the session's lock (SessionQueue): no gateway writes to it while this runs,
+// so the stored shape says exactly what the cache lacks. A history cached and still whole
+// costs one small query; one another gateway added to costs its new rows; anything else (a
+// summary stored elsewhere, nothing cached) is read whole.
+asio::awaitable<std::vector<ChatMessage>> SessionStore::checked_history(std::string id) {
+  std::optional<HistoryShape> cached;
+  if (const auto* shape = cache_.shape(id)) cached = *shape;
+  HistoryShape stored;
+  std::vector<ChatMessage> rows;
+  bool whole = false;
+  std::function<void()> job = [this, &id, &cached, &stored, &rows, &whole] {
+    stored = tables_.history_shape(id);
+    if (cached && *cached == stored) return;
+    if (cached && extends(*cached, stored)) {
+      rows = tables_.load_messages_after(id, cached->rows);
+      return;
+    }
+    rows = tables_.load_messages(id);
+    whole = true;
+  };
+  co_await worker_.run(std::move(job));
+  const auto* now = cache_.shape(id);
+  const bool cache_moved = (now == nullptr) != !cached || (now && *now != *cached);
+  if (whole || cache_moved) {
+    // Changed meanwhile on this gateway (without the lock: never on the turn path): start over.
+    if (!whole) {
+      cache_.erase(id);
+      co_return co_await checked_history(std::move(id));
+    }
+    cache_.put(id, rows, stored);
+    co_return rows;
+  }
+  if (!rows.empty()) cache_.extend(id, std::move(rows), stored);
+  co_return *cache_.find(id);
 }
 
 asio::awaitable<std::string> SessionStore::chat_session(std::string platform,

@@ -22,8 +22,11 @@ class StoreWorker;
 // one transaction that the caller awaits before it replies.
 class SessionStore {
  public:
+  // `shared`: other gateways write to the same database (PostgreSQL). The cache is then
+  // checked against the stored history's shape before each use (one small query instead of
+  // the whole history), and only rows another gateway appended are read.
   SessionStore(state::StoreWorker& worker, SessionTables& tables, long long stored_sessions,
-               SessionCache::Limits limits = {});
+               SessionCache::Limits limits = {}, bool shared = false);
 
   // Sessions stored, plus those created and not yet committed.
   long count_sessions() const {
@@ -65,12 +68,15 @@ class SessionStore {
   const SessionCache& cache() const { return cache_; }
 
  private:
+  boost::asio::awaitable<std::vector<providers::ChatMessage>> checked_history(std::string id);
+
   state::StoreWorker& worker_;
   SessionTables& tables_;
   long long stored_sessions_;
   SessionCache cache_;
   std::unordered_set<std::string> unstored_;  // created, their transaction not yet committed
   std::mt19937_64 ids_;
+  bool shared_;
 };
 
 }  // namespace hermes::daemon

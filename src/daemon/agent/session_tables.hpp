@@ -4,6 +4,7 @@
 #include <string>
 #include <vector>
 
+#include "daemon/agent/history_shape.hpp"
 #include "daemon/providers/openai_chat.hpp"
 
 namespace hermes::daemon {
@@ -26,6 +27,10 @@ class SessionTables {
   // compaction, the newest summary in place of the messages it covers (leading system
   // messages stay).
   virtual std::vector<providers::ChatMessage> load_messages(const std::string& session_id) = 0;
+  virtual HistoryShape history_shape(const std::string& session_id) = 0;
+  // The visible rows after the first `skip` (rows past every summary: appended as they are).
+  virtual std::vector<providers::ChatMessage> load_messages_after(const std::string& session_id,
+                                                                  long long skip) = 0;
   // A summary standing for the session's first `covers` messages (as load_messages counts
   // them before summaries); "" when they were dropped instead.
   virtual void insert_summary(const std::string& session_id, long long covers,
@@ -57,6 +62,9 @@ class SqlSessionTables final : public SessionTables {
                       double now, const std::string& status) override;
   void touch_session(const std::string& id, double now) override;
   std::vector<providers::ChatMessage> load_messages(const std::string& session_id) override;
+  HistoryShape history_shape(const std::string& session_id) override;
+  std::vector<providers::ChatMessage> load_messages_after(const std::string& session_id,
+                                                          long long skip) override;
   void insert_summary(const std::string& session_id, long long covers, const std::string& content,
                       double now) override;
   long long summary_covers(const std::string& session_id) override;

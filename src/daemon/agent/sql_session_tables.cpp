@@ -79,6 +79,29 @@ std::vector<providers::ChatMessage> SqlSessionTables::load_messages(const std::s
   return messages;
 }
 
+HistoryShape SqlSessionTables::history_shape(const std::string& session_id) {
+  HistoryShape shape;
+  shape.covers = summary_covers(session_id);
+  auto rows = db_.prepare(
+      "SELECT COUNT(*) FROM messages WHERE session_id = ? AND (status IS NULL OR content != '')");
+  if (rows.bind(1, session_id).step()) shape.rows = rows.integer(0);
+  return shape;
+}
+
+std::vector<providers::ChatMessage> SqlSessionTables::load_messages_after(
+    const std::string& session_id, long long skip) {
+  // LIMIT with the largest value, as both dialects take an OFFSET only after a LIMIT or alone.
+  auto query = db_.prepare(
+      "SELECT role, content, tool_calls, tool_call_id FROM messages WHERE session_id = ? "
+      "AND (status IS NULL OR content != '') ORDER BY id LIMIT 9223372036854775807 OFFSET ?");
+  query.bind(1, session_id).bind(2, skip);
+  std::vector<providers::ChatMessage> messages;
+  while (query.step()) {
+    messages.push_back({query.text(0), query.text(1), query.text(2), query.text(3)});
+  }
+  return messages;
+}
+
 void SqlSessionTables::insert_summary(const std::string& session_id, long long covers,
                                       const std::string& content, double now) {
   db_.prepare(

@@ -178,10 +178,9 @@ class Gateway {
         worker_(io_, *db_),
         session_tables_(*db_),
         chat_tables_(*db_),
-        // Another gateway may add to any session: its history is read from the database at
-        // each turn (under the session's lock), never from a cache that missed that.
-        store_(worker_, session_tables_, stored_sessions_,
-               shared_ ? SessionCache::Limits{0, 0} : SessionCache::Limits{}),
+        // Another gateway may add to any session: a cached history is checked against the
+        // stored one's shape at each turn (under the session's lock) before it is used.
+        store_(worker_, session_tables_, stored_sessions_, SessionCache::Limits{}, shared_ != nullptr),
         telegram_store_(worker_, chat_tables_, "telegram"),
         tools_(io_, config_),
         usage_tables_(*db_),

@@ -350,6 +350,15 @@ class CountingTables final : public SessionTables {
     ++loads;
     return real_.load_messages(session_id);
   }
+  HistoryShape history_shape(const std::string& session_id) override {
+    ++shape_reads;
+    return real_.history_shape(session_id);
+  }
+  std::vector<ChatMessage> load_messages_after(const std::string& session_id,
+                                               long long skip) override {
+    ++tail_loads;
+    return real_.load_messages_after(session_id, skip);
+  }
   void insert_summary(const std::string& session_id, long long covers, const std::string& content,
                       double now) override {
     real_.insert_summary(session_id, covers, content, now);
@@ -373,6 +382,8 @@ class CountingTables final : public SessionTables {
   }
 
   int loads = 0;
+  int shape_reads = 0;
+  int tail_loads = 0;
 
  private:
   SqlSessionTables real_;
@@ -440,6 +451,59 @@ TEST_F(SessionStoreFixture, AFailedCommitForgetsWhatTheCacheLearntAndTheDatabase
   });
   EXPECT_TRUE(failed);
   EXPECT_EQ(tables.loads, 1) << "the cache kept a row that was never stored";
+}
+
+// Two gateways on one database (as with PostgreSQL): this one's cache is checked against the
+// stored shape at each read, and only what the other appended is read.
+TEST_F(SessionStoreFixture, ASharedStoreReadsOnlyWhatAnotherGatewayAppendedToACachedHistory) {
+  CountingTables tables(db);
+  state::StoreWorker worker(io, db);
+  SessionStore mine(worker, tables, 0, {}, /*shared=*/true);
+  SessionStore other(worker, tables, 0);
+  const auto id = other.new_session_id();
+  run_coroutine(io, [&]() -> asio::awaitable<void> {
+    state::Transaction first;
+    other.add_session(first, id, "api_server");
+    other.add_message(first, id, "user", "one");
+    other.add_message(first, id, "assistant", "two");
+    co_await other.commit(std::move(first));
+    EXPECT_EQ((co_await mine.history(id)).size(), 2u);  // nothing cached: read whole
+    EXPECT_EQ(tables.loads, 1);
+
+    EXPECT_EQ((co_await mine.history(id)).size(), 2u);  // unchanged: the shape says so
+    EXPECT_EQ(tables.loads, 1);
+    EXPECT_EQ(tables.tail_loads, 0);
+
+    state::Transaction more;
+    other.add_message(more, id, "user", "three");
+    other.add_message(more, id, "assistant", "four");
+    co_await other.commit(std::move(more));
+    const auto grown = co_await mine.history(id);
+    EXPECT_EQ(tables.loads, 1) << "read whole again instead of its new rows";
+    EXPECT_EQ(tables.tail_loads, 1);
+    EXPECT_EQ(grown.size(), 4u);
+    if (grown.size() == 4) {
+      EXPECT_EQ(grown[2].content, "three");
+      EXPECT_EQ(grown[3].content, "four");
+    }
+
+    state::Transaction own;  // this gateway's own turn: cached as it is added
+    mine.add_message(own, id, "user", "five");
+    co_await mine.commit(std::move(own));
+    EXPECT_EQ((co_await mine.history(id)).size(), 5u);
+    EXPECT_EQ(tables.loads + tables.tail_loads, 2);
+
+    state::Transaction summary;  // compacted elsewhere: the cached history is stale
+    other.add_summary(summary, id, 2, "earlier: one, two");
+    co_await other.commit(std::move(summary));
+    const auto compacted = co_await mine.history(id);
+    EXPECT_EQ(tables.loads, 2);
+    EXPECT_EQ(compacted.size(), 4u);  // the summary, three, four, five
+    if (!compacted.empty()) {
+      EXPECT_NE(compacted[0].content.find("earlier: one, two"), std::string::npos);
+    }
+  });
+  EXPECT_GE(tables.shape_reads, 5);
 }
 
 TEST_F(SessionStoreFixture, ASessionWhoseCreationFailedDoesNotExist) {
