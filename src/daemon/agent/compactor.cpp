@@ -100,14 +100,24 @@ asio::awaitable<FittedTurn> Compactor::fit(std::string session, std::vector<Chat
                                            std::vector<ChatMessage> fresh, bool force,
                                            TurnOptions whose) {
   FittedTurn fitted;
-  fitted.messages = joined(prefix, history, fresh);
-  fitted.tokens_before = fitted.tokens_after = tokens(fitted.messages);
+  fitted.tokens_before = fitted.tokens_after =
+      context::estimate_tokens({prefix, history, fresh}, turns_.token_correction()) +
+      turns_.tool_schema_tokens();
   const auto& compression = config_.compression;
   if (!force && (!compression.enabled ||
                  !context::over_threshold(fitted.tokens_before, turns_.context_length(),
                                           compression.threshold))) {
+    // It fits, as it is (the common case): the history moves in, copied only behind a prompt.
+    if (prefix.empty()) {
+      fitted.messages = std::move(history);
+    } else {
+      fitted.messages = joined(prefix, history);
+    }
+    fitted.messages.insert(fitted.messages.end(), std::make_move_iterator(fresh.begin()),
+                           std::make_move_iterator(fresh.end()));
     co_return fitted;
   }
+  fitted.messages = joined(prefix, history, fresh);
   // Leading system messages of the session stay; the rest may be summarised, oldest first.
   std::size_t pinned = 0;
   while (pinned < history.size() && history[pinned].role == "system") ++pinned;

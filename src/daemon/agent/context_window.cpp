@@ -10,12 +10,21 @@ long estimate_text_tokens(std::string_view text, double correction) {
 }
 
 long estimate_tokens(std::span<const providers::ChatMessage> messages, double correction) {
+  return estimate_tokens({messages}, correction);
+}
+
+long estimate_tokens(std::initializer_list<std::span<const providers::ChatMessage>> parts,
+                     double correction) {
   std::size_t chars = 0;
-  for (const auto& m : messages) {
-    chars += m.content.size() + m.tool_calls.size() + m.tool_call_id.size();
+  std::size_t count = 0;
+  for (const auto& part : parts) {
+    for (const auto& m : part) {
+      chars += m.content.size() + m.tool_calls.size() + m.tool_call_id.size();
+    }
+    count += part.size();
   }
   return static_cast<long>(std::ceil(static_cast<double>(chars) / 4.0 * correction)) +
-         kTokensPerMessage * static_cast<long>(messages.size());
+         kTokensPerMessage * static_cast<long>(count);
 }
 
 void TokenCorrection::observe(long estimated, long reported) {

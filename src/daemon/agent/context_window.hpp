@@ -1,6 +1,7 @@
 #pragma once
 
 #include <cstddef>
+#include <initializer_list>
 #include <span>
 #include <string>
 #include <vector>
@@ -17,6 +18,9 @@ inline constexpr long kTokensPerMessage = 4;
 // characters / 4 + kTokensPerMessage per message (content, tool calls and ids), times the
 // correction learnt from what providers reported.
 long estimate_tokens(std::span<const providers::ChatMessage> messages, double correction = 1.0);
+// The same estimate for the parts of one request joined in order, without joining them.
+long estimate_tokens(std::initializer_list<std::span<const providers::ChatMessage>> parts,
+                     double correction = 1.0);
 long estimate_text_tokens(std::string_view text, double correction = 1.0);
 
 // Learns how the estimate compares with providers' usage.prompt_tokens: a smoothed ratio,

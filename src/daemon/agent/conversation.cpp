@@ -159,7 +159,13 @@ asio::awaitable<void> Conversation::run(const ConversationTurn& turn, TurnOption
                                         bool store_fresh, ConversationResult& out) {
   const bool compactable = !turn.new_session;
   TurnOptions retry_options = options;
-  auto messages = out.fitted.messages;
+  // The fitted messages go to the run: only a platform keeping the history reads them after.
+  std::vector<ChatMessage> messages;
+  if (turn.own_history) {
+    messages = out.fitted.messages;
+  } else {
+    messages = std::move(out.fitted.messages);
+  }
   out.result = co_await turns_.run(std::move(messages), std::move(options));
   const auto stopped = [&retry_options] {
     return retry_options.abort && retry_options.abort->stopped_by_user();
@@ -174,7 +180,7 @@ asio::awaitable<void> Conversation::run(const ConversationTurn& turn, TurnOption
   if (refitted.compacted) {
     out.fitted = std::move(refitted);
     auto again = out.fitted.messages;
-    TurnOptions second = retry_options;  // named: GCC 12
+    TurnOptions second = retry_options;                  // named: GCC 12
     auto first_rows = std::move(out.result.usage_rows);  // the failed call's, if it counted
     out.result = co_await turns_.run(std::move(again), std::move(second));
     out.result.usage_rows.insert(out.result.usage_rows.begin(), first_rows.begin(),
