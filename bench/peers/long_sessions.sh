@@ -18,7 +18,8 @@ BIN=$(realpath "${1:-$repo/build/release/src/daemon/hermes-gateway}")
 [[ -x $BIN ]] || { echo "long_sessions.sh: no executable $BIN" >&2; exit 2; }
 DURATION=${BENCH_DURATION:-3}
 [[ $DURATION =~ ^[0-9]+$ ]] && ((DURATION >= 1 && DURATION <= 30)) || { echo "BENCH_DURATION: 1..30" >&2; exit 2; }
-SESSIONS=400
+SESSIONS=${BENCH_SESSIONS:-100}
+[[ $SESSIONS =~ ^[0-9]+$ ]] && ((SESSIONS >= 8 && SESSIONS <= 2000)) || { echo "BENCH_SESSIONS: 8..2000" >&2; exit 2; }
 CLK_TCK=$(getconf CLK_TCK)
 unset NOTIFY_SOCKET
 WORK=$(mktemp -d /tmp/hermes-long.XXXXXX)
