@@ -29,10 +29,16 @@ try {
 const tolerance = Number(baseline.tolerance ?? 2);
 if (!(tolerance >= 1)) unusable('baseline.json: tolerance must be a number >= 1');
 
-const meta = JSON.parse(fs.readFileSync(path.join(opt.work, 'meta.json'), 'utf8'));
+let meta;
+let runs;
+try {
+  meta = JSON.parse(fs.readFileSync(path.join(opt.work, 'meta.json'), 'utf8'));
+  runs = fs.readFileSync(path.join(opt.work, 'runs.jsonl'), 'utf8')
+    .split('\n').filter(Boolean).map((l) => JSON.parse(l));
+} catch (e) {
+  unusable(`cannot read the run in ${opt.work}: ${e.message}`);
+}
 const clk = Number(meta.clk_tck || 100);
-const runs = fs.readFileSync(path.join(opt.work, 'runs.jsonl'), 'utf8')
-  .split('\n').filter(Boolean).map((l) => JSON.parse(l));
 
 // CPU µs per request of `target` in `kase`, the median over rounds.
 const cpuPerRequest = (kase, target) => {
