@@ -58,7 +58,8 @@ void Checkpointer::thread_main() {
       ++checkpoints_;
       // Until the WAL restarts, every commit finds it over the threshold: without a pause a
       // busy gateway checkpointed (and fsynced) a few frames at a time, ~100 times a second.
-      // Paused, a hot page rewritten by many commits is copied once.
+      // Paused, a hot page rewritten by many commits is copied once; briefly, so no single
+      // checkpoint (and its fsync) grows long enough to stall the writer's WAL appends.
       wake_.wait_for(lock, kMinInterval, [this] { return stopping_; });
     } else {
       // Busy (the writer was restarting the WAL): routine, try again shortly.

@@ -25,7 +25,7 @@ class Checkpointer {
   Checkpointer& operator=(const Checkpointer&) = delete;
 
   // At most one checkpoint per interval: the WAL grows by what a busy gateway commits in it.
-  static constexpr std::chrono::milliseconds kMinInterval{250};
+  static constexpr std::chrono::milliseconds kMinInterval{50};
 
   void stop();
   std::uint64_t checkpoints() const;
