@@ -18,6 +18,7 @@
 #include <vector>
 
 #include "daemon/metrics/metrics.hpp"
+#include "support/run_until.hpp"
 
 namespace hermes::daemon {
 namespace {
@@ -172,15 +173,10 @@ class HttpSessionTest : public ::testing::Test {
     });
   }
 
-  // Runs the loop until `done` (true) or 5 s pass (false): a hang fails the test, not the run.
+  // Runs the loop until `done` (true) or 5 s pass (false).
   template <class Predicate>
   bool run_until(Predicate done) {
-    const auto deadline = std::chrono::steady_clock::now() + 5s;
-    while (!done() && std::chrono::steady_clock::now() < deadline) {
-      if (io_.stopped()) io_.restart();
-      io_.run_one_for(10ms);
-    }
-    return done();
+    return hermes::testing::run_until(io_, done);
   }
 
   // Runs one step of the client's side to its end, the session running alongside.

@@ -13,11 +13,11 @@
 #include <boost/asio/use_awaitable.hpp>
 #include <boost/asio/write.hpp>
 #include <chrono>
-#include <functional>
 #include <memory>
 #include <vector>
 
 #include "daemon/providers/http_client.hpp"
+#include "support/run_until.hpp"
 
 namespace {
 
@@ -26,6 +26,7 @@ using tcp = asio::ip::tcp;
 using hermes::providers::HttpCall;
 using hermes::providers::HttpClient;
 using hermes::providers::HttpReply;
+using hermes::testing::run_until;
 constexpr auto kTuple = asio::as_tuple(asio::use_awaitable);
 
 // Answers every request with a small keep-alive JSON reply; counts the connections it accepts
@@ -88,41 +89,37 @@ HttpCall call_to(const std::string& url) {
   return call;
 }
 
-// Runs `count` calls at once and the loop until all are answered.
-std::vector<HttpReply> post_all(asio::io_context& io, HttpClient& client, const std::string& url,
-                                int count) {
-  std::vector<HttpReply> replies(static_cast<std::size_t>(count));
-  int pending = count;
-  for (auto& reply : replies) {
-    asio::co_spawn(io, client.post(call_to(url)),
-                   [&reply, &pending](std::exception_ptr, HttpReply r) {
-                     reply = std::move(r);
-                     --pending;
-                   });
+// A client and a loopback server on one loop, and calls made through them.
+class HttpClientPool : public ::testing::Test {
+ protected:
+  // Runs `count` calls at once and the loop until all are answered.
+  std::vector<HttpReply> post_all(int count) {
+    std::vector<HttpReply> replies(static_cast<std::size_t>(count));
+    int pending = count;
+    for (auto& reply : replies) {
+      asio::co_spawn(io, client.post(call_to(server.url())),
+                     [&reply, &pending](std::exception_ptr, HttpReply r) {
+                       reply = std::move(r);
+                       --pending;
+                     });
+    }
+    EXPECT_TRUE(run_until(
+        io, [&] { return pending == 0; }, std::chrono::seconds(10)));
+    return replies;
   }
-  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(10);
-  while (pending > 0 && std::chrono::steady_clock::now() < deadline) {
-    io.run_one_for(std::chrono::milliseconds(50));
+  // `count` calls at once, each answered: that many connections now idle in the pool.
+  void answered(int count) {
+    for (const auto& r : post_all(count)) ASSERT_EQ(r.status, 200) << r.failure_detail;
   }
-  EXPECT_EQ(pending, 0);
-  return replies;
-}
 
-// Runs the loop until `done` holds (at most 5 s); returns whether it did.
-bool run_until(asio::io_context& io, const std::function<bool()>& done) {
-  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(5);
-  while (!done() && std::chrono::steady_clock::now() < deadline) {
-    io.run_one_for(std::chrono::milliseconds(20));
-  }
-  return done();
-}
-
-TEST(HttpClientPool, SequentialCallsReuseOneConnection) {
   asio::io_context io;
-  LoopbackServer server(io);
-  HttpClient client(io);
+  LoopbackServer server{io};
+  HttpClient client{io};
+};
+
+TEST_F(HttpClientPool, SequentialCallsReuseOneConnection) {
   for (int i = 0; i < 5; ++i) {
-    const auto replies = post_all(io, client, server.url(), 1);
+    const auto replies = post_all(1);
     ASSERT_EQ(replies[0].status, 200) << replies[0].failure_detail;
     EXPECT_EQ(replies[0].body, "{\"ok\":true}");
   }
@@ -130,37 +127,28 @@ TEST(HttpClientPool, SequentialCallsReuseOneConnection) {
   EXPECT_EQ(client.idle_connections(), 1u);
 }
 
-TEST(HttpClientPool, KeepsRoomForManyConcurrentCallsSoAWaveOpensNoNewConnections) {
-  asio::io_context io;
-  LoopbackServer server(io);
-  HttpClient client(io);
-  for (const auto& r : post_all(io, client, server.url(), 40)) ASSERT_EQ(r.status, 200);
+TEST_F(HttpClientPool, KeepsRoomForManyConcurrentCallsSoAWaveOpensNoNewConnections) {
+  answered(40);
   const int first_wave = server.accepted();
   EXPECT_EQ(first_wave, 40);
   EXPECT_EQ(client.idle_connections(), 40u);
-  for (const auto& r : post_all(io, client, server.url(), 40)) ASSERT_EQ(r.status, 200);
+  answered(40);
   EXPECT_EQ(server.accepted(), first_wave);  // all 40 reused, none closed for lack of room
 }
 
-TEST(HttpClientPool, AServerHangingUpOnAnIdleConnectionTakesItOutOfThePool) {
-  asio::io_context io;
-  LoopbackServer server(io);
-  HttpClient client(io);
-  for (const auto& r : post_all(io, client, server.url(), 3)) ASSERT_EQ(r.status, 200);
+TEST_F(HttpClientPool, AServerHangingUpOnAnIdleConnectionTakesItOutOfThePool) {
+  answered(3);
   ASSERT_EQ(client.idle_connections(), 3u);
   server.hang_up_all();
   // No call is made: the idle connections' own readiness says the server is gone.
   EXPECT_TRUE(run_until(io, [&] { return client.idle_connections() == 0; }));
-  const auto after = post_all(io, client, server.url(), 1);
+  const auto after = post_all(1);
   EXPECT_EQ(after[0].status, 200);
   EXPECT_EQ(server.accepted(), 4);  // a fresh one, no failed attempt on a dead one first
 }
 
-TEST(HttpClientPool, AbortAllEmptiesThePool) {
-  asio::io_context io;
-  LoopbackServer server(io);
-  HttpClient client(io);
-  for (const auto& r : post_all(io, client, server.url(), 2)) ASSERT_EQ(r.status, 200);
+TEST_F(HttpClientPool, AbortAllEmptiesThePool) {
+  answered(2);
   ASSERT_EQ(client.idle_connections(), 2u);
   client.abort_all();
   EXPECT_EQ(client.idle_connections(), 0u);
