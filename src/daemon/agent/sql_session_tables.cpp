@@ -4,6 +4,29 @@
 
 namespace hermes::daemon {
 
+namespace {
+
+// The rows a history shows, in order: every message but interrupted ones that said nothing.
+// One filter for the three reads that must agree on it (pasted as literals: statements are
+// cached by their text, which must outlive the connection).
+#define HERMES_VISIBLE_ROWS \
+  "FROM messages WHERE session_id = ? AND (status IS NULL OR content != '')"
+#define HERMES_VISIBLE_MESSAGES \
+  "SELECT role, content, tool_calls, tool_call_id " HERMES_VISIBLE_ROWS
+constexpr const char* kVisibleMessages = HERMES_VISIBLE_MESSAGES " ORDER BY id";
+// LIMIT with the largest value, as both dialects take an OFFSET only after a LIMIT or alone.
+constexpr const char* kVisibleMessagesAfter =
+    HERMES_VISIBLE_MESSAGES " ORDER BY id LIMIT 9223372036854775807 OFFSET ?";
+constexpr const char* kVisibleCount = "SELECT COUNT(*) " HERMES_VISIBLE_ROWS;
+#undef HERMES_VISIBLE_MESSAGES
+#undef HERMES_VISIBLE_ROWS
+
+providers::ChatMessage message_at(state::Statement& row) {
+  return {row.text(0), row.text(1), row.text(2), row.text(3)};
+}
+
+}  // namespace
+
 long long SqlSessionTables::count_sessions() {
   auto query = db_.prepare("SELECT COUNT(*) FROM sessions");
   return query.step() ? query.integer(0) : 0;
@@ -57,9 +80,7 @@ std::vector<providers::ChatMessage> SqlSessionTables::load_messages(const std::s
       summary = newest.text(1);
     }
   }
-  auto query = db_.prepare(
-      "SELECT role, content, tool_calls, tool_call_id FROM messages WHERE session_id = ? "
-      "AND (status IS NULL OR content != '') ORDER BY id");
+  auto query = db_.prepare(kVisibleMessages);
   query.bind(1, session_id);
   long long index = 0;
   bool leading = true;  // still in the leading system messages
@@ -70,9 +91,7 @@ std::vector<providers::ChatMessage> SqlSessionTables::load_messages(const std::s
     const bool system = query.text(0) == "system";
     leading = leading && system;
     if (covers > 0 && index == covers) place_summary();
-    if (index >= covers || leading) {
-      messages.push_back({query.text(0), query.text(1), query.text(2), query.text(3)});
-    }
+    if (index >= covers || leading) messages.push_back(message_at(query));
     ++index;
   }
   if (covers > 0 && index <= covers) place_summary();
@@ -82,23 +101,17 @@ std::vector<providers::ChatMessage> SqlSessionTables::load_messages(const std::s
 HistoryShape SqlSessionTables::history_shape(const std::string& session_id) {
   HistoryShape shape;
   shape.covers = summary_covers(session_id);
-  auto rows = db_.prepare(
-      "SELECT COUNT(*) FROM messages WHERE session_id = ? AND (status IS NULL OR content != '')");
+  auto rows = db_.prepare(kVisibleCount);
   if (rows.bind(1, session_id).step()) shape.rows = rows.integer(0);
   return shape;
 }
 
 std::vector<providers::ChatMessage> SqlSessionTables::load_messages_after(
     const std::string& session_id, long long skip) {
-  // LIMIT with the largest value, as both dialects take an OFFSET only after a LIMIT or alone.
-  auto query = db_.prepare(
-      "SELECT role, content, tool_calls, tool_call_id FROM messages WHERE session_id = ? "
-      "AND (status IS NULL OR content != '') ORDER BY id LIMIT 9223372036854775807 OFFSET ?");
+  auto query = db_.prepare(kVisibleMessagesAfter);
   query.bind(1, session_id).bind(2, skip);
   std::vector<providers::ChatMessage> messages;
-  while (query.step()) {
-    messages.push_back({query.text(0), query.text(1), query.text(2), query.text(3)});
-  }
+  while (query.step()) messages.push_back(message_at(query));
   return messages;
 }
 
