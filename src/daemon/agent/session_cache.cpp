@@ -14,9 +14,10 @@ const std::vector<providers::ChatMessage>* SessionCache::find(const std::string&
   return &it->second->history;
 }
 
-const HistoryShape* SessionCache::shape(const std::string& id) const {
+std::optional<HistoryShape> SessionCache::shape(const std::string& id) const {
   const auto it = index_.find(id);
-  return it == index_.end() ? nullptr : &it->second->shape;
+  if (it == index_.end()) return std::nullopt;
+  return it->second->shape;
 }
 
 void SessionCache::extend(const std::string& id, std::vector<providers::ChatMessage> tail,

@@ -2,6 +2,7 @@
 
 #include <cstddef>
 #include <list>
+#include <optional>
 #include <string>
 #include <unordered_map>
 #include <vector>
@@ -28,8 +29,8 @@ class SessionCache {
   // counts a row).
   void put(const std::string& id, std::vector<providers::ChatMessage> history,
            HistoryShape shape = {});
-  // The shape of a cached history, or null (not a use: the order stays).
-  const HistoryShape* shape(const std::string& id) const;
+  // The shape of a cached history, or none when it is not cached (not a use: the order stays).
+  std::optional<HistoryShape> shape(const std::string& id) const;
   // Rows another gateway appended: the cached history grows to `shape`.
   void extend(const std::string& id, std::vector<providers::ChatMessage> tail, HistoryShape shape);
   // Appends to a cached history; a session not cached stays so (it is read whole later).

@@ -76,8 +76,7 @@ asio::awaitable<std::vector<ChatMessage>> SessionStore::history(std::string id) 
 // costs one small query; one another gateway added to costs its new rows; anything else (a
 // summary stored elsewhere, nothing cached) is read whole.
 asio::awaitable<std::vector<ChatMessage>> SessionStore::checked_history(std::string id) {
-  std::optional<HistoryShape> cached;
-  if (const auto* shape = cache_.shape(id)) cached = *shape;
+  const auto cached = cache_.shape(id);
   HistoryShape stored;
   std::vector<ChatMessage> rows;
   bool whole = false;
@@ -92,16 +91,14 @@ asio::awaitable<std::vector<ChatMessage>> SessionStore::checked_history(std::str
     whole = true;
   };
   co_await worker_.run(std::move(job));
-  const auto* now = cache_.shape(id);
-  const bool cache_moved = (now == nullptr) != !cached || (now && *now != *cached);
-  if (whole || cache_moved) {
-    // Changed meanwhile on this gateway (without the lock: never on the turn path): start over.
-    if (!whole) {
-      cache_.erase(id);
-      co_return co_await checked_history(std::move(id));
-    }
+  if (whole) {
     cache_.put(id, rows, stored);
     co_return rows;
+  }
+  if (cache_.shape(id) != cached) {
+    // Changed meanwhile on this gateway (without the lock: never on the turn path): start over.
+    cache_.erase(id);
+    co_return co_await checked_history(std::move(id));
   }
   if (!rows.empty()) cache_.extend(id, std::move(rows), stored);
   co_return *cache_.find(id);
