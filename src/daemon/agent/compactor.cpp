@@ -45,8 +45,11 @@ Compactor::Compactor(const Config& config, TurnRunner& turns, SessionStore& stor
     : config_(config), turns_(turns), store_(store) {}
 
 long Compactor::tokens(const std::vector<ChatMessage>& messages) const {
-  return context::estimate_tokens(messages, turns_.token_correction()) +
-         turns_.tool_schema_tokens();
+  return tokens({messages});
+}
+
+long Compactor::tokens(std::initializer_list<std::span<const ChatMessage>> parts) const {
+  return context::estimate_tokens(parts, turns_.token_correction()) + turns_.tool_schema_tokens();
 }
 
 double Compactor::fullness(const std::vector<ChatMessage>& messages) const {
@@ -100,9 +103,7 @@ asio::awaitable<FittedTurn> Compactor::fit(std::string session, std::vector<Chat
                                            std::vector<ChatMessage> fresh, bool force,
                                            TurnOptions whose) {
   FittedTurn fitted;
-  fitted.tokens_before = fitted.tokens_after =
-      context::estimate_tokens({prefix, history, fresh}, turns_.token_correction()) +
-      turns_.tool_schema_tokens();
+  fitted.tokens_before = fitted.tokens_after = tokens({prefix, history, fresh});
   const auto& compression = config_.compression;
   if (!force && (!compression.enabled ||
                  !context::over_threshold(fitted.tokens_before, turns_.context_length(),

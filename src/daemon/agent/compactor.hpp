@@ -1,6 +1,7 @@
 #pragma once
 
 #include <boost/asio/awaitable.hpp>
+#include <initializer_list>
 #include <optional>
 #include <span>
 #include <string>
@@ -46,6 +47,8 @@ class Compactor {
   // The share of the context window `messages` (plus the gateway's tool schemas) fill.
   double fullness(const std::vector<providers::ChatMessage>& messages) const;
   long tokens(const std::vector<providers::ChatMessage>& messages) const;
+  // The same for the parts of one request, without joining them.
+  long tokens(std::initializer_list<std::span<const providers::ChatMessage>> parts) const;
   void reconfigure(const Config& config) { config_ = config; }
 
  private:
