@@ -326,7 +326,7 @@ struct HttpClient::Impl : std::enable_shared_from_this<HttpClient::Impl> {
       return;
     }
     connection->idle_since = now;
-    watch_idle(key, connection);
+    watch_idle(connection);
     list.push_back(std::move(connection));
   }
 
@@ -334,21 +334,21 @@ struct HttpClient::Impl : std::enable_shared_from_this<HttpClient::Impl> {
   // connection taken or closed by us. A peeking receive, not async_wait: the reactor knows the
   // response drained the socket, so it queues the receive without a syscall (an async_wait
   // re-arms epoll each time), and a FIN already there completes it at once.
-  void watch_idle(const std::string& key, const std::shared_ptr<Connection>& connection) {
+  void watch_idle(const std::shared_ptr<Connection>& connection) {
     std::weak_ptr<Impl> self = weak_from_this();
     std::weak_ptr<Connection> weak = connection;
     connection->lowest().socket().async_receive(
         asio::buffer(&connection->peeked, 1), tcp::socket::message_peek,
-        [self, weak, key](const boost::system::error_code& ec, std::size_t) {
+        [self, weak](const boost::system::error_code& ec, std::size_t) {
           if (ec == asio::error::operation_aborted) return;
           const auto impl = self.lock();
           const auto c = weak.lock();
-          if (impl && c) impl->drop_idle(key, c.get());
+          if (impl && c) impl->drop_idle(c.get());
         });
   }
 
-  void drop_idle(const std::string& key, Connection* gone) {
-    const auto it = idle.find(key);
+  void drop_idle(Connection* gone) {
+    const auto it = idle.find(gone->pool_key);
     if (it == idle.end()) return;
     auto& list = it->second;
     const auto found =
