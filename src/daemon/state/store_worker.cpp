@@ -124,15 +124,18 @@ void StoreWorker::run_batch(std::deque<Job>& batch) {
     if (batch[i].done) batch[i].done(errors[i]);
     if (batch[i].resume) resumes.emplace_back(std::move(batch[i].resume), errors[i]);
   }
+  {
+    // Counted before anyone resumes: what a resumed job reads (stats, failing) includes its batch.
+    std::lock_guard lock(mutex_);
+    stats_.jobs += batch.size();
+    stats_.commits += commits;
+    failing_ = failed == batch.size() ? last_error : std::string();
+  }
   if (!resumes.empty()) {
     asio::post(io_, [resumes = std::move(resumes)]() mutable {
       for (auto& [resume, error] : resumes) resume(error);
     });
   }
-  std::lock_guard lock(mutex_);
-  stats_.jobs += batch.size();
-  stats_.commits += commits;
-  failing_ = failed == batch.size() ? last_error : std::string();
 }
 
 asio::awaitable<void> StoreWorker::run(std::function<void()> work) {
