@@ -18,12 +18,18 @@ struct ModelConfig {
   long context_length = 128000;  // tokens the model takes in one request
 };
 
+// The wire format a provider speaks: OpenAI's chat completions, or Anthropic's Messages API.
+enum class ProviderApi { openai, anthropic };
+
 struct ProviderConfig {
   std::string name;
   std::string base_url;
-  std::vector<std::string> api_keys;  // the credential pool, rotated in order
+  ProviderApi api = ProviderApi::openai;  // default anthropic when the host is api.anthropic.com
+  std::vector<std::string> api_keys;      // the credential pool, rotated in order
   std::optional<std::chrono::milliseconds> request_timeout;  // overrides agent.request_timeout
   std::optional<long> context_length;                        // overrides model.context_length
+  long max_tokens = 8192;      // anthropic: the required max_tokens when a request sets none
+  bool prompt_caching = true;  // anthropic: cache_control breakpoints on the stable prefix
 };
 
 struct FallbackProvider {
@@ -80,6 +86,9 @@ struct CompressionConfig {
 struct ModelPrice {
   double input = 0;
   double output = 0;
+  // Prompt caching (USD per million tokens); unset: priced as input.
+  std::optional<double> cache_write;
+  std::optional<double> cache_read;
 };
 
 enum class BudgetScope { chat, key, gateway };

@@ -88,6 +88,9 @@ class ConfigReader {
 
   void read_model(const YAML::Node& node);
   void read_providers(const YAML::Node& node);
+  void read_provider_keys(const YAML::Node& body, const std::string& path,
+                          ProviderConfig& provider);
+  void read_provider_api(const YAML::Node& body, const std::string& path, ProviderConfig& provider);
   void read_fallbacks(const YAML::Node& node);
   void read_agent(const YAML::Node& node);
   void read_gateway(const YAML::Node& node);
@@ -275,7 +278,8 @@ void ConfigReader::read_providers(const YAML::Node& node) {
     const YAML::Node body = entry.second;
     if (!expect_map(body, path)) continue;
     check_keys(body, path,
-               {"base_url", "api_keys", "api_key", "request_timeout", "context_length"});
+               {"base_url", "api", "api_keys", "api_key", "request_timeout", "context_length",
+                "max_tokens", "prompt_caching"});
     ProviderConfig provider;
     provider.name = name;
     read_string(body, path, "base_url", provider.base_url);
@@ -290,23 +294,8 @@ void ConfigReader::read_providers(const YAML::Node& node) {
             "expected an http:// or https:// URL, got '" +
                 shown(body["base_url"], provider.base_url) + "'");
     }
-    if (body["api_key"].IsDefined()) {
-      std::string single;
-      read_string(body, path, "api_key", single);
-      if (!single.empty()) provider.api_keys.push_back(std::move(single));
-    }
-    for (auto& key : read_string_list(body["api_keys"], path + ".api_keys")) {
-      provider.api_keys.push_back(std::move(key));
-    }
-    // Keys were asked for (a hosted provider) but none is usable, e.g. every ${VAR} unset: a
-    // gateway that starts anyway fails every turn with a misleading 401. A local server is
-    // configured without api_key(s) at all.
-    const bool keys_given = body["api_key"].IsDefined() || body["api_keys"].IsDefined();
-    if (keys_given && provider.api_keys.empty()) {
-      error(body["api_keys"].IsDefined() ? body["api_keys"] : body["api_key"], path + ".api_keys",
-            "no usable key (every entry is empty or names an unset variable); set the key in "
-            ".env or the environment, or remove api_keys for a keyless local server");
-    }
+    read_provider_keys(body, path, provider);
+    read_provider_api(body, path, provider);
     if (body["request_timeout"].IsDefined()) {
       std::chrono::milliseconds timeout{};
       read_seconds(body, path, "request_timeout", timeout);
@@ -319,6 +308,60 @@ void ConfigReader::read_providers(const YAML::Node& node) {
     }
     config_.providers.emplace(name, std::move(provider));
   }
+}
+
+void ConfigReader::read_provider_keys(const YAML::Node& body, const std::string& path,
+                                      ProviderConfig& provider) {
+  if (body["api_key"].IsDefined()) {
+    std::string single;
+    read_string(body, path, "api_key", single);
+    if (!single.empty()) provider.api_keys.push_back(std::move(single));
+  }
+  for (auto& key : read_string_list(body["api_keys"], path + ".api_keys")) {
+    provider.api_keys.push_back(std::move(key));
+  }
+  // Keys were asked for (a hosted provider) but none is usable, e.g. every ${VAR} unset: a
+  // gateway that starts anyway fails every turn with a misleading 401. A local server is
+  // configured without api_key(s) at all.
+  const bool keys_given = body["api_key"].IsDefined() || body["api_keys"].IsDefined();
+  if (keys_given && provider.api_keys.empty()) {
+    error(body["api_keys"].IsDefined() ? body["api_keys"] : body["api_key"], path + ".api_keys",
+          "no usable key (every entry is empty or names an unset variable); set the key in "
+          ".env or the environment, or remove api_keys for a keyless local server");
+  }
+}
+
+namespace {
+
+// The host of an http(s) URL ("https://api.anthropic.com/v1" → "api.anthropic.com").
+std::string_view url_host(std::string_view url) {
+  const auto scheme = url.find("://");
+  if (scheme != std::string_view::npos) url.remove_prefix(scheme + 3);
+  url = url.substr(0, url.find_first_of("/?#"));
+  if (const auto at = url.rfind('@'); at != std::string_view::npos) url.remove_prefix(at + 1);
+  return url.substr(0, url.find(':'));
+}
+
+}  // namespace
+
+void ConfigReader::read_provider_api(const YAML::Node& body, const std::string& path,
+                                     ProviderConfig& provider) {
+  provider.api = url_host(provider.base_url) == "api.anthropic.com" ? ProviderApi::anthropic
+                                                                    : ProviderApi::openai;
+  if (body["api"].IsDefined() && !body["api"].IsNull()) {
+    std::string api;
+    read_string(body, path, "api", api);
+    if (api == "openai") {
+      provider.api = ProviderApi::openai;
+    } else if (api == "anthropic") {
+      provider.api = ProviderApi::anthropic;
+    } else {
+      error(body["api"], path + ".api",
+            "expected openai or anthropic, got '" + shown(body["api"], api) + "'");
+    }
+  }
+  read_int(body, path, "max_tokens", 1, 10000000, provider.max_tokens);
+  read_bool(body, path, "prompt_caching", provider.prompt_caching);
 }
 
 void ConfigReader::read_fallbacks(const YAML::Node& node) {
@@ -444,10 +487,16 @@ void ConfigReader::read_pricing(const YAML::Node& node) {
     const std::string model = entry.first.Scalar();
     const std::string path = "pricing." + model;
     if (!expect_map(entry.second, path)) continue;
-    check_keys(entry.second, path, {"input", "output"});
+    check_keys(entry.second, path, {"input", "output", "cache_write", "cache_read"});
     ModelPrice price;
     read_number(entry.second, path, "input", 0, 1e6, price.input);
     read_number(entry.second, path, "output", 0, 1e6, price.output);
+    for (const char* cache : {"cache_write", "cache_read"}) {
+      if (!entry.second[cache].IsDefined() || entry.second[cache].IsNull()) continue;
+      double value = 0;
+      read_number(entry.second, path, cache, 0, 1e6, value);
+      (std::string_view(cache) == "cache_write" ? price.cache_write : price.cache_read) = value;
+    }
     config_.pricing[model] = price;
   }
 }

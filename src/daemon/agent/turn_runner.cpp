@@ -343,6 +343,7 @@ void TurnRunner::Impl::answer_client_tools(providers::ChatCallResult& answer, Tu
   result.ok = true;
   result.content = std::move(answer.content);
   result.usage = answer.usage;
+  result.finish_reason = "tool_calls";
   result.failure.reset();
   result.transcript.push_back(
       {"assistant", result.content, providers::tool_calls_json(answer.tool_calls), {}});
@@ -367,6 +368,7 @@ asio::awaitable<void> TurnRunner::Impl::finish_answer(tools::LoopStep step, int 
     if (sink) co_await sink("\n\n" + result.content);
   }
   result.usage = answer.usage;
+  result.finish_reason = step == tools::LoopStep::stop_at_cap ? "stop" : answer.finish_reason;
   result.failure.reset();
   result.transcript.push_back({"assistant", result.content, {}, {}});
   metrics.count_turn("ok");
@@ -571,6 +573,9 @@ asio::awaitable<bool> TurnRunner::Impl::call_once(const ProviderRequest& request
       std::min(provider.request_timeout.value_or(config.agent.request_timeout), step.time_left);
   call.sink = request.options.sink;
   call.abort = request.options.abort;
+  if (provider.api == ProviderApi::anthropic) {
+    call.anthropic = providers::AnthropicOptions{provider.max_tokens, provider.prompt_caching};
+  }
   if (provider_call) {
     outcome = co_await provider_call(std::move(call));
   } else {
@@ -597,6 +602,8 @@ void TurnRunner::Impl::record_usage(const ProviderRequest& request, const Slot& 
     record.prompt_tokens = outcome.usage.prompt_tokens;
     record.completion_tokens = outcome.usage.completion_tokens;
     record.total_tokens = outcome.usage.total_tokens;
+    record.cache_write_tokens = outcome.usage.cache_write_tokens;
+    record.cache_read_tokens = outcome.usage.cache_read_tokens;
     record.session_id = options.session_id;
     record.platform = options.platform;
     record.chat = options.chat;

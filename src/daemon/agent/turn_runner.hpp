@@ -79,7 +79,8 @@ struct TurnResult {
   // instead of, or besides, text).
   std::vector<providers::ToolCall> client_tool_calls;
   providers::ChatUsage usage;
-  std::string provider;  // who answered (or failed last)
+  std::string finish_reason;  // the answering call's, in OpenAI's words ("" when not said)
+  std::string provider;       // who answered (or failed last)
   std::string model;
   std::optional<providers::Classification> failure;
   int calls = 0;  // upstream calls made

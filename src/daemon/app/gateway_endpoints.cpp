@@ -45,4 +45,12 @@ asio::awaitable<HttpResponse> GatewayEndpoints::usage(HttpRequest request, Route
   co_return co_await api_.usage(std::move(request));
 }
 
+asio::awaitable<HttpResponse> GatewayEndpoints::messages(HttpRequest request, RouteParams) {
+  co_return co_await api_.messages(std::move(request));
+}
+
+asio::awaitable<HttpResponse> GatewayEndpoints::count_tokens(HttpRequest request, RouteParams) {
+  co_return co_await api_.count_tokens(std::move(request));
+}
+
 }  // namespace hermes::daemon

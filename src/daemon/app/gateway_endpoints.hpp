@@ -38,6 +38,9 @@ class GatewayEndpoints final : public Endpoints {
   boost::asio::awaitable<HttpResponse> response_input_items(HttpRequest request,
                                                             RouteParams params) override;
   boost::asio::awaitable<HttpResponse> usage(HttpRequest request, RouteParams params) override;
+  boost::asio::awaitable<HttpResponse> messages(HttpRequest request, RouteParams params) override;
+  boost::asio::awaitable<HttpResponse> count_tokens(HttpRequest request,
+                                                    RouteParams params) override;
 
  private:
   ApiServer& api_;

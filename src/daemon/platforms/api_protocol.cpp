@@ -521,6 +521,10 @@ bool bearer_matches(std::string_view authorization, std::string_view key) {
   }
   std::string_view given = authorization.substr(kScheme.size() + 1);
   while (!given.empty() && given.front() == ' ') given.remove_prefix(1);
+  return key_matches(given, key);
+}
+
+bool key_matches(std::string_view given, std::string_view key) {
   // Every byte of the longer string is looked at, so timing says nothing about the key.
   const std::size_t n = std::max(given.size(), key.size());
   unsigned char diff = given.size() == key.size() ? 0 : 1;

@@ -77,5 +77,7 @@ std::string models_json(const std::vector<std::string>& models);
 
 // Constant-time check of `Authorization: Bearer <key>`.
 bool bearer_matches(std::string_view authorization, std::string_view key);
+// Constant-time comparison of a presented key (x-api-key) with the configured one.
+bool key_matches(std::string_view given, std::string_view key);
 
 }  // namespace hermes::daemon

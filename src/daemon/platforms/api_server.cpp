@@ -8,9 +8,12 @@
 #include <random>
 #include <variant>
 
+#include "daemon/agent/context_window.hpp"
 #include "daemon/agent/conversation.hpp"
 #include "daemon/agent/session_store.hpp"
+#include "daemon/platforms/anthropic_protocol.hpp"
 #include "daemon/platforms/api_protocol.hpp"
+#include "daemon/providers/anthropic_messages.hpp"
 #include "daemon/providers/hint.hpp"
 #include "daemon/providers/offload.hpp"
 #include "daemon/usage/usage_ledger.hpp"
@@ -36,19 +39,27 @@ long unix_now() {
                                .count());
 }
 
-// Completion ids only need to be unique, not secret: one generator, seeded once.
-std::string completion_id() {
+// Completion and message ids only need to be unique, not secret: one generator, seeded once.
+std::string answer_id(const char* prefix) {
   static std::mt19937_64 generator{std::random_device{}()};
-  char buffer[32];
-  std::snprintf(buffer, sizeof(buffer), "chatcmpl-%016llx",
+  char buffer[40];
+  std::snprintf(buffer, sizeof(buffer), "%s%016llx", prefix,
                 static_cast<unsigned long long>(generator()));
   return buffer;
 }
+
+std::string completion_id() {
+  return answer_id("chatcmpl-");
+}
+
+// Which API a request came in on: the turn is the same, its request and answer shapes differ.
+enum class Dialect { openai, anthropic };
 
 // What one request turns into: the session, and the messages to send upstream.
 struct PreparedTurn {
   std::string session_id;
   bool new_session = false;
+  Dialect dialect = Dialect::openai;
   ChatCompletionRequest request;
 };
 
@@ -61,13 +72,54 @@ struct StreamTurn {
   long created = unix_now();
   ResponseStream* out = nullptr;
   bool first = true;
+  std::optional<MessagesStreamWriter> anthropic;  // set: Anthropic's events instead of chunks
 
   asio::awaitable<bool> on_delta(std::string delta) {
     const bool first_chunk = first;
     first = false;
+    if (anthropic) co_return co_await out->write(anthropic->text(delta));
     co_return co_await out->write(chunk_event(id, model, created, delta, first_chunk, false));
   }
+
+  // The end of a stored, successful answer.
+  asio::awaitable<void> finish(const TurnResult& result) {
+    if (anthropic) {
+      co_await out->write(anthropic->finish(
+          result.client_tool_calls, providers::stop_reason_of(result.finish_reason), result.usage));
+      co_return;
+    }
+    if (!result.client_tool_calls.empty()) {
+      const bool first_chunk = first;
+      first = false;
+      co_await out->write(
+          tool_calls_chunk_events(id, model, created, result.client_tool_calls, first_chunk));
+    } else {
+      if (first) co_await on_delta("");  // an empty answer still opens the stream
+      co_await out->write(chunk_event(id, model, created, std::nullopt, false, true));
+    }
+    if (prepared.request.include_usage) {
+      co_await out->write(usage_chunk_event(id, model, created, result.usage));
+    }
+    co_await out->write("data: [DONE]\n\n");
+  }
+
+  // A failure after the first bytes went out: an error event ends the stream, never a hang.
+  asio::awaitable<void> fail(const HttpResponse& failure) {
+    if (anthropic) {
+      co_await out->write(MessagesStreamWriter::error(failure));
+    } else {
+      co_await out->write("data: " + failure.body + "\n\n");
+    }
+  }
 };
+
+// An error answer in the shape of the API the request came in on.
+HttpResponse in_dialect(HttpResponse response, Dialect dialect) {
+  if (dialect == Dialect::anthropic && !response.stream && response.status >= 400) {
+    return anthropic_error(std::move(response));
+  }
+  return response;
+}
 
 }  // namespace
 
@@ -130,9 +182,11 @@ struct ApiServer::Impl {
     return options;
   }
 
-  asio::awaitable<std::variant<PreparedTurn, HttpResponse>> prepare(HttpRequest& request);
-  asio::awaitable<HttpResponse> chat_completions(HttpRequest request);
-  asio::awaitable<HttpResponse> answer(const ConversationResult& taken);
+  asio::awaitable<std::variant<PreparedTurn, HttpResponse>> prepare(HttpRequest& request,
+                                                                    Dialect dialect);
+  asio::awaitable<HttpResponse> take(HttpRequest request, Dialect dialect);
+  asio::awaitable<HttpResponse> answer(const ConversationResult& taken, Dialect dialect);
+  std::optional<HttpResponse> unmappable(const ChatCompletionRequest& request) const;
   asio::awaitable<void> stream_turn(std::uint64_t id, ResponseStream& out);
 
   Config config;
@@ -149,20 +203,23 @@ struct ApiServer::Impl {
 // The request as a turn on a session (a new one, or the one X-Hermes-Session-Id names), or
 // the error reply.
 asio::awaitable<std::variant<PreparedTurn, HttpResponse>> ApiServer::Impl::prepare(
-    HttpRequest& request) {
+    HttpRequest& request, Dialect dialect) {
   std::variant<ChatCompletionRequest, HttpResponse> parsed;
+  std::function<void()> parse = [&parsed, &request, dialect] {
+    parsed = dialect == Dialect::anthropic ? parse_messages_request(request.body)
+                                           : parse_chat_completion_request(request.body);
+  };
   if (request.body.size() >= providers::kOffloadBytes) {
-    std::function<void()> parse = [&parsed, &request] {
-      parsed = parse_chat_completion_request(request.body);
-    };
     co_await providers::offload(std::move(parse));
   } else {
-    parsed = parse_chat_completion_request(request.body);
+    parse();
   }
   if (auto* error = std::get_if<HttpResponse>(&parsed)) co_return std::move(*error);
   PreparedTurn turn;
+  turn.dialect = dialect;
   turn.request = std::move(std::get<ChatCompletionRequest>(parsed));
   if (auto refused = unserved_model(config, turn.request.model)) co_return std::move(*refused);
+  if (auto refused = unmappable(turn.request)) co_return std::move(*refused);
   const std::string requested_session(request.header(kSessionHeader));
   if (requested_session.empty()) {
     turn.session_id = store.new_session_id();
@@ -184,8 +241,22 @@ asio::awaitable<std::variant<PreparedTurn, HttpResponse>> ApiServer::Impl::prepa
   co_return turn;
 }
 
-asio::awaitable<HttpResponse> ApiServer::Impl::chat_completions(HttpRequest request) {
-  auto prepared = co_await prepare(request);
+// A field the primary provider's wire format has no place for is the client's to remove: a
+// 400 naming it before any call (a fallback of another kind would take it, but the answer
+// must not depend on which provider happens to be up).
+std::optional<HttpResponse> ApiServer::Impl::unmappable(
+    const ChatCompletionRequest& request) const {
+  const auto primary = config.providers.find(config.model.provider);
+  if (primary == config.providers.end() || primary->second.api != ProviderApi::anthropic) {
+    return std::nullopt;
+  }
+  auto refused = providers::unmappable_field(request.extra_fields);
+  if (!refused) return std::nullopt;
+  return invalid_request(refused->refusal, refused->refused_field);
+}
+
+asio::awaitable<HttpResponse> ApiServer::Impl::take(HttpRequest request, Dialect dialect) {
+  auto prepared = co_await prepare(request, dialect);
   if (auto* refusal = std::get_if<HttpResponse>(&prepared)) co_return std::move(*refusal);
   PreparedTurn& turn = std::get<PreparedTurn>(prepared);
   if (turn.request.stream) {
@@ -194,6 +265,9 @@ asio::awaitable<HttpResponse> ApiServer::Impl::chat_completions(HttpRequest requ
     streamed->prepared = std::move(turn);
     streamed->client_gone = request.client_gone;
     streamed->model = config.model.default_model;
+    if (dialect == Dialect::anthropic) {
+      streamed->anthropic.emplace(answer_id("msg_"), streamed->model);
+    }
     streams.emplace(id, std::move(streamed));
     HttpResponse response;
     response.stream = [this, id](ResponseStream& out) { return stream_turn(id, out); };
@@ -205,23 +279,30 @@ asio::awaitable<HttpResponse> ApiServer::Impl::chat_completions(HttpRequest requ
   ConversationResult taken =
       co_await conversation.take_turn(std::move(taking), std::move(options), std::move(no_rows));
   if (taken.too_big) co_return too_big(taken);
-  HttpResponse response = co_await answer(taken);
+  HttpResponse response = co_await answer(taken, dialect);
   response.headers.emplace_back(kSessionHeader, turn.session_id);
   add_notes(response, taken);
   co_return response;
 }
 
 // A finished turn as the reply: the completion, or the error saying how it ended.
-asio::awaitable<HttpResponse> ApiServer::Impl::answer(const ConversationResult& taken) {
+asio::awaitable<HttpResponse> ApiServer::Impl::answer(const ConversationResult& taken,
+                                                      Dialect dialect) {
   const TurnResult& result = taken.result;
   HttpResponse response;
   if (auto failed = store_failure(taken)) co_return std::move(*failed);
   if (result.interrupted) co_return interrupted_response();
   if (result.client_gone) co_return client_gone_response();  // for the log: nobody reads it
   if (!result.ok) co_return failure_response(*result.failure);
-  std::function<void()> write = [&response, &result] {
-    response.body = completion_json(completion_id(), result.model, result.content, result.usage,
-                                    unix_now(), result.client_tool_calls);
+  std::function<void()> write = [&response, &result, dialect] {
+    if (dialect == Dialect::anthropic) {
+      response.body =
+          message_json(answer_id("msg_"), result.model, result.content, result.client_tool_calls,
+                       providers::stop_reason_of(result.finish_reason), result.usage);
+    } else {
+      response.body = completion_json(completion_id(), result.model, result.content, result.usage,
+                                      unix_now(), result.client_tool_calls);
+    }
   };
   if (result.content.size() >= providers::kOffloadBytes) {
     co_await providers::offload(std::move(write));
@@ -252,7 +333,7 @@ asio::awaitable<void> ApiServer::Impl::stream_turn(std::uint64_t id, ResponseStr
   ConversationResult taken =
       co_await conversation.take_turn(std::move(taking), std::move(options), std::move(no_rows));
   if (taken.too_big) {
-    out.instead = too_big(taken);
+    out.instead = in_dialect(too_big(taken), turn->prepared.dialect);
     co_return;
   }
   const TurnResult& result = taken.result;
@@ -260,20 +341,7 @@ asio::awaitable<void> ApiServer::Impl::stream_turn(std::uint64_t id, ResponseStr
   // The end of the stream (and with it the answer) goes out only once the turn is stored.
   auto store_failed = store_failure(taken);
   if (result.ok && !store_failed) {
-    if (!result.client_tool_calls.empty()) {
-      const bool first = turn->first;
-      turn->first = false;
-      co_await out.write(tool_calls_chunk_events(turn->id, turn->model, turn->created,
-                                                 result.client_tool_calls, first));
-    } else {
-      if (turn->first) co_await turn->on_delta("");  // an empty answer still opens the stream
-      co_await out.write(
-          chunk_event(turn->id, turn->model, turn->created, std::nullopt, false, true));
-    }
-    if (turn->prepared.request.include_usage) {
-      co_await out.write(usage_chunk_event(turn->id, turn->model, turn->created, result.usage));
-    }
-    co_await out.write("data: [DONE]\n\n");
+    co_await turn->finish(result);
     co_return;
   }
   if (result.client_gone && !store_failed) {  // nobody is left to tell
@@ -283,13 +351,13 @@ asio::awaitable<void> ApiServer::Impl::stream_turn(std::uint64_t id, ResponseStr
   HttpResponse failure = store_failed         ? std::move(*store_failed)
                          : result.interrupted ? interrupted_response()
                                               : failure_response(*result.failure);
+  failure = in_dialect(std::move(failure), turn->prepared.dialect);
   failure.headers.emplace_back(kSessionHeader, turn->prepared.session_id);
   if (!out.started()) {
     out.instead = std::move(failure);
     co_return;
   }
-  // Tokens already went out: end the stream with an error event, never a hang.
-  co_await out.write("data: " + failure.body + "\n\n");
+  co_await turn->fail(failure);
 }
 
 ApiServer::ApiServer(const Config& config, SessionStore& store, Conversation& conversation,
@@ -308,7 +376,10 @@ void ApiServer::reconfigure(const Config& config) {
 
 bool ApiServer::authorized(const HttpRequest& request) const {
   const auto& key = impl_->config.gateway.api_server.key;
-  return key.empty() || bearer_matches(request.header("Authorization"), key);
+  if (key.empty() || bearer_matches(request.header("Authorization"), key)) return true;
+  // Anthropic's SDKs send the key as x-api-key (older ones) or as a bearer (current ones).
+  const auto api_key = request.header("x-api-key");
+  return !api_key.empty() && key_matches(api_key, key);
 }
 
 asio::awaitable<HttpResponse> ApiServer::models() {
@@ -359,7 +430,24 @@ asio::awaitable<HttpResponse> ApiServer::usage(HttpRequest request) {
 
 asio::awaitable<HttpResponse> ApiServer::chat_completions(HttpRequest request) {
   auto impl = impl_;
-  co_return co_await impl->chat_completions(std::move(request));
+  co_return co_await impl->take(std::move(request), Dialect::openai);
+}
+
+asio::awaitable<HttpResponse> ApiServer::messages(HttpRequest request) {
+  auto impl = impl_;
+  HttpResponse response = co_await impl->take(std::move(request), Dialect::anthropic);
+  co_return in_dialect(std::move(response), Dialect::anthropic);
+}
+
+asio::awaitable<HttpResponse> ApiServer::count_tokens(HttpRequest request) {
+  auto impl = impl_;
+  auto parsed = parse_messages_request(request.body, true);
+  if (auto* error = std::get_if<HttpResponse>(&parsed)) co_return std::move(*error);
+  const auto& counted = std::get<ChatCompletionRequest>(parsed);
+  HttpResponse response;
+  response.body = count_tokens_json(context::estimate_tokens(counted.messages) +
+                                    context::estimate_text_tokens(counted.tools));
+  co_return response;
 }
 
 }  // namespace hermes::daemon

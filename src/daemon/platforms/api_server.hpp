@@ -16,6 +16,7 @@ class UsageLedger;
 }
 
 // The OpenAI-compatible API server platform: /v1/chat/completions (plain and streamed),
+// Anthropic's /v1/messages,
 // /v1/models, bearer-key auth, X-Hermes-Session-Id continuity. Every turn is stored before
 // its reply is sent; turns on one session run one at a time, in order.
 class ApiServer {
@@ -27,6 +28,9 @@ class ApiServer {
   // GET /v1/models and POST /v1/chat/completions (the route table sends them here).
   boost::asio::awaitable<HttpResponse> models();
   boost::asio::awaitable<HttpResponse> chat_completions(HttpRequest request);
+  // POST /v1/messages (Anthropic's shapes, the same turn) and /v1/messages/count_tokens.
+  boost::asio::awaitable<HttpResponse> messages(HttpRequest request);
+  boost::asio::awaitable<HttpResponse> count_tokens(HttpRequest request);
   // GET /v1/usage?since=…&by=…: token and cost totals.
   boost::asio::awaitable<HttpResponse> usage(HttpRequest request);
   // True when `request` carries the configured key (or no key is configured).

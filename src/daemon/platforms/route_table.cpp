@@ -2,6 +2,7 @@
 
 #include <algorithm>
 
+#include "daemon/platforms/anthropic_protocol.hpp"
 #include "daemon/platforms/api_protocol.hpp"
 
 namespace hermes::daemon {
@@ -18,6 +19,8 @@ const std::vector<Route> kRoutes = {
     {{"DELETE"}, "/v1/responses/{id}", true, &Endpoints::delete_response},
     {{"GET"}, "/v1/responses/{id}/input_items", true, &Endpoints::response_input_items},
     {{"GET"}, "/v1/usage", true, &Endpoints::usage},
+    {{"POST"}, "/v1/messages", true, &Endpoints::messages, true},
+    {{"POST"}, "/v1/messages/count_tokens", true, &Endpoints::count_tokens, true},
 };
 
 // Splits off the next '/'-led segment of `rest` ("/v1/x" → "v1", rest "/x").
@@ -65,11 +68,13 @@ std::variant<RouteMatch, HttpResponse> match_route(std::span<const Route> routes
   std::vector<std::string_view> allowed;
   std::string_view label;
   bool needs_key = false;
+  bool anthropic_errors = false;
   for (const auto& route : routes) {
     RouteParams params;
     if (!path_matches(route.pattern, path, params)) continue;
     label = route.pattern;
     needs_key = needs_key || route.needs_key;
+    anthropic_errors = anthropic_errors || route.anthropic_errors;
     if (std::find(route.methods.begin(), route.methods.end(), method) != route.methods.end()) {
       if (route.needs_key && !authorized) break;
       return RouteMatch{&route, std::move(params)};
@@ -91,6 +96,7 @@ std::variant<RouteMatch, HttpResponse> match_route(std::span<const Route> routes
                          "invalid_request_error");
     refusal.headers.emplace_back("Allow", allow);
   }
+  if (anthropic_errors) refusal = anthropic_error(std::move(refusal));
   refusal.route_label = label.empty() ? kUnroutedLabel : label;
   return refusal;
 }

@@ -35,6 +35,10 @@ class Endpoints {
   virtual boost::asio::awaitable<HttpResponse> response_input_items(HttpRequest request,
                                                                     RouteParams params) = 0;
   virtual boost::asio::awaitable<HttpResponse> usage(HttpRequest request, RouteParams params) = 0;
+  virtual boost::asio::awaitable<HttpResponse> messages(HttpRequest request,
+                                                        RouteParams params) = 0;
+  virtual boost::asio::awaitable<HttpResponse> count_tokens(HttpRequest request,
+                                                            RouteParams params) = 0;
 };
 
 using EndpointHandler = boost::asio::awaitable<HttpResponse> (Endpoints::*)(HttpRequest,
@@ -47,6 +51,7 @@ struct Route {
   std::string_view pattern;
   bool needs_key;
   EndpointHandler handler;
+  bool anthropic_errors = false;  // refusals in Anthropic's error shape (/v1/messages…)
 };
 
 // The one table: every endpoint, old and new.

@@ -3,6 +3,7 @@
 #include <functional>
 #include <memory>
 
+#include "daemon/providers/json_text.hpp"
 #include "daemon/providers/offload.hpp"
 
 namespace hermes::providers {
@@ -12,9 +13,11 @@ namespace {
 // Turns SSE events into deltas for the sink, remembering how the stream ended.
 struct StreamState {
   DeltaSink sink;
+  bool anthropic = false;  // the events are Anthropic's (message_start, content_block_delta, …)
   std::string content;
   std::vector<ToolCall> tool_calls;  // by the stream's index
   ChatUsage usage;
+  std::string finish_reason;
   bool done = false;
   bool delivered = false;
   bool reader_gone = false;
@@ -24,7 +27,7 @@ struct StreamState {
   std::optional<std::chrono::duration<double>> first_token;
 
   boost::asio::awaitable<bool> on_event(std::string data) {
-    const StreamEvent event = parse_stream_event(data);
+    StreamEvent event = anthropic ? parse_messages_stream_event(data) : parse_stream_event(data);
     if (event.malformed) {
       malformed = true;
       co_return false;
@@ -33,7 +36,8 @@ struct StreamState {
       error_event = std::move(data);
       co_return false;
     }
-    if (event.usage) usage = *event.usage;
+    if (event.usage) merge_usage(*event.usage);
+    if (!event.finish_reason.empty()) finish_reason = std::move(event.finish_reason);
     if (!first_token && (!event.delta.empty() || !event.tool_calls.empty())) {
       first_token = std::chrono::steady_clock::now() - sent;
     }
@@ -57,34 +61,79 @@ struct StreamState {
     }
     co_return true;
   }
+
+  // OpenAI sends the counts once; Anthropic sends input in message_start and output in
+  // message_delta: a count an event carries replaces the one before.
+  void merge_usage(const ChatUsage& counts) {
+    if (counts.prompt_tokens) usage.prompt_tokens = counts.prompt_tokens;
+    if (counts.completion_tokens) usage.completion_tokens = counts.completion_tokens;
+    if (counts.cache_write_tokens) usage.cache_write_tokens = counts.cache_write_tokens;
+    if (counts.cache_read_tokens) usage.cache_read_tokens = counts.cache_read_tokens;
+    usage.total_tokens = counts.total_tokens > usage.prompt_tokens + usage.completion_tokens
+                             ? counts.total_tokens
+                             : usage.prompt_tokens + usage.completion_tokens;
+  }
 };
 
+// The request body in the provider's format; for Anthropic, an empty body and the refusal
+// when a field cannot be expressed there.
+AnthropicRequest write_body(const ChatCall& call) {
+  const bool stream = static_cast<bool>(call.sink);
+  if (call.anthropic) {
+    return build_messages_request(call.model, call.messages, stream, call.tools, call.extra_fields,
+                                  *call.anthropic);
+  }
+  AnthropicRequest out;
+  out.body = build_chat_request(call.model, call.messages, stream, call.tools, call.extra_fields);
+  return out;
+}
+
 // The HTTP request for `call`; a large conversation is serialised off the loop.
-boost::asio::awaitable<HttpCall> prepare_request(const ChatCall& call) {
+boost::asio::awaitable<HttpCall> prepare_request(const ChatCall& call, std::string& refusal) {
   HttpCall http;
-  http.url = call.base_url + "/chat/completions";
-  if (!call.api_key.empty()) http.headers.emplace_back("Authorization", "Bearer " + call.api_key);
+  if (call.anthropic) {
+    http.url = call.base_url + "/messages";
+    if (!call.api_key.empty()) http.headers.emplace_back("x-api-key", call.api_key);
+    http.headers.emplace_back("anthropic-version", "2023-06-01");
+  } else {
+    http.url = call.base_url + "/chat/completions";
+    if (!call.api_key.empty()) http.headers.emplace_back("Authorization", "Bearer " + call.api_key);
+  }
   std::size_t conversation_bytes = 0;
   for (const auto& m : call.messages) conversation_bytes += m.content.size();
-  std::function<void()> write_body = [&http, &call] {
-    http.body = build_chat_request(call.model, call.messages, static_cast<bool>(call.sink),
-                                   call.tools, call.extra_fields);
+  std::function<void()> write = [&http, &call, &refusal] {
+    AnthropicRequest written = write_body(call);
+    http.body = std::move(written.body);
+    refusal = std::move(written.refusal);
   };
   if (conversation_bytes >= kOffloadBytes) {
-    co_await offload(std::move(write_body));
+    co_await offload(std::move(write));
   } else {
-    write_body();
+    write();
   }
   http.timeout = call.timeout;
   http.abort = call.abort;
   co_return http;
 }
 
+// A request the provider's format cannot carry fails like the provider's own 400 would, so
+// the failover may try a provider that takes it.
+ChatCallResult refused_request(const std::string& refusal, const std::string& model) {
+  ChatCallResult result;
+  result.error.status = 400;
+  result.error.body = R"({"type":"error","error":{"type":"invalid_request_error","message":)";
+  append_json_string(result.error.body, refusal);
+  result.error.body += "}}";
+  result.error.model = model;
+  return result;
+}
+
 // The state a streamed answer builds up; null when the caller asked for no stream.
-std::shared_ptr<StreamState> open_stream(const DeltaSink& sink) {
-  if (!sink) return nullptr;
+std::shared_ptr<StreamState> open_stream(const ChatCall& call) {
+  if (!call.sink) return nullptr;
   auto stream = std::make_shared<StreamState>();
-  stream->sink = sink;
+  stream->sink = call.sink;
+  stream->anthropic = call.anthropic.has_value();
   return stream;
 }
 
@@ -112,9 +161,12 @@ bool take_stream(StreamState& stream, ChatCallResult& result) {
   result.reader_gone = stream.reader_gone;
   result.content = stream.content;
   for (auto& c : stream.tool_calls) {
-    if (!c.name.empty()) result.tool_calls.push_back(std::move(c));
+    if (c.name.empty()) continue;
+    if (c.arguments.empty()) c.arguments = "{}";  // a tool_use without input deltas
+    result.tool_calls.push_back(std::move(c));
   }
   result.usage = stream.usage;
+  result.finish_reason = stream.finish_reason;
   result.first_token = stream.first_token;
   if (!stream.error_event.empty()) {
     result.error.body = stream.error_event;  // classified like any error body
@@ -131,9 +183,12 @@ bool take_stream(StreamState& stream, ChatCallResult& result) {
 }
 
 // An unstreamed answer's body; a large one is parsed off the loop.
-boost::asio::awaitable<std::optional<ParsedCompletion>> read_completion(const std::string& body) {
+boost::asio::awaitable<std::optional<ParsedCompletion>> read_completion(const std::string& body,
+                                                                        bool anthropic) {
   std::optional<ParsedCompletion> parsed;
-  std::function<void()> read_body = [&parsed, &body] { parsed = parse_chat_completion(body); };
+  std::function<void()> read_body = [&parsed, &body, anthropic] {
+    parsed = anthropic ? parse_messages_response(body) : parse_chat_completion(body);
+  };
   if (body.size() >= kOffloadBytes) {
     co_await offload(std::move(read_body));
   } else {
@@ -145,9 +200,11 @@ boost::asio::awaitable<std::optional<ParsedCompletion>> read_completion(const st
 }  // namespace
 
 boost::asio::awaitable<ChatCallResult> call_chat(HttpClient& client, ChatCall call) {
-  HttpCall http = co_await prepare_request(call);
+  std::string refusal;
+  HttpCall http = co_await prepare_request(call, refusal);
+  if (!refusal.empty()) co_return refused_request(refusal, call.model);
   const auto sent = std::chrono::steady_clock::now();
-  const std::shared_ptr<StreamState> stream = open_stream(call.sink);
+  const std::shared_ptr<StreamState> stream = open_stream(call);
   const EventSink events = event_sink_for(stream);  // named: GCC 12
   HttpReply reply = co_await client.post(std::move(http), events);
 
@@ -161,10 +218,13 @@ boost::asio::awaitable<ChatCallResult> call_chat(HttpClient& client, ChatCall ca
     result.ok = true;
     co_return result;
   }
-  std::optional<ParsedCompletion> parsed = co_await read_completion(reply.body);
+  std::optional<ParsedCompletion> parsed =
+      co_await read_completion(reply.body, call.anthropic.has_value());
   if (!parsed) {
     result.error.transport = TransportFailure::malformed_body;
-    result.error.transport_detail = "the provider's reply is not a chat completion";
+    result.error.transport_detail = call.anthropic
+                                        ? "the provider's reply is not a message"
+                                        : "the provider's reply is not a chat completion";
     co_return result;
   }
   result.ok = true;
@@ -172,6 +232,7 @@ boost::asio::awaitable<ChatCallResult> call_chat(HttpClient& client, ChatCall ca
   result.content = std::move(parsed->content);
   result.tool_calls = std::move(parsed->tool_calls);
   result.usage = parsed->usage;
+  result.finish_reason = std::move(parsed->finish_reason);
   co_return result;
 }
 

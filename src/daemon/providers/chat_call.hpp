@@ -9,6 +9,7 @@
 #include <string>
 #include <vector>
 
+#include "daemon/providers/anthropic_messages.hpp"
 #include "daemon/providers/http_client.hpp"
 #include "daemon/providers/openai_chat.hpp"
 #include "daemon/providers/provider_error.hpp"
@@ -28,6 +29,8 @@ struct ChatCall {
   std::string extra_fields;  // a client's sampling parameters, as build_chat_request takes them
   DeltaSink sink;            // set: ask for a stream and pass deltas on
   std::shared_ptr<AbortSignal> abort;  // set: aborting it ends the call at once
+  // Set: the provider speaks Anthropic's Messages API (POST {base_url}/messages) instead.
+  std::optional<AnthropicOptions> anthropic;
 };
 
 struct ChatCallResult {
@@ -35,6 +38,7 @@ struct ChatCallResult {
   std::string content;
   std::vector<ToolCall> tool_calls;  // what the model asked to run (then content may be empty)
   ChatUsage usage;
+  std::string finish_reason;    // OpenAI's words (stop, length, tool_calls); "" when not said
   ProviderError error;          // when !ok; for the classifier
   bool partial_stream = false;  // deltas already reached the sink before the failure
   bool reader_gone = false;     // the sink refused more (client disconnected)
@@ -42,7 +46,7 @@ struct ChatCallResult {
   std::optional<std::chrono::duration<double>> first_token;
 };
 
-// One OpenAI-compatible chat completion on one provider with one key.
+// One chat completion on one provider with one key, in the provider's wire format.
 boost::asio::awaitable<ChatCallResult> call_chat(HttpClient& client, ChatCall call);
 
 }  // namespace hermes::providers

@@ -164,6 +164,7 @@ std::optional<ParsedCompletion> parse_chat_completion(std::string_view body) {
     }
   }
   out.usage = usage_of(root);
+  out.finish_reason = string_at(first, "finish_reason");
   return out;
 }
 
@@ -186,6 +187,7 @@ StreamEvent parse_stream_event(std::string_view data) {
   object first;
   object delta;
   if (!first_choice(root, first) || first["delta"].get(delta)) return event;
+  event.finish_reason = string_at(first, "finish_reason");
   std::string_view content;
   if (!delta["content"].get(content)) event.delta = content;
   simdjson::dom::array calls;

@@ -35,9 +35,12 @@ struct ToolCall {
 std::string tool_calls_json(const std::vector<ToolCall>& calls);
 
 struct ChatUsage {
-  long prompt_tokens = 0;
+  long prompt_tokens = 0;  // all input tokens, the cached ones included
   long completion_tokens = 0;
   long total_tokens = 0;
+  // Of prompt_tokens: written to the provider's prompt cache, and read from it (Anthropic).
+  long cache_write_tokens = 0;
+  long cache_read_tokens = 0;
 };
 
 // The OpenAI chat-completions wire format, as pure functions. `tools`: the request's tools
@@ -51,6 +54,7 @@ struct ParsedCompletion {
   std::string content;
   std::vector<ToolCall> tool_calls;
   ChatUsage usage;
+  std::string finish_reason;  // OpenAI's words: stop | length | tool_calls | … ("" unknown)
 };
 // Nothing when the body is not a completion (garbage, or no choices[0].message.content).
 std::optional<ParsedCompletion> parse_chat_completion(std::string_view body);
@@ -66,11 +70,12 @@ struct ToolCallDelta {
 
 struct StreamEvent {
   std::vector<ToolCallDelta> tool_calls;
-  std::string delta;       // content to append (may be empty)
-  bool done = false;       // "[DONE]"
-  bool is_error = false;   // {"error": …} inside the stream
-  bool malformed = false;  // not JSON
-  std::optional<ChatUsage> usage;
+  std::string delta;               // content to append (may be empty)
+  bool done = false;               // "[DONE]"
+  bool is_error = false;           // {"error": …} inside the stream
+  bool malformed = false;          // not JSON
+  std::optional<ChatUsage> usage;  // counts the event carries (0: not in this event)
+  std::string finish_reason;       // OpenAI's words, when the event ends the choice
 };
 StreamEvent parse_stream_event(std::string_view data);
 

@@ -132,6 +132,12 @@ CREATE TABLE IF NOT EXISTS stream_messages (
     {14, "responses to resume after a restart", R"sql(
 ALTER TABLE responses ADD COLUMN IF NOT EXISTS resumable BIGINT NOT NULL DEFAULT 0;
 )sql"},
+    // Prompt caching (Anthropic): the cached part of each call's input, and what it saved.
+    {15, "prompt cache usage", R"sql(
+ALTER TABLE usage ADD COLUMN IF NOT EXISTS cache_write_tokens BIGINT NOT NULL DEFAULT 0;
+ALTER TABLE usage ADD COLUMN IF NOT EXISTS cache_read_tokens BIGINT NOT NULL DEFAULT 0;
+ALTER TABLE usage ADD COLUMN IF NOT EXISTS cache_saved_usd DOUBLE PRECISION NOT NULL DEFAULT 0;
+)sql"},
 };
 
 }  // namespace

@@ -155,6 +155,12 @@ CREATE TABLE IF NOT EXISTS stream_messages (
     {14, "responses to resume after a restart", R"sql(
 ALTER TABLE responses ADD COLUMN resumable INTEGER NOT NULL DEFAULT 0;
 )sql"},
+    // Prompt caching (Anthropic): the cached part of each call's input, and what it saved.
+    {15, "prompt cache usage", R"sql(
+ALTER TABLE usage ADD COLUMN cache_write_tokens INTEGER NOT NULL DEFAULT 0;
+ALTER TABLE usage ADD COLUMN cache_read_tokens INTEGER NOT NULL DEFAULT 0;
+ALTER TABLE usage ADD COLUMN cache_saved_usd REAL NOT NULL DEFAULT 0;
+)sql"},
 };
 
 }  // namespace

@@ -6,7 +6,8 @@ namespace hermes::daemon::usage {
 void SqlUsageTables::insert(const UsageRecord& r) {
   auto insert = db_.prepare(
       "INSERT INTO usage(at, provider, model, key_index, prompt_tokens, completion_tokens, "
-      "total_tokens, cost_usd, session_id, platform, chat, kind) VALUES(?,?,?,?,?,?,?,?,?,?,?,?)");
+      "total_tokens, cost_usd, session_id, platform, chat, kind, cache_write_tokens, "
+      "cache_read_tokens, cache_saved_usd) VALUES(?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)");
   insert.bind(1, r.at).bind(2, r.provider).bind(3, r.model);
   insert.bind(4, static_cast<long long>(r.key_index));
   insert.bind(5, static_cast<long long>(r.prompt_tokens));
@@ -14,17 +15,22 @@ void SqlUsageTables::insert(const UsageRecord& r) {
   insert.bind(7, static_cast<long long>(r.total_tokens));
   if (r.cost_usd) insert.bind(8, *r.cost_usd);  // unbound: NULL, unpriced
   if (!r.session_id.empty()) insert.bind(9, r.session_id);
-  insert.bind(10, r.platform).bind(11, r.chat).bind(12, r.kind).step();
+  insert.bind(10, r.platform).bind(11, r.chat).bind(12, r.kind);
+  insert.bind(13, static_cast<long long>(r.cache_write_tokens));
+  insert.bind(14, static_cast<long long>(r.cache_read_tokens));
+  insert.bind(15, r.cache_saved_usd).step();
 }
 
 namespace {
 
 // One literal per grouping: statements are prepared once and cached by their text.
-#define HERMES_USAGE_TOTALS(GROUP, ORDER)                                                     \
-  "SELECT " GROUP                                                                             \
-  ", COUNT(*), SUM(prompt_tokens), SUM(completion_tokens), SUM(total_tokens), "               \
-  "COALESCE(SUM(cost_usd), 0), SUM(CASE WHEN cost_usd IS NULL THEN 1 ELSE 0 END) FROM usage " \
-  "WHERE at >= ?1 AND "                                                                       \
+#define HERMES_USAGE_TOTALS(GROUP, ORDER)                                               \
+  "SELECT " GROUP                                                                       \
+  ", COUNT(*), SUM(prompt_tokens), SUM(completion_tokens), SUM(total_tokens), "         \
+  "COALESCE(SUM(cost_usd), 0), SUM(CASE WHEN cost_usd IS NULL THEN 1 ELSE 0 END), "     \
+  "SUM(cache_write_tokens), SUM(cache_read_tokens), COALESCE(SUM(cache_saved_usd), 0) " \
+  "FROM usage "                                                                         \
+  "WHERE at >= ?1 AND "                                                                 \
   "(?2 = '' OR chat = ?2) GROUP BY 1 ORDER BY " ORDER
 
 const char* totals_sql(UsageGrouping by, state::Dialect dialect) {
@@ -57,7 +63,8 @@ std::vector<UsageTotal> SqlUsageTables::totals(double since, UsageGrouping by,
   std::vector<UsageTotal> totals;
   while (query.step()) {
     totals.push_back({query.text(0), query.integer(1), query.integer(2), query.integer(3),
-                      query.integer(4), query.real(5), query.integer(6)});
+                      query.integer(4), query.real(5), query.integer(6), query.integer(7),
+                      query.integer(8), query.real(9)});
   }
   return totals;
 }

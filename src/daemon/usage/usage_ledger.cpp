@@ -50,13 +50,11 @@ asio::awaitable<void> UsageLedger::load(std::int64_t now) {
   spend_ = std::move(fresh);
 }
 
-std::optional<double> UsageLedger::price(const std::string& model, long prompt,
-                                         long completion) const {
-  const auto it = config_.pricing.find(model);
+std::optional<CallPrice> UsageLedger::price(const UsageRecord& record) const {
+  const auto it = config_.pricing.find(record.model);
   if (it == config_.pricing.end()) return std::nullopt;
-  return (static_cast<double>(prompt) * it->second.input +
-          static_cast<double>(completion) * it->second.output) /
-         1e6;
+  return price_call(it->second, record.prompt_tokens, record.completion_tokens,
+                    record.cache_write_tokens, record.cache_read_tokens);
 }
 
 void UsageLedger::record(UsageRecord record) {
@@ -76,7 +74,10 @@ void UsageLedger::rows_into(state::Transaction& tx, std::vector<UsageRecord> row
 }
 
 UsageRecord UsageLedger::count(UsageRecord record) {
-  record.cost_usd = price(record.model, record.prompt_tokens, record.completion_tokens);
+  if (const auto priced = price(record)) {
+    record.cost_usd = priced->cost_usd;
+    record.cache_saved_usd = priced->cache_saved_usd;
+  }
   metrics_.count_tokens(record.provider, record.model, record.prompt_tokens,
                         record.completion_tokens);
   if (record.cost_usd) {

@@ -10,6 +10,7 @@
 
 #include "common/config.hpp"
 #include "daemon/usage/budget_rules.hpp"
+#include "daemon/usage/call_price.hpp"
 #include "daemon/usage/usage_tables.hpp"
 
 namespace boost::asio {
@@ -21,7 +22,7 @@ class Metrics;
 namespace state {
 class StoreWorker;
 struct Transaction;
-}
+}  // namespace state
 
 namespace usage {
 
@@ -54,7 +55,7 @@ class UsageLedger {
   void reconfigure(const Config& config) { config_ = config; }
   // For /metrics: each budget's spend in its period (chat budgets: the top chat) and limit.
   std::map<std::string, std::pair<double, double>> budget_spend(std::int64_t now) const;
-  std::optional<double> price(const std::string& model, long prompt, long completion) const;
+  std::optional<CallPrice> price(const UsageRecord& record) const;
 
  private:
   double spent(const std::string& subject, PeriodWindow window) const;

@@ -47,7 +47,10 @@ json total_json(const UsageTotal& t) {
           {"completion_tokens", t.completion_tokens},
           {"total_tokens", t.total_tokens},
           {"cost_usd", t.cost_usd},
-          {"unpriced_calls", t.unpriced}};
+          {"unpriced_calls", t.unpriced},
+          {"cache_write_tokens", t.cache_write_tokens},
+          {"cache_read_tokens", t.cache_read_tokens},
+          {"cache_saved_usd", t.cache_saved_usd}};
 }
 
 }  // namespace
@@ -125,6 +128,10 @@ std::string usage_line(const UsageTotal& t) {
                      with_commas(t.calls) + " call" + (t.calls == 1 ? "" : "s") + ", " +
                      dollars(t.cost_usd);
   if (t.unpriced > 0) line += " (" + with_commas(t.unpriced) + " unpriced: add them to pricing:)";
+  if (t.cache_read_tokens > 0 || t.cache_write_tokens > 0) {
+    line += "; prompt cache: " + with_commas(t.cache_read_tokens) + " read, " +
+            with_commas(t.cache_write_tokens) + " written, saved " + dollars(t.cache_saved_usd);
+  }
   return line;
 }
 

@@ -20,7 +20,10 @@ struct UsageRecord {
   long prompt_tokens = 0;
   long completion_tokens = 0;
   long total_tokens = 0;
+  long cache_write_tokens = 0;     // of prompt_tokens: written to the provider's prompt cache
+  long cache_read_tokens = 0;      // of prompt_tokens: read from it
   std::optional<double> cost_usd;  // none: the model has no price in pricing:
+  double cache_saved_usd = 0;      // what caching saved against the input price (priced calls)
   std::string session_id;          // "" when the call belongs to no stored session
   std::string platform;            // api_server | telegram
   std::string chat;                // the budget's chat: "<platform>:<chat key or session>"
@@ -37,6 +40,9 @@ struct UsageTotal {
   long long total_tokens = 0;
   double cost_usd = 0;     // of the priced calls
   long long unpriced = 0;  // calls of models without a price
+  long long cache_write_tokens = 0;
+  long long cache_read_tokens = 0;
+  double cache_saved_usd = 0;
 };
 
 // What one subject spent on one UTC day (warm-up of the budgets at start).

@@ -130,6 +130,12 @@ class RecordingEndpoints final : public Endpoints {
   asio::awaitable<HttpResponse> usage(HttpRequest, RouteParams p) override {
     return answer("usage", p);
   }
+  asio::awaitable<HttpResponse> messages(HttpRequest, RouteParams p) override {
+    return answer("messages", p);
+  }
+  asio::awaitable<HttpResponse> count_tokens(HttpRequest, RouteParams p) override {
+    return answer("count_tokens", p);
+  }
   std::string called;
 };
 

@@ -567,7 +567,7 @@ usage::UsageRecord call_of(double at, const std::string& chat, int key, long pro
 TEST_F(SessionStoreFixture, TheLedgerPricesCountsWarnsOnceRefusesAndReadsItsSpendBack) {
   constexpr std::int64_t kNoon = 1796212800;  // 2026-12-02 12:00 UTC
   Config config;
-  config.pricing["priced"] = {1.0, 1.0};  // $1 per million tokens
+  config.pricing["priced"] = {1.0, 1.0, {}, {}};  // $1 per million tokens
   config.budgets = {{"chat-day", BudgetScope::chat, 1.0, BudgetPeriod::day},
                     {"key-month", BudgetScope::key, 3.0, BudgetPeriod::month}};
   usage::SqlUsageTables tables(db);
