@@ -287,6 +287,44 @@ TEST(Config, ProviderProblems) {
                                          HasSubstr("model.default: required")));
 }
 
+TEST(Config, AProvidersWireFormatFollowsItsHostUnlessApiSaysAndAnthropicKeysAreChecked) {
+  auto result = parse_config(
+      "model: {provider: a, default: m}\n"
+      "providers:\n"
+      "  a: {base_url: 'https://api.anthropic.com/v1'}\n"
+      "  b: {base_url: 'http://127.0.0.1:9/v1', api: anthropic, max_tokens: 1024, "
+      "prompt_caching: false}\n"
+      "  c: {base_url: 'https://user@api.anthropic.com:443/v1', api: openai}\n"
+      "  d: {base_url: 'https://api.openai.com/v1'}\n"
+      "pricing: {m: {input: 3, output: 15, cache_write: 3.75, cache_read: 0.3}, n: {input: 1, "
+      "output: 2}}\n",
+      "c.yaml", {});
+  ASSERT_THAT(result.errors, ::testing::IsEmpty());
+  const auto& providers = result.config->providers;
+  EXPECT_EQ(providers.at("a").api, ProviderApi::anthropic) << "by its host";
+  EXPECT_EQ(providers.at("a").max_tokens, 8192);
+  EXPECT_TRUE(providers.at("a").prompt_caching);
+  EXPECT_EQ(providers.at("b").api, ProviderApi::anthropic) << "by api:";
+  EXPECT_EQ(providers.at("b").max_tokens, 1024);
+  EXPECT_FALSE(providers.at("b").prompt_caching);
+  EXPECT_EQ(providers.at("c").api, ProviderApi::openai) << "api: wins over the host";
+  EXPECT_EQ(providers.at("d").api, ProviderApi::openai);
+  EXPECT_EQ(result.config->pricing.at("m").cache_write, 3.75);
+  EXPECT_EQ(result.config->pricing.at("m").cache_read, 0.3);
+  EXPECT_FALSE(result.config->pricing.at("n").cache_read) << "unset: priced as input";
+
+  result = parse_config(
+      "model: {provider: a, default: m}\n"
+      "providers: {a: {base_url: 'http://x/v1', api: gemini, max_tokens: 0}}\n"
+      "pricing: {m: {input: 1, output: 1, cache_read: -1}}\n",
+      "c.yaml", {});
+  EXPECT_THAT(result.errors,
+              ElementsAre(HasSubstr("c.yaml:2: providers.a.api: expected openai or anthropic, got "
+                                    "'gemini'"),
+                          HasSubstr("providers.a.max_tokens: expected an integer 1-10000000"),
+                          HasSubstr("pricing.m.cache_read")));
+}
+
 TEST(Config, UnknownKeysAreWarnedNotIgnored) {
   const auto result =
       parse_config(std::string(kBase) + "agent: {request_timout: 5}\nextra: 1\n", "c.yaml", {});

@@ -1,4 +1,5 @@
-// A scriptable fake LLM provider for the integration tests (OpenAI-compatible shape).
+// A scriptable fake LLM provider for the integration tests: OpenAI's chat completions and
+// Anthropic's Messages API (POST …/messages, see anthropic() below).
 //
 //   node fake_provider.mjs [--port N] [--tls CERT KEY]
 // prints "listening PORT" once ready. Control endpoints (plain JSON):
@@ -21,6 +22,15 @@
 // With no step queued, the reply is "echo: <last user message>", streamed when asked.
 // Usage is reported as an estimate (prompt: characters / 4 + 4 per message; completion:
 // characters / 4 + 1), also in streams that ask for it, and kept in the call record (usage).
+// Anthropic (POST …/messages): the same scripts and Step fields (content, stream, tool_calls,
+//   status/body, usage), plus stream_error_after: N (an overloaded_error event after N
+//   deltas). Strict like the real API: 400 without max_tokens or anthropic-version, for a
+//   tool_result that answers no tool_use, roles that do not alternate, an empty text block or
+//   more than four cache_control breakpoints; 401 for a missing x-api-key or one not in
+//   POST /__anthropic {keys: [...]} (when set). Prompt caching is simulated: the prefix up to
+//   each breakpoint is cached; a later request that repeats it (within 20 blocks before a
+//   breakpoint) reads it back, and usage reports input_tokens, cache_creation_input_tokens
+//   and cache_read_input_tokens (tokens = characters / 4) in the call record too.
 //   POST /__limits {max_chars: N, echo_max: M}  refuse requests whose messages exceed N
 //                                  characters with OpenAI's 400 context_length_exceeded (0: no
 //                                  limit); cut echoed text to M characters (a model's summary is
@@ -184,6 +194,149 @@ async function chatCompletions(req, res) {
   json(res, 200, completion(request.model, content, usage), step.headers || {});
 }
 
+
+// ---- Anthropic's Messages API ----
+let anthropicKeys = null;  // null: any non-empty x-api-key
+const promptCache = new Set();  // hashes of cached prefixes
+
+const anthropicError = (res, status, type, message) =>
+  json(res, status, { type: 'error', error: { type, message } });
+
+const tokensOf = (text) => Math.ceil(text.length / 4);
+const withoutCache = (block) => { const { cache_control, ...rest } = block; return rest; };
+const blocksOf = (content) => typeof content === 'string' ? [{ type: 'text', text: content }] : (content || []);
+
+// The request as the cache sees it: tools, then system blocks, then message blocks, each with
+// whether a breakpoint ends it.
+function cacheBlocks(request) {
+  const out = [];
+  for (const t of request.tools || []) out.push({ text: JSON.stringify(withoutCache(t)), mark: !!t.cache_control });
+  for (const b of blocksOf(request.system)) out.push({ text: JSON.stringify(withoutCache(b)), mark: !!b.cache_control });
+  for (const m of request.messages || []) {
+    for (const b of blocksOf(m.content)) out.push({ text: m.role + JSON.stringify(withoutCache(b)), mark: !!b.cache_control });
+  }
+  return out;
+}
+
+function cacheUsage(request) {
+  const blocks = cacheBlocks(request);
+  const prefixTokens = [];
+  const prefixKeys = [];
+  let tokens = 0, key = '';
+  for (const b of blocks) {
+    tokens += tokensOf(b.text);
+    key += b.text + '\u0000';
+    prefixTokens.push(tokens);
+    prefixKeys.push(key);
+  }
+  let read = 0, lastMark = -1;
+  blocks.forEach((b, i) => {
+    if (!b.mark) return;
+    lastMark = i;
+    for (let j = i; j >= Math.max(0, i - 20); j--) {
+      if (promptCache.has(prefixKeys[j])) { read = Math.max(read, prefixTokens[j]); break; }
+    }
+  });
+  blocks.forEach((b, i) => { if (b.mark) promptCache.add(prefixKeys[i]); });
+  const write = lastMark >= 0 ? Math.max(0, prefixTokens[lastMark] - read) : 0;
+  return { input_tokens: tokens - read - write, cache_creation_input_tokens: write, cache_read_input_tokens: read };
+}
+
+// Why the real API would refuse this request, or null.
+function anthropicRefusal(request, headers) {
+  if (!headers['anthropic-version']) return [400, 'invalid_request_error', 'anthropic-version: header is required'];
+  const key = headers['x-api-key'] || '';
+  if (!key || (anthropicKeys && !anthropicKeys.includes(key))) return [401, 'authentication_error', 'invalid x-api-key'];
+  if (!Number.isInteger(request.max_tokens) || request.max_tokens < 1) return [400, 'invalid_request_error', 'max_tokens: Field required'];
+  if (!Array.isArray(request.messages) || !request.messages.length) return [400, 'invalid_request_error', 'messages: Field required'];
+  const toolUses = new Set();
+  let breakpoints = (request.tools || []).filter((t) => t.cache_control).length +
+    blocksOf(request.system).filter((b) => b.cache_control).length;
+  for (let i = 0; i < request.messages.length; i++) {
+    const m = request.messages[i];
+    if (m.role !== 'user' && m.role !== 'assistant') return [400, 'invalid_request_error', `messages.${i}.role: Input should be 'user' or 'assistant'`];
+    if (i > 0 && request.messages[i - 1].role === m.role) return [400, 'invalid_request_error', 'messages: roles must alternate between "user" and "assistant"'];
+    for (const b of blocksOf(m.content)) {
+      if (b.cache_control) breakpoints++;
+      if (b.type === 'text' && !b.text) return [400, 'invalid_request_error', `messages.${i}: text content blocks must be non-empty`];
+      if (b.type === 'tool_use') toolUses.add(b.id);
+      if (b.type === 'tool_result' && !toolUses.has(b.tool_use_id)) {
+        return [400, 'invalid_request_error', `messages.${i}: unexpected tool_use_id found in tool_result blocks: ${b.tool_use_id}`];
+      }
+    }
+  }
+  if (breakpoints > 4) return [400, 'invalid_request_error', `A maximum of 4 blocks with cache_control may be provided. Found ${breakpoints}.`];
+  return null;
+}
+
+const sse = (res, type, data) => res.write(`event: ${type}\ndata: ${JSON.stringify({ type, ...data })}\n\n`);
+
+async function anthropicStream(res, request, step, text, toolUses, usage) {
+  res.writeHead(200, { 'content-type': 'text/event-stream', 'cache-control': 'no-cache' });
+  sse(res, 'message_start', { message: { id: 'msg_fake', type: 'message', role: 'assistant', model: request.model, content: [], stop_reason: null, usage: { ...usage, output_tokens: 1 } } });
+  let index = 0;
+  if (!toolUses.length || text) {
+    sse(res, 'content_block_start', { index, content_block: { type: 'text', text: '' } });
+    sse(res, 'ping', {});
+    const tokens = step.stream ?? text.split(/(?<= )/);
+    for (let i = 0; i < tokens.length; i++) {
+      if (step.stream_error_after !== undefined && i >= step.stream_error_after) {
+        sse(res, 'error', { error: { type: 'overloaded_error', message: 'Overloaded' } });
+        return res.end();
+      }
+      if (step.stream_break_after !== undefined && i >= step.stream_break_after) return res.socket.destroy();
+      sse(res, 'content_block_delta', { index, delta: { type: 'text_delta', text: tokens[i] } });
+      await sleep(step.delta_delay_ms ?? 5);
+    }
+    sse(res, 'content_block_stop', { index });
+    index++;
+  }
+  for (const use of toolUses) {
+    const input = JSON.stringify(use.input);
+    const half = Math.floor(input.length / 2);
+    sse(res, 'content_block_start', { index, content_block: { ...use, input: {} } });
+    sse(res, 'content_block_delta', { index, delta: { type: 'input_json_delta', partial_json: input.slice(0, half) } });
+    sse(res, 'content_block_delta', { index, delta: { type: 'input_json_delta', partial_json: input.slice(half) } });
+    sse(res, 'content_block_stop', { index });
+    index++;
+  }
+  sse(res, 'message_delta', { delta: { stop_reason: toolUses.length ? 'tool_use' : 'end_turn', stop_sequence: null }, usage: { output_tokens: usage.output_tokens } });
+  sse(res, 'message_stop', {});
+  res.end();
+}
+
+async function anthropic(req, res) {
+  const raw = await readBody(req);
+  let request = {};
+  try { request = JSON.parse(raw); } catch { return anthropicError(res, 400, 'invalid_request_error', 'invalid JSON'); }
+  const key = req.headers['x-api-key'] || '';
+  const call = { api: 'anthropic', key, model: request.model, system: request.system, messages: request.messages, tools: request.tools, stream: !!request.stream, request, at: Date.now(), conn: socketId(req.socket) };
+  calls.push(call);
+  res.on('close', () => { if (!res.writableFinished) call.abandoned_at = Date.now(); });
+  const refusal = anthropicRefusal(request, req.headers);
+  if (refusal) { call.refused = refusal[2]; return anthropicError(res, ...refusal); }
+  const queue = scripts.get(key)?.length ? scripts.get(key) : scripts.get('*');
+  const step = queue?.length ? queue.shift() : {};
+  if (step.delay_ms) await sleep(step.delay_ms);
+  if (step.hang) return;
+  if (step.status && step.status !== 200) {
+    const body = typeof step.body === 'string' ? step.body : JSON.stringify(step.body ?? {});
+    res.writeHead(step.status, { 'content-type': 'application/json', ...(step.headers || {}) });
+    return res.end(body);
+  }
+  const last = request.messages[request.messages.length - 1];
+  const lastText = blocksOf(last.content).filter((b) => b.type === 'text').map((b) => b.text).join('\n');
+  const text = step.tool_calls ? (step.content ?? '') : (step.content ?? `echo: ${lastText}`);
+  const toolUses = (step.tool_calls || []).map((c, i) => ({ type: 'tool_use', id: c.id ?? `toolu_${i}`, name: c.name, input: JSON.parse(c.arguments ?? '{}') }));
+  const usage = step.usage ?? { ...cacheUsage(request), output_tokens: tokensOf(text + JSON.stringify(toolUses)) + 1 };
+  if (step.stream_error_after === undefined && step.stream_break_after === undefined) call.usage = usage;
+  if (request.stream) return anthropicStream(res, request, step, text, toolUses, usage);
+  const content = [];
+  if (text || !toolUses.length) content.push({ type: 'text', text });
+  content.push(...toolUses);
+  json(res, 200, { id: 'msg_fake', type: 'message', role: 'assistant', model: request.model, content, stop_reason: toolUses.length ? 'tool_use' : 'end_turn', stop_sequence: null, usage }, step.headers || {});
+}
+
 async function handle(req, res) {
   const url = new URL(req.url, 'http://x');
   if (url.pathname === '/__limits' && req.method === 'POST') {
@@ -198,8 +351,15 @@ async function handle(req, res) {
     return json(res, 200, { queued: scripts.get(key).length });
   }
   if (url.pathname === '/__calls') return json(res, 200, calls);
-  if (url.pathname === '/__reset') { scripts.clear(); calls = []; await readBody(req); return json(res, 200, {}); }
+  if (url.pathname === '/__reset') { scripts.clear(); calls = []; promptCache.clear(); await readBody(req); return json(res, 200, {}); }
   if (url.pathname.endsWith('/chat/completions') && req.method === 'POST') return chatCompletions(req, res);
+  if (url.pathname.endsWith('/messages') && req.method === 'POST') return anthropic(req, res);
+  if (url.pathname === '/__anthropic' && req.method === 'POST') {
+    const control = JSON.parse(await readBody(req) || '{}');
+    if ('keys' in control) anthropicKeys = control.keys;
+    if (control.clear_cache) promptCache.clear();
+    return json(res, 200, { keys: anthropicKeys });
+  }
   // A minimal Bot API for poll-loop tests: a token containing "conflict" gets Telegram's 409,
   // any other an instant empty answer (as the local emulator gives).
   if (url.pathname === '/__bot' && req.method === 'POST') {

@@ -332,6 +332,9 @@ HttpResponse anthropic_error(HttpResponse response) {
       body["error"].contains("message") && body["error"]["message"].is_string()) {
     message = body["error"]["message"].get<std::string>();
   }
+  if (response.status == 401) {
+    message = "Missing or invalid API key: send x-api-key: <key> (or Authorization: Bearer <key>).";
+  }
   response.body = dump(
       {{"type", "error"},
        {"error",
