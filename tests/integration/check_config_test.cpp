@@ -163,7 +163,7 @@ TEST(CheckConfig, TheExampleConfigAndEveryReadmeConfigPassTheCheck) {
     home.write("config.yaml", config);
     home.write(".env",
                "OPENAI_API_KEY=sk-a\nOPENAI_API_KEY_2=sk-b\nOPENROUTER_API_KEY=sk-c\n"
-               "API_SERVER_KEY=local\nTELEGRAM_BOT_TOKEN=1:x\n");
+               "API_SERVER_KEY=local\nTELEGRAM_BOT_TOKEN=1:x\nANTHROPIC_API_KEY=sk-ant-d\n");
     const auto r = run_process(kGateway, {"--check-config", "--home", home.path().string()});
     EXPECT_EQ(r.exit_code, 0) << r.err << "\n--- config:\n" << config;
     EXPECT_THAT(r.err, Not(HasSubstr("unknown key"))) << config;
