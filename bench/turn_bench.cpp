@@ -50,7 +50,7 @@ void measure_turn_bookkeeping() {
   hermes::daemon::usage::SqlUsageTables tables(db);
   hermes::daemon::Metrics metrics;
   hermes::Config config;
-  config.pricing["demo-model"] = {0.15, 0.6};
+  config.pricing["demo-model"] = {0.15, 0.6, {}, {}};
   hermes::daemon::state::StoreWorker worker(io, db);
   hermes::daemon::usage::UsageLedger ledger(io, worker, tables, metrics, config);
   constexpr int kRecords = 5000;

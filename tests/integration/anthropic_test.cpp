@@ -19,9 +19,6 @@ using namespace std::chrono_literals;
 using nlohmann::json;
 using ::testing::HasSubstr;
 
-const std::string kEverything = std::string(HERMES_NODE_TESTS) +
-                                "/node_modules/@modelcontextprotocol/server-everything/dist/"
-                                "index.js";
 constexpr const char* kAnthropicKey = "ak-anthropic-secret-1";
 constexpr const char* kOpenAiKey = "sk-openai-secret-2";
 
@@ -93,9 +90,9 @@ TEST_F(Anthropic, TheOfficialSdkCreatesStreamsRunsToolsCountsAndGetsTypedErrors)
 }
 
 TEST_F(Anthropic, AToolRoundThroughAnAnthropicPrimaryRunsTheGatewaysTool) {
-  ASSERT_TRUE(std::filesystem::exists(kEverything)) << "run scripts/setup.sh (npm ci)";
+  ASSERT_TRUE(std::filesystem::exists(kEverythingServer)) << "run scripts/setup.sh (npm ci)";
   start(false, "mcp_servers:\n  everything:\n    command: " + std::string(HERMES_NODE) +
-                   "\n    args: ['" + kEverything + "']\n");
+                   "\n    args: ['" + kEverythingServer + "']\n");
   fake_.script(kAnthropicKey, {{{"tool_calls", json::array({{{"id", "toolu_1"},
                                                              {"name", "mcp_everything_get_sum"},
                                                              {"arguments", R"({"a":2,"b":3})"}}})}},
@@ -219,6 +216,13 @@ TEST_F(Anthropic, PromptCacheTokensAreRecordedAndPriced) {
   EXPECT_EQ(total["prompt_tokens"].get<double>(), input + write + read);
   EXPECT_NEAR(total["cost_usd"].get<double>(), cost, 1e-12);
   EXPECT_NEAR(total["cache_saved_usd"].get<double>(), saved, 1e-12);
+
+  const auto metrics =
+      http_request(home_.port, "GET", "/metrics", "", {{"Authorization", "Bearer gw-key"}});
+  EXPECT_EQ(metric_value(
+                metrics.body,
+                R"(hermes_tokens_total{provider="claude",model="claude-test",kind="cache_read"})"),
+            read);
 
   const auto cli = run_process(kCliBin, {"gateway", "usage"}, {{"HERMES_HOME", home_.home()}});
   EXPECT_EQ(cli.exit_code, 0) << cli.err;

@@ -21,6 +21,11 @@ inline const char* const kGatewayBin =
     binary_under_test("HERMES_TEST_GATEWAY_BIN", HERMES_GATEWAY_BIN);
 inline const char* const kCliBin = binary_under_test("HERMES_TEST_CLI_BIN", HERMES_CLI_BIN);
 
+// The MCP server from npm the tool suites run (@modelcontextprotocol/server-everything).
+inline const std::string kEverythingServer =
+    std::string(HERMES_NODE_TESTS) +
+    "/node_modules/@modelcontextprotocol/server-everything/dist/index.js";
+
 // A home with a valid config on a free loopback port, and a private runtime dir.
 struct GatewayHome {
   TempDir dir;

@@ -25,9 +25,7 @@ using namespace std::chrono_literals;
 using nlohmann::json;
 using ::testing::HasSubstr;
 
-const std::string kEverything = std::string(HERMES_NODE_TESTS) +
-                                "/node_modules/@modelcontextprotocol/server-everything/dist/"
-                                "index.js";
+const std::string& kEverything = kEverythingServer;
 const std::string kFilesystem = std::string(HERMES_NODE_TESTS) +
                                 "/node_modules/@modelcontextprotocol/server-filesystem/dist/"
                                 "index.js";

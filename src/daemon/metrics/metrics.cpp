@@ -74,9 +74,11 @@ void LabelledHistogram::render(std::ostream& out, const char* name, const char* 
 }
 
 void Metrics::count_tokens(const std::string& provider, const std::string& model, long prompt,
-                           long completion) {
+                           long completion, long cache_write, long cache_read) {
   tokens_[{provider, model, "prompt"}] += prompt;
   tokens_[{provider, model, "completion"}] += completion;
+  if (cache_write > 0) tokens_[{provider, model, "cache_write"}] += cache_write;
+  if (cache_read > 0) tokens_[{provider, model, "cache_read"}] += cache_read;
 }
 
 void Metrics::observe_drain(std::chrono::duration<double> duration) {

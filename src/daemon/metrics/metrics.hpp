@@ -56,10 +56,11 @@ class Metrics {
   // Upper bounds (seconds) of the lag histogram's buckets, +Inf aside.
   static constexpr double kLagBuckets[] = {0.001, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 1.0};
 
-  // Tokens of one provider call (`kind`: prompt | completion) and what they cost (priced
-  // models only).
+  // What one provider call cost (priced models only), and its tokens by kind: prompt,
+  // completion, and of the prompt the part written to and read from the provider's prompt cache
+  // (kinds cache_write, cache_read; counted when present).
   void count_tokens(const std::string& provider, const std::string& model, long prompt,
-                    long completion);
+                    long completion, long cache_write = 0, long cache_read = 0);
   void count_cost(const std::string& provider, const std::string& model, double usd) {
     cost_[{provider, model}] += usd;
   }

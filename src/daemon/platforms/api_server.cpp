@@ -205,14 +205,15 @@ struct ApiServer::Impl {
 asio::awaitable<std::variant<PreparedTurn, HttpResponse>> ApiServer::Impl::prepare(
     HttpRequest& request, Dialect dialect) {
   std::variant<ChatCompletionRequest, HttpResponse> parsed;
-  std::function<void()> parse = [&parsed, &request, dialect] {
+  const auto parse_body = [&parsed, &request, dialect] {
     parsed = dialect == Dialect::anthropic ? parse_messages_request(request.body)
                                            : parse_chat_completion_request(request.body);
   };
   if (request.body.size() >= providers::kOffloadBytes) {
-    co_await providers::offload(std::move(parse));
+    std::function<void()> work = parse_body;  // named: GCC 12
+    co_await providers::offload(std::move(work));
   } else {
-    parse();
+    parse_body();  // a small body: no std::function (an allocation) on the hot path
   }
   if (auto* error = std::get_if<HttpResponse>(&parsed)) co_return std::move(*error);
   PreparedTurn turn;

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <array>
+#include <cstdint>
 #include <nlohmann/json.hpp>
 
 namespace hermes::providers {
@@ -182,9 +183,18 @@ void add_cache_breakpoints(json& request) {
   }
 }
 
+// A count as the provider sent it; anything but a number in range (null, a string, 1e300) is 0.
 long count_at(const json& object, const char* key) {
   const auto it = object.find(key);
-  return it != object.end() && it->is_number() ? it->get<long>() : 0;
+  if (it == object.end()) return 0;
+  if (it->is_number_unsigned())
+    return static_cast<long>(std::min<std::uint64_t>(it->get<std::uint64_t>(), 1ULL << 62));
+  if (it->is_number_integer()) return static_cast<long>(it->get<std::int64_t>());
+  if (it->is_number_float()) {
+    const double value = it->get<double>();
+    return value >= 0 && value < 4e18 ? static_cast<long>(value) : 0;
+  }
+  return 0;
 }
 
 // Anthropic counts uncached input apart from what was written to or read from the cache;
@@ -258,6 +268,14 @@ std::optional<ParsedCompletion> parse_messages_response(std::string_view body) {
 
 namespace {
 
+// A piece of the tool call at the event's content block index (bounded, as for OpenAI's).
+ToolCallDelta tool_piece(const json& root) {
+  ToolCallDelta piece;
+  const long index = count_at(root, "index");
+  piece.index = index < 0 ? 127 : std::min<std::size_t>(static_cast<std::size_t>(index), 127);
+  return piece;
+}
+
 void read_block_start(const json& root, StreamEvent& event) {
   const auto block = root.find("content_block");
   if (block == root.end() || !block->is_object()) return;
@@ -265,8 +283,7 @@ void read_block_start(const json& root, StreamEvent& event) {
   if (type == "text") {
     event.delta = string_of(*block, "text");
   } else if (type == "tool_use") {
-    ToolCallDelta piece;
-    piece.index = std::min<std::size_t>(static_cast<std::size_t>(count_at(root, "index")), 127);
+    ToolCallDelta piece = tool_piece(root);
     piece.id = string_of(*block, "id");
     piece.name = string_of(*block, "name");
     event.tool_calls.push_back(std::move(piece));
@@ -280,8 +297,7 @@ void read_block_delta(const json& root, StreamEvent& event) {
   if (type == "text_delta") {
     event.delta = string_of(*delta, "text");
   } else if (type == "input_json_delta") {
-    ToolCallDelta piece;
-    piece.index = std::min<std::size_t>(static_cast<std::size_t>(count_at(root, "index")), 127);
+    ToolCallDelta piece = tool_piece(root);
     piece.arguments = string_of(*delta, "partial_json");
     event.tool_calls.push_back(std::move(piece));
   }

@@ -79,7 +79,8 @@ UsageRecord UsageLedger::count(UsageRecord record) {
     record.cache_saved_usd = priced->cache_saved_usd;
   }
   metrics_.count_tokens(record.provider, record.model, record.prompt_tokens,
-                        record.completion_tokens);
+                        record.completion_tokens, record.cache_write_tokens,
+                        record.cache_read_tokens);
   if (record.cost_usd) {
     metrics_.count_cost(record.provider, record.model, *record.cost_usd);
     const auto day = static_cast<std::int64_t>(record.at) / kDay;

@@ -20,14 +20,14 @@ struct UsageRecord {
   long prompt_tokens = 0;
   long completion_tokens = 0;
   long total_tokens = 0;
-  long cache_write_tokens = 0;     // of prompt_tokens: written to the provider's prompt cache
-  long cache_read_tokens = 0;      // of prompt_tokens: read from it
   std::optional<double> cost_usd;  // none: the model has no price in pricing:
-  double cache_saved_usd = 0;      // what caching saved against the input price (priced calls)
   std::string session_id;          // "" when the call belongs to no stored session
   std::string platform;            // api_server | telegram
   std::string chat;                // the budget's chat: "<platform>:<chat key or session>"
   std::string kind = "turn";       // turn | summary
+  long cache_write_tokens = 0;     // of prompt_tokens: written to the provider's prompt cache
+  long cache_read_tokens = 0;      // of prompt_tokens: read from it
+  double cache_saved_usd = 0;      // what caching saved against the input price (priced calls)
 };
 
 enum class UsageGrouping { none, provider, model, session, day };

@@ -115,8 +115,13 @@ TEST(MessagesErrors, StatusesMapToAnthropicsTypesAndKeepTheirHeaders) {
     const auto converted = anthropic_error(openai);
     const auto body = json::parse(converted.body);
     EXPECT_EQ(converted.status, row.status);
-    EXPECT_EQ(body, (json{{"type", "error"},
-                          {"error", {{"type", row.type}, {"message", "the hint sentence"}}}}));
+    // A 401 on these routes is about the key, and says how Anthropic clients send it.
+    const std::string message =
+        row.status == 401
+            ? "Missing or invalid API key: send x-api-key: <key> (or Authorization: Bearer <key>)."
+            : "the hint sentence";
+    EXPECT_EQ(body,
+              (json{{"type", "error"}, {"error", {{"type", row.type}, {"message", message}}}}));
     ASSERT_EQ(converted.headers.size(), openai.headers.size());
   }
 }
