@@ -91,18 +91,23 @@ TEST_F(Anthropic, TheOfficialSdkCreatesStreamsRunsToolsCountsAndGetsTypedErrors)
 
 TEST_F(Anthropic, AToolRoundThroughAnAnthropicPrimaryRunsTheGatewaysTool) {
   ASSERT_TRUE(std::filesystem::exists(kEverythingServer)) << "run scripts/setup.sh (npm ci)";
-  start(false, "mcp_servers:\n  everything:\n    command: " + std::string(HERMES_NODE) +
-                   "\n    args: ['" + kEverythingServer + "']\n");
+  start(true, "mcp_servers:\n  everything:\n    command: " + std::string(HERMES_NODE) +
+                  "\n    args: ['" + kEverythingServer + "']\n");
+  // The primary asks for the tool, then is overloaded: the OpenAI-compatible fallback finishes
+  // the same turn from the same history, its tool round in OpenAI's shape.
+  const json overloaded = {{"type", "error"},
+                           {"error", {{"type", "overloaded_error"}, {"message", "Overloaded"}}}};
   fake_.script(kAnthropicKey, {{{"tool_calls", json::array({{{"id", "toolu_1"},
                                                              {"name", "mcp_everything_get_sum"},
                                                              {"arguments", R"({"a":2,"b":3})"}}})}},
-                               {{"content", "2 and 3 make 5."}}});
+                               {{"status", 529}, {"body", overloaded}}});
+  fake_.script(kOpenAiKey, {{{"content", "2 and 3 make 5."}}});
   const auto r = chat("what is 2+3?");
   ASSERT_EQ(r.status, 200) << r.body << daemon_->stderr_text();
   EXPECT_EQ(json::parse(r.body)["choices"][0]["message"]["content"], "2 and 3 make 5.");
 
   const auto calls = fake_.calls();
-  ASSERT_EQ(calls.size(), 2u) << calls.dump();
+  ASSERT_EQ(calls.size(), 3u) << calls.dump();
   EXPECT_EQ(calls[0]["api"], "anthropic");
   bool offered = false;
   for (const auto& tool : calls[0]["tools"]) {
@@ -111,6 +116,7 @@ TEST_F(Anthropic, AToolRoundThroughAnAnthropicPrimaryRunsTheGatewaysTool) {
     }
   }
   EXPECT_TRUE(offered) << "the MCP tool, as {name, description, input_schema}";
+  // To Anthropic: the round as a tool_use block and a tool_result block.
   const auto& sent = calls[1]["messages"];
   ASSERT_EQ(sent.size(), 3u) << sent.dump();
   EXPECT_EQ(sent[1]["role"], "assistant");
@@ -120,6 +126,15 @@ TEST_F(Anthropic, AToolRoundThroughAnAnthropicPrimaryRunsTheGatewaysTool) {
   EXPECT_EQ(sent[2]["content"][0]["type"], "tool_result");
   EXPECT_EQ(sent[2]["content"][0]["tool_use_id"], "toolu_1");
   EXPECT_EQ(sent[2]["content"][0]["content"], "The sum of 2 and 3 is 5.");
+  // To the fallback: the same round as tool_calls and a tool message.
+  EXPECT_EQ(calls[2]["key"], kOpenAiKey);
+  const auto& converted = calls[2]["messages"];
+  ASSERT_EQ(converted.size(), 4u) << converted.dump();
+  EXPECT_EQ(converted[0]["role"], "system");
+  EXPECT_EQ(converted[2]["tool_calls"][0]["id"], "toolu_1");
+  EXPECT_EQ(converted[2]["tool_calls"][0]["function"]["arguments"], R"({"a":2,"b":3})");
+  EXPECT_EQ(converted[3]["role"], "tool");
+  EXPECT_EQ(converted[3]["tool_call_id"], "toolu_1");
 }
 
 TEST_F(Anthropic, OverloadedBeforeAnyTextFallsBackToOpenAiButNeverSplicesIntoSentText) {
