@@ -6,6 +6,7 @@
 #include <span>
 
 #include "common/ascii_case.hpp"
+#include "daemon/providers/anthropic_messages.hpp"
 #include "daemon/providers/hint.hpp"
 #include "daemon/providers/json_text.hpp"
 
@@ -44,6 +45,17 @@ std::optional<HttpResponse> unserved_model(const Config& config, const std::stri
                     "The model '" + model.substr(0, 100) + "' is not served here; use '" +
                         config.model.default_model + "' (GET /v1/models lists them).",
                     "invalid_request_error", "model_not_found");
+}
+
+std::optional<HttpResponse> unmappable_for_primary(const Config& config,
+                                                   const std::string& extra_fields) {
+  const auto primary = config.providers.find(config.model.provider);
+  if (primary == config.providers.end() || primary->second.api != ProviderApi::anthropic) {
+    return std::nullopt;
+  }
+  auto refused = providers::unmappable_field(extra_fields);
+  if (!refused) return std::nullopt;
+  return invalid_request(refused->refusal, refused->refused_field);
 }
 
 namespace {

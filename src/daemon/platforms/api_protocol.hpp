@@ -34,6 +34,13 @@ struct ChatCompletionRequest {
 std::variant<ChatCompletionRequest, HttpResponse> parse_chat_completion_request(
     std::string_view body);
 
+// The 400 naming the first sampling field (`extra_fields`, OpenAI's names) that the primary
+// provider's wire format has no place for (Anthropic's has no seed, penalties or JSON mode);
+// nothing when the primary takes them all. Checked before any call: the answer must not depend
+// on which provider happens to be up (a fallback of another kind would take the field).
+std::optional<HttpResponse> unmappable_for_primary(const Config& config,
+                                                   const std::string& extra_fields);
+
 // A 400 invalid_request_error naming the field (`param`) at fault.
 HttpResponse invalid_request(const std::string& message, const std::string& param);
 // The 404 model_not_found for a model the gateway does not answer with (its default or a

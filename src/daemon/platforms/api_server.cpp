@@ -186,7 +186,6 @@ struct ApiServer::Impl {
                                                                     Dialect dialect);
   asio::awaitable<HttpResponse> take(HttpRequest request, Dialect dialect);
   asio::awaitable<HttpResponse> answer(const ConversationResult& taken, Dialect dialect);
-  std::optional<HttpResponse> unmappable(const ChatCompletionRequest& request) const;
   asio::awaitable<void> stream_turn(std::uint64_t id, ResponseStream& out);
 
   Config config;
@@ -220,7 +219,9 @@ asio::awaitable<std::variant<PreparedTurn, HttpResponse>> ApiServer::Impl::prepa
   turn.dialect = dialect;
   turn.request = std::move(std::get<ChatCompletionRequest>(parsed));
   if (auto refused = unserved_model(config, turn.request.model)) co_return std::move(*refused);
-  if (auto refused = unmappable(turn.request)) co_return std::move(*refused);
+  if (auto refused = unmappable_for_primary(config, turn.request.extra_fields)) {
+    co_return std::move(*refused);
+  }
   const std::string requested_session(request.header(kSessionHeader));
   if (requested_session.empty()) {
     turn.session_id = store.new_session_id();
@@ -240,20 +241,6 @@ asio::awaitable<std::variant<PreparedTurn, HttpResponse>> ApiServer::Impl::prepa
   }
   turn.session_id = requested_session;
   co_return turn;
-}
-
-// A field the primary provider's wire format has no place for is the client's to remove: a
-// 400 naming it before any call (a fallback of another kind would take it, but the answer
-// must not depend on which provider happens to be up).
-std::optional<HttpResponse> ApiServer::Impl::unmappable(
-    const ChatCompletionRequest& request) const {
-  const auto primary = config.providers.find(config.model.provider);
-  if (primary == config.providers.end() || primary->second.api != ProviderApi::anthropic) {
-    return std::nullopt;
-  }
-  auto refused = providers::unmappable_field(request.extra_fields);
-  if (!refused) return std::nullopt;
-  return invalid_request(refused->refusal, refused->refused_field);
 }
 
 asio::awaitable<HttpResponse> ApiServer::Impl::take(HttpRequest request, Dialect dialect) {

@@ -167,3 +167,26 @@ TEST(OpenAiChat, ParsesRepliesAndStreamEvents) {
 
 }  // namespace
 }  // namespace hermes::daemon
+
+namespace hermes::daemon {
+namespace {
+
+TEST(UnmappableForPrimary, AnAnthropicPrimaryRefusesWhatItsFormatCannotCarryByName) {
+  Config config;
+  config.model.provider = "claude";
+  ProviderConfig claude;
+  claude.api = ProviderApi::anthropic;
+  config.providers["claude"] = claude;
+  const auto refused = unmappable_for_primary(config, R"("temperature":0.1,"seed":7)");
+  ASSERT_TRUE(refused);
+  EXPECT_EQ(refused->status, 400);
+  const auto body = nlohmann::json::parse(refused->body);
+  EXPECT_EQ(body["error"]["param"], "seed");
+  EXPECT_NE(body["error"]["message"].get<std::string>().find("'seed'"), std::string::npos);
+  EXPECT_FALSE(unmappable_for_primary(config, R"("temperature":0.1,"stop":["x"])"));
+  config.providers["claude"].api = ProviderApi::openai;
+  EXPECT_FALSE(unmappable_for_primary(config, R"("seed":7)")) << "OpenAI's format takes it";
+}
+
+}  // namespace
+}  // namespace hermes::daemon

@@ -267,6 +267,9 @@ asio::awaitable<std::variant<PreparedResponse, HttpResponse>> ResponsesApi::Impl
   if (auto* error = std::get_if<HttpResponse>(&parsed)) co_return std::move(*error);
   p.request = std::move(std::get<ResponsesRequest>(parsed));
   if (auto refused = unserved_model(config, p.request.model)) co_return std::move(*refused);
+  if (auto refused = unmappable_for_primary(config, p.request.extra_fields)) {
+    co_return std::move(*refused);
+  }
 
   // Instructions stand for this request only (they are not carried along the chain).
   p.system = p.request.instructions.empty() ? config.agent.system_prompt : p.request.instructions;
