@@ -30,6 +30,19 @@ constexpr std::string_view kOwnFields[] = {"model", "max_tokens",     "messages"
                                            "tools", "tool_choice",    "stream",   "temperature",
                                            "top_p", "stop_sequences", "metadata"};
 
+// A member that must be a string or a bool, read without throwing when a client sent another
+// type (nlohmann's value() throws then): "" or false instead, which the checks refuse.
+std::string string_member(const json& object, const char* key) {
+  if (!object.is_object()) return {};
+  const auto it = object.find(key);
+  return it != object.end() && it->is_string() ? it->get<std::string>() : std::string();
+}
+bool true_member(const json& object, const char* key) {
+  if (!object.is_object()) return false;
+  const auto it = object.find(key);
+  return it != object.end() && it->is_boolean() && it->get<bool>();
+}
+
 bool one_of(std::string_view name, std::span<const std::string_view> names) {
   return std::find(names.begin(), names.end(), name) != names.end();
 }
@@ -41,7 +54,7 @@ std::optional<std::string> text_of(const json& content) {
   if (!content.is_array()) return std::nullopt;
   std::string text;
   for (const auto& block : content) {
-    if (!block.is_object() || block.value("type", "") != "text" || !block.contains("text") ||
+    if (string_member(block, "type") != "text" || !block.contains("text") ||
         !block["text"].is_string()) {
       return std::nullopt;
     }
@@ -71,7 +84,7 @@ struct Reader {
     for (std::size_t j = 0; j < content.size(); ++j) {
       const auto& block = content[j];
       const std::string at = where + ".content[" + std::to_string(j) + "]";
-      const std::string type = block.is_object() ? block.value("type", "") : "";
+      const std::string type = string_member(block, "type");
       if (type == "text" && block.contains("text") && block["text"].is_string()) {
         message.content += block["text"].get<std::string>();
       } else if (type == "tool_use" && block.contains("id") && block["id"].is_string() &&
@@ -105,7 +118,7 @@ struct Reader {
     auto text = text_of(block.value("content", json()));
     if (!text)
       return bad_request(at + ".content must be a string or text blocks.", at + ".content");
-    if (block.value("is_error", false)) *text = "Error: " + *text;
+    if (true_member(block, "is_error")) *text = "Error: " + *text;
     out.messages.emplace_back("tool", std::move(*text), "", use_id);
     return std::nullopt;
   }
@@ -117,7 +130,7 @@ struct Reader {
     for (std::size_t j = 0; j < content.size(); ++j) {
       const auto& block = content[j];
       const std::string at = where + ".content[" + std::to_string(j) + "]";
-      const std::string type = block.is_object() ? block.value("type", "") : "";
+      const std::string type = string_member(block, "type");
       if (type == "text" && block.contains("text") && block["text"].is_string()) {
         if (has_text) text += "\n";
         text += block["text"].get<std::string>();
@@ -136,8 +149,7 @@ struct Reader {
 
   std::optional<HttpResponse> message(const json& m, const std::string& where) {
     if (!m.is_object()) return bad_request(where + " must be an object.", where);
-    const std::string role =
-        m.value("role", json()).is_string() ? m["role"].get<std::string>() : "";
+    const std::string role = string_member(m, "role");
     if (role != "user" && role != "assistant") {
       return bad_request(where + ".role must be user or assistant.", where + ".role");
     }
@@ -208,7 +220,7 @@ struct Reader {
 
   std::optional<HttpResponse> tool_choice(const json& choice) {
     if (out.tools.empty()) return bad_request("'tool_choice' needs 'tools'.", "tool_choice");
-    const std::string type = choice.is_object() ? choice.value("type", "") : "";
+    const std::string type = string_member(choice, "type");
     if (type == "auto") {
       add_field("tool_choice", "auto");
     } else if (type == "any") {
@@ -221,7 +233,7 @@ struct Reader {
       return bad_request("'tool_choice' must be {type: auto | any | none | tool (with name)}.",
                          "tool_choice");
     }
-    if (choice.value("disable_parallel_tool_use", false)) add_field("parallel_tool_calls", false);
+    if (true_member(choice, "disable_parallel_tool_use")) add_field("parallel_tool_calls", false);
     return std::nullopt;
   }
 

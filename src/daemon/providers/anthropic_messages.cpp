@@ -15,6 +15,14 @@ std::string dump(const json& value) {
   return value.dump(-1, ' ', false, json::error_handler_t::replace);
 }
 
+// A string member, or "" when it is absent or of another type (never a throw: nlohmann's
+// value() throws on a type mismatch, and these bodies come from outside).
+std::string string_of(const json& object, const char* key) {
+  if (!object.is_object()) return {};
+  const auto it = object.find(key);
+  return it != object.end() && it->is_string() ? it->get<std::string>() : std::string();
+}
+
 const json& ephemeral() {
   static const json kEphemeral = {{"type", "ephemeral"}};
   return kEphemeral;
@@ -37,9 +45,9 @@ json assistant_blocks(const ChatMessage& m) {
     if (!call.is_object() || !call.contains("function")) continue;
     const json& function = call["function"];
     blocks.push_back({{"type", "tool_use"},
-                      {"id", call.value("id", "")},
-                      {"name", function.value("name", "")},
-                      {"input", tool_input(function.value("arguments", "{}"))}});
+                      {"id", string_of(call, "id")},
+                      {"name", string_of(function, "name")},
+                      {"input", tool_input(string_of(function, "arguments"))}});
   }
   return blocks;
 }
@@ -141,7 +149,7 @@ std::optional<AnthropicRequest> apply_extra_fields(const json& fields, json& req
     } else if (name == "parallel_tool_calls") {
       if (value == false) request["__no_parallel"] = true;
     } else if (name == "response_format") {
-      if (!value.is_object() || value.value("type", "") != "text") {
+      if (string_of(value, "type") != "text") {
         return refused(name, "the Messages API has no JSON mode");
       }
     } else {
@@ -209,11 +217,6 @@ ChatUsage usage_of(const json& usage) {
   out.completion_tokens = count_at(usage, "output_tokens");
   out.total_tokens = out.prompt_tokens + out.completion_tokens;
   return out;
-}
-
-std::string string_of(const json& object, const char* key) {
-  const auto it = object.find(key);
-  return it != object.end() && it->is_string() ? it->get<std::string>() : std::string();
 }
 
 }  // namespace

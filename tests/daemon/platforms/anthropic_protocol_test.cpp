@@ -85,6 +85,14 @@ TEST(MessagesRequest, BadRequestsAre400sInAnthropicsShapeNamingTheField) {
        "tools[0]"},
       {R"({"model":"m","max_tokens":5,"tool_choice":{"type":"any"},"messages":[{"role":"user","content":"hi"}]})",
        "tool_choice"},
+      // Members of the wrong type are refused, never thrown on (found by fuzz_messages_request).
+      {R"({"model":"m","max_tokens":5,"system":[{"type":[{"id":"t1"}],"text":"x"}],"messages":[{"role":"user","content":"hi"}]})",
+       "system"},
+      {R"({"model":"m","max_tokens":5,"messages":[{"role":"user","content":[{"type":7}]}]})",
+       "messages[0].content[0]"},
+      {R"({"model":"m","max_tokens":5,"messages":[{"role":["user"],"content":"hi"}]})", "role"},
+      {R"({"model":"m","max_tokens":5,"tools":[{"name":"f"}],"tool_choice":{"type":{"a":1}},"messages":[{"role":"user","content":"hi"}]})",
+       "tool_choice"},
       {R"([1,2])", "JSON object"},
       {"{not json", "not valid JSON"},
   };
