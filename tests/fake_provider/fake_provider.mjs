@@ -24,7 +24,7 @@
 // characters / 4 + 1), also in streams that ask for it, and kept in the call record (usage).
 // Anthropic (POST …/messages): the same scripts and Step fields (content, stream, tool_calls,
 //   status/body, usage), plus stream_error_after: N (an overloaded_error event after N
-//   deltas). Strict like the real API: 400 without max_tokens or anthropic-version, for a
+//   deltas) and stop_reason (instead of end_turn, e.g. max_tokens). Strict like the real API: 400 without max_tokens or anthropic-version, for a
 //   tool_result that answers no tool_use, roles that do not alternate, an empty text block or
 //   more than four cache_control breakpoints; 401 for a missing x-api-key or one not in
 //   POST /__anthropic {keys: [...]} (when set). Prompt caching is simulated: the prefix up to
@@ -300,7 +300,7 @@ async function anthropicStream(res, request, step, text, toolUses, usage) {
     sse(res, 'content_block_stop', { index });
     index++;
   }
-  sse(res, 'message_delta', { delta: { stop_reason: toolUses.length ? 'tool_use' : 'end_turn', stop_sequence: null }, usage: { output_tokens: usage.output_tokens } });
+  sse(res, 'message_delta', { delta: { stop_reason: toolUses.length ? 'tool_use' : (step.stop_reason ?? 'end_turn'), stop_sequence: null }, usage: { output_tokens: usage.output_tokens } });
   sse(res, 'message_stop', {});
   res.end();
 }
@@ -334,7 +334,7 @@ async function anthropic(req, res) {
   const content = [];
   if (text || !toolUses.length) content.push({ type: 'text', text });
   content.push(...toolUses);
-  json(res, 200, { id: 'msg_fake', type: 'message', role: 'assistant', model: request.model, content, stop_reason: toolUses.length ? 'tool_use' : 'end_turn', stop_sequence: null, usage }, step.headers || {});
+  json(res, 200, { id: 'msg_fake', type: 'message', role: 'assistant', model: request.model, content, stop_reason: toolUses.length ? 'tool_use' : (step.stop_reason ?? 'end_turn'), stop_sequence: null, usage }, step.headers || {});
 }
 
 async function handle(req, res) {

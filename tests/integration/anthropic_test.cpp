@@ -178,6 +178,32 @@ TEST_F(Anthropic, OverloadedBeforeAnyTextFallsBackToOpenAiButNeverSplicesIntoSen
   ASSERT_EQ(calls.size(), 1u) << "no fallback after text was sent: " << calls.dump();
 }
 
+// An answer the provider cut at max_tokens is reported as cut on every API, never as complete.
+TEST_F(Anthropic, AnAnswerCutAtMaxTokensIsReportedAsCutOnBothApis) {
+  start(false);
+  const json cut = {{"content", "The answer was cut"}, {"stop_reason", "max_tokens"}};
+  fake_.script(kAnthropicKey, {cut, cut, cut, cut});
+  auto r = chat("long question");
+  ASSERT_EQ(r.status, 200) << r.body;
+  EXPECT_EQ(json::parse(r.body)["choices"][0]["finish_reason"], "length");
+  r = chat("long question", true);
+  ASSERT_EQ(r.status, 200) << r.body;
+  EXPECT_THAT(r.body, HasSubstr(R"("finish_reason":"length")"));
+  EXPECT_THAT(r.body, ::testing::Not(HasSubstr(R"("finish_reason":"stop")")));
+
+  const json request = {{"model", "claude-test"},
+                        {"max_tokens", 5},
+                        {"messages", json::array({{{"role", "user"}, {"content", "long"}}})}};
+  r = http_request(home_.port, "POST", "/v1/messages", request.dump(), {{"x-api-key", "gw-key"}});
+  ASSERT_EQ(r.status, 200) << r.body;
+  EXPECT_EQ(json::parse(r.body)["stop_reason"], "max_tokens");
+  json streamed = request;
+  streamed["stream"] = true;
+  r = http_request(home_.port, "POST", "/v1/messages", streamed.dump(), {{"x-api-key", "gw-key"}});
+  ASSERT_EQ(r.status, 200) << r.body;
+  EXPECT_THAT(r.body, HasSubstr(R"("stop_reason":"max_tokens")"));
+}
+
 TEST_F(Anthropic, ALowCreditBalanceIsA402WithTheBillingHint) {
   start(false);
   fake_.script(kAnthropicKey,

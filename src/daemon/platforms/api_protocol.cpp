@@ -408,15 +408,21 @@ HttpResponse client_gone_response() {
 
 // The two bodies every answer produces are written straight into one buffer, keys in the
 // same (sorted) order nlohmann would give them.
+std::string_view text_finish_reason(std::string_view finish_reason) {
+  if (finish_reason == "length" || finish_reason == "content_filter") return finish_reason;
+  return "stop";
+}
+
 std::string completion_json(const std::string& id, const std::string& model,
                             const std::string& content, const providers::ChatUsage& usage,
-                            long created, const std::vector<providers::ToolCall>& tool_calls) {
+                            long created, const std::vector<providers::ToolCall>& tool_calls,
+                            std::string_view finish_reason) {
   using providers::append_json_string;
   std::string out;
   out.reserve(content.size() + model.size() + id.size() + 256);
-  out += tool_calls.empty()
-             ? R"({"choices":[{"finish_reason":"stop","index":0,"message":{"content":)"
-             : R"({"choices":[{"finish_reason":"tool_calls","index":0,"message":{"content":)";
+  out += R"({"choices":[{"finish_reason":")";
+  out += tool_calls.empty() ? text_finish_reason(finish_reason) : "tool_calls";
+  out += R"(","index":0,"message":{"content":)";
   if (content.empty() && !tool_calls.empty()) {
     out += "null";
   } else {
@@ -494,7 +500,8 @@ std::string usage_chunk_event(const std::string& id, const std::string& model, l
 }
 
 std::string chunk_event(const std::string& id, const std::string& model, long created,
-                        const std::optional<std::string>& content, bool first, bool last) {
+                        const std::optional<std::string>& content, bool first, bool last,
+                        std::string_view finish_reason) {
   using providers::append_json_string;
   std::string out;
   out.reserve((content ? content->size() : 0) + model.size() + id.size() + 192);
@@ -504,7 +511,13 @@ std::string chunk_event(const std::string& id, const std::string& model, long cr
     append_json_string(out, *content);
   }
   if (first) out += content ? R"(,"role":"assistant")" : R"("role":"assistant")";
-  out += last ? R"(},"finish_reason":"stop")" : R"(},"finish_reason":null)";
+  if (last) {
+    out += R"(},"finish_reason":")";
+    out += text_finish_reason(finish_reason);
+    out += '"';
+  } else {
+    out += R"(},"finish_reason":null)";
+  }
   out += R"(,"index":0}],"created":)";
   out += std::to_string(created);
   out += R"(,"id":)";

@@ -67,9 +67,15 @@ inline constexpr std::string_view kInterruptedMessage =
     "send it again to continue.";
 
 // `tool_calls` set: the answer asks the client to run them (finish_reason "tool_calls").
+// Otherwise finish_reason is "stop", or "length" / "content_filter" when the provider said so
+// (`finish_reason`, OpenAI's words: an answer cut at max_tokens is not reported as complete).
 std::string completion_json(const std::string& id, const std::string& model,
                             const std::string& content, const providers::ChatUsage& usage,
-                            long created, const std::vector<providers::ToolCall>& tool_calls = {});
+                            long created, const std::vector<providers::ToolCall>& tool_calls = {},
+                            std::string_view finish_reason = {});
+// The finish_reason an answer without tool calls reports: "length" and "content_filter" as
+// the provider said, anything else "stop".
+std::string_view text_finish_reason(std::string_view finish_reason);
 // The streamed form of an answer's tool calls: one chunk with every call (each with its index,
 // id, name and whole arguments), then the chunk that ends the choice with "tool_calls".
 std::string tool_calls_chunk_events(const std::string& id, const std::string& model, long created,
@@ -78,8 +84,10 @@ std::string tool_calls_chunk_events(const std::string& id, const std::string& mo
 std::string usage_chunk_event(const std::string& id, const std::string& model, long created,
                               const providers::ChatUsage& usage);
 // One `data: …\n\n` SSE event of a chat.completion.chunk.
+// `last`: the chunk ends the choice, with text_finish_reason(`finish_reason`).
 std::string chunk_event(const std::string& id, const std::string& model, long created,
-                        const std::optional<std::string>& content, bool first, bool last);
+                        const std::optional<std::string>& content, bool first, bool last,
+                        std::string_view finish_reason = {});
 std::string models_json(const std::vector<std::string>& models);
 
 // Constant-time check of `Authorization: Bearer <key>`.

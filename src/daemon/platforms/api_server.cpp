@@ -95,7 +95,8 @@ struct StreamTurn {
           tool_calls_chunk_events(id, model, created, result.client_tool_calls, first_chunk));
     } else {
       if (first) co_await on_delta("");  // an empty answer still opens the stream
-      co_await out->write(chunk_event(id, model, created, std::nullopt, false, true));
+      co_await out->write(
+          chunk_event(id, model, created, std::nullopt, false, true, result.finish_reason));
     }
     if (prepared.request.include_usage) {
       co_await out->write(usage_chunk_event(id, model, created, result.usage));
@@ -289,7 +290,7 @@ asio::awaitable<HttpResponse> ApiServer::Impl::answer(const ConversationResult& 
                        providers::stop_reason_of(result.finish_reason), result.usage);
     } else {
       response.body = completion_json(completion_id(), result.model, result.content, result.usage,
-                                      unix_now(), result.client_tool_calls);
+                                      unix_now(), result.client_tool_calls, result.finish_reason);
     }
   };
   if (result.content.size() >= providers::kOffloadBytes) {

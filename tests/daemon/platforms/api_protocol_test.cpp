@@ -171,6 +171,26 @@ TEST(OpenAiChat, ParsesRepliesAndStreamEvents) {
 namespace hermes::daemon {
 namespace {
 
+TEST(ApiProtocol, AnAnswerCutShortSaysSoInItsFinishReason) {
+  using nlohmann::json;
+  for (const auto& [given, reported] :
+       std::vector<std::pair<std::string, std::string>>{{"length", "length"},
+                                                        {"content_filter", "content_filter"},
+                                                        {"stop", "stop"},
+                                                        {"", "stop"},
+                                                        {"tool_calls", "stop"},
+                                                        {"weird", "stop"}}) {
+    const auto completion = json::parse(completion_json("id1", "m", "x", {}, 7, {}, given));
+    EXPECT_EQ(completion["choices"][0]["finish_reason"], reported) << given;
+    const auto last =
+        json::parse(chunk_event("id1", "m", 7, std::nullopt, false, true, given).substr(6));
+    EXPECT_EQ(last["choices"][0]["finish_reason"], reported) << given;
+  }
+  const auto calls =
+      json::parse(completion_json("id1", "m", "", {}, 7, {{"c1", "f", "{}"}}, "length"));
+  EXPECT_EQ(calls["choices"][0]["finish_reason"], "tool_calls");
+}
+
 TEST(UnmappableForPrimary, AnAnthropicPrimaryRefusesWhatItsFormatCannotCarryByName) {
   Config config;
   config.model.provider = "claude";
