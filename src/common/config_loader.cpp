@@ -310,15 +310,30 @@ void ConfigReader::read_providers(const YAML::Node& node) {
   }
 }
 
+namespace {
+
+// A key as it is meant: surrounding blanks (a trailing space in .env) are not part of it, and
+// a blank key is no key (sent, it would fail every call with a misleading 401).
+std::string trimmed_key(std::string key) {
+  const auto first = key.find_first_not_of(" \t\r\n");
+  if (first == std::string::npos) return {};
+  const auto last = key.find_last_not_of(" \t\r\n");
+  return key.substr(first, last - first + 1);
+}
+
+}  // namespace
+
 void ConfigReader::read_provider_keys(const YAML::Node& body, const std::string& path,
                                       ProviderConfig& provider) {
   if (body["api_key"].IsDefined()) {
     std::string single;
     read_string(body, path, "api_key", single);
+    single = trimmed_key(std::move(single));
     if (!single.empty()) provider.api_keys.push_back(std::move(single));
   }
   for (auto& key : read_string_list(body["api_keys"], path + ".api_keys")) {
-    provider.api_keys.push_back(std::move(key));
+    key = trimmed_key(std::move(key));
+    if (!key.empty()) provider.api_keys.push_back(std::move(key));
   }
   // Keys were asked for (a hosted provider) but none is usable, e.g. every ${VAR} unset: a
   // gateway that starts anyway fails every turn with a misleading 401. A local server is
@@ -326,8 +341,8 @@ void ConfigReader::read_provider_keys(const YAML::Node& body, const std::string&
   const bool keys_given = body["api_key"].IsDefined() || body["api_keys"].IsDefined();
   if (keys_given && provider.api_keys.empty()) {
     error(body["api_keys"].IsDefined() ? body["api_keys"] : body["api_key"], path + ".api_keys",
-          "no usable key (every entry is empty or names an unset variable); set the key in "
-          ".env or the environment, or remove api_keys for a keyless local server");
+          "no usable key (every entry is empty, blank or names an unset variable); set the key "
+          "in .env or the environment, or remove api_keys for a keyless local server");
   }
 }
 

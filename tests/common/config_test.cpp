@@ -254,6 +254,37 @@ TEST(Config, NonLoopbackHostWithoutKeyIsRefused) {
   EXPECT_TRUE(errors_of("gateway: {api_server: {host: '::1'}}\n").empty());
 }
 
+// Loopback is decided on the address, not on how it is written (hardening: the long IPv6 form
+// was refused, and a name starting "127." was trusted).
+TEST(Config, LoopbackIsTheAddressNotItsSpelling) {
+  struct Row {
+    const char* host;
+    bool loopback;
+  };
+  for (const auto& row :
+       {Row{"127.0.0.1", true}, Row{"127.255.0.9", true}, Row{"localhost", true}, Row{"::1", true},
+        Row{"[::1]", true}, Row{"0:0:0:0:0:0:0:1", true}, Row{"0000:0000::0001", true},
+        Row{"::ffff:127.0.0.1", true}, Row{"0.0.0.0", false}, Row{"::", false},
+        Row{"10.0.0.1", false}, Row{"128.0.0.1", false}, Row{"127.example.com", false},
+        Row{"127.0.0.1.nip.io", false}, Row{"::2", false}, Row{"::ffff:10.0.0.1", false},
+        Row{"", false}, Row{"[::1", false}}) {
+    EXPECT_EQ(is_loopback_host(row.host), row.loopback) << row.host;
+  }
+}
+
+TEST(Config, BlankKeysAreNoKeysAndKeysAreTrimmed) {
+  auto result = parse_config(
+      "model: {provider: p, default: m}\n"
+      "providers: {p: {base_url: 'http://x/v1', api_keys: ['  sk-a  ', '   ']}}\n",
+      "c.yaml", {});
+  ASSERT_THAT(result.errors, ::testing::IsEmpty());
+  EXPECT_EQ(result.config->providers.at("p").api_keys, std::vector<std::string>{"sk-a"});
+  result = parse_config(
+      "model: {provider: p, default: m}\nproviders: {p: {base_url: 'http://x/v1', api_key: ' '}}\n",
+      "c.yaml", {});
+  EXPECT_THAT(result.errors, ElementsAre(HasSubstr("providers.p.api_keys: no usable key")));
+}
+
 TEST(Config, EachKindOfBadValueIsNamed) {
   EXPECT_THAT(errors_of("agent: {api_max_retries: 0}\n"),
               ElementsAre(HasSubstr("agent.api_max_retries: expected an integer 1-20, got '0'")));
