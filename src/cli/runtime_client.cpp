@@ -1,15 +1,49 @@
 #include "cli/runtime_client.hpp"
 
+#include <poll.h>
 #include <sys/socket.h>
 #include <sys/un.h>
 #include <unistd.h>
 
 #include <cerrno>
+#include <chrono>
 #include <cstring>
 
 #include "common/paths.hpp"
 
 namespace hermes::cli {
+
+namespace {
+
+// What one answer may take and be: a status is a few KB; a socket that keeps sending (not
+// our daemon, or a broken one) must not make the CLI hang or grow without bound.
+constexpr auto kAnswerDeadline = std::chrono::seconds(5);
+constexpr std::size_t kMaxAnswerBytes = 4 * 1024 * 1024;
+
+// Reads until the daemon closes the connection, the deadline passes or the cap is reached;
+// false (with `error`) for the last two.
+bool read_answer(int fd, std::string& text, std::string& error) {
+  const auto deadline = std::chrono::steady_clock::now() + kAnswerDeadline;
+  char buffer[4096];
+  for (;;) {
+    const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(
+        deadline - std::chrono::steady_clock::now());
+    pollfd ready{fd, POLLIN, 0};
+    if (left.count() <= 0 || ::poll(&ready, 1, static_cast<int>(left.count())) == 0) {
+      error = "the daemon did not finish its answer within 5 s";
+      return false;
+    }
+    const ssize_t n = ::recv(fd, buffer, sizeof(buffer), 0);
+    if (n <= 0) return true;
+    text.append(buffer, static_cast<std::size_t>(n));
+    if (text.size() > kMaxAnswerBytes) {
+      error = "the daemon's answer is larger than 4 MiB";
+      return false;
+    }
+  }
+}
+
+}  // namespace
 
 std::optional<nlohmann::json> runtime_request(const std::filesystem::path& socket_path,
                                               const std::string& request, std::string& error) {
@@ -27,18 +61,22 @@ std::optional<nlohmann::json> runtime_request(const std::filesystem::path& socke
   const std::string line = request + "\n";
   (void)::send(fd, line.data(), line.size(), MSG_NOSIGNAL);
   std::string text;
-  char buffer[4096];
-  ssize_t n = 0;
-  while ((n = ::recv(fd, buffer, sizeof(buffer), 0)) > 0)
-    text.append(buffer, static_cast<std::size_t>(n));
+  std::string read_error;
+  const bool complete = read_answer(fd, text, read_error);
   ::close(fd);
+  if (!complete) {
+    error = socket_path.string() + ": " + read_error;
+    return std::nullopt;
+  }
   auto json = nlohmann::json::parse(text, nullptr, false);
   if (json.is_discarded() || !json.is_object()) {
     error = socket_path.string() + ": the daemon's answer was not valid JSON";
     return std::nullopt;
   }
   if (json.contains("error")) {
-    error = socket_path.string() + ": " + json.value("error", "");
+    const auto& said = json["error"];
+    error = socket_path.string() + ": " +
+            (said.is_string() ? said.get<std::string>() : std::string("the daemon refused"));
     return std::nullopt;
   }
   return json;
@@ -48,7 +86,15 @@ std::optional<RuntimeStatus> read_runtime_status(const std::filesystem::path& so
                                                  std::string& error) {
   auto json = runtime_request(socket_path, "status", error);
   if (!json) return std::nullopt;
-  return json->get<RuntimeStatus>();
+  try {
+    return json->get<RuntimeStatus>();
+  } catch (const nlohmann::json::exception&) {
+    // Not a library's exception text for the user: what is wrong, in one sentence.
+    error = socket_path.string() +
+            ": the daemon's status is not in the shape this CLI reads "
+            "(a different version?)";
+    return std::nullopt;
+  }
 }
 
 std::filesystem::path locate_runtime_socket(Scope scope, long main_pid) {
