@@ -4,7 +4,7 @@
 #include <nlohmann/json.hpp>
 #include <optional>
 
-#include "daemon/providers/json_text.hpp"
+#include "common/json_fields.hpp"
 
 namespace hermes::daemon {
 
@@ -21,27 +21,12 @@ HttpResponse bad_request(const std::string& message, const std::string& param) {
   return anthropic_error(invalid_request(message, param));
 }
 
-// Top-level fields the Messages API has and this gateway cannot honour through every
-// provider: refused by name, never dropped.
-constexpr std::string_view kRefusedFields[] = {
-    "top_k",       "thinking",           "service_tier",  "container",
-    "mcp_servers", "context_management", "output_format", "inference_geo"};
+// The top-level fields this gateway honours. Any other (top_k, thinking, service_tier,
+// container, mcp_servers, …: what it cannot honour through every provider) is refused by
+// name, never dropped.
 constexpr std::string_view kOwnFields[] = {"model", "max_tokens",     "messages", "system",
                                            "tools", "tool_choice",    "stream",   "temperature",
                                            "top_p", "stop_sequences", "metadata"};
-
-// A member that must be a string or a bool, read without throwing when a client sent another
-// type (nlohmann's value() throws then): "" or false instead, which the checks refuse.
-std::string string_member(const json& object, const char* key) {
-  if (!object.is_object()) return {};
-  const auto it = object.find(key);
-  return it != object.end() && it->is_string() ? it->get<std::string>() : std::string();
-}
-bool true_member(const json& object, const char* key) {
-  if (!object.is_object()) return false;
-  const auto it = object.find(key);
-  return it != object.end() && it->is_boolean() && it->get<bool>();
-}
 
 bool one_of(std::string_view name, std::span<const std::string_view> names) {
   return std::find(names.begin(), names.end(), name) != names.end();
@@ -54,7 +39,7 @@ std::optional<std::string> text_of(const json& content) {
   if (!content.is_array()) return std::nullopt;
   std::string text;
   for (const auto& block : content) {
-    if (string_member(block, "type") != "text" || !block.contains("text") ||
+    if (string_field(block, "type") != "text" || !block.contains("text") ||
         !block["text"].is_string()) {
       return std::nullopt;
     }
@@ -84,7 +69,7 @@ struct Reader {
     for (std::size_t j = 0; j < content.size(); ++j) {
       const auto& block = content[j];
       const std::string at = where + ".content[" + std::to_string(j) + "]";
-      const std::string type = string_member(block, "type");
+      const std::string type = string_field(block, "type");
       if (type == "text" && block.contains("text") && block["text"].is_string()) {
         message.content += block["text"].get<std::string>();
       } else if (type == "tool_use" && block.contains("id") && block["id"].is_string() &&
@@ -118,7 +103,7 @@ struct Reader {
     auto text = text_of(block.value("content", json()));
     if (!text)
       return bad_request(at + ".content must be a string or text blocks.", at + ".content");
-    if (true_member(block, "is_error")) *text = "Error: " + *text;
+    if (true_field(block, "is_error")) *text = "Error: " + *text;
     out.messages.emplace_back("tool", std::move(*text), "", use_id);
     return std::nullopt;
   }
@@ -130,7 +115,7 @@ struct Reader {
     for (std::size_t j = 0; j < content.size(); ++j) {
       const auto& block = content[j];
       const std::string at = where + ".content[" + std::to_string(j) + "]";
-      const std::string type = string_member(block, "type");
+      const std::string type = string_field(block, "type");
       if (type == "text" && block.contains("text") && block["text"].is_string()) {
         if (has_text) text += "\n";
         text += block["text"].get<std::string>();
@@ -149,7 +134,7 @@ struct Reader {
 
   std::optional<HttpResponse> message(const json& m, const std::string& where) {
     if (!m.is_object()) return bad_request(where + " must be an object.", where);
-    const std::string role = string_member(m, "role");
+    const std::string role = string_field(m, "role");
     if (role != "user" && role != "assistant") {
       return bad_request(where + ".role must be user or assistant.", where + ".role");
     }
@@ -212,15 +197,12 @@ struct Reader {
   }
 
   void add_field(std::string_view name, const json& value) {
-    if (!out.extra_fields.empty()) out.extra_fields += ',';
-    providers::append_json_string(out.extra_fields, name);
-    out.extra_fields += ':';
-    out.extra_fields += dump(value);
+    add_extra_field(out.extra_fields, name, value);
   }
 
   std::optional<HttpResponse> tool_choice(const json& choice) {
     if (out.tools.empty()) return bad_request("'tool_choice' needs 'tools'.", "tool_choice");
-    const std::string type = string_member(choice, "type");
+    const std::string type = string_field(choice, "type");
     if (type == "auto") {
       add_field("tool_choice", "auto");
     } else if (type == "any") {
@@ -233,13 +215,13 @@ struct Reader {
       return bad_request("'tool_choice' must be {type: auto | any | none | tool (with name)}.",
                          "tool_choice");
     }
-    if (true_member(choice, "disable_parallel_tool_use")) add_field("parallel_tool_calls", false);
+    if (true_field(choice, "disable_parallel_tool_use")) add_field("parallel_tool_calls", false);
     return std::nullopt;
   }
 
   std::optional<HttpResponse> sampling(const json& parsed, bool count_only) {
     for (const auto& [name, value] : parsed.items()) {
-      if (one_of(name, kRefusedFields) || !one_of(name, kOwnFields)) {
+      if (!one_of(name, kOwnFields)) {
         if (value.is_null()) continue;
         return bad_request(
             "'" + name.substr(0, 60) + "' is not supported by this gateway; remove it.", name);
@@ -294,13 +276,11 @@ struct Reader {
 
 std::variant<ChatCompletionRequest, HttpResponse> parse_messages_request(std::string_view body,
                                                                          bool count_only) {
-  constexpr int kMaxNesting = 64;
-  if (providers::json_nesting_exceeds(body, kMaxNesting)) {
-    return bad_request("The request body nests arrays or objects deeper than 64 levels.", "");
+  auto body_object = parse_body_object(body);
+  if (auto* error = std::get_if<HttpResponse>(&body_object)) {
+    return anthropic_error(std::move(*error));
   }
-  const json parsed = json::parse(body, nullptr, false);
-  if (parsed.is_discarded()) return bad_request("The request body is not valid JSON.", "");
-  if (!parsed.is_object()) return bad_request("The request body must be a JSON object.", "");
+  const json& parsed = std::get<json>(body_object);
   Reader reader;
   // In this order: with several fields wrong, the client is told about the first of them.
   if (auto error = reader.head(parsed)) return std::move(*error);

@@ -58,6 +58,27 @@ std::optional<HttpResponse> unmappable_for_primary(const Config& config,
   return invalid_request(refused->refusal, refused->refused_field);
 }
 
+std::variant<json, HttpResponse> parse_body_object(std::string_view body) {
+  // A chat request is a few levels deep; a bomb is refused before any tree is built.
+  constexpr int kMaxNesting = 64;
+  if (providers::json_nesting_exceeds(body, kMaxNesting)) {
+    return invalid_request("The request body nests arrays or objects deeper than " +
+                               std::to_string(kMaxNesting) + " levels.",
+                           "");
+  }
+  json parsed = json::parse(body, nullptr, false);
+  if (parsed.is_discarded()) return invalid_request("The request body is not valid JSON.", "");
+  if (!parsed.is_object()) return invalid_request("The request body must be a JSON object.", "");
+  return parsed;
+}
+
+void add_extra_field(std::string& extra_fields, std::string_view name, const json& value) {
+  if (!extra_fields.empty()) extra_fields += ',';
+  providers::append_json_string(extra_fields, name);
+  extra_fields += ':';
+  extra_fields += dump(value);
+}
+
 namespace {
 
 // Passed to the provider as they are; null means absent.
@@ -154,21 +175,6 @@ std::variant<std::string, HttpResponse> read_tools(const json& tools) {
   return tools.empty() ? std::string() : dump(tools);
 }
 
-// The body as a JSON object, or the 400 saying why it is not one.
-std::variant<json, HttpResponse> parse_body_object(std::string_view body) {
-  // A chat request is a few levels deep; a bomb is refused before any tree is built.
-  constexpr int kMaxNesting = 64;
-  if (providers::json_nesting_exceeds(body, kMaxNesting)) {
-    return bad_request("The request body nests arrays or objects deeper than " +
-                           std::to_string(kMaxNesting) + " levels.",
-                       "");
-  }
-  json parsed = json::parse(body, nullptr, false);
-  if (parsed.is_discarded()) return bad_request("The request body is not valid JSON.", "");
-  if (!parsed.is_object()) return bad_request("The request body must be a JSON object.", "");
-  return parsed;
-}
-
 std::optional<HttpResponse> read_client_tools(const json& parsed, std::string& chat_tools) {
   if (const auto tools = parsed.find("tools"); tools != parsed.end() && !tools->is_null()) {
     auto read = read_tools(*tools);
@@ -191,10 +197,7 @@ std::optional<HttpResponse> read_passed_through_fields(const json& parsed, bool 
               : "'" + name.substr(0, 60) + "' is not supported by this gateway; remove it.",
           name);
     }
-    if (!extra_fields.empty()) extra_fields += ',';
-    providers::append_json_string(extra_fields, name);
-    extra_fields += ':';
-    extra_fields += dump(value);
+    add_extra_field(extra_fields, name, value);
   }
   return std::nullopt;
 }
@@ -406,13 +409,13 @@ HttpResponse client_gone_response() {
                     "client_closed_request");
 }
 
-// The two bodies every answer produces are written straight into one buffer, keys in the
-// same (sorted) order nlohmann would give them.
 std::string_view text_finish_reason(std::string_view finish_reason) {
   if (finish_reason == "length" || finish_reason == "content_filter") return finish_reason;
   return "stop";
 }
 
+// The two bodies every answer produces are written straight into one buffer, keys in the
+// same (sorted) order nlohmann would give them.
 std::string completion_json(const std::string& id, const std::string& model,
                             const std::string& content, const providers::ChatUsage& usage,
                             long created, const std::vector<providers::ToolCall>& tool_calls,

@@ -1,6 +1,7 @@
 #pragma once
 
 #include <cstddef>
+#include <nlohmann/json_fwd.hpp>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -40,6 +41,13 @@ std::variant<ChatCompletionRequest, HttpResponse> parse_chat_completion_request(
 // on which provider happens to be up (a fallback of another kind would take the field).
 std::optional<HttpResponse> unmappable_for_primary(const Config& config,
                                                    const std::string& extra_fields);
+
+// A request body as a JSON object, or the 400 (OpenAI's shape) saying why it is not one: too
+// deeply nested (refused before any tree is built), not JSON, or not an object. Every API the
+// server speaks reads its body through this.
+std::variant<nlohmann::json, HttpResponse> parse_body_object(std::string_view body);
+// Appends `"name":value` to a request's extra fields (the members passed to the provider).
+void add_extra_field(std::string& extra_fields, std::string_view name, const nlohmann::json& value);
 
 // A 400 invalid_request_error naming the field (`param`) at fault.
 HttpResponse invalid_request(const std::string& message, const std::string& param);

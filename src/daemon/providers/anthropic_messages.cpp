@@ -1,9 +1,10 @@
 #include "daemon/providers/anthropic_messages.hpp"
 
 #include <algorithm>
-#include <array>
 #include <cstdint>
 #include <nlohmann/json.hpp>
+
+#include "common/json_fields.hpp"
 
 namespace hermes::providers {
 
@@ -13,14 +14,6 @@ using nlohmann::json;
 
 std::string dump(const json& value) {
   return value.dump(-1, ' ', false, json::error_handler_t::replace);
-}
-
-// A string member, or "" when it is absent or of another type (never a throw: nlohmann's
-// value() throws on a type mismatch, and these bodies come from outside).
-std::string string_of(const json& object, const char* key) {
-  if (!object.is_object()) return {};
-  const auto it = object.find(key);
-  return it != object.end() && it->is_string() ? it->get<std::string>() : std::string();
 }
 
 const json& ephemeral() {
@@ -45,9 +38,9 @@ json assistant_blocks(const ChatMessage& m) {
     if (!call.is_object() || !call.contains("function")) continue;
     const json& function = call["function"];
     blocks.push_back({{"type", "tool_use"},
-                      {"id", string_of(call, "id")},
-                      {"name", string_of(function, "name")},
-                      {"input", tool_input(string_of(function, "arguments"))}});
+                      {"id", string_field(call, "id")},
+                      {"name", string_field(function, "name")},
+                      {"input", tool_input(string_field(function, "arguments"))}});
   }
   return blocks;
 }
@@ -132,6 +125,7 @@ AnthropicRequest refused(const std::string& field, const std::string& why) {
 
 // OpenAI's sampling fields on `request` in Anthropic's terms; a refusal for one that has none.
 std::optional<AnthropicRequest> apply_extra_fields(const json& fields, json& request) {
+  bool one_tool_at_a_time = false;  // parallel_tool_calls: false, applied once tool_choice is known
   for (const auto& [name, value] : fields.items()) {
     if (value.is_null()) continue;
     if (name == "temperature" || name == "top_p") {
@@ -147,17 +141,16 @@ std::optional<AnthropicRequest> apply_extra_fields(const json& fields, json& req
       if (!choice) return refused(name, "use auto, none, required or one named function");
       request["tool_choice"] = std::move(*choice);
     } else if (name == "parallel_tool_calls") {
-      if (value == false) request["__no_parallel"] = true;
+      one_tool_at_a_time = value == false;
     } else if (name == "response_format") {
-      if (string_of(value, "type") != "text") {
+      if (string_field(value, "type") != "text") {
         return refused(name, "the Messages API has no JSON mode");
       }
     } else {
       return refused(name, "the Messages API has no equivalent");
     }
   }
-  if (request.contains("__no_parallel")) {
-    request.erase("__no_parallel");
+  if (one_tool_at_a_time) {
     if (!request.contains("tool_choice")) request["tool_choice"] = {{"type", "auto"}};
     request["tool_choice"]["disable_parallel_tool_use"] = true;
   }
@@ -255,17 +248,17 @@ std::optional<ParsedCompletion> parse_messages_response(std::string_view body) {
   ParsedCompletion out;
   for (const auto& block : root["content"]) {
     if (!block.is_object()) continue;
-    const std::string type = string_of(block, "type");
+    const std::string type = string_field(block, "type");
     if (type == "text") {
-      out.content += string_of(block, "text");
+      out.content += string_field(block, "text");
     } else if (type == "tool_use") {
       const auto input = block.find("input");
-      out.tool_calls.push_back({string_of(block, "id"), string_of(block, "name"),
+      out.tool_calls.push_back({string_field(block, "id"), string_field(block, "name"),
                                 input != block.end() ? dump(*input) : std::string("{}")});
     }
   }
   if (root.contains("usage")) out.usage = usage_of(root["usage"]);
-  out.finish_reason = finish_reason_of(string_of(root, "stop_reason"));
+  out.finish_reason = finish_reason_of(string_field(root, "stop_reason"));
   return out;
 }
 
@@ -282,13 +275,13 @@ ToolCallDelta tool_piece(const json& root) {
 void read_block_start(const json& root, StreamEvent& event) {
   const auto block = root.find("content_block");
   if (block == root.end() || !block->is_object()) return;
-  const std::string type = string_of(*block, "type");
+  const std::string type = string_field(*block, "type");
   if (type == "text") {
-    event.delta = string_of(*block, "text");
+    event.delta = string_field(*block, "text");
   } else if (type == "tool_use") {
     ToolCallDelta piece = tool_piece(root);
-    piece.id = string_of(*block, "id");
-    piece.name = string_of(*block, "name");
+    piece.id = string_field(*block, "id");
+    piece.name = string_field(*block, "name");
     event.tool_calls.push_back(std::move(piece));
   }
 }
@@ -296,12 +289,12 @@ void read_block_start(const json& root, StreamEvent& event) {
 void read_block_delta(const json& root, StreamEvent& event) {
   const auto delta = root.find("delta");
   if (delta == root.end() || !delta->is_object()) return;
-  const std::string type = string_of(*delta, "type");
+  const std::string type = string_field(*delta, "type");
   if (type == "text_delta") {
-    event.delta = string_of(*delta, "text");
+    event.delta = string_field(*delta, "text");
   } else if (type == "input_json_delta") {
     ToolCallDelta piece = tool_piece(root);
-    piece.arguments = string_of(*delta, "partial_json");
+    piece.arguments = string_field(*delta, "partial_json");
     event.tool_calls.push_back(std::move(piece));
   }
 }
@@ -315,7 +308,7 @@ StreamEvent parse_messages_stream_event(std::string_view data) {
     event.malformed = true;
     return event;
   }
-  const std::string type = string_of(root, "type");
+  const std::string type = string_field(root, "type");
   if (type == "error") {
     event.is_error = true;
   } else if (type == "message_start") {
@@ -330,7 +323,7 @@ StreamEvent parse_messages_stream_event(std::string_view data) {
   } else if (type == "message_delta") {
     if (root.contains("usage")) event.usage = usage_of(root["usage"]);
     if (const auto delta = root.find("delta"); delta != root.end() && delta->is_object()) {
-      event.finish_reason = finish_reason_of(string_of(*delta, "stop_reason"));
+      event.finish_reason = finish_reason_of(string_field(*delta, "stop_reason"));
     }
   } else if (type == "message_stop") {
     event.done = true;

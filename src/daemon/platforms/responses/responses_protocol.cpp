@@ -46,13 +46,6 @@ constexpr std::string_view kKnownFields[] = {"model",
                                              "service_tier",
                                              "prompt_cache_key"};
 
-void add_field(std::string& fields, std::string_view name, const json& value) {
-  if (!fields.empty()) fields += ',';
-  providers::append_json_string(fields, name);
-  fields += ':';
-  fields += dump(value);
-}
-
 // The text of a message item's content: a string or input_text/output_text parts.
 std::variant<std::string, HttpResponse> item_text(const json& content, const std::string& where) {
   if (content.is_string()) return content.get<std::string>();
@@ -249,20 +242,6 @@ bool is_number(const json& v) {
   return v.is_number();
 }
 
-// The body as a JSON object, or the 400 saying why it is not one.
-std::variant<json, HttpResponse> parse_body_object(std::string_view body) {
-  constexpr int kMaxNesting = 64;
-  if (providers::json_nesting_exceeds(body, kMaxNesting)) {
-    return invalid_request("The request body nests arrays or objects deeper than " +
-                               std::to_string(kMaxNesting) + " levels.",
-                           "");
-  }
-  json parsed = json::parse(body, nullptr, false);
-  if (parsed.is_discarded()) return invalid_request("The request body is not valid JSON.", "");
-  if (!parsed.is_object()) return invalid_request("The request body must be a JSON object.", "");
-  return parsed;
-}
-
 std::optional<HttpResponse> refuse_unknown_fields(const json& parsed) {
   for (const auto& [name, value] : parsed.items()) {
     if (!one_of(name, kKnownFields)) {
@@ -368,12 +347,13 @@ std::optional<HttpResponse> read_tool_fields(const json& parsed, ResponsesReques
     auto converted = chat_tool_choice(*choice);
     if (auto* error = std::get_if<HttpResponse>(&converted)) return std::move(*error);
     if (!request.tools.empty())
-      add_field(request.extra_fields, "tool_choice", std::get<json>(converted));
+      add_extra_field(request.extra_fields, "tool_choice", std::get<json>(converted));
     echo["tool_choice"] = *choice;
   }
   echo["parallel_tool_calls"] = true;
   if (const auto* parallel = member(parsed, "parallel_tool_calls")) {
-    if (!request.tools.empty()) add_field(request.extra_fields, "parallel_tool_calls", *parallel);
+    if (!request.tools.empty())
+      add_extra_field(request.extra_fields, "parallel_tool_calls", *parallel);
     echo["parallel_tool_calls"] = *parallel;
   }
   return std::nullopt;
@@ -387,7 +367,7 @@ std::optional<HttpResponse> read_sampling_fields(const json& parsed, ResponsesRe
     if (const auto* v = member(parsed, name)) {
       if (!is_number(*v))
         return invalid_request("'" + std::string(name) + "' must be a number.", name);
-      add_field(request.extra_fields, name, *v);
+      add_extra_field(request.extra_fields, name, *v);
       echo[name] = *v;
     }
   }
@@ -397,12 +377,12 @@ std::optional<HttpResponse> read_sampling_fields(const json& parsed, ResponsesRe
       return invalid_request("'max_output_tokens' must be a positive integer.",
                              "max_output_tokens");
     }
-    add_field(request.extra_fields, "max_tokens", *v);
+    add_extra_field(request.extra_fields, "max_tokens", *v);
     echo["max_output_tokens"] = *v;
   }
   if (const auto* v = member(parsed, "user")) {
     if (!v->is_string()) return invalid_request("'user' must be a string.", "user");
-    add_field(request.extra_fields, "user", *v);
+    add_extra_field(request.extra_fields, "user", *v);
     echo["user"] = *v;
   }
   return std::nullopt;
@@ -416,7 +396,7 @@ std::optional<HttpResponse> read_output_fields(const json& parsed, ResponsesRequ
     auto format = chat_response_format(*text);
     if (auto* error = std::get_if<HttpResponse>(&format)) return std::move(*error);
     if (const auto& f = std::get<json>(format); !f.is_null()) {
-      add_field(request.extra_fields, "response_format", f);
+      add_extra_field(request.extra_fields, "response_format", f);
     }
     echo["text"] = *text;
   }
@@ -426,7 +406,7 @@ std::optional<HttpResponse> read_output_fields(const json& parsed, ResponsesRequ
       return invalid_request("'reasoning' must be an object.", "reasoning");
     if (const auto effort = reasoning->find("effort");
         effort != reasoning->end() && !effort->is_null()) {
-      add_field(request.extra_fields, "reasoning_effort", *effort);
+      add_extra_field(request.extra_fields, "reasoning_effort", *effort);
     }
     echo["reasoning"] = *reasoning;
   }

@@ -3,7 +3,7 @@
 #include <algorithm>
 #include <limits>
 
-#include "daemon/platforms/telegram/json_fields.hpp"
+#include "common/json_fields.hpp"
 #include "daemon/providers/redact.hpp"
 
 namespace hermes::daemon::telegram {

@@ -4,8 +4,8 @@
 #include <cctype>
 #include <limits>
 
+#include "common/json_fields.hpp"
 #include "daemon/platforms/chat/session_key.hpp"
-#include "daemon/platforms/telegram/json_fields.hpp"
 
 namespace hermes::daemon::telegram {
 

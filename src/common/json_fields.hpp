@@ -4,9 +4,11 @@
 #include <optional>
 #include <string>
 
-// Fields of Bot API JSON as the type Telegram documents, or nothing: a server (or an emulator,
-// or a proxy) that sends another type must not throw out of the poll loop.
-namespace hermes::daemon::telegram {
+// Fields of JSON from outside (Bot API updates, provider answers, client requests) read as the
+// type they must have, or nothing: a member of another type must not throw (nlohmann's value()
+// and get() do) out of a poll loop or a request parser. A value that is not an object has no
+// fields (nlohmann's find answers end() for it).
+namespace hermes {
 
 inline std::optional<long long> integer_field(const nlohmann::json& object, const char* key) {
   const auto it = object.find(key);
@@ -19,9 +21,15 @@ inline std::string string_field(const nlohmann::json& object, const char* key) {
   return it != object.end() && it->is_string() ? it->get<std::string>() : std::string();
 }
 
+// True only for the boolean true: a flag sent as "yes" or 1 is not set.
+inline bool true_field(const nlohmann::json& object, const char* key) {
+  const auto it = object.find(key);
+  return it != object.end() && it->is_boolean() && it->get<bool>();
+}
+
 inline const nlohmann::json* object_field(const nlohmann::json& object, const char* key) {
   const auto it = object.find(key);
   return it != object.end() && it->is_object() ? &*it : nullptr;
 }
 
-}  // namespace hermes::daemon::telegram
+}  // namespace hermes
