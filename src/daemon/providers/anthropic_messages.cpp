@@ -5,6 +5,7 @@
 #include <nlohmann/json.hpp>
 
 #include "common/json_fields.hpp"
+#include "daemon/providers/json_text.hpp"
 
 namespace hermes::providers {
 
@@ -188,13 +189,9 @@ void add_cache_breakpoints(json& request) {
 long count_at(const json& object, const char* key) {
   const auto it = object.find(key);
   if (it == object.end()) return 0;
-  if (it->is_number_unsigned())
-    return static_cast<long>(std::min<std::uint64_t>(it->get<std::uint64_t>(), 1ULL << 62));
+  if (it->is_number_unsigned()) return count_from_unsigned(it->get<std::uint64_t>());
   if (it->is_number_integer()) return static_cast<long>(it->get<std::int64_t>());
-  if (it->is_number_float()) {
-    const double value = it->get<double>();
-    return value >= 0 && value < 4e18 ? static_cast<long>(value) : 0;
-  }
+  if (it->is_number_float()) return count_from_double(it->get<double>());
   return 0;
 }
 

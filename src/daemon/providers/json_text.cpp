@@ -1,5 +1,8 @@
 #include "daemon/providers/json_text.hpp"
 
+#include <algorithm>
+#include <cmath>
+
 namespace hermes::providers {
 
 namespace {
@@ -116,6 +119,14 @@ bool json_nesting_exceeds(std::string_view text, int limit) {
     }
   }
   return false;
+}
+
+long count_from_double(double value) {
+  return std::isfinite(value) && std::fabs(value) < 4e18 ? static_cast<long>(value) : 0;
+}
+
+long count_from_unsigned(std::uint64_t value) {
+  return static_cast<long>(std::min<std::uint64_t>(value, std::uint64_t{1} << 62));
 }
 
 }  // namespace hermes::providers

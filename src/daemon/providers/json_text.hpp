@@ -1,5 +1,6 @@
 #pragma once
 
+#include <cstdint>
 #include <string>
 #include <string_view>
 
@@ -15,5 +16,11 @@ void append_json_string(std::string& out, std::string_view text);
 // strings). A linear scan without building anything: 1 MB of '[' is refused before a parser
 // builds half a million nested arrays for it.
 bool json_nesting_exceeds(std::string_view text, int limit);
+
+// A count (tokens) a provider sent as a JSON number, as a long: a float out of a long's range
+// (2E101, inf) is 0 and an unsigned one past it is capped, instead of an undefined conversion.
+// Both answer parsers (simdjson for OpenAI's, nlohmann for Anthropic's) read counts through these.
+long count_from_double(double value);
+long count_from_unsigned(std::uint64_t value);
 
 }  // namespace hermes::providers

@@ -22,8 +22,8 @@ simdjson::dom::parser& answer_parser() {
   return parser;
 }
 
-// A count as the provider sent it; anything but a number (null, a string) is 0, not an
-// exception out of the turn.
+// A count as the provider sent it; anything but a number in range (null, a string, 2E101) is
+// 0, not an exception out of the turn.
 long count_at(object parent, const char* key) {
   element value;
   if (parent[key].get(value)) return 0;
@@ -31,9 +31,9 @@ long count_at(object parent, const char* key) {
     case simdjson::dom::element_type::INT64:
       return static_cast<long>(value.get_int64().value_unsafe());
     case simdjson::dom::element_type::UINT64:
-      return static_cast<long>(value.get_uint64().value_unsafe());
+      return count_from_unsigned(value.get_uint64().value_unsafe());
     case simdjson::dom::element_type::DOUBLE:
-      return static_cast<long>(value.get_double().value_unsafe());
+      return count_from_double(value.get_double().value_unsafe());
     default:
       return 0;
   }

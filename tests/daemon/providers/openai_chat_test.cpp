@@ -4,6 +4,8 @@
 
 #include <nlohmann/json.hpp>
 
+#include "daemon/providers/json_text.hpp"
+
 namespace hermes::providers {
 namespace {
 
@@ -37,6 +39,19 @@ TEST(OpenAiChat, AnswersWithToolCallsAndOddUsageAreRead) {
   EXPECT_EQ(parsed->tool_calls[1].arguments, R"({"x":1})") << "object arguments become text";
   EXPECT_EQ(parsed->usage.prompt_tokens, 0) << "a count of the wrong type is 0, not a throw";
   EXPECT_EQ(parsed->usage.total_tokens, 12);
+}
+
+// Counts out of a long's range (found by fuzz_stream_event: 2E101 was an undefined
+// conversion) read as 0 or capped, in both answer parsers.
+TEST(OpenAiChat, CountsOutOfRangeAreZeroOrCappedNotUndefined) {
+  const auto event = parse_stream_event(
+      R"({"usage":{"prompt_tokens":2E101,"completion_tokens":18446744073709551615,"total_tokens":-1e300}})");
+  ASSERT_TRUE(event.usage);
+  EXPECT_EQ(event.usage->prompt_tokens, 0);
+  EXPECT_EQ(event.usage->completion_tokens, 1L << 62);
+  EXPECT_EQ(event.usage->total_tokens, 0);
+  EXPECT_EQ(count_from_double(12.0), 12);
+  EXPECT_EQ(count_from_double(-3.0), -3) << "in range, as an integer -3 reads";
 }
 
 TEST(OpenAiChat, StreamedToolCallPiecesCarryTheirIndex) {
