@@ -125,6 +125,19 @@ struct TelegramConfig {
   bool streaming = true;
 };
 
+struct DiscordConfig {
+  bool enabled = false;
+  std::string bot_token;
+  std::string api_base = "https://discord.com/api/v10";
+  std::vector<std::string> allowed_users;  // user ids (snowflakes, kept as text)
+  bool allow_all_users = false;            // empty allowed_users refuses to start unless set
+  // In guild channels, answer only mentions of the bot, replies to it and commands…
+  bool require_mention = true;
+  // …except in these channels (ids), where every message is for the bot.
+  std::vector<std::string> free_response_channels;
+  bool streaming = true;
+};
+
 // display.tool_progress: no lines, a line when the tool changes (new), or one per call (all).
 enum class ToolProgress { off, changed, all };
 
@@ -139,6 +152,7 @@ struct DisplayConfig {
 struct GatewayConfig {
   ApiServerConfig api_server;
   TelegramConfig telegram;
+  DiscordConfig discord;
   // In a group, channel or thread each person has a session of their own (false: one shared
   // session per chat or thread).
   bool group_sessions_per_user = true;

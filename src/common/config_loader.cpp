@@ -94,6 +94,10 @@ class ConfigReader {
   void read_fallbacks(const YAML::Node& node);
   void read_agent(const YAML::Node& node);
   void read_gateway(const YAML::Node& node);
+  void read_discord(const YAML::Node& discord);
+  void check_snowflakes(const YAML::Node& list, const std::string& path,
+                        const std::vector<std::string>& ids, const char* what);
+  void validate_discord(const YAML::Node& root);
   void read_database(const YAML::Node& node);
   void read_mcp_servers(const YAML::Node& node);
   void read_approvals(const YAML::Node& node);
@@ -659,7 +663,7 @@ void ConfigReader::read_database(const YAML::Node& node) {
 
 void ConfigReader::read_gateway(const YAML::Node& node) {
   if (!expect_map(node, "gateway")) return;
-  check_keys(node, "gateway", {"api_server", "telegram", "group_sessions_per_user"});
+  check_keys(node, "gateway", {"api_server", "telegram", "discord", "group_sessions_per_user"});
   read_bool(node, "gateway", "group_sessions_per_user", config_.gateway.group_sessions_per_user);
 
   const YAML::Node api = node["api_server"];
@@ -687,6 +691,73 @@ void ConfigReader::read_gateway(const YAML::Node& node) {
     read_bool(telegram, path, "allow_all_users", tg.allow_all_users);
     read_bool(telegram, path, "require_mention", tg.require_mention);
     read_bool(telegram, path, "streaming", tg.streaming);
+  }
+  read_discord(node["discord"]);
+}
+
+void ConfigReader::read_discord(const YAML::Node& discord) {
+  if (!discord.IsDefined() || !expect_map(discord, "gateway.discord")) return;
+  const std::string path = "gateway.discord";
+  check_keys(discord, path,
+             {"enabled", "bot_token", "api_base", "allowed_users", "allow_all_users",
+              "require_mention", "free_response_channels", "streaming"});
+  auto& dc = config_.gateway.discord;
+  read_bool(discord, path, "enabled", dc.enabled);
+  read_string(discord, path, "bot_token", dc.bot_token);
+  read_string(discord, path, "api_base", dc.api_base);
+  dc.allowed_users = read_string_list(discord["allowed_users"], path + ".allowed_users");
+  read_bool(discord, path, "allow_all_users", dc.allow_all_users);
+  read_bool(discord, path, "require_mention", dc.require_mention);
+  dc.free_response_channels =
+      read_string_list(discord["free_response_channels"], path + ".free_response_channels");
+  read_bool(discord, path, "streaming", dc.streaming);
+}
+
+// Discord ids are snowflakes: decimal text up to 20 digits (read as text, never a double).
+void ConfigReader::check_snowflakes(const YAML::Node& list, const std::string& path,
+                                    const std::vector<std::string>& ids, const char* what) {
+  for (std::size_t i = 0; i < ids.size(); ++i) {
+    const auto& id = ids[i];
+    const bool digits = !id.empty() && id.size() <= 20 &&
+                        std::all_of(id.begin(), id.end(), [](char c) { return c >= '0' && c <= '9'; });
+    if (!digits) {
+      const YAML::Node item = list.IsSequence() && i < list.size() ? list[i] : list;
+      error(item, path + "[" + std::to_string(i) + "]",
+            std::string("expected a Discord ") + what + " id (digits, e.g. 123456789012345678), got '" +
+                shown(item, id) + "'");
+    }
+  }
+}
+
+void ConfigReader::validate_discord(const YAML::Node& root) {
+  auto& dc = config_.gateway.discord;
+  if (dc.bot_token.empty()) {
+    if (auto from_env = env_.get("DISCORD_BOT_TOKEN")) dc.bot_token = *from_env;
+  }
+  dc.bot_token = trimmed_key(dc.bot_token);
+  const YAML::Node discord = child(child(root, "gateway"), "discord");
+  if (!dc.enabled) return;
+  if (dc.bot_token.empty()) {
+    error(discord, "gateway.discord.bot_token",
+          "required when discord is enabled (or set DISCORD_BOT_TOKEN); copy it from the "
+          "Developer Portal's Bot page");
+  }
+  if (!dc.api_base.starts_with("http://") && !dc.api_base.starts_with("https://")) {
+    error(child(discord, "api_base"), "gateway.discord.api_base",
+          "expected an http:// or https:// URL, got '" +
+              shown(child(discord, "api_base"), dc.api_base) + "'");
+  }
+  check_snowflakes(child(discord, "allowed_users"), "gateway.discord.allowed_users",
+                   dc.allowed_users, "user");
+  check_snowflakes(child(discord, "free_response_channels"),
+                   "gateway.discord.free_response_channels", dc.free_response_channels,
+                   "channel");
+  if (dc.allowed_users.empty() && !dc.allow_all_users) {
+    // Anyone who shares a server with the bot would spend the owner's credit.
+    error(child(discord, "allowed_users"), "gateway.discord.allowed_users",
+          "empty, so anyone who can message the bot could use it (and your API credit); list "
+          "the Discord user ids allowed, or set gateway.discord.allow_all_users: true to open "
+          "it on purpose");
   }
 }
 
@@ -742,7 +813,8 @@ void ConfigReader::validate(const YAML::Node& root) {
           "ids or @usernames allowed, or set gateway.telegram.allow_all_users: true to open it "
           "on purpose");
   }
-  if (!server.enabled && !tg.enabled) {
+  validate_discord(root);
+  if (!server.enabled && !tg.enabled && !config_.gateway.discord.enabled) {
     warn(child(root, "gateway"), "gateway",
          "no platform is enabled; the gateway will serve nothing");
   }

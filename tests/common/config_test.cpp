@@ -209,6 +209,57 @@ TEST(Config, AnOpenTelegramBotMustBeAskedForAndKeysThatVanishAreAnError) {
               ElementsAre(HasSubstr("providers.p.api_keys: no usable key")));
 }
 
+TEST(Config, DiscordIdsStayTextAndAnOpenBotMustBeAskedFor) {
+  Environment env;
+  env.set("DISCORD_BOT_TOKEN", "  MTIz.abc.def \n");
+  const auto result = parse_config(
+      "model: {provider: p, default: m}\nproviders: {p: {base_url: 'http://127.0.0.1:1'}}\n"
+      "gateway:\n  discord: {enabled: true, allowed_users: [1234567890123456789, "
+      "'18446744073709551615'],\n    free_response_channels: [987654321098765432], "
+      "require_mention: false, api_base: 'http://127.0.0.1:9'}\n",
+      "/h/config.yaml", env);
+  ASSERT_THAT(result.errors, ::testing::IsEmpty());
+  const auto& d = result.config->gateway.discord;
+  EXPECT_TRUE(d.enabled);
+  EXPECT_EQ(d.bot_token, "MTIz.abc.def");  // from DISCORD_BOT_TOKEN, trimmed
+  // 19 and 20 digits, exactly as written: a double would have rounded them.
+  EXPECT_THAT(d.allowed_users, ElementsAre("1234567890123456789", "18446744073709551615"));
+  EXPECT_THAT(d.free_response_channels, ElementsAre("987654321098765432"));
+  EXPECT_FALSE(d.require_mention);
+  EXPECT_TRUE(d.streaming);
+
+  struct Row {
+    std::string yaml;
+    std::string error;
+  };
+  const std::vector<Row> rows = {
+      {"gateway: {discord: {enabled: true, bot_token: t}}\n",
+       "gateway.discord.allowed_users: empty, so anyone who can message the bot"},
+      {"gateway: {discord: {enabled: true, allow_all_users: true}}\n",
+       "gateway.discord.bot_token: required when discord is enabled (or set DISCORD_BOT_TOKEN)"},
+      {"gateway: {discord: {enabled: true, bot_token: '  ', allow_all_users: true}}\n",
+       "gateway.discord.bot_token: required"},
+      {"gateway: {discord: {enabled: true, bot_token: t, allowed_users: ['@alice']}}\n",
+       "gateway.discord.allowed_users[0]: expected a Discord user id (digits"},
+      {"gateway: {discord: {enabled: true, bot_token: t, allow_all_users: true, "
+       "free_response_channels: [1, general]}}\n",
+       "gateway.discord.free_response_channels[1]: expected a Discord channel id"},
+      {"gateway: {discord: {enabled: true, bot_token: t, allow_all_users: true, api_base: "
+       "discord.com}}\n",
+       "gateway.discord.api_base: expected an http:// or https:// URL"},
+      {"gateway: {discord: {streaming: sometimes}}\n",
+       "gateway.discord.streaming: expected true or false"},
+  };
+  for (const auto& row : rows) {
+    EXPECT_THAT(errors_of(row.yaml), ::testing::Contains(HasSubstr(row.error))) << row.yaml;
+  }
+  EXPECT_THAT(errors_of("gateway: {discord: {enabled: true, bot_token: t, allow_all_users: "
+                        "true}}\n"),
+              ::testing::IsEmpty());
+  // Disabled: nothing is asked of it.
+  EXPECT_THAT(errors_of("gateway: {discord: {enabled: false}}\n"), ::testing::IsEmpty());
+}
+
 TEST(Config, OnlyARegularFileOfSaneSizeIsReadAsTheConfig) {
   const auto dir =
       std::filesystem::temp_directory_path() / ("hermes-config-test-" + std::to_string(::getpid()));

@@ -82,6 +82,7 @@ int run_check_config(const Options& options, std::ostream& out, std::ostream& er
                       : std::string("disabled"))
       << '\n'
       << "  telegram: " << (config.gateway.telegram.enabled ? "enabled" : "disabled") << '\n'
+      << "  discord: " << (config.gateway.discord.enabled ? "enabled" : "disabled") << '\n'
       << "  mcp_servers: " << config.mcp_servers.size() << '\n';
   return kExitOk;
 }

@@ -52,6 +52,7 @@
 #include "daemon/platforms/responses/response_tables.hpp"
 #include "daemon/platforms/responses/responses_api.hpp"
 #include "daemon/platforms/route_table.hpp"
+#include "daemon/platforms/discord/discord_platform.hpp"
 #include "daemon/platforms/telegram/telegram_platform.hpp"
 #include "daemon/state/checkpointer.hpp"
 #include "daemon/state/migrations.hpp"
@@ -85,6 +86,7 @@ void remember_secrets(const Config& config) {
     secrets.insert(secrets.end(), provider.api_keys.begin(), provider.api_keys.end());
   }
   secrets.push_back(config.gateway.telegram.bot_token);
+  secrets.push_back(config.gateway.discord.bot_token);
   secrets.push_back(config.gateway.api_server.key);
   if (config.database.backend == "postgres") {
     secrets.push_back(state::postgres_url_password(config.database.url));
@@ -182,6 +184,7 @@ class Gateway {
         // stored one's shape at each turn (under the session's lock) before it is used.
         store_(worker_, session_tables_, stored_sessions_, SessionCache::Limits{}, shared_ != nullptr),
         telegram_store_(worker_, chat_tables_, "telegram"),
+        discord_store_(worker_, chat_tables_, "discord"),
         tools_(io_, config_),
         usage_tables_(*db_),
         ledger_(io_, worker_, usage_tables_, metrics_, config_),
@@ -220,6 +223,7 @@ class Gateway {
   // run()'s startup phases, in order.
   bool start_api_server();  // false (logged) when its listener cannot be had
   void start_telegram();
+  void start_discord();
   void start_status_server();
   std::string answer_status_request(std::string_view request);
   void announce_ready();
@@ -227,7 +231,8 @@ class Gateway {
   void start_background_work();
   std::size_t pending_work() const {
     return (http_ ? http_->pending_work() : 0) +
-           (telegram_ ? static_cast<std::size_t>(telegram_->busy()) : 0);
+           (telegram_ ? static_cast<std::size_t>(telegram_->busy()) : 0) +
+           (discord_ ? static_cast<std::size_t>(discord_->busy()) : 0);
   }
   std::string current_status() const;
   // Why turns cannot be stored now ("" when they can): the last commit failed, or state.db was
@@ -235,7 +240,7 @@ class Gateway {
   std::string store_problem() const;
   void check_store_file();
   std::string render_runtime_status() const;
-  std::vector<PlatformStatus> platform_statuses() const;  // api_server, telegram
+  std::vector<PlatformStatus> platform_statuses() const;  // api_server, telegram, discord
   double uptime() const { return std::chrono::duration<double>(Clock::now() - started_).count(); }
 
   HomePaths paths_;
@@ -255,6 +260,7 @@ class Gateway {
   chat::SqlChatTables chat_tables_;
   SessionStore store_;
   chat::ChatStore telegram_store_;
+  chat::ChatStore discord_store_;
   SystemdNotifier notifier_;
   Metrics metrics_;
   Lifecycle lifecycle_;
@@ -272,6 +278,7 @@ class Gateway {
   GatewayEndpoints endpoints_;
   std::unique_ptr<HttpServer> http_;
   std::unique_ptr<TelegramPlatform> telegram_;
+  std::unique_ptr<DiscordPlatform> discord_;
   std::unique_ptr<StatusServer> status_server_;
   LoopTicker ticker_{io_};  // one loop wake-up for the watchdog and the lag probe
   std::unique_ptr<Watchdog> watchdog_;
@@ -376,7 +383,8 @@ std::vector<PlatformStatus> Gateway::platform_statuses() const {
   return {{"api_server",
            api.enabled ? (lifecycle_.accepting_work() ? "running" : "stopped") : "disabled",
            api.enabled ? api.host + ":" + std::to_string(api.port) : ""},
-          telegram_ ? telegram_->status() : PlatformStatus{"telegram", "disabled", ""}};
+          telegram_ ? telegram_->status() : PlatformStatus{"telegram", "disabled", ""},
+          discord_ ? discord_->status() : PlatformStatus{"discord", "disabled", ""}};
 }
 
 void Gateway::reload() {
@@ -427,6 +435,10 @@ void Gateway::reload() {
   if (config_.gateway.telegram.enabled != static_cast<bool>(telegram_)) {
     spdlog::warn("gateway.telegram.enabled changes take effect at the next restart");
   }
+  if (discord_) discord_->reconfigure(config_);
+  if (config_.gateway.discord.enabled != static_cast<bool>(discord_)) {
+    spdlog::warn("gateway.discord.enabled changes take effect at the next restart");
+  }
   last_config_error_.clear();
   spdlog::info("config reloaded");
   notifier_.ready(current_status());
@@ -462,6 +474,7 @@ asio::awaitable<void> Gateway::drain() {
       draining_status(static_cast<long>(pending_work()), lifecycle_.drain_left(Clock::now())));
   if (http_) http_->begin_drain();
   if (telegram_) telegram_->stop_polling();  // updates wait at Telegram for the next process
+  if (discord_) discord_->stop_polling();    // the session is resumed by the next process
   asio::steady_timer tick(io_);
   while (true) {
     const auto now = Clock::now();
@@ -663,6 +676,16 @@ void Gateway::start_telegram() {
                    : config_.gateway.telegram.api_base);
 }
 
+void Gateway::start_discord() {
+  discord_ = std::make_unique<DiscordPlatform>(
+      io_, config_,
+      DiscordPlatform::Context{store_, discord_store_, conversation_, metrics_,
+                               [this] { return std::string(to_string(lifecycle_.state())); },
+                               ledger_, shared_.get()});
+  discord_->start();
+  spdlog::info("discord: connecting through {}", config_.gateway.discord.api_base);
+}
+
 // The socket `hermes gateway status` and `hermes gateway cooldowns` ask.
 void Gateway::start_status_server() {
   status_server_ = std::make_unique<StatusServer>(
@@ -719,6 +742,7 @@ int Gateway::run() {
   load_usage();
   if (config_.gateway.api_server.enabled && !start_api_server()) return kExitConfig;
   if (config_.gateway.telegram.enabled) start_telegram();
+  if (config_.gateway.discord.enabled) start_discord();
   start_status_server();
   asio::co_spawn(io_, signal_loop(), [](std::exception_ptr e) { log_exception(e, "signals"); });
 

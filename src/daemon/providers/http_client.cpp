@@ -158,12 +158,14 @@ bool failed_as_stale(bool reused, const HttpReply& reply) {
 }
 
 http::request<http::string_body> build_request(const Url& url, const HttpCall& call) {
-  http::request<http::string_body> request{http::verb::post, url.target, 11};
+  auto verb = http::string_to_verb(call.method);
+  if (verb == http::verb::unknown) verb = http::verb::post;
+  http::request<http::string_body> request{verb, url.target, 11};
   request.set(http::field::host, url.host);
   request.set(http::field::user_agent, "hermes-gateway/" + std::string(kVersion));
-  request.set(http::field::content_type, "application/json");
+  if (verb != http::verb::get) request.set(http::field::content_type, "application/json");
   for (const auto& [name, value] : call.headers) request.set(name, value);
-  request.body() = call.body;
+  if (verb != http::verb::get) request.body() = call.body;
   request.keep_alive(true);
   request.prepare_payload();
   return request;

@@ -31,6 +31,7 @@ struct Url {
 
 struct HttpCall {
   std::string url;
+  std::string method = "POST";  // GET, PUT, PATCH, DELETE for REST APIs (a GET sends no body)
   std::vector<std::pair<std::string, std::string>> headers;
   std::string body;
   std::chrono::milliseconds timeout{std::chrono::seconds(120)};  // for the whole exchange
@@ -51,7 +52,7 @@ struct HttpReply {
 // Receives each SSE `data:` payload as it arrives; returns false to stop reading.
 using EventSink = std::function<boost::asio::awaitable<bool>(std::string)>;
 
-// POSTs to OpenAI-compatible providers over HTTP or HTTPS (OpenSSL, peer and host name
+// Calls OpenAI-compatible providers (and chat platforms' REST APIs) over HTTP or HTTPS (OpenSSL, peer and host name
 // verification against the system CA store, SNI). Keeps idle connections per host for reuse.
 // Every failure comes back as a value in HttpReply, never as an exception.
 class HttpClient {

@@ -138,6 +138,12 @@ ALTER TABLE usage ADD COLUMN IF NOT EXISTS cache_write_tokens BIGINT NOT NULL DE
 ALTER TABLE usage ADD COLUMN IF NOT EXISTS cache_read_tokens BIGINT NOT NULL DEFAULT 0;
 ALTER TABLE usage ADD COLUMN IF NOT EXISTS cache_saved_usd DOUBLE PRECISION NOT NULL DEFAULT 0;
 )sql"},
+    {16, "platform sessions", R"sql(
+CREATE TABLE IF NOT EXISTS platform_sessions (
+  platform TEXT PRIMARY KEY,
+  value TEXT NOT NULL
+);
+)sql"},
 };
 
 }  // namespace

@@ -161,6 +161,14 @@ ALTER TABLE usage ADD COLUMN cache_write_tokens INTEGER NOT NULL DEFAULT 0;
 ALTER TABLE usage ADD COLUMN cache_read_tokens INTEGER NOT NULL DEFAULT 0;
 ALTER TABLE usage ADD COLUMN cache_saved_usd REAL NOT NULL DEFAULT 0;
 )sql"},
+    // A platform's connection to resume across restarts (Discord's session id and resume
+    // URL); its sequence is the platform's offset.
+    {16, "platform sessions", R"sql(
+CREATE TABLE platform_sessions (
+  platform TEXT PRIMARY KEY,
+  value TEXT NOT NULL
+);
+)sql"},
 };
 
 }  // namespace

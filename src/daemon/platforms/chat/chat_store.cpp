@@ -242,6 +242,45 @@ asio::awaitable<std::vector<long long>> ChatStore::refused_users() {
   co_return users;
 }
 
+std::optional<std::string> SqlChatTables::platform_session(const std::string& platform) {
+  auto query = db_.prepare("SELECT value FROM platform_sessions WHERE platform = ?");
+  query.bind(1, platform);
+  if (!query.step()) return std::nullopt;
+  return query.text(0);
+}
+
+void SqlChatTables::set_platform_session(const std::string& platform, const std::string& value) {
+  if (value.empty()) {
+    db_.prepare("DELETE FROM platform_sessions WHERE platform = ?").bind(1, platform).step();
+    return;
+  }
+  db_.prepare(
+         "INSERT INTO platform_sessions(platform, value) VALUES(?, ?) "
+         "ON CONFLICT(platform) DO UPDATE SET value = excluded.value")
+      .bind(1, platform)
+      .bind(2, value)
+      .step();
+}
+
+asio::awaitable<std::pair<std::optional<std::string>, std::optional<long long>>>
+ChatStore::platform_session() {
+  std::pair<std::optional<std::string>, std::optional<long long>> out;
+  std::function<void()> job = [this, &out] {
+    out.first = tables_.platform_session(platform_);
+    out.second = tables_.platform_offset(platform_);
+  };
+  co_await worker_.run(std::move(job));
+  co_return out;
+}
+
+asio::awaitable<void> ChatStore::set_platform_session(std::string value, long long offset) {
+  std::function<void()> job = [this, &value, offset] {
+    tables_.set_platform_session(platform_, value);
+    tables_.set_platform_offset(platform_, offset);
+  };
+  co_await worker_.run(std::move(job));
+}
+
 void ChatStore::add_refused_user(state::Transaction& tx, long long user_id) {
   const double now =
       std::chrono::duration<double>(std::chrono::system_clock::now().time_since_epoch()).count();

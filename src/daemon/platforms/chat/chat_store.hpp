@@ -52,6 +52,9 @@ class ChatTables {
   virtual std::vector<long long> stream_messages(const std::string& platform,
                                                  long long update_id) = 0;
   virtual void add_refused_user(const std::string& platform, long long user_id, double now) = 0;
+  // What a platform keeps to resume its connection after a restart (opaque text); "" clears.
+  virtual std::optional<std::string> platform_session(const std::string& platform) = 0;
+  virtual void set_platform_session(const std::string& platform, const std::string& value) = 0;
 };
 
 class SqlChatTables final : public ChatTables {
@@ -75,6 +78,8 @@ class SqlChatTables final : public ChatTables {
                           long long message_id) override;
   std::vector<long long> stream_messages(const std::string& platform, long long update_id) override;
   void add_refused_user(const std::string& platform, long long user_id, double now) override;
+  std::optional<std::string> platform_session(const std::string& platform) override;
+  void set_platform_session(const std::string& platform, const std::string& value) override;
 
  private:
   state::SqlConnection& db_;
@@ -104,6 +109,10 @@ class ChatStore {
   boost::asio::awaitable<std::vector<long long>> stream_messages(long long update_id);
   // Users told once that they are not allowed (kept across restarts).
   boost::asio::awaitable<std::vector<long long>> refused_users();
+  // The connection to resume (Discord's session) and the offset (its sequence), read together.
+  boost::asio::awaitable<std::pair<std::optional<std::string>, std::optional<long long>>>
+  platform_session();
+  boost::asio::awaitable<void> set_platform_session(std::string value, long long offset);
 
   // Rows for a transaction that also holds session rows.
   void mark_done(state::Transaction& tx, long long update_id);

@@ -1,0 +1,248 @@
+#include "daemon/platforms/discord/gateway_socket.hpp"
+
+#include <openssl/ssl.h>
+
+#include <boost/asio/as_tuple.hpp>
+#include <boost/asio/co_spawn.hpp>
+#include <boost/asio/detached.hpp>
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/ssl.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <boost/asio/use_awaitable.hpp>
+#include <boost/beast/core.hpp>
+#include <boost/beast/ssl.hpp>
+#include <boost/beast/websocket.hpp>
+#include <boost/beast/websocket/ssl.hpp>
+#include <deque>
+
+#include "common/version.hpp"
+#include "daemon/providers/http_client.hpp"
+
+namespace hermes::daemon::discord {
+
+namespace asio = boost::asio;
+namespace beast = boost::beast;
+namespace websocket = beast::websocket;
+namespace ssl = asio::ssl;
+using tcp = asio::ip::tcp;
+constexpr auto kTuple = asio::as_tuple(asio::use_awaitable);
+constexpr std::size_t kMaxMessage = 8 * 1024 * 1024;  // READY of a large bot is big; not more
+
+namespace {
+
+// What the socket does, whichever stream (plain or TLS) carries it.
+struct Stream {
+  virtual ~Stream() = default;
+  virtual asio::awaitable<beast::error_code> read(beast::flat_buffer& buffer) = 0;
+  virtual asio::awaitable<beast::error_code> write(const std::string& text) = 0;
+  virtual asio::awaitable<beast::error_code> close(int code) = 0;
+  virtual beast::tcp_stream& lowest() = 0;
+  virtual int peer_close_code() = 0;
+  virtual asio::awaitable<beast::error_code> handshake(const std::string& host,
+                                                       const std::string& target) = 0;
+};
+
+template <class Next>
+struct StreamOf final : Stream {
+  template <class... Args>
+  explicit StreamOf(Args&&... args) : ws(std::forward<Args>(args)...) {}
+  asio::awaitable<beast::error_code> read(beast::flat_buffer& buffer) override {
+    auto [ec, n] = co_await ws.async_read(buffer, kTuple);
+    co_return ec;
+  }
+  asio::awaitable<beast::error_code> write(const std::string& text) override {
+    ws.text(true);
+    auto [ec, n] = co_await ws.async_write(asio::buffer(text), kTuple);
+    co_return ec;
+  }
+  asio::awaitable<beast::error_code> close(int code) override {
+    auto [ec] =
+        co_await ws.async_close(websocket::close_reason(static_cast<std::uint16_t>(code)), kTuple);
+    co_return ec;
+  }
+  beast::tcp_stream& lowest() override { return beast::get_lowest_layer(ws); }
+  int peer_close_code() override { return static_cast<int>(ws.reason().code); }
+  asio::awaitable<beast::error_code> handshake(const std::string& host,
+                                               const std::string& target) override {
+    websocket::stream_base::timeout timeouts{};
+    timeouts.handshake_timeout = std::chrono::seconds(30);
+    timeouts.idle_timeout = websocket::stream_base::none();  // Discord's heartbeat watches it
+    timeouts.keep_alive_pings = false;
+    ws.set_option(timeouts);
+    ws.read_message_max(kMaxMessage);
+    ws.set_option(websocket::stream_base::decorator([](websocket::request_type& request) {
+      request.set(beast::http::field::user_agent, "hermes-gateway/" + std::string(kVersion));
+    }));
+    auto [ec] = co_await ws.async_handshake(host, target, kTuple);
+    co_return ec;
+  }
+  websocket::stream<Next> ws;
+};
+
+}  // namespace
+
+struct GatewaySocket::Impl : std::enable_shared_from_this<GatewaySocket::Impl> {
+  explicit Impl(asio::io_context& io_context) : io(io_context) {}
+
+  asio::awaitable<void> write_loop();
+  asio::awaitable<void> close_after(int code);
+
+  asio::io_context& io;
+  std::optional<ssl::context> tls;
+  std::unique_ptr<Stream> stream;
+  std::deque<std::string> outbox;
+  bool writing = false;
+  bool closing = false;
+  bool ended = false;
+  int close_code = 0;
+  std::string close_detail;
+};
+
+asio::awaitable<void> GatewaySocket::Impl::write_loop() {
+  auto self = shared_from_this();
+  while (!outbox.empty() && stream && !ended && !closing) {
+    const std::string text = std::move(outbox.front());
+    outbox.pop_front();
+    const auto ec = co_await stream->write(text);
+    if (ec) {
+      close_detail = "write failed: " + ec.message();
+      break;
+    }
+  }
+  writing = false;
+}
+
+// A close frame, then the connection goes whether or not the peer answers it.
+asio::awaitable<void> GatewaySocket::Impl::close_after(int code) {
+  auto self = shared_from_this();
+  while (writing && stream && !ended) {  // one write at a time: the close frame waits its turn
+    asio::steady_timer pause(io, std::chrono::milliseconds(5));
+    co_await pause.async_wait(kTuple);
+  }
+  if (!stream || ended) co_return;
+  asio::steady_timer deadline(io, std::chrono::seconds(2));
+  deadline.async_wait([weak = weak_from_this()](beast::error_code ec) {
+    auto impl = weak.lock();
+    if (ec || !impl || !impl->stream) return;
+    beast::error_code ignored;
+    impl->stream->lowest().socket().shutdown(tcp::socket::shutdown_both, ignored);
+    impl->stream->lowest().close();
+  });
+  co_await stream->close(code);
+  deadline.cancel();
+}
+
+GatewaySocket::GatewaySocket(asio::io_context& io) : impl_(std::make_shared<Impl>(io)) {}
+
+GatewaySocket::~GatewaySocket() {
+  if (impl_->stream) {
+    beast::error_code ignored;
+    impl_->stream->lowest().socket().close(ignored);
+  }
+}
+
+asio::awaitable<std::optional<std::string>> GatewaySocket::connect(
+    std::string url, std::chrono::milliseconds timeout) {
+  auto impl = impl_;
+  std::string as_http = url;
+  if (as_http.starts_with("wss://")) {
+    as_http = "https://" + as_http.substr(6);
+  } else if (as_http.starts_with("ws://")) {
+    as_http = "http://" + as_http.substr(5);
+  } else {
+    co_return "not a ws:// or wss:// URL: " + url;
+  }
+  const auto parsed = providers::Url::parse(as_http);
+  if (!parsed) co_return "not a usable URL: " + url;
+  tcp::resolver resolver(impl->io);
+  auto [resolve_ec, endpoints] =
+      co_await resolver.async_resolve(parsed->host, parsed->port, kTuple);
+  if (resolve_ec) co_return "cannot resolve " + parsed->host + ": " + resolve_ec.message();
+  if (parsed->tls) {
+    if (!impl->tls) {
+      impl->tls.emplace(ssl::context::tls_client);
+      impl->tls->set_default_verify_paths();
+      impl->tls->set_verify_mode(ssl::verify_peer);
+      impl->tls->set_options(ssl::context::default_workarounds | ssl::context::no_sslv2 |
+                             ssl::context::no_sslv3 | ssl::context::no_tlsv1 |
+                             ssl::context::no_tlsv1_1);
+    }
+    auto tls_stream =
+        std::make_unique<StreamOf<beast::ssl_stream<beast::tcp_stream>>>(impl->io, *impl->tls);
+    SSL_ctrl(tls_stream->ws.next_layer().native_handle(), SSL_CTRL_SET_TLSEXT_HOSTNAME,
+             TLSEXT_NAMETYPE_host_name, const_cast<char*>(parsed->host.c_str()));
+    tls_stream->ws.next_layer().set_verify_callback(ssl::host_name_verification(parsed->host));
+    impl->stream = std::move(tls_stream);
+  } else {
+    impl->stream = std::make_unique<StreamOf<beast::tcp_stream>>(impl->io);
+  }
+  impl->stream->lowest().expires_after(timeout);
+  auto [connect_ec, endpoint] = co_await impl->stream->lowest().async_connect(endpoints, kTuple);
+  if (connect_ec) {
+    co_return "cannot connect to " + parsed->host + ":" + parsed->port + ": " +
+        connect_ec.message();
+  }
+  boost::system::error_code ignored;
+  impl->stream->lowest().socket().set_option(tcp::no_delay(true), ignored);
+  if (parsed->tls) {
+    auto* tls_stream =
+        static_cast<StreamOf<beast::ssl_stream<beast::tcp_stream>>*>(impl->stream.get());
+    auto [tls_ec] =
+        co_await tls_stream->ws.next_layer().async_handshake(ssl::stream_base::client, kTuple);
+    if (tls_ec) co_return "TLS handshake with " + parsed->host + " failed: " + tls_ec.message();
+  }
+  impl->stream->lowest().expires_never();  // the WebSocket's own timeouts take over
+  const auto ec = co_await impl->stream->handshake(parsed->host, parsed->target);
+  if (ec) co_return "WebSocket handshake with " + parsed->host + " failed: " + ec.message();
+  co_return std::nullopt;
+}
+
+asio::awaitable<std::optional<std::string>> GatewaySocket::read() {
+  auto impl = impl_;
+  if (!impl->stream || impl->ended) co_return std::nullopt;
+  beast::flat_buffer buffer;
+  const auto ec = co_await impl->stream->read(buffer);
+  if (ec) {
+    impl->ended = true;
+    impl->close_code = ec == websocket::error::closed ? impl->stream->peer_close_code() : 0;
+    if (impl->close_detail.empty()) impl->close_detail = ec.message();
+    beast::error_code ignored;
+    impl->stream->lowest().socket().close(ignored);
+    co_return std::nullopt;
+  }
+  co_return beast::buffers_to_string(buffer.data());
+}
+
+void GatewaySocket::send(std::string text) {
+  if (!impl_->stream || impl_->ended || impl_->closing) return;
+  impl_->outbox.push_back(std::move(text));
+  if (impl_->writing) return;
+  impl_->writing = true;  // before the loop starts: a second send must not start another
+  asio::co_spawn(impl_->io, impl_->write_loop(), asio::detached);
+}
+
+void GatewaySocket::close(int code) {
+  if (!impl_->stream || impl_->ended || impl_->closing) return;
+  impl_->closing = true;
+  impl_->outbox.clear();
+  asio::co_spawn(impl_->io, impl_->close_after(code), asio::detached);
+}
+
+void GatewaySocket::drop() {
+  if (!impl_->stream || impl_->ended) return;
+  impl_->close_detail = "dropped";
+  beast::error_code ignored;
+  impl_->stream->lowest().socket().shutdown(tcp::socket::shutdown_both, ignored);
+  impl_->stream->lowest().close();
+}
+
+int GatewaySocket::close_code() const {
+  return impl_->close_code;
+}
+
+std::string GatewaySocket::close_detail() const {
+  return impl_->close_detail;
+}
+
+}  // namespace hermes::daemon::discord
