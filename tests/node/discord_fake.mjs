@@ -319,7 +319,9 @@ export function startFakeDiscord({ port = 0, token = DEFAULT_TOKEN, heartbeatInt
     const text = await readBody(req);
     const b = text ? JSON.parse(text) : {};
     const session = current();
-    if (path === '/__control/state') return json(res, 200, { ...state, sessions: sessions.size, config });
+    if (path === '/__control/state') {
+      return json(res, 200, { ...state, sessions: sessions.size, config, live: Boolean(session?.live) });
+    }
     if (path === '/__control/config') { Object.assign(config, b); return json(res, 200, config); }
     if (path === '/__control/message') {
       if (!session) return json(res, 409, { error: 'no session' });
