@@ -9,6 +9,7 @@
 #include <thread>
 
 #include "daemon_fixture.hpp"
+#include "discord_fake.hpp"
 #include "fake_provider.hpp"
 #include "support/test_postgres.hpp"
 #include "telegram_emulator.hpp"
@@ -269,6 +270,46 @@ TEST_F(SharedTelegram, OnePollsAndEachMessageIsAnsweredOnceAcrossKillingEitherPo
   EXPECT_EQ(replies.size(), 6u);
   EXPECT_EQ(database_.scalar("SELECT COUNT(*) FROM inbound_messages WHERE done = 0"), "0");
   EXPECT_EQ(database_.scalar("SELECT COUNT(*) FROM pending_deliveries"), "0");
+}
+
+// Two gateways with Discord on one bot token: one holds the Gateway connection, the other
+// stands by; when the holder is killed the other resumes the same Discord session from the
+// shared store, so what was sent meanwhile is answered, once.
+TEST_F(SharedStore, OneGatewayHoldsTheDiscordConnectionAndTheOtherResumesItsSession) {
+  FakeDiscord discord;
+  const std::string config =
+      "  discord: {enabled: true, streaming: false, allow_all_users: true, "
+      "api_base: '" +
+      discord.api_base() + "', bot_token: '" + FakeDiscord::kToken + "'}\n";
+  a_.start(fake_.base_url(), database_.url(), false, config);
+  ASSERT_TRUE(wait_until([&] { return a_.ready(); }, 15s)) << a_.log();
+  ASSERT_TRUE(discord.wait_connected(10s)) << a_.log();
+  b_.start(fake_.base_url(), database_.url(), false, config);
+  ASSERT_TRUE(wait_until([&] { return b_.ready(); }, 15s)) << b_.log();
+  const auto holds = [](const Gateway& g) {
+    return g.log().find("discord: this gateway holds the bot's connection") != std::string::npos;
+  };
+  EXPECT_TRUE(holds(a_));
+  EXPECT_FALSE(wait_until([&] { return holds(b_); }, 1500ms)) << "both gateways connect";
+  const std::string dm = "1200000000000000001";
+  discord.say(dm, "one");
+  ASSERT_TRUE(wait_until([&] { return discord.bot_messages(dm).size() == 1; }, 10s)) << a_.log();
+
+  a_.process->signal(SIGKILL);
+  a_.process->wait(5s);
+  discord.say(dm, "two, while nobody holds it");
+  ASSERT_TRUE(wait_until([&] { return holds(b_); }, 10s)) << b_.log();
+  ASSERT_TRUE(wait_until([&] { return discord.bot_messages(dm).size() == 2; }, 15s)) << b_.log();
+  discord.say(dm, "three");
+  ASSERT_TRUE(wait_until([&] { return discord.bot_messages(dm).size() == 3; }, 10s)) << b_.log();
+  std::vector<std::string> texts;
+  for (const auto& m : discord.bot_messages(dm)) texts.push_back(m["content"]);
+  EXPECT_THAT(texts, ElementsAre("echo: one", "echo: two, while nobody holds it", "echo: three"));
+  const auto state = discord.state();
+  EXPECT_EQ(state["identifies"], 1) << "the second gateway resumed the first one's session";
+  EXPECT_EQ(state["resumes"], 1);
+  EXPECT_EQ(state["refused"], json::array());
+  EXPECT_EQ(database_.scalar("SELECT COUNT(*) FROM inbound_messages WHERE done = 0"), "0");
 }
 
 TEST(SharedStoreStart, AnUnreachableDatabaseIsAFailedStartSystemdRetriesNotARefusedOne) {
