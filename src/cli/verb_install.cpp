@@ -10,6 +10,7 @@
 #include "cli/daemon_locator.hpp"
 #include "cli/messages.hpp"
 #include "cli/restart_flow.hpp"
+#include "cli/runtime_client.hpp"
 #include "cli/unit_template.hpp"
 #include "cli/verbs.hpp"
 #include "common/exit_codes.hpp"
@@ -214,6 +215,11 @@ int run_uninstall(bool system) {
     output.line(service_label(scope) + " hermes-gateway is not installed; nothing to do.");
     return kExitOk;
   }
+  // Chat platforms whose sessions outlive a stop (Discord's) end them at this one: nothing
+  // will resume them. Best effort: a gateway that is not running has nothing to end.
+  std::string unreachable;
+  runtime_request(locate_runtime_socket(scope, control.show().main_pid), "end-platform-sessions",
+                  unreachable);
   output.progress("⏳ Stopping " + service_label(scope) + " (draining active work)...");
   control.systemctl({"stop", kUnitName});
   control.systemctl({"disable", kUnitName});

@@ -12,6 +12,7 @@
 #include <thread>
 
 #include "daemon_fixture.hpp"
+#include "discord_fake.hpp"
 #include "fake_provider.hpp"
 #include "user_manager.hpp"
 
@@ -142,6 +143,46 @@ TEST_F(CliSystemd, InstallStatusRestartStopAndFallback) {
   EXPECT_FALSE(
       std::filesystem::exists(manager_.home_dir() / ".config/systemd/user/hermes-gateway.service"));
   EXPECT_EQ(hermes({"status"}).exit_code, 4);
+}
+
+// `systemctl restart` is a stop and a start: Discord's session must survive it (a message sent
+// while the unit restarts is answered once, by RESUME); only uninstall ends it (close 1000).
+TEST_F(CliSystemd, ADiscordSessionOutlivesRestartsAndEndsAtUninstall) {
+  FakeProvider fake;
+  FakeDiscord discord;
+  home_.write_provider_config(fake.base_url(), "[k1]",
+                              "  discord: {enabled: true, streaming: false, allow_all_users: true, "
+                              "api_base: '" +
+                                  discord.api_base() + "', bot_token: '" + FakeDiscord::kToken +
+                                  "'}\n");
+  install();
+  ASSERT_TRUE(discord.wait_connected(10s));
+  const std::string dm = "1200000000000000001";
+  for (const char* verb : {"restart", "stop"}) {
+    // The unit goes down (the session stays resumable), a message arrives meanwhile.
+    ChildProcess::Options options;
+    options.env = env();
+    const auto closes = discord.state()["closes"].size();
+    ChildProcess cli(kCliBin, {"gateway", verb}, options);
+    ASSERT_TRUE(wait_until([&] { return discord.state()["closes"].size() > closes; }, 15s));
+    discord.say(dm, std::string("sent during ") + verb);
+    ASSERT_EQ(cli.wait(30s), 0) << cli.stderr_text();
+    if (std::string(verb) == "stop") {
+      ASSERT_EQ(hermes({"start"}).exit_code, 0);
+    }
+    ASSERT_TRUE(discord.wait_connected(10s));
+  }
+  ASSERT_TRUE(wait_until([&] { return discord.bot_messages(dm).size() == 2; }, 10s));
+  EXPECT_EQ(discord.bot_messages(dm)[0]["content"], "echo: sent during restart");
+  EXPECT_EQ(discord.bot_messages(dm)[1]["content"], "echo: sent during stop");
+  auto state = discord.state();
+  EXPECT_EQ(state["identifies"], 1) << "a restart or stop ended the Discord session";
+  EXPECT_EQ(state["resumes"], 2);
+
+  ASSERT_EQ(hermes({"uninstall"}).exit_code, 0);
+  state = discord.state();
+  EXPECT_EQ(state["closes"].back()["code"], 1000) << state["closes"].dump();
+  EXPECT_EQ(state["refused"], nlohmann::json::array());
 }
 
 TEST_F(CliSystemd, RestartWaitsForTheInFlightRequestThenRestarts) {

@@ -47,12 +47,12 @@
 #include "daemon/platforms/api_server.hpp"
 #include "daemon/platforms/basic_routes.hpp"
 #include "daemon/platforms/chat/chat_store.hpp"
+#include "daemon/platforms/discord/discord_platform.hpp"
 #include "daemon/platforms/http_server.hpp"
 #include "daemon/platforms/responses/response_store.hpp"
 #include "daemon/platforms/responses/response_tables.hpp"
 #include "daemon/platforms/responses/responses_api.hpp"
 #include "daemon/platforms/route_table.hpp"
-#include "daemon/platforms/discord/discord_platform.hpp"
 #include "daemon/platforms/telegram/telegram_platform.hpp"
 #include "daemon/state/checkpointer.hpp"
 #include "daemon/state/migrations.hpp"
@@ -182,7 +182,8 @@ class Gateway {
         chat_tables_(*db_),
         // Another gateway may add to any session: a cached history is checked against the
         // stored one's shape at each turn (under the session's lock) before it is used.
-        store_(worker_, session_tables_, stored_sessions_, SessionCache::Limits{}, shared_ != nullptr),
+        store_(worker_, session_tables_, stored_sessions_, SessionCache::Limits{},
+               shared_ != nullptr),
         telegram_store_(worker_, chat_tables_, "telegram"),
         discord_store_(worker_, chat_tables_, "discord"),
         tools_(io_, config_),
@@ -701,8 +702,18 @@ std::string Gateway::answer_status_request(std::string_view request) {
     status["provider_cooldowns"] = nlohmann::json::array();
     return status.dump();
   }
+  if (request == "end-platform-sessions") {  // uninstall: no session is resumed after this
+    nlohmann::json ended = nlohmann::json::array();
+    if (discord_) {
+      discord_->end_session_at_stop();
+      ended.push_back("discord");
+    }
+    return nlohmann::json{{"ended_at_stop", ended}}.dump();
+  }
   if (!request.empty() && request != "status") {
-    return nlohmann::json{{"error", "unknown request; send status or clear-cooldowns"}}.dump();
+    return nlohmann::json{
+        {"error", "unknown request; send status, clear-cooldowns or end-platform-sessions"}}
+        .dump();
   }
   return render_runtime_status();
 }

@@ -115,6 +115,7 @@ struct DiscordPlatform::Impl : std::enable_shared_from_this<DiscordPlatform::Imp
   bool in_connection = false;  // a connection is open (or being saved at a stop)
   std::chrono::milliseconds heartbeat_interval{0};
   bool drained = false;
+  bool end_session = false;  // uninstall: the stop ends the session at Discord
   std::string state = "connecting";
   std::string detail;
   double last_event_at = 0;
@@ -217,8 +218,16 @@ asio::awaitable<void> DiscordPlatform::Impl::connection_loop() {
     in_connection = true;
     const auto end = co_await run_connection(connect_url(*url), resuming);
     if (!connecting) {
-      // Stopped: the sequence handled so far goes with the session to the next process.
-      if (!session_id.empty()) co_await save_session();
+      // Stopped: the sequence handled so far goes with the session to the next process
+      // (uninstalled: the session ended, nothing is kept).
+      if (end_session) {
+        session_id.clear();
+        seq.reset();
+        co_await save_session();
+        spdlog::info("discord: the Gateway session is ended (uninstall)");
+      } else if (!session_id.empty()) {
+        co_await save_session();
+      }
       in_connection = false;
       break;
     }
@@ -544,8 +553,12 @@ void DiscordPlatform::stop_polling() {
   impl_->drained = true;
   impl_->connecting = false;
   impl_->machinery.close();
-  // Not 1000 or 1001: the session stays resumable for the next process.
-  if (impl_->socket) impl_->socket->close(kResumableClose);
+  // Not 1000 or 1001: the session stays resumable for the next process (unless uninstalled).
+  if (impl_->socket) impl_->socket->close(impl_->end_session ? 1000 : kResumableClose);
+}
+
+void DiscordPlatform::end_session_at_stop() {
+  impl_->end_session = true;
 }
 
 long DiscordPlatform::busy() const {

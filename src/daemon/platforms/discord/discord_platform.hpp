@@ -50,6 +50,9 @@ class DiscordPlatform {
   // Drain or stop: the connection closes without ending the Discord session (never 1000 or
   // 1001), so the next process resumes it and nothing sent meanwhile is lost.
   void stop_polling();
+  // Uninstall: the next stop ends the Discord session (close 1000) and forgets it, so no
+  // later process resumes it.
+  void end_session_at_stop();
   long busy() const;
   PlatformStatus status() const;
   void reconfigure(const Config& config);
