@@ -2,6 +2,7 @@
 
 #include <cstdlib>
 #include <memory>
+#include <nlohmann/json.hpp>
 #include <string>
 
 #include "common/paths.hpp"
@@ -27,6 +28,26 @@ inline const std::string kEverythingServer =
     "/node_modules/@modelcontextprotocol/server-everything/dist/index.js";
 
 // A home with a valid config on a free loopback port, and a private runtime dir.
+// "w0 w1 … w<n-1>": an answer of n words, and the same text as stream tokens (" w1", …),
+// for the fake provider's streamed replies.
+inline std::string words(int n) {
+  std::string text;
+  for (int i = 0; i < n; ++i) text += (i ? " w" : "w") + std::to_string(i);
+  return text;
+}
+
+inline nlohmann::json tokens_of(const std::string& text) {
+  nlohmann::json tokens = nlohmann::json::array();
+  std::size_t at = 0;
+  while (at < text.size()) {
+    const auto space = text.find(' ', at + 1);
+    const auto end = space == std::string::npos ? text.size() : space;
+    tokens.push_back(text.substr(at, end - at));
+    at = end;
+  }
+  return tokens;
+}
+
 struct GatewayHome {
   TempDir dir;
   int port = free_port();

@@ -27,24 +27,6 @@ constexpr const char* kGuild = "1000000000000000001";
 constexpr const char* kGeneral = "1200000000000000002";
 constexpr const char* kThread = "1700000000000000001";
 
-std::string words(int n) {
-  std::string text;
-  for (int i = 0; i < n; ++i) text += (i ? " w" : "w") + std::to_string(i);
-  return text;
-}
-
-json tokens_of(const std::string& text) {
-  json tokens = json::array();
-  std::size_t at = 0;
-  while (at < text.size()) {
-    const auto space = text.find(' ', at + 1);
-    const auto end = space == std::string::npos ? text.size() : space;
-    tokens.push_back(text.substr(at, end - at));
-    at = end;
-  }
-  return tokens;
-}
-
 // The chat keys of Discord's sessions, read straight from state.db.
 std::vector<std::string> discord_chat_keys(const std::filesystem::path& db_file) {
   std::vector<std::string> keys;

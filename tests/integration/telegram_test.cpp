@@ -274,24 +274,6 @@ TEST_F(TelegramChat, InInterruptModeANewMessageStopsTheTurnAndIsAnsweredInstead)
   EXPECT_TRUE(wait_for_replies(508, 1, 300ms).empty()) << "the interrupted turn sent nothing";
 }
 
-std::string words(int n) {
-  std::string text;
-  for (int i = 0; i < n; ++i) text += (i ? " w" : "w") + std::to_string(i);
-  return text;
-}
-
-json tokens_of(const std::string& text) {
-  json tokens = json::array();
-  std::size_t at = 0;
-  while (at < text.size()) {
-    const auto space = text.find(' ', at + 1);
-    const auto end = space == std::string::npos ? text.size() : space;
-    tokens.push_back(text.substr(at, end - at));
-    at = end;
-  }
-  return tokens;
-}
-
 TEST_F(TelegramChat, AStreamedAnswerAppearsAsItIsWrittenInOneMessageEditedInPlace) {
   streaming_ = true;
   start();

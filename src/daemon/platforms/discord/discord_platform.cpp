@@ -14,11 +14,11 @@
 #include "common/logging.hpp"
 #include "daemon/platforms/chat/backoff.hpp"
 #include "daemon/platforms/chat/chat_machinery.hpp"
+#include "daemon/platforms/chat/platform_lease.hpp"
 #include "daemon/platforms/discord/discord_adapter.hpp"
 #include "daemon/platforms/discord/discord_events.hpp"
 #include "daemon/platforms/discord/gateway_protocol.hpp"
 #include "daemon/platforms/discord/gateway_socket.hpp"
-#include "daemon/state/shared_locks.hpp"
 
 namespace hermes::daemon {
 
@@ -32,7 +32,6 @@ namespace {
 
 constexpr auto kConnectTimeout = 15s;
 constexpr auto kHelloTimeout = 20s;
-constexpr auto kLeaseCheck = 1000ms;
 constexpr int kDeferredMessage = 5;  // "thinking…", filled in by the reply
 constexpr int kEphemeral = 1 << 6;
 
@@ -82,6 +81,7 @@ struct DiscordPlatform::Impl : std::enable_shared_from_this<DiscordPlatform::Imp
   asio::awaitable<ConnectionEnd> run_connection(std::string url, bool resuming);
   asio::awaitable<bool> await_hello(std::chrono::milliseconds& interval);
   asio::awaitable<void> heartbeat(std::uint64_t generation, std::chrono::milliseconds interval);
+  asio::awaitable<void> on_frame(const Frame& frame, ConnectionEnd& end);
   asio::awaitable<bool> on_dispatch(const Frame& frame, ConnectionEnd& end);
   asio::awaitable<void> on_ready(const json& d);
   asio::awaitable<bool> on_message(const json& d, long long frame_seq);
@@ -295,35 +295,10 @@ asio::awaitable<ConnectionEnd> DiscordPlatform::Impl::run_connection(std::string
     last_event_at = unix_time_now();
     const auto frame = parse_frame(*text);
     if (!frame) continue;  // not a payload: nothing to act on
-    switch (static_cast<Op>(frame->op)) {
-      case Op::dispatch:
-        if (!co_await on_dispatch(*frame, end)) socket->drop();  // resumed from what was kept
-        break;
-      case Op::heartbeat:
-        socket->send(heartbeat_payload(seq));
-        break;
-      case Op::heartbeat_ack:
-        acked = true;
-        break;
-      case Op::reconnect:
-        spdlog::info("discord: the Gateway asks for a reconnect; resuming");
-        end.at_once = true;
-        socket->close(kResumableClose);
-        break;
-      case Op::invalid_session:
-        end.next = frame->d == true ? AfterClose::resume : AfterClose::identify;
-        if (end.next == AfterClose::identify) {
-          // Discord asks for 1-5 s before identifying again.
-          co_await sleep(std::chrono::milliseconds(1000 + random() % 4000));
-          end.at_once = true;
-        }
-        socket->close(kResumableClose);
-        break;
-      default:
-        break;
-    }
+    co_await on_frame(*frame, end);
   }
-  ++generation;  // the heartbeat loop of this connection ends
+  ++generation;               // the heartbeat loop of this connection ends
+  left_at = unix_time_now();  // how long we were away, if Discord will not resume
   const int code = socket->close_code();
   if (code != 0 && end.next == AfterClose::resume && !end.at_once) {
     const auto verdict = after_close(code);
@@ -338,6 +313,33 @@ asio::awaitable<ConnectionEnd> DiscordPlatform::Impl::run_connection(std::string
     if (state == "running") state = "connecting";
   }
   co_return end;
+}
+
+// One payload of an open connection. Anything that is not a payload is ignored.
+asio::awaitable<void> DiscordPlatform::Impl::on_frame(const Frame& frame, ConnectionEnd& end) {
+  const auto op = static_cast<Op>(frame.op);
+  if (op == Op::dispatch) {
+    const bool kept = co_await on_dispatch(frame, end);
+    if (!kept) socket->drop();  // resumed from what was recorded: Discord replays the rest
+  } else if (op == Op::heartbeat) {
+    socket->send(heartbeat_payload(seq));
+  } else if (op == Op::heartbeat_ack) {
+    acked = true;
+  } else if (op == Op::reconnect) {
+    spdlog::info("discord: the Gateway asks for a reconnect; resuming");
+    end.at_once = true;
+    socket->close(kResumableClose);
+  } else if (op == Op::invalid_session) {
+    const bool resumable = frame.d == true;
+    end.next = resumable ? AfterClose::resume : AfterClose::identify;
+    if (!resumable) {
+      // Discord asks for 1-5 s before identifying again.
+      const auto wait = std::chrono::milliseconds(1000 + random() % 4000);
+      co_await sleep(wait);
+      end.at_once = true;
+    }
+    socket->close(kResumableClose);
+  }
 }
 
 // A heartbeat after interval × jitter, then every interval; a beat whose ACK has not come by
@@ -487,39 +489,30 @@ asio::awaitable<void> DiscordPlatform::Impl::register_commands() {
   }
 }
 
-// Several gateways: connects only while this one holds the bot token's lock (like the
-// Telegram poller); the others stand by.
+// Several gateways: connects only while this gateway holds the bot token's lock.
 asio::awaitable<void> DiscordPlatform::Impl::lead() {
   auto self = shared_from_this();
-  const std::string lock_name = "discord:" + settings.bot_token;  // hashed, never stored
-  while (!drained) {
+  chat::LeaseHooks hooks;
+  hooks.waiting = "another gateway holds this bot's connection";
+  hooks.standby = [this](std::string why) {
     state = "standby";
-    detail = "another gateway holds this bot's connection";
-    bool mine = false;
-    try {
-      mine = co_await context.shared->try_hold(lock_name);
-    } catch (const std::exception& e) {
-      detail = std::string("cannot ask the database who connects: ") + e.what();
-    }
-    if (!mine) {
-      co_await sleep(kLeaseCheck);
-      continue;
-    }
-    if (drained) break;
-    spdlog::info("discord: this gateway holds the bot's connection now");
-    start_connection();
-    while (connecting) {
-      co_await sleep(kLeaseCheck);
-      if (!connecting || co_await context.shared->holds(lock_name)) continue;
-      spdlog::error("discord: the connection lock went with the database connection; standing by");
-      connecting = false;
-      machinery.close();
-      machinery.stop_delivering();
-      if (socket) socket->close(kResumableClose);
-    }
-    while (loop_running || !machinery.idle()) co_await sleep(50ms);
-    if (!drained) context.shared->release(lock_name);
-  }
+    detail = std::move(why);
+  };
+  hooks.start = [this] { start_connection(); };
+  hooks.active = [this] { return connecting; };
+  hooks.lose = [this] {
+    connecting = false;
+    machinery.close();
+    machinery.stop_delivering();                 // the outbox is another gateway's now
+    if (socket) socket->close(kResumableClose);  // the next holder resumes the session
+  };
+  hooks.settled = [this] { return !loop_running && machinery.idle(); };
+  hooks.drained = [this] { return drained; };
+  std::string lock = "discord:" + settings.bot_token;  // hashed, never stored
+  std::string held = "discord: this gateway holds the bot's connection now";
+  std::string lost = "discord: the connection lock went with the database connection; standing by";
+  co_await chat::lead_platform(io, *context.shared, std::move(lock), std::move(held),
+                               std::move(lost), std::move(hooks));
 }
 
 void DiscordPlatform::Impl::start_connection() {

@@ -15,10 +15,10 @@
 #include "daemon/metrics/metrics.hpp"
 #include "daemon/platforms/chat/backoff.hpp"
 #include "daemon/platforms/chat/chat_machinery.hpp"
+#include "daemon/platforms/chat/platform_lease.hpp"
 #include "daemon/platforms/telegram/telegram_adapter.hpp"
 #include "daemon/platforms/telegram/telegram_updates.hpp"
 #include "daemon/providers/http_client.hpp"
-#include "daemon/state/shared_locks.hpp"
 
 namespace hermes::daemon {
 
@@ -40,7 +40,6 @@ std::chrono::milliseconds silence_limit_setting() {
 }
 // A server that answers at once (the local emulator does) must not make us spin.
 constexpr auto kMinPollInterval = 100ms;  // at most 10 empty polls per second
-constexpr auto kLeaseCheck = 1000ms;      // a dead holder's lock is taken over within ~1 s
 
 // What `status` and `hermes gateway status` say the platform is doing.
 enum class PlatformState { standby, connecting, running, error, stopped };
@@ -237,45 +236,32 @@ asio::awaitable<void> TelegramPlatform::Impl::wait_after_failed_poll(
   co_await sleep(pause);
 }
 
-// Several gateways: stands by until this one holds the bot token's lock, polls while it
-// does, and stands by again if the lock went with a lost database connection. The holder
-// dying (even SIGKILL) closes its connection, which lets go of the lock.
+// Several gateways: polls only while this gateway holds the bot token's lock.
 asio::awaitable<void> TelegramPlatform::Impl::lead() {
   auto self = shared_from_this();
-  const std::string lock_name = "telegram:" + settings.bot_token;  // hashed, never stored
-  while (!drained) {
+  chat::LeaseHooks hooks;
+  hooks.waiting = "another gateway polls this bot token";
+  hooks.standby = [this](std::string why) {
     state = PlatformState::standby;
-    detail = "another gateway polls this bot token";
-    bool mine = false;
-    try {
-      mine = co_await context.shared->try_hold(lock_name);
-    } catch (const std::exception& e) {
-      detail = std::string("cannot ask the database who polls: ") + e.what();
-    }
-    if (!mine) {
-      co_await sleep(kLeaseCheck);
-      continue;
-    }
-    if (drained) break;
-    spdlog::info("telegram: this gateway polls the bot now (it holds the poller lock)");
-    start_polling();
-    while (polling) {
-      co_await sleep(kLeaseCheck);
-      if (!polling) break;
-      const bool held = co_await context.shared->holds(lock_name);
-      if (held) continue;
-      spdlog::error(
-          "telegram: the poller lock went with the database connection; standing by until "
-          "it can be taken again");
-      polling = false;
-      machinery.close();
-      machinery.stop_delivering();  // the outbox is another gateway's now
-      poll_client.abort_all();
-    }
-    // Nothing of this turn at the bot runs on when another gateway may take over.
-    while (poll_running || !machinery.idle()) co_await sleep(50ms);
-    if (!drained) context.shared->release(lock_name);
-  }
+    detail = std::move(why);
+  };
+  hooks.start = [this] { start_polling(); };
+  hooks.active = [this] { return polling; };
+  hooks.lose = [this] {
+    polling = false;
+    machinery.close();
+    machinery.stop_delivering();  // the outbox is another gateway's now
+    poll_client.abort_all();
+  };
+  hooks.settled = [this] { return !poll_running && machinery.idle(); };
+  hooks.drained = [this] { return drained; };
+  std::string lock = "telegram:" + settings.bot_token;  // hashed, never stored
+  std::string held = "telegram: this gateway polls the bot now (it holds the poller lock)";
+  std::string lost =
+      "telegram: the poller lock went with the database connection; standing by until it can "
+      "be taken again";
+  co_await chat::lead_platform(io, *context.shared, std::move(lock), std::move(held),
+                               std::move(lost), std::move(hooks));
 }
 
 // The poller's own watchdog: a poll that made no progress past the silence limit (a

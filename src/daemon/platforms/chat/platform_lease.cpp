@@ -1,0 +1,58 @@
+#include "daemon/platforms/chat/platform_lease.hpp"
+
+#include <spdlog/spdlog.h>
+
+#include <boost/asio/as_tuple.hpp>
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <boost/asio/use_awaitable.hpp>
+
+#include "daemon/state/shared_locks.hpp"
+
+namespace hermes::daemon::chat {
+
+namespace asio = boost::asio;
+using namespace std::chrono_literals;
+
+namespace {
+
+constexpr auto kLeaseCheck = 1000ms;  // a dead holder's lock is taken over within ~1 s
+
+asio::awaitable<void> pause(asio::io_context& io, std::chrono::milliseconds wait) {
+  asio::steady_timer timer(io, wait);
+  co_await timer.async_wait(asio::as_tuple(asio::use_awaitable));
+}
+
+}  // namespace
+
+asio::awaitable<void> lead_platform(asio::io_context& io, state::SharedLocks& shared,
+                                    std::string lock_name, std::string held_line,
+                                    std::string lost_line, LeaseHooks hooks) {
+  while (!hooks.drained()) {
+    bool mine = false;
+    try {
+      mine = co_await shared.try_hold(lock_name);
+      if (!mine) hooks.standby(hooks.waiting);
+    } catch (const std::exception& e) {
+      hooks.standby(std::string("cannot ask the database who holds the bot: ") + e.what());
+    }
+    if (!mine) {
+      co_await pause(io, kLeaseCheck);
+      continue;
+    }
+    if (hooks.drained()) break;
+    spdlog::info("{}", held_line);
+    hooks.start();
+    while (hooks.active()) {
+      co_await pause(io, kLeaseCheck);
+      if (!hooks.active() || co_await shared.holds(lock_name)) continue;
+      spdlog::error("{}", lost_line);
+      hooks.lose();
+    }
+    // Nothing of this turn at the bot runs on when another gateway may take over.
+    while (!hooks.settled()) co_await pause(io, 50ms);
+    if (!hooks.drained()) shared.release(lock_name);
+  }
+}
+
+}  // namespace hermes::daemon::chat
