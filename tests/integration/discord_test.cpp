@@ -368,6 +368,52 @@ TEST_F(DiscordChat, OnlyAnAllowedUsersPressApprovesATool) {
   EXPECT_EQ(fake_.calls().back()["messages"].back()["content"], "Echo: plan");
 }
 
+TEST_F(DiscordChat, ASessionDiscordWillNotResumeIsIdentifiedAfreshAndOp7IsResumed) {
+  start();
+  connected();
+  // op 7 RECONNECT: a resume, at once.
+  discord_.control("reconnect");
+  ASSERT_TRUE(wait_until([&] { return discord_.state()["resumes"] == 1; }, 10s))
+      << daemon_->stderr_text();
+  // Discord forgets the session: the RESUME gets op 9 (not resumable), and after 1-5 s the
+  // gateway identifies afresh, saying how long it was away.
+  discord_.control("invalidate");
+  ASSERT_TRUE(wait_until([&] { return discord_.state()["identifies"] == 2; }, 15s))
+      << daemon_->stderr_text();
+  ASSERT_TRUE(discord_.wait_connected(5s));
+  EXPECT_THAT(daemon_->stderr_text(), HasSubstr("the session cannot be resumed"));
+  EXPECT_THAT(daemon_->stderr_text(), HasSubstr("identifying afresh (away"));
+  discord_.say(kDm, "still there?");
+  const auto answered = replies(kDm, 1);
+  ASSERT_EQ(answered.size(), 1u);
+  EXPECT_EQ(answered[0]["content"], "echo: still there?");
+}
+
+TEST_F(DiscordChat, ALongAnswerIsSplitAtAWordBeforeTwoThousandCharactersAndFilesGetTheNote) {
+  start();
+  connected();
+  const std::string answer = words(600);  // about 2,900 characters
+  json reply = json::object();
+  reply["content"] = answer;
+  fake_.script("*", json::array({reply}));
+  discord_.say(kDm, "a long one please");
+  const auto parts = replies(kDm, 2);
+  ASSERT_EQ(parts.size(), 2u) << daemon_->stderr_text();
+  std::string joined;
+  for (const auto& part : parts) {
+    const std::string text = part["content"];
+    EXPECT_LE(text.size(), 2000u);
+    EXPECT_FALSE(text.ends_with(" w")) << "cut inside a word";
+    joined += (joined.empty() ? "" : " ") + text;
+  }
+  EXPECT_EQ(joined, answer);
+  discord_.say(kDm, "", {{"attachments", json::array({{{"id", "1"}, {"filename", "cat.png"}}})}});
+  const auto noted = replies(kDm, 3);
+  ASSERT_EQ(noted.size(), 3u);
+  EXPECT_THAT(noted[2]["content"].get<std::string>(), HasSubstr("I read text only"));
+  EXPECT_EQ(fake_.calls().size(), 1u) << "a file reached the model";
+}
+
 // Discord and Telegram from one daemon: each answers its own, and the RSS of both running.
 TEST(DiscordWithTelegram, OneDaemonAnswersBoth) {
   FakeProvider fake;

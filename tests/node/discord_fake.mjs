@@ -356,6 +356,10 @@ export function startFakeDiscord({ port = 0, token = DEFAULT_TOKEN, heartbeatInt
       if (b.code === 4007 || b.code === 4009 || b.code === 1000) session.resumable = false;
       return json(res, 200, {});
     }
+    if (path === '/__control/invalidate') {  // Discord forgets the session; the connection drops
+      if (session) { session.resumable = false; session.socket?.terminate(); }
+      return json(res, 200, {});
+    }
     if (path === '/__control/reconnect') {  // op 7
       if (session?.socket) send(session.socket, { op: 7, d: null });
       return json(res, 200, {});
