@@ -470,6 +470,44 @@ TEST_F(TelegramChat, AToolThatNeedsApprovalAsksWithButtonsAndIsApprovedDeniedOrT
   EXPECT_THAT(tool_result(), HasSubstr("did not approve"));
 }
 
+// Hardening (issue 24, item 5): another allowed user pressing chat 111's Approve from their
+// own chat (333) must not run chat 111's tool; the button's id cannot be guessed.
+TEST_F(TelegramChat, AnApprovalCannotBeAnsweredFromAnotherChat) {
+  hooks_ = {{"HERMES_TEST_HOOKS", "1"}};
+  start("[111, 333]", "",
+        "mcp_servers:\n  everything:\n    command: " + std::string(HERMES_NODE) + "\n    args: ['" +
+            kEverythingServer + "']\n    tools: {require_approval: [echo]}\n");
+  json call = json::object();
+  call["tool_calls"] = json::array(
+      {{{"id", "a1"}, {"name", "mcp_everything_echo"}, {"arguments", R"({"message":"plan"})"}}});
+  json answer = json::object();
+  answer["content"] = "ran it";
+  fake_.script("*", json::array({call, answer}));
+  emulator_.send(111, "use the echo tool");
+  const auto asked = wait_for_replies(111, 1);
+  ASSERT_EQ(asked.size(), 1u) << daemon_->stderr_text();
+  const std::string approve = asked[0]["reply_markup"]["inline_keyboard"][0][0]["callback_data"];
+  EXPECT_THAT(approve, ::testing::MatchesRegex("approve:[0-9a-f]{16}"));
+  long long prompt_id = 0;
+  for (const auto& [id, text] : emulator_.bot_history(111)) {
+    if (text.find("May I run") != std::string::npos) prompt_id = id;
+  }
+  ASSERT_NE(prompt_id, 0);
+  emulator_.press(333, 333, prompt_id, approve);  // the forged press
+  ASSERT_TRUE(wait_until(
+      [&] {
+        return daemon_->stderr_text().find("pressed chat 111's approval from chat 333") !=
+               std::string::npos;
+      },
+      5s))
+      << daemon_->stderr_text();
+  EXPECT_EQ(fake_.calls().size(), 1u) << "the tool ran on another chat's press";
+  emulator_.press(111, 111, prompt_id, approve);
+  const auto replies = wait_for_replies(111, 1);
+  ASSERT_EQ(replies.size(), 1u) << daemon_->stderr_text();
+  EXPECT_EQ(replies[0]["text"], "ran it");
+}
+
 TEST_F(TelegramChat, UnknownUserIsRefusedOnceAndNeverReachesTheModel) {
   start("[42, '@alice']");
   emulator_.send(777, "let me in", 0, "mallory");

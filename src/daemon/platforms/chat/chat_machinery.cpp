@@ -15,6 +15,7 @@
 #include "common/test_hooks.hpp"
 #include "daemon/agent/conversation.hpp"
 #include "daemon/agent/session_store.hpp"
+#include "daemon/platforms/chat/approval_rules.hpp"
 #include "daemon/platforms/chat/backoff.hpp"
 #include "daemon/platforms/chat/chat_text.hpp"
 #include "daemon/platforms/chat/session_key.hpp"
@@ -74,6 +75,8 @@ struct StreamedReply {
 // A tool call waiting for the user's Approve or Deny, by the id in its buttons.
 struct PendingApproval {
   std::string chat_key;
+  long long chat_id = 0;
+  long long asked_by = 0;  // whose message started the turn
   std::optional<bool> decision;
   std::shared_ptr<asio::steady_timer> wake;
 };
@@ -119,8 +122,8 @@ struct ChatMachinery::Impl : std::enable_shared_from_this<ChatMachinery::Impl> {
   void queue_streamed_final(state::Transaction& tx, const StreamedReply& reply,
                             const std::string& text);
   // Approvals.
-  asio::awaitable<bool> ask_approval(long long chat_id, std::string chat_key, std::string tool,
-                                     std::string arguments);
+  asio::awaitable<bool> ask_approval(long long chat_id, std::string chat_key, long long asked_by,
+                                     std::string tool, std::string arguments);
   asio::awaitable<void> answer_press(ButtonPress press);
   // The outbox.
   asio::awaitable<void> deliver_loop();
@@ -186,6 +189,10 @@ struct ChatMachinery::Impl : std::enable_shared_from_this<ChatMachinery::Impl> {
     return nullptr;
   }
 
+  ApprovalQuestion question_of(const PendingApproval& pending, const std::string& chat_key) const {
+    return {pending.chat_id, pending.asked_by, is_group(chat_key), pending.decision.has_value()};
+  }
+
   void stop_turn(const std::string& chat_key, bool by_command) {
     const auto running = running_turns.find(chat_key);
     if (running == running_turns.end()) return;
@@ -227,7 +234,6 @@ struct ChatMachinery::Impl : std::enable_shared_from_this<ChatMachinery::Impl> {
   // A command handled beside the chat's running turn; its worker skips it meanwhile.
   std::set<long long> handled_at_once;
   std::map<std::string, std::shared_ptr<PendingApproval>> approvals;
-  std::uint64_t next_approval = 1;
   // What /approve and /deny did (at once, from the poll), for their replies in order.
   std::map<std::string, std::vector<std::string>> approval_notes;
   std::chrono::milliseconds approval_timeout = approval_timeout_setting();
@@ -263,10 +269,17 @@ void ChatMachinery::Impl::take_approval_answers(const std::vector<Inbound>& mess
     if (command != Command::approve && command != Command::deny) continue;
     if (!allowed(in.user_id, in.username)) continue;
     auto pending = waiting_in(in.chat_key);
-    if (pending) decide(*pending, command == Command::approve);
-    approval_notes[in.chat_key].push_back(!pending ? "Nothing is waiting for your approval."
-                                          : command == Command::approve ? "Approved."
-                                                                        : "Denied.");
+    if (!pending) {
+      approval_notes[in.chat_key].push_back("Nothing is waiting for your approval.");
+      continue;
+    }
+    const bool approve = command == Command::approve;
+    const auto verdict =
+        judge_approval(question_of(*pending, in.chat_key), {in.chat_id, in.user_id, true});
+    if (verdict == ApprovalVerdict::counts) decide(*pending, approve);
+    approval_notes[in.chat_key].push_back(verdict == ApprovalVerdict::counts
+                                              ? std::string(approve ? "Approved." : "Denied.")
+                                              : approval_verdict_text(verdict, approve));
   }
 }
 
@@ -419,9 +432,9 @@ asio::awaitable<void> ChatMachinery::Impl::take_turn(Inbound m) {
   // std::function (the turn never resumed).
   TurnOptions options = turn_options(session, m.chat_key);
   auto streamed = co_await start_stream(m, options, done);
-  options.approver = [this, chat_id = m.chat_id, chat_key = m.chat_key](std::string tool,
-                                                                        std::string arguments) {
-    return ask_approval(chat_id, chat_key, std::move(tool), std::move(arguments));
+  options.approver = [this, chat_id = m.chat_id, chat_key = m.chat_key, user = m.user_id](
+                         std::string tool, std::string arguments) {
+    return ask_approval(chat_id, chat_key, user, std::move(tool), std::move(arguments));
   };
   auto stop_signal = std::make_shared<providers::AbortSignal>();
   options.abort = stop_signal;
@@ -708,11 +721,14 @@ void ChatMachinery::Impl::queue_streamed_final(state::Transaction& tx, const Str
 // Shows the call with Approve / Deny buttons and waits for the user (a press, /approve or
 // /deny) or the timeout, which denies.
 asio::awaitable<bool> ChatMachinery::Impl::ask_approval(long long chat_id, std::string chat_key,
-                                                        std::string tool, std::string arguments) {
+                                                        long long asked_by, std::string tool,
+                                                        std::string arguments) {
   auto self = shared_from_this();
-  const std::string id = std::to_string(next_approval++);
+  const std::string id = new_approval_id();  // not guessable from another question's
   auto pending = std::make_shared<PendingApproval>();
   pending->chat_key = chat_key;
+  pending->chat_id = chat_id;
+  pending->asked_by = asked_by;
   pending->wake = std::make_shared<asio::steady_timer>(io, approval_timeout);
   approvals[id] = pending;
   const std::string question = approval_prompt(tool, arguments);
@@ -749,20 +765,23 @@ asio::awaitable<bool> ChatMachinery::Impl::ask_approval(long long chat_id, std::
 
 asio::awaitable<void> ChatMachinery::Impl::answer_press(ButtonPress press) {
   auto self = shared_from_this();
-  std::string text;
   const auto colon = press.data.find(':');
   const auto verb = press.data.substr(0, colon);
   const auto id = colon == std::string::npos ? std::string() : press.data.substr(colon + 1);
   const auto found = approvals.find(id);
-  if (!allowed(press.user_id, press.username)) {
-    text = "Only an allowed user can answer this.";
-  } else if (found == approvals.end() || found->second->decision ||
-             (verb != "approve" && verb != "deny")) {
-    text = "This question is answered already.";
-  } else {
+  const bool known = found != approvals.end() && (verb == "approve" || verb == "deny");
+  ApprovalQuestion question;
+  question.answered = true;  // unknown: nothing to answer
+  if (known) question = question_of(*found->second, found->second->chat_key);
+  const auto verdict = judge_approval(
+      question, {press.chat_id, press.user_id, allowed(press.user_id, press.username)});
+  if (verdict == ApprovalVerdict::counts) {
     decide(*found->second, verb == "approve");
-    text = verb == "approve" ? "Approved" : "Denied";
+  } else if (verdict == ApprovalVerdict::other_chat || verdict == ApprovalVerdict::other_person) {
+    spdlog::warn("{}: user {} pressed chat {}'s approval from chat {}: ignored", platform(),
+                 press.user_id, question.chat_id, press.chat_id);
   }
+  std::string text = approval_verdict_text(verdict, verb == "approve");
   co_await adapter.answer_press(std::move(press.id), std::move(text));
 }
 
