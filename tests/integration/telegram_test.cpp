@@ -23,26 +23,29 @@ using ::testing::StartsWith;
 
 class TelegramChat : public ::testing::Test {
  protected:
+  std::string config_text(const std::string& allowed_users, const std::string& agent,
+                          const std::string& extra) const {
+    return "model: {provider: primary, default: demo-model}\n"
+           "providers: {primary: {base_url: '" +
+           fake_.base_url() +
+           "', api_keys: [sk-secret-k1]}}\n"
+           "agent: {api_max_retries: 1" +
+           agent +
+           "}\n"
+           "gateway:\n"
+           "  api_server: {host: 127.0.0.1, port: " +
+           std::to_string(home_.port) +
+           "}\n"
+           "  telegram: {enabled: true, api_base: '" +
+           emulator_.api_base() + "', bot_token: '" + TelegramEmulator::kToken +
+           "', allowed_users: " + allowed_users +
+           (allowed_users == "[]" ? ", allow_all_users: true" : "") +
+           (streaming_ ? "" : ", streaming: false") + "}\n" + extra;
+  }
   // `agent`: more entries of the agent mapping (", k: v"); `extra`: more top-level YAML.
   void start(const std::string& allowed_users = "[]", const std::string& agent = "",
              const std::string& extra = "") {
-    home_.dir.write("config.yaml",
-                    "model: {provider: primary, default: demo-model}\n"
-                    "providers: {primary: {base_url: '" +
-                        fake_.base_url() +
-                        "', api_keys: [sk-secret-k1]}}\n"
-                        "agent: {api_max_retries: 1" +
-                        agent +
-                        "}\n"
-                        "gateway:\n"
-                        "  api_server: {host: 127.0.0.1, port: " +
-                        std::to_string(home_.port) +
-                        "}\n"
-                        "  telegram: {enabled: true, api_base: '" +
-                        emulator_.api_base() + "', bot_token: '" + TelegramEmulator::kToken +
-                        "', allowed_users: " + allowed_users +
-                        (allowed_users == "[]" ? ", allow_all_users: true" : "") +
-                        (streaming_ ? "" : ", streaming: false") + "}\n" + extra);
+    home_.dir.write("config.yaml", config_text(allowed_users, agent, extra));
     auto options = home_.env();
     for (const auto& [key, value] : hooks_) options.env[key] = value;
     daemon_ = home_.start(options);
@@ -506,6 +509,42 @@ TEST_F(TelegramChat, AnApprovalCannotBeAnsweredFromAnotherChat) {
   const auto replies = wait_for_replies(111, 1);
   ASSERT_EQ(replies.size(), 1u) << daemon_->stderr_text();
   EXPECT_EQ(replies[0]["text"], "ran it");
+}
+
+// Hardening (issue 24, item 1): the tool list rebuilt while the user decides (here a SIGHUP
+// that removes the tool's server) must not leave the approval reading freed memory (ASan:
+// heap-use-after-free, the gateway died): the call is looked up again and fails cleanly.
+TEST_F(TelegramChat, AToolRemovedWhileWaitingForApprovalIsNotRunAndNothingCrashes) {
+  hooks_ = {{"HERMES_TEST_HOOKS", "1"}};
+  const std::string servers =
+      "mcp_servers:\n  everything:\n    command: " + std::string(HERMES_NODE) + "\n    args: ['" +
+      kEverythingServer + "']\n    tools: {require_approval: [echo]}\n";
+  start("[]", "", servers);
+  json call = json::object();
+  call["tool_calls"] = json::array(
+      {{{"id", "a1"}, {"name", "mcp_everything_echo"}, {"arguments", R"({"message":"plan"})"}}});
+  json answer = json::object();
+  answer["content"] = "after the approval";
+  fake_.script("*", json::array({call, answer}));
+  emulator_.send(514, "use the echo tool");
+  const auto asked = wait_for_replies(514, 1);
+  ASSERT_EQ(asked.size(), 1u) << daemon_->stderr_text();
+  const std::string approve = asked[0]["reply_markup"]["inline_keyboard"][0][0]["callback_data"];
+  long long prompt_id = 0;
+  for (const auto& [id, text] : emulator_.bot_history(514)) {
+    if (text.find("May I run") != std::string::npos) prompt_id = id;
+  }
+  home_.dir.write("config.yaml", config_text("[]", "", ""));  // the server is removed
+  daemon_->signal(SIGHUP);
+  ASSERT_TRUE(wait_until(
+      [&] { return daemon_->stderr_text().find("config reloaded") != std::string::npos; }, 10s));
+  emulator_.press(514, 514, prompt_id, approve);
+  const auto replies = wait_for_replies(514, 1);
+  ASSERT_EQ(replies.size(), 1u) << daemon_->stderr_text();
+  EXPECT_EQ(replies[0]["text"], "after the approval");
+  EXPECT_THAT(fake_.calls().back()["messages"].back()["content"].get<std::string>(),
+              HasSubstr("went away while waiting for approval"));
+  EXPECT_TRUE(daemon_->running());
 }
 
 TEST_F(TelegramChat, UnknownUserIsRefusedOnceAndNeverReachesTheModel) {

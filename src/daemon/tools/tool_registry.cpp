@@ -196,8 +196,17 @@ asio::awaitable<mcp::ToolOutcome> ToolRegistry::call(std::string exposed_name,
       co_return outcome;
     }
   }
-  auto* server = route->second.server;
-  const std::string tool = route->second.tool;
+  // Looked up again: while the user decided, the tool list may have been rebuilt (a server
+  // restarted, its tools changed, a SIGHUP), which frees what `route` pointed at.
+  const auto current = impl->routes.find(exposed_name);
+  if (current == impl->routes.end()) {
+    outcome.text = "The tool '" + exposed_name.substr(0, 100) +
+                   "' went away while waiting for approval (its server restarted or was "
+                   "removed), so it was not run.";
+    co_return outcome;
+  }
+  auto* server = current->second.server;
+  const std::string tool = current->second.tool;
   co_return co_await server->call_tool(tool, std::move(parsed), std::move(abort));
 }
 
