@@ -15,6 +15,9 @@ namespace hermes {
 
 namespace {
 
+// The longest an MCP server may take to start (mcp_servers.*.connect_timeout).
+constexpr std::chrono::milliseconds kMaxMcpConnectTimeout{60000};
+
 // 0.1 → "0.1", 1000000 → "1000000": bounds as a person writes them.
 std::string shown_number(double value) {
   char text[32];
@@ -467,6 +470,15 @@ void ConfigReader::read_mcp_servers(const YAML::Node& node) {
     read_bool(body, path, "enabled", server.enabled);
     read_seconds(body, path, "timeout", server.timeout);
     read_seconds(body, path, "connect_timeout", server.connect_timeout);
+    if (server.connect_timeout > kMaxMcpConnectTimeout) {
+      // Servers start before READY: past systemd's start timeout (90 s by default) the unit
+      // would fail to start and be killed, however healthy the server is.
+      error(body["connect_timeout"], path + ".connect_timeout",
+            "at most " + std::to_string(kMaxMcpConnectTimeout.count() / 1000) +
+                " seconds (servers start before the gateway reports ready, and systemd gives it "
+                "90 s), got '" +
+                body["connect_timeout"].Scalar() + "'");
+    }
     if (const YAML::Node tools = body["tools"]; tools.IsDefined() && !tools.IsNull()) {
       if (expect_map(tools, path + ".tools")) {
         check_keys(tools, path + ".tools", {"include", "exclude", "require_approval"});
@@ -718,13 +730,14 @@ void ConfigReader::check_snowflakes(const YAML::Node& list, const std::string& p
                                     const std::vector<std::string>& ids, const char* what) {
   for (std::size_t i = 0; i < ids.size(); ++i) {
     const auto& id = ids[i];
-    const bool digits = !id.empty() && id.size() <= 20 &&
-                        std::all_of(id.begin(), id.end(), [](char c) { return c >= '0' && c <= '9'; });
+    const bool digits =
+        !id.empty() && id.size() <= 20 &&
+        std::all_of(id.begin(), id.end(), [](char c) { return c >= '0' && c <= '9'; });
     if (!digits) {
       const YAML::Node item = list.IsSequence() && i < list.size() ? list[i] : list;
       error(item, path + "[" + std::to_string(i) + "]",
-            std::string("expected a Discord ") + what + " id (digits, e.g. 123456789012345678), got '" +
-                shown(item, id) + "'");
+            std::string("expected a Discord ") + what +
+                " id (digits, e.g. 123456789012345678), got '" + shown(item, id) + "'");
     }
   }
 }
@@ -750,8 +763,7 @@ void ConfigReader::validate_discord(const YAML::Node& root) {
   check_snowflakes(child(discord, "allowed_users"), "gateway.discord.allowed_users",
                    dc.allowed_users, "user");
   check_snowflakes(child(discord, "free_response_channels"),
-                   "gateway.discord.free_response_channels", dc.free_response_channels,
-                   "channel");
+                   "gateway.discord.free_response_channels", dc.free_response_channels, "channel");
   if (dc.allowed_users.empty() && !dc.allow_all_users) {
     // Anyone who shares a server with the bot would spend the owner's credit.
     error(child(discord, "allowed_users"), "gateway.discord.allowed_users",

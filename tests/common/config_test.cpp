@@ -350,6 +350,11 @@ TEST(Config, EachKindOfBadValueIsNamed) {
   EXPECT_THAT(
       errors_of("gateway: {telegram: {enabled: true, allow_all_users: true}}\n"),
       ElementsAre(HasSubstr("gateway.telegram.bot_token: required when telegram is enabled")));
+  // Servers start before READY: past systemd's start timeout the unit would fail to start.
+  EXPECT_THAT(errors_of("mcp_servers: {s: {command: x, connect_timeout: 600}}\n"),
+              ElementsAre(HasSubstr("mcp_servers.s.connect_timeout: at most 60 seconds")));
+  EXPECT_THAT(errors_of("mcp_servers: {s: {command: x, connect_timeout: 60}}\n"),
+              ::testing::IsEmpty());
   EXPECT_THAT(errors_of("fallback_providers: [{provider: nowhere}]\n"),
               ElementsAre(HasSubstr("fallback_providers[0].provider: 'nowhere' is not defined")));
   EXPECT_THAT(errors_of("agent: {system_prompt: '${UNCLOSED'}\n"),
