@@ -186,6 +186,29 @@ TEST_F(ContextAndUsage, AStatelessRequestTooBigForTheModelIsTheClients400) {
   EXPECT_EQ(fake_.calls().size(), before) << "refused before any provider call";
 }
 
+// Hardening (issue 24, item 11, part): /v1/responses skipped the check chat completions
+// makes (a 900 KB input went to the provider): an input that cannot fit, chain compacted or
+// not, is a 400 before any call, plain and streamed.
+TEST_F(ContextAndUsage, AResponsesInputTooBigForTheModelIsTheClients400) {
+  start("");
+  const auto before = fake_.calls().size();
+  const auto r = respond(std::string(4000, 'x'));
+  EXPECT_EQ(r.status, 400) << r.body;
+  const auto error = json::parse(r.body)["error"];
+  EXPECT_EQ(error["code"], "context_length_exceeded");
+  EXPECT_THAT(error["message"].get<std::string>(), HasSubstr("context window of 400"));
+  const auto small = respond("hello");
+  ASSERT_EQ(small.status, 200) << small.body;
+  const std::string id = json::parse(small.body)["id"];
+  EXPECT_EQ(respond(std::string(4000, 'y'), id).status, 400) << "a chain's input too";
+  const auto streamed =
+      http_request(home_.port, "POST", "/v1/responses",
+                   json{{"input", std::string(4000, 'z')}, {"stream", true}}.dump());
+  EXPECT_THAT(streamed.body, HasSubstr("response.failed"));
+  EXPECT_THAT(streamed.body, HasSubstr("context_length_exceeded"));
+  EXPECT_EQ(fake_.calls().size(), before + 1) << "only the small input reached the provider";
+}
+
 TEST_F(ContextAndUsage, AFailingSummaryDropsTheOldestTurnsOnceAndSaysSo) {
   start("compression: {threshold: 0.5, protect_last_n: 2}\n");
   auto r = turn("first " + std::string(400, 'x'));

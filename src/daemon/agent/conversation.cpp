@@ -151,6 +151,13 @@ asio::awaitable<bool> Conversation::prepare(const ConversationTurn& turn,
     }
   }
   out.fitted = co_await fit(turn, std::move(history), std::move(fresh), false, options);
+  if (turn.own_history) {
+    // A history its platform keeps (a Responses chain) was compacted as far as it goes; what
+    // is still over the window is the new input's size: the client's to shorten.
+    out.tokens = compactor_.tokens(out.fitted.messages);
+    out.context_window = turns_.context_length();
+    out.too_big = out.tokens > out.context_window;
+  }
   co_return store_fresh;
 }
 

@@ -23,6 +23,18 @@ using providers::ChatMessage;
 
 namespace {
 
+// An input that does not fit the model's context window even with its chain compacted: the
+// client's to shorten (a 400, as chat completions answers), never sent upstream.
+std::string too_big_text(const ConversationResult& taken) {
+  return "This input is about " + std::to_string(taken.tokens) +
+         " tokens with its chain, more than the model's context window of " +
+         std::to_string(taken.context_window) + "; send a shorter input.";
+}
+
+HttpResponse input_too_big(const ConversationResult& taken) {
+  return json_error(400, too_big_text(taken), "invalid_request_error", "context_length_exceeded");
+}
+
 constexpr std::string_view kInterruptedText =
     "The gateway restarted before the model answered; send the request again.";
 constexpr std::string_view kClientGoneText =
@@ -301,6 +313,7 @@ asio::awaitable<HttpResponse> ResponsesApi::Impl::answer(
   };
   const auto taken =
       co_await conversation.take_turn(std::move(turn), std::move(options), std::move(rows));
+  if (taken.too_big) co_return input_too_big(taken);
   if (taken.stored != StoreOutcome::stored) co_return store_failed_response();
   const auto& result = taken.result;
   // Cut after complete tool rounds: stored in_progress, finished by the next process (GET
@@ -349,7 +362,11 @@ asio::awaitable<void> ResponsesApi::Impl::stream(std::uint64_t id, ResponseStrea
   const auto taken =
       co_await conversation.take_turn(std::move(turn), std::move(options), std::move(rows));
   if (taken.result.client_gone) co_return;  // nobody is left to tell
-  if (taken.stored != StoreOutcome::stored) {
+  if (taken.too_big) {
+    final_state.status = "failed";
+    final_state.error_code = "context_length_exceeded";
+    final_state.error_message = too_big_text(taken);
+  } else if (taken.stored != StoreOutcome::stored) {
     final_state.status = "failed";
     final_state.error_code = "state_store_failed";
     final_state.error_message = kStoreFailedText;
