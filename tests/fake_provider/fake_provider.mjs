@@ -3,7 +3,8 @@
 //
 //   node fake_provider.mjs [--port N] [--tls CERT KEY]
 // prints "listening PORT" once ready. Control endpoints (plain JSON):
-//   POST /__script  {"key": "sk-a" | "*", "steps": [Step, ...]}  queue replies for a key
+//   POST /__script  {"key": "sk-a" | "*" | "model:<name>", "steps": [Step, ...]}  queue replies
+//                   for a key (or for calls asking for a model, before any key's)
 //   GET  /__calls   every /chat/completions call so far: {key, model, messages, stream, at, conn,
 //                   abandoned_at (set when the caller hung up before the reply was complete)}
 //   POST /__reset   forget scripts and calls
@@ -132,7 +133,8 @@ async function chatCompletions(req, res) {
   // The caller closed the connection before the reply was complete: when (the gateway drops
   // the provider's stream when its own client hangs up).
   res.on('close', () => { if (!res.writableFinished) call.abandoned_at = Date.now(); });
-  const queue = scripts.get(key)?.length ? scripts.get(key) : scripts.get('*');
+  const byModel = scripts.get(`model:${request.model}`);
+  const queue = byModel?.length ? byModel : scripts.get(key)?.length ? scripts.get(key) : scripts.get('*');
   const step = queue?.length ? queue.shift() : {};
   const lastUser = [...(request.messages || [])].reverse().find((m) => m.role === 'user');
   const echoed = typeof lastUser?.content === 'string' ? lastUser.content : '';

@@ -41,7 +41,9 @@ class ContextAndUsage : public ::testing::Test {
                         "agent: {api_max_retries: 2}\n"
                         "gateway:\n  api_server: {host: 127.0.0.1, port: " +
                         std::to_string(home_.port) + "}\n" + extra);
-    daemon_ = home_.start(home_.env());
+    auto options = home_.env();
+    for (const auto& [key, value] : hooks_) options.env[key] = value;
+    daemon_ = home_.start(options);
     ASSERT_TRUE(wait_until([&] { return home_.healthy(); }, 10s)) << daemon_->stderr_text();
   }
   void TearDown() override {
@@ -72,6 +74,7 @@ class ContextAndUsage : public ::testing::Test {
   FakeProvider fake_;
   GatewayHome home_;
   std::unique_ptr<ChildProcess> daemon_;
+  std::map<std::string, std::string> hooks_;  // more environment for the daemon
 };
 
 TEST_F(ContextAndUsage, AThirtyTurnConversationOverASmallContextNeverFailsAndAlwaysFits) {
@@ -210,6 +213,8 @@ TEST_F(ContextAndUsage, AResponsesInputTooBigForTheModelIsTheClients400) {
 }
 
 TEST_F(ContextAndUsage, AFailingSummaryDropsTheOldestTurnsOnceAndSaysSo) {
+  // Summaries pause after a failure (the test below); here the model is back at once.
+  hooks_ = {{"HERMES_TEST_HOOKS", "1"}, {"HERMES_TEST_SUMMARY_PAUSE_MS", "1"}};
   start("compression: {threshold: 0.5, protect_last_n: 2}\n");
   auto r = turn("first " + std::string(400, 'x'));
   ASSERT_EQ(r.status, 200);
@@ -236,6 +241,40 @@ TEST_F(ContextAndUsage, AFailingSummaryDropsTheOldestTurnsOnceAndSaysSo) {
     EXPECT_THAT(m["content"].get<std::string>(), ::testing::Not(HasSubstr("first ")))
         << "the dropped turn is no longer sent";
   }
+}
+
+// Hardening (issue 24, item 11, part): a summary model that keeps failing was called again at
+// every compaction; after a failure summaries pause (30 s, doubling), the oldest turns are
+// dropped meanwhile, and the turns still answer.
+TEST_F(ContextAndUsage, AFailingSummaryModelIsNotCalledAgainAtEveryCompaction) {
+  start("compression: {threshold: 0.5, protect_last_n: 2, summary_model: summary-model}\n");
+  const json refused = {
+      {"status", 400},
+      {"body", {{"error", {{"message", "content rejected"}, {"code", "content_filter"}}}}}};
+  fake_.script("model:summary-model", json::array({refused, refused, refused, refused, refused}));
+  fake_.script("model:backup-model", json::array({refused, refused, refused, refused, refused}));
+  auto r = turn("turn 0 " + std::string(400, 'x'));
+  ASSERT_EQ(r.status, 200);
+  const std::string session = r.headers["x-hermes-session-id"];
+  for (int i = 1; i <= 6; ++i) {
+    r = turn("turn " + std::to_string(i) + " " + std::string(400, 'x'), session);
+    ASSERT_EQ(r.status, 200) << i << ": " << r.body;
+  }
+  int summary_calls = 0;
+  for (const auto& call : fake_.calls()) {
+    if (call["model"] == "summary-model") ++summary_calls;
+  }
+  EXPECT_EQ(summary_calls, 1) << "the failing summary model was asked again";
+  // …though the turns needed compacting again and again.
+  const auto log = daemon_->stderr_text();
+  std::size_t compactions = 0;
+  for (auto at = log.find("context dropped"); at != std::string::npos;
+       at = log.find("context dropped", at + 1)) {
+    ++compactions;
+  }
+  EXPECT_GE(compactions, 3u) << log;
+  EXPECT_THAT(daemon_->stderr_text(), HasSubstr("summaries pause for 30 s"));
+  EXPECT_THAT(daemon_->stderr_text(), HasSubstr("summaries are paused after failures"));
 }
 
 TEST_F(ContextAndUsage, UsageTotalsEqualWhatTheProviderReportedAcrossRetriesAndFallbacks) {

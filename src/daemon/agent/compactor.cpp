@@ -4,6 +4,7 @@
 
 #include <algorithm>
 
+#include "common/test_hooks.hpp"
 #include "daemon/agent/context_window.hpp"
 #include "daemon/agent/session_store.hpp"
 
@@ -41,8 +42,13 @@ bool is_summary(const ChatMessage& m) {
 
 }  // namespace
 
+// HERMES_TEST_HOOKS=1 with HERMES_TEST_SUMMARY_PAUSE_MS=N shortens the first pause for tests.
 Compactor::Compactor(const Config& config, TurnRunner& turns, SessionStore& store)
-    : config_(config), turns_(turns), store_(store) {}
+    : config_(config),
+      turns_(turns),
+      store_(store),
+      summary_pause_(test_hook_millis("HERMES_TEST_SUMMARY_PAUSE_MS", 1, 600000)
+                         .value_or(SummaryPause::kFirst)) {}
 
 long Compactor::tokens(const std::vector<ChatMessage>& messages) const {
   return tokens({messages});
@@ -78,6 +84,11 @@ asio::awaitable<std::optional<std::string>> Compactor::summarise(std::span<const
                                                                  TurnOptions whose) {
   std::vector<ChatMessage> prompt{{"system", kSummaryInstructions},
                                   {"user", context::transcript_text(old)}};
+  if (summary_pause_.paused(SummaryPause::Clock::now())) {
+    spdlog::info("context: summaries are paused after failures; dropping {} messages instead",
+                 old.size());
+    co_return std::nullopt;
+  }
   whose.summary = true;
   whose.usage_rows_in_turn = false;  // not the turn's result: its row is committed alone
   whose.model = config_.compression.summary_model;
@@ -89,7 +100,13 @@ asio::awaitable<std::optional<std::string>> Compactor::summarise(std::span<const
   const std::vector<ChatMessage> as_sent{context::summary_message(summary.content)};
   if (summary.ok && !summary.content.empty() &&
       context::estimate_tokens(as_sent) < context::estimate_tokens(old)) {
+    summary_pause_.succeeded();
     co_return summary.content;
+  }
+  if (summary.failure) {  // the provider failed it (not a summary that did not fit)
+    const auto pause = summary_pause_.failed(SummaryPause::Clock::now());
+    spdlog::warn("context: the summary model failed; summaries pause for {} s",
+                 std::chrono::duration<double>(pause).count());
   }
   spdlog::warn("context: summarising {} messages failed ({}); dropping them from what is sent",
                old.size(),

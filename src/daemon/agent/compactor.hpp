@@ -8,6 +8,7 @@
 #include <vector>
 
 #include "common/config.hpp"
+#include "daemon/agent/summary_pause.hpp"
 #include "daemon/agent/turn_runner.hpp"
 #include "daemon/providers/openai_chat.hpp"
 
@@ -61,6 +62,7 @@ class Compactor {
   Config config_;
   TurnRunner& turns_;
   SessionStore& store_;
+  SummaryPause summary_pause_;
 };
 
 // What a chat is told when its oldest turns had to be dropped.
