@@ -54,6 +54,9 @@ struct McpToolFilter {
   std::vector<std::string> include;  // empty: all
   std::vector<std::string> exclude;
   std::vector<std::string> require_approval;
+  // At most this many of the server's tools are offered (the first ones, after include and
+  // exclude): every turn carries their schemas, and 10,000 of them overflow any context.
+  int max_tools = 128;
 
   bool operator==(const McpToolFilter&) const = default;
 };

@@ -481,7 +481,8 @@ void ConfigReader::read_mcp_servers(const YAML::Node& node) {
     }
     if (const YAML::Node tools = body["tools"]; tools.IsDefined() && !tools.IsNull()) {
       if (expect_map(tools, path + ".tools")) {
-        check_keys(tools, path + ".tools", {"include", "exclude", "require_approval"});
+        check_keys(tools, path + ".tools", {"include", "exclude", "require_approval", "max_tools"});
+        read_int(tools, path + ".tools", "max_tools", 1, 10000, server.tools.max_tools);
         server.tools.include = read_string_list(tools["include"], path + ".tools.include");
         server.tools.exclude = read_string_list(tools["exclude"], path + ".tools.exclude");
         server.tools.require_approval =

@@ -355,6 +355,8 @@ TEST(Config, EachKindOfBadValueIsNamed) {
               ElementsAre(HasSubstr("mcp_servers.s.connect_timeout: at most 60 seconds")));
   EXPECT_THAT(errors_of("mcp_servers: {s: {command: x, connect_timeout: 60}}\n"),
               ::testing::IsEmpty());
+  EXPECT_THAT(errors_of("mcp_servers: {s: {command: x, tools: {max_tools: 0}}}\n"),
+              ElementsAre(HasSubstr("mcp_servers.s.tools.max_tools: expected an integer 1-10000")));
   EXPECT_THAT(errors_of("fallback_providers: [{provider: nowhere}]\n"),
               ElementsAre(HasSubstr("fallback_providers[0].provider: 'nowhere' is not defined")));
   EXPECT_THAT(errors_of("agent: {system_prompt: '${UNCLOSED'}\n"),

@@ -653,5 +653,36 @@ TEST_F(McpTools, CompactionKeepsEveryToolCallWithItsResults) {
   EXPECT_GE(summaries, 1) << daemon_->stderr_text();
 }
 
+// Hardening (issue 24, item 7): a server offering 10,000 tools made every turn fail with
+// context_length_exceeded blaming the user while /health said ok. Now the first 128 are
+// offered (tools.max_tools), status and /health say so, and where the schemas still overflow
+// the context the error says how much of it they are.
+TEST_F(McpTools, AServerWithTenThousandToolsIsCappedAndSaysSo) {
+  const std::string many = "  many:\n    command: " + std::string(HERMES_NODE) + "\n    args: ['" +
+                           std::string(HERMES_NODE_TESTS) + "/many_tools_server.mjs', '10000']\n";
+  start(many);
+  ASSERT_TRUE(wait_until([&] { return home_.healthy(); }, 30s)) << daemon_->stderr_text();
+  auto r = chat("hello");
+  ASSERT_EQ(r.status, 200) << r.body;
+  EXPECT_EQ(fake_.calls().back()["tools"].size(), 128u);
+  std::string health;
+  http_get_status(home_.port, "/health", &health);
+  EXPECT_THAT(health, HasSubstr("offers 10000 tools; only the first 128 are used"));
+  EXPECT_THAT(home_.runtime_status(), HasSubstr("offers 10000 tools"));
+  daemon_->signal(SIGTERM);
+  ASSERT_EQ(daemon_->wait(20s), 0);
+
+  // Allowed all of them on a small model: the 400 says the schemas are the bulk.
+  start("  many:\n    command: " + std::string(HERMES_NODE) + "\n    args: ['" +
+        std::string(HERMES_NODE_TESTS) + "/many_tools_server.mjs', '10000']\n" +
+        "    tools: {max_tools: 10000}\n");
+  ASSERT_TRUE(wait_until([&] { return home_.healthy(); }, 30s)) << daemon_->stderr_text();
+  const auto calls = fake_.calls().size();
+  r = chat("hello");
+  EXPECT_EQ(r.status, 400) << r.body;
+  EXPECT_THAT(r.body, HasSubstr("of them the schemas of the gateway's MCP tools"));
+  EXPECT_EQ(fake_.calls().size(), calls) << "refused before any provider call";
+}
+
 }  // namespace
 }  // namespace hermes::testing

@@ -132,6 +132,7 @@ asio::awaitable<bool> Conversation::prepare(const ConversationTurn& turn,
     // A stateless request too big for the model is the client's to shorten.
     out.tokens = compactor_.tokens(out.fitted.messages);
     out.context_window = turns_.context_length();
+    out.tool_tokens = turns_.tool_schema_tokens();
     out.too_big = out.tokens > out.context_window;
     co_return true;
   }
@@ -156,6 +157,7 @@ asio::awaitable<bool> Conversation::prepare(const ConversationTurn& turn,
     // is still over the window is the new input's size: the client's to shorten.
     out.tokens = compactor_.tokens(out.fitted.messages);
     out.context_window = turns_.context_length();
+    out.tool_tokens = turns_.tool_schema_tokens();
     out.too_big = out.tokens > out.context_window;
   }
   co_return store_fresh;

@@ -54,6 +54,7 @@ struct ConversationResult {
   bool too_big = false;
   long tokens = 0;  // with too_big: the estimate, against context_window
   long context_window = 0;
+  long tool_tokens = 0;  // with too_big: how much of `tokens` the MCP tools' schemas are
   StoreOutcome stored = StoreOutcome::stored;
   std::string store_error;  // with a failed store: why (for the log)
 };

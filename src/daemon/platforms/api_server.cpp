@@ -144,8 +144,9 @@ struct ApiServer::Impl {
   // A stateless request too big for the model is the client's to shorten: a 400 saying so.
   static HttpResponse too_big(const ConversationResult& taken) {
     return json_error(400,
-                      "These messages are about " + std::to_string(taken.tokens) +
-                          " tokens, more than the model's context window of " +
+                      "These messages are about " + std::to_string(taken.tokens) + " tokens" +
+                          tool_share_note(taken.tool_tokens) +
+                          ", more than the model's context window of " +
                           std::to_string(taken.context_window) +
                           "; send fewer or shorter messages, or continue a stored session "
                           "(X-Hermes-Session-Id), which the gateway compacts.",

@@ -64,11 +64,20 @@ struct McpServer::Impl : std::enable_shared_from_this<McpServer::Impl> {
     changed();
   }
 
-  std::vector<mcp::ToolSpec> filtered(std::vector<mcp::ToolSpec> all) const {
+  // Include and exclude applied, then at most max_tools kept (how many there were before the
+  // cap: `offered`).
+  std::vector<mcp::ToolSpec> filtered(std::vector<mcp::ToolSpec> all) {
     std::erase_if(all, [this](const mcp::ToolSpec& tool) {
       if (!config.tools.include.empty() && !listed(config.tools.include, tool.name)) return true;
       return listed(config.tools.exclude, tool.name);
     });
+    offered = all.size();
+    const auto cap = static_cast<std::size_t>(std::max(config.tools.max_tools, 1));
+    if (all.size() > cap) {
+      spdlog::warn("mcp {}: offers {} tools; only the first {} are used (tools.max_tools)",
+                   config.name, all.size(), cap);
+      all.resize(cap);
+    }
     return all;
   }
 
@@ -231,6 +240,7 @@ struct McpServer::Impl : std::enable_shared_from_this<McpServer::Impl> {
   McpServerConfig config;
   State state = State::starting;
   std::string last_error;
+  std::size_t offered = 0;  // tools after include/exclude, before max_tools
   std::vector<mcp::ToolSpec> tools;
   std::shared_ptr<McpConnection> connection;
   std::uint64_t generation = 0;
@@ -309,6 +319,10 @@ const McpServerConfig& McpServer::config() const {
 McpServer::State McpServer::state() const {
   return impl_->state;
 }
+std::size_t McpServer::tools_offered() const {
+  return impl_->offered;
+}
+
 std::string McpServer::last_error() const {
   return impl_->last_error;
 }

@@ -41,6 +41,8 @@ class McpServer {
   const McpServerConfig& config() const;
   State state() const;
   std::string last_error() const;
+  // The tools it offers after include and exclude, before tools.max_tools keeps the first.
+  std::size_t tools_offered() const;
   // The tools offered (include/exclude applied); empty unless ready.
   std::vector<mcp::ToolSpec> tools() const;
   // Called when the state or the tool list changes.

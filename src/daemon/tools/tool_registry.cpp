@@ -19,6 +19,19 @@ namespace hermes::daemon::tools {
 namespace asio = boost::asio;
 using nlohmann::json;
 
+namespace {
+
+// "" unless tools.max_tools left some of the server's tools out.
+std::string cap_note(const McpServer& server) {
+  const auto used = server.tools().size();
+  if (server.tools_offered() <= used) return "";
+  return "offers " + std::to_string(server.tools_offered()) + " tools; only the first " +
+         std::to_string(used) + " are used (mcp_servers." + server.name() +
+         ".tools.max_tools, or narrow tools.include)";
+}
+
+}  // namespace
+
 struct ToolRegistry::Impl : std::enable_shared_from_this<ToolRegistry::Impl> {
   Impl(asio::io_context& io_context, const Config& config) : io(io_context) {
     for (const auto& [name, server] : config.mcp_servers) {
@@ -218,8 +231,9 @@ std::string ToolRegistry::server_of(const std::string& exposed_name) const {
 std::vector<ServerStatus> ToolRegistry::status() const {
   std::vector<ServerStatus> out;
   for (const auto& server : impl_->servers) {
-    out.push_back(
-        {server->name(), to_string(server->state()), server->tools().size(), server->last_error()});
+    auto detail = server->last_error();
+    if (detail.empty()) detail = cap_note(*server);
+    out.push_back({server->name(), to_string(server->state()), server->tools().size(), detail});
   }
   return out;
 }
@@ -229,6 +243,8 @@ std::map<std::string, std::string> ToolRegistry::problems() const {
   for (const auto& server : impl_->servers) {
     if (server->state() == McpServer::State::error) {
       out[server->name()] = "error: " + server->last_error();
+    } else if (auto note = cap_note(*server); !note.empty()) {
+      out[server->name()] = std::move(note);
     }
   }
   return out;

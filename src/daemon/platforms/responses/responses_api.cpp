@@ -26,8 +26,8 @@ namespace {
 // An input that does not fit the model's context window even with its chain compacted: the
 // client's to shorten (a 400, as chat completions answers), never sent upstream.
 std::string too_big_text(const ConversationResult& taken) {
-  return "This input is about " + std::to_string(taken.tokens) +
-         " tokens with its chain, more than the model's context window of " +
+  return "This input is about " + std::to_string(taken.tokens) + " tokens with its chain" +
+         tool_share_note(taken.tool_tokens) + ", more than the model's context window of " +
          std::to_string(taken.context_window) + "; send a shorter input.";
 }
 
