@@ -684,5 +684,44 @@ TEST_F(McpTools, AServerWithTenThousandToolsIsCappedAndSaysSo) {
   EXPECT_EQ(fake_.calls().size(), calls) << "refused before any provider call";
 }
 
+// Hardening (issue 24, item 3): a server flooding stderr, log notifications and
+// tools/list_changed wrote 772 MB in 10 s and re-listed its tools 276 times in 40 s. Its lines
+// now pass a token bucket (a burst of 50, then 10 a second) with a summary of what was held
+// back, and a storm of list_changed is one re-list at a time, at most one a second.
+TEST_F(McpTools, AFloodingServerIsRateLimitedInTheLogAndItsListChangedStormCoalesced) {
+  start("  chatty:\n    command: " + std::string(HERMES_NODE) + "\n    args: ['" +
+        std::string(HERMES_NODE_TESTS) + "/chatty_server.mjs', '3']\n");
+  const auto began = std::chrono::steady_clock::now();
+  fake_.script("*", json::array({says("still answering")}));
+  const auto r = chat("hello during the flood");
+  EXPECT_EQ(r.status, 200) << r.body;
+  ASSERT_TRUE(wait_until(
+      [&] { return daemon_->stderr_text().find("flood done") != std::string::npos; }, 30s))
+      << daemon_->stderr_text().substr(0, 4000);
+  const double took =
+      std::chrono::duration<double>(std::chrono::steady_clock::now() - began).count();
+  const auto log = daemon_->stderr_text();
+  std::size_t lines = 0, bytes = 0, relists = 0;
+  std::istringstream in(log);
+  for (std::string line; std::getline(in, line);) {
+    if (line.find("mcp chatty: ") != std::string::npos) {
+      ++lines;
+      bytes += line.size() + 1;
+    }
+    if (line.find("mcp chatty: tool list changed") != std::string::npos) ++relists;
+  }
+  EXPECT_THAT(log, HasSubstr("lines from server chatty suppressed"));
+  EXPECT_LT(static_cast<double>(lines), 50 + 10 * took + 60)
+      << "lines from the flooding server in the log";
+  EXPECT_LE(static_cast<double>(relists), took + 2) << "tools re-listed per tools/list_changed";
+  // What the server sent, in its own words: tens of thousands of lines and changes.
+  const auto done = log.substr(log.find("flood done"));
+  RecordProperty("log_lines", std::to_string(lines));
+  RecordProperty("log_bytes_per_second",
+                 std::to_string(static_cast<long>(static_cast<double>(bytes) / took)));
+  RecordProperty("relists", std::to_string(relists));
+  RecordProperty("server_sent", done.substr(0, done.find('\n')));
+}
+
 }  // namespace
 }  // namespace hermes::testing

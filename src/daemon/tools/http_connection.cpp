@@ -65,7 +65,8 @@ struct HttpConnection::Impl : std::enable_shared_from_this<HttpConnection::Impl>
       notify_message(message.method == "ping" ? mcp::empty_result(message.id)
                                               : mcp::method_not_found(message.id, message.method));
     } else if (message.kind == mcp::MessageKind::notification) {
-      if (message.method == "notifications/message") log_server_message(server, message.params);
+      if (message.method == "notifications/message")
+        log_server_message(server, message.params, log_limiter);
       if (notified) notified(message.method, message.params);
     }
   }
@@ -153,6 +154,7 @@ struct HttpConnection::Impl : std::enable_shared_from_this<HttpConnection::Impl>
   asio::io_context& io;
   providers::HttpClient client;
   std::string server;
+  LogLimiter log_limiter;
   std::string url;
   std::map<std::string, std::string> headers;
   std::string session_id;

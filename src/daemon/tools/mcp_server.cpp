@@ -22,6 +22,8 @@ using namespace std::chrono_literals;
 
 namespace {
 
+constexpr std::chrono::milliseconds kRelistInterval{1000};
+
 std::chrono::milliseconds left_until(Clock::time_point deadline) {
   return std::max(std::chrono::milliseconds(1),
                   std::chrono::duration_cast<std::chrono::milliseconds>(deadline - Clock::now()));
@@ -124,6 +126,27 @@ struct McpServer::Impl : std::enable_shared_from_this<McpServer::Impl> {
     changed();
   }
 
+  // A storm of tools/list_changed is one re-list at a time and at most one a second (a server
+  // once caused 276 full re-lists in 40 s); the last change is never missed.
+  void tools_changed(std::uint64_t for_generation) {
+    relist_wanted = true;
+    if (relisting) return;
+    relisting = true;
+    asio::co_spawn(io, relist_loop(for_generation),
+                   [](std::exception_ptr e) { log_exception(e, "MCP tool refresh"); });
+  }
+
+  asio::awaitable<void> relist_loop(std::uint64_t for_generation) {
+    auto self = shared_from_this();
+    while (relist_wanted && generation == for_generation && !stopped) {
+      relist_wanted = false;
+      co_await refresh_tools(for_generation);
+      asio::steady_timer pause(io, kRelistInterval);
+      co_await pause.async_wait(asio::as_tuple(asio::use_awaitable));
+    }
+    relisting = false;
+  }
+
   // Spawn, handshake, list. True when ready.
   asio::awaitable<bool> connect_once() {
     auto self = shared_from_this();
@@ -175,8 +198,7 @@ struct McpServer::Impl : std::enable_shared_from_this<McpServer::Impl> {
         [weak, my_generation](const std::string& method, const json&) {
           auto impl = weak.lock();
           if (!impl || method != "notifications/tools/list_changed") return;
-          asio::co_spawn(impl->io, impl->refresh_tools(my_generation),
-                         [](std::exception_ptr e) { log_exception(e, "MCP tool refresh"); });
+          impl->tools_changed(my_generation);
         },
         [weak, my_generation](const std::string& why) {
           auto impl = weak.lock();
@@ -240,7 +262,9 @@ struct McpServer::Impl : std::enable_shared_from_this<McpServer::Impl> {
   McpServerConfig config;
   State state = State::starting;
   std::string last_error;
-  std::size_t offered = 0;  // tools after include/exclude, before max_tools
+  std::size_t offered = 0;     // tools after include/exclude, before max_tools
+  bool relisting = false;      // a re-list runs (or waits out its interval)
+  bool relist_wanted = false;  // tools/list_changed came since it began
   std::vector<mcp::ToolSpec> tools;
   std::shared_ptr<McpConnection> connection;
   std::uint64_t generation = 0;

@@ -207,7 +207,7 @@ struct StdioConnection::Impl : std::enable_shared_from_this<StdioConnection::Imp
         if (message.method == "notifications/progress") {
           spdlog::debug("mcp {}: progress {}", server, dump(message.params).substr(0, 300));
         } else if (message.method == "notifications/message") {
-          log_server_message(server, message.params);
+          log_server_message(server, message.params, log_limiter);
         }
         if (notified) notified(message.method, message.params);
         return;
@@ -242,9 +242,7 @@ struct StdioConnection::Impl : std::enable_shared_from_this<StdioConnection::Imp
       auto [ec, n] = co_await self->server_log.async_read_some(asio::buffer(buffer), kTuple);
       if (ec) break;
       log_lines.feed(std::string_view(buffer, n));
-      while (auto line = log_lines.next()) {
-        spdlog::info("mcp {}: {}", self->server, line->substr(0, 2000));
-      }
+      while (auto line = log_lines.next()) log_server_line(self->server, *line, self->log_limiter);
     }
   }
 
@@ -279,6 +277,7 @@ struct StdioConnection::Impl : std::enable_shared_from_this<StdioConnection::Imp
 
   asio::io_context& io;
   std::string server;
+  LogLimiter log_limiter;  // stderr and log notifications together
   pid_t pid = -1;
   asio::posix::stream_descriptor to_server;
   asio::posix::stream_descriptor from_server;
