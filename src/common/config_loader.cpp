@@ -103,6 +103,8 @@ class ConfigReader {
   void validate_discord(const YAML::Node& root);
   void read_database(const YAML::Node& node);
   void read_mcp_servers(const YAML::Node& node);
+  void read_mcp_tool_filter(const YAML::Node& tools, const std::string& path,
+                            McpToolFilter& filter);
   void read_approvals(const YAML::Node& node);
   void read_compression(const YAML::Node& node);
   void read_pricing(const YAML::Node& node);
@@ -440,6 +442,16 @@ std::map<std::string, std::string> ConfigReader::read_string_map(const YAML::Nod
   return out;
 }
 
+void ConfigReader::read_mcp_tool_filter(const YAML::Node& tools, const std::string& path,
+                                        McpToolFilter& filter) {
+  if (!tools.IsDefined() || tools.IsNull() || !expect_map(tools, path)) return;
+  check_keys(tools, path, {"include", "exclude", "require_approval", "max_tools"});
+  filter.include = read_string_list(tools["include"], path + ".include");
+  filter.exclude = read_string_list(tools["exclude"], path + ".exclude");
+  filter.require_approval = read_string_list(tools["require_approval"], path + ".require_approval");
+  read_int(tools, path, "max_tools", 1, 10000, filter.max_tools);
+}
+
 void ConfigReader::read_mcp_servers(const YAML::Node& node) {
   if (!node.IsDefined() || node.IsNull()) return;
   if (!expect_map(node, "mcp_servers")) return;
@@ -479,16 +491,7 @@ void ConfigReader::read_mcp_servers(const YAML::Node& node) {
                 "90 s), got '" +
                 body["connect_timeout"].Scalar() + "'");
     }
-    if (const YAML::Node tools = body["tools"]; tools.IsDefined() && !tools.IsNull()) {
-      if (expect_map(tools, path + ".tools")) {
-        check_keys(tools, path + ".tools", {"include", "exclude", "require_approval", "max_tools"});
-        read_int(tools, path + ".tools", "max_tools", 1, 10000, server.tools.max_tools);
-        server.tools.include = read_string_list(tools["include"], path + ".tools.include");
-        server.tools.exclude = read_string_list(tools["exclude"], path + ".tools.exclude");
-        server.tools.require_approval =
-            read_string_list(tools["require_approval"], path + ".tools.require_approval");
-      }
-    }
+    read_mcp_tool_filter(body["tools"], path + ".tools", server.tools);
     if (server.command.empty() == server.url.empty()) {
       error(body, path,
             server.command.empty() ? "needs command (a stdio server) or url (a Streamable HTTP "
