@@ -48,6 +48,17 @@ inline nlohmann::json tokens_of(const std::string& text) {
   return tokens;
 }
 
+// Fake provider steps: a call of the everything server's echo tool ({"message": "plan"}),
+// then `answer` once the tool's result (or its refusal) came back.
+inline nlohmann::json echo_call_then(const std::string& answer) {
+  nlohmann::json call = nlohmann::json::object();
+  call["tool_calls"] = nlohmann::json::array(
+      {{{"id", "a1"}, {"name", "mcp_everything_echo"}, {"arguments", R"({"message":"plan"})"}}});
+  nlohmann::json reply = nlohmann::json::object();
+  reply["content"] = answer;
+  return nlohmann::json::array({call, reply});
+}
+
 struct GatewayHome {
   TempDir dir;
   int port = free_port();

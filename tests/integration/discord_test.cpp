@@ -327,12 +327,7 @@ TEST_F(DiscordChat, OnlyAnAllowedUsersPressApprovesATool) {
                 "\n    args: ['" + kEverythingServer +
                 "']\n    tools: {require_approval: [echo]}\n");
   connected();
-  json call = json::object();
-  call["tool_calls"] = json::array(
-      {{{"id", "a1"}, {"name", "mcp_everything_echo"}, {"arguments", R"({"message":"plan"})"}}});
-  json answer = json::object();
-  answer["content"] = "ran it";
-  fake_.script("*", json::array({call, answer}));
+  fake_.script("*", echo_call_then("ran it"));
   discord_.say(kDm, "use the echo tool");
   const auto asked = replies(kDm, 1);
   ASSERT_EQ(asked.size(), 1u) << daemon_->stderr_text();

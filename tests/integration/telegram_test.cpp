@@ -480,12 +480,7 @@ TEST_F(TelegramChat, AnApprovalCannotBeAnsweredFromAnotherChat) {
   start("[111, 333]", "",
         "mcp_servers:\n  everything:\n    command: " + std::string(HERMES_NODE) + "\n    args: ['" +
             kEverythingServer + "']\n    tools: {require_approval: [echo]}\n");
-  json call = json::object();
-  call["tool_calls"] = json::array(
-      {{{"id", "a1"}, {"name", "mcp_everything_echo"}, {"arguments", R"({"message":"plan"})"}}});
-  json answer = json::object();
-  answer["content"] = "ran it";
-  fake_.script("*", json::array({call, answer}));
+  fake_.script("*", echo_call_then("ran it"));
   emulator_.send(111, "use the echo tool");
   const auto asked = wait_for_replies(111, 1);
   ASSERT_EQ(asked.size(), 1u) << daemon_->stderr_text();
@@ -520,12 +515,7 @@ TEST_F(TelegramChat, AToolRemovedWhileWaitingForApprovalIsNotRunAndNothingCrashe
       "mcp_servers:\n  everything:\n    command: " + std::string(HERMES_NODE) + "\n    args: ['" +
       kEverythingServer + "']\n    tools: {require_approval: [echo]}\n";
   start("[]", "", servers);
-  json call = json::object();
-  call["tool_calls"] = json::array(
-      {{{"id", "a1"}, {"name", "mcp_everything_echo"}, {"arguments", R"({"message":"plan"})"}}});
-  json answer = json::object();
-  answer["content"] = "after the approval";
-  fake_.script("*", json::array({call, answer}));
+  fake_.script("*", echo_call_then("after the approval"));
   emulator_.send(514, "use the echo tool");
   const auto asked = wait_for_replies(514, 1);
   ASSERT_EQ(asked.size(), 1u) << daemon_->stderr_text();
