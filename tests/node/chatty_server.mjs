@@ -7,26 +7,29 @@ import readline from 'node:readline';
 const seconds = Number(process.argv[2] ?? 3);
 let lists = 0;
 let sent = { stderr: 0, messages: 0, changes: 0 };
-const out = (message) => process.stdout.write(`${JSON.stringify({ jsonrpc: '2.0', ...message })}\n`);
+const out = (message) => process.stdout.write(`${JSON.stringify({ jsonrpc: '2.0', ...message })}\n`);  // false: wait for 'drain'
 
-function flood() {
+// As fast as the gateway reads: each burst waits for the pipes to drain (without that, Node
+// would queue gigabytes in memory, and the test would measure Node, not the gateway).
+const drained = (stream) => new Promise((resolve) => stream.once('drain', resolve));
+
+async function flood() {
   const end = Date.now() + seconds * 1000;
-  const burst = () => {
-    if (Date.now() >= end) {
-      setTimeout(() => process.stderr.write(`flood done: ${JSON.stringify(sent)}, ${lists} tools/list calls\n`), 500);
-      return;
-    }
+  while (Date.now() < end) {
     let chunk = '';
     for (let i = 0; i < 200; i++) chunk += `chatty line ${sent.stderr++} ${'x'.repeat(80)}\n`;
-    process.stderr.write(chunk);
+    const errOk = process.stderr.write(chunk);
+    let outOk = true;
     for (let i = 0; i < 20; i++) {
-      out({ method: 'notifications/message', params: { level: 'info', data: `log ${sent.messages++}` } });
+      outOk = out({ method: 'notifications/message', params: { level: 'info', data: `log ${sent.messages++}` } }) && outOk;
     }
-    out({ method: 'notifications/tools/list_changed' });
+    outOk = out({ method: 'notifications/tools/list_changed' }) && outOk;
     sent.changes++;
-    setImmediate(burst);
-  };
-  burst();
+    if (!errOk) await drained(process.stderr);
+    if (!outOk) await drained(process.stdout);
+    await new Promise((resolve) => setImmediate(resolve));
+  }
+  setTimeout(() => process.stderr.write(`flood done: ${JSON.stringify(sent)}, ${lists} tools/list calls\n`), 500);
 }
 
 readline.createInterface({ input: process.stdin }).on('line', (line) => {
