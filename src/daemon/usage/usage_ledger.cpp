@@ -47,6 +47,13 @@ asio::awaitable<void> UsageLedger::load(std::int64_t now) {
     fresh[chat_subject(s.chat)][s.day] += s.cost_usd;
     fresh[key_subject(s.provider, s.key_index)][s.day] += s.cost_usd;
   }
+  for (const auto& row : unwritten_) {  // spent, though not stored yet
+    if (!row.cost_usd) continue;
+    const auto day = static_cast<std::int64_t>(row.at) / kDay;
+    fresh[kGateway][day] += *row.cost_usd;
+    fresh[chat_subject(row.chat)][day] += *row.cost_usd;
+    fresh[key_subject(row.provider, row.key_index)][day] += *row.cost_usd;
+  }
   spend_ = std::move(fresh);
 }
 
@@ -58,16 +65,28 @@ std::optional<CallPrice> UsageLedger::price(const UsageRecord& record) const {
 }
 
 void UsageLedger::record(UsageRecord record) {
-  // Behind the turn: the worker commits it with whatever else is queued. A failure is logged
-  // (the budget in memory still counts it).
+  // Behind the turn: the worker commits it with whatever else is queued, and with the rows an
+  // earlier commit could not store (a full disk): they are tried again with each new one.
   state::Transaction tx;
-  rows_into(tx, {count(std::move(record))});
+  std::vector<UsageRecord> rows = std::move(unwritten_);
+  unwritten_.clear();
+  rows.push_back(count(std::move(record)));
+  rows_into(tx, std::move(rows));
   asio::co_spawn(io_, worker_.commit(std::move(tx)),
                  [](std::exception_ptr e) { log_exception(e, "storing usage"); });
 }
 
 void UsageLedger::rows_into(state::Transaction& tx, std::vector<UsageRecord> rows) {
   if (rows.empty()) return;
+  // Not stored: kept in memory, still counted by the budgets (a reload of the shared spend
+  // adds them to what the database holds), and written with the next row.
+  tx.on_failure.push_back([this, rows] {
+    if (unwritten_.empty()) {
+      spdlog::warn("usage: {} row(s) could not be stored; kept in memory and tried again",
+                   rows.size());
+    }
+    unwritten_.insert(unwritten_.end(), rows.begin(), rows.end());
+  });
   tx.add([this, rows = std::move(rows)] {
     for (const auto& row : rows) tables_.insert(row);
   });

@@ -69,6 +69,8 @@ class UsageLedger {
   Config config_;
   // subject ("gateway", "chat:<chat>", "key:<provider>#<index>") → UTC day → USD.
   std::map<std::string, std::map<std::int64_t, double>> spend_;
+  // Rows a commit could not store (a full disk), written with the next one; counted meanwhile.
+  std::vector<UsageRecord> unwritten_;
   std::set<std::tuple<std::string, std::string, std::int64_t>> warned_;  // budget, chat, period
 };
 

@@ -3,6 +3,7 @@
 #include <gtest/gtest.h>
 #include <sqlite3.h>
 
+#include <atomic>
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/detached.hpp>
 #include <boost/asio/io_context.hpp>
@@ -611,6 +612,63 @@ TEST_F(SessionStoreFixture, TheLedgerPricesCountsWarnsOnceRefusesAndReadsItsSpen
   EXPECT_EQ(totals[0].calls, 2);
   EXPECT_EQ(totals[0].total_tokens, 1000000);
   EXPECT_NEAR(totals[0].cost_usd, 1.0, 1e-9);
+}
+
+// Hardening (issue 24, item 11, part): usage rows a full disk would not take were dropped, so
+// budgets undercounted after the next reload of the spend (every second with PostgreSQL) and
+// after a restart. They are kept in memory, counted, and written with the next row.
+class DiskFullUsageTables final : public usage::UsageTables {
+ public:
+  explicit DiskFullUsageTables(usage::UsageTables& real) : real_(real) {}
+  void insert(const usage::UsageRecord& record) override {
+    if (full) throw std::runtime_error("database or disk is full");
+    real_.insert(record);
+  }
+  std::vector<usage::UsageTotal> totals(double since, usage::UsageGrouping by,
+                                        const std::string& chat) override {
+    return real_.totals(since, by, chat);
+  }
+  std::vector<usage::DailySpend> daily_spend(double since) override {
+    return real_.daily_spend(since);
+  }
+  std::atomic<bool> full{true};
+
+ private:
+  usage::UsageTables& real_;
+};
+
+TEST_F(SessionStoreFixture, UsageRowsAFullDiskRefusedAreKeptCountedAndWrittenLater) {
+  constexpr std::int64_t kNoon = 1796212800;
+  Config config;
+  config.pricing["priced"] = {1.0, 1.0, {}, {}};
+  config.budgets = {{"chat-day", BudgetScope::chat, 1.0, BudgetPeriod::day}};
+  usage::SqlUsageTables real(db);
+  DiskFullUsageTables tables(real);
+  Metrics metrics;
+  state::StoreWorker worker(io, db);
+  usage::UsageLedger ledger(io, worker, tables, metrics, config);
+  ledger.record(call_of(kNoon, "telegram:1", 0, 400000, 300000));  // $0.70, not stored
+  io.run();
+  io.restart();
+  ledger.record(call_of(kNoon + 1, "telegram:1", 0, 300000, 0));  // $1.00 in all, not stored
+  io.run();
+  io.restart();
+  EXPECT_EQ(real.totals(0, usage::UsageGrouping::none, "telegram:1").size(), 0u);
+  EXPECT_EQ(ledger.check("telegram:1", kNoon).verdict, usage::BudgetVerdict::refuse);
+  // The spend read again from the database (as with several gateways) still counts them.
+  run_coroutine(io, [&]() -> asio::awaitable<void> { co_await ledger.load(kNoon); });
+  EXPECT_EQ(ledger.check("telegram:1", kNoon).verdict, usage::BudgetVerdict::refuse)
+      << "the rows the disk refused were forgotten";
+  // Room again: the next row takes the kept ones with it.
+  tables.full = false;
+  ledger.record(call_of(kNoon + 2, "telegram:2", 0, 1000, 0));
+  io.run();
+  io.restart();
+  const auto totals = real.totals(0, usage::UsageGrouping::none, "");
+  ASSERT_EQ(totals.size(), 1u);
+  EXPECT_EQ(totals[0].calls, 3);
+  run_coroutine(io, [&]() -> asio::awaitable<void> { co_await ledger.load(kNoon); });
+  EXPECT_EQ(ledger.check("telegram:1", kNoon).verdict, usage::BudgetVerdict::refuse);
 }
 
 }  // namespace
