@@ -927,6 +927,29 @@ asio::awaitable<void> ChatMachinery::revive_abandoned() {
   co_await impl->revive_abandoned();
 }
 
+bool ChatMachinery::allows(long long user_id, const std::string& username) const {
+  return impl_->allowed(user_id, username);
+}
+
+PlatformStatus ChatMachinery::platform_status(std::string state, std::string detail,
+                                              double last_event_at, double silence_limit_seconds,
+                                              std::string_view shown_name) const {
+  const long gave_up = abandoned();
+  if (gave_up > 0) {
+    detail += (detail.empty() ? "" : "; ") + std::to_string(gave_up) +
+              " reply part(s) abandoned until " + std::string(shown_name) + " answers again";
+  }
+  PlatformStatus status;
+  status.name = impl_->platform();
+  status.state = std::move(state);
+  status.detail = std::move(detail);
+  status.last_event_at = last_event_at;
+  status.last_delivery_at = last_delivery_at();
+  status.abandoned = gave_up;
+  status.silence_limit_seconds = silence_limit_seconds;
+  return status;
+}
+
 long ChatMachinery::busy() const {
   return static_cast<long>(impl_->running_chats.size()) + (impl_->delivering ? 1 : 0) +
          (impl_->resuming ? 1 : 0);

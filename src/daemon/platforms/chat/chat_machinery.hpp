@@ -4,9 +4,11 @@
 #include <functional>
 #include <memory>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "common/config.hpp"
+#include "common/runtime_status.hpp"
 #include "daemon/platforms/chat/chat_adapter.hpp"
 #include "daemon/platforms/chat/chat_store.hpp"
 
@@ -76,6 +78,13 @@ class ChatMachinery {
   // The platform answers again: replies given up on are sent now.
   boost::asio::awaitable<void> revive_abandoned();
 
+  // Whether the user may talk to the model (allowed_users, or allow_all_users): the check
+  // messages and button presses get, for platforms that must answer before recording.
+  bool allows(long long user_id, const std::string& username) const;
+  // The platform's line for status and /health: its own state and detail, with the replies
+  // given up on (`shown_name`: "Discord" in "until Discord answers again") and deliveries.
+  PlatformStatus platform_status(std::string state, std::string detail, double last_event_at,
+                                 double silence_limit_seconds, std::string_view shown_name) const;
   long busy() const;                // turns running, replies being sent, a resume
   long abandoned() const;           // reply parts given up on since the platform last answered
   double last_delivery_at() const;  // unix seconds; 0: none yet

@@ -33,7 +33,6 @@ namespace {
 constexpr auto kConnectTimeout = 15s;
 constexpr auto kHelloTimeout = 20s;
 constexpr int kDeferredMessage = 5;  // "thinking…", filled in by the reply
-constexpr int kEphemeral = 1 << 6;
 
 chat::ChatSettings chat_settings(const Config& config) {
   const auto& dc = config.gateway.discord;
@@ -92,12 +91,6 @@ struct DiscordPlatform::Impl : std::enable_shared_from_this<DiscordPlatform::Imp
   asio::awaitable<void> forget_session(std::string why);
   asio::awaitable<void> lead();
   void start_connection();
-  bool allowed(long long user_id) const {
-    if (settings.allow_all_users) return true;
-    const auto id = std::to_string(user_id);
-    return std::find(settings.allowed_users.begin(), settings.allowed_users.end(), id) !=
-           settings.allowed_users.end();
-  }
   asio::awaitable<void> sleep(std::chrono::milliseconds wait) {
     asio::steady_timer timer(io, wait);
     co_await timer.async_wait(asio::as_tuple(asio::use_awaitable));
@@ -402,7 +395,6 @@ asio::awaitable<void> DiscordPlatform::Impl::on_ready(const json& d) {
   adapter.set_application(ready->application_id);
   state = "running";
   detail.clear();
-  last_event_at = unix_time_now();
   spdlog::info("discord: connected as {} ({})", ready->bot_name, ready->bot_id);
   co_await save_session();
   if (!commands_registered) {
@@ -412,7 +404,6 @@ asio::awaitable<void> DiscordPlatform::Impl::on_ready(const json& d) {
 }
 
 asio::awaitable<bool> DiscordPlatform::Impl::on_message(const json& d, long long frame_seq) {
-  last_event_at = unix_time_now();
   auto parsed = parse_message(d, bot_id, rules, threads);
   if (parsed.verdict == MessageVerdict::not_addressed) {
     spdlog::debug("discord: a channel message not for the bot (gateway.discord.require_mention)");
@@ -433,7 +424,6 @@ asio::awaitable<bool> DiscordPlatform::Impl::on_message(const json& d, long long
 // wants an answer within 3 s), then runs like the same command typed; a button press goes to
 // the machinery's approvals, which check the presser.
 asio::awaitable<bool> DiscordPlatform::Impl::on_interaction(const json& d, long long frame_seq) {
-  last_event_at = unix_time_now();
   const auto interaction = parse_interaction(d);
   if (!interaction || interaction->kind == Interaction::Kind::other) co_return true;
   const std::string callback =
@@ -444,17 +434,14 @@ asio::awaitable<bool> DiscordPlatform::Impl::on_interaction(const json& d, long 
     presses.push_back({std::to_string(interaction->id) + ":" + interaction->token,
                        interaction->user_id, interaction->username, interaction->channel_id,
                        interaction->name});
-  } else if (!allowed(interaction->user_id)) {
+  } else if (!machinery.allows(interaction->user_id, interaction->username)) {
     spdlog::info("discord: /{} from user {} refused (not in allowed_users)", interaction->name,
                  interaction->user_id);
-    json refusal = json::object();
-    refusal["type"] = 4;
-    refusal["data"] = {{"content",
-                        "You are not allowed to use this bot: your Discord user id is "
-                        "not in its allowed_users."},
-                       {"flags", kEphemeral},
-                       {"allowed_mentions", {{"parse", json::array()}}}};
-    co_await adapter.request("POST", callback, std::move(refusal), 10000ms);
+    // Answered only to them, like a press: the same ephemeral interaction reply.
+    std::string refusal =
+        "You are not allowed to use this bot: your Discord user id is not in its allowed_users.";
+    std::string press_id = std::to_string(interaction->id) + ":" + interaction->token;
+    co_await adapter.answer_press(std::move(press_id), std::move(refusal));  // named: GCC 12
     co_return true;
   } else {
     json deferred = json::object();
@@ -559,28 +546,13 @@ long DiscordPlatform::busy() const {
 }
 
 PlatformStatus DiscordPlatform::status() const {
-  std::string detail = impl_->detail;
-  const long abandoned = impl_->machinery.abandoned();
-  if (abandoned > 0) {
-    detail += (detail.empty() ? "" : "; ") + std::to_string(abandoned) +
-              " reply part(s) abandoned until Discord answers again";
-  }
-  PlatformStatus status;
-  status.name = "discord";
-  status.state = impl_->state;
-  status.detail = detail;
-  status.last_event_at = impl_->last_event_at;
-  status.last_delivery_at = impl_->machinery.last_delivery_at();
-  status.abandoned = abandoned;
   // Every frame counts, heartbeat ACKs too: two beats without one is silence.
   const auto interval = std::chrono::duration<double>(impl_->heartbeat_interval).count();
-  status.silence_limit_seconds = interval > 0 ? 2 * interval + 10 : 0;
-  return status;
+  return impl_->machinery.platform_status(impl_->state, impl_->detail, impl_->last_event_at,
+                                          interval > 0 ? 2 * interval + 10 : 0, "Discord");
 }
 
 void DiscordPlatform::reconfigure(const Config& config) {
-  impl_->settings.allowed_users = config.gateway.discord.allowed_users;
-  impl_->settings.allow_all_users = config.gateway.discord.allow_all_users;
   impl_->rules = address_rules(config);
   impl_->machinery.reconfigure(chat_settings(config));
 }

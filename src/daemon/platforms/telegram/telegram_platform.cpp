@@ -334,21 +334,9 @@ long TelegramPlatform::busy() const {
 }
 
 PlatformStatus TelegramPlatform::status() const {
-  std::string detail = impl_->detail;
-  const long abandoned = impl_->machinery.abandoned();
-  if (abandoned > 0) {
-    detail += (detail.empty() ? "" : "; ") + std::to_string(abandoned) +
-              " reply part(s) abandoned until Telegram answers again";
-  }
-  PlatformStatus status;
-  status.name = "telegram";
-  status.state = std::string(to_string(impl_->state));
-  status.detail = detail;
-  status.last_event_at = impl_->last_event_at;
-  status.last_delivery_at = impl_->machinery.last_delivery_at();
-  status.abandoned = abandoned;
-  status.silence_limit_seconds = std::chrono::duration<double>(impl_->silence_limit).count();
-  return status;
+  return impl_->machinery.platform_status(
+      std::string(to_string(impl_->state)), impl_->detail, impl_->last_event_at,
+      std::chrono::duration<double>(impl_->silence_limit).count(), "Telegram");
 }
 
 void TelegramPlatform::reconfigure(const Config& config) {
