@@ -6,6 +6,7 @@
 
 #include "common/ascii_case.hpp"
 #include "common/json_fields.hpp"
+#include "daemon/providers/retry_after.hpp"
 
 namespace hermes::daemon::discord {
 
@@ -21,23 +22,23 @@ std::optional<std::string_view> header(const Headers& headers, std::string_view 
   return std::nullopt;
 }
 
-// Seconds as Discord writes them ("0.337", "1"), capped at an hour; none when not a number.
-std::optional<milliseconds> seconds_of(std::string_view text) {
-  try {
-    std::size_t used = 0;
-    const double seconds = std::stod(std::string(text), &used);
-    if (used == 0 || !std::isfinite(seconds) || seconds < 0) return std::nullopt;
-    return milliseconds(static_cast<long long>(std::ceil(std::min(seconds, 3600.0) * 1000)));
-  } catch (const std::exception&) {
-    return std::nullopt;
-  }
-}
-
-std::optional<milliseconds> seconds_of(const json& value) {
-  if (!value.is_number()) return std::nullopt;
-  const double seconds = value.get<double>();
+// Seconds (a float) as a wait, capped at an hour; none when negative or not finite.
+std::optional<milliseconds> wait_of(double seconds) {
   if (!std::isfinite(seconds) || seconds < 0) return std::nullopt;
   return milliseconds(static_cast<long long>(std::ceil(std::min(seconds, 3600.0) * 1000)));
+}
+
+// Seconds as Discord writes them in a header ("0.337", "1"), read like any Retry-After.
+std::optional<milliseconds> seconds_of(std::string_view text) {
+  const auto wait = providers::parse_duration_text(text);
+  if (!wait) return std::nullopt;
+  return std::min(*wait, milliseconds(3600 * 1000));
+}
+
+// retry_after in a 429's body.
+std::optional<milliseconds> seconds_of(const json& value) {
+  if (!value.is_number()) return std::nullopt;
+  return wait_of(value.get<double>());
 }
 
 }  // namespace
