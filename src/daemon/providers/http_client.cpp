@@ -27,6 +27,13 @@ using tcp = asio::ip::tcp;
 using Clock = std::chrono::steady_clock;
 constexpr auto kTuple = asio::as_tuple(asio::use_awaitable);
 
+void use_verified_tls(ssl::context& context) {
+  context.set_default_verify_paths();  // the system CA store (SSL_CERT_FILE honoured)
+  context.set_verify_mode(ssl::verify_peer);
+  context.set_options(ssl::context::default_workarounds | ssl::context::no_sslv2 |
+                      ssl::context::no_sslv3 | ssl::context::no_tlsv1 | ssl::context::no_tlsv1_1);
+}
+
 std::optional<Url> Url::parse(std::string_view text) {
   Url url;
   if (text.starts_with("https://")) {
@@ -242,11 +249,7 @@ struct HttpClient::Impl : std::enable_shared_from_this<HttpClient::Impl> {
   ssl::context& tls_context() {
     if (!ssl_context) {
       ssl_context.emplace(ssl::context::tls_client);
-      ssl_context->set_default_verify_paths();  // the system CA store (SSL_CERT_FILE honoured)
-      ssl_context->set_verify_mode(ssl::verify_peer);
-      ssl_context->set_options(ssl::context::default_workarounds | ssl::context::no_sslv2 |
-                               ssl::context::no_sslv3 | ssl::context::no_tlsv1 |
-                               ssl::context::no_tlsv1_1);
+      use_verified_tls(*ssl_context);
     }
     return *ssl_context;
   }

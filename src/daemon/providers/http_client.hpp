@@ -16,7 +16,10 @@
 
 namespace boost::asio {
 class io_context;
+namespace ssl {
+class context;
 }
+}  // namespace boost::asio
 
 namespace hermes::providers {
 
@@ -28,6 +31,10 @@ struct Url {
   std::string target;  // path and query as given, "/" when there is none
   static std::optional<Url> parse(std::string_view text);
 };
+
+// The TLS every outgoing connection uses: peer verification against the system CA store, TLS
+// 1.2 or later. (The host name check is per connection.)
+void use_verified_tls(boost::asio::ssl::context& context);
 
 struct HttpCall {
   std::string url;
@@ -52,9 +59,9 @@ struct HttpReply {
 // Receives each SSE `data:` payload as it arrives; returns false to stop reading.
 using EventSink = std::function<boost::asio::awaitable<bool>(std::string)>;
 
-// Calls OpenAI-compatible providers (and chat platforms' REST APIs) over HTTP or HTTPS (OpenSSL, peer and host name
-// verification against the system CA store, SNI). Keeps idle connections per host for reuse.
-// Every failure comes back as a value in HttpReply, never as an exception.
+// Calls OpenAI-compatible providers (and chat platforms' REST APIs) over HTTP or HTTPS (OpenSSL,
+// peer and host name verification against the system CA store, SNI). Keeps idle connections per
+// host for reuse. Every failure comes back as a value in HttpReply, never as an exception.
 class HttpClient {
  public:
   explicit HttpClient(boost::asio::io_context& io);

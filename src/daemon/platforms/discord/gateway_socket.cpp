@@ -94,6 +94,7 @@ struct GatewaySocket::Impl : std::enable_shared_from_this<GatewaySocket::Impl> {
   std::deque<std::string> outbox;
   bool writing = false;
   bool closing = false;
+  std::optional<int> close_with;  // asked for while a write ran: sent when it ends
   bool ended = false;
   int close_code = 0;
   std::string close_detail;
@@ -111,15 +112,13 @@ asio::awaitable<void> GatewaySocket::Impl::write_loop() {
     }
   }
   writing = false;
+  // One write at a time: a close asked for meanwhile goes out now, after the write in flight.
+  if (close_with) co_await close_after(*close_with);
 }
 
 // A close frame, then the connection goes whether or not the peer answers it.
 asio::awaitable<void> GatewaySocket::Impl::close_after(int code) {
   auto self = shared_from_this();
-  while (writing && stream && !ended) {  // one write at a time: the close frame waits its turn
-    asio::steady_timer pause(io, std::chrono::milliseconds(5));
-    co_await pause.async_wait(kTuple);
-  }
   if (!stream || ended) co_return;
   asio::steady_timer deadline(io, std::chrono::seconds(2));
   deadline.async_wait([weak = weak_from_this()](beast::error_code ec) {
@@ -162,11 +161,7 @@ asio::awaitable<std::optional<std::string>> GatewaySocket::connect(
   if (parsed->tls) {
     if (!impl->tls) {
       impl->tls.emplace(ssl::context::tls_client);
-      impl->tls->set_default_verify_paths();
-      impl->tls->set_verify_mode(ssl::verify_peer);
-      impl->tls->set_options(ssl::context::default_workarounds | ssl::context::no_sslv2 |
-                             ssl::context::no_sslv3 | ssl::context::no_tlsv1 |
-                             ssl::context::no_tlsv1_1);
+      providers::use_verified_tls(*impl->tls);  // as the HTTP client's connections
     }
     auto tls_stream =
         std::make_unique<StreamOf<beast::ssl_stream<beast::tcp_stream>>>(impl->io, *impl->tls);
@@ -226,6 +221,10 @@ void GatewaySocket::close(int code) {
   if (!impl_->stream || impl_->ended || impl_->closing) return;
   impl_->closing = true;
   impl_->outbox.clear();
+  if (impl_->writing) {
+    impl_->close_with = code;  // the write loop sends it when its write ends
+    return;
+  }
   asio::co_spawn(impl_->io, impl_->close_after(code), asio::detached);
 }
 
