@@ -36,7 +36,7 @@ part "fuzz targets over their seed corpora (clang, ASan+UBSan; mutation runs: sc
 part "fuzz smoke: 2 s of mutation per target (longer runs: scripts/fuzz.sh N)"
 ./scripts/fuzz.sh 2
 
-part "build (asan: the unit tests, the daemon and the CLI under ASan+UBSan)"
+part "build (asan: the unit tests, with the CLI's pieces, and the daemon under ASan+UBSan)"
 cmake --preset asan >/dev/null
 cmake --build --preset asan
 part "tests (asan: unit)"
