@@ -18,7 +18,7 @@
 #include "daemon/platforms/discord/discord_adapter.hpp"
 #include "daemon/platforms/discord/discord_events.hpp"
 #include "daemon/platforms/discord/gateway_protocol.hpp"
-#include "daemon/platforms/discord/gateway_socket.hpp"
+#include "daemon/platforms/web_socket.hpp"
 
 namespace hermes::daemon {
 
@@ -102,7 +102,7 @@ struct DiscordPlatform::Impl : std::enable_shared_from_this<DiscordPlatform::Imp
   Context context;
   DiscordAdapter adapter;
   chat::ChatMachinery machinery;
-  std::unique_ptr<GatewaySocket> socket;
+  std::unique_ptr<WebSocketClient> socket;
   bool connecting = false;  // this gateway holds (or wants) the connection
   bool loop_running = false;
   bool in_connection = false;  // a connection is open (or being saved at a stop)
@@ -242,7 +242,7 @@ asio::awaitable<void> DiscordPlatform::Impl::connection_loop() {
 // HELLO opens every connection; none within the timeout is a dead connection.
 asio::awaitable<bool> DiscordPlatform::Impl::await_hello(std::chrono::milliseconds& interval) {
   asio::steady_timer deadline(io, kHelloTimeout);
-  GatewaySocket* current = socket.get();
+  WebSocketClient* current = socket.get();
   deadline.async_wait([current, self = shared_from_this()](boost::system::error_code ec) {
     if (!ec && self->socket.get() == current) current->drop();
   });
@@ -263,7 +263,7 @@ asio::awaitable<ConnectionEnd> DiscordPlatform::Impl::run_connection(std::string
   auto self = shared_from_this();
   ConnectionEnd end;
   state = state == "error" ? state : "connecting";
-  socket = std::make_unique<GatewaySocket>(io);
+  socket = std::make_unique<WebSocketClient>(io);
   if (auto failed = co_await socket->connect(url, kConnectTimeout)) {
     state = "error";
     detail = *failed;

@@ -10,18 +10,21 @@ namespace boost::asio {
 class io_context;
 }
 
-namespace hermes::daemon::discord {
+namespace hermes::daemon {
 
 // One WebSocket connection (ws:// or wss://, TLS verified against the system CA store like
-// the HTTP client) carrying text messages: the Discord Gateway's transport. Failures come
-// back as values, never as exceptions.
-class GatewaySocket {
+// the HTTP client) carrying text messages: the transport of Discord's Gateway and Slack's
+// Socket Mode. Failures come back as values, never as exceptions.
+class WebSocketClient {
  public:
-  explicit GatewaySocket(boost::asio::io_context& io);
-  ~GatewaySocket();
-  GatewaySocket(const GatewaySocket&) = delete;
-  GatewaySocket& operator=(const GatewaySocket&) = delete;
+  explicit WebSocketClient(boost::asio::io_context& io);
+  ~WebSocketClient();
+  WebSocketClient(const WebSocketClient&) = delete;
+  WebSocketClient& operator=(const WebSocketClient&) = delete;
 
+  // Before connect: a connection silent this long is dead (pings are sent at half of it). By
+  // default none, for a protocol with a heartbeat of its own.
+  void set_idle_limit(std::chrono::seconds limit);
   // Connects and upgrades. None when connected; else why not, in a sentence.
   boost::asio::awaitable<std::optional<std::string>> connect(std::string url,
                                                              std::chrono::milliseconds timeout);
@@ -44,4 +47,4 @@ class GatewaySocket {
   std::shared_ptr<Impl> impl_;
 };
 
-}  // namespace hermes::daemon::discord
+}  // namespace hermes::daemon

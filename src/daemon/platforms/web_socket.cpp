@@ -1,4 +1,4 @@
-#include "daemon/platforms/discord/gateway_socket.hpp"
+#include "daemon/platforms/web_socket.hpp"
 
 #include <openssl/ssl.h>
 
@@ -19,7 +19,7 @@
 #include "common/version.hpp"
 #include "daemon/providers/http_client.hpp"
 
-namespace hermes::daemon::discord {
+namespace hermes::daemon {
 
 namespace asio = boost::asio;
 namespace beast = boost::beast;
@@ -40,7 +40,8 @@ struct Stream {
   virtual beast::tcp_stream& lowest() = 0;
   virtual int peer_close_code() = 0;
   virtual asio::awaitable<beast::error_code> handshake(const std::string& host,
-                                                       const std::string& target) = 0;
+                                                       const std::string& target,
+                                                       std::chrono::seconds idle_limit) = 0;
 };
 
 template <class Next>
@@ -63,12 +64,17 @@ struct StreamOf final : Stream {
   }
   beast::tcp_stream& lowest() override { return beast::get_lowest_layer(ws); }
   int peer_close_code() override { return static_cast<int>(ws.reason().code); }
-  asio::awaitable<beast::error_code> handshake(const std::string& host,
-                                               const std::string& target) override {
+  asio::awaitable<beast::error_code> handshake(const std::string& host, const std::string& target,
+                                               std::chrono::seconds idle_limit) override {
     websocket::stream_base::timeout timeouts{};
     timeouts.handshake_timeout = std::chrono::seconds(30);
-    timeouts.idle_timeout = websocket::stream_base::none();  // Discord's heartbeat watches it
-    timeouts.keep_alive_pings = false;
+    // None: the protocol's own heartbeat watches the connection (Discord). Else a ping after
+    // half the limit without traffic, and the connection ends when the other half passes too.
+    timeouts.idle_timeout =
+        idle_limit.count() > 0
+            ? std::chrono::duration_cast<std::chrono::steady_clock::duration>(idle_limit)
+            : websocket::stream_base::none();
+    timeouts.keep_alive_pings = idle_limit.count() > 0;
     ws.set_option(timeouts);
     ws.read_message_max(kMaxMessage);
     ws.set_option(websocket::stream_base::decorator([](websocket::request_type& request) {
@@ -82,7 +88,7 @@ struct StreamOf final : Stream {
 
 }  // namespace
 
-struct GatewaySocket::Impl : std::enable_shared_from_this<GatewaySocket::Impl> {
+struct WebSocketClient::Impl : std::enable_shared_from_this<WebSocketClient::Impl> {
   explicit Impl(asio::io_context& io_context) : io(io_context) {}
 
   asio::awaitable<void> write_loop();
@@ -98,9 +104,10 @@ struct GatewaySocket::Impl : std::enable_shared_from_this<GatewaySocket::Impl> {
   bool ended = false;
   int close_code = 0;
   std::string close_detail;
+  std::chrono::seconds idle_limit{0};
 };
 
-asio::awaitable<void> GatewaySocket::Impl::write_loop() {
+asio::awaitable<void> WebSocketClient::Impl::write_loop() {
   auto self = shared_from_this();
   while (!outbox.empty() && stream && !ended && !closing) {
     const std::string text = std::move(outbox.front());
@@ -117,7 +124,7 @@ asio::awaitable<void> GatewaySocket::Impl::write_loop() {
 }
 
 // A close frame, then the connection goes whether or not the peer answers it.
-asio::awaitable<void> GatewaySocket::Impl::close_after(int code) {
+asio::awaitable<void> WebSocketClient::Impl::close_after(int code) {
   auto self = shared_from_this();
   if (!stream || ended) co_return;
   asio::steady_timer deadline(io, std::chrono::seconds(2));
@@ -132,16 +139,20 @@ asio::awaitable<void> GatewaySocket::Impl::close_after(int code) {
   deadline.cancel();
 }
 
-GatewaySocket::GatewaySocket(asio::io_context& io) : impl_(std::make_shared<Impl>(io)) {}
+WebSocketClient::WebSocketClient(asio::io_context& io) : impl_(std::make_shared<Impl>(io)) {}
 
-GatewaySocket::~GatewaySocket() {
+WebSocketClient::~WebSocketClient() {
   if (impl_->stream) {
     beast::error_code ignored;
     impl_->stream->lowest().socket().close(ignored);
   }
 }
 
-asio::awaitable<std::optional<std::string>> GatewaySocket::connect(
+void WebSocketClient::set_idle_limit(std::chrono::seconds limit) {
+  impl_->idle_limit = limit;
+}
+
+asio::awaitable<std::optional<std::string>> WebSocketClient::connect(
     std::string url, std::chrono::milliseconds timeout) {
   auto impl = impl_;
   std::string as_http = url;
@@ -188,12 +199,12 @@ asio::awaitable<std::optional<std::string>> GatewaySocket::connect(
     if (tls_ec) co_return "TLS handshake with " + parsed->host + " failed: " + tls_ec.message();
   }
   impl->stream->lowest().expires_never();  // the WebSocket's own timeouts take over
-  const auto ec = co_await impl->stream->handshake(parsed->host, parsed->target);
+  const auto ec = co_await impl->stream->handshake(parsed->host, parsed->target, impl->idle_limit);
   if (ec) co_return "WebSocket handshake with " + parsed->host + " failed: " + ec.message();
   co_return std::nullopt;
 }
 
-asio::awaitable<std::optional<std::string>> GatewaySocket::read() {
+asio::awaitable<std::optional<std::string>> WebSocketClient::read() {
   auto impl = impl_;
   if (!impl->stream || impl->ended) co_return std::nullopt;
   beast::flat_buffer buffer;
@@ -209,7 +220,7 @@ asio::awaitable<std::optional<std::string>> GatewaySocket::read() {
   co_return beast::buffers_to_string(buffer.data());
 }
 
-void GatewaySocket::send(std::string text) {
+void WebSocketClient::send(std::string text) {
   if (!impl_->stream || impl_->ended || impl_->closing) return;
   impl_->outbox.push_back(std::move(text));
   if (impl_->writing) return;
@@ -217,7 +228,7 @@ void GatewaySocket::send(std::string text) {
   asio::co_spawn(impl_->io, impl_->write_loop(), asio::detached);
 }
 
-void GatewaySocket::close(int code) {
+void WebSocketClient::close(int code) {
   if (!impl_->stream || impl_->ended || impl_->closing) return;
   impl_->closing = true;
   impl_->outbox.clear();
@@ -228,7 +239,7 @@ void GatewaySocket::close(int code) {
   asio::co_spawn(impl_->io, impl_->close_after(code), asio::detached);
 }
 
-void GatewaySocket::drop() {
+void WebSocketClient::drop() {
   if (!impl_->stream || impl_->ended) return;
   impl_->close_detail = "dropped";
   beast::error_code ignored;
@@ -236,12 +247,12 @@ void GatewaySocket::drop() {
   impl_->stream->lowest().close();
 }
 
-int GatewaySocket::close_code() const {
+int WebSocketClient::close_code() const {
   return impl_->close_code;
 }
 
-std::string GatewaySocket::close_detail() const {
+std::string WebSocketClient::close_detail() const {
   return impl_->close_detail;
 }
 
-}  // namespace hermes::daemon::discord
+}  // namespace hermes::daemon
