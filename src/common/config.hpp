@@ -141,6 +141,19 @@ struct DiscordConfig {
   bool streaming = true;
 };
 
+// gateway.slack: a Slack app through Socket Mode (no public URL needed).
+struct SlackConfig {
+  bool enabled = false;
+  std::string bot_token;  // xoxb-…: the Web API (auth.test, chat.postMessage, chat.update)
+  std::string app_token;  // xapp-…: Socket Mode (apps.connections.open, connections:write)
+  std::string api_base = "https://slack.com/api";
+  std::vector<std::string> allowed_users;  // Slack member ids (U…, W…)
+  bool allow_all_users = false;            // empty allowed_users refuses to start unless set
+  // In channels, answer only mentions of the bot (app_mention) and commands.
+  bool require_mention = true;
+  bool streaming = true;
+};
+
 // display.tool_progress: no lines, a line when the tool changes (new), or one per call (all).
 enum class ToolProgress { off, changed, all };
 
@@ -156,6 +169,7 @@ struct GatewayConfig {
   ApiServerConfig api_server;
   TelegramConfig telegram;
   DiscordConfig discord;
+  SlackConfig slack;
   // In a group, channel or thread each person has a session of their own (false: one shared
   // session per chat or thread).
   bool group_sessions_per_user = true;

@@ -98,9 +98,13 @@ class ConfigReader {
   void read_agent(const YAML::Node& node);
   void read_gateway(const YAML::Node& node);
   void read_discord(const YAML::Node& discord);
+  void read_slack(const YAML::Node& slack);
   void check_snowflakes(const YAML::Node& list, const std::string& path,
                         const std::vector<std::string>& ids, const char* what);
   void validate_discord(const YAML::Node& root);
+  void validate_slack(const YAML::Node& root);
+  void check_slack_token(const YAML::Node& slack, const char* key, std::string& token,
+                         const char* env_name, std::string_view prefix, const char* what);
   void read_database(const YAML::Node& node);
   void read_mcp_servers(const YAML::Node& node);
   void read_mcp_tool_filter(const YAML::Node& tools, const std::string& path,
@@ -679,7 +683,8 @@ void ConfigReader::read_database(const YAML::Node& node) {
 
 void ConfigReader::read_gateway(const YAML::Node& node) {
   if (!expect_map(node, "gateway")) return;
-  check_keys(node, "gateway", {"api_server", "telegram", "discord", "group_sessions_per_user"});
+  check_keys(node, "gateway",
+             {"api_server", "telegram", "discord", "slack", "group_sessions_per_user"});
   read_bool(node, "gateway", "group_sessions_per_user", config_.gateway.group_sessions_per_user);
 
   const YAML::Node api = node["api_server"];
@@ -709,6 +714,24 @@ void ConfigReader::read_gateway(const YAML::Node& node) {
     read_bool(telegram, path, "streaming", tg.streaming);
   }
   read_discord(node["discord"]);
+  read_slack(node["slack"]);
+}
+
+void ConfigReader::read_slack(const YAML::Node& slack) {
+  if (!slack.IsDefined() || !expect_map(slack, "gateway.slack")) return;
+  const std::string path = "gateway.slack";
+  check_keys(slack, path,
+             {"enabled", "bot_token", "app_token", "api_base", "allowed_users", "allow_all_users",
+              "require_mention", "streaming"});
+  auto& sc = config_.gateway.slack;
+  read_bool(slack, path, "enabled", sc.enabled);
+  read_string(slack, path, "bot_token", sc.bot_token);
+  read_string(slack, path, "app_token", sc.app_token);
+  read_string(slack, path, "api_base", sc.api_base);
+  sc.allowed_users = read_string_list(slack["allowed_users"], path + ".allowed_users");
+  read_bool(slack, path, "allow_all_users", sc.allow_all_users);
+  read_bool(slack, path, "require_mention", sc.require_mention);
+  read_bool(slack, path, "streaming", sc.streaming);
 }
 
 void ConfigReader::read_discord(const YAML::Node& discord) {
@@ -777,6 +800,70 @@ void ConfigReader::validate_discord(const YAML::Node& root) {
   }
 }
 
+// A token from the file or the environment, trimmed; with the wrong prefix it is named (never
+// shown: it may be the other secret pasted in the wrong place).
+void ConfigReader::check_slack_token(const YAML::Node& slack, const char* key, std::string& token,
+                                     const char* env_name, std::string_view prefix,
+                                     const char* what) {
+  if (token.empty()) {
+    if (auto from_env = env_.get(env_name)) token = *from_env;
+  }
+  token = trimmed_key(token);
+  if (!config_.gateway.slack.enabled) return;
+  const std::string path = std::string("gateway.slack.") + key;
+  if (token.empty()) {
+    error(slack, path,
+          std::string("required when slack is enabled (or set ") + env_name + "): the " + what);
+  } else if (!token.starts_with(prefix)) {
+    // Never its value: only what kind of token it looks like.
+    const bool swapped = token.starts_with(prefix == "xoxb-" ? "xapp-" : "xoxb-");
+    error(child(slack, key), path,
+          std::string("expected the ") + what + " (" + std::string(prefix) + "…), got " +
+              (swapped ? "the other Slack token: the xoxb- one is bot_token, the xapp- one "
+                         "app_token"
+                       : "a value that does not start with " + std::string(prefix)));
+  }
+}
+
+void ConfigReader::validate_slack(const YAML::Node& root) {
+  auto& sc = config_.gateway.slack;
+  const YAML::Node slack = child(child(root, "gateway"), "slack");
+  check_slack_token(slack, "bot_token", sc.bot_token, "SLACK_BOT_TOKEN", "xoxb-",
+                    "Bot User OAuth Token from your app's OAuth & Permissions page");
+  check_slack_token(slack, "app_token", sc.app_token, "SLACK_APP_TOKEN", "xapp-",
+                    "App-Level Token with connections:write from your app's Basic Information "
+                    "page");
+  if (!sc.enabled) return;
+  if (!sc.api_base.starts_with("http://") && !sc.api_base.starts_with("https://")) {
+    error(child(slack, "api_base"), "gateway.slack.api_base",
+          "expected an http:// or https:// URL, got '" +
+              shown(child(slack, "api_base"), sc.api_base) + "'");
+  }
+  const YAML::Node users = child(slack, "allowed_users");
+  for (std::size_t i = 0; i < sc.allowed_users.size(); ++i) {
+    const auto& id = sc.allowed_users[i];
+    const bool member_id = id.size() >= 2 && id.size() <= 24 && (id[0] == 'U' || id[0] == 'W') &&
+                           std::all_of(id.begin(), id.end(), [](char c) {
+                             return std::isupper(static_cast<unsigned char>(c)) ||
+                                    std::isdigit(static_cast<unsigned char>(c));
+                           });
+    if (!member_id) {
+      const YAML::Node item = users.IsSequence() && i < users.size() ? users[i] : users;
+      error(item, "gateway.slack.allowed_users[" + std::to_string(i) + "]",
+            "expected a Slack member id (U or W and capitals or digits, e.g. U0123ABCD; in Slack: "
+            "your profile > ⋮ > Copy member ID), got '" +
+                shown(item, id) + "'");
+    }
+  }
+  if (sc.allowed_users.empty() && !sc.allow_all_users) {
+    // Anyone in the workspace could spend the owner's credit.
+    error(users, "gateway.slack.allowed_users",
+          "empty, so anyone in the workspace could use the bot (and your API credit); list the "
+          "Slack member ids allowed, or set gateway.slack.allow_all_users: true to open it on "
+          "purpose");
+  }
+}
+
 void ConfigReader::validate(const YAML::Node& root) {
   const YAML::Node model = child(root, "model");
   if (config_.model.provider.empty()) {
@@ -830,7 +917,9 @@ void ConfigReader::validate(const YAML::Node& root) {
           "on purpose");
   }
   validate_discord(root);
-  if (!server.enabled && !tg.enabled && !config_.gateway.discord.enabled) {
+  validate_slack(root);
+  if (!server.enabled && !tg.enabled && !config_.gateway.discord.enabled &&
+      !config_.gateway.slack.enabled) {
     warn(child(root, "gateway"), "gateway",
          "no platform is enabled; the gateway will serve nothing");
   }

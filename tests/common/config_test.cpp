@@ -209,6 +209,61 @@ TEST(Config, AnOpenTelegramBotMustBeAskedForAndKeysThatVanishAreAnError) {
               ElementsAre(HasSubstr("providers.p.api_keys: no usable key")));
 }
 
+TEST(Config, SlackTokensAreCheckedByKindWithoutShowingThem) {
+  Environment env;
+  env.set("SLACK_BOT_TOKEN", " xoxb-1-2-abc\n");
+  env.set("SLACK_APP_TOKEN", "xapp-1-A1-2-def");
+  const auto result = parse_config(
+      "model: {provider: p, default: m}\nproviders: {p: {base_url: 'http://127.0.0.1:1'}}\n"
+      "gateway:\n  slack: {enabled: true, allowed_users: [U0123ABCD, W9], require_mention: "
+      "false, api_base: 'http://127.0.0.1:9/api'}\n",
+      "/h/config.yaml", env);
+  ASSERT_THAT(result.errors, ::testing::IsEmpty());
+  const auto& s = result.config->gateway.slack;
+  EXPECT_EQ(s.bot_token, "xoxb-1-2-abc");  // from SLACK_BOT_TOKEN, trimmed
+  EXPECT_EQ(s.app_token, "xapp-1-A1-2-def");
+  EXPECT_THAT(s.allowed_users, ElementsAre("U0123ABCD", "W9"));
+  EXPECT_FALSE(s.require_mention);
+  EXPECT_TRUE(s.streaming);
+
+  struct Row {
+    std::string yaml;
+    std::string error;
+  };
+  const std::string tokens = "bot_token: xoxb-b, app_token: xapp-a, ";
+  const std::vector<Row> rows = {
+      {"gateway: {slack: {enabled: true, " + tokens + "}}\n",
+       "gateway.slack.allowed_users: empty, so anyone in the workspace could use the bot"},
+      {"gateway: {slack: {enabled: true, app_token: xapp-a, allow_all_users: true}}\n",
+       "gateway.slack.bot_token: required when slack is enabled (or set SLACK_BOT_TOKEN)"},
+      {"gateway: {slack: {enabled: true, bot_token: xoxb-b, allow_all_users: true}}\n",
+       "gateway.slack.app_token: required when slack is enabled (or set SLACK_APP_TOKEN)"},
+      {"gateway: {slack: {enabled: true, bot_token: xapp-secretvalue, app_token: xapp-a, "
+       "allow_all_users: true}}\n",
+       "gateway.slack.bot_token: expected the Bot User OAuth Token from your app's OAuth & "
+       "Permissions page (xoxb-…), got the other Slack token"},
+      {"gateway: {slack: {enabled: true, bot_token: xoxb-b, app_token: secretvalue, "
+       "allow_all_users: true}}\n",
+       "gateway.slack.app_token: expected the App-Level Token with connections:write from "
+       "your app's Basic Information page (xapp-…), got a value that does not start with xapp-"},
+      {"gateway: {slack: {enabled: true, " + tokens + "allowed_users: ['@alice']}}\n",
+       "gateway.slack.allowed_users[0]: expected a Slack member id"},
+      {"gateway: {slack: {enabled: true, " + tokens +
+           "allow_all_users: true, api_base: "
+           "slack.com}}\n",
+       "gateway.slack.api_base: expected an http:// or https:// URL"},
+  };
+  for (const auto& row : rows) {
+    const auto errors = errors_of(row.yaml);
+    EXPECT_THAT(errors, ::testing::Contains(HasSubstr(row.error))) << row.yaml;
+    for (const auto& e : errors) EXPECT_THAT(e, ::testing::Not(HasSubstr("secretvalue"))) << e;
+  }
+  EXPECT_THAT(errors_of("gateway: {slack: {enabled: true, " + tokens + "allow_all_users: true}}\n"),
+              ::testing::IsEmpty());
+  EXPECT_THAT(errors_of("gateway: {slack: {enabled: false, bot_token: wrong}}\n"),
+              ::testing::IsEmpty());
+}
+
 TEST(Config, DiscordIdsStayTextAndAnOpenBotMustBeAskedFor) {
   Environment env;
   env.set("DISCORD_BOT_TOKEN", "  MTIz.abc.def \n");

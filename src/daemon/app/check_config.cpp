@@ -83,6 +83,7 @@ int run_check_config(const Options& options, std::ostream& out, std::ostream& er
       << '\n'
       << "  telegram: " << (config.gateway.telegram.enabled ? "enabled" : "disabled") << '\n'
       << "  discord: " << (config.gateway.discord.enabled ? "enabled" : "disabled") << '\n'
+      << "  slack: " << (config.gateway.slack.enabled ? "enabled" : "disabled") << '\n'
       << "  mcp_servers: " << config.mcp_servers.size() << '\n';
   return kExitOk;
 }

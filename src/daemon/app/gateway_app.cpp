@@ -53,6 +53,7 @@
 #include "daemon/platforms/responses/response_tables.hpp"
 #include "daemon/platforms/responses/responses_api.hpp"
 #include "daemon/platforms/route_table.hpp"
+#include "daemon/platforms/slack/slack_platform.hpp"
 #include "daemon/platforms/telegram/telegram_platform.hpp"
 #include "daemon/state/checkpointer.hpp"
 #include "daemon/state/migrations.hpp"
@@ -87,6 +88,8 @@ void remember_secrets(const Config& config) {
   }
   secrets.push_back(config.gateway.telegram.bot_token);
   secrets.push_back(config.gateway.discord.bot_token);
+  secrets.push_back(config.gateway.slack.bot_token);
+  secrets.push_back(config.gateway.slack.app_token);
   secrets.push_back(config.gateway.api_server.key);
   if (config.database.backend == "postgres") {
     secrets.push_back(state::postgres_url_password(config.database.url));
@@ -186,6 +189,7 @@ class Gateway {
                shared_ != nullptr),
         telegram_store_(worker_, chat_tables_, "telegram"),
         discord_store_(worker_, chat_tables_, "discord"),
+        slack_store_(worker_, chat_tables_, "slack"),
         tools_(io_, config_),
         usage_tables_(*db_),
         ledger_(io_, worker_, usage_tables_, metrics_, config_),
@@ -225,6 +229,7 @@ class Gateway {
   bool start_api_server();  // false (logged) when its listener cannot be had
   void start_telegram();
   void start_discord();
+  void start_slack();
   void start_status_server();
   std::string answer_status_request(std::string_view request);
   void announce_ready();
@@ -233,7 +238,8 @@ class Gateway {
   std::size_t pending_work() const {
     return (http_ ? http_->pending_work() : 0) +
            (telegram_ ? static_cast<std::size_t>(telegram_->busy()) : 0) +
-           (discord_ ? static_cast<std::size_t>(discord_->busy()) : 0);
+           (discord_ ? static_cast<std::size_t>(discord_->busy()) : 0) +
+           (slack_ ? static_cast<std::size_t>(slack_->busy()) : 0);
   }
   std::string current_status() const;
   // Why turns cannot be stored now ("" when they can): the last commit failed, or state.db was
@@ -241,7 +247,7 @@ class Gateway {
   std::string store_problem() const;
   void check_store_file();
   std::string render_runtime_status() const;
-  std::vector<PlatformStatus> platform_statuses() const;  // api_server, telegram, discord
+  std::vector<PlatformStatus> platform_statuses() const;  // api_server, telegram, discord, slack
   double uptime() const { return std::chrono::duration<double>(Clock::now() - started_).count(); }
 
   HomePaths paths_;
@@ -262,6 +268,7 @@ class Gateway {
   SessionStore store_;
   chat::ChatStore telegram_store_;
   chat::ChatStore discord_store_;
+  chat::ChatStore slack_store_;
   SystemdNotifier notifier_;
   Metrics metrics_;
   Lifecycle lifecycle_;
@@ -280,6 +287,7 @@ class Gateway {
   std::unique_ptr<HttpServer> http_;
   std::unique_ptr<TelegramPlatform> telegram_;
   std::unique_ptr<DiscordPlatform> discord_;
+  std::unique_ptr<SlackPlatform> slack_;
   std::unique_ptr<StatusServer> status_server_;
   LoopTicker ticker_{io_};  // one loop wake-up for the watchdog and the lag probe
   std::unique_ptr<Watchdog> watchdog_;
@@ -385,7 +393,8 @@ std::vector<PlatformStatus> Gateway::platform_statuses() const {
            api.enabled ? (lifecycle_.accepting_work() ? "running" : "stopped") : "disabled",
            api.enabled ? api.host + ":" + std::to_string(api.port) : ""},
           telegram_ ? telegram_->status() : PlatformStatus{"telegram", "disabled", ""},
-          discord_ ? discord_->status() : PlatformStatus{"discord", "disabled", ""}};
+          discord_ ? discord_->status() : PlatformStatus{"discord", "disabled", ""},
+          slack_ ? slack_->status() : PlatformStatus{"slack", "disabled", ""}};
 }
 
 void Gateway::reload() {
@@ -440,6 +449,10 @@ void Gateway::reload() {
   if (config_.gateway.discord.enabled != static_cast<bool>(discord_)) {
     spdlog::warn("gateway.discord.enabled changes take effect at the next restart");
   }
+  if (slack_) slack_->reconfigure(config_);
+  if (config_.gateway.slack.enabled != static_cast<bool>(slack_)) {
+    spdlog::warn("gateway.slack.enabled changes take effect at the next restart");
+  }
   last_config_error_.clear();
   spdlog::info("config reloaded");
   notifier_.ready(current_status());
@@ -476,6 +489,7 @@ asio::awaitable<void> Gateway::drain() {
   if (http_) http_->begin_drain();
   if (telegram_) telegram_->stop_polling();  // updates wait at Telegram for the next process
   if (discord_) discord_->stop_polling();    // the session is resumed by the next process
+  if (slack_) slack_->stop_polling();        // unacknowledged envelopes go to the next process
   asio::steady_timer tick(io_);
   while (true) {
     const auto now = Clock::now();
@@ -687,6 +701,16 @@ void Gateway::start_discord() {
   spdlog::info("discord: connecting through {}", config_.gateway.discord.api_base);
 }
 
+void Gateway::start_slack() {
+  slack_ = std::make_unique<SlackPlatform>(
+      io_, config_,
+      SlackPlatform::Context{store_, slack_store_, conversation_, metrics_,
+                             [this] { return std::string(to_string(lifecycle_.state())); }, ledger_,
+                             shared_.get()});
+  slack_->start();
+  spdlog::info("slack: connecting through {}", config_.gateway.slack.api_base);
+}
+
 // The socket `hermes gateway status` and `hermes gateway cooldowns` ask.
 void Gateway::start_status_server() {
   status_server_ = std::make_unique<StatusServer>(
@@ -754,6 +778,7 @@ int Gateway::run() {
   if (config_.gateway.api_server.enabled && !start_api_server()) return kExitConfig;
   if (config_.gateway.telegram.enabled) start_telegram();
   if (config_.gateway.discord.enabled) start_discord();
+  if (config_.gateway.slack.enabled) start_slack();
   start_status_server();
   asio::co_spawn(io_, signal_loop(), [](std::exception_ptr e) { log_exception(e, "signals"); });
 

@@ -46,6 +46,16 @@ std::vector<std::string> SqlChatTables::chats_with_inbound(const std::string& pl
   return chats;
 }
 
+std::optional<std::string> SqlChatTables::chat_key_of(const std::string& platform,
+                                                      long long chat_id) {
+  auto query = db_.prepare(
+      "SELECT chat_key FROM inbound_messages WHERE platform = ? AND chat_id = ? "
+      "ORDER BY update_id DESC LIMIT 1");
+  query.bind(1, platform).bind(2, chat_id);
+  if (!query.step()) return std::nullopt;
+  return query.text(0);
+}
+
 void SqlChatTables::mark_inbound_done(const std::string& platform, long long update_id) {
   db_.prepare("UPDATE inbound_messages SET done = 1 WHERE platform = ? AND update_id = ?")
       .bind(1, platform)
@@ -171,6 +181,15 @@ asio::awaitable<std::optional<long long>> ChatStore::offset() {
   std::function<void()> job = [this, &value] { value = tables_.platform_offset(platform_); };
   co_await worker_.run(std::move(job));
   co_return value;
+}
+
+asio::awaitable<std::optional<std::string>> ChatStore::chat_key_of(long long chat_id) {
+  std::optional<std::string> key;
+  std::function<void()> job = [this, &key, chat_id] {
+    key = tables_.chat_key_of(platform_, chat_id);
+  };
+  co_await worker_.run(std::move(job));
+  co_return key;
 }
 
 asio::awaitable<std::optional<Inbound>> ChatStore::next_inbound(std::string chat_key) {

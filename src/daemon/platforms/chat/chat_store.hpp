@@ -36,6 +36,10 @@ class ChatTables {
                                               const std::string& chat_key) = 0;
   virtual std::vector<std::string> chats_with_inbound(const std::string& platform) = 0;
   virtual void mark_inbound_done(const std::string& platform, long long update_id) = 0;
+  // The session key of the newest message recorded from `chat_id` (a platform whose chat ids
+  // stand for text finds the conversation again after a restart).
+  virtual std::optional<std::string> chat_key_of(const std::string& platform,
+                                                 long long chat_id) = 0;
   virtual void queue_delivery(const std::string& platform, const Delivery& delivery) = 0;
   virtual std::optional<Delivery> next_delivery(const std::string& platform) = 0;
   virtual void delivery_done(long long id) = 0;
@@ -65,6 +69,7 @@ class SqlChatTables final : public ChatTables {
                                       const std::string& chat_key) override;
   std::vector<std::string> chats_with_inbound(const std::string& platform) override;
   void mark_inbound_done(const std::string& platform, long long update_id) override;
+  std::optional<std::string> chat_key_of(const std::string& platform, long long chat_id) override;
   void queue_delivery(const std::string& platform, const Delivery& delivery) override;
   std::optional<Delivery> next_delivery(const std::string& platform) override;
   void delivery_done(long long id) override;
@@ -96,6 +101,7 @@ class ChatStore {
   boost::asio::awaitable<std::optional<long long>> offset();
   boost::asio::awaitable<std::optional<Inbound>> next_inbound(std::string chat_key);
   boost::asio::awaitable<std::vector<std::string>> chats_with_inbound();
+  boost::asio::awaitable<std::optional<std::string>> chat_key_of(long long chat_id);
   boost::asio::awaitable<std::optional<Delivery>> next_delivery();
   boost::asio::awaitable<void> delivery_done(long long id);
   boost::asio::awaitable<void> delivery_failed(long long id);
