@@ -101,6 +101,10 @@ TEST(SlackEvents, WhatIsForTheBotAndWhereItsReplyGoes) {
   no_user.erase("user");
   json bad_ts = dm;
   bad_ts["ts"] = 17;
+  json bad_thread = mention;
+  bad_thread["thread_ts"] = "1700000.0001p0";  // found by fuzz_slack_events
+  json bad_channel = dm;
+  bad_channel["channel"] = "D1:x";  // would break the session key
   const std::vector<Row> rows = {
       {"a DM", dm, true, EventVerdict::answer, "hi & <b>", "slack:dm:D1", ""},
       {"a channel message", in_channel, true, EventVerdict::not_addressed},
@@ -118,6 +122,8 @@ TEST(SlackEvents, WhatIsForTheBotAndWhereItsReplyGoes) {
       {"only a mention", only_mention, true, EventVerdict::not_a_message},
       {"no user", no_user, true, EventVerdict::malformed},
       {"a ts that is not one", bad_ts, true, EventVerdict::malformed},
+      {"a thread_ts that is not one", bad_thread, true, EventVerdict::malformed},
+      {"a channel that is not an id", bad_channel, true, EventVerdict::malformed},
       {"not an event", json::array(), true, EventVerdict::malformed},
   };
   for (const auto& row : rows) {

@@ -79,6 +79,14 @@ bool plain_post(std::string_view subtype) {
   return subtype.empty() || subtype == "file_share" || subtype == "thread_broadcast";
 }
 
+// Slack's ids (C…, D…, U…) are capitals and digits: anything else (a ':' would break the session
+// key) is not one.
+bool slack_id(std::string_view id) {
+  return !id.empty() && id.size() <= 32 && std::all_of(id.begin(), id.end(), [](char c) {
+    return (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9');
+  });
+}
+
 // Cut at a character boundary (UTF-8), with an ellipsis when something was cut.
 std::string at_most(std::string_view text, std::size_t limit) {
   if (text.size() <= limit) return std::string(text);
@@ -236,7 +244,11 @@ ParsedEvent parse_event(const json& payload, std::string_view bot_user, const Ad
   const auto channel = string_field(*event, "channel");
   const auto user = string_field(*event, "user");
   const auto ts = string_field(*event, "ts");
-  if (channel.empty() || user.empty() || !ts_number(ts)) return out;  // malformed
+  const auto thread_ts = string_field(*event, "thread_ts");
+  if (!slack_id(channel) || !slack_id(user) || !ts_number(ts) ||
+      (!thread_ts.empty() && !ts_number(thread_ts))) {
+    return out;  // malformed
+  }
   const auto channel_type = string_field(*event, "channel_type");
   const bool direct = channel_type == "im" || (channel_type.empty() && channel.starts_with('D'));
   const auto raw = string_field(*event, "text");
@@ -247,7 +259,7 @@ ParsedEvent parse_event(const json& payload, std::string_view bot_user, const Ad
     return out;
   }
   out.place.channel = channel;
-  out.place.thread_ts = string_field(*event, "thread_ts");
+  out.place.thread_ts = thread_ts;
   // In a channel the answer starts a thread under the message (or joins the one it is in).
   if (!direct && out.place.thread_ts.empty()) out.place.thread_ts = ts;
   chat::Inbound in;
@@ -279,7 +291,7 @@ std::optional<SlashCommand> parse_slash_command(const json& payload) {
   out.text = string_field(payload, "text");
   out.response_url = string_field(payload, "response_url");
   out.trigger_id = string_field(payload, "trigger_id");
-  if (out.channel.empty() || out.user.empty() || out.command.empty()) return std::nullopt;
+  if (!slack_id(out.channel) || !slack_id(out.user) || out.command.empty()) return std::nullopt;
   return out;
 }
 
@@ -320,7 +332,10 @@ std::optional<ButtonAction> parse_button_action(const json& payload) {
       actions->front().is_object()) {
     out.value = string_field(actions->front(), "value");
   }
-  if (out.user.empty() || out.channel.empty() || out.value.empty()) return std::nullopt;
+  if (!slack_id(out.user) || !slack_id(out.channel) || out.value.empty() ||
+      (!out.thread_ts.empty() && !ts_number(out.thread_ts))) {
+    return std::nullopt;
+  }
   return out;
 }
 
