@@ -2,7 +2,9 @@
 
 #include <openssl/ssl.h>
 
+#include <boost/asio/any_completion_handler.hpp>
 #include <boost/asio/as_tuple.hpp>
+#include <boost/asio/bind_executor.hpp>
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/detached.hpp>
 #include <boost/asio/io_context.hpp>
@@ -31,41 +33,114 @@ constexpr std::size_t kMaxMessage = 8 * 1024 * 1024;  // READY of a large bot is
 
 namespace {
 
-// What the socket does, whichever stream (plain or TLS) carries it.
-struct Stream {
-  virtual ~Stream() = default;
-  virtual asio::awaitable<beast::error_code> read(beast::flat_buffer& buffer) = 0;
-  virtual asio::awaitable<beast::error_code> write(const std::string& text) = 0;
-  virtual asio::awaitable<beast::error_code> close(int code) = 0;
-  virtual beast::tcp_stream& lowest() = 0;
-  virtual int peer_close_code() = 0;
-  virtual asio::awaitable<beast::error_code> handshake(const std::string& host,
-                                                       const std::string& target,
-                                                       std::chrono::seconds idle_limit) = 0;
+// The bytes under the WebSocket: plain TCP or TLS over TCP, chosen at run time. Beast's
+// WebSocket is the heaviest template in the build: instantiated once over this instead of once
+// per transport, this file compiles in about half the time. Each operation reads into (or
+// writes from) the first non-empty buffer it is given, as a partial read or write may.
+class Transport {
+ public:
+  using executor_type = asio::any_io_executor;
+  using IoHandler = asio::any_completion_handler<void(beast::error_code, std::size_t)>;
+  using DoneHandler = asio::any_completion_handler<void(beast::error_code)>;
+
+  explicit Transport(asio::io_context& io) : plain_(std::in_place, io) {}
+  Transport(asio::io_context& io, ssl::context& context) : tls_(std::in_place, io, context) {}
+
+  executor_type get_executor() { return tcp().get_executor(); }
+  beast::tcp_stream& tcp() { return tls_ ? beast::get_lowest_layer(*tls_) : *plain_; }
+  beast::ssl_stream<beast::tcp_stream>* tls() { return tls_ ? &*tls_ : nullptr; }
+
+  template <class Buffers, class Token>
+  auto async_read_some(const Buffers& buffers, Token&& token) {
+    return asio::async_initiate<Token, void(beast::error_code, std::size_t)>(
+        [this](auto handler, asio::mutable_buffer into) {
+          read_some(into, IoHandler(std::move(handler)));
+        },
+        token, first_of<asio::mutable_buffer>(buffers));
+  }
+  template <class Buffers, class Token>
+  auto async_write_some(const Buffers& buffers, Token&& token) {
+    return asio::async_initiate<Token, void(beast::error_code, std::size_t)>(
+        [this](auto handler, asio::const_buffer from) {
+          write_some(from, IoHandler(std::move(handler)));
+        },
+        token, first_of<asio::const_buffer>(buffers));
+  }
+
+  // Handlers run on the connection's executor: a type-erased handler's own executor cannot be
+  // asked to never block, which Beast and the TLS stream post their completions with.
+  void read_some(asio::mutable_buffer into, IoHandler handler) {
+    auto on_executor = asio::bind_executor(get_executor(), std::move(handler));
+    if (tls_) {
+      tls_->async_read_some(into, std::move(on_executor));
+    } else {
+      plain_->async_read_some(into, std::move(on_executor));
+    }
+  }
+  void write_some(asio::const_buffer from, IoHandler handler) {
+    auto on_executor = asio::bind_executor(get_executor(), std::move(handler));
+    if (tls_) {
+      tls_->async_write_some(from, std::move(on_executor));
+    } else {
+      plain_->async_write_some(from, std::move(on_executor));
+    }
+  }
+  // The end of the connection after the closing handshake (TLS close_notify, then the socket).
+  void teardown(beast::role_type role, DoneHandler handler) {
+    auto on_executor = asio::bind_executor(get_executor(), std::move(handler));
+    if (tls_) {
+      async_teardown(role, *tls_, std::move(on_executor));
+    } else {
+      async_teardown(role, *plain_, std::move(on_executor));
+    }
+  }
+
+ private:
+  template <class Buffer, class Buffers>
+  static Buffer first_of(const Buffers& buffers) {
+    for (auto it = asio::buffer_sequence_begin(buffers); it != asio::buffer_sequence_end(buffers);
+         ++it) {
+      Buffer buffer(*it);
+      if (buffer.size() > 0) return buffer;
+    }
+    return Buffer();
+  }
+
+  std::optional<beast::tcp_stream> plain_;
+  std::optional<beast::ssl_stream<beast::tcp_stream>> tls_;
 };
 
-template <class Next>
-struct StreamOf final : Stream {
+// Found by Beast (argument-dependent lookup) to end the connection under a WebSocket.
+template <class Handler>
+void async_teardown(beast::role_type role, Transport& transport, Handler&& handler) {
+  transport.teardown(role, Transport::DoneHandler(std::forward<Handler>(handler)));
+}
+void beast_close_socket(Transport& transport) {
+  transport.tcp().close();
+}
+
+// One WebSocket over the transport.
+struct Stream {
   template <class... Args>
-  explicit StreamOf(Args&&... args) : ws(std::forward<Args>(args)...) {}
-  asio::awaitable<beast::error_code> read(beast::flat_buffer& buffer) override {
+  explicit Stream(Args&&... args) : ws(std::forward<Args>(args)...) {}
+  asio::awaitable<beast::error_code> read(beast::flat_buffer& buffer) {
     auto [ec, n] = co_await ws.async_read(buffer, kTuple);
     co_return ec;
   }
-  asio::awaitable<beast::error_code> write(const std::string& text) override {
+  asio::awaitable<beast::error_code> write(const std::string& text) {
     ws.text(true);
     auto [ec, n] = co_await ws.async_write(asio::buffer(text), kTuple);
     co_return ec;
   }
-  asio::awaitable<beast::error_code> close(int code) override {
+  asio::awaitable<beast::error_code> close(int code) {
     auto [ec] =
         co_await ws.async_close(websocket::close_reason(static_cast<std::uint16_t>(code)), kTuple);
     co_return ec;
   }
-  beast::tcp_stream& lowest() override { return beast::get_lowest_layer(ws); }
-  int peer_close_code() override { return static_cast<int>(ws.reason().code); }
+  beast::tcp_stream& lowest() { return ws.next_layer().tcp(); }
+  int peer_close_code() { return static_cast<int>(ws.reason().code); }
   asio::awaitable<beast::error_code> handshake(const std::string& host, const std::string& target,
-                                               std::chrono::seconds idle_limit) override {
+                                               std::chrono::seconds idle_limit) {
     websocket::stream_base::timeout timeouts{};
     timeouts.handshake_timeout = std::chrono::seconds(30);
     // None: the protocol's own heartbeat watches the connection (Discord). Else a ping after
@@ -83,7 +158,7 @@ struct StreamOf final : Stream {
     auto [ec] = co_await ws.async_handshake(host, target, kTuple);
     co_return ec;
   }
-  websocket::stream<Next> ws;
+  websocket::stream<Transport> ws;
 };
 
 }  // namespace
@@ -174,14 +249,13 @@ asio::awaitable<std::optional<std::string>> WebSocketClient::connect(
       impl->tls.emplace(ssl::context::tls_client);
       providers::use_verified_tls(*impl->tls);  // as the HTTP client's connections
     }
-    auto tls_stream =
-        std::make_unique<StreamOf<beast::ssl_stream<beast::tcp_stream>>>(impl->io, *impl->tls);
-    SSL_ctrl(tls_stream->ws.next_layer().native_handle(), SSL_CTRL_SET_TLSEXT_HOSTNAME,
-             TLSEXT_NAMETYPE_host_name, const_cast<char*>(parsed->host.c_str()));
-    tls_stream->ws.next_layer().set_verify_callback(ssl::host_name_verification(parsed->host));
-    impl->stream = std::move(tls_stream);
+    impl->stream = std::make_unique<Stream>(impl->io, *impl->tls);
+    auto* tls = impl->stream->ws.next_layer().tls();
+    SSL_ctrl(tls->native_handle(), SSL_CTRL_SET_TLSEXT_HOSTNAME, TLSEXT_NAMETYPE_host_name,
+             const_cast<char*>(parsed->host.c_str()));
+    tls->set_verify_callback(ssl::host_name_verification(parsed->host));
   } else {
-    impl->stream = std::make_unique<StreamOf<beast::tcp_stream>>(impl->io);
+    impl->stream = std::make_unique<Stream>(impl->io);
   }
   impl->stream->lowest().expires_after(timeout);
   auto [connect_ec, endpoint] = co_await impl->stream->lowest().async_connect(endpoints, kTuple);
@@ -192,10 +266,8 @@ asio::awaitable<std::optional<std::string>> WebSocketClient::connect(
   boost::system::error_code ignored;
   impl->stream->lowest().socket().set_option(tcp::no_delay(true), ignored);
   if (parsed->tls) {
-    auto* tls_stream =
-        static_cast<StreamOf<beast::ssl_stream<beast::tcp_stream>>*>(impl->stream.get());
-    auto [tls_ec] =
-        co_await tls_stream->ws.next_layer().async_handshake(ssl::stream_base::client, kTuple);
+    auto* tls = impl->stream->ws.next_layer().tls();
+    auto [tls_ec] = co_await tls->async_handshake(ssl::stream_base::client, kTuple);
     if (tls_ec) co_return "TLS handshake with " + parsed->host + " failed: " + tls_ec.message();
   }
   impl->stream->lowest().expires_never();  // the WebSocket's own timeouts take over
