@@ -3,22 +3,14 @@
 #include <cstdint>
 #include <cstdio>
 
+#include "common/stable_hash.hpp"
+
 namespace hermes::daemon::tools {
 
 namespace {
 
 bool word_character(char c) {
   return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '_';
-}
-
-// FNV-1a, 32 bits: stable across builds and platforms (std::hash is not).
-std::uint32_t fnv1a(std::string_view text) {
-  std::uint32_t hash = 2166136261u;
-  for (const char c : text) {
-    hash ^= static_cast<unsigned char>(c);
-    hash *= 16777619u;
-  }
-  return hash;
 }
 
 }  // namespace
@@ -35,7 +27,7 @@ std::string exposed_tool_name(std::string_view server, std::string_view tool) {
   constexpr std::size_t kMax = 64;
   if (name.size() <= kMax) return name;
   char suffix[16];
-  std::snprintf(suffix, sizeof(suffix), "_%08x", fnv1a(full));
+  std::snprintf(suffix, sizeof(suffix), "_%08x", fnv1a_32(full));
   name.resize(kMax - 9);
   return name + suffix;
 }

@@ -7,6 +7,7 @@
 #include <boost/asio/steady_timer.hpp>
 #include <boost/asio/use_awaitable.hpp>
 
+#include "daemon/platforms/chat/chat_machinery.hpp"
 #include "daemon/state/shared_locks.hpp"
 
 namespace hermes::daemon::chat {
@@ -24,6 +25,30 @@ asio::awaitable<void> pause(asio::io_context& io, std::chrono::milliseconds wait
 }
 
 }  // namespace
+
+LeaseHooks connection_hooks(ConnectionState& connection, ChatMachinery& machinery,
+                            std::string waiting, std::function<void()> start,
+                            std::function<void()> close_connection) {
+  LeaseHooks hooks;
+  hooks.waiting = std::move(waiting);
+  hooks.standby = [&connection](std::string why) {
+    connection.state = "standby";
+    connection.detail = std::move(why);
+  };
+  hooks.start = std::move(start);
+  hooks.active = [&connection] { return connection.connecting; };
+  hooks.lose = [&connection, &machinery, close = std::move(close_connection)] {
+    connection.connecting = false;
+    machinery.close();
+    machinery.stop_delivering();  // the outbox is another gateway's now
+    close();
+  };
+  hooks.settled = [&connection, &machinery] {
+    return !connection.loop_running && machinery.idle();
+  };
+  hooks.drained = [&connection] { return connection.drained; };
+  return hooks;
+}
 
 asio::awaitable<void> lead_platform(asio::io_context& io, state::SharedLocks& shared,
                                     std::string lock_name, std::string held_line,

@@ -15,6 +15,8 @@ class SharedLocks;
 
 namespace chat {
 
+class ChatMachinery;
+
 // How a platform takes part in holding its connection (a bot token's poller or Gateway
 // session) when several gateways share one PostgreSQL.
 struct LeaseHooks {
@@ -26,6 +28,24 @@ struct LeaseHooks {
   std::function<bool()> settled;  // nothing of it runs on (the lock may go)
   std::function<bool()> drained;  // the gateway stops: no more taking part
 };
+
+// Where a platform that holds one connection (Discord's Gateway, Slack's Socket Mode) stands:
+// what its status line shows, and what the lease and the drain look at.
+struct ConnectionState {
+  std::string state = "connecting";  // connecting | running | standby | error | stopped
+  std::string detail;
+  double last_event_at = 0;    // unix seconds of the last thing received
+  bool connecting = false;     // this gateway holds (or wants) the connection
+  bool loop_running = false;   // its connection loop runs
+  bool in_connection = false;  // a connection is open (or being wound up)
+  bool drained = false;        // the gateway stops: no more taking part
+};
+
+// The lease hooks of such a platform: `start` connects; losing the lock stops the machinery,
+// hands the outbox over and closes the connection with `close_connection`.
+LeaseHooks connection_hooks(ConnectionState& connection, ChatMachinery& machinery,
+                            std::string waiting, std::function<void()> start,
+                            std::function<void()> close_connection);
 
 // Stands by until this gateway holds `lock_name` (hashed by SharedLocks, never stored), runs
 // the platform while it does, and stands by again if the lock went with a lost database

@@ -62,7 +62,8 @@ struct ConnectionEnd {
 
 }  // namespace
 
-struct DiscordPlatform::Impl : std::enable_shared_from_this<DiscordPlatform::Impl> {
+struct DiscordPlatform::Impl : std::enable_shared_from_this<DiscordPlatform::Impl>,
+                               chat::ConnectionState {
   Impl(asio::io_context& io_context, const Config& config, Context c)
       : io(io_context),
         settings(config.gateway.discord),
@@ -103,15 +104,8 @@ struct DiscordPlatform::Impl : std::enable_shared_from_this<DiscordPlatform::Imp
   DiscordAdapter adapter;
   chat::ChatMachinery machinery;
   std::unique_ptr<WebSocketClient> socket;
-  bool connecting = false;  // this gateway holds (or wants) the connection
-  bool loop_running = false;
-  bool in_connection = false;  // a connection is open (or being saved at a stop)
   std::chrono::milliseconds heartbeat_interval{0};
-  bool drained = false;
   bool end_session = false;  // uninstall: the stop ends the session at Discord
-  std::string state = "connecting";
-  std::string detail;
-  double last_event_at = 0;
   // The session to resume, and the last dispatch handled (everything up to it recorded).
   std::string session_id;
   std::string resume_url;
@@ -479,22 +473,12 @@ asio::awaitable<void> DiscordPlatform::Impl::register_commands() {
 // Several gateways: connects only while this gateway holds the bot token's lock.
 asio::awaitable<void> DiscordPlatform::Impl::lead() {
   auto self = shared_from_this();
-  chat::LeaseHooks hooks;
-  hooks.waiting = "another gateway holds this bot's connection";
-  hooks.standby = [this](std::string why) {
-    state = "standby";
-    detail = std::move(why);
-  };
-  hooks.start = [this] { start_connection(); };
-  hooks.active = [this] { return connecting; };
-  hooks.lose = [this] {
-    connecting = false;
-    machinery.close();
-    machinery.stop_delivering();                 // the outbox is another gateway's now
-    if (socket) socket->close(kResumableClose);  // the next holder resumes the session
-  };
-  hooks.settled = [this] { return !loop_running && machinery.idle(); };
-  hooks.drained = [this] { return drained; };
+  auto hooks = chat::connection_hooks(
+      *this, machinery, "another gateway holds this bot's connection",
+      [this] { start_connection(); },
+      [this] {
+        if (socket) socket->close(kResumableClose);  // the next holder resumes the session
+      });
   std::string lock = "discord:" + settings.bot_token;  // hashed, never stored
   std::string held = "discord: this gateway holds the bot's connection now";
   std::string lost = "discord: the connection lock went with the database connection; standing by";

@@ -5,6 +5,7 @@
 #include <cstdint>
 
 #include "common/json_fields.hpp"
+#include "common/stable_hash.hpp"
 #include "daemon/platforms/chat/session_key.hpp"
 
 namespace hermes::daemon::slack {
@@ -16,19 +17,10 @@ namespace {
 constexpr long long kMicros = 1'000'000;
 constexpr std::size_t kSectionLimit = 3000;  // a section block's text, in characters
 
-std::uint64_t fnv1a(std::string_view text) {
-  std::uint64_t h = 1469598103934665603ULL;
-  for (const char c : text) {
-    h ^= static_cast<unsigned char>(c);
-    h *= 1099511628211ULL;
-  }
-  return h;
-}
-
 // Positive and never 0: 62 bits of the hash with the top one of them set.
 long long hash_number(std::string_view text) {
   constexpr std::uint64_t kLow = (1ULL << 61) - 1;
-  return static_cast<long long>((fnv1a(text) & kLow) | (1ULL << 61));
+  return static_cast<long long>((fnv1a_64(text) & kLow) | (1ULL << 61));
 }
 
 std::vector<std::string_view> split(std::string_view text, char sep) {
@@ -129,7 +121,7 @@ long long user_number(std::string_view user) {
 
 long long message_number(std::string_view channel, std::string_view ts) {
   const auto number = ts_number(ts).value_or(0);
-  return number * 1000 + static_cast<long long>(fnv1a(channel) % 1000);
+  return number * 1000 + static_cast<long long>(fnv1a_64(channel) % 1000);
 }
 
 long long command_number(std::string_view trigger_id) {
@@ -337,6 +329,12 @@ std::optional<ButtonAction> parse_button_action(const json& payload) {
     return std::nullopt;
   }
   return out;
+}
+
+bool response_url_allowed(std::string_view api_base, std::string_view url) {
+  if (api_base.starts_with("https://slack.com/"))
+    return url.starts_with("https://hooks.slack.com/");
+  return url.starts_with("http://") || url.starts_with("https://");
 }
 
 std::string escape_text(std::string_view text) {

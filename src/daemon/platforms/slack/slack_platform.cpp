@@ -73,7 +73,8 @@ struct ConnectionEnd {
 
 }  // namespace
 
-struct SlackPlatform::Impl : std::enable_shared_from_this<SlackPlatform::Impl> {
+struct SlackPlatform::Impl : std::enable_shared_from_this<SlackPlatform::Impl>,
+                             chat::ConnectionState {
   Impl(asio::io_context& io_context, const Config& config, Context c)
       : io(io_context),
         settings(config.gateway.slack),
@@ -114,14 +115,7 @@ struct SlackPlatform::Impl : std::enable_shared_from_this<SlackPlatform::Impl> {
   chat::ChatMachinery machinery;
   std::shared_ptr<WebSocketClient> socket;
   std::shared_ptr<WebSocketClient> retiring;  // the connection a disconnect replaced, closing
-  bool connecting = false;                    // this gateway holds (or wants) the connection
-  bool loop_running = false;
-  bool in_connection = false;
-  bool drained = false;
   bool connected_before = false;
-  std::string state = "connecting";
-  std::string detail;
-  double last_event_at = 0;
   std::string bot_user;
   // Events recorded lately: Slack's retries of them are acknowledged and dropped here (the
   // inbox drops them too, across restarts).
@@ -396,22 +390,12 @@ asio::awaitable<bool> SlackPlatform::Impl::on_press(const json& payload) {
 // Several gateways: connects only while this gateway holds the app token's lock.
 asio::awaitable<void> SlackPlatform::Impl::lead() {
   auto self = shared_from_this();
-  chat::LeaseHooks hooks;
-  hooks.waiting = "another gateway holds this app's Socket Mode connection";
-  hooks.standby = [this](std::string why) {
-    state = "standby";
-    detail = std::move(why);
-  };
-  hooks.start = [this] { start_connection(); };
-  hooks.active = [this] { return connecting; };
-  hooks.lose = [this] {
-    connecting = false;
-    machinery.close();
-    machinery.stop_delivering();  // the outbox is another gateway's now
-    if (socket) socket->close(1000);
-  };
-  hooks.settled = [this] { return !loop_running && machinery.idle(); };
-  hooks.drained = [this] { return drained; };
+  auto hooks = chat::connection_hooks(
+      *this, machinery, "another gateway holds this app's Socket Mode connection",
+      [this] { start_connection(); },
+      [this] {
+        if (socket) socket->close(1000);
+      });
   std::string lock = "slack:" + settings.app_token;  // hashed, never stored
   std::string held = "slack: this gateway holds the app's Socket Mode connection now";
   std::string lost = "slack: the connection lock went with the database connection; standing by";
