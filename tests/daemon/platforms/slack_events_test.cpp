@@ -217,6 +217,26 @@ TEST(SlackCommands, SlashCommandsAndPresses) {
   EXPECT_EQ(parse_button_action(no_value), std::nullopt);
 }
 
+TEST(SlackCommands, AnswersGoOnlyToSlacksHooksHost) {
+  struct Row {
+    const char* api_base;
+    const char* url;
+    bool allowed;
+  };
+  const std::vector<Row> rows = {
+      {"https://slack.com/api", "https://hooks.slack.com/commands/T1/2/abc", true},
+      {"https://slack.com/api", "http://hooks.slack.com/commands/T1/2/abc", false},
+      {"https://slack.com/api", "https://hooks.slack.com.evil.example/x", false},
+      {"https://slack.com/api", "http://169.254.169.254/latest/meta-data", false},
+      {"https://slack.com/api", "", false},
+      {"http://127.0.0.1:9/api", "http://127.0.0.1:9/response/1", true},
+      {"http://127.0.0.1:9/api", "file:///etc/passwd", false},
+  };
+  for (const auto& row : rows) {
+    EXPECT_EQ(response_url_allowed(row.api_base, row.url), row.allowed) << row.url;
+  }
+}
+
 TEST(SlackText, EscapedSoModelTextCannotPingAndButtonsAreBlocks) {
   EXPECT_EQ(escape_text("<!channel> & <@U1> > x"), "&lt;!channel&gt; &amp; &lt;@U1&gt; &gt; x");
   EXPECT_EQ(escape_text("plain"), "plain");

@@ -137,6 +137,12 @@ asio::awaitable<std::optional<Place>> SlackAdapter::place_of(long long conversat
 }
 
 asio::awaitable<chat::SendResult> SlackAdapter::post_to_url(std::string url, json body) {
+  if (!response_url_allowed(settings_.api_base, url)) {
+    chat::SendResult refused;
+    refused.description = "response_url: not a Slack hooks URL; not followed";
+    spdlog::warn("slack: a response_url outside hooks.slack.com was not followed");
+    co_return refused;
+  }
   providers::HttpCall http;
   http.url = std::move(url);
   http.body = body.dump(-1, ' ', false, json::error_handler_t::replace);

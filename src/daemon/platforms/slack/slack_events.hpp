@@ -123,6 +123,11 @@ struct ButtonAction {
 };
 std::optional<ButtonAction> parse_button_action(const nlohmann::json& payload);
 
+// Whether an answer may be posted to `url` (a slash command's or a press's response_url):
+// against Slack itself only to its hooks host, so a payload cannot send the gateway's requests
+// elsewhere; a custom api_base (a proxy, a test) is trusted as a whole.
+bool response_url_allowed(std::string_view api_base, std::string_view url);
+
 // --- writing for Slack ---------------------------------------------------------------------
 
 // mrkdwn's three escapes (& < >), so model text cannot ping <!channel> or a user, or link.
