@@ -9,6 +9,7 @@
 #include <nlohmann/json.hpp>
 #include <set>
 
+#include "chat_platform_fixture.hpp"
 #include "daemon_fixture.hpp"
 #include "discord_fake.hpp"
 #include "fake_provider.hpp"
@@ -44,35 +45,16 @@ std::vector<std::string> discord_chat_keys(const std::filesystem::path& db_file)
   return keys;
 }
 
-class DiscordChat : public ::testing::Test {
+class DiscordChat : public ChatPlatformTest {
  protected:
   // `extra`: more of the discord mapping (", k: v"); `top`: more top-level YAML.
   void start(const std::string& extra = "", const std::string& top = "") {
-    home_.dir.write("config.yaml",
-                    "model: {provider: primary, default: demo-model}\n"
-                    "providers: {primary: {base_url: '" +
-                        fake_.base_url() +
-                        "', api_keys: [sk-secret-k1]}}\n"
-                        "agent: {api_max_retries: 1}\n"
-                        "gateway:\n"
-                        "  api_server: {host: 127.0.0.1, port: " +
-                        std::to_string(home_.port) +
-                        "}\n"
-                        "  discord: {enabled: true, api_base: '" +
-                        discord_.api_base() + "', bot_token: '" + FakeDiscord::kToken +
-                        "', allowed_users: ['" + FakeDiscord::kUser + "']" +
-                        (streaming_ ? "" : ", streaming: false") + extra + "}\n" + top);
+    write_config("  discord: {enabled: true, api_base: '" + discord_.api_base() +
+                     "', bot_token: '" + FakeDiscord::kToken + "', allowed_users: ['" +
+                     FakeDiscord::kUser + "']" + (streaming_ ? "" : ", streaming: false") + extra +
+                     "}\n",
+                 top);
     restart_daemon();
-  }
-  void restart_daemon() {
-    auto options = home_.env();
-    for (const auto& [key, value] : hooks_) options.env[key] = value;
-    daemon_ = home_.start(options);
-    ASSERT_TRUE(wait_until([&] { return home_.healthy(); }, 10s)) << daemon_->stderr_text();
-  }
-  void stop() {
-    daemon_->signal(SIGTERM);
-    ASSERT_EQ(daemon_->wait(15s), 0) << daemon_->stderr_text();
   }
   void connected() { ASSERT_TRUE(discord_.wait_connected(10s)) << daemon_->stderr_text(); }
   // The bot's messages in `channel` once there are `count` whose text passes `done`.
@@ -87,32 +69,16 @@ class DiscordChat : public ::testing::Test {
         timeout);
     return out;
   }
-  json platform_status() {
-    const auto status = json::parse(home_.runtime_status());
-    for (const auto& p : status["platforms"]) {
-      if (p["name"] == "discord") return p;
-    }
-    return json();
-  }
+  json platform_status() { return ChatPlatformTest::platform_status("discord"); }
 
   void TearDown() override {
     const auto state = discord_.state();
     EXPECT_EQ(state["refused"], json::array()) << "the fake Discord refused what the gateway sent";
-    if (daemon_ && daemon_->running()) {
-      const auto log = daemon_->stderr_text();
-      EXPECT_THAT(log, Not(HasSubstr("discord-token-for-tests")))
-          << "the bot token reached the log";
-      EXPECT_THAT(log, Not(HasSubstr("sk-secret"))) << "a provider key reached the log";
-      stop();
-    }
+    check_log_and_stop("discord-token-for-tests");
   }
 
-  FakeProvider fake_;
   FakeDiscord discord_;
-  GatewayHome home_;
-  std::unique_ptr<ChildProcess> daemon_;
   bool streaming_ = false;
-  std::map<std::string, std::string> hooks_;
 };
 
 TEST_F(DiscordChat, ADmIsAnsweredWithStreamedEditsOfOneMessage) {

@@ -11,6 +11,7 @@
 #include "daemon_fixture.hpp"
 #include "discord_fake.hpp"
 #include "fake_provider.hpp"
+#include "slack_fake.hpp"
 #include "support/test_postgres.hpp"
 #include "telegram_emulator.hpp"
 
@@ -309,6 +310,52 @@ TEST_F(SharedStore, OneGatewayHoldsTheDiscordConnectionAndTheOtherResumesItsSess
   EXPECT_EQ(state["identifies"], 1) << "the second gateway resumed the first one's session";
   EXPECT_EQ(state["resumes"], 1);
   EXPECT_EQ(state["refused"], json::array());
+  EXPECT_EQ(database_.scalar("SELECT COUNT(*) FROM inbound_messages WHERE done = 0"), "0");
+}
+
+TEST_F(SharedStore, OneGatewayHoldsTheSlackConnectionAndTheOtherTakesOverWithNothingLost) {
+  FakeSlack slack{1000};
+  const std::string config =
+      "  slack: {enabled: true, streaming: false, allow_all_users: true, api_base: '" +
+      slack.api_base() + "', bot_token: '" + FakeSlack::kBotToken + "', app_token: '" +
+      FakeSlack::kAppToken + "'}\n";
+  a_.start(fake_.base_url(), database_.url(), false, config);
+  ASSERT_TRUE(wait_until([&] { return a_.ready(); }, 15s)) << a_.log();
+  ASSERT_TRUE(slack.wait_connected(10s)) << a_.log();
+  b_.start(fake_.base_url(), database_.url(), false, config);
+  ASSERT_TRUE(wait_until([&] { return b_.ready(); }, 15s)) << b_.log();
+  const auto holds = [](const Gateway& g) {
+    return g.log().find("slack: this gateway holds the app's Socket Mode connection") !=
+           std::string::npos;
+  };
+  EXPECT_TRUE(holds(a_));
+  EXPECT_FALSE(wait_until([&] { return holds(b_); }, 1500ms)) << "both gateways connect";
+  EXPECT_EQ(slack.state()["opens"], 1);
+  const std::string dm = "D0000DM01";
+  slack.say(dm, "one");
+  ASSERT_TRUE(wait_until([&] { return slack.bot_messages(dm).size() == 1; }, 10s)) << a_.log();
+  // Killed once the reply is recorded as delivered: a kill between Slack taking a post and that
+  // record is the one window where a reply can be sent twice (Slack has no idempotency key).
+  ASSERT_TRUE(wait_until(
+      [&] {
+        return database_.scalar("SELECT COUNT(*) FROM pending_deliveries") == "0" &&
+               database_.scalar("SELECT COUNT(*) FROM inbound_messages WHERE done = 0") == "0";
+      },
+      10s));
+
+  a_.process->signal(SIGKILL);
+  a_.process->wait(5s);
+  slack.say(dm, "two, while nobody holds it");
+  ASSERT_TRUE(wait_until([&] { return holds(b_); }, 10s)) << b_.log();
+  ASSERT_TRUE(wait_until([&] { return slack.bot_messages(dm).size() == 2; }, 15s)) << b_.log();
+  slack.say(dm, "three");
+  ASSERT_TRUE(wait_until([&] { return slack.bot_messages(dm).size() == 3; }, 10s)) << b_.log();
+  std::vector<std::string> texts;
+  for (const auto& m : slack.bot_messages(dm)) texts.push_back(m["text"]);
+  EXPECT_THAT(texts, ElementsAre("echo: one", "echo: two, while nobody holds it", "echo: three"));
+  const auto state = slack.state();
+  EXPECT_EQ(state["refused"], json::array());
+  EXPECT_EQ(state["gaveUp"], json::array());
   EXPECT_EQ(database_.scalar("SELECT COUNT(*) FROM inbound_messages WHERE done = 0"), "0");
 }
 

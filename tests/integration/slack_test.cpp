@@ -10,6 +10,7 @@
 #include <nlohmann/json.hpp>
 #include <set>
 
+#include "chat_platform_fixture.hpp"
 #include "daemon_fixture.hpp"
 #include "discord_fake.hpp"
 #include "fake_provider.hpp"
@@ -27,36 +28,16 @@ using ::testing::Not;
 constexpr const char* kDm = "D0000DM01";
 constexpr const char* kGeneral = "C0000GEN1";
 
-class SlackChat : public ::testing::Test {
+class SlackChat : public ChatPlatformTest {
  protected:
   // `extra`: more of the slack mapping (", k: v"); `top`: more top-level YAML.
   void start(const std::string& extra = "", const std::string& top = "") {
-    home_.dir.write("config.yaml",
-                    "model: {provider: primary, default: demo-model}\n"
-                    "providers: {primary: {base_url: '" +
-                        fake_.base_url() +
-                        "', api_keys: [sk-secret-k1]}}\n"
-                        "agent: {api_max_retries: 1}\n"
-                        "gateway:\n"
-                        "  api_server: {host: 127.0.0.1, port: " +
-                        std::to_string(home_.port) +
-                        "}\n"
-                        "  slack: {enabled: true, api_base: '" +
-                        slack_.api_base() + "', bot_token: '" + FakeSlack::kBotToken +
-                        "', app_token: '" + FakeSlack::kAppToken + "', allowed_users: ['" +
-                        FakeSlack::kUser + "']" + (streaming_ ? "" : ", streaming: false") + extra +
-                        "}\n" + top);
+    write_config("  slack: {enabled: true, api_base: '" + slack_.api_base() + "', bot_token: '" +
+                     FakeSlack::kBotToken + "', app_token: '" + FakeSlack::kAppToken +
+                     "', allowed_users: ['" + FakeSlack::kUser + "']" +
+                     (streaming_ ? "" : ", streaming: false") + extra + "}\n",
+                 top);
     restart_daemon();
-  }
-  void restart_daemon() {
-    auto options = home_.env();
-    for (const auto& [key, value] : hooks_) options.env[key] = value;
-    daemon_ = home_.start(options);
-    ASSERT_TRUE(wait_until([&] { return home_.healthy(); }, 10s)) << daemon_->stderr_text();
-  }
-  void stop() {
-    daemon_->signal(SIGTERM);
-    ASSERT_EQ(daemon_->wait(15s), 0) << daemon_->stderr_text();
   }
   void connected() { ASSERT_TRUE(slack_.wait_connected(10s)) << daemon_->stderr_text(); }
   // The bot's messages in `channel` once there are `count`.
@@ -71,31 +52,16 @@ class SlackChat : public ::testing::Test {
         timeout);
     return out;
   }
-  json platform_status() {
-    const auto status = json::parse(home_.runtime_status());
-    for (const auto& p : status["platforms"]) {
-      if (p["name"] == "slack") return p;
-    }
-    return json();
-  }
+  json platform_status() { return ChatPlatformTest::platform_status("slack"); }
 
   void TearDown() override {
     const auto state = slack_.state();
     EXPECT_EQ(state["refused"], json::array()) << "the fake Slack refused what the gateway sent";
-    if (daemon_ && daemon_->running()) {
-      const auto log = daemon_->stderr_text();
-      EXPECT_THAT(log, Not(HasSubstr("faketokenfortestsonly"))) << "a Slack token reached the log";
-      EXPECT_THAT(log, Not(HasSubstr("sk-secret"))) << "a provider key reached the log";
-      stop();
-    }
+    check_log_and_stop("faketokenfortestsonly");
   }
 
-  FakeProvider fake_;
   FakeSlack slack_{1000};  // envelopes not acknowledged within 1 s are sent again
-  GatewayHome home_;
-  std::unique_ptr<ChildProcess> daemon_;
   bool streaming_ = false;
-  std::map<std::string, std::string> hooks_;
 };
 
 TEST_F(SlackChat, ADmIsAnsweredWithStreamedUpdatesOfOneMessage) {
@@ -134,10 +100,9 @@ TEST_F(SlackChat, ADmIsAnsweredWithStreamedUpdatesOfOneMessage) {
   const auto updates = messages[0]["edits"].get<int>();
   EXPECT_GE(updates, 2);
   EXPECT_LE(updates, 6);
-  // Every envelope (the DM, the bot's own post and updates coming back) was acknowledged.
-  const auto state = slack_.state();
-  EXPECT_EQ(state["pending"], 0);
-  EXPECT_EQ(state["gaveUp"], json::array());
+  // Every envelope (the DM, the bot's own post and updates coming back) is acknowledged.
+  EXPECT_TRUE(wait_until([&] { return slack_.state()["pending"] == 0; }, 5s));
+  EXPECT_EQ(slack_.state()["gaveUp"], json::array());
   RecordProperty("first_visible_s", std::to_string(*first_visible));
   RecordProperty("final_s", std::to_string(*final_at));
   RecordProperty("updates", std::to_string(updates));
@@ -172,8 +137,8 @@ TEST_F(SlackChat, InAChannelOnlyMentionsAreAnsweredInTheirThreadOnceAndEscaped) 
   EXPECT_EQ(answered[1]["text"], "echo: again");
   EXPECT_EQ(fake_.calls().size(), 2u) << "the plain message or a repeat reached the model";
   EXPECT_EQ(fake_.calls().back()["messages"].size(), 4u) << "the thread is one session";
-  const auto state = slack_.state();
-  EXPECT_EQ(state["pending"], 0) << "every envelope acknowledged";
+  EXPECT_TRUE(wait_until([&] { return slack_.state()["pending"] == 0; }, 5s))
+      << "every envelope acknowledged";
 }
 
 TEST_F(SlackChat, AnEventRecordedButNotAcknowledgedIsAnsweredOnceAfterTheCrash) {

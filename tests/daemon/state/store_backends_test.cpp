@@ -177,6 +177,30 @@ TEST_P(StoreBackend, TheTelegramInboxTakesEachUpdateOnceInOrderWithBigIds) {
   EXPECT_EQ(tables.platform_offset("telegram"), big + 9);
 }
 
+TEST_P(StoreBackend, AChatIdLeadsBackToItsNewestSessionKey) {
+  // Slack's conversations are numbers for the machinery: after a restart the reply's place is
+  // read back from the session key of the newest message recorded from that number.
+  chat::SqlChatTables tables(*db_);
+  const long long thread = 3'000'000'000'000'000'001LL;  // 62-bit hashes
+  const chat::Inbound older{
+      1700000000000100000LL, thread, "slack:thread:C1:1700000000.000100:U1", 7, "U1", 1, "hi", ""};
+  const chat::Inbound newer{1700000000000200000LL,
+                            thread,
+                            "slack:thread:C1:1700000000.000100:U2",
+                            8,
+                            "U2",
+                            2,
+                            "hello",
+                            ""};
+  in_transaction([&] {
+    tables.record_inbound("slack", newer);
+    tables.record_inbound("slack", older);
+  });
+  EXPECT_EQ(tables.chat_key_of("slack", thread), newer.chat_key);
+  EXPECT_EQ(tables.chat_key_of("slack", thread + 1), std::nullopt);
+  EXPECT_EQ(tables.chat_key_of("discord", thread), std::nullopt) << "another platform's";
+}
+
 TEST_P(StoreBackend, TheOutboxRetriesAbandonsAndRevivesReplies) {
   chat::SqlChatTables tables(*db_);
   in_transaction([&] {
