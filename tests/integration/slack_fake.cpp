@@ -4,14 +4,19 @@
 
 namespace hermes::testing {
 
-FakeSlack::FakeSlack(int ack_window_ms) {
+FakeSlack::FakeSlack(int ack_window_ms, const std::string& cert, const std::string& key) {
   port_ = free_port();
-  process_ = std::make_unique<ChildProcess>(
-      HERMES_NODE,
-      std::vector<std::string>{std::string(HERMES_NODE_TESTS) + "/slack_fake.mjs", "--port",
-                               std::to_string(port_), "--ack-window",
-                               std::to_string(ack_window_ms)},
-      ChildProcess::Options{});
+  std::vector<std::string> args{std::string(HERMES_NODE_TESTS) + "/slack_fake.mjs", "--port",
+                                std::to_string(port_), "--ack-window",
+                                std::to_string(ack_window_ms)};
+  if (!cert.empty()) {
+    tls_port_ = free_port();
+    for (const auto& more : {"--cert", cert.c_str(), "--key", key.c_str(), "--tls-port"}) {
+      args.emplace_back(more);
+    }
+    args.push_back(std::to_string(tls_port_));
+  }
+  process_ = std::make_unique<ChildProcess>(HERMES_NODE, args, ChildProcess::Options{});
   if (!wait_until([&] { return process_->stderr_text().find("listening") != std::string::npos; },
                   std::chrono::seconds(15))) {
     throw std::runtime_error("fake slack did not start: " + process_->stderr_text());

@@ -19,9 +19,15 @@ class FakeSlack {
   static constexpr const char* kBotUser = "UBOT0001";
   static constexpr const char* kUser = "UUSER001";       // on allowed_users
   static constexpr const char* kStranger = "USTRANGER";  // not
-  explicit FakeSlack(int ack_window_ms = 3000);
+  // With `cert` and `key` (PEM files) the gateway's side (Web API, Socket Mode, response URLs)
+  // is https and wss on a second port, as https://localhost:N; the controls stay plain.
+  explicit FakeSlack(int ack_window_ms = 3000, const std::string& cert = "",
+                     const std::string& key = "");
   int port() const { return port_; }
-  std::string api_base() const { return "http://127.0.0.1:" + std::to_string(port_) + "/api"; }
+  std::string api_base() const {
+    return tls_port_ ? "https://localhost:" + std::to_string(tls_port_) + "/api"
+                     : "http://127.0.0.1:" + std::to_string(port_) + "/api";
+  }
 
   // POST /__control/<what>; the parsed answer (throws when the fake refuses).
   nlohmann::json control(const std::string& what,
@@ -38,6 +44,7 @@ class FakeSlack {
  private:
   std::unique_ptr<ChildProcess> process_;
   int port_ = 0;
+  int tls_port_ = 0;
 };
 
 }  // namespace hermes::testing

@@ -321,6 +321,40 @@ TEST_F(SlackChat, SlashCommandsAreCheckedAgainstAllowedUsersAndA429IsWaitedOut) 
   EXPECT_GE(posts[1] - posts[0], 990) << "the retry did not wait Retry-After";
 }
 
+TEST_F(SlackChat, OverTlsTheWebApiAndTheSocketAreVerifiedAndAnswer) {
+  // Slack is https and wss: the fake serves both with a certificate for localhost, trusted
+  // through SSL_CERT_FILE (standing in for the system CA store).
+  TempDir certs;
+  const auto cert = (certs.path() / "cert.pem").string();
+  const auto key = (certs.path() / "key.pem").string();
+  const auto made = run_process(
+      "/usr/bin/openssl",
+      {"req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "1", "-subj", "/CN=localhost",
+       "-addext", "subjectAltName=DNS:localhost", "-keyout", key, "-out", cert});
+  ASSERT_EQ(made.exit_code, 0) << made.err;
+  FakeSlack secure(1000, cert, key);
+  ASSERT_THAT(secure.api_base(), ::testing::StartsWith("https://localhost:"));
+  write_config("  slack: {enabled: true, streaming: false, api_base: '" + secure.api_base() +
+                   "', bot_token: '" + FakeSlack::kBotToken + "', app_token: '" +
+                   FakeSlack::kAppToken + "', allowed_users: ['" + FakeSlack::kUser + "']}\n",
+               "");
+  hooks_ = {{"SSL_CERT_FILE", cert}};
+  restart_daemon();
+  ASSERT_TRUE(secure.wait_connected(10s)) << daemon_->stderr_text();
+  secure.say(kDm, "over tls");
+  ASSERT_TRUE(wait_until([&] { return secure.bot_messages(kDm).size() == 1; }, 10s))
+      << daemon_->stderr_text();
+  EXPECT_EQ(secure.bot_messages(kDm)[0]["text"], "echo: over tls");
+  // A refresh over wss: the next connection opens before the old one closes.
+  secure.control("disconnect", {{"reason", "refresh_requested"}});
+  ASSERT_TRUE(wait_until([&] { return secure.state()["opens"] == 2; }, 10s));
+  secure.say(kDm, "still tls");
+  ASSERT_TRUE(wait_until([&] { return secure.bot_messages(kDm).size() == 2; }, 10s))
+      << daemon_->stderr_text();
+  EXPECT_TRUE(wait_until([&] { return secure.state()["pending"] == 0; }, 5s));
+  EXPECT_EQ(secure.state()["refused"], json::array());
+}
+
 TEST(SlackWithDiscordAndTelegram, OneDaemonAnswersAllThree) {
   FakeProvider fake;
   FakeSlack slack;

@@ -17,8 +17,10 @@
 //
 // Tests drive it over POST /__control/* (messages, mentions, slash commands, button presses,
 // disconnects, drops) and read what the bot did at /__control/state.
-// Run: node slack_fake.mjs --port N [--ack-window MS]
+// Run: node slack_fake.mjs --port N [--ack-window MS] [--cert PEM --key PEM --tls-port N (https and wss)]
 import http from 'node:http';
+import https from 'node:https';
+import fs from 'node:fs';
 import crypto from 'node:crypto';
 import { WebSocketServer } from 'ws';
 
@@ -44,7 +46,10 @@ const channelType = (channel) => (channel.startsWith('D') ? 'im' : 'channel');
 const badControl = (why) => Object.assign(new Error(why), { status: 400 });
 const need = (b, key) => { if (b[key] === undefined || b[key] === '') throw badControl(`${key} is required`); return String(b[key]); };
 
-export function startFakeSlack({ port = 0, botToken = BOT_TOKEN, appToken = APP_TOKEN, ackWindowMs = 3000 } = {}) {
+export function startFakeSlack({ port = 0, botToken = BOT_TOKEN, appToken = APP_TOKEN, ackWindowMs = 3000, tls = null } = {}) {
+  // tls: {cert, key, port}: the Web API and Socket Mode are also served over https/wss on that
+  // port (named localhost), and what the fake hands out (socket and response URLs) points there;
+  // the plain port keeps the control routes.
   const config = {
     ackWindowMs,
     rateLimitPerSec: { 'chat.postMessage': 5, 'chat.update': 5 },  // per method per channel, sliding 1 s
@@ -69,7 +74,7 @@ export function startFakeSlack({ port = 0, botToken = BOT_TOKEN, appToken = APP_
   const windows = new Map();       // `${method} ${channel}` -> [accepted at]
   const expired = new Set();       // envelope ids retried or given up
   const refuse = (why) => { state.refused.push(why); };
-  const base = () => `http://127.0.0.1:${server.address().port}`;
+  const base = () => tls ? `https://localhost:${secure.address().port}` : `http://127.0.0.1:${server.address().port}`;
   const knownChannel = (c) => seenChannels.has(c) || config.channels.includes(c) || config.notInChannel.includes(c);
 
   // --- Socket Mode -----------------------------------------------------------------------
@@ -193,7 +198,8 @@ export function startFakeSlack({ port = 0, botToken = BOT_TOKEN, appToken = APP_
       state.opens++;
       const ticket = crypto.randomUUID();
       tickets.add(ticket);
-      return { ok: true, url: `ws://127.0.0.1:${server.address().port}/link/?ticket=${ticket}&app_id=${APP_ID}` };
+      const socketBase = base().replace(/^http/, 'ws');
+      return { ok: true, url: `${socketBase}/link/?ticket=${ticket}&app_id=${APP_ID}` };
     },
     'chat.postMessage': (args) => {
       const no = postable(args.channel);
@@ -367,7 +373,7 @@ export function startFakeSlack({ port = 0, botToken = BOT_TOKEN, appToken = APP_
     try { return json(res, 200, controls[name](b ?? {})); } catch (e) { return json(res, e.status ?? 500, { error: e.message }); }
   }
 
-  const server = http.createServer((req, res) => {
+  const serve = (req, res) => {
     const url = new URL(req.url, 'http://x');
     const path = url.pathname;
     const handler = req.method === 'POST' && path.startsWith('/__control/') ? control(req, res, path.slice('/__control/'.length))
@@ -375,8 +381,10 @@ export function startFakeSlack({ port = 0, botToken = BOT_TOKEN, appToken = APP_
         : req.method === 'POST' && path.startsWith('/response/') ? respond(req, res, path.slice('/response/'.length))
           : Promise.resolve(json(res, 404, fail('not_found')));
     handler.catch((e) => { if (!res.headersSent) json(res, 500, { error: String(e) }); });
-  });
-  server.on('upgrade', (req, socket, head) => {
+  };
+  const server = http.createServer(serve);
+  const secure = tls ? https.createServer({ cert: tls.cert, key: tls.key }, serve) : null;
+  const upgrade = (req, socket, head) => {
     const url = new URL(req.url, 'http://x');
     const ticket = url.searchParams.get('ticket');
     if (url.pathname !== '/link/' || !tickets.has(ticket)) {
@@ -386,7 +394,12 @@ export function startFakeSlack({ port = 0, botToken = BOT_TOKEN, appToken = APP_
     }
     tickets.delete(ticket);
     wss.handleUpgrade(req, socket, head, (ws) => wss.emit('connection', ws, req));
-  });
+  };
+  server.on('upgrade', upgrade);
+  if (secure) {
+    secure.on('upgrade', upgrade);
+    secure.listen(tls.port ?? 0, '127.0.0.1');
+  }
   return new Promise((resolve) => {
     server.listen(port, '127.0.0.1', () => resolve({
       port: server.address().port, state, config,
@@ -394,6 +407,8 @@ export function startFakeSlack({ port = 0, botToken = BOT_TOKEN, appToken = APP_
       close: () => new Promise((done) => {
         for (const o of outstanding.values()) clearTimeout(o.timer);
         for (const s of sockets) { clearTimeout(s.closeTimer); s.ws.terminate(); }
+        secure?.close();
+        secure?.closeAllConnections();
         server.close(() => done());
         server.closeAllConnections();
       }),
@@ -403,6 +418,8 @@ export function startFakeSlack({ port = 0, botToken = BOT_TOKEN, appToken = APP_
 
 if (import.meta.url === `file://${process.argv[1]}`) {
   const arg = (name, fallback) => { const i = process.argv.indexOf(name); return i > 0 ? process.argv[i + 1] : fallback; };
-  const fake = await startFakeSlack({ port: Number(arg('--port', 0)), ackWindowMs: Number(arg('--ack-window', 3000)) });
+  const cert = arg('--cert', null);
+  const tls = cert ? { cert: fs.readFileSync(cert), key: fs.readFileSync(arg('--key', '')), port: Number(arg('--tls-port', 0)) } : null;
+  const fake = await startFakeSlack({ port: Number(arg('--port', 0)), ackWindowMs: Number(arg('--ack-window', 3000)), tls });
   process.stderr.write(`fake slack listening on ${fake.port}\n`);
 }
