@@ -190,12 +190,19 @@ TEST_F(SlackChat, RefreshDisconnectsAndRestartsLoseNothingAndAnswerNothingTwice)
   slack_.say(kDm, "streamed");
   ASSERT_TRUE(wait_until([&] { return slack_.bot_messages(kDm).size() == 1; }, 10s));
   for (int i = 0; i < refreshes; ++i) {
-    const int opens = slack_.state()["opens"];
-    slack_.control("disconnect", {{"reason", "refresh_requested"}});
+    const int connections = slack_.state()["connections"];
+    const auto sent = slack_.control("disconnect", {{"reason", "refresh_requested"}});
+    ASSERT_EQ(sent["sent"], true) << "no live connection to refresh";
     const std::string text = "after refresh " + std::to_string(i);
     slack_.say(kDm, text);
     asked.push_back(text);
-    ASSERT_TRUE(wait_until([&] { return slack_.state()["opens"].get<int>() == opens + 1; }, 10s))
+    // The next connection is open (and has said hello) before the next refresh.
+    ASSERT_TRUE(wait_until(
+        [&] {
+          const auto state = slack_.state();
+          return state["connections"].get<int>() == connections + 1 && state["live"].get<int>() > 0;
+        },
+        10s))
         << daemon_->stderr_text();
   }
   for (int i = 0; i < restarts; ++i) {
