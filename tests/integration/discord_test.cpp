@@ -5,7 +5,6 @@
 #include <signal.h>
 #include <sqlite3.h>
 
-#include <fstream>
 #include <nlohmann/json.hpp>
 #include <set>
 
@@ -13,7 +12,6 @@
 #include "daemon_fixture.hpp"
 #include "discord_fake.hpp"
 #include "fake_provider.hpp"
-#include "telegram_emulator.hpp"
 
 namespace hermes::testing {
 namespace {
@@ -376,59 +374,6 @@ TEST_F(DiscordChat, ALongAnswerIsSplitAtAWordBeforeTwoThousandCharactersAndFiles
 }
 
 // Discord and Telegram from one daemon: each answers its own, and the RSS of both running.
-TEST(DiscordWithTelegram, OneDaemonAnswersBoth) {
-  FakeProvider fake;
-  FakeDiscord discord;
-  TelegramEmulator telegram;
-  GatewayHome home;
-  home.dir.write("config.yaml",
-                 "model: {provider: primary, default: demo-model}\n"
-                 "providers: {primary: {base_url: '" +
-                     fake.base_url() +
-                     "'}}\n"
-                     "gateway:\n"
-                     "  api_server: {host: 127.0.0.1, port: " +
-                     std::to_string(home.port) +
-                     "}\n"
-                     "  discord: {enabled: true, streaming: false, allow_all_users: true, "
-                     "api_base: '" +
-                     discord.api_base() + "', bot_token: '" + FakeDiscord::kToken +
-                     "'}\n"
-                     "  telegram: {enabled: true, streaming: false, allow_all_users: true, "
-                     "api_base: '" +
-                     telegram.api_base() + "', bot_token: '" + TelegramEmulator::kToken + "'}\n");
-  auto daemon = home.start(home.env());
-  ASSERT_TRUE(wait_until([&] { return home.healthy(); }, 10s)) << daemon->stderr_text();
-  ASSERT_TRUE(discord.wait_connected(10s)) << daemon->stderr_text();
-  discord.say(kDm, "hello from discord");
-  telegram.send(601, "hello from telegram");
-  ASSERT_TRUE(wait_until([&] { return discord.bot_messages(kDm).size() == 1; }, 10s));
-  json telegram_replies = json::array();
-  ASSERT_TRUE(wait_until(
-      [&] {
-        for (auto& m : telegram.bot_messages(601)) telegram_replies.push_back(m["message"]);
-        return telegram_replies.size() == 1;
-      },
-      10s));
-  EXPECT_EQ(discord.bot_messages(kDm)[0]["content"], "echo: hello from discord");
-  EXPECT_EQ(telegram_replies[0]["text"], "echo: hello from telegram");
-  const auto status = json::parse(home.runtime_status());
-  std::map<std::string, std::string> states;
-  for (const auto& p : status["platforms"]) states[p["name"]] = p["state"];
-  EXPECT_EQ(states["discord"], "running");
-  EXPECT_EQ(states["telegram"], "running");
-  const auto metrics = http_request(home.port, "GET", "/metrics").body;
-  EXPECT_EQ(metric_value(metrics, "hermes_platform_up{platform=\"discord\"}"), 1.0);
-  std::ifstream proc("/proc/" + std::to_string(daemon->pid()) + "/status");
-  std::string line;
-  while (std::getline(proc, line)) {
-    if (line.starts_with("VmRSS:")) RecordProperty("rss", line.substr(6));
-  }
-  daemon->signal(SIGTERM);
-  EXPECT_EQ(daemon->wait(15s), 0) << daemon->stderr_text();
-  EXPECT_EQ(discord.state()["refused"], json::array());
-}
-
 // The fake is only as good as this: the official client (@discordjs/ws 2.0.4 and
 // @discordjs/rest) identifies, heartbeats, receives and resumes against it, and raw
 // connections and requests get Discord's refusals (tests/node/discord_fake.test.mjs).
