@@ -5,6 +5,9 @@
 #include <gtest/gtest.h>
 #include <signal.h>
 
+#include <algorithm>
+#include <thread>
+
 #include "daemon_fixture.hpp"
 #include "fake_provider.hpp"
 
@@ -27,20 +30,22 @@ std::size_t message_chars(const json& messages) {
 
 class ContextAndUsage : public ::testing::Test {
  protected:
+  std::string config_text(const std::string& extra) const {
+    return "model: {provider: primary, default: demo-model, context_length: 400}\n"
+           "providers:\n"
+           "  primary: {base_url: '" +
+           fake_.base_url() +
+           "', api_keys: [k1, k2]}\n"
+           "  backup: {base_url: '" +
+           fake_.base_url() +
+           "', api_keys: [b1]}\n"
+           "fallback_providers: [{provider: backup, model: backup-model}]\n"
+           "agent: {api_max_retries: 2}\n"
+           "gateway:\n  api_server: {host: 127.0.0.1, port: " +
+           std::to_string(home_.port) + "}\n" + extra;
+  }
   void start(const std::string& extra) {
-    home_.dir.write("config.yaml",
-                    "model: {provider: primary, default: demo-model, context_length: 400}\n"
-                    "providers:\n"
-                    "  primary: {base_url: '" +
-                        fake_.base_url() +
-                        "', api_keys: [k1, k2]}\n"
-                        "  backup: {base_url: '" +
-                        fake_.base_url() +
-                        "', api_keys: [b1]}\n"
-                        "fallback_providers: [{provider: backup, model: backup-model}]\n"
-                        "agent: {api_max_retries: 2}\n"
-                        "gateway:\n  api_server: {host: 127.0.0.1, port: " +
-                        std::to_string(home_.port) + "}\n" + extra);
+    home_.dir.write("config.yaml", config_text(extra));
     auto options = home_.env();
     for (const auto& [key, value] : hooks_) options.env[key] = value;
     daemon_ = home_.start(options);
@@ -375,6 +380,49 @@ TEST_F(ContextAndUsage,
   ASSERT_TRUE(wait_until([&] { return home_.healthy(); }, 10s));
   EXPECT_EQ(turn("after the restart").status, 429) << "the spend is read back from state.db";
   EXPECT_EQ(fake_.calls().size(), before);
+}
+
+TEST_F(ContextAndUsage, ConcurrentTurnsHoldTheirCostSoABudgetIsOverrunByAtMostOneTurn) {
+  // Every turn costs the same: one user message, one scripted answer, priced.
+  const std::string pricing = "pricing: {demo-model: {input: 1000.0, output: 1000.0}}\n";
+  start(pricing + "budgets: [{name: daily, scope: gateway, limit_usd: 1000, period: day}]\n");
+  const json answer = {{"content", "ok"}};
+  fake_.script("*", json::array({answer, answer}));
+  ASSERT_EQ(turn("what does this cost").status, 200);
+  ASSERT_EQ(turn("what does this cost").status, 200);
+  ASSERT_TRUE(wait_until([&] { return usage()["total"]["calls"] == 2; }, 5s));
+  const double two = usage()["total"]["cost_usd"].get<double>();
+  const double one = two / 2;
+  ASSERT_GT(one, 0);
+  // The limit leaves room for one more turn ($2 of $3, in the words).
+  const double limit = 3 * one - one / 10;
+  home_.dir.write("config.yaml",
+                  config_text(pricing + "budgets: [{name: daily, scope: gateway, limit_usd: " +
+                              std::to_string(limit) + ", period: day}]\n"));
+  daemon_->signal(SIGHUP);
+  ASSERT_TRUE(wait_until(
+      [&] { return daemon_->stderr_text().find("config reloaded") != std::string::npos; }, 5s));
+  // 32 turns at once, each answered slowly enough that all are in flight together.
+  json slow = {{"content", "ok"}, {"delay_ms", 400}};
+  json steps = json::array();
+  for (int i = 0; i < 32; ++i) steps.push_back(slow);
+  fake_.script("*", steps);
+  std::vector<int> statuses(32);
+  std::vector<std::thread> clients;
+  for (std::size_t i = 0; i < statuses.size(); ++i) {
+    clients.emplace_back([&, i] { statuses[i] = turn("what does this cost").status; });
+  }
+  for (auto& c : clients) c.join();
+  const auto admitted = std::count(statuses.begin(), statuses.end(), 200);
+  const auto refused = std::count(statuses.begin(), statuses.end(), 429);
+  EXPECT_EQ(admitted + refused, 32);
+  EXPECT_GE(admitted, 1) << "the room for one turn was used";
+  ASSERT_TRUE(wait_until([&] { return usage()["total"]["calls"] == 2 + admitted; }, 5s));
+  const double spent = usage()["total"]["cost_usd"].get<double>();
+  // Without holds all 32 passed the check and $34 of $3 was spent.
+  EXPECT_LE(spent, limit + one + 1e-9) << admitted << " turns admitted";
+  RecordProperty("admitted", std::to_string(admitted));
+  RecordProperty("spent_over_limit_usd", std::to_string(spent - limit));
 }
 
 }  // namespace

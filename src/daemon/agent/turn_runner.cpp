@@ -49,6 +49,8 @@ struct ActiveTurn {
   std::shared_ptr<asio::steady_timer> backoff;
   // Fired by either end: cancels the running tool calls (notifications/cancelled).
   std::shared_ptr<providers::AbortSignal> tools_abort = std::make_shared<providers::AbortSignal>();
+  // What the turn holds back of the budgets while it runs (released when it ends).
+  usage::BudgetHold budget;
 
   bool ended_early() const { return interrupted || client_gone; }
   // Says how the turn ended early, in `result` and the metrics; false when it did not.
@@ -263,6 +265,12 @@ asio::awaitable<TurnResult> TurnRunner::Impl::run(std::vector<providers::ChatMes
   if (refuse_on_budget(options, result)) co_return result;
   const auto usable = usable_slots(options, result);
   if (usable.empty()) co_return result;
+  // Held at once, with no wait since the budget check: a turn admitted beside this one sees it.
+  if (ledger && ledger->has_budgets()) {
+    const auto estimate =
+        ledger->turn_estimate(usable.front().model, context::estimate_tokens(messages));
+    turn->budget = ledger->hold(options.chat, estimate);
+  }
   // One deadline for the whole turn, whatever rounds, retries and fallbacks it goes through.
   const auto turn_deadline = Clock::now() + config.agent.turn_timeout;
   const std::string tools = offered_tools(options);
@@ -610,8 +618,9 @@ void TurnRunner::Impl::record_usage(const ProviderRequest& request, const Slot& 
     record.kind = options.summary ? "summary" : "turn";
     if (options.usage_rows_in_turn) {
       result.usage_rows.push_back(ledger->count(std::move(record)));
+      request.turn.budget.add_cost(result.usage_rows.back().cost_usd.value_or(0));
     } else {
-      ledger->record(std::move(record));
+      request.turn.budget.add_cost(ledger->record(std::move(record)));
     }
   }
   if (outcome.ok && outcome.usage.prompt_tokens > 0) {

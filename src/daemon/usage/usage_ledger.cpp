@@ -2,9 +2,11 @@
 
 #include <spdlog/spdlog.h>
 
+#include <algorithm>
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/io_context.hpp>
 #include <functional>
+#include <utility>
 
 #include "common/logging.hpp"
 #include "daemon/metrics/metrics.hpp"
@@ -64,16 +66,18 @@ std::optional<CallPrice> UsageLedger::price(const UsageRecord& record) const {
                     record.cache_write_tokens, record.cache_read_tokens);
 }
 
-void UsageLedger::record(UsageRecord record) {
+double UsageLedger::record(UsageRecord record) {
   // Behind the turn: the worker commits it with whatever else is queued, and with the rows an
   // earlier commit could not store (a full disk): they are tried again with each new one.
   state::Transaction tx;
   std::vector<UsageRecord> rows = std::move(unwritten_);
   unwritten_.clear();
   rows.push_back(count(std::move(record)));
+  const double cost = rows.back().cost_usd.value_or(0);
   rows_into(tx, std::move(rows));
   asio::co_spawn(io_, worker_.commit(std::move(tx)),
                  [](std::exception_ptr e) { log_exception(e, "storing usage"); });
+  return cost;
 }
 
 void UsageLedger::rows_into(state::Transaction& tx, std::vector<UsageRecord> rows) {
@@ -139,10 +143,63 @@ BudgetCheck UsageLedger::check(const std::string& chat, std::int64_t now) const 
   for (const auto& b : config_.budgets) {
     if (b.scope != BudgetScope::key) turn_budgets.push_back(b);
   }
+  // What turns in flight hold counts as spent: they are spending it now.
   return check_budgets(
       turn_budgets,
-      [this, &chat](const BudgetConfig& b, PeriodWindow w) { return spent_for(b, chat, "", w); },
+      [this, &chat](const BudgetConfig& b, PeriodWindow w) {
+        return spent_for(b, chat, "", w) + held_for(b, chat);
+      },
       now);
+}
+
+BudgetHold UsageLedger::hold(const std::string& chat, double estimate_usd) {
+  const auto id = next_hold_++;
+  holds_[id] = {chat, std::max(0.0, estimate_usd)};
+  return BudgetHold(this, id);
+}
+
+double UsageLedger::turn_estimate(const std::string& model, long prompt_tokens) const {
+  UsageRecord input;
+  input.model = model;
+  input.prompt_tokens = prompt_tokens;
+  const auto priced = price(input);
+  return std::max(last_turn_usd_, priced ? priced->cost_usd : 0.0);
+}
+
+double UsageLedger::held() const {
+  double total = 0;
+  for (const auto& [id, h] : holds_) total += h.usd;
+  return total;
+}
+
+double UsageLedger::held_for(const BudgetConfig& budget, const std::string& chat) const {
+  double total = 0;
+  for (const auto& [id, h] : holds_) {
+    if (budget.scope == BudgetScope::gateway || h.chat == chat) total += h.usd;
+  }
+  return total;
+}
+
+void UsageLedger::release(std::uint64_t id, double actual_usd) {
+  holds_.erase(id);
+  if (actual_usd > 0) last_turn_usd_ = actual_usd;
+}
+
+BudgetHold::BudgetHold(BudgetHold&& other) noexcept
+    : ledger_(std::exchange(other.ledger_, nullptr)), id_(other.id_), cost_usd_(other.cost_usd_) {}
+
+BudgetHold& BudgetHold::operator=(BudgetHold&& other) noexcept {
+  if (this != &other) {
+    if (ledger_) ledger_->release(id_, cost_usd_);
+    ledger_ = std::exchange(other.ledger_, nullptr);
+    id_ = other.id_;
+    cost_usd_ = other.cost_usd_;
+  }
+  return *this;
+}
+
+BudgetHold::~BudgetHold() {
+  if (ledger_) ledger_->release(id_, cost_usd_);
 }
 
 BudgetCheck UsageLedger::check_key(const std::string& provider, int index, std::int64_t now) const {

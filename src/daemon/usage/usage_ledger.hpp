@@ -26,6 +26,29 @@ struct Transaction;
 
 namespace usage {
 
+class UsageLedger;
+
+// What a turn in flight holds back of the budgets: its expected cost, counted as spent while it
+// runs, so concurrent turns cannot all pass a budget that has room for one. Released when the
+// turn ends (the hold is dropped); the turn's actual cost (add_cost) becomes the next estimate.
+class BudgetHold {
+ public:
+  BudgetHold() = default;
+  BudgetHold(UsageLedger* ledger, std::uint64_t id) : ledger_(ledger), id_(id) {}
+  BudgetHold(BudgetHold&& other) noexcept;
+  BudgetHold& operator=(BudgetHold&& other) noexcept;
+  BudgetHold(const BudgetHold&) = delete;
+  BudgetHold& operator=(const BudgetHold&) = delete;
+  ~BudgetHold();
+  // A provider call of the turn was priced.
+  void add_cost(double usd) { cost_usd_ += usd; }
+
+ private:
+  UsageLedger* ledger_ = nullptr;
+  std::uint64_t id_ = 0;
+  double cost_usd_ = 0;
+};
+
 // Tokens and money, as the event loop sees them: every provider call is priced and counted
 // at once (metrics, budgets) and written to state.db behind the turn (the store worker's group
 // commit); budgets are checked from memory, warmed from state.db at start, so they survive
@@ -38,14 +61,23 @@ class UsageLedger {
   // What this month spent so far (day and month budgets alike), from the store: before READY,
   // and again every second when several gateways share the store.
   boost::asio::awaitable<void> load(std::int64_t now);
-  // Prices `record` (pricing:), counts it and queues its row.
-  void record(UsageRecord record);
+  // Prices `record` (pricing:), counts it and queues its row; what it cost (0: unpriced).
+  double record(UsageRecord record);
   // Prices and counts `record` (budgets, metrics) now; its row is the caller's to store, with
   // rows_into in the turn's own transaction.
   UsageRecord count(UsageRecord record);
   void rows_into(state::Transaction& tx, std::vector<UsageRecord> rows);
   // The worst verdict of the chat, key-less budgets a turn of `chat` falls under.
   BudgetCheck check(const std::string& chat, std::int64_t now) const;
+  // Whether any budget is configured (without one, turns hold nothing).
+  bool has_budgets() const { return !config_.budgets.empty(); }
+  // Holds `estimate_usd` of `chat`'s (and the gateway's) budgets for a turn about to run.
+  BudgetHold hold(const std::string& chat, double estimate_usd);
+  // What a turn is expected to cost: the last finished turn's cost in this gateway, and at
+  // least what `prompt_tokens` of `model` cost as input.
+  double turn_estimate(const std::string& model, long prompt_tokens) const;
+  // The USD held by turns in flight (for tests and status).
+  double held() const;
   // A key budget of `provider`'s key `index` that is used up, if any.
   BudgetCheck check_key(const std::string& provider, int index, std::int64_t now) const;
   // The 80 % warning for `chat`, once per budget and period: the sentence, or "".
@@ -58,6 +90,9 @@ class UsageLedger {
   std::optional<CallPrice> price(const UsageRecord& record) const;
 
  private:
+  friend class BudgetHold;
+  void release(std::uint64_t id, double actual_usd);
+  double held_for(const BudgetConfig& budget, const std::string& chat) const;
   double spent(const std::string& subject, PeriodWindow window) const;
   double spent_for(const BudgetConfig& budget, const std::string& chat, const std::string& key,
                    PeriodWindow window) const;
@@ -72,6 +107,13 @@ class UsageLedger {
   // Rows a commit could not store (a full disk), written with the next one; counted meanwhile.
   std::vector<UsageRecord> unwritten_;
   std::set<std::tuple<std::string, std::string, std::int64_t>> warned_;  // budget, chat, period
+  struct Held {
+    std::string chat;
+    double usd = 0;
+  };
+  std::map<std::uint64_t, Held> holds_;  // turns in flight
+  std::uint64_t next_hold_ = 1;
+  double last_turn_usd_ = 0;  // the cost of the last turn that ended having spent something
 };
 
 // The subjects a record is counted under.
