@@ -455,6 +455,26 @@ TEST_F(McpTools, StreamableHttpServerAnswersToolCallsWithItsSessionAndHeaders) {
   EXPECT_EQ(daemon_->stderr_text().find("sk-mcp-header-secret-7"), std::string::npos);
 }
 
+TEST_F(McpTools, AnHttpServerStreamingThousandsOfRequestsGetsItsAnswersAFewAtATime) {
+  // Its tools/list answer streams 2,000 pings before the response; each answer is held 50 ms.
+  const int port = free_port();
+  ChildProcess::Options options;
+  options.env["PORT"] = std::to_string(port);
+  options.env["PINGS"] = "2000";
+  ChildProcess remote(HERMES_NODE, {std::string(HERMES_NODE_TESTS) + "/pinging_http_server.mjs"},
+                      options);
+  ASSERT_TRUE(
+      wait_until([&] { return remote.stderr_text().find("listening") != std::string::npos; }, 10s));
+  start("  pinging:\n    url: http://127.0.0.1:" + std::to_string(port) + "/mcp\n");
+  const auto stats = [&] { return json::parse(http_request(port, "GET", "/stats").body); };
+  ASSERT_TRUE(wait_until([&] { return stats()["answers"].get<int>() >= 100; }, 20s))
+      << daemon_->stderr_text();
+  // Before: one connection per answer, 2,000 at once (13,923 sockets in the red-team run).
+  EXPECT_LE(stats()["maxInFlight"].get<int>(), 4);
+  ASSERT_EQ(http_request(home_.port, "GET", "/health").status, 200) << daemon_->stderr_text();
+  RecordProperty("max_in_flight", std::to_string(stats()["maxInFlight"].get<int>()));
+}
+
 TEST_F(McpTools, AnImageResultBecomesANoteNotBase64ForTheModel) {
   start(everything());
   fake_.script("*", {asks_for({tool_call("i", "mcp_everything_get_tiny_image", json::object())}),

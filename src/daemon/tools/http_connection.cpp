@@ -4,6 +4,7 @@
 
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/io_context.hpp>
+#include <deque>
 #include <optional>
 
 #include "common/ascii_case.hpp"
@@ -135,10 +136,32 @@ struct HttpConnection::Impl : std::enable_shared_from_this<HttpConnection::Impl>
     co_return out;
   }
 
+  // What the gateway posts to the server (notifications, answers to its requests) goes out a
+  // few at a time from a bounded queue: a server that streams thousands of requests gets its
+  // answers queued, and past the bound dropped with a log line, not a connection each.
   void notify_message(json message) {
-    auto self = shared_from_this();
-    asio::co_spawn(io, post_notification(self, std::move(message)),
-                   [](std::exception_ptr e) { log_exception(e, "MCP notification"); });
+    if (outgoing.size() >= kMaxQueuedPosts) {
+      if (dropped_posts++ % 1000 == 0) {
+        spdlog::warn("mcp {}: more than {} messages wait to be posted; dropping ({} so far)",
+                     server, kMaxQueuedPosts, dropped_posts);
+      }
+      return;
+    }
+    outgoing.push_back(std::move(message));
+    while (posting < kPostsAtOnce && posting < static_cast<int>(outgoing.size())) {
+      ++posting;
+      asio::co_spawn(io, post_queued(shared_from_this()),
+                     [](std::exception_ptr e) { log_exception(e, "MCP notification"); });
+    }
+  }
+
+  static asio::awaitable<void> post_queued(std::shared_ptr<Impl> self) {
+    while (!self->outgoing.empty()) {
+      json message = std::move(self->outgoing.front());
+      self->outgoing.pop_front();
+      co_await post_notification(self, std::move(message));
+    }
+    --self->posting;
   }
 
   static asio::awaitable<void> post_notification(std::shared_ptr<Impl> self, json message) {
@@ -150,6 +173,12 @@ struct HttpConnection::Impl : std::enable_shared_from_this<HttpConnection::Impl>
                     reply.status);
     }
   }
+
+  static constexpr int kPostsAtOnce = 4;
+  static constexpr std::size_t kMaxQueuedPosts = 1024;
+  std::deque<json> outgoing;
+  int posting = 0;  // post_queued loops running
+  std::size_t dropped_posts = 0;
 
   asio::io_context& io;
   providers::HttpClient client;
