@@ -3,10 +3,12 @@
 #include <spdlog/spdlog.h>
 
 #include <boost/asio/as_tuple.hpp>
+#include <boost/asio/co_spawn.hpp>
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/steady_timer.hpp>
 #include <boost/asio/use_awaitable.hpp>
 
+#include "common/logging.hpp"
 #include "daemon/platforms/chat/chat_machinery.hpp"
 #include "daemon/state/shared_locks.hpp"
 
@@ -48,6 +50,25 @@ LeaseHooks connection_hooks(ConnectionState& connection, ChatMachinery& machiner
   };
   hooks.drained = [&connection] { return connection.drained; };
   return hooks;
+}
+
+void begin_connection(asio::io_context& io, ConnectionState& connection, ChatMachinery& machinery,
+                      asio::awaitable<void> loop, const std::string& platform) {
+  connection.connecting = true;
+  machinery.open();
+  connection.state = "connecting";
+  connection.detail.clear();
+  connection.loop_running = true;
+  asio::co_spawn(io, std::move(loop),
+                 [platform](std::exception_ptr e) { log_exception(e, platform + " connection"); });
+  asio::co_spawn(io, machinery.resume_pending(),
+                 [platform](std::exception_ptr e) { log_exception(e, platform + " resume"); });
+}
+
+void end_connection(ConnectionState& connection, ChatMachinery& machinery) {
+  connection.drained = true;
+  connection.connecting = false;
+  machinery.close();
 }
 
 asio::awaitable<void> lead_platform(asio::io_context& io, state::SharedLocks& shared,

@@ -47,6 +47,14 @@ LeaseHooks connection_hooks(ConnectionState& connection, ChatMachinery& machiner
                             std::string waiting, std::function<void()> start,
                             std::function<void()> close_connection);
 
+// Starts taking events on such a platform: the machinery opens, the state says connecting,
+// and `loop` (its connection loop) and the machinery's resume of what was pending run.
+void begin_connection(boost::asio::io_context& io, ConnectionState& connection,
+                      ChatMachinery& machinery, boost::asio::awaitable<void> loop,
+                      const std::string& platform);
+// The gateway stops (drain): no more connecting, and the machinery takes no new work.
+void end_connection(ConnectionState& connection, ChatMachinery& machinery);
+
 // Stands by until this gateway holds `lock_name` (hashed by SharedLocks, never stored), runs
 // the platform while it does, and stands by again if the lock went with a lost database
 // connection. The holder dying (even SIGKILL) closes its connection, which lets go of the lock.

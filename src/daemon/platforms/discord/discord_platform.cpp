@@ -487,15 +487,7 @@ asio::awaitable<void> DiscordPlatform::Impl::lead() {
 }
 
 void DiscordPlatform::Impl::start_connection() {
-  connecting = true;
-  machinery.open();
-  state = "connecting";
-  detail.clear();
-  loop_running = true;
-  asio::co_spawn(io, connection_loop(),
-                 [](std::exception_ptr e) { log_exception(e, "discord connection"); });
-  asio::co_spawn(io, machinery.resume_pending(),
-                 [](std::exception_ptr e) { log_exception(e, "discord resume"); });
+  chat::begin_connection(io, *this, machinery, connection_loop(), "discord");
 }
 
 DiscordPlatform::DiscordPlatform(asio::io_context& io, const Config& config, Context context)
@@ -514,9 +506,7 @@ void DiscordPlatform::start() {
 }
 
 void DiscordPlatform::stop_polling() {
-  impl_->drained = true;
-  impl_->connecting = false;
-  impl_->machinery.close();
+  chat::end_connection(*impl_, impl_->machinery);
   // Not 1000 or 1001: the session stays resumable for the next process (unless uninstalled).
   if (impl_->socket) impl_->socket->close(impl_->end_session ? 1000 : kResumableClose);
 }

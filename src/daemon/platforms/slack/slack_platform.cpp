@@ -56,8 +56,11 @@ chat::ChatSettings chat_settings(const Config& config) {
 // killed (SIGKILL) after the first event is recorded and before it is acknowledged, so tests
 // can prove Slack's retry of it is answered once.
 bool kill_before_ack() {
-  const char* set = std::getenv("HERMES_TEST_SLACK_KILL_BEFORE_ACK");
-  return test_hooks_enabled() && set && std::string_view(set) == "1";
+  static const bool kill = [] {  // read once, not at every envelope
+    const char* set = std::getenv("HERMES_TEST_SLACK_KILL_BEFORE_ACK");
+    return test_hooks_enabled() && set && std::string_view(set) == "1";
+  }();
+  return kill;
 }
 
 AddressRules address_rules(const Config& config) {
@@ -404,15 +407,7 @@ asio::awaitable<void> SlackPlatform::Impl::lead() {
 }
 
 void SlackPlatform::Impl::start_connection() {
-  connecting = true;
-  machinery.open();
-  state = "connecting";
-  detail.clear();
-  loop_running = true;
-  asio::co_spawn(io, connection_loop(),
-                 [](std::exception_ptr e) { log_exception(e, "slack connection"); });
-  asio::co_spawn(io, machinery.resume_pending(),
-                 [](std::exception_ptr e) { log_exception(e, "slack resume"); });
+  chat::begin_connection(io, *this, machinery, connection_loop(), "slack");
 }
 
 SlackPlatform::SlackPlatform(asio::io_context& io, const Config& config, Context context)
@@ -431,9 +426,7 @@ void SlackPlatform::start() {
 }
 
 void SlackPlatform::stop_polling() {
-  impl_->drained = true;
-  impl_->connecting = false;
-  impl_->machinery.close();
+  chat::end_connection(*impl_, impl_->machinery);
   if (impl_->socket) impl_->socket->close(1000);
 }
 
