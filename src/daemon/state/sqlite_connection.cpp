@@ -1,6 +1,7 @@
 #include "daemon/state/sqlite_connection.hpp"
 
 #include <sqlite3.h>
+#include <sys/stat.h>
 
 #include <stdexcept>
 
@@ -76,6 +77,27 @@ SqliteConnection::SqliteConnection(const std::filesystem::path& file, Durability
     close();
     throw StoreUnusable(e.what() + damaged_store_hint(file));
   }
+  struct stat opened {};
+  if (::stat(file.c_str(), &opened) == 0) opened_ = FileIdentity{opened.st_dev, opened.st_ino};
+}
+
+// SQLite goes on writing a file unlinked or renamed away under it, and those commits succeed:
+// a turn acknowledged then is gone at the next start. Refused instead, before anything is
+// written (one stat per transaction, on the store's thread).
+void SqliteConnection::check_file_in_place() const {
+  if (!opened_) return;
+  struct stat now {};
+  if (::stat(file_.c_str(), &now) != 0) {
+    throw StoreUnavailable(file_.string() +
+                           " was removed while the gateway runs; nothing more is stored (turns "
+                           "are refused, not acknowledged and lost): restore it and restart "
+                           "the gateway");
+  }
+  if (now.st_dev != opened_->device || now.st_ino != opened_->inode) {
+    throw StoreUnavailable(file_.string() +
+                           " was replaced while the gateway runs; nothing more is stored in the "
+                           "old file (turns are refused): restart the gateway to use the new one");
+  }
 }
 
 SqliteConnection::~SqliteConnection() {
@@ -119,6 +141,7 @@ void SqliteConnection::exec(const char* sql) {
 }
 
 void SqliteConnection::begin() {
+  check_file_in_place();
   prepare("BEGIN IMMEDIATE").step();
 }
 

@@ -1,8 +1,11 @@
 #pragma once
 
+#include <sys/types.h>
+
 #include <filesystem>
 #include <functional>
 #include <memory>
+#include <optional>
 #include <stdexcept>
 #include <string>
 #include <string_view>
@@ -66,7 +69,14 @@ class SqliteConnection final : public SqlConnection {
 
  private:
   [[noreturn]] void fail(const std::string& what) const;
+  // Throws StoreUnavailable when file_ is no longer the file opened (removed or replaced).
+  void check_file_in_place() const;
+  struct FileIdentity {
+    dev_t device;
+    ino_t inode;
+  };
   std::filesystem::path file_;
+  std::optional<FileIdentity> opened_;  // unset when the path could not be stat'ed
   sqlite3* db_ = nullptr;
   class SqliteCursor;
   std::unordered_map<std::string_view, std::unique_ptr<SqliteCursor>> statements_;
