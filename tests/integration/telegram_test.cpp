@@ -652,6 +652,61 @@ TEST(TelegramPolling, ConflictIsShownInStatusAndInstantAnswersDoNotMakeItSpin) {
   }
 }
 
+// Telegram keeps an update until an offset past it is sent, so one whose getUpdates answer is
+// over the 8 MiB cap failed every poll for good (7 failures in 40 s, later messages never
+// answered). The poller narrows to one update, skips the one too large alone, and answers
+// what follows. tests/node/telegram_offset_fake.mjs keeps updates as Telegram does.
+TEST(TelegramPolling, AnUpdateTooLargeToReadIsSkippedAndTheNextMessageAnswered) {
+  FakeProvider fake;
+  GatewayHome home;
+  const int fake_port = free_port();
+  ChildProcess telegram(HERMES_NODE,
+                        {std::string(HERMES_NODE_TESTS) + "/telegram_offset_fake.mjs", "--port",
+                         std::to_string(fake_port)},
+                        ChildProcess::Options{});
+  ASSERT_TRUE(wait_until(
+      [&] { return telegram.stderr_text().find("listening") != std::string::npos; }, 15s))
+      << telegram.stderr_text();
+  home.write_provider_config(
+      fake.base_url(), "[k1]",
+      "  telegram: {enabled: true, api_base: 'http://127.0.0.1:" + std::to_string(fake_port) +
+          "', bot_token: '333333:offsetoffsetoffsetoffsetoffsetoff', "
+          "allow_all_users: true, streaming: false}\n");
+  auto daemon = home.start(home.env());
+  ASSERT_TRUE(wait_until([&] { return home.healthy(); }, 10s)) << daemon->stderr_text();
+  const auto control = [&](const std::string& method, const std::string& path,
+                           const json& body = json::object()) {
+    return json::parse(http_request(fake_port, method, path, body.dump()).body);
+  };
+  json sent;
+  const auto wait_for_replies = [&](std::size_t count) {
+    return wait_until(
+        [&] {
+          sent = control("GET", "/control/sent");
+          return sent.size() >= count;
+        },
+        15s);
+  };
+  // A first message gives the poller an offset (a bot never polled has none to skip from).
+  control("POST", "/control/send", {{"chat_id", 111}, {"user_id", 111}, {"text", "before it"}});
+  ASSERT_TRUE(wait_for_replies(1)) << daemon->stderr_text();
+  control("POST", "/control/send", {{"chat_id", 111}, {"user_id", 111}, {"bytes", 9 << 20}});
+  control("POST", "/control/send", {{"chat_id", 111}, {"user_id", 111}, {"text", "after it"}});
+  EXPECT_TRUE(wait_for_replies(2)) << daemon->stderr_text();
+  ASSERT_EQ(sent.size(), 2u) << sent.dump();
+  EXPECT_EQ(sent[0]["text"], "echo: before it");
+  EXPECT_EQ(sent[1]["text"], "echo: after it");
+  const auto log = daemon->stderr_text();
+  EXPECT_THAT(log, HasSubstr("update 501 skipped: too large to read (9437"));
+  // The skip was narrowed to that update: one ask for it alone, then past it.
+  const auto asks = control("GET", "/control/asks");
+  int alone = 0;
+  for (const auto& ask : asks) alone += ask["limit"] == 1 && ask["offset"] == 501 ? 1 : 0;
+  EXPECT_EQ(alone, 1) << asks.dump();
+  daemon->signal(SIGTERM);
+  EXPECT_EQ(daemon->wait(10s), 0);
+}
+
 // A poll that hangs without an error (the silence limit shortened to 1.5 s by a test hook):
 // /health and /metrics say the platform is silent, the gateway cuts the poll and polls again
 // by itself, and once Telegram answers again a message is answered.

@@ -189,6 +189,7 @@ void record_head(const http::response<http::string_body>& head, HttpReply& reply
 void record_read_failure(const beast::error_code& read_ec, const std::string& body,
                          const HttpCall& call, HttpReply& reply) {
   reply.failure = failure_of(read_ec, true);
+  reply.over_size_limit = read_ec == http::error::body_limit;
   reply.failure_detail =
       (read_ec == http::error::body_limit
            ? "response larger than " + std::to_string(call.max_response_bytes) + " bytes"
@@ -446,6 +447,12 @@ asio::awaitable<bool> HttpClient::Impl::exchange_on(Stream& stream, Connection& 
   parser.body_limit(call.max_response_bytes);
   auto [header_ec, header_bytes] =
       co_await http::async_read_header(stream, connection.buffer, parser, kTuple);
+  if (header_ec == http::error::body_limit) {
+    // Its Content-Length alone is over the cap: the head is whole, the body never read.
+    record_head(parser.get(), reply);
+    record_read_failure(header_ec, {}, call, reply);
+    co_return false;
+  }
   if (header_ec) {
     reply.failure = failure_of(header_ec, false);
     reply.failure_detail = "reading the response failed: " + header_ec.message();

@@ -54,6 +54,7 @@ struct HttpReply {
   TransportFailure failure = TransportFailure::none;
   std::string failure_detail;
   bool events_delivered = false;  // at least one SSE event reached the sink
+  bool over_size_limit = false;   // the body was larger than max_response_bytes (unread)
 };
 
 // Receives each SSE `data:` payload as it arrives; returns false to stop reading.

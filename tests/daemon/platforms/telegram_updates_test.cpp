@@ -167,6 +167,29 @@ TEST(TelegramUpdates, MalformedUpdatesAreSkippedNotThrown) {
   EXPECT_TRUE(parse_updates(json("x"), 9, {}, false).messages.empty());
 }
 
+TEST(TelegramUpdates, AnAnswerTooLargeToReadIsNarrowedToOneUpdateThenSkipped) {
+  using Kind = OversizedStep::Kind;
+  struct Row {
+    long long offset;
+    bool one_at_a_time;
+    Kind kind;
+    long long next_offset;
+  };
+  const Row rows[] = {
+      {0, false, Kind::one_at_a_time, 0},  // a batch: maybe many updates, each readable
+      {57, false, Kind::one_at_a_time, 0},
+      {57, true, Kind::skip, 58},  // the one at the offset is too large alone
+      {1, true, Kind::skip, 2},
+      {0, true, Kind::stuck, 0},  // no offset yet: its id is unknown
+      {-1, true, Kind::stuck, 0},
+  };
+  for (const auto& row : rows) {
+    const auto step = after_oversized_answer(row.offset, row.one_at_a_time);
+    EXPECT_EQ(step.kind, row.kind) << row.offset << " " << row.one_at_a_time;
+    EXPECT_EQ(step.next_offset, row.next_offset) << row.offset << " " << row.one_at_a_time;
+  }
+}
+
 TEST(TelegramBackoff, DoublesToItsCapAndStartsOverAfterASuccess) {
   using std::chrono::milliseconds;
   chat::Backoff backoff(milliseconds(500), milliseconds(3000));

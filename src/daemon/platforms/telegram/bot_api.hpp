@@ -20,6 +20,8 @@ struct ApiReply {
   int http_status = 0;
   std::string description;  // redacted
   std::optional<int> retry_after;
+  bool too_large = false;        // the answer was over the size cap, unread
+  long long declared_bytes = 0;  // its Content-Length then, when it gave one
 };
 
 // Reads a Bot API answer ({"ok", "result", "description", "parameters": {"retry_after"}}).

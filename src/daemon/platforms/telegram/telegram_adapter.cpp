@@ -1,5 +1,8 @@
 #include "daemon/platforms/telegram/telegram_adapter.hpp"
 
+#include <boost/algorithm/string/predicate.hpp>
+#include <cstdlib>
+
 #include "daemon/platforms/chat/chat_text.hpp"
 #include "daemon/providers/redact.hpp"
 
@@ -31,6 +34,12 @@ asio::awaitable<ApiReply> TelegramAdapter::call(providers::HttpClient& client,
     ApiReply out;
     out.http_status = reply.status;
     out.description = providers::redact(reply.failure_detail);
+    out.too_large = reply.over_size_limit;
+    for (const auto& [name, value] : reply.headers) {
+      if (out.too_large && boost::iequals(name, "content-length")) {
+        out.declared_bytes = std::strtoll(value.c_str(), nullptr, 10);
+      }
+    }
     co_return out;
   }
   ApiReply out = parse_api_reply(reply.status, reply.body);

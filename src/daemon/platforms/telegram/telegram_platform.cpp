@@ -96,6 +96,8 @@ struct TelegramPlatform::Impl : std::enable_shared_from_this<TelegramPlatform::I
   asio::awaitable<bool> poll_once(long long& offset, chat::Backoff& backoff);
   asio::awaitable<void> wait_after_failed_poll(const telegram::ApiReply& reply,
                                                chat::Backoff& backoff);
+  asio::awaitable<void> get_past_oversized(const telegram::ApiReply& reply, long long& offset,
+                                           chat::Backoff& backoff);
   asio::awaitable<void> learn_identity();
   asio::awaitable<void> supervise_polling();
   asio::awaitable<void> lead();
@@ -124,6 +126,8 @@ struct TelegramPlatform::Impl : std::enable_shared_from_this<TelegramPlatform::I
   telegram::BotIdentity bot;  // from getMe: to know a mention of it in a group
   bool identity_tried = false;
   Clock::time_point last_identity_try;
+  // Polls left that ask for one update at a time, after an answer too large to read.
+  int one_at_a_time = 0;
 };
 
 // Who the bot is; until getMe answers, group messages are answered only when they are
@@ -176,10 +180,15 @@ asio::awaitable<bool> TelegramPlatform::Impl::poll_once(long long& offset, chat:
   json params = {{"timeout", kPollSeconds},
                  {"allowed_updates", json::array({"message", "callback_query"})}};
   if (offset > 0) params["offset"] = offset;
+  if (one_at_a_time > 0) params["limit"] = 1;
   const auto reply = co_await adapter.call(poll_client, "getUpdates", params,
                                            std::chrono::seconds(kPollSeconds + 10));
   last_progress = Clock::now();
   if (!polling) co_return false;
+  if (reply.too_large) {
+    co_await get_past_oversized(reply, offset, backoff);
+    co_return true;
+  }
   if (!reply.ok) {
     co_await wait_after_failed_poll(reply, backoff);
     co_return true;  // waited already
@@ -213,7 +222,49 @@ asio::awaitable<bool> TelegramPlatform::Impl::poll_once(long long& offset, chat:
     co_return true;
   }
   offset = polled.next_offset;
+  if (one_at_a_time > 0) one_at_a_time = anything ? one_at_a_time - 1 : 0;
   co_return anything;
+}
+
+// An answer over the size cap fails the same way at every poll (Telegram keeps the update
+// until an offset past it is sent): narrowed to one update, which is skipped if it alone is
+// too large, with its id and size in the log.
+asio::awaitable<void> TelegramPlatform::Impl::get_past_oversized(const telegram::ApiReply& reply,
+                                                                 long long& offset,
+                                                                 chat::Backoff& backoff) {
+  const auto size = reply.declared_bytes > 0 ? std::to_string(reply.declared_bytes) + " bytes"
+                                             : std::string("over the size cap");
+  const auto step = telegram::after_oversized_answer(offset, one_at_a_time > 0);
+  if (step.kind == telegram::OversizedStep::Kind::one_at_a_time) {
+    spdlog::warn(
+        "telegram: a getUpdates answer too large to read ({}); asking for one update "
+        "at a time",
+        size);
+    one_at_a_time = 100;
+    co_return;
+  }
+  if (step.kind == telegram::OversizedStep::Kind::skip) {
+    // The offset past it is recorded before it is used: a restart does not meet it again.
+    std::vector<telegram::Inbound> none;  // named: no temporaries in a co_await (GCC 12)
+    std::vector<telegram::ButtonPress> no_presses;
+    const bool recorded =
+        co_await machinery.receive(std::move(none), std::move(no_presses), step.next_offset, true);
+    if (recorded) {
+      spdlog::error("telegram: update {} skipped: too large to read ({}, {}); it is not answered",
+                    offset, size, reply.description);
+      detail = "skipped update " + std::to_string(offset) + ", too large to read (" + size + ")";
+      offset = step.next_offset;
+      co_return;
+    }
+  }
+  state = PlatformState::error;
+  detail = step.kind == telegram::OversizedStep::Kind::stuck
+               ? "the first pending update is too large to read (" + size +
+                     ") and no offset is known to skip it; drop it with the Bot API's "
+                     "deleteWebhook?drop_pending_updates=true"
+               : "the state store refused the offset past an update too large to read";
+  spdlog::error("telegram: {}", detail);
+  co_await sleep(backoff.next());
 }
 
 asio::awaitable<void> TelegramPlatform::Impl::wait_after_failed_poll(

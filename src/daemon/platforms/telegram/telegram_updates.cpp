@@ -165,4 +165,10 @@ PolledUpdates parse_updates(const json& result, long long offset, const BotIdent
   return out;
 }
 
+OversizedStep after_oversized_answer(long long offset, bool one_at_a_time) {
+  if (!one_at_a_time) return {OversizedStep::Kind::one_at_a_time};
+  if (offset <= 0) return {OversizedStep::Kind::stuck};
+  return {OversizedStep::Kind::skip, offset + 1};
+}
+
 }  // namespace hermes::daemon::telegram

@@ -54,4 +54,20 @@ struct PolledUpdates {
 PolledUpdates parse_updates(const nlohmann::json& result, long long offset, const BotIdentity& bot,
                             bool require_mention, bool per_user_in_groups = true);
 
+// What the poller does after a getUpdates answer too large to read. Telegram keeps an update
+// until an offset past it is sent, so one that can never be read would stop polling for good.
+struct OversizedStep {
+  enum class Kind {
+    one_at_a_time,  // ask again for one update (limit 1): it may be the batch that is large
+    skip,           // the update at the offset alone is too large: go past it to `next_offset`
+    stuck,          // no offset is known yet, so the update cannot be named (nor skipped)
+  };
+  Kind kind;
+  long long next_offset = 0;
+};
+
+// `offset`: what was asked for (0: none yet); `one_at_a_time`: that ask had limit 1. Update ids
+// are sequential, so the only update a limit-1 ask at offset N can bring is N.
+OversizedStep after_oversized_answer(long long offset, bool one_at_a_time);
+
 }  // namespace hermes::daemon::telegram
