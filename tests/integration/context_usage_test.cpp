@@ -194,6 +194,42 @@ TEST_F(ContextAndUsage, AStatelessRequestTooBigForTheModelIsTheClients400) {
   EXPECT_EQ(fake_.calls().size(), before) << "refused before any provider call";
 }
 
+// Hardening (issue 24, item 9): a message larger than the window stayed among the protected
+// newest messages, so that turn and the next three got 400. Now it is stored marked
+// left_out, the user is told once, and the next turns work and never send it again: one over
+// the window by the estimate (never sent), one under it that the provider still refuses after
+// the compaction.
+TEST_F(ContextAndUsage, AMessageThatCanNeverFitIsLeftOutAndTheNextTurnsWork) {
+  fake_.limit_context(1500, 60);  // 400 tokens ≈ 1,600 characters; refused past 1,500
+  start("compression: {threshold: 0.6, protect_last_n: 4}\n");
+  auto first = turn("hello");
+  ASSERT_EQ(first.status, 200) << first.body;
+  const std::string session = first.headers["x-hermes-session-id"];
+  for (const std::size_t size : {4000u, 1550u}) {
+    const auto before = fake_.calls().size();
+    const auto r = turn(std::string(size, 'x'), session);
+    EXPECT_EQ(r.status, 400) << r.body;
+    const auto error = json::parse(r.body)["error"];
+    EXPECT_EQ(error["type"], "context_overflow");
+    EXPECT_THAT(error["message"].get<std::string>(),
+                HasSubstr("too long for the model's context window of 400 tokens. It is kept but "
+                          "left out of this conversation"));
+    if (size == 4000) {
+      EXPECT_EQ(fake_.calls().size(), before) << "over the window: never sent";
+    }
+    for (int i = 0; i < 4; ++i) {
+      const auto next = turn("after " + std::to_string(size) + " #" + std::to_string(i), session);
+      EXPECT_EQ(next.status, 200) << "turn " << i << " after the " << size
+                                  << "-byte message: " << next.body;
+    }
+  }
+  for (const auto& call : fake_.calls()) {
+    if (call.contains("refused")) continue;  // the one the provider refused
+    EXPECT_LE(message_chars(call["messages"]), 1500u) << call.dump();
+  }
+  EXPECT_THAT(daemon_->stderr_text(), HasSubstr("left out of the conversation"));
+}
+
 // Hardening (issue 24, item 11, part): /v1/responses skipped the check chat completions
 // makes (a 900 KB input went to the provider): an input that cannot fit, chain compacted or
 // not, is a 400 before any call, plain and streamed.

@@ -35,6 +35,18 @@ void TokenCorrection::observe(long estimated, long reported) {
   seen_ = true;
 }
 
+bool leave_out(long tokens, long context_length, bool overflowed_after_compaction) {
+  if (tokens > context_length) return true;
+  return overflowed_after_compaction && tokens * 2 > context_length;
+}
+
+std::string left_out_sentence(long tokens, long context_length) {
+  return "Your message is about " + std::to_string(tokens) +
+         " tokens, too long for the model's context window of " + std::to_string(context_length) +
+         " tokens. It is kept but left out of this conversation, so your next message works "
+         "as before; send it shorter or in parts.";
+}
+
 bool over_threshold(long tokens, long context_length, double threshold) {
   return static_cast<double>(tokens) > threshold * static_cast<double>(context_length);
 }

@@ -35,6 +35,14 @@ class TokenCorrection {
   bool seen_ = false;
 };
 
+// Whether a new message is left out of the conversation for good (stored, never sent again):
+// `tokens` is what a request with it alone costs (system prompt and tool schemas included).
+// Over the window it can never fit; a turn that overflowed even after compaction blames a
+// message that fills more than half the window (a smaller one is not what overflowed).
+bool leave_out(long tokens, long context_length, bool overflowed_after_compaction);
+// What the user is told, once, about the message left out.
+std::string left_out_sentence(long tokens, long context_length);
+
 // True when `tokens` pass `threshold` (0..1] of `context_length`.
 bool over_threshold(long tokens, long context_length, double threshold);
 

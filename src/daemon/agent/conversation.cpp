@@ -2,8 +2,10 @@
 
 #include <spdlog/spdlog.h>
 
+#include "daemon/agent/context_window.hpp"
 #include "daemon/agent/session_queue.hpp"
 #include "daemon/agent/session_store.hpp"
+#include "daemon/agent/session_tables.hpp"
 #include "daemon/agent/stored_turn.hpp"
 #include "daemon/state/sql_connection.hpp"
 
@@ -86,7 +88,9 @@ void Conversation::add_turn_rows(state::Transaction& tx, const ConversationTurn&
   const auto& result = outcome.result;
   if (turn.new_session) store_.add_session(tx, id, turn.platform, turn.chat_key);
   if (store_fresh) {
-    for (const auto& m : turn.fresh) store_.add_message(tx, id, m);
+    std::string status;  // "" = complete
+    if (outcome.left_out) status = kLeftOutStatus;
+    for (const auto& m : turn.fresh) store_.add_message(tx, id, m, status);
   }
   if (!turn.new_session) store_.touch(tx, id);
   // Tool rounds and the answer, in order; a turn cut short keeps its complete rounds.
@@ -116,8 +120,10 @@ asio::awaitable<ConversationResult> Conversation::take_turn(ConversationTurn tur
   options.usage_rows_in_turn = true;  // stored with the turn, not in a second transaction
   const bool store_fresh = co_await prepare(turn, options, out);
   if (out.too_big) co_return out;
-  if (turn.on_fitted) turn.on_fitted(out.fitted);
-  co_await run(turn, std::move(options), store_fresh, out);
+  if (!out.left_out) {
+    if (turn.on_fitted) turn.on_fitted(out.fitted);
+    co_await run(turn, std::move(options), store_fresh, out);
+  }
   co_await store(turn, store_fresh, std::move(rows), out);
   co_return out;
 }
@@ -150,6 +156,9 @@ asio::awaitable<bool> Conversation::prepare(const ConversationTurn& turn,
       store_fresh = false;
       fresh.clear();
     }
+  }
+  if (!turn.own_history && leave_out_oversized(prompt_for(turn, history), fresh, false, out)) {
+    co_return store_fresh;  // never run: it would fail now and in every later turn
   }
   out.fitted = co_await fit(turn, std::move(history), std::move(fresh), false, options);
   if (turn.own_history) {
@@ -185,6 +194,7 @@ asio::awaitable<void> Conversation::run(const ConversationTurn& turn, TurnOption
   std::vector<ChatMessage> fresh;
   if (store_fresh) fresh = turn.fresh;
   auto history = co_await history_of(turn);  // again: the first fit may have stored a summary
+  const auto prefix = prompt_for(turn, history);
   auto refitted = co_await fit(turn, std::move(history), std::move(fresh), true, retry_options);
   if (refitted.compacted) {
     out.fitted = std::move(refitted);
@@ -196,6 +206,40 @@ asio::awaitable<void> Conversation::run(const ConversationTurn& turn, TurnOption
                                  first_rows.end());
   }
   out.end = decide_turn_end(facts_of(out.result, stopped(), compactable, true));
+  const bool still_over = !out.result.ok && out.result.failure &&
+                          out.result.failure->reason == providers::FailoverReason::context_overflow;
+  if (!turn.own_history && store_fresh && still_over) {
+    // Compacted as far as it goes and still over: a new message that large is left out, or it
+    // would stay among the protected newest and fail the next turns too.
+    leave_out_oversized(prefix, turn.fresh, true, out);
+  }
+}
+
+// Sets out.left_out, with the failure the user is told, when one of the turn's new messages
+// can never fit the context window (context::leave_out).
+bool Conversation::leave_out_oversized(const std::vector<ChatMessage>& prefix,
+                                       std::span<const ChatMessage> fresh, bool overflowed,
+                                       ConversationResult& out) const {
+  const long window = turns_.context_length();
+  for (const auto& message : fresh) {
+    const long tokens = compactor_.tokens({prefix, std::span<const ChatMessage>(&message, 1)});
+    if (!context::leave_out(tokens, window, overflowed)) continue;
+    providers::Classification failure = out.result.failure.value_or(providers::Classification{});
+    failure.reason = providers::FailoverReason::context_overflow;
+    failure.retryable = false;
+    failure.gateway_detail = context::left_out_sentence(tokens, window);
+    out.result.ok = false;
+    out.result.failure = std::move(failure);
+    out.end = TurnEnd{};
+    out.end.tell = TurnTell::failure;
+    out.left_out = true;
+    spdlog::warn(
+        "a message of about {} tokens can never fit the context window of {}: stored "
+        "and left out of the conversation",
+        tokens, window);
+    return true;
+  }
+  return false;
 }
 
 // The turn's rows and the platform's in one transaction, durable before anything is replied.

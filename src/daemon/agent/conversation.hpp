@@ -3,6 +3,7 @@
 #include <boost/asio/awaitable.hpp>
 #include <functional>
 #include <optional>
+#include <span>
 #include <string>
 #include <vector>
 
@@ -52,6 +53,9 @@ struct ConversationResult {
   FittedTurn fitted;
   // A new session's messages exceed the context window: nothing was run or stored.
   bool too_big = false;
+  // A new message on a stored session can never fit the context window: it is stored marked
+  // left out (never sent again), and the failure tells the user once.
+  bool left_out = false;
   long tokens = 0;  // with too_big: the estimate, against context_window
   long context_window = 0;
   long tool_tokens = 0;  // with too_big: how much of `tokens` the MCP tools' schemas are
@@ -107,6 +111,9 @@ class Conversation {
                                    bool store_fresh, ConversationResult& out);
   boost::asio::awaitable<void> store(const ConversationTurn& turn, bool store_fresh,
                                      PlatformRows rows, ConversationResult& out);
+  bool leave_out_oversized(const std::vector<providers::ChatMessage>& prefix,
+                           std::span<const providers::ChatMessage> fresh, bool overflowed,
+                           ConversationResult& out) const;
   void add_turn_rows(state::Transaction& tx, const ConversationTurn& turn, bool store_fresh,
                      const ConversationResult& outcome);
 

@@ -146,7 +146,7 @@ void SessionStore::add_message(state::Transaction& tx, const std::string& sessio
   // The row owns its copy; the cache takes the original, when the history shows it (as
   // SessionTables::load_messages decides).
   auto row = std::make_shared<ChatMessage>(message);
-  if (status.empty() || !message.content.empty()) cache_.append(session_id, std::move(message));
+  if (shown_in_history(status, message.content)) cache_.append(session_id, std::move(message));
   tx.add([this, session_id, row, status = std::move(status), now = now_seconds()] {
     tables_.insert_message(session_id, *row, now, status);
   });

@@ -2,12 +2,23 @@
 
 #include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "daemon/agent/history_shape.hpp"
 #include "daemon/providers/openai_chat.hpp"
 
 namespace hermes::daemon {
+
+// The status of a message that can never fit the context window: stored, never sent again.
+inline constexpr std::string_view kLeftOutStatus = "left_out";
+
+// Whether a stored message is part of the history sent upstream: complete ones, and those cut
+// short (stopped, interrupted) that said something; never one left out. The SQL reads in
+// sql_session_tables.cpp say the same.
+inline bool shown_in_history(std::string_view status, std::string_view content) {
+  return status.empty() || (!content.empty() && status != kLeftOutStatus);
+}
 
 // The rows of sessions and their messages, as one backend stores them. Called only on the
 // store worker's thread, inside its transactions; a second backend (PostgreSQL) implements

@@ -6,11 +6,12 @@ namespace hermes::daemon {
 
 namespace {
 
-// The rows a history shows, in order: every message but interrupted ones that said nothing.
-// One filter for the three reads that must agree on it (pasted as literals: statements are
-// cached by their text, which must outlive the connection).
-#define HERMES_VISIBLE_ROWS \
-  "FROM messages WHERE session_id = ? AND (status IS NULL OR content != '')"
+// The rows a history shows, in order (shown_in_history): every message but interrupted ones
+// that said nothing and those left out. One filter for the three reads that must agree on it
+// (pasted as literals: statements are cached by their text, which must outlive the connection).
+#define HERMES_VISIBLE_ROWS                                    \
+  "FROM messages WHERE session_id = ? AND (status IS NULL OR " \
+  "(content != '' AND status != 'left_out'))"
 #define HERMES_VISIBLE_MESSAGES \
   "SELECT role, content, tool_calls, tool_call_id " HERMES_VISIBLE_ROWS
 constexpr const char* kVisibleMessages = HERMES_VISIBLE_MESSAGES " ORDER BY id";

@@ -307,7 +307,7 @@ bool TurnRunner::Impl::refuse_on_budget(const TurnOptions& options, TurnResult& 
   }
   Classification c;
   c.reason = FailoverReason::budget_exceeded;
-  c.budget_detail = usage::refusal_sentence(budget);
+  c.gateway_detail = usage::refusal_sentence(budget);
   c.retry_after = std::chrono::seconds(std::max<std::int64_t>(1, budget.resets_at - now_unix));
   result.failure = c;
   metrics.count_turn("budget_exceeded");
@@ -558,7 +558,7 @@ providers::CallEvent TurnRunner::Impl::check_key_budget(const std::string& provi
   const auto budget = ledger->check_key(provider, static_cast<int>(key), now_unix);
   if (budget.verdict != usage::BudgetVerdict::refuse) return event;
   event.kind = providers::CallEventKind::key_refused;
-  event.budget_detail = usage::refusal_sentence(budget);
+  event.gateway_detail = usage::refusal_sentence(budget);
   event.resets_in = std::chrono::seconds(budget.resets_at - now_unix);
   return event;
 }

@@ -18,9 +18,9 @@ struct Classification {
   std::string model;
   std::string error_code;  // structured code from the body, lowercased ("insufficient_quota")
   std::string message;     // the provider's own message, redacted, at most 500 bytes
-  // budget_exceeded: the gateway's own sentence naming the budget, what was spent, the limit
-  // and when it resets (never provider text).
-  std::string budget_detail;
+  // The gateway's own sentence, never provider text: for budget_exceeded the budget, what was
+  // spent, the limit and when it resets; for context_overflow the message left out.
+  std::string gateway_detail;
 
   bool retryable = true;           // the same request may succeed later
   bool rotate_credential = false;  // try the next key in the pool

@@ -41,7 +41,7 @@ std::string timeout_hint(const Classification& c) {
 }
 
 std::string budget_hint(const Classification& c) {
-  if (!c.budget_detail.empty()) return c.budget_detail;
+  if (!c.gateway_detail.empty()) return c.gateway_detail;
   return "A spending budget of this gateway is used up; it resets at the start of its "
          "period.";
 }
@@ -79,6 +79,7 @@ std::string hint(const Classification& c) {
     case FailoverReason::timeout:
       return timeout_hint(c);
     case FailoverReason::context_overflow:
+      if (!c.gateway_detail.empty()) return c.gateway_detail;
       return "This conversation is too long for the model's context window. Send /new to start "
              "a fresh session.";
     case FailoverReason::payload_too_large:

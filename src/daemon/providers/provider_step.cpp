@@ -67,7 +67,7 @@ CallStep refuse_key(const CallCursor& cursor, const CallEvent& event, const Call
   Classification c;
   c.reason = FailoverReason::budget_exceeded;
   c.provider = std::string(context.chain[cursor.slot].provider);
-  c.budget_detail = event.budget_detail;
+  c.gateway_detail = event.gateway_detail;
   c.retry_after = std::max(std::chrono::seconds(1), event.resets_in);
   CallStep step;
   step.action = CallAction::skip_key;

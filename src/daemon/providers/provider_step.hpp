@@ -37,14 +37,14 @@ struct CallCursor {
 enum class CallEventKind {
   ready,        // go on: the start, or after a refused key, a rotation, a wait, a fall-back
   key_cleared,  // the chosen key's budget lets it be used
-  key_refused,  // the chosen key's budget is spent (`budget_detail`, `resets_in`)
+  key_refused,  // the chosen key's budget is spent (`gateway_detail`, `resets_in`)
   answered,     // the call succeeded
   failed,       // the call failed (`failure`, `partial_stream`, `jitter`)
 };
 
 struct CallEvent {
   CallEventKind kind = CallEventKind::ready;
-  std::string budget_detail;          // key_refused: the sentence naming the budget
+  std::string gateway_detail;         // key_refused: the sentence naming the budget
   std::chrono::seconds resets_in{0};  // key_refused: until the budget's period resets
   Classification failure;             // failed: the classified error
   bool partial_stream = false;        // failed: part of the answer already reached the reader

@@ -71,6 +71,32 @@ TEST(SummariseCount, KeepsTheNewestWholeTurnsAndNeverSplitsAToolRound) {
   }
 }
 
+TEST(ContextWindow, AMessageIsLeftOutWhenItCanNeverFit) {
+  struct Row {
+    long tokens;
+    long window;
+    bool overflowed_after_compaction;
+    bool left_out;
+  };
+  const Row rows[] = {
+      {401, 400, false, true},   // alone over the window: can never fit
+      {400, 400, false, false},  // exactly the window fits
+      {390, 400, false, false},  // under it by the estimate: tried
+      {390, 400, true, true},    // ...and still over after compaction: it is what overflowed
+      {201, 400, true, true},
+      {200, 400, true, false},  // half the window or less is not what overflowed
+      {10, 400, true, false},
+  };
+  for (const auto& row : rows) {
+    EXPECT_EQ(leave_out(row.tokens, row.window, row.overflowed_after_compaction), row.left_out)
+        << row.tokens << "/" << row.window << " " << row.overflowed_after_compaction;
+  }
+  EXPECT_EQ(left_out_sentence(1004, 400),
+            "Your message is about 1004 tokens, too long for the model's context window of 400 "
+            "tokens. It is kept but left out of this conversation, so your next message works as "
+            "before; send it shorter or in parts.");
+}
+
 TEST(Summary, TheTranscriptNamesRolesAndTheSummaryStandsAsAUserMessage) {
   const std::vector<ChatMessage> old = {{"user", "hi"}, calls("c1"), {"tool", "42", "", "c1"}};
   const auto text = transcript_text(old);

@@ -60,14 +60,25 @@ TEST(Replies, FailedTurnCarriesTheHintAndAWayOn) {
             "to start a fresh session.");
 }
 
+TEST(Replies, AMessageLeftOutIsNotToBeSentAgain) {
+  providers::Classification c;
+  c.reason = providers::FailoverReason::context_overflow;
+  c.gateway_detail = "Your message is about 1004 tokens, too long.";
+  EXPECT_EQ(failed_turn_reply(c),
+            "Sorry, I can't send that message to the model. Your message is about 1004 tokens, "
+            "too long.");
+  c.gateway_detail.clear();  // the provider's overflow of a whole conversation: /new
+  EXPECT_NE(failed_turn_reply(c).find("Send /new"), std::string::npos);
+}
+
 TEST(TelegramText, ABudgetRefusalSaysWhichBudgetAndWhenItResetsNotToRetry) {
   providers::Classification c;
   c.reason = providers::FailoverReason::budget_exceeded;
-  c.budget_detail =
+  c.gateway_detail =
       "The daily-chat budget ($2.00 a day) is used up: $2.05 spent. It resets at "
       "2026-12-03 00:00 UTC.";
   const auto reply = failed_turn_reply(c);
-  EXPECT_EQ(reply, "Sorry, I can't answer now. " + c.budget_detail);
+  EXPECT_EQ(reply, "Sorry, I can't answer now. " + c.gateway_detail);
 }
 
 }  // namespace

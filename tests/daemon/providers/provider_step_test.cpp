@@ -39,7 +39,7 @@ CallEvent cleared() {
 CallEvent refused(std::chrono::seconds resets_in) {
   CallEvent e;
   e.kind = CallEventKind::key_refused;
-  e.budget_detail = "the key budget is spent";
+  e.gateway_detail = "the key budget is spent";
   e.resets_in = resets_in;
   return e;
 }

@@ -93,6 +93,7 @@ TEST_P(StoreBackend, SessionsKeepTheirMessagesInOrderWithToolCallsAndStatus) {
     tables.insert_message("hs_1", {"tool", "sunny", "", "c1"}, 101, "");
     tables.insert_message("hs_1", {"assistant", ""}, 102, "interrupted");  // said nothing
     tables.insert_message("hs_1", {"assistant", "it is sun"}, 102, "interrupted");
+    tables.insert_message("hs_1", {"user", "far too long"}, 103, "left_out");  // never sent
     tables.touch_session("hs_1", 103);
   });
   EXPECT_EQ(tables.count_sessions(), 1);
@@ -104,6 +105,7 @@ TEST_P(StoreBackend, SessionsKeepTheirMessagesInOrderWithToolCallsAndStatus) {
   EXPECT_EQ(messages[2], ChatMessage("assistant", "", R"([{"id":"c1"}])"));
   EXPECT_EQ(messages[3], ChatMessage("tool", "sunny", "", "c1"));
   EXPECT_EQ(messages[4].content, "it is sun");
+  EXPECT_EQ(tables.history_shape("hs_1").rows, 5) << "the shape counts what the history shows";
   EXPECT_TRUE(tables.load_messages("hs_2").empty());
 }
 

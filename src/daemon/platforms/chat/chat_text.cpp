@@ -104,6 +104,11 @@ std::string failed_turn_reply(const providers::Classification& failure) {
     // Nothing was sent to the model; retrying before the reset is refused the same way.
     return "Sorry, I can't answer now. " + providers::hint(failure);
   }
+  if (failure.reason == providers::FailoverReason::context_overflow &&
+      !failure.gateway_detail.empty()) {
+    // The message was left out: sending it again would fail the same way.
+    return "Sorry, I can't send that message to the model. " + providers::hint(failure);
+  }
   return "Sorry, I couldn't get a reply from the model. " + providers::hint(failure) +
          " Your message is saved: send it again to retry, or /new to start a fresh session.";
 }
