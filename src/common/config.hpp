@@ -40,9 +40,13 @@ struct FallbackProvider {
 struct AgentConfig {
   std::string system_prompt = "You are a helpful assistant.";
   int api_max_retries = 3;  // total attempts per provider call, at least 1
+  // A provider's silence: to the first byte of its answer, then between bytes of a stream.
   std::chrono::milliseconds request_timeout{std::chrono::seconds{120}};
-  // One turn at most, across all retries, rotations and fallbacks.
+  // A turn's inactivity: no answer, no streamed byte, no tool result for this long ends it
+  // (across retries, rotations and fallbacks); a turn that keeps making progress goes on.
   std::chrono::milliseconds turn_timeout{std::chrono::seconds{300}};
+  // A turn at most, progress or not.
+  std::chrono::milliseconds turn_hard_timeout{std::chrono::seconds{3600}};
   std::chrono::milliseconds restart_drain_timeout{std::chrono::seconds{60}};
   std::chrono::milliseconds stop_drain_timeout{std::chrono::seconds{10}};
   int max_tool_iterations = 25;  // provider calls per turn that may ask for tools

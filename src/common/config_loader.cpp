@@ -421,14 +421,16 @@ void ConfigReader::read_fallbacks(const YAML::Node& node) {
 
 void ConfigReader::read_agent(const YAML::Node& node) {
   if (!expect_map(node, "agent")) return;
-  check_keys(node, "agent",
-             {"system_prompt", "api_max_retries", "request_timeout", "turn_timeout",
-              "restart_drain_timeout", "stop_drain_timeout", "max_tool_iterations"});
+  check_keys(
+      node, "agent",
+      {"system_prompt", "api_max_retries", "request_timeout", "turn_timeout", "turn_hard_timeout",
+       "restart_drain_timeout", "stop_drain_timeout", "max_tool_iterations"});
   auto& agent = config_.agent;
   read_string(node, "agent", "system_prompt", agent.system_prompt);
   read_int(node, "agent", "api_max_retries", 1, 20, agent.api_max_retries);
   read_seconds(node, "agent", "request_timeout", agent.request_timeout);
   read_seconds(node, "agent", "turn_timeout", agent.turn_timeout);
+  read_seconds(node, "agent", "turn_hard_timeout", agent.turn_hard_timeout);
   read_seconds(node, "agent", "restart_drain_timeout", agent.restart_drain_timeout);
   read_seconds(node, "agent", "stop_drain_timeout", agent.stop_drain_timeout);
   read_int(node, "agent", "max_tool_iterations", 1, 1000, agent.max_tool_iterations);

@@ -333,13 +333,20 @@ TEST(Config, OnlyARegularFileOfSaneSizeIsReadAsTheConfig) {
   std::filesystem::remove_all(dir);
 }
 
-TEST(Config, TurnTimeoutBoundsAWholeTurn) {
+TEST(Config, TurnTimeoutIsInactivityUnderAHardCap) {
   const auto result =
-      parse_config(std::string(kBase) + "agent: {turn_timeout: 45}\n", "/h/config.yaml", {});
+      parse_config(std::string(kBase) + "agent: {turn_timeout: 45, turn_hard_timeout: 900}\n",
+                   "/h/config.yaml", {});
   ASSERT_TRUE(result.config);
   EXPECT_EQ(result.config->agent.turn_timeout, std::chrono::seconds(45));
-  EXPECT_EQ(parse_config(kBase, "/h/config.yaml", {}).config->agent.turn_timeout,
-            std::chrono::seconds(300));
+  EXPECT_EQ(result.config->agent.turn_hard_timeout, std::chrono::seconds(900));
+  const auto defaults = parse_config(kBase, "/h/config.yaml", {});
+  EXPECT_EQ(defaults.config->agent.turn_timeout, std::chrono::seconds(300));
+  EXPECT_EQ(defaults.config->agent.turn_hard_timeout, std::chrono::seconds(3600));
+  EXPECT_THAT(
+      parse_config(std::string(kBase) + "agent: {turn_hard_timeout: 0}\n", "/h/config.yaml", {})
+          .errors,
+      ElementsAre(HasSubstr("agent.turn_hard_timeout")));
 }
 
 TEST(Config, PortErrorNamesFileLineKeyAndValue) {

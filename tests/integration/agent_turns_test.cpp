@@ -22,6 +22,7 @@ using namespace std::chrono_literals;
 using nlohmann::json;
 using ::testing::ElementsAre;
 using ::testing::HasSubstr;
+using ::testing::Not;
 using ::testing::StartsWith;
 
 constexpr const char* kBillingHint =
@@ -320,6 +321,31 @@ TEST_F(AgentTurns, FallbackAfterBillingAndThePrimaryStaysBenched) {
   r = chat("next turn");
   EXPECT_EQ(r.status, 200);
   EXPECT_THAT(fake_.call_keys(), ElementsAre("k1", "k2", "b1", "b1"));
+}
+
+// Hardening (issue 24, item 10): agent.request_timeout bounded the whole call, so a stream
+// still sending was cut ("a 4 s stream with a 4 s timeout ends in Sorry"). It is now the
+// limit on silence: to the first byte, then between chunks.
+TEST_F(AgentTurns, AStreamThatKeepsSendingOutlivesTheRequestTimeoutAndASilentOneDoesNot) {
+  start({.retries = 1, .request_timeout = 1});
+  json slow = json::object();  // 3.2 s of answer, a chunk every 400 ms
+  slow["stream"] = {"one ", "two ", "three ", "four ", "five ", "six ", "seven ", "eight"};
+  slow["delta_delay_ms"] = 400;
+  json silent = json::object();  // 1.5 s of silence after the first chunk
+  silent["stream"] = {"one ", "two"};
+  silent["delta_delay_ms"] = 1500;
+  fake_.script("k1", json::array({slow, silent}));
+  const auto t0 = std::chrono::steady_clock::now();
+  const auto whole = chat("slow", {}, true);
+  EXPECT_GE(std::chrono::steady_clock::now() - t0, 3s);
+  EXPECT_EQ(whole.status, 200) << whole.body;
+  EXPECT_THAT(whole.body, HasSubstr("eight"));
+  EXPECT_THAT(whole.body, HasSubstr("[DONE]"));
+  EXPECT_THAT(whole.body, Not(HasSubstr("error"))) << whole.body;
+  const auto cut = chat("silent", {}, true);
+  EXPECT_THAT(cut.body, HasSubstr("one "));
+  EXPECT_THAT(cut.body, Not(HasSubstr("two"))) << "the silence was not cut at 1 s";
+  EXPECT_THAT(cut.body, HasSubstr("timeout")) << cut.body;
 }
 
 TEST_F(AgentTurns, HangEndsAsTimeoutWithinTheDeadline) {

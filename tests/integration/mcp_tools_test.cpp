@@ -743,5 +743,34 @@ TEST_F(McpTools, AFloodingServerIsRateLimitedInTheLogAndItsListChangedStormCoale
   RecordProperty("server_sent", done.substr(0, done.find('\n')));
 }
 
+// Hardening (issue 24, item 10): agent.turn_timeout bounded the whole turn, so one that kept
+// making tool progress was cut. It is now a limit on inactivity (an answer, a streamed byte, a
+// tool round's results move it on), under agent.turn_hard_timeout, which cuts it regardless.
+TEST_F(McpTools, ATurnMakingToolProgressOutlivesTheTurnTimeoutButNotItsHardCap) {
+  const auto round = [](const std::string& id) {
+    return asks_for({tool_call(id, "mcp_everything_trigger_long_running_operation",
+                               {{"duration", 1}, {"steps", 1}})});
+  };
+  const auto three_rounds = [&] {
+    fake_.reset();
+    fake_.script("*", {round("r1"), round("r2"), round("r3"), says("done after three rounds")});
+  };
+  start(everything(), "  turn_timeout: 1.5\n  turn_hard_timeout: 30\n");
+  three_rounds();
+  const auto t0 = std::chrono::steady_clock::now();
+  const auto going_on = chat("three long rounds");
+  EXPECT_GE(std::chrono::steady_clock::now() - t0, 3s) << "three 1 s tool rounds";
+  EXPECT_EQ(going_on.status, 200) << going_on.body;
+  EXPECT_THAT(going_on.body, HasSubstr("done after three rounds"));
+  daemon_->signal(SIGTERM);
+  ASSERT_EQ(daemon_->wait(20s), 0);
+
+  start(everything(), "  turn_timeout: 1.5\n  turn_hard_timeout: 2\n");
+  three_rounds();
+  const auto capped = chat("three long rounds");
+  EXPECT_EQ(capped.status, 504) << capped.body;
+  EXPECT_THAT(daemon_->stderr_text(), HasSubstr("agent.turn_hard_timeout"));
+}
+
 }  // namespace
 }  // namespace hermes::testing

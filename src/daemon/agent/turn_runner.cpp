@@ -11,6 +11,7 @@
 #include <random>
 
 #include "common/logging.hpp"
+#include "daemon/agent/turn_deadline.hpp"
 #include "daemon/metrics/metrics.hpp"
 #include "daemon/providers/classifier.hpp"
 #include "daemon/providers/cooldown_rule.hpp"
@@ -51,6 +52,8 @@ struct ActiveTurn {
   std::shared_ptr<providers::AbortSignal> tools_abort = std::make_shared<providers::AbortSignal>();
   // What the turn holds back of the budgets while it runs (released when it ends).
   usage::BudgetHold budget;
+  // The start, or the last answer, streamed byte or tool round: agent.turn_timeout runs from it.
+  Clock::time_point last_progress = Clock::now();
 
   bool ended_early() const { return interrupted || client_gone; }
   // Says how the turn ended early, in `result` and the metrics; false when it did not.
@@ -103,7 +106,7 @@ struct ProviderRequest {
   const std::string& tools;
   const TurnOptions& options;
   const std::vector<Slot>& usable;
-  Clock::time_point deadline;  // agent.turn_timeout, for the whole turn
+  Clock::time_point hard_deadline;  // agent.turn_hard_timeout, progress or not
 };
 
 std::string provider_fingerprint(const ProviderConfig& p) {
@@ -271,12 +274,14 @@ asio::awaitable<TurnResult> TurnRunner::Impl::run(std::vector<providers::ChatMes
         ledger->turn_estimate(usable.front().model, context::estimate_tokens(messages));
     turn->budget = ledger->hold(options.chat, estimate);
   }
-  // One deadline for the whole turn, whatever rounds, retries and fallbacks it goes through.
-  const auto turn_deadline = Clock::now() + config.agent.turn_timeout;
+  // One hard cap for the whole turn, whatever rounds, retries and fallbacks it goes through;
+  // within it, the turn may go agent.turn_timeout without progress.
+  turn->last_progress = Clock::now();
+  const auto hard_deadline = turn->last_progress + config.agent.turn_hard_timeout;
   const std::string tools = offered_tools(options);
   const bool client_tools = !options.client_tools.empty();
   const bool tools_offered = !client_tools && !tools.empty();
-  const ProviderRequest request{*turn, messages, tools, options, usable, turn_deadline};
+  const ProviderRequest request{*turn, messages, tools, options, usable, hard_deadline};
   for (int calls = 1;; ++calls) {
     providers::ChatCallResult answer;
     const bool answered = co_await call_provider(request, result, answer);
@@ -402,6 +407,7 @@ asio::awaitable<void> TurnRunner::Impl::tool_round(ActiveTurn& turn,
     messages.push_back(r);
     result.transcript.push_back(std::move(r));
   }
+  turn.last_progress = Clock::now();  // however long the tools took, the turn went on
 }
 
 asio::awaitable<std::vector<ChatMessage>> TurnRunner::Impl::run_tools(
@@ -457,7 +463,9 @@ asio::awaitable<bool> TurnRunner::Impl::call_provider(const ProviderRequest& req
   for (;;) {
     const auto now = Clock::now();
     const auto chain = chain_view(request.usable);
-    const providers::CallContext step_context{chain, settings, now, request.deadline,
+    const auto deadline =
+        turn_deadline(request.turn.last_progress, config.agent.turn_timeout, request.hard_deadline);
+    const providers::CallContext step_context{chain, settings, now, deadline,
                                               result.failure.has_value()};
     const auto step = providers::step_provider_call(cursor, event, step_context);
     cursor = step.next;
@@ -486,6 +494,11 @@ asio::awaitable<bool> TurnRunner::Impl::call_provider(const ProviderRequest& req
         answer = std::move(outcome);
         co_return true;
       case CallAction::out_of_time:
+        spdlog::warn("turn ran out of time after {} upstream call(s): {}", result.calls,
+                     now >= request.hard_deadline ? "agent.turn_hard_timeout"
+                                                  : "no progress for agent.turn_timeout");
+        metrics.count_turn("failed");
+        co_return false;
       case CallAction::give_up:
         metrics.count_turn("failed");
         co_return false;
@@ -532,9 +545,6 @@ void TurnRunner::Impl::apply_step(const providers::CallStep& step, const std::ve
           usable[step.slot].provider, soonest ? providers::to_string(soonest->reason) : "unknown",
           soonest ? std::chrono::duration_cast<std::chrono::seconds>(soonest->left).count() : 0);
       break;
-    case CallAction::out_of_time:
-      spdlog::warn("turn ran out of agent.turn_timeout after {} upstream call(s)", result.calls);
-      break;
     case CallAction::rotate_key:
       metrics.count_rotation();
       break;
@@ -577,8 +587,13 @@ asio::awaitable<bool> TurnRunner::Impl::call_once(const ProviderRequest& request
   call.messages = request.messages;
   call.tools = request.tools;
   call.extra_fields = request.options.extra_fields;
-  call.timeout =
+  // Silence is bounded by the request timeout (and what the turn may still go without
+  // progress); a stream that keeps coming only by the turn's hard cap.
+  call.idle_timeout =
       std::min(provider.request_timeout.value_or(config.agent.request_timeout), step.time_left);
+  call.timeout = std::max(
+      std::chrono::duration_cast<std::chrono::milliseconds>(request.hard_deadline - Clock::now()),
+      *call.idle_timeout);
   call.sink = request.options.sink;
   call.abort = request.options.abort;
   if (provider.api == ProviderApi::anthropic) {
@@ -592,6 +607,7 @@ asio::awaitable<bool> TurnRunner::Impl::call_once(const ProviderRequest& request
   // A stream write that failed is the client gone too, seen from the other side.
   if (outcome.reader_gone) request.turn.client_gone = true;
   if (request.turn.record_early_end(result, metrics, std::move(outcome.content))) co_return false;
+  if (outcome.ok || outcome.partial_stream) request.turn.last_progress = Clock::now();
   if (outcome.first_token) metrics.observe_first_token(slot.provider, *outcome.first_token);
   record_usage(request, slot, step.key, outcome, result);
   co_return true;

@@ -112,6 +112,7 @@ boost::asio::awaitable<HttpCall> prepare_request(const ChatCall& call, std::stri
     write();
   }
   http.timeout = call.timeout;
+  http.idle_timeout = call.idle_timeout;
   http.abort = call.abort;
   co_return http;
 }

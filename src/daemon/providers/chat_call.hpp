@@ -24,7 +24,9 @@ struct ChatCall {
   std::string api_key;   // empty: no Authorization header
   std::string model;
   std::span<const ChatMessage> messages;  // the caller's, alive until the call returns
-  std::chrono::milliseconds timeout{std::chrono::seconds(120)};
+  std::chrono::milliseconds timeout{std::chrono::seconds(120)};  // the whole call at most
+  // Set: the limit on the provider's silence (to its first byte, then between bytes).
+  std::optional<std::chrono::milliseconds> idle_timeout;
   std::string tools;         // the request's tools array as JSON text; "" offers none
   std::string extra_fields;  // a client's sampling parameters, as build_chat_request takes them
   DeltaSink sink;            // set: ask for a stream and pass deltas on

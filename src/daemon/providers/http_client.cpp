@@ -178,6 +178,12 @@ http::request<http::string_body> build_request(const Url& url, const HttpCall& c
   return request;
 }
 
+// When the next wait on the connection ends: the call's deadline, or sooner its idle limit.
+Clock::time_point expiry(Clock::time_point deadline, const HttpCall& call) {
+  if (!call.idle_timeout) return deadline;
+  return std::min(deadline, Clock::now() + *call.idle_timeout);
+}
+
 void record_head(const http::response<http::string_body>& head, HttpReply& reply) {
   reply.status = static_cast<int>(head.result_int());
   for (const auto& field : head) {
@@ -221,10 +227,12 @@ asio::awaitable<bool> pass_events(SseParser& events, std::string& body, const Ht
 // connection may be kept.
 template <typename Stream>
 asio::awaitable<bool> read_body(Stream& stream, beast::flat_buffer& buffer, ResponseParser& parser,
-                                bool event_stream, const HttpCall& call, const EventSink& sink,
-                                HttpReply& reply) {
+                                bool event_stream, const HttpCall& call, Clock::time_point deadline,
+                                const EventSink& sink, HttpReply& reply) {
   SseParser events;
   while (!parser.is_done()) {
+    // Bytes keep coming: each read may wait idle_timeout again, never past the deadline.
+    if (call.idle_timeout) beast::get_lowest_layer(stream).expires_at(expiry(deadline, call));
     auto [read_ec, n] = co_await http::async_read_some(stream, buffer, parser, kTuple);
     if (read_ec == http::error::need_buffer) continue;
     if (read_ec) {
@@ -436,7 +444,7 @@ asio::awaitable<bool> HttpClient::Impl::exchange_on(Stream& stream, Connection& 
                                                     Clock::time_point deadline,
                                                     const EventSink& sink, HttpReply& reply) {
   const http::request<http::string_body> request = build_request(url, call);
-  connection.lowest().expires_at(deadline);
+  connection.lowest().expires_at(expiry(deadline, call));  // to the first byte of the head
   auto [write_ec, written] = co_await http::async_write(stream, request, kTuple);
   if (write_ec) {
     reply.failure = failure_of(write_ec, false);
@@ -464,7 +472,8 @@ asio::awaitable<bool> HttpClient::Impl::exchange_on(Stream& stream, Connection& 
       parser.get()[http::field::content_type].starts_with("text/event-stream");
   // A stream is as long as the answer: the cap is per event, not on the whole body.
   if (event_stream) parser.body_limit(boost::none);
-  co_return co_await read_body(stream, connection.buffer, parser, event_stream, call, sink, reply);
+  co_return co_await read_body(stream, connection.buffer, parser, event_stream, call, deadline,
+                               sink, reply);
 }
 
 asio::awaitable<bool> HttpClient::Impl::exchange(Connection& connection, const Url& url,
@@ -519,7 +528,7 @@ asio::awaitable<HttpReply> HttpClient::post(HttpCall call, EventSink sink) {
     auto connection = attempt == 0 ? impl->take_idle(key) : nullptr;
     const bool reused = connection != nullptr;
     reply = HttpReply{};
-    if (!connection) connection = co_await impl->connect(*url, deadline, reply);
+    if (!connection) connection = co_await impl->connect(*url, expiry(deadline, call), reply);
     if (!connection) co_return reply;
     connection->pool_key = key;
     const auto aborts_before = impl->aborts;

@@ -42,6 +42,9 @@ struct HttpCall {
   std::vector<std::pair<std::string, std::string>> headers;
   std::string body;
   std::chrono::milliseconds timeout{std::chrono::seconds(120)};  // for the whole exchange
+  // Set: the limit on silence, from sending the request to the first byte of the answer and
+  // then between bytes (a long answer that keeps coming is not cut before `timeout`).
+  std::optional<std::chrono::milliseconds> idle_timeout;
   std::size_t max_response_bytes = 8 * 1024 * 1024;
   // Set: aborting it closes the connection at once; the reply says TransportFailure::aborted.
   std::shared_ptr<AbortSignal> abort;

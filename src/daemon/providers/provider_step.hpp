@@ -60,7 +60,7 @@ enum class CallAction {
   retry_same_key,    // wait `wait`, then step again
   fall_back,         // on to the next provider (bench `slot` when `bench`): step again
   done,              // the call answered
-  out_of_time,       // agent.turn_timeout ran out: the turn fails
+  out_of_time,       // the turn ran out of time (inactivity or its hard cap): it fails
   give_up,           // the turn fails with the failure known
 };
 
@@ -86,7 +86,7 @@ struct CallContext {
   std::span<const ChainSlot> chain;
   FailoverSettings settings;
   CredentialPool::Clock::time_point now;
-  CredentialPool::Clock::time_point deadline;  // agent.turn_timeout, for the whole turn
+  CredentialPool::Clock::time_point deadline;  // when the turn runs out of time (turn_deadline)
   bool failure_known = false;                  // the turn already has a failure to report
 };
 
