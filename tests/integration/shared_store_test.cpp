@@ -151,6 +151,84 @@ TEST_F(SharedStore, TurnsOnOneSessionFromTwoGatewaysRunOneAfterTheOther) {
             "open|echo: open|from a|slow answer|from b|echo: from b");
 }
 
+// Hardening (issue 24, item 12): a gateway whose lock connection drops mid-turn has lost the
+// session's lock without knowing it; the other gateway takes it and answers on the session.
+// Before, the first then stored its turn too, one history interleaved from two at once; now
+// its commit checks the lock's fence (a generation counted at each taking) and stores nothing.
+TEST_F(SharedStore, AGatewayThatLostTheSessionLockMidTurnStoresNothingOverTheOtherOnesTurn) {
+  start_both();
+  const auto opened = a_.chat("open");
+  ASSERT_EQ(opened.status, 200) << opened.body;
+  const std::string session = opened.headers.at("x-hermes-session-id");
+  fake_.script("*", json::array({{{"delay_ms", 2500}, {"content", "slow answer"}}}));
+  HttpExchange on_a;
+  std::thread slow([&] { on_a = a_.chat("from a", session); });
+  ASSERT_TRUE(wait_until([&] { return fake_.calls().size() == 2; }, 10s));
+  // A's turn is upstream holding the session's lock: its lock connection is cut.
+  EXPECT_EQ(database_.scalar("SELECT COUNT(pg_terminate_backend(pid)) FROM pg_locks "
+                             "WHERE locktype = 'advisory' AND granted"),
+            "1");
+  const auto on_b = b_.chat("from b", session);
+  slow.join();
+  ASSERT_EQ(on_b.status, 200) << on_b.body << b_.log();
+  EXPECT_EQ(on_a.status, 503) << on_a.body;
+  EXPECT_THAT(on_a.body, HasSubstr("state_store_unavailable"));
+  EXPECT_THAT(a_.log(), HasSubstr("lost its lock on the session"));
+  EXPECT_EQ(database_.scalar("SELECT string_agg(content, '|' ORDER BY id) FROM messages WHERE "
+                             "session_id = '" +
+                             session + "' AND role <> 'system'"),
+            "open|echo: open|from b|echo: from b");
+  // A takes the lock again for the session's next turn, and sees B's.
+  const auto next = a_.chat("again on a", session);
+  ASSERT_EQ(next.status, 200) << next.body << a_.log();
+  EXPECT_THAT(sent_contents(fake_.calls().back()),
+              ElementsAre("You are a helpful assistant.", "open", "echo: open", "from b",
+                          "echo: from b", "again on a"));
+}
+
+// Hardening (issue 24, item 12): two gateways starting together both listed a turn the last
+// restart cut after its tool rounds, and both resumed it, one after the other (two answers).
+// The mark is claimed under the session's lock now: the second finds it gone.
+TEST_F(SharedStore, TwoGatewaysStartingTogetherResumeACutTurnOnce) {
+  start_both();
+  const auto opened = a_.chat("open");
+  ASSERT_EQ(opened.status, 200) << opened.body;
+  const std::string session = opened.headers.at("x-hermes-session-id");
+  a_.stop();
+  b_.stop();
+  // What a drain leaves of a turn cut after a tool round: the round stored, the turn marked.
+  database_.scalar(
+      "INSERT INTO messages(session_id, role, content, created_at, tool_calls, tool_call_id) "
+      "VALUES ('" +
+      session + "', 'user', 'cut question', 1, NULL, NULL), ('" + session +
+      "', 'assistant', '', 2, "
+      "'[{\"id\":\"c1\",\"type\":\"function\",\"function\":{\"name\":\"mcp_x_y\","
+      "\"arguments\":\"{}\"}}]', NULL), ('" +
+      session + "', 'tool', 'tool says 42', 3, NULL, 'c1') RETURNING 1");
+  database_.scalar("INSERT INTO resumable_turns(session_id, platform, created_at) VALUES ('" +
+                   session + "', 'api_server', 4) RETURNING 1");
+  // The resume's answer takes a while: both gateways list the mark before it is cleared.
+  fake_.script("*", json::array({{{"delay_ms", 1500}, {"content", "resumed answer"}}}));
+  const auto before = fake_.calls().size();
+  start_both();
+  const auto logs = [&] { return a_.log() + b_.log(); };
+  ASSERT_TRUE(
+      wait_until([&] { return logs().find("resumed turn answered") != std::string::npos; }, 15s))
+      << logs();
+  // The other gateway says it found the turn resumed (or, had it started late, never saw it).
+  wait_until(
+      [&] {
+        return logs().find("its cut turn was resumed by another gateway") != std::string::npos;
+      },
+      5s);
+  EXPECT_EQ(fake_.calls().size(), before + 1) << "the cut turn was resumed more than once";
+  EXPECT_EQ(database_.scalar("SELECT COUNT(*) FROM messages WHERE session_id = '" + session +
+                             "' AND role = 'assistant' AND content <> ''"),
+            "2")  // echo: open, resumed answer
+      << logs();
+  EXPECT_EQ(database_.scalar("SELECT COUNT(*) FROM resumable_turns"), "0");
+}
+
 TEST_F(SharedStore, ABudgetSpentOnOneGatewayIsUsedUpOnTheOtherToo) {
   // One turn of the fake costs far more than the budget.
   const std::string budget =

@@ -2,6 +2,8 @@
 
 #include <spdlog/spdlog.h>
 
+#include <algorithm>
+
 #include "daemon/agent/context_window.hpp"
 #include "daemon/agent/session_queue.hpp"
 #include "daemon/agent/session_store.hpp"
@@ -124,7 +126,9 @@ asio::awaitable<ConversationResult> Conversation::take_turn(ConversationTurn tur
     if (turn.on_fitted) turn.on_fitted(out.fitted);
     co_await run(turn, std::move(options), store_fresh, out);
   }
-  co_await store(turn, store_fresh, std::move(rows), out);
+  std::optional<long long> fence;
+  if (line) fence = line->fence();
+  co_await store(turn, store_fresh, std::move(rows), fence, out);
   co_return out;
 }
 
@@ -244,12 +248,15 @@ bool Conversation::leave_out_oversized(const std::vector<ChatMessage>& prefix,
 
 // The turn's rows and the platform's in one transaction, durable before anything is replied.
 asio::awaitable<void> Conversation::store(const ConversationTurn& turn, bool store_fresh,
-                                          PlatformRows rows, ConversationResult& out) {
+                                          PlatformRows rows, std::optional<long long> fence,
+                                          ConversationResult& out) {
   state::Transaction tx;
   add_turn_rows(tx, turn, store_fresh, out);
   turns_.usage_rows_into(tx, std::move(out.result.usage_rows));
   if (rows) co_await rows(tx, out);
   if (tx.empty()) co_return;
+  // In the same transaction: a gateway that lost the session's lock meanwhile stores nothing.
+  if (fence) store_.check_fence(tx, turn.session_id, *fence);
   try {
     co_await store_.commit(std::move(tx));
   } catch (const state::StoreUnavailable& e) {
@@ -269,6 +276,13 @@ asio::awaitable<void> Conversation::resume_cut_turns(std::string platform) {
   const auto sessions = co_await store_.resumable_sessions(platform);
   for (const auto& id : sessions) {
     auto line = co_await queue_.wait_turn(id);
+    // Claimed under the session's lock: another gateway starting with this one may have
+    // resumed it meanwhile (and cleared the mark before letting go of the lock).
+    const auto still = co_await store_.resumable_sessions(platform);
+    if (std::find(still.begin(), still.end(), id) == still.end()) {
+      spdlog::info("{}: session {}: its cut turn was resumed by another gateway", platform, id);
+      continue;
+    }
     auto history = co_await store_.history(id);
     spdlog::info("{}: session {}: resuming a turn a restart cut after its tool rounds", platform,
                  id);
@@ -280,6 +294,7 @@ asio::awaitable<void> Conversation::resume_cut_turns(std::string platform) {
     options.chat = platform + ":" + id;
     TurnResult result = co_await turns_.run(std::move(messages), std::move(options));
     state::Transaction tx;
+    if (const auto fence = line.fence()) store_.check_fence(tx, id, *fence);
     for (const auto& message : result.transcript) store_.add_message(tx, id, message);
     // Cut again by this process's drain: it stays to resume; otherwise it is done (answered,
     // or failed: the session then ends with its rounds and the next message goes on).

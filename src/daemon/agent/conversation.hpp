@@ -109,8 +109,10 @@ class Conversation {
                                        ConversationResult& out);
   boost::asio::awaitable<void> run(const ConversationTurn& turn, TurnOptions options,
                                    bool store_fresh, ConversationResult& out);
+  // `fence`: the session lock's, with several gateways: the rows commit only while it holds.
   boost::asio::awaitable<void> store(const ConversationTurn& turn, bool store_fresh,
-                                     PlatformRows rows, ConversationResult& out);
+                                     PlatformRows rows, std::optional<long long> fence,
+                                     ConversationResult& out);
   bool leave_out_oversized(const std::vector<providers::ChatMessage>& prefix,
                            std::span<const providers::ChatMessage> fresh, bool overflowed,
                            ConversationResult& out) const;

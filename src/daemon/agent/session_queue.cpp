@@ -3,6 +3,7 @@
 #include <boost/asio/as_tuple.hpp>
 #include <boost/asio/use_awaitable.hpp>
 
+#include "daemon/agent/session_tables.hpp"
 #include "daemon/state/shared_locks.hpp"
 
 namespace hermes::daemon {
@@ -19,13 +20,14 @@ boost::asio::awaitable<SessionQueue::Turn> SessionQueue::wait_turn(std::string s
     co_await wake->async_wait(boost::asio::as_tuple(boost::asio::use_awaitable));
     // busy stays true: handed over by release()
   }
+  std::optional<long long> fence;
   if (shared_) {
     // Taken by the line's first turn and let go when the line empties (release()); a turn
     // handed the line finds it held already (one round trip).
     std::exception_ptr failed;
-    const std::string lock_name = "session:" + session_id;  // named: GCC 12
+    const std::string lock_name = session_lock_name(session_id);  // named: GCC 12
     try {
-      co_await shared_->hold(lock_name);
+      fence = co_await shared_->hold(lock_name);
     } catch (...) {
       failed = std::current_exception();
     }
@@ -34,7 +36,7 @@ boost::asio::awaitable<SessionQueue::Turn> SessionQueue::wait_turn(std::string s
       std::rethrow_exception(failed);
     }
   }
-  co_return Turn(this, session_id);
+  co_return Turn(this, session_id, fence);
 }
 
 void SessionQueue::release(const std::string& id) {
@@ -43,7 +45,7 @@ void SessionQueue::release(const std::string& id) {
   Line& line = it->second;
   if (line.waiters.empty()) {
     lines_.erase(it);
-    if (shared_) shared_->release("session:" + id);
+    if (shared_) shared_->release(session_lock_name(id));
     return;
   }
   auto next = line.waiters.front();

@@ -6,6 +6,7 @@
 #include <deque>
 #include <map>
 #include <memory>
+#include <optional>
 #include <string>
 
 namespace hermes::daemon {
@@ -25,8 +26,10 @@ class SessionQueue {
 
   class Turn {
    public:
-    Turn(SessionQueue* queue, std::string id) : queue_(queue), id_(std::move(id)) {}
-    Turn(Turn&& other) noexcept : queue_(other.queue_), id_(std::move(other.id_)) {
+    Turn(SessionQueue* queue, std::string id, std::optional<long long> fence)
+        : queue_(queue), id_(std::move(id)), fence_(fence) {}
+    Turn(Turn&& other) noexcept
+        : queue_(other.queue_), id_(std::move(other.id_)), fence_(other.fence_) {
       other.queue_ = nullptr;
     }
     Turn(const Turn&) = delete;
@@ -35,10 +38,14 @@ class SessionQueue {
     ~Turn() {
       if (queue_) queue_->release(id_);
     }
+    // With shared locks: the session lock's fence, for the turn's commit to check
+    // (SessionStore::check_fence); none with one gateway.
+    std::optional<long long> fence() const { return fence_; }
 
    private:
     SessionQueue* queue_;
     std::string id_;
+    std::optional<long long> fence_;
   };
 
   // Resolves when it is this caller's turn on `session_id`; the Turn releases it.

@@ -168,6 +168,11 @@ void SessionStore::clear_resumable(state::Transaction& tx, const std::string& se
   tx.add([this, session_id] { tables_.clear_resumable(session_id); });
 }
 
+void SessionStore::check_fence(state::Transaction& tx, const std::string& session_id,
+                               long long fence) {
+  tx.add([this, session_id, fence] { tables_.check_fence(session_id, fence); });
+}
+
 asio::awaitable<std::vector<std::string>> SessionStore::resumable_sessions(std::string platform) {
   std::vector<std::string> ids;
   std::function<void()> job = [this, &platform, &ids] {

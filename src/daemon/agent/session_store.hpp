@@ -61,6 +61,8 @@ class SessionStore {
   void mark_resumable(state::Transaction& tx, const std::string& session_id,
                       const std::string& platform);
   void clear_resumable(state::Transaction& tx, const std::string& session_id);
+  // `tx` commits only while `fence` is the newest of the session's shared lock.
+  void check_fence(state::Transaction& tx, const std::string& session_id, long long fence);
   boost::asio::awaitable<std::vector<std::string>> resumable_sessions(std::string platform);
   // Stores `tx`; rethrows (after forgetting what the cache learnt from it) when that fails.
   boost::asio::awaitable<void> commit(state::Transaction tx);

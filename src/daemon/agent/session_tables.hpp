@@ -10,6 +10,12 @@
 
 namespace hermes::daemon {
 
+// The name of a session's shared lock, with several gateways (its advisory key and its fence
+// are this name's).
+inline std::string session_lock_name(const std::string& session_id) {
+  return "session:" + session_id;
+}
+
 // The status of a message that can never fit the context window: stored, never sent again.
 inline constexpr std::string_view kLeftOutStatus = "left_out";
 
@@ -56,6 +62,9 @@ class SessionTables {
                               double now) = 0;
   virtual void clear_resumable(const std::string& session_id) = 0;
   virtual std::vector<std::string> resumable_sessions(const std::string& platform) = 0;
+  // Several gateways: throws StoreUnavailable unless `fence` is still the newest generation of
+  // the session's shared lock (state::check_fence), holding it to the transaction.
+  virtual void check_fence(const std::string& session_id, long long fence) = 0;
 };
 
 namespace state {
@@ -85,6 +94,7 @@ class SqlSessionTables final : public SessionTables {
                       double now) override;
   void clear_resumable(const std::string& session_id) override;
   std::vector<std::string> resumable_sessions(const std::string& platform) override;
+  void check_fence(const std::string& session_id, long long fence) override;
 
  private:
   state::SqlConnection& db_;

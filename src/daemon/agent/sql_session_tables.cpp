@@ -1,5 +1,6 @@
 #include "daemon/agent/context_window.hpp"
 #include "daemon/agent/session_tables.hpp"
+#include "daemon/state/shared_locks.hpp"
 #include "daemon/state/sql_connection.hpp"
 
 namespace hermes::daemon {
@@ -162,6 +163,10 @@ void SqlSessionTables::mark_resumable(const std::string& session_id, const std::
 
 void SqlSessionTables::clear_resumable(const std::string& session_id) {
   db_.prepare("DELETE FROM resumable_turns WHERE session_id = ?").bind(1, session_id).step();
+}
+
+void SqlSessionTables::check_fence(const std::string& session_id, long long fence) {
+  state::check_fence(db_, state::advisory_key(session_lock_name(session_id)), fence);
 }
 
 std::vector<std::string> SqlSessionTables::resumable_sessions(const std::string& platform) {

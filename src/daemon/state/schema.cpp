@@ -169,6 +169,16 @@ CREATE TABLE platform_sessions (
   value TEXT NOT NULL
 );
 )sql"},
+    // With several gateways: each taking of a shared lock (by its advisory key: a name may hold
+    // a secret) counts a generation here, and what a holder commits checks it is still the
+    // newest (a fence against a lock lost with its connection while the holder went on).
+    // Unused with SQLite; made so the steps stay aligned.
+    {17, "lock fences", R"sql(
+CREATE TABLE IF NOT EXISTS lock_fences (
+  lock_key BIGINT PRIMARY KEY,
+  generation BIGINT NOT NULL
+);
+)sql"},
 };
 
 }  // namespace

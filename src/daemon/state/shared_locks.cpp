@@ -40,29 +40,39 @@ void SharedLocks::forget_if_reconnected() {
   }
 }
 
+std::optional<long long> SharedLocks::take(long long key) {
+  forget_if_reconnected();
+  // Held once per gateway: asking twice must not stack it (nor count a generation).
+  if (const auto held = held_.find(key); held != held_.end()) return held->second;
+  // One statement: the lock and its new generation, or neither (no row: another holds it).
+  auto taking = connection_.prepare(
+      "WITH taken AS (SELECT pg_try_advisory_lock(?1) AS ok) "
+      "INSERT INTO lock_fences(lock_key, generation) SELECT ?1, 1 FROM taken WHERE ok "
+      "ON CONFLICT(lock_key) DO UPDATE SET generation = lock_fences.generation + 1 "
+      "RETURNING generation");
+  if (!taking.bind(1, key).step()) return std::nullopt;
+  const long long fence = taking.integer(0);
+  held_[key] = fence;
+  return fence;
+}
+
 asio::awaitable<bool> SharedLocks::try_hold(std::string name) {
   const long long key = advisory_key(name);
   bool taken = false;
-  std::function<void()> job = [this, key, &taken] {
-    forget_if_reconnected();
-    if (held_.contains(key)) {  // held once per gateway: asking twice must not stack it
-      taken = true;
-      return;
-    }
-    auto query = connection_.prepare("SELECT pg_try_advisory_lock(?)");
-    taken = query.bind(1, key).step() && query.text(0) == "t";
-    if (taken) held_.insert(key);
-  };
+  std::function<void()> job = [this, key, &taken] { taken = take(key).has_value(); };
   co_await worker_.run(std::move(job));
   co_return taken;
 }
 
-asio::awaitable<void> SharedLocks::hold(std::string name) {
+asio::awaitable<long long> SharedLocks::hold(std::string name) {
+  const long long key = advisory_key(name);
   asio::steady_timer wait(co_await asio::this_coro::executor);
   auto pause = std::chrono::milliseconds(5);
   while (true) {
-    const bool taken = co_await try_hold(name);
-    if (taken) co_return;
+    std::optional<long long> fence;
+    std::function<void()> job = [this, key, &fence] { fence = take(key); };
+    co_await worker_.run(std::move(job));
+    if (fence) co_return *fence;
     wait.expires_after(pause);
     co_await wait.async_wait(asio::as_tuple(asio::use_awaitable));
     pause = std::min(pause * 2, std::chrono::milliseconds(50));
@@ -95,6 +105,15 @@ asio::awaitable<bool> SharedLocks::holds(std::string name) {
     held = false;
   }
   co_return held;
+}
+
+void check_fence(SqlConnection& db, long long key, long long fence) {
+  auto newest = db.prepare("SELECT generation FROM lock_fences WHERE lock_key = ? FOR UPDATE");
+  newest.bind(1, key);
+  if (newest.step() && newest.integer(0) == fence) return;
+  throw StoreUnavailable(
+      "this gateway lost its lock on the session (its lock connection to the database "
+      "dropped) and another gateway has taken it since; this turn's rows are not stored");
 }
 
 }  // namespace hermes::daemon::state

@@ -1,7 +1,8 @@
 #pragma once
 
 #include <boost/asio/awaitable.hpp>
-#include <set>
+#include <map>
+#include <optional>
 #include <string>
 
 #include "daemon/state/pg_connection.hpp"
@@ -28,8 +29,10 @@ class SharedLocks {
   // True when the lock is now this gateway's (also when it was already); false when another
   // gateway holds it. Throws when the database cannot be asked.
   boost::asio::awaitable<bool> try_hold(std::string name);
-  // Waits until the lock is this gateway's (asking again every few milliseconds).
-  boost::asio::awaitable<void> hold(std::string name);
+  // Waits until the lock is this gateway's (asking again every few milliseconds). Returns its
+  // fence: the generation counted in lock_fences when this gateway took it, which commits
+  // made under the lock check (check_fence) so a holder that lost it cannot commit.
+  boost::asio::awaitable<long long> hold(std::string name);
   // Lets go; queued at once, so a later try_hold of the same name runs after it.
   void release(const std::string& name);
   // Whether this gateway still holds it: false once the connection that took it was lost
@@ -39,12 +42,21 @@ class SharedLocks {
 
  private:
   void forget_if_reconnected();  // worker thread
+  // Worker thread: the lock of `key` taken (or held already): its fence; none when another
+  // gateway holds it.
+  std::optional<long long> take(long long key);
 
   PgConnection connection_;
   StoreWorker worker_;
-  // Worker thread only: the keys held, on the connection of `generation_`.
-  std::set<long long> held_;
+  // Worker thread only: the keys held, on the connection of `generation_`, with their fences.
+  std::map<long long, long long> held_;
   unsigned long long generation_ = 0;
 };
+
+// Inside a commit's transaction (PostgreSQL): throws StoreUnavailable unless `fence` is still
+// the newest generation of the lock `key`, so a holder that lost the lock (its connection
+// dropped, another gateway took it) stores nothing. The row stays locked to the commit: a
+// gateway taking the lock meanwhile counts its generation after it, and reads after it.
+void check_fence(SqlConnection& db, long long key, long long fence);
 
 }  // namespace hermes::daemon::state

@@ -410,6 +410,10 @@ asio::awaitable<bool> taken_within(state::SharedLocks& locks, std::string name,
 }
 
 TEST_F(SharedPostgres, ALockIsOneGatewaysAtATimeAndGoesWithItsConnection) {
+  {
+    state::PgConnection db(database_.url());
+    state::migrate(db, state::postgres_schema());  // lock_fences
+  }
   asio::io_context io;
   auto first = std::make_unique<state::SharedLocks>(io, database_.url());
   state::SharedLocks second(io, database_.url());
@@ -437,6 +441,36 @@ TEST_F(SharedPostgres, ALockIsOneGatewaysAtATimeAndGoesWithItsConnection) {
     EXPECT_TRUE(co_await taken_within(second, "telegram:token", 5s));
     EXPECT_TRUE(co_await second.holds("telegram:token"));
   });
+}
+
+// Each taking of a lock counts a generation; a commit checking an older one (its holder lost
+// the lock meanwhile) is refused, the newest passes.
+TEST_F(SharedPostgres, AFenceIsTheNewestTakingOfALockAndAnOlderOneCannotCommit) {
+  state::PgConnection db(database_.url());
+  state::migrate(db, state::postgres_schema());
+  asio::io_context io;
+  state::SharedLocks first(io, database_.url());
+  state::SharedLocks second(io, database_.url());
+  long long old_fence = 0;
+  long long new_fence = 0;
+  run_coroutine(io, [&]() -> asio::awaitable<void> {
+    old_fence = co_await first.hold("session:s");
+    EXPECT_EQ(co_await first.hold("session:s"), old_fence) << "held, not taken again";
+    first.release("session:s");
+    new_fence = co_await second.hold("session:s");
+  });
+  EXPECT_EQ(new_fence, old_fence + 1);
+  const long long key = state::advisory_key("session:s");
+  db.begin();
+  EXPECT_NO_THROW(state::check_fence(db, key, new_fence));
+  db.commit();
+  db.begin();
+  EXPECT_THROW(state::check_fence(db, key, old_fence), state::StoreUnavailable);
+  db.rollback();
+  db.begin();
+  EXPECT_THROW(state::check_fence(db, state::advisory_key("session:never"), 1),
+               state::StoreUnavailable);
+  db.rollback();
 }
 
 TEST_F(SharedPostgres, TwoGatewaysMigratingAtOnceBothEndAtTheNewestSchema) {

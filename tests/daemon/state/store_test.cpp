@@ -381,6 +381,9 @@ class CountingTables final : public SessionTables {
   std::vector<std::string> resumable_sessions(const std::string& platform) override {
     return real_.resumable_sessions(platform);
   }
+  void check_fence(const std::string& session_id, long long fence) override {
+    real_.check_fence(session_id, fence);
+  }
 
   int loads = 0;
   int shape_reads = 0;
