@@ -103,6 +103,8 @@ std::optional<long long> ts_number(std::string_view ts) {
       seconds > 9'000'000'000LL) {
     return std::nullopt;
   }
+  // A message's ids come from its ts and must be above 0: the epoch itself is no Slack time.
+  if (seconds == 0 && micros == 0) return std::nullopt;
   return seconds * kMicros + micros;
 }
 
