@@ -25,6 +25,8 @@ part "build (bench preset, -O2: the daemon, the CLI, the integration suites and 
 cmake --preset bench >/dev/null
 cmake --build --preset bench --target hermes-gateway hermes hermes_integration_tests \
   hermes_shared_tests hermes_systemd_tests $(sed -nE 's/^hermes_bench\(([a-z_]+) .*/\1/p' bench/CMakeLists.txt)
+# The suites asan-daemon runs (turns, tools, chat platforms, ...) run there only, against the
+# ASan+UBSan daemon: once each, not twice (CMakePresets.json, test preset ci).
 part "tests (integration, shared store, systemd)"
 ctest --preset ci
 
