@@ -32,7 +32,7 @@ targets=("$@")
 if ((${#targets[@]} == 0)); then
   targets=(classifier redact config api_request http_request json_text mcp_messages
     responses_request stream_event chat_text telegram_updates anthropic_stream messages_request
-    discord_events slack_events)
+    discord_events slack_events webhook_template cron_schedule)
 fi
 mkdir -p build/fuzz/crashes
 failed=0
