@@ -1,7 +1,6 @@
 #include "daemon/app/gateway_app.hpp"
 
 #include <spdlog/spdlog.h>
-#include <sys/stat.h>
 #include <unistd.h>
 
 #include <boost/asio/as_tuple.hpp>
@@ -202,10 +201,7 @@ class Gateway {
         responses_(config_, response_store_, conversation_),
         endpoints_(
             api_, responses_, [this] { return server_view(); },
-            [this] { return render_metrics(); }) {
-    struct stat info {};
-    if (sqlite_ && ::stat(paths_.state_db.c_str(), &info) == 0) store_inode_ = info.st_ino;
-  }
+            [this] { return render_metrics(); }) {}
 
   int run();
 
@@ -293,7 +289,6 @@ class Gateway {
   std::unique_ptr<Watchdog> watchdog_;
   LoopLagProbe lag_probe_{ticker_, metrics_};
   std::string last_config_error_;
-  ino_t store_inode_ = 0;           // state.db as opened
   std::string store_file_problem_;  // set by check_store_file()
   std::string reported_problem_;    // the last one logged
 };
@@ -572,21 +567,13 @@ std::string Gateway::store_problem() const {
 }
 
 void Gateway::check_store_file() {
-  struct stat now {};
   if (!sqlite_) {
     // No file to watch: an empty transaction each tick finds a lost server (degraded: /health
     // sends the load balancer elsewhere) and, once it is back, reconnects, even with no turns.
     asio::co_spawn(io_, worker_.run([] {}), asio::detached);
-  } else if (::stat(paths_.state_db.c_str(), &now) != 0) {
-    store_file_problem_ = paths_.state_db.string() +
-                          " was removed while the gateway runs: answered turns go to a file "
-                          "no one will open again; restore it and restart the gateway";
-  } else if (store_inode_ != 0 && now.st_ino != store_inode_) {
-    store_file_problem_ = paths_.state_db.string() +
-                          " was replaced while the gateway runs: the gateway still writes the "
-                          "old file; restart it to use the new one";
   } else {
-    store_file_problem_.clear();
+    // The same check every transaction makes (SqliteConnection::check_file_in_place).
+    store_file_problem_ = sqlite_->file_problem();
   }
   const auto problem = store_problem();
   if (problem != reported_problem_) {

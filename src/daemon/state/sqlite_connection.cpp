@@ -81,23 +81,27 @@ SqliteConnection::SqliteConnection(const std::filesystem::path& file, Durability
   if (::stat(file.c_str(), &opened) == 0) opened_ = FileIdentity{opened.st_dev, opened.st_ino};
 }
 
+std::string SqliteConnection::file_problem() const {
+  if (!opened_) return {};
+  struct stat now {};
+  if (::stat(file_.c_str(), &now) != 0) {
+    return file_.string() +
+           " was removed while the gateway runs; nothing more is stored (turns are refused, not "
+           "acknowledged and lost): restore it and restart the gateway";
+  }
+  if (now.st_dev != opened_->device || now.st_ino != opened_->inode) {
+    return file_.string() +
+           " was replaced while the gateway runs; nothing more is stored in the old file "
+           "(turns are refused): restart the gateway to use the new one";
+  }
+  return {};
+}
+
 // SQLite goes on writing a file unlinked or renamed away under it, and those commits succeed:
 // a turn acknowledged then is gone at the next start. Refused instead, before anything is
 // written (one stat per transaction, on the store's thread).
 void SqliteConnection::check_file_in_place() const {
-  if (!opened_) return;
-  struct stat now {};
-  if (::stat(file_.c_str(), &now) != 0) {
-    throw StoreUnavailable(file_.string() +
-                           " was removed while the gateway runs; nothing more is stored (turns "
-                           "are refused, not acknowledged and lost): restore it and restart "
-                           "the gateway");
-  }
-  if (now.st_dev != opened_->device || now.st_ino != opened_->inode) {
-    throw StoreUnavailable(file_.string() +
-                           " was replaced while the gateway runs; nothing more is stored in the "
-                           "old file (turns are refused): restart the gateway to use the new one");
-  }
+  if (auto problem = file_problem(); !problem.empty()) throw StoreUnavailable(problem);
 }
 
 SqliteConnection::~SqliteConnection() {

@@ -66,6 +66,9 @@ class SqliteConnection final : public SqlConnection {
   // Checkpoints the WAL into the main file and closes; later calls are no-ops.
   void close() override;
   const std::filesystem::path& file() const { return file_; }
+  // Why the path no longer holds the file opened (removed, or replaced), "" while it does.
+  // Any thread: it reads only what the constructor set.
+  std::string file_problem() const;
 
  private:
   [[noreturn]] void fail(const std::string& what) const;
