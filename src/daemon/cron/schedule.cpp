@@ -174,6 +174,17 @@ int days_in_month(int year, int month) {
   return month == 2 && leap(year) ? 29 : kDays[month - 1];
 }
 
+// Whether any chosen month has one of the chosen days (in a leap year: 29 February counts).
+bool some_month_has_a_day(const CronFields& fields) {
+  for (int month = 1; month <= 12; ++month) {
+    if (!fields.months[static_cast<std::size_t>(month)]) continue;
+    for (int day = 1; day <= days_in_month(2024, month); ++day) {
+      if (fields.days[static_cast<std::size_t>(day)]) return true;
+    }
+  }
+  return false;
+}
+
 // Digits at `text[at]`, exactly `count` of them.
 std::optional<int> digits(std::string_view text, std::size_t at, std::size_t count) {
   if (at + count > text.size()) return std::nullopt;
@@ -277,6 +288,9 @@ std::variant<CronFields, std::string> parse_cron(std::string_view text) {
   // As cron reads it: a day field beginning with `*` (even `*/2`) does not restrict the day.
   out.every_day = fields[2].starts_with('*');
   out.every_weekday = fields[4].starts_with('*');
+  if (!out.every_day && out.every_weekday && !some_month_has_a_day(out)) {
+    return "the expression never fires: none of its months has any of its days";
+  }
   return out;
 }
 
