@@ -61,7 +61,7 @@ std::optional<int> reject_unknown_command(int argc, char** argv, const CLI::App&
     return hermes::kExitUsage;
   }
   if (argc >= 2 && argv[1][0] != '-' && std::string_view(argv[1]) != "gateway" &&
-      std::string_view(argv[1]) != "mcp") {
+      std::string_view(argv[1]) != "mcp" && std::string_view(argv[1]) != "cron") {
     std::cerr << "hermes: unknown command '" << argv[1] << "'; see: hermes --help\n";
     return hermes::kExitUsage;
   }
@@ -104,6 +104,7 @@ int main(int argc, char** argv) {
   app.require_subcommand(1);
   const CLI::App& gateway = add_gateway_command(app);
   hermes::cli::setup_mcp(app);
+  hermes::cli::setup_cron(app);
   if (const auto refused = reject_unknown_command(argc, argv, gateway)) return *refused;
   return parse_and_run(app, argc, argv);
 }

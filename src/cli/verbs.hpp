@@ -17,6 +17,7 @@ void setup_run(CLI::App& gateway);
 void setup_usage(CLI::App& gateway);
 // `hermes mcp list|test`: the MCP tool servers.
 void setup_mcp(CLI::App& app);
+void setup_cron(CLI::App& app);
 
 // Adds --system (switch from the user manager to the system manager).
 void add_scope_flag(CLI::App& verb, bool& system);

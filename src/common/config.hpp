@@ -192,6 +192,27 @@ struct DatabaseConfig {
   std::string url;
 };
 
+// Scheduled jobs: cron expressions are read in `timezone` ("" the system's); firings missed
+// while no gateway ran run once at start (the latest) or are all skipped; at most
+// `max_parallel` runs at once.
+struct CronConfig {
+  std::string timezone;
+  bool catch_up_skip = false;
+  int max_parallel = 2;
+};
+
+enum class WebhookSignature { github, generic };
+
+// webhooks.routes.<name>: POST /webhooks/<name> on the API port, authenticated by its
+// signature; runs `prompt` (with {payload.path} filled in) or fires the job `cron_job`.
+struct WebhookRoute {
+  std::string secret;
+  WebhookSignature signature = WebhookSignature::github;
+  std::string prompt;
+  std::string deliver = "local";
+  std::string cron_job;
+};
+
 struct Config {
   ModelConfig model;
   std::map<std::string, ProviderConfig> providers;
@@ -205,6 +226,8 @@ struct Config {
   DisplayConfig display;
   std::map<std::string, ModelPrice> pricing;  // by model name
   std::vector<BudgetConfig> budgets;
+  CronConfig cron;
+  std::map<std::string, WebhookRoute> webhook_routes;  // webhooks.routes
 };
 
 // True for addresses only this machine can reach: 127.0.0.0/8, ::1 and "localhost".

@@ -114,6 +114,9 @@ class ConfigReader {
   void read_pricing(const YAML::Node& node);
   void read_budgets(const YAML::Node& node);
   void read_display(const YAML::Node& node);
+  void read_cron(const YAML::Node& node);
+  void read_webhooks(const YAML::Node& node);
+  void validate_webhooks(const YAML::Node& root);
   std::map<std::string, std::string> read_string_map(const YAML::Node& node,
                                                      const std::string& path);
   void validate(const YAML::Node& root);
@@ -616,6 +619,81 @@ void ConfigReader::read_display(const YAML::Node& node) {
   }
 }
 
+void ConfigReader::read_cron(const YAML::Node& node) {
+  if (!node.IsDefined() || node.IsNull()) return;
+  if (!expect_map(node, "cron")) return;
+  check_keys(node, "cron", {"timezone", "catch_up", "max_parallel"});
+  read_string(node, "cron", "timezone", config_.cron.timezone);
+  std::string catch_up = "once";
+  read_string(node, "cron", "catch_up", catch_up);
+  if (catch_up == "skip") {
+    config_.cron.catch_up_skip = true;
+  } else if (catch_up != "once") {
+    error(node["catch_up"], "cron.catch_up",
+          "expected once (the latest firing missed while the gateway was down runs at start) or "
+          "skip, got '" +
+              shown(node["catch_up"], catch_up) + "'");
+  }
+  read_int(node, "cron", "max_parallel", 1, 64, config_.cron.max_parallel);
+}
+
+void ConfigReader::read_webhooks(const YAML::Node& node) {
+  if (!node.IsDefined() || node.IsNull()) return;
+  if (!expect_map(node, "webhooks")) return;
+  check_keys(node, "webhooks", {"routes"});
+  const YAML::Node routes = node["routes"];
+  if (!routes.IsDefined() || routes.IsNull() || !expect_map(routes, "webhooks.routes")) return;
+  for (const auto& entry : routes) {
+    const std::string name = entry.first.Scalar();
+    const std::string path = "webhooks.routes." + name;
+    const bool valid_name =
+        !name.empty() && name.size() <= 64 && std::all_of(name.begin(), name.end(), [](char c) {
+          return std::isalnum(static_cast<unsigned char>(c)) || c == '-' || c == '_';
+        });
+    if (!valid_name) {
+      error(entry.first, path, "a route name is 1-64 letters, digits, - or _ (it is in the URL)");
+      continue;
+    }
+    const YAML::Node body = entry.second;
+    if (!expect_map(body, path)) continue;
+    check_keys(body, path, {"secret", "signature", "prompt", "deliver", "cron_job"});
+    WebhookRoute route;
+    read_string(body, path, "secret", route.secret);
+    route.secret = trimmed_key(route.secret);
+    std::string signature = "github";
+    read_string(body, path, "signature", signature);
+    if (signature == "generic") {
+      route.signature = WebhookSignature::generic;
+    } else if (signature != "github") {
+      error(body["signature"], path + ".signature",
+            "expected github (X-Hub-Signature-256) or generic (X-Webhook-Signature), got '" +
+                shown(body["signature"], signature) + "'");
+    }
+    read_string(body, path, "prompt", route.prompt);
+    read_string(body, path, "deliver", route.deliver);
+    read_string(body, path, "cron_job", route.cron_job);
+    if (route.prompt.empty() == route.cron_job.empty()) {
+      error(body, path,
+            "give either prompt (what the agent is asked, with {payload.path} from the JSON "
+            "body) or cron_job (the id of a job to fire), not both or neither");
+    }
+    config_.webhook_routes[name] = std::move(route);
+  }
+}
+
+// A route is authenticated by its signature alone: without a secret anyone who reaches the
+// port could make the agent work, so only a loopback-only API server may have one.
+void ConfigReader::validate_webhooks(const YAML::Node& root) {
+  const auto& api = config_.gateway.api_server;
+  for (const auto& [name, route] : config_.webhook_routes) {
+    if (!route.secret.empty() || is_loopback_host(api.host)) continue;
+    error(child(child(root, "webhooks"), "routes")[name], "webhooks.routes." + name,
+          "has no secret while the API server listens on " + api.host +
+              ": anyone who can reach it could run the agent; set secret: ${...} (and the "
+              "sender's signing secret to the same), or serve on 127.0.0.1 only");
+  }
+}
+
 void ConfigReader::read_approvals(const YAML::Node& node) {
   if (!node.IsDefined() || node.IsNull()) return;
   if (!expect_map(node, "approvals")) return;
@@ -933,9 +1011,10 @@ ConfigLoadResult ConfigReader::read(const YAML::Node& root) {
                              ": expected a YAML mapping at the top level (model:, providers:, …)");
     return std::move(result_);
   }
-  check_keys(root, "",
-             {"model", "providers", "fallback_providers", "agent", "gateway", "database",
-              "mcp_servers", "approvals", "compression", "pricing", "budgets", "display"});
+  check_keys(
+      root, "",
+      {"model", "providers", "fallback_providers", "agent", "gateway", "database", "mcp_servers",
+       "approvals", "compression", "pricing", "budgets", "display", "cron", "webhooks"});
   read_model(child(root, "model"));
   read_providers(child(root, "providers"));
   read_fallbacks(child(root, "fallback_providers"));
@@ -948,7 +1027,10 @@ ConfigLoadResult ConfigReader::read(const YAML::Node& root) {
   read_pricing(child(root, "pricing"));
   read_budgets(child(root, "budgets"));
   read_display(child(root, "display"));
+  read_cron(child(root, "cron"));
+  read_webhooks(child(root, "webhooks"));
   validate(root);
+  validate_webhooks(root);
   if (result_.errors.empty()) result_.config = std::move(config_);
   return std::move(result_);
 }

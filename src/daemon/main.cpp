@@ -1,11 +1,16 @@
 #include <CLI/CLI.hpp>
 #include <exception>
 #include <iostream>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
 
 #include "common/exit_codes.hpp"
 #include "common/logging.hpp"
 #include "common/version.hpp"
 #include "daemon/app/check_config.hpp"
+#include "daemon/app/cron_cmd.hpp"
 #include "daemon/app/gateway_app.hpp"
 #include "daemon/app/mcp_probe.hpp"
 #include "daemon/app/options.hpp"
@@ -40,6 +45,17 @@ int main(int argc, char** argv) {
   app.add_option("--by", options.usage_by,
                  "With --usage: provider, model (default), session or day");
   app.add_flag("--json", options.usage_json, "With --usage: print JSON");
+  // --cron VERB …: everything after it is the cron command's own (hermes cron passes it on).
+  std::optional<std::vector<std::string>> cron_args;
+  for (int i = 1; i < argc; ++i) {
+    if (std::string_view(argv[i]) != "--cron") continue;
+    cron_args.emplace(argv + i + 1, argv + argc);
+    argc = i;
+    break;
+  }
+  app.footer(
+      "--cron VERB …: scheduled jobs in the state store (list, add, pause, resume, remove, run, "
+      "history), as `hermes cron` runs it.");
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
@@ -50,6 +66,9 @@ int main(int argc, char** argv) {
     if (options.check_config)
       return hermes::daemon::run_check_config(options, std::cout, std::cerr);
     if (options.usage) return hermes::daemon::run_usage_report(options, std::cout, std::cerr);
+    if (cron_args) {
+      return hermes::daemon::run_cron_command(options, *cron_args, std::cout, std::cerr);
+    }
     hermes::init_logging(options.verbose);
     if (options.probe_mcp)
       return hermes::daemon::run_mcp_probe(options, *options.probe_mcp, std::cout, std::cerr);

@@ -323,7 +323,7 @@ bool TurnRunner::Impl::refuse_on_budget(const TurnOptions& options, TurnResult& 
 
 std::vector<Slot> TurnRunner::Impl::usable_slots(const TurnOptions& options, TurnResult& result) {
   auto slots = chain();
-  if (options.summary && !options.model.empty()) slots.front().model = options.model;
+  if (!options.model.empty()) slots.front().model = options.model;  // a summary, a job's model
   const auto now = Clock::now();
   // Skip benched providers while any other is usable; if all are benched, answer from the
   // bench at once instead of hammering a provider that just said no.
@@ -631,7 +631,7 @@ void TurnRunner::Impl::record_usage(const ProviderRequest& request, const Slot& 
     record.session_id = options.session_id;
     record.platform = options.platform;
     record.chat = options.chat;
-    record.kind = options.summary ? "summary" : "turn";
+    record.kind = options.summary ? "summary" : options.usage_kind;
     if (options.usage_rows_in_turn) {
       result.usage_rows.push_back(ledger->count(std::move(record)));
       request.turn.budget.add_cost(result.usage_rows.back().cost_usd.value_or(0));

@@ -56,6 +56,7 @@ struct TurnOptions {
   // when set, and its usage recorded as kind "summary".
   bool summary = false;
   std::string model;
+  std::string usage_kind = "turn";  // "cron": a scheduled job's or a webhook's run
   // Set: the turn's usage rows come back in TurnResult::usage_rows for the caller to store in
   // the turn's own transaction (TurnRunner::usage_rows_into); unset: each is committed alone.
   bool usage_rows_in_turn = false;

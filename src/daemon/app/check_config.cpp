@@ -9,6 +9,7 @@
 #include "common/config_loader.hpp"
 #include "common/exit_codes.hpp"
 #include "common/paths.hpp"
+#include "daemon/cron/cron_config.hpp"
 
 namespace hermes::daemon {
 
@@ -65,6 +66,12 @@ int run_check_config(const Options& options, std::ostream& out, std::ostream& er
   }
 
   const Config& config = *result.config;
+  if (const auto problems = cron::cron_config_problems(config); !problems.empty()) {
+    for (const auto& problem : problems) err << "error: " << problem << '\n';
+    err << paths.config_file.string() << ": " << problems.size()
+        << (problems.size() == 1 ? " error" : " errors") << "; the gateway will not start\n";
+    return kExitConfig;
+  }
   if (const auto problems = mcp_problems(config); !problems.empty()) {
     for (const auto& problem : problems) err << "error: " << problem << '\n';
     err << paths.config_file.string() << ": the gateway would start, but without the tools of "

@@ -32,6 +32,9 @@
 #include "daemon/agent/turn_runner.hpp"
 #include "daemon/app/gateway_endpoints.hpp"
 #include "daemon/app/status_server.hpp"
+#include "daemon/cron/cron_config.hpp"
+#include "daemon/cron/job_tables.hpp"
+#include "daemon/cron/scheduler.hpp"
 #include "daemon/lifecycle/early_signals.hpp"
 #include "daemon/lifecycle/instance_lock.hpp"
 #include "daemon/lifecycle/lifecycle.hpp"
@@ -64,6 +67,7 @@
 #include "daemon/tools/tool_registry.hpp"
 #include "daemon/usage/usage_ledger.hpp"
 #include "daemon/usage/usage_tables.hpp"
+#include "daemon/webhooks/webhook_receiver.hpp"
 
 namespace hermes::daemon {
 
@@ -98,6 +102,7 @@ void remember_secrets(const Config& config) {
     for (const auto& [key, value] : server.env) secrets.push_back(value);
     for (const auto& [key, value] : server.headers) secrets.push_back(value);
   }
+  for (const auto& [name, route] : config.webhook_routes) secrets.push_back(route.secret);
   add_known_secrets(std::move(secrets));
 }
 
@@ -199,9 +204,18 @@ class Gateway {
         response_tables_(*db_),
         response_store_(worker_, response_tables_),
         responses_(config_, response_store_, conversation_),
+        job_tables_(*db_),
+        webhooks_(
+            worker_, job_tables_, metrics_,
+            [this] {
+              if (scheduler_) scheduler_->wake();
+            },
+            config_),
         endpoints_(
-            api_, responses_, [this] { return server_view(); },
-            [this] { return render_metrics(); }) {}
+            api_, responses_, [this] { return server_view(); }, [this] { return render_metrics(); },
+            [this](HttpRequest request, std::string route) {
+              return webhooks_.handle(std::move(request), std::move(route));
+            }) {}
 
   int run();
 
@@ -231,11 +245,14 @@ class Gateway {
   void announce_ready();
   void start_watchdog();
   void start_background_work();
+  void start_scheduler();
+  std::optional<cron::RunOutbox> outbox_of(const std::string& platform);
   std::size_t pending_work() const {
     return (http_ ? http_->pending_work() : 0) +
            (telegram_ ? static_cast<std::size_t>(telegram_->busy()) : 0) +
            (discord_ ? static_cast<std::size_t>(discord_->busy()) : 0) +
-           (slack_ ? static_cast<std::size_t>(slack_->busy()) : 0);
+           (slack_ ? static_cast<std::size_t>(slack_->busy()) : 0) +
+           (scheduler_ ? static_cast<std::size_t>(scheduler_->running()) : 0);
   }
   std::string current_status() const;
   // Why turns cannot be stored now ("" when they can): the last commit failed, or state.db was
@@ -279,7 +296,10 @@ class Gateway {
   responses::SqlResponseTables response_tables_;
   responses::ResponseStore response_store_;
   responses::ResponsesApi responses_;
+  cron::JobTables job_tables_;
+  webhooks::WebhookReceiver webhooks_;
   GatewayEndpoints endpoints_;
+  std::unique_ptr<cron::Scheduler> scheduler_;
   std::unique_ptr<HttpServer> http_;
   std::unique_ptr<TelegramPlatform> telegram_;
   std::unique_ptr<DiscordPlatform> discord_;
@@ -427,7 +447,16 @@ void Gateway::reload() {
                      [](std::exception_ptr e) { log_exception(e, "database.synchronous"); });
     }
   }
+  if (const auto problems = cron::cron_config_problems(*loaded.config); !problems.empty()) {
+    for (const auto& p : problems) spdlog::error("config reload: {}", p);
+    last_config_error_ = problems.front();
+    spdlog::error("config reload rejected; the previous config stays in effect");
+    notifier_.ready(reload_failed_status(last_config_error_));
+    return;
+  }
   config_ = std::move(*loaded.config);
+  if (scheduler_) scheduler_->reconfigure(config_);
+  webhooks_.reconfigure(config_);
   asio::co_spawn(io_, tools_.reconfigure(config_),
                  [](std::exception_ptr e) { log_exception(e, "mcp_servers reload"); });
   turns_.reconfigure(config_);
@@ -485,6 +514,7 @@ asio::awaitable<void> Gateway::drain() {
   if (telegram_) telegram_->stop_polling();  // updates wait at Telegram for the next process
   if (discord_) discord_->stop_polling();    // the session is resumed by the next process
   if (slack_) slack_->stop_polling();        // unacknowledged envelopes go to the next process
+  if (scheduler_) scheduler_->stop();        // no new runs; a cut one is finished next start
   asio::steady_timer tick(io_);
   while (true) {
     const auto now = Clock::now();
@@ -759,6 +789,29 @@ void Gateway::start_background_work() {
   }
 }
 
+std::optional<cron::RunOutbox> Gateway::outbox_of(const std::string& platform) {
+  if (platform == "telegram" && config_.gateway.telegram.enabled) {
+    return cron::RunOutbox{&telegram_store_, [this] {
+                             if (telegram_) telegram_->send_queued();
+                           }};
+  }
+  if (platform == "discord" && config_.gateway.discord.enabled) {
+    return cron::RunOutbox{&discord_store_, [this] {
+                             if (discord_) discord_->send_queued();
+                           }};
+  }
+  return std::nullopt;
+}
+
+void Gateway::start_scheduler() {
+  cron::Scheduler::Context context{
+      worker_,  job_tables_,   conversation_,
+      metrics_, shared_.get(), [this](const std::string& platform) {
+                                     return outbox_of(platform); }};
+  scheduler_ = std::make_unique<cron::Scheduler>(io_, std::move(context), config_);
+  scheduler_->start();
+}
+
 int Gateway::run() {
   start_tools();
   load_usage();
@@ -773,6 +826,7 @@ int Gateway::run() {
   start_watchdog();
   lag_probe_.start();
   start_background_work();
+  start_scheduler();
   io_.run();
   return lifecycle_.exit_code();
 }
@@ -784,6 +838,12 @@ int run_gateway(const Options& options) {
   LoadedConfig loaded = load(paths);
   if (!loaded.config) {
     for (const auto& e : loaded.errors) spdlog::error("config: {}", e);
+    spdlog::error("not starting: fix {} (check it with: hermes-gateway --check-config)",
+                  paths.config_file.string());
+    return kExitConfig;
+  }
+  if (const auto problems = cron::cron_config_problems(*loaded.config); !problems.empty()) {
+    for (const auto& p : problems) spdlog::error("config: {}", p);
     spdlog::error("not starting: fix {} (check it with: hermes-gateway --check-config)",
                   paths.config_file.string());
     return kExitConfig;

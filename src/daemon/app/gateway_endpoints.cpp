@@ -53,4 +53,8 @@ asio::awaitable<HttpResponse> GatewayEndpoints::count_tokens(HttpRequest request
   co_return co_await api_.count_tokens(std::move(request));
 }
 
+asio::awaitable<HttpResponse> GatewayEndpoints::webhook(HttpRequest request, RouteParams params) {
+  co_return co_await webhook_(std::move(request), std::move(params.id));
+}
+
 }  // namespace hermes::daemon

@@ -17,12 +17,16 @@ class ResponsesApi;
 // from the API server and the Responses API.
 class GatewayEndpoints final : public Endpoints {
  public:
+  using WebhookHandler =
+      std::function<boost::asio::awaitable<HttpResponse>(HttpRequest, std::string)>;
   GatewayEndpoints(ApiServer& api, responses::ResponsesApi& responses,
-                   std::function<ServerView()> view, std::function<std::string()> metrics_text)
+                   std::function<ServerView()> view, std::function<std::string()> metrics_text,
+                   WebhookHandler webhook)
       : api_(api),
         responses_(responses),
         view_(std::move(view)),
-        metrics_text_(std::move(metrics_text)) {}
+        metrics_text_(std::move(metrics_text)),
+        webhook_(std::move(webhook)) {}
 
   boost::asio::awaitable<HttpResponse> health(HttpRequest request, RouteParams params) override;
   boost::asio::awaitable<HttpResponse> metrics(HttpRequest request, RouteParams params) override;
@@ -41,12 +45,14 @@ class GatewayEndpoints final : public Endpoints {
   boost::asio::awaitable<HttpResponse> messages(HttpRequest request, RouteParams params) override;
   boost::asio::awaitable<HttpResponse> count_tokens(HttpRequest request,
                                                     RouteParams params) override;
+  boost::asio::awaitable<HttpResponse> webhook(HttpRequest request, RouteParams params) override;
 
  private:
   ApiServer& api_;
   responses::ResponsesApi& responses_;
   std::function<ServerView()> view_;
   std::function<std::string()> metrics_text_;
+  WebhookHandler webhook_;
 };
 
 }  // namespace hermes::daemon

@@ -140,6 +140,18 @@ void Metrics::render_traffic(std::ostream& out) const {
 void Metrics::render_workload(std::ostream& out) const {
   single(out, "hermes_active_runs", "gauge", "Agent turns running now.", active_runs_);
   single(out, "hermes_sessions", "gauge", "Stored sessions.", sessions_);
+  header(out, "hermes_cron_runs_total", "counter", "Job and webhook runs ended, by status.");
+  for (const auto& [status, n] : cron_runs_)
+    sample(out, "hermes_cron_runs_total", "status", status, n);
+  header(out, "hermes_cron_run_deliveries", "gauge", "Stored job and webhook runs by delivery.");
+  for (const auto& [delivery, n] : cron_deliveries_) {
+    sample(out, "hermes_cron_run_deliveries", "delivery", delivery, n);
+  }
+  header(out, "hermes_webhook_requests_total", "counter", "Webhook requests by route and result.");
+  for (const auto& [key, n] : webhooks_) {
+    out << "hermes_webhook_requests_total{route=\"" << escape(key.first) << "\",result=\""
+        << escape(key.second) << "\"} " << n << '\n';
+  }
   header(out, "hermes_drain_duration_seconds", "summary", "Time spent draining before exit.");
   out << "hermes_drain_duration_seconds_count " << drains_ << '\n'
       << "hermes_drain_duration_seconds_sum " << drain_seconds_sum_ << '\n';

@@ -79,6 +79,15 @@ class Metrics {
   void set_telegram_abandoned(long n) { telegram_abandoned_ = n; }
 
   void set_active_runs(long n) { active_runs_ = n; }
+  // Scheduled jobs and webhooks: runs ended here by status (ok, failed, skipped), the runs in
+  // the store by delivery (delivered, pending, abandoned, local, silent), webhook requests.
+  void count_cron_run(const std::string& status) { ++cron_runs_[status]; }
+  void set_cron_deliveries(std::map<std::string, long long> by_delivery) {
+    cron_deliveries_ = std::move(by_delivery);
+  }
+  void count_webhook(const std::string& route, const std::string& result) {
+    ++webhooks_[{route, result}];
+  }
   void set_sessions(long n) { sessions_ = n; }
 
   std::string render(const std::string& version, double uptime_seconds) const;
@@ -96,6 +105,9 @@ class Metrics {
 
   std::map<std::pair<std::string, int>, long long> requests_;
   std::map<std::string, long long> turns_;
+  std::map<std::string, long long> cron_runs_;
+  std::map<std::string, long long> cron_deliveries_;
+  std::map<std::pair<std::string, std::string>, long long> webhooks_;
   std::map<std::string, long long> provider_errors_;
   long long retries_ = 0;
   long long rotations_ = 0;

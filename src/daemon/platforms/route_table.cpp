@@ -19,6 +19,8 @@ const std::vector<Route> kRoutes = {
     {{"DELETE"}, "/v1/responses/{id}", true, &Endpoints::delete_response},
     {{"GET"}, "/v1/responses/{id}/input_items", true, &Endpoints::response_input_items},
     {{"GET"}, "/v1/usage", true, &Endpoints::usage},
+    // No bearer: a webhook's signature is its authentication.
+    {{"POST"}, "/webhooks/{id}", false, &Endpoints::webhook},
     {{"POST"}, "/v1/messages", true, &Endpoints::messages, true},
     {{"POST"}, "/v1/messages/count_tokens", true, &Endpoints::count_tokens, true},
 };

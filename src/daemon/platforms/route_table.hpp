@@ -39,6 +39,7 @@ class Endpoints {
                                                         RouteParams params) = 0;
   virtual boost::asio::awaitable<HttpResponse> count_tokens(HttpRequest request,
                                                             RouteParams params) = 0;
+  virtual boost::asio::awaitable<HttpResponse> webhook(HttpRequest request, RouteParams params) = 0;
 };
 
 using EndpointHandler = boost::asio::awaitable<HttpResponse> (Endpoints::*)(HttpRequest,

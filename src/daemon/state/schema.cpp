@@ -179,6 +179,53 @@ CREATE TABLE IF NOT EXISTS lock_fences (
   generation BIGINT NOT NULL
 );
 )sql"},
+    // Scheduled jobs and their runs (webhook runs too): one run row per job and scheduled time,
+    // claimed before it runs, so neither a restart nor a second gateway runs a firing twice; a
+    // webhook's delivery id once per route. The outbox names the run a reply delivers, so the
+    // run says delivered only once the platform returned a message id.
+    {18, "scheduled jobs and webhook runs", R"sql(
+CREATE TABLE IF NOT EXISTS cron_jobs (
+  id TEXT PRIMARY KEY,
+  name TEXT NOT NULL,
+  prompt TEXT NOT NULL,
+  schedule TEXT NOT NULL,
+  deliver TEXT NOT NULL,
+  origin TEXT NOT NULL,
+  model TEXT NOT NULL,
+  enabled INTEGER NOT NULL,
+  repeat_count INTEGER NOT NULL,
+  runs INTEGER NOT NULL,
+  created_at REAL NOT NULL,
+  next_run REAL,
+  last_run REAL,
+  last_status TEXT NOT NULL
+);
+CREATE TABLE IF NOT EXISTS cron_runs (
+  id INTEGER PRIMARY KEY AUTOINCREMENT,
+  job_id TEXT NOT NULL,
+  source TEXT NOT NULL,
+  scheduled_for REAL NOT NULL,
+  started_at REAL,
+  finished_at REAL,
+  status TEXT NOT NULL,
+  delivery TEXT NOT NULL,
+  deliver TEXT NOT NULL,
+  prompt TEXT NOT NULL,
+  model TEXT NOT NULL,
+  message_id TEXT NOT NULL DEFAULT '',
+  error TEXT NOT NULL DEFAULT '',
+  result TEXT NOT NULL DEFAULT '',
+  webhook_route TEXT NOT NULL DEFAULT '',
+  delivery_id TEXT
+);
+CREATE UNIQUE INDEX IF NOT EXISTS cron_runs_once ON cron_runs(job_id, scheduled_for)
+  WHERE source = 'schedule';
+CREATE UNIQUE INDEX IF NOT EXISTS webhook_deliveries_once ON cron_runs(webhook_route, delivery_id)
+  WHERE delivery_id IS NOT NULL;
+CREATE INDEX IF NOT EXISTS cron_runs_by_status ON cron_runs(status, id);
+CREATE INDEX IF NOT EXISTS cron_runs_by_job ON cron_runs(job_id, scheduled_for);
+ALTER TABLE pending_deliveries ADD COLUMN cron_run_id INTEGER;
+)sql"},
 };
 
 }  // namespace

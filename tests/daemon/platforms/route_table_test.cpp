@@ -136,6 +136,9 @@ class RecordingEndpoints final : public Endpoints {
   asio::awaitable<HttpResponse> count_tokens(HttpRequest, RouteParams p) override {
     return answer("count_tokens", p);
   }
+  asio::awaitable<HttpResponse> webhook(HttpRequest, RouteParams p) override {
+    return answer("webhook", p);
+  }
   std::string called;
 };
 
@@ -167,6 +170,7 @@ TEST(RouteTable, DispatchRunsTheRoutesHandlerAndLabelsTheAnswer) {
       {{"GET", "/v1/responses/resp_9/input_items?limit=2"},
        {"response_input_items:resp_9", "/v1/responses/{id}/input_items"}},
       {{"GET", "/v1/usage?since=24h"}, {"usage:", "/v1/usage"}},
+      {{"POST", "/webhooks/github"}, {"webhook:github", "/webhooks/{id}"}},
   };
   for (const auto& [request, expected] : cases) {
     RecordingEndpoints endpoints;
@@ -177,6 +181,9 @@ TEST(RouteTable, DispatchRunsTheRoutesHandlerAndLabelsTheAnswer) {
   RecordingEndpoints endpoints;
   EXPECT_EQ(dispatched(endpoints, "POST", "/v1/responses", false).status, 401);
   EXPECT_EQ(endpoints.called, "") << "a refused request reaches no handler";
+  EXPECT_EQ(dispatched(endpoints, "POST", "/webhooks/github", false).status, 200)
+      << "a webhook's signature authenticates it, not the bearer key";
+  EXPECT_EQ(endpoints.called, "webhook:github");
 }
 
 }  // namespace

@@ -832,11 +832,11 @@ asio::awaitable<bool> ChatMachinery::Impl::deliver(const Delivery& delivery, Bac
   }
   // An edit to the text the message already shows is done, not failed.
   if (reply.ok || (edit && reply.not_modified)) {
-    co_await context.store.delivery_done(delivery.id);
+    co_await context.store.delivery_done(delivery.id, reply.message_id);
     last_delivery_at = unix_time_now();
     co_return true;
   }
-  co_await context.store.delivery_failed(delivery.id);
+  co_await context.store.delivery_failed(delivery.id, reply.description);
   if (delivery.attempts + 1 >= kMaxDeliveryAttempts) {
     // Kept, never deleted: sent again when the platform answers again (or at the next start).
     spdlog::error(
@@ -906,6 +906,10 @@ void ChatMachinery::open() {
 
 void ChatMachinery::close() {
   impl_->open = false;
+}
+
+void ChatMachinery::send_queued() {
+  if (impl_->open && !impl_->delivery_stopped) impl_->kick_delivery();
 }
 
 void ChatMachinery::stop_delivering() {

@@ -63,6 +63,9 @@ class ChatMachinery {
   // then. Closing stops new work; what runs finishes (idle() says when).
   void open();
   void close();
+  // Sends what others queued in this platform's outbox (a job's result), while this gateway
+  // takes the platform's events; else the one that does sends it.
+  void send_queued();
   // Deliveries stop at once: another gateway owns the outbox now.
   void stop_delivering();
   bool idle() const;

@@ -65,10 +65,11 @@ void SqlChatTables::mark_inbound_done(const std::string& platform, long long upd
 
 void SqlChatTables::queue_delivery(const std::string& platform, const Delivery& d) {
   auto insert = db_.prepare(
-      "INSERT INTO pending_deliveries(platform, chat_id, reply_to, text, edit_message_id) "
-      "VALUES(?,?,?,?,?)");
+      "INSERT INTO pending_deliveries(platform, chat_id, reply_to, text, edit_message_id, "
+      "cron_run_id) VALUES(?,?,?,?,?,?)");
   insert.bind(1, platform).bind(2, d.chat_id).bind(3, d.reply_to).bind(4, d.text);
   if (d.edit_message_id != 0) insert.bind(5, d.edit_message_id);  // unbound: a new message
+  if (d.cron_run_id != 0) insert.bind(6, d.cron_run_id);
   insert.step();
 }
 
@@ -110,21 +111,46 @@ std::optional<Delivery> SqlChatTables::next_delivery(const std::string& platform
                   query.integer(5)};
 }
 
-void SqlChatTables::delivery_done(long long id) {
+void SqlChatTables::delivery_done(long long id, long long message_id) {
+  db_.prepare(
+         "UPDATE cron_runs SET message_id = CASE WHEN message_id = '' THEN ? ELSE message_id END, "
+         "delivery = CASE WHEN EXISTS (SELECT 1 FROM pending_deliveries p WHERE "
+         "p.cron_run_id = cron_runs.id AND p.id <> ?) THEN 'pending' ELSE 'delivered' END "
+         "WHERE id = (SELECT cron_run_id FROM pending_deliveries WHERE id = ?)")
+      .bind(1, std::to_string(message_id))
+      .bind(2, id)
+      .bind(3, id)
+      .step();
   db_.prepare("DELETE FROM pending_deliveries WHERE id = ?").bind(1, id).step();
 }
 
-void SqlChatTables::delivery_failed(long long id) {
+void SqlChatTables::delivery_failed(long long id, const std::string& why) {
   db_.prepare("UPDATE pending_deliveries SET attempts = attempts + 1 WHERE id = ?")
       .bind(1, id)
+      .step();
+  db_.prepare(
+         "UPDATE cron_runs SET error = ? WHERE id = "
+         "(SELECT cron_run_id FROM pending_deliveries WHERE id = ?)")
+      .bind(1, "delivery failed: " + why)
+      .bind(2, id)
       .step();
 }
 
 void SqlChatTables::delivery_abandoned(long long id) {
   db_.prepare("UPDATE pending_deliveries SET abandoned = 1 WHERE id = ?").bind(1, id).step();
+  db_.prepare(
+         "UPDATE cron_runs SET delivery = 'abandoned' WHERE id = "
+         "(SELECT cron_run_id FROM pending_deliveries WHERE id = ?)")
+      .bind(1, id)
+      .step();
 }
 
 long long SqlChatTables::revive_abandoned(const std::string& platform) {
+  db_.prepare(
+         "UPDATE cron_runs SET delivery = 'pending' WHERE id IN (SELECT cron_run_id FROM "
+         "pending_deliveries WHERE platform = ? AND abandoned = 1)")
+      .bind(1, platform)
+      .step();
   auto update = db_.prepare(
       "UPDATE pending_deliveries SET abandoned = 0, attempts = 0 "
       "WHERE platform = ? AND abandoned = 1 RETURNING 1");
@@ -215,13 +241,13 @@ asio::awaitable<std::optional<Delivery>> ChatStore::next_delivery() {
   co_return next;
 }
 
-asio::awaitable<void> ChatStore::delivery_done(long long id) {
-  std::function<void()> job = [this, id] { tables_.delivery_done(id); };
+asio::awaitable<void> ChatStore::delivery_done(long long id, long long message_id) {
+  std::function<void()> job = [this, id, message_id] { tables_.delivery_done(id, message_id); };
   co_await worker_.run(std::move(job));
 }
 
-asio::awaitable<void> ChatStore::delivery_failed(long long id) {
-  std::function<void()> job = [this, id] { tables_.delivery_failed(id); };
+asio::awaitable<void> ChatStore::delivery_failed(long long id, std::string why) {
+  std::function<void()> job = [this, id, &why] { tables_.delivery_failed(id, why); };
   co_await worker_.run(std::move(job));
 }
 

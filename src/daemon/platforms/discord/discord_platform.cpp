@@ -515,6 +515,10 @@ void DiscordPlatform::end_session_at_stop() {
   impl_->end_session = true;
 }
 
+void DiscordPlatform::send_queued() {
+  impl_->machinery.send_queued();
+}
+
 long DiscordPlatform::busy() const {
   return impl_->machinery.busy() + (impl_->in_connection ? 1 : 0);
 }

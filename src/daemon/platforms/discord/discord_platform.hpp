@@ -32,6 +32,8 @@ class DiscordPlatform {
   // later process resumes it.
   void end_session_at_stop();
   long busy() const;
+  // Sends what a job or a webhook queued in the outbox (when this gateway holds the platform).
+  void send_queued();
   PlatformStatus status() const;
   void reconfigure(const Config& config);
 

@@ -380,6 +380,10 @@ void TelegramPlatform::stop_polling() {
   impl_->poll_client.abort_all();
 }
 
+void TelegramPlatform::send_queued() {
+  impl_->machinery.send_queued();
+}
+
 long TelegramPlatform::busy() const {
   return impl_->machinery.busy();
 }

@@ -28,6 +28,8 @@ class TelegramPlatform {
   void stop_polling();
   // Turns running or replies being sent now.
   long busy() const;
+  // Sends what a job or a webhook queued in the outbox (when this gateway holds the platform).
+  void send_queued();
   PlatformStatus status() const;
   void reconfigure(const Config& config);
 
