@@ -186,7 +186,7 @@ int add_job(JobTables& jobs, state::SqlConnection& db, const Config& config, con
     err << "usage: hermes cron add SCHEDULE PROMPT [--name N] [--deliver TARGET] [--repeat N]\n";
     return kExitUsage;
   }
-  auto parsed = cron::parse_schedule(words.positional[0]);
+  auto parsed = cron::parse_schedule_for_run(words.positional[0]);
   if (auto* error = std::get_if<std::string>(&parsed)) {
     err << "error: " << *error << '\n';
     return kExitUsage;
@@ -253,7 +253,7 @@ int change_job(JobTables& jobs, state::SqlConnection& db, const Config& config,
     out << "Paused job " << id << "; resume it with: hermes cron resume " << id << '\n';
   } else if (verb == "resume") {
     std::optional<double> next = job->next_run;
-    auto parsed = cron::parse_schedule(job->schedule);
+    auto parsed = cron::parse_schedule_for_run(job->schedule);
     if (auto* schedule = std::get_if<cron::Schedule>(&parsed)) {
       const auto fire = cron::next_fire(*schedule, static_cast<long long>(job->created_at),
                                         static_cast<long long>(now), zone_of(config));

@@ -148,7 +148,7 @@ std::vector<Job> JobTables::due(double now) {
 
 JobTables::Claim JobTables::claim(const Job& job, double due, const FiringPlan& plan, double now) {
   Claim claim;
-  const long long runs = job.runs + (plan.run ? 1 : 0);
+  const long long runs = job.runs + static_cast<long long>(plan.runs.size());
   std::optional<double> next;
   if (plan.next && (job.repeat == 0 || runs < job.repeat)) next = static_cast<double>(*plan.next);
   // Compare and set: only the gateway that still finds `due` there records this firing.
@@ -171,19 +171,21 @@ JobTables::Claim JobTables::claim(const Job& job, double due, const FiringPlan& 
         .bind(6, job.model)
         .step();
   }
-  if (!plan.skipped.empty() && !plan.run) {
+  if (!plan.skipped.empty() && plan.runs.empty()) {
     db_.prepare("UPDATE cron_jobs SET last_status = 'skipped' WHERE id = ?").bind(1, job.id).step();
   }
-  if (!plan.run) return claim;
-  auto queue = db_.prepare(
-      "INSERT INTO cron_runs(job_id, source, scheduled_for, status, delivery, deliver, prompt, "
-      "model) VALUES(?, 'schedule', ?, 'queued', '', ?, ?, ?) ON CONFLICT DO NOTHING RETURNING id");
-  queue.bind(1, job.id)
-      .bind(2, static_cast<double>(*plan.run))
-      .bind(3, job.deliver)
-      .bind(4, job.prompt)
-      .bind(5, job.model);
-  if (queue.step()) claim.run_id = queue.integer(0);
+  for (const long long at : plan.runs) {
+    auto queue = db_.prepare(
+        "INSERT INTO cron_runs(job_id, source, scheduled_for, status, delivery, deliver, prompt, "
+        "model) VALUES(?, 'schedule', ?, 'queued', '', ?, ?, ?) ON CONFLICT DO NOTHING "
+        "RETURNING id");
+    queue.bind(1, job.id)
+        .bind(2, static_cast<double>(at))
+        .bind(3, job.deliver)
+        .bind(4, job.prompt)
+        .bind(5, job.model);
+    if (queue.step()) claim.run_ids.push_back(queue.integer(0));
+  }
   return claim;
 }
 

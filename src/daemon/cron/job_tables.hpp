@@ -65,10 +65,10 @@ class JobTables {
   std::vector<Job> due(double now);
   // Records what plan_firings decided for a job found due at `due`, if its next_run still is
   // `due` (else another gateway claimed it first: nothing is written, none returned). The run
-  // to start now is queued; its id is returned.
+  // to start now are queued; their ids are returned.
   struct Claim {
     bool claimed = false;
-    std::optional<long long> run_id;
+    std::vector<long long> run_ids;
   };
   Claim claim(const Job& job, double due, const FiringPlan& plan, double now);
   // A run outside the schedule (`hermes cron run`, a webhook): queued now. With a delivery id,

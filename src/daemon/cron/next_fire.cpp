@@ -1,6 +1,9 @@
 #include "daemon/cron/next_fire.hpp"
 
+#include <algorithm>
 #include <chrono>
+
+#include "common/test_hooks.hpp"
 
 namespace hermes::daemon::cron {
 
@@ -78,7 +81,7 @@ long long instant_of_local(long long local, const Zone& zone) {
 
 std::optional<long long> next_fire(const Schedule& schedule, long long created_at, long long after,
                                    const Zone& zone) {
-  const long long interval = duration_cast<seconds>(schedule.interval).count();
+  const long long interval = schedule.interval.count() * schedule.minute_seconds;
   switch (schedule.kind) {
     case Schedule::Kind::once_after: {
       const long long at = created_at + interval;
@@ -108,7 +111,7 @@ std::optional<long long> next_fire(const Schedule& schedule, long long created_a
 }
 
 FiringPlan plan_firings(const Schedule& schedule, long long created_at, long long due,
-                        long long now, CatchUp catch_up, const Zone& zone, long long grace,
+                        long long now, CatchUp catch_up, const Zone& zone, long long running_since,
                         std::size_t max_listed) {
   FiringPlan plan;
   // Every firing from `due` to now, oldest first; only the newest few hundred are kept.
@@ -123,10 +126,10 @@ FiringPlan plan_firings(const Schedule& schedule, long long created_at, long lon
       ++dropped;
     }
     // Down for months with an every-minute job: jump to the last day instead of walking on.
-    if (++walked > 10000 && now - *at > 86400 + 2 * grace) {
+    if (++walked > 10000 && now - *at > 2 * 86400) {
       const auto near = next_fire(schedule, created_at, now - 86400, zone);
       if (near && *near > *at) {
-        const long long interval = duration_cast<seconds>(schedule.interval).count();
+        const long long interval = schedule.interval.count() * schedule.minute_seconds;
         const bool counted = schedule.kind == Schedule::Kind::every && interval > 0;
         dropped +=
             static_cast<long long>(firings.size()) + (counted ? (*near - *at) / interval - 1 : 0);
@@ -137,11 +140,16 @@ FiringPlan plan_firings(const Schedule& schedule, long long created_at, long lon
   }
   plan.next = next_fire(schedule, created_at, now, zone);
   if (firings.empty()) return plan;
-  const long long newest = firings.back();
-  const bool on_time = now - newest <= grace;
-  if (on_time || catch_up == CatchUp::once) {
-    plan.run = newest;
+  // Due while a gateway ran: the newest runs (older ones found with it were crowded out).
+  if (firings.back() >= running_since) {
+    plan.runs.push_back(firings.back());
     firings.pop_back();
+  }
+  // Due while none ran: with `once` the newest of those runs too, late.
+  const auto missed_end = std::lower_bound(firings.begin(), firings.end(), running_since);
+  if (catch_up == CatchUp::once && missed_end != firings.begin()) {
+    plan.runs.insert(plan.runs.begin(), *std::prev(missed_end));
+    firings.erase(std::prev(missed_end));
   }
   plan.skipped = std::move(firings);
   if (plan.skipped.size() > max_listed) {
@@ -151,6 +159,16 @@ FiringPlan plan_firings(const Schedule& schedule, long long created_at, long lon
   }
   plan.more_skipped = dropped;
   return plan;
+}
+
+std::variant<Schedule, std::string> parse_schedule_for_run(std::string_view text) {
+  auto parsed = parse_schedule(text);
+  if (auto* schedule = std::get_if<Schedule>(&parsed)) {
+    if (auto minute = test_hook_millis("HERMES_TEST_CRON_MINUTE_SECONDS", 1, 60)) {
+      schedule->minute_seconds = minute->count();  // the hook's number, read as seconds
+    }
+  }
+  return parsed;
 }
 
 }  // namespace hermes::daemon::cron

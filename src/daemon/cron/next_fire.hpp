@@ -23,19 +23,24 @@ std::optional<long long> next_fire(const Schedule& schedule, long long created_a
 
 enum class CatchUp { once, skip };
 
+// A parsed schedule with the test clock applied (HERMES_TEST_HOOKS=1 and
+// HERMES_TEST_CRON_MINUTE_SECONDS=N: a minute of `every` and `30m` lasts N seconds).
+std::variant<Schedule, std::string> parse_schedule_for_run(std::string_view text);
+
 // What to do with a job whose next firing (`due`) is not in the future (`now`).
 struct FiringPlan {
-  std::optional<long long> run;    // the scheduled time to run now
+  std::vector<long long> runs;     // the scheduled times to run now (at most two)
   std::vector<long long> skipped;  // scheduled times recorded as skipped (oldest first)
   long long more_skipped = 0;      // at least this many more missed (not recorded one by one)
   std::optional<long long> next;   // the next firing after now; none: the job is finished
 };
 
-// A firing at most `grace` seconds late runs (the scheduler was merely busy); older ones were
-// missed while no gateway ran: with `once` the latest of them runs, the rest are skipped; with
-// `skip` all are. At most `max_listed` skipped times are listed.
+// Firings due since `running_since` (when this gateway started) were due while it ran: the
+// newest runs. Older ones were missed while no gateway ran: with `once` the newest of them runs
+// too, late; the rest (all of them with `skip`) are recorded as skipped. At most `max_listed`
+// skipped times are listed.
 FiringPlan plan_firings(const Schedule& schedule, long long created_at, long long due,
-                        long long now, CatchUp catch_up, const Zone& zone, long long grace = 60,
+                        long long now, CatchUp catch_up, const Zone& zone, long long running_since,
                         std::size_t max_listed = 100);
 
 }  // namespace hermes::daemon::cron

@@ -40,8 +40,11 @@ struct Schedule {
   };
   Kind kind = Kind::once_after;
   std::chrono::minutes interval{0};  // once_after, every
-  CronFields cron;                   // cron
-  LocalTime at;                      // once_at
+  // Seconds a minute of `interval` lasts: 60, but for tests (HERMES_TEST_CRON_MINUTE_SECONDS)
+  // that watch an `every 1m` job fire several times in a few seconds.
+  long long minute_seconds = 60;
+  CronFields cron;  // cron
+  LocalTime at;     // once_at
 };
 
 // The schedule, or one sentence saying what is wrong with it and what forms there are.

@@ -103,22 +103,31 @@ TEST(NextFire, MissedFiringsRunOnceOrAreSkipped) {
   const Zone zone = Zone::utc();
   const long long created = utc(2026, 12, 6, 10);
   const Schedule every10 = schedule("every 10m");
-  const long long now = created + 45 * 60;  // due at +10, +20, +30, +40: all missed
-  const auto once = plan_firings(every10, created, created + 600, now, CatchUp::once, zone);
-  EXPECT_EQ(once.run, created + 2400);
+  // Due at +10, +20, +30, +40; the gateway came back at +42: all four were missed.
+  const long long now = created + 45 * 60, back = created + 42 * 60;
+  const auto once = plan_firings(every10, created, created + 600, now, CatchUp::once, zone, back);
+  EXPECT_EQ(once.runs, (std::vector<long long>{created + 2400}));
   EXPECT_EQ(once.skipped, (std::vector<long long>{created + 600, created + 1200, created + 1800}));
   EXPECT_EQ(once.next, created + 3000);
-  const auto skip = plan_firings(every10, created, created + 600, now, CatchUp::skip, zone);
-  EXPECT_EQ(skip.run, std::nullopt);
+  const auto skip = plan_firings(every10, created, created + 600, now, CatchUp::skip, zone, back);
+  EXPECT_TRUE(skip.runs.empty());
   EXPECT_EQ(skip.skipped.size(), 4u);
   EXPECT_EQ(skip.next, created + 3000);
+  // Back at +35: +40 was due while it ran (runs, late only by the scheduler); with `once` the
+  // newest missed one (+30) runs too.
+  const long long earlier = created + 35 * 60;
+  const auto both =
+      plan_firings(every10, created, created + 600, now, CatchUp::once, zone, earlier);
+  EXPECT_EQ(both.runs, (std::vector<long long>{created + 1800, created + 2400}));
+  EXPECT_EQ(both.skipped, (std::vector<long long>{created + 600, created + 1200}));
   const auto on_time =
-      plan_firings(every10, created, created + 600, created + 605, CatchUp::skip, zone);
-  EXPECT_EQ(on_time.run, created + 600) << "5 s late is the scheduler, not downtime";
+      plan_firings(every10, created, created + 600, created + 605, CatchUp::skip, zone, created);
+  EXPECT_EQ(on_time.runs, (std::vector<long long>{created + 600}))
+      << "due while the gateway ran: 5 s late is the scheduler, not downtime";
   EXPECT_TRUE(on_time.skipped.empty());
-  const auto one_shot =
-      plan_firings(schedule("30m"), created, created + 1800, created + 1801, CatchUp::once, zone);
-  EXPECT_EQ(one_shot.run, created + 1800);
+  const auto one_shot = plan_firings(schedule("30m"), created, created + 1800, created + 1801,
+                                     CatchUp::once, zone, created);
+  EXPECT_EQ(one_shot.runs, (std::vector<long long>{created + 1800}));
   EXPECT_EQ(one_shot.next, std::nullopt) << "a one-shot is finished once run";
 }
 
@@ -126,9 +135,9 @@ TEST(NextFire, AYearDownWithAnEveryMinuteJobIsPlannedQuickly) {
   const Zone zone = Zone::utc();
   const long long created = utc(2025, 1, 1);
   const long long now = utc(2026, 1, 1, 0, 0) + 30;
-  const auto plan =
-      plan_firings(schedule("every 1m"), created, created + 60, now, CatchUp::once, zone, 60, 100);
-  EXPECT_EQ(plan.run, utc(2026, 1, 1));
+  const auto plan = plan_firings(schedule("every 1m"), created, created + 60, now, CatchUp::once,
+                                 zone, now - 5, 100);
+  EXPECT_EQ(plan.runs, (std::vector<long long>{utc(2026, 1, 1)}));
   EXPECT_EQ(plan.skipped.size(), 100u);
   EXPECT_EQ(static_cast<long long>(plan.skipped.size()) + plan.more_skipped + 1, 365LL * 24 * 60)
       << "every missed minute counted";
