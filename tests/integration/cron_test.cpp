@@ -187,6 +187,73 @@ TEST_F(ScheduledJobs, SilentIsKeptNotDeliveredAndRunNowRunsOnce) {
   EXPECT_THAT(bad.err, HasSubstr("every 30m"));
 }
 
+// The bot's messages in `chat` once one contains `text` (all of them, oldest first).
+std::vector<std::string> texts_until(TelegramEmulator& emulator, long long chat,
+                                     const std::string& text) {
+  std::vector<std::string> texts;
+  wait_until(
+      [&] {
+        texts.clear();
+        for (const auto& [id, each] : emulator.bot_history(chat)) texts.push_back(each);
+        return std::any_of(texts.begin(), texts.end(),
+                           [&](const std::string& t) { return t.find(text) != std::string::npos; });
+      },
+      10s);
+  return texts;
+}
+
+TEST_F(ScheduledJobs, AChatManagesItsOwnJobsWithCronAndTheModelWithTheCronjobTool) {
+  start();
+  emulator_.send(7101, "/cron add every 1m say hi");
+  auto texts = texts_until(emulator_, 7101, "Added");
+  ASSERT_FALSE(texts.empty()) << daemon_->stderr_text();
+  const std::string added = texts.back();
+  const std::string id = added.substr(std::string("Added ").size(), 8);
+  EXPECT_THAT(added, HasSubstr("every 1m"));
+  EXPECT_THAT(added, HasSubstr("to telegram:7101")) << "delivered to the chat that made it";
+  EXPECT_THAT(texts_until(emulator_, 7101, "echo: say hi").back(), HasSubstr("echo: say hi"))
+      << "the job fired and was delivered here";
+  emulator_.send(7102, "/cron list");
+  EXPECT_THAT(texts_until(emulator_, 7102, "No scheduled jobs").back(),
+              HasSubstr("No scheduled jobs in this chat"))
+      << "another chat does not see it";
+  emulator_.send(7102, "/cron remove " + id);
+  EXPECT_THAT(texts_until(emulator_, 7102, "No job").back(), HasSubstr("No job '" + id + "'"));
+  emulator_.send(7101, "/cron remove " + id);
+  ASSERT_FALSE(texts_until(emulator_, 7101, "Removed job").empty());
+  EXPECT_TRUE(json::parse(cron({"list", "--json"}).out)["jobs"].empty());
+
+  // The model makes a job with the cronjob tool: origin is the chat it was asked in.
+  json call = json::object();
+  call["tool_calls"] =
+      json::array({{{"id", "c1"},
+                    {"name", "cronjob"},
+                    {"arguments",
+                     R"({"action":"create","schedule":"every 1m","prompt":"water the plants"})"}}});
+  fake_.reset();
+  fake_.script("*", json::array({call, {{"content", "I will remind you."}}}));
+  emulator_.send(7103, "remind me to water the plants every minute");
+  ASSERT_FALSE(texts_until(emulator_, 7103, "I will remind you.").empty())
+      << daemon_->stderr_text();
+  const auto jobs = json::parse(cron({"list", "--json"}).out)["jobs"];
+  ASSERT_EQ(jobs.size(), 1u);
+  EXPECT_EQ(jobs[0]["origin"], "telegram:7103");
+  EXPECT_EQ(jobs[0]["deliver"], "telegram:7103");
+  EXPECT_THAT(texts_until(emulator_, 7103, "echo: water the plants").back(),
+              HasSubstr("echo: water the plants"));
+  ASSERT_EQ(cron({"remove", jobs[0]["id"]}).exit_code, 0);
+  // The chat's turn offered the tool; the job's own runs did not (a run cannot make jobs).
+  bool chat_offered = false, run_offered = false;
+  for (const auto& c : fake_.calls()) {
+    const bool offered = c.value("tools", json()).dump().find("cronjob") != std::string::npos;
+    const bool job_run = c["messages"].dump().find("water the plants\"}") != std::string::npos &&
+                         c["messages"].dump().find("remind me") == std::string::npos;
+    (job_run ? run_offered : chat_offered) |= offered;
+  }
+  EXPECT_TRUE(chat_offered);
+  EXPECT_FALSE(run_offered);
+}
+
 class CatchUp : public ScheduledJobs, public ::testing::WithParamInterface<const char*> {};
 
 TEST_P(CatchUp, AJobDueWhileTheGatewayWasDownRunsOnceAfterOrNotAtAll) {

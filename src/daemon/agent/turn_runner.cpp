@@ -225,10 +225,13 @@ struct TurnRunner::Impl {
   // Runs the calls of one answer (in parallel) and returns their results, in order.
   asio::awaitable<std::vector<ChatMessage>> run_tools(const std::vector<providers::ToolCall>& calls,
                                                       std::shared_ptr<providers::AbortSignal> abort,
-                                                      const tools::Approver* approver);
+                                                      const tools::Approver* approver,
+                                                      const TurnOptions& options);
+  // The turn's own tools first (options.own_tools), then the MCP servers'.
   asio::awaitable<void> run_one_tool(const providers::ToolCall& call,
                                      std::shared_ptr<providers::AbortSignal> abort,
-                                     const tools::Approver* approver, ChatMessage& out);
+                                     const tools::Approver* approver, const TurnOptions& options,
+                                     ChatMessage& out);
   asio::awaitable<bool> sleep(ActiveTurn& turn, std::chrono::milliseconds wait);
 
   asio::io_context& io;
@@ -346,10 +349,18 @@ std::vector<Slot> TurnRunner::Impl::usable_slots(const TurnOptions& options, Tur
 std::string TurnRunner::Impl::offered_tools(const TurnOptions& options) const {
   // A client's own tools replace the gateway's: the client runs them, not us.
   if (!options.client_tools.empty()) return options.client_tools;
-  if (!options.summary && tool_registry && !tool_registry->empty()) {
-    return tool_registry->offered_json();
+  if (options.summary) return std::string();
+  std::string offered;
+  if (tool_registry && !tool_registry->empty()) offered = tool_registry->offered_json();
+  for (const auto& own : options.own_tools) {
+    if (offered.empty()) {
+      offered = "[" + own.schema + "]";
+    } else {
+      offered.back() = ',';  // the array's closing bracket
+      offered += own.schema + "]";
+    }
   }
-  return std::string();
+  return offered;
 }
 
 void TurnRunner::Impl::answer_client_tools(providers::ChatCallResult& answer, TurnResult& result) {
@@ -398,7 +409,7 @@ asio::awaitable<void> TurnRunner::Impl::tool_round(ActiveTurn& turn,
     for (const auto& call : answer.tool_calls) options.on_tool_call(call);
   }
   const tools::Approver* approver = options.approver ? &options.approver : nullptr;
-  auto results = co_await run_tools(answer.tool_calls, turn.tools_abort, approver);
+  auto results = co_await run_tools(answer.tool_calls, turn.tools_abort, approver, options);
   result.tool_calls += static_cast<int>(answer.tool_calls.size());
   // A round is kept whole (the calls and every result, cancelled ones say so), so what is
   // stored never leaves a tool call unanswered.
@@ -412,17 +423,17 @@ asio::awaitable<void> TurnRunner::Impl::tool_round(ActiveTurn& turn,
 
 asio::awaitable<std::vector<ChatMessage>> TurnRunner::Impl::run_tools(
     const std::vector<providers::ToolCall>& calls, std::shared_ptr<providers::AbortSignal> abort,
-    const tools::Approver* approver) {
+    const tools::Approver* approver, const TurnOptions& options) {
   std::vector<ChatMessage> results(calls.size());
   if (calls.size() == 1) {
-    co_await run_one_tool(calls[0], abort, approver, results[0]);
+    co_await run_one_tool(calls[0], abort, approver, options, results[0]);
     co_return results;
   }
   // The calls of one answer run side by side; a timer serves as the "all done" event.
   asio::steady_timer all_done(io, asio::steady_timer::time_point::max());
   std::size_t running = calls.size();
   for (std::size_t i = 0; i < calls.size(); ++i) {
-    asio::co_spawn(io, run_one_tool(calls[i], abort, approver, results[i]),
+    asio::co_spawn(io, run_one_tool(calls[i], abort, approver, options, results[i]),
                    [&running, &all_done](std::exception_ptr e) {
                      log_exception(e, "tool call");
                      if (--running == 0) all_done.cancel();
@@ -435,10 +446,22 @@ asio::awaitable<std::vector<ChatMessage>> TurnRunner::Impl::run_tools(
 asio::awaitable<void> TurnRunner::Impl::run_one_tool(const providers::ToolCall& call,
                                                      std::shared_ptr<providers::AbortSignal> abort,
                                                      const tools::Approver* approver,
-                                                     ChatMessage& out) {
+                                                     const TurnOptions& options, ChatMessage& out) {
   const auto started = Clock::now();
   out.role = "tool";
   out.tool_call_id = call.id;
+  for (const auto& own : options.own_tools) {
+    if (own.name != call.name) continue;
+    std::string arguments = call.arguments;  // named: GCC 12
+    out.content = co_await own.run(std::move(arguments));
+    spdlog::info("tool {}: done in {:.0f} ms", call.name,
+                 std::chrono::duration<double>(Clock::now() - started).count() * 1000);
+    co_return;
+  }
+  if (!tool_registry) {
+    out.content = "Error: there is no tool named '" + call.name.substr(0, 100) + "'";
+    co_return;
+  }
   metrics.tool_call_started();
   auto outcome =
       co_await tool_registry->call(call.name, call.arguments, std::move(abort), approver);

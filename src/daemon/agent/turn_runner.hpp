@@ -38,6 +38,14 @@ struct Transaction;
 }
 
 // How a turn is run, besides its messages.
+// A tool of the gateway's own offered in one turn beside the MCP servers' (the cronjob tool in a
+// chat): its schema (an OpenAI function tool, JSON) and what runs it.
+struct OwnTool {
+  std::string name;
+  std::string schema;
+  std::function<boost::asio::awaitable<std::string>(std::string arguments)> run;
+};
+
 struct TurnOptions {
   providers::DeltaSink sink;  // set: stream deltas to it
   // Set: firing it ends the turn at once (the upstream call is closed, a backoff cut short,
@@ -57,6 +65,7 @@ struct TurnOptions {
   bool summary = false;
   std::string model;
   std::string usage_kind = "turn";  // "cron": a scheduled job's or a webhook's run
+  std::vector<OwnTool> own_tools;   // offered besides the MCP tools (not with client_tools)
   // Set: the turn's usage rows come back in TurnResult::usage_rows for the caller to store in
   // the turn's own transaction (TurnRunner::usage_rows_into); unset: each is committed alone.
   bool usage_rows_in_turn = false;

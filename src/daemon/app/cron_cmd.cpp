@@ -72,6 +72,7 @@ nlohmann::json job_json(const Job& job) {
           {"schedule", job.schedule},
           {"prompt", job.prompt},
           {"deliver", job.deliver},
+          {"origin", job.origin},
           {"model", job.model},
           {"state", !job.next_run ? "finished"
                     : job.enabled ? "enabled"

@@ -32,6 +32,7 @@
 #include "daemon/agent/turn_runner.hpp"
 #include "daemon/app/gateway_endpoints.hpp"
 #include "daemon/app/status_server.hpp"
+#include "daemon/cron/chat_jobs.hpp"
 #include "daemon/cron/cron_config.hpp"
 #include "daemon/cron/job_tables.hpp"
 #include "daemon/cron/scheduler.hpp"
@@ -205,6 +206,12 @@ class Gateway {
         response_store_(worker_, response_tables_),
         responses_(config_, response_store_, conversation_),
         job_tables_(*db_),
+        chat_jobs_(
+            worker_, job_tables_,
+            [this] {
+              if (scheduler_) scheduler_->wake();
+            },
+            config_),
         webhooks_(
             worker_, job_tables_, metrics_,
             [this] {
@@ -247,6 +254,7 @@ class Gateway {
   void start_background_work();
   void start_scheduler();
   std::optional<cron::RunOutbox> outbox_of(const std::string& platform);
+  chat::JobHooks job_hooks();
   std::size_t pending_work() const {
     return (http_ ? http_->pending_work() : 0) +
            (telegram_ ? static_cast<std::size_t>(telegram_->busy()) : 0) +
@@ -297,6 +305,7 @@ class Gateway {
   responses::ResponseStore response_store_;
   responses::ResponsesApi responses_;
   cron::JobTables job_tables_;
+  cron::ChatJobs chat_jobs_;
   webhooks::WebhookReceiver webhooks_;
   GatewayEndpoints endpoints_;
   std::unique_ptr<cron::Scheduler> scheduler_;
@@ -457,6 +466,7 @@ void Gateway::reload() {
   config_ = std::move(*loaded.config);
   if (scheduler_) scheduler_->reconfigure(config_);
   webhooks_.reconfigure(config_);
+  chat_jobs_.reconfigure(config_);
   asio::co_spawn(io_, tools_.reconfigure(config_),
                  [](std::exception_ptr e) { log_exception(e, "mcp_servers reload"); });
   turns_.reconfigure(config_);
@@ -701,6 +711,7 @@ void Gateway::start_telegram() {
       TelegramPlatform::Context{store_, telegram_store_, conversation_, metrics_,
                                 [this] { return std::string(to_string(lifecycle_.state())); },
                                 ledger_, shared_.get()});
+  telegram_->set_jobs(job_hooks());
   telegram_->start();
   spdlog::info("telegram: polling {}",
                config_.gateway.telegram.api_base.find("api.telegram.org") != std::string::npos
@@ -714,6 +725,7 @@ void Gateway::start_discord() {
       DiscordPlatform::Context{store_, discord_store_, conversation_, metrics_,
                                [this] { return std::string(to_string(lifecycle_.state())); },
                                ledger_, shared_.get()});
+  discord_->set_jobs(job_hooks());
   discord_->start();
   spdlog::info("discord: connecting through {}", config_.gateway.discord.api_base);
 }
@@ -801,6 +813,19 @@ std::optional<cron::RunOutbox> Gateway::outbox_of(const std::string& platform) {
                            }};
   }
   return std::nullopt;
+}
+
+chat::JobHooks Gateway::job_hooks() {
+  chat::JobHooks hooks;
+  hooks.command = [this](std::string origin, std::string args) {
+    return chat_jobs_.command(std::move(origin), std::move(args));
+  };
+  hooks.tool = [this](std::string origin, std::string arguments) {
+    return chat_jobs_.tool(std::move(origin), std::move(arguments));
+  };
+  hooks.tool_name = cron::ChatJobs::kToolName;
+  hooks.tool_schema = cron::ChatJobs::tool_schema();
+  return hooks;
 }
 
 void Gateway::start_scheduler() {

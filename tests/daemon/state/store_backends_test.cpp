@@ -217,8 +217,8 @@ TEST_P(StoreBackend, TheOutboxRetriesAbandonsAndRevivesReplies) {
   EXPECT_EQ(next->edit_message_id, 0);
   const long long first = next->id;
   in_transaction([&] {
-    tables.delivery_failed(first, "refused");
-    tables.delivery_failed(first, "refused");
+    tables.delivery_failed(first, "refused", 0);
+    tables.delivery_failed(first, "refused", 0);
   });
   next = tables.next_delivery("telegram");
   ASSERT_TRUE(next);
@@ -228,11 +228,11 @@ TEST_P(StoreBackend, TheOutboxRetriesAbandonsAndRevivesReplies) {
   next = tables.next_delivery("telegram");
   ASSERT_TRUE(next);
   EXPECT_EQ(next->text, "part two");
-  in_transaction([&] { tables.delivery_done(next->id, 1); });
+  in_transaction([&] { tables.delivery_done(next->id, 1, 0); });
   next = tables.next_delivery("telegram");
   ASSERT_TRUE(next);
   EXPECT_EQ(next->edit_message_id, 99);
-  in_transaction([&] { tables.delivery_done(next->id, 1); });
+  in_transaction([&] { tables.delivery_done(next->id, 1, 0); });
   EXPECT_FALSE(tables.next_delivery("telegram"));
   long long revived = 0;
   in_transaction([&] { revived = tables.revive_abandoned("telegram"); });

@@ -109,6 +109,7 @@ struct ChatMachinery::Impl : std::enable_shared_from_this<ChatMachinery::Impl> {
   asio::awaitable<std::string> command_stop(const Inbound& m, state::Transaction& tx);
   asio::awaitable<std::string> command_compress(const Inbound& m, state::Transaction& tx);
   asio::awaitable<std::string> command_usage(const Inbound& m, state::Transaction& tx);
+  asio::awaitable<std::string> command_cron(const Inbound& m, state::Transaction& tx);
   asio::awaitable<std::string> command_help(const Inbound& m, state::Transaction& tx);
   // Streamed replies.
   asio::awaitable<std::shared_ptr<StreamedReply>> start_stream(const Inbound& m,
@@ -210,6 +211,11 @@ struct ChatMachinery::Impl : std::enable_shared_from_this<ChatMachinery::Impl> {
     refused_users.insert(users.begin(), users.end());
   }
 
+  // Who made a job in this chat, and where "origin" delivers: telegram:<chat id>.
+  std::string origin_of(const Inbound& m) const {
+    return std::string(platform()) + ":" + std::to_string(m.chat_id);
+  }
+
   // The chat a chat budget and /usage count: its session key (telegram:dm:42, …).
   TurnOptions turn_options(const std::string& session, const std::string& chat_key) const {
     TurnOptions options;
@@ -223,6 +229,7 @@ struct ChatMachinery::Impl : std::enable_shared_from_this<ChatMachinery::Impl> {
   ChatAdapter& adapter;
   Context context;
   ChatSettings settings;
+  JobHooks jobs;
   bool open = false;
   bool delivery_stopped = false;  // another gateway owns the outbox now
   bool delivering = false;
@@ -254,7 +261,8 @@ void ChatMachinery::Impl::answer_at_once(const std::vector<Inbound>& messages) {
   for (const auto& in : messages) {
     const auto command = parse_command(in.text);
     const bool quick = command == Command::new_session || command == Command::status ||
-                       command == Command::usage || command == Command::help;
+                       command == Command::usage || command == Command::help ||
+                       command == Command::cron;
     if (!quick || !running_turns.contains(in.chat_key)) continue;
     handled_at_once.insert(in.update_id);
     asio::co_spawn(io, handle_at_once(in),
@@ -431,6 +439,12 @@ asio::awaitable<void> ChatMachinery::Impl::take_turn(Inbound m) {
   // Named, never a temporary inside the co_await: GCC 12 mishandles one holding a
   // std::function (the turn never resumed).
   TurnOptions options = turn_options(session, m.chat_key);
+  if (jobs.tool) {
+    auto run = [tool = jobs.tool, origin = origin_of(m)](std::string arguments) {
+      return tool(origin, std::move(arguments));
+    };
+    options.own_tools.push_back({jobs.tool_name, jobs.tool_schema, std::move(run)});
+  }
   auto streamed = co_await start_stream(m, options, done);
   options.approver = [this, chat_id = m.chat_id, chat_key = m.chat_key, user = m.user_id](
                          std::string tool, std::string arguments) {
@@ -515,6 +529,7 @@ ChatMachinery::Impl::CommandHandler ChatMachinery::Impl::command_handler(Command
       {Command::approve, &Impl::command_approval}, {Command::deny, &Impl::command_approval},
       {Command::stop, &Impl::command_stop},        {Command::compress, &Impl::command_compress},
       {Command::usage, &Impl::command_usage},      {Command::help, &Impl::command_help},
+      {Command::cron, &Impl::command_cron},
   };
   const auto found = handlers.find(command);
   return found == handlers.end() ? &Impl::command_help : found->second;
@@ -573,6 +588,14 @@ asio::awaitable<std::string> ChatMachinery::Impl::command_usage(const Inbound& m
   const auto all_total = all.empty() ? usage::UsageTotal{} : all[0];
   std::string reply = usage_reply(usage::usage_line(chat_total), usage::usage_line(all_total));
   co_return reply;
+}
+
+asio::awaitable<std::string> ChatMachinery::Impl::command_cron(const Inbound& m,
+                                                               state::Transaction&) {
+  if (!jobs.command) co_return std::string("Scheduled jobs are not available here.");
+  const auto space = m.text.find_first_of(" \n");
+  std::string args = space == std::string::npos ? std::string() : m.text.substr(space + 1);
+  co_return co_await jobs.command(origin_of(m), std::move(args));
 }
 
 asio::awaitable<std::string> ChatMachinery::Impl::command_help(const Inbound&,
@@ -832,11 +855,11 @@ asio::awaitable<bool> ChatMachinery::Impl::deliver(const Delivery& delivery, Bac
   }
   // An edit to the text the message already shows is done, not failed.
   if (reply.ok || (edit && reply.not_modified)) {
-    co_await context.store.delivery_done(delivery.id, reply.message_id);
+    co_await context.store.delivery_done(delivery, reply.message_id);
     last_delivery_at = unix_time_now();
     co_return true;
   }
-  co_await context.store.delivery_failed(delivery.id, reply.description);
+  co_await context.store.delivery_failed(delivery, reply.description);
   if (delivery.attempts + 1 >= kMaxDeliveryAttempts) {
     // Kept, never deleted: sent again when the platform answers again (or at the next start).
     spdlog::error(
@@ -906,6 +929,10 @@ void ChatMachinery::open() {
 
 void ChatMachinery::close() {
   impl_->open = false;
+}
+
+void ChatMachinery::set_jobs(JobHooks jobs) {
+  impl_->jobs = std::move(jobs);
 }
 
 void ChatMachinery::send_queued() {

@@ -11,6 +11,7 @@
 #include "common/runtime_status.hpp"
 #include "daemon/platforms/chat/chat_adapter.hpp"
 #include "daemon/platforms/chat/chat_store.hpp"
+#include "daemon/platforms/chat/platform_context.hpp"
 
 namespace boost::asio {
 class io_context;
@@ -92,6 +93,7 @@ class ChatMachinery {
   long abandoned() const;           // reply parts given up on since the platform last answered
   double last_delivery_at() const;  // unix seconds; 0: none yet
   void reconfigure(ChatSettings settings);
+  void set_jobs(JobHooks jobs);
 
  private:
   struct Impl;

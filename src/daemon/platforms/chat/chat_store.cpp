@@ -99,7 +99,8 @@ std::vector<long long> SqlChatTables::stream_messages(const std::string& platfor
 
 std::optional<Delivery> SqlChatTables::next_delivery(const std::string& platform) {
   auto query = db_.prepare(
-      "SELECT id, chat_id, reply_to, text, attempts, edit_message_id FROM pending_deliveries "
+      "SELECT id, chat_id, reply_to, text, attempts, edit_message_id, cron_run_id FROM "
+      "pending_deliveries "
       "WHERE platform = ? AND abandoned = 0 ORDER BY id LIMIT 1");
   query.bind(1, platform);
   if (!query.step()) return std::nullopt;
@@ -108,32 +109,36 @@ std::optional<Delivery> SqlChatTables::next_delivery(const std::string& platform
                   query.integer(2),
                   query.text(3),
                   static_cast<int>(query.integer(4)),
-                  query.integer(5)};
+                  query.integer(5),
+                  query.integer(6)};
 }
 
-void SqlChatTables::delivery_done(long long id, long long message_id) {
-  db_.prepare(
-         "UPDATE cron_runs SET message_id = CASE WHEN message_id = '' THEN ? ELSE message_id END, "
-         "delivery = CASE WHEN EXISTS (SELECT 1 FROM pending_deliveries p WHERE "
-         "p.cron_run_id = cron_runs.id AND p.id <> ?) THEN 'pending' ELSE 'delivered' END "
-         "WHERE id = (SELECT cron_run_id FROM pending_deliveries WHERE id = ?)")
-      .bind(1, std::to_string(message_id))
-      .bind(2, id)
-      .bind(3, id)
-      .step();
+void SqlChatTables::delivery_done(long long id, long long message_id, long long cron_run_id) {
+  if (cron_run_id != 0)
+    db_.prepare(
+           "UPDATE cron_runs SET message_id = CASE WHEN message_id = '' THEN ? ELSE message_id "
+           "END, "
+           "delivery = CASE WHEN EXISTS (SELECT 1 FROM pending_deliveries p WHERE "
+           "p.cron_run_id = cron_runs.id AND p.id <> ?) THEN 'pending' ELSE 'delivered' END "
+           "WHERE id = (SELECT cron_run_id FROM pending_deliveries WHERE id = ?)")
+        .bind(1, std::to_string(message_id))
+        .bind(2, id)
+        .bind(3, id)
+        .step();
   db_.prepare("DELETE FROM pending_deliveries WHERE id = ?").bind(1, id).step();
 }
 
-void SqlChatTables::delivery_failed(long long id, const std::string& why) {
+void SqlChatTables::delivery_failed(long long id, const std::string& why, long long cron_run_id) {
   db_.prepare("UPDATE pending_deliveries SET attempts = attempts + 1 WHERE id = ?")
       .bind(1, id)
       .step();
-  db_.prepare(
-         "UPDATE cron_runs SET error = ? WHERE id = "
-         "(SELECT cron_run_id FROM pending_deliveries WHERE id = ?)")
-      .bind(1, "delivery failed: " + why)
-      .bind(2, id)
-      .step();
+  if (cron_run_id != 0)
+    db_.prepare(
+           "UPDATE cron_runs SET error = ? WHERE id = "
+           "(SELECT cron_run_id FROM pending_deliveries WHERE id = ?)")
+        .bind(1, "delivery failed: " + why)
+        .bind(2, id)
+        .step();
 }
 
 void SqlChatTables::delivery_abandoned(long long id) {
@@ -241,13 +246,17 @@ asio::awaitable<std::optional<Delivery>> ChatStore::next_delivery() {
   co_return next;
 }
 
-asio::awaitable<void> ChatStore::delivery_done(long long id, long long message_id) {
-  std::function<void()> job = [this, id, message_id] { tables_.delivery_done(id, message_id); };
+asio::awaitable<void> ChatStore::delivery_done(const Delivery& delivery, long long message_id) {
+  std::function<void()> job = [this, id = delivery.id, run = delivery.cron_run_id, message_id] {
+    tables_.delivery_done(id, message_id, run);
+  };
   co_await worker_.run(std::move(job));
 }
 
-asio::awaitable<void> ChatStore::delivery_failed(long long id, std::string why) {
-  std::function<void()> job = [this, id, &why] { tables_.delivery_failed(id, why); };
+asio::awaitable<void> ChatStore::delivery_failed(const Delivery& delivery, std::string why) {
+  std::function<void()> job = [this, id = delivery.id, run = delivery.cron_run_id, &why] {
+    tables_.delivery_failed(id, why, run);
+  };
   co_await worker_.run(std::move(job));
 }
 

@@ -45,8 +45,9 @@ class ChatTables {
   virtual std::optional<Delivery> next_delivery(const std::string& platform) = 0;
   // A run's delivery follows its parts: `delivered` with the first part's message id once the
   // last is sent; the last failure's reason meanwhile; `abandoned` when one is given up on.
-  virtual void delivery_done(long long id, long long message_id) = 0;
-  virtual void delivery_failed(long long id, const std::string& why) = 0;
+  // `cron_run_id`: the delivery's (0: a chat reply, no run to update).
+  virtual void delivery_done(long long id, long long message_id, long long cron_run_id) = 0;
+  virtual void delivery_failed(long long id, const std::string& why, long long cron_run_id) = 0;
   // Kept, skipped by next_delivery, until revived (its attempts start over).
   virtual void delivery_abandoned(long long id) = 0;
   virtual long long revive_abandoned(const std::string& platform) = 0;
@@ -75,8 +76,8 @@ class SqlChatTables final : public ChatTables {
   std::optional<std::string> chat_key_of(const std::string& platform, long long chat_id) override;
   void queue_delivery(const std::string& platform, const Delivery& delivery) override;
   std::optional<Delivery> next_delivery(const std::string& platform) override;
-  void delivery_done(long long id, long long message_id) override;
-  void delivery_failed(long long id, const std::string& why) override;
+  void delivery_done(long long id, long long message_id, long long cron_run_id) override;
+  void delivery_failed(long long id, const std::string& why, long long cron_run_id) override;
   void delivery_abandoned(long long id) override;
   long long revive_abandoned(const std::string& platform) override;
   std::optional<long long> platform_offset(const std::string& platform) override;
@@ -106,8 +107,8 @@ class ChatStore {
   boost::asio::awaitable<std::vector<std::string>> chats_with_inbound();
   boost::asio::awaitable<std::optional<std::string>> chat_key_of(long long chat_id);
   boost::asio::awaitable<std::optional<Delivery>> next_delivery();
-  boost::asio::awaitable<void> delivery_done(long long id, long long message_id);
-  boost::asio::awaitable<void> delivery_failed(long long id, std::string why);
+  boost::asio::awaitable<void> delivery_done(const Delivery& delivery, long long message_id);
+  boost::asio::awaitable<void> delivery_failed(const Delivery& delivery, std::string why);
   boost::asio::awaitable<void> delivery_abandoned(long long id);
   // Abandoned replies become pending again; how many.
   boost::asio::awaitable<long long> revive_abandoned();

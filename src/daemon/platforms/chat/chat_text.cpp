@@ -96,6 +96,7 @@ Command parse_command(std::string_view text) {
   if (word == "/stop") return Command::stop;
   if (word == "/approve") return Command::approve;
   if (word == "/deny") return Command::deny;
+  if (word == "/cron") return Command::cron;
   return Command::none;
 }
 
@@ -129,6 +130,8 @@ std::string help_reply() {
          "/stop: stop the answer being written (what was said so far is kept)\n"
          "/compress: summarise the oldest messages now, to make room\n"
          "/usage: tokens and cost of this chat and of the gateway today\n"
+         "/cron: this chat's scheduled jobs (list, add <schedule> <prompt>, pause, resume, run, "
+         "remove)\n"
          "/help: this message";
 }
 

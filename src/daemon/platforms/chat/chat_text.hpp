@@ -17,7 +17,7 @@ inline constexpr std::size_t kMaxMessageUnits = 4096;
 std::vector<std::string> split_message(std::string_view text, std::size_t limit = kMaxMessageUnits);
 std::size_t utf16_units(std::string_view text);
 
-enum class Command { none, new_session, status, help, compress, usage, stop, approve, deny };
+enum class Command { none, new_session, status, help, compress, usage, stop, approve, deny, cron };
 // "/new", "/reset", "/status@my_bot", "/help", "/compress", "/usage" → the command;
 // anything else → none.
 Command parse_command(std::string_view text);

@@ -1,5 +1,6 @@
 #pragma once
 
+#include <boost/asio/awaitable.hpp>
 #include <functional>
 #include <string>
 
@@ -31,6 +32,17 @@ struct PlatformContext {
   std::function<std::string()> gateway_state;  // "serving", "draining"
   usage::UsageLedger& ledger;
   state::SharedLocks* shared = nullptr;
+};
+
+// Scheduled jobs, when the gateway has them: /cron's reply for a chat (its origin,
+// `<platform>:<chat id>`, and the words after /cron), and the cronjob tool offered in the
+// chat's turns.
+struct JobHooks {
+  std::function<boost::asio::awaitable<std::string>(std::string origin, std::string args)> command;
+  std::function<boost::asio::awaitable<std::string>(std::string origin, std::string arguments)>
+      tool;
+  std::string tool_name;
+  std::string tool_schema;
 };
 
 }  // namespace chat

@@ -515,6 +515,10 @@ void DiscordPlatform::end_session_at_stop() {
   impl_->end_session = true;
 }
 
+void DiscordPlatform::set_jobs(chat::JobHooks jobs) {
+  impl_->machinery.set_jobs(std::move(jobs));
+}
+
 void DiscordPlatform::send_queued() {
   impl_->machinery.send_queued();
 }

@@ -380,6 +380,10 @@ void TelegramPlatform::stop_polling() {
   impl_->poll_client.abort_all();
 }
 
+void TelegramPlatform::set_jobs(chat::JobHooks jobs) {
+  impl_->machinery.set_jobs(std::move(jobs));
+}
+
 void TelegramPlatform::send_queued() {
   impl_->machinery.send_queued();
 }

@@ -30,6 +30,8 @@ class TelegramPlatform {
   long busy() const;
   // Sends what a job or a webhook queued in the outbox (when this gateway holds the platform).
   void send_queued();
+  // /cron and the cronjob tool in this platform's chats.
+  void set_jobs(chat::JobHooks jobs);
   PlatformStatus status() const;
   void reconfigure(const Config& config);
 
