@@ -2,6 +2,7 @@
 #include <time.h>
 
 #include <chrono>
+#include <ctime>
 #include <iostream>
 #include <memory>
 #include <optional>
@@ -167,6 +168,23 @@ std::string mcp_servers_text(const RuntimeStatus& view) {
   return servers;
 }
 
+std::string jobs_text(const RuntimeStatus& view) {
+  std::string text = "no job scheduled";
+  if (!view.next_job.empty()) {
+    const auto at = static_cast<std::time_t>(view.next_job_at);
+    std::tm tm{};
+    localtime_r(&at, &tm);
+    char when[32];
+    std::strftime(when, sizeof when, "%Y-%m-%d %H:%M:%S", &tm);
+    text = "next " + view.next_job + " at " + when;
+  }
+  if (view.failed_runs_today > 0) {
+    text += "; " + std::to_string(view.failed_runs_today) +
+            " run(s) failed or undelivered in the last 24 h (hermes cron history ID)";
+  }
+  return text;
+}
+
 // What the unit's daemon says of itself.
 void report_runtime(Output& output, const RuntimeStatus& runtime, bool stale) {
   output.line("Gateway: " + runtime.state + " (pid " + std::to_string(runtime.pid) + ", v" +
@@ -175,6 +193,7 @@ void report_runtime(Output& output, const RuntimeStatus& runtime, bool stale) {
   report_platforms(output, runtime);
   output.line("  Cooldowns:   " + cooldowns_text(runtime));
   if (!runtime.mcp_servers.empty()) output.line("  MCP servers: " + mcp_servers_text(runtime));
+  output.line("  Jobs:        " + jobs_text(runtime));
   output.line("  Config:      " + (runtime.last_config_error.empty()
                                        ? std::string("ok")
                                        : "last reload failed: " + runtime.last_config_error));

@@ -59,7 +59,10 @@ void to_json(nlohmann::json& j, const RuntimeStatus& s) {
        {"last_config_error", s.last_config_error},
        {"platforms", s.platforms},
        {"provider_cooldowns", s.provider_cooldowns},
-       {"mcp_servers", s.mcp_servers}};
+       {"mcp_servers", s.mcp_servers},
+       {"next_job", s.next_job},
+       {"next_job_at", s.next_job_at},
+       {"failed_runs_today", s.failed_runs_today}};
 }
 void from_json(const nlohmann::json& j, RuntimeStatus& s) {
   s.state = j.value("state", "");
@@ -70,6 +73,9 @@ void from_json(const nlohmann::json& j, RuntimeStatus& s) {
   s.active_runs = j.value("active_runs", 0L);
   s.drain_seconds_left = j.value("drain_seconds_left", 0.0);
   s.last_config_error = j.value("last_config_error", "");
+  s.next_job = j.value("next_job", "");
+  s.next_job_at = j.value("next_job_at", 0.0);
+  s.failed_runs_today = j.value("failed_runs_today", 0L);
   if (auto it = j.find("platforms"); it != j.end() && it->is_array()) {
     s.platforms = it->get<std::vector<PlatformStatus>>();
   }

@@ -55,6 +55,11 @@ struct RuntimeStatus {
   std::vector<PlatformStatus> platforms;
   std::vector<ProviderCooldown> provider_cooldowns;
   std::vector<McpServerStatus> mcp_servers;
+  // Scheduled jobs: the one that fires next ("" none) and runs that failed or whose delivery
+  // was given up on in the last 24 hours.
+  std::string next_job;  // "a1b2c3d4 news"
+  double next_job_at = 0;
+  long failed_runs_today = 0;
 };
 
 void to_json(nlohmann::json& j, const PlatformStatus& p);

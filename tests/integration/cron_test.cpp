@@ -129,6 +129,9 @@ TEST_F(ScheduledJobs, AJobIsDeliveredToTelegramAndItsHistoryHasTheMessageId) {
   const auto runs = runs_when(
       id, [&](const json& r) { return count(r, "delivery", "delivered") >= watched; },
       std::chrono::seconds(watched * 2 + 10));
+  const auto status = json::parse(home_.runtime_status(), nullptr, false);
+  ASSERT_TRUE(status.is_object());
+  EXPECT_THAT(status.value("next_job", ""), HasSubstr(id + " news")) << "gateway status shows it";
   ASSERT_EQ(cron({"remove", id}).exit_code, 0);
   ASSERT_GE(count(runs, "delivery", "delivered"), watched)
       << runs.dump(1) << daemon_->stderr_text();
@@ -390,6 +393,14 @@ TEST(ScheduledJobDelivery, ARefusedDeliveryIsPendingThenAbandonedNeverDelivered)
   EXPECT_EQ(last["status"], "ok") << "the run itself succeeded";
   EXPECT_THAT(last["error"].get<std::string>(), HasSubstr("delivery failed"));
   EXPECT_EQ(last["message_id"], "");
+  EXPECT_TRUE(wait_until(
+      [&] {
+        const auto status =
+            json::parse(unix_socket_request(home.status_socket(), ""), nullptr, false);
+        return status.is_object() && status.value("failed_runs_today", 0L) == 1;
+      },
+      10s))
+      << "gateway status counts the undelivered run";
   daemon->signal(SIGTERM);
   EXPECT_EQ(daemon->wait(15s), 0);
 }

@@ -14,6 +14,7 @@
 #include "common/paths.hpp"
 #include "common/runtime_status.hpp"
 #include "daemon/cron/delivery_target.hpp"
+#include "daemon/cron/job_actions.hpp"
 #include "daemon/cron/job_tables.hpp"
 #include "daemon/state/migrations.hpp"
 #include "daemon/state/pg_connection.hpp"
@@ -187,97 +188,69 @@ int add_job(JobTables& jobs, state::SqlConnection& db, const Config& config, con
     err << "usage: hermes cron add SCHEDULE PROMPT [--name N] [--deliver TARGET] [--repeat N]\n";
     return kExitUsage;
   }
-  auto parsed = cron::parse_schedule_for_run(words.positional[0]);
-  if (auto* error = std::get_if<std::string>(&parsed)) {
-    err << "error: " << *error << '\n';
-    return kExitUsage;
-  }
-  Job job;
-  job.id = cron::new_job_id();
-  job.schedule = words.positional[0];
-  job.prompt = words.positional[1];
-  if (job.prompt.find_first_not_of(" \t\r\n") == std::string::npos) {
-    err << "error: the prompt is empty: say what the agent should do when the job fires\n";
-    return kExitUsage;
-  }
-  job.name = words.flags.contains("--name") ? words.flags.at("--name") : job.prompt.substr(0, 40);
-  job.model = words.flags.contains("--model") ? words.flags.at("--model") : "";
-  auto target =
-      cron::parse_target(words.flags.contains("--deliver") ? words.flags.at("--deliver") : "local");
-  if (auto* error = std::get_if<std::string>(&target)) {
-    err << "error: " << *error << '\n';
-    return kExitUsage;
-  }
-  job.deliver = cron::target_text(std::get<cron::DeliveryTarget>(target));
-  if (words.flags.contains("--repeat")) {
-    const auto& text = words.flags.at("--repeat");
-    const auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), job.repeat);
-    if (ec != std::errc() || end != text.data() + text.size() || job.repeat < 0) {
+  cron::NewJob request;
+  request.schedule = words.positional[0];
+  request.prompt = words.positional[1];
+  const auto flag = [&words](const char* name) {
+    return words.flags.contains(name) ? words.flags.at(name) : std::string();
+  };
+  request.name = flag("--name");
+  request.model = flag("--model");
+  request.deliver = flag("--deliver");
+  if (const auto repeat = flag("--repeat"); !repeat.empty()) {
+    const auto [end, ec] =
+        std::from_chars(repeat.data(), repeat.data() + repeat.size(), request.repeat);
+    if (ec != std::errc() || end != repeat.data() + repeat.size() || request.repeat < 0) {
       err << "error: --repeat is a number of runs (0: no limit)\n";
       return kExitUsage;
     }
   }
-  job.created_at = static_cast<double>(static_cast<long long>(unix_time_now()));
-  const auto next =
-      cron::next_fire(std::get<cron::Schedule>(parsed), static_cast<long long>(job.created_at),
-                      static_cast<long long>(job.created_at), zone_of(config));
-  if (!next) {
-    err << "error: '" << job.schedule << "' never fires from now on (that time has passed)\n";
+  std::variant<Job, std::string> added;
+  in_transaction(db,
+                 [&] { added = cron::add_job(jobs, request, unix_time_now(), zone_of(config)); });
+  if (auto* error = std::get_if<std::string>(&added)) {
+    err << "error: " << *error << '\n';
     return kExitUsage;
   }
-  job.next_run = static_cast<double>(*next);
-  in_transaction(db, [&] { jobs.add(job); });
+  const Job& job = std::get<Job>(added);
   out << job.id << '\n'
       << "Added job " << job.id << " (" << job.name << "): " << job.schedule << ", next run "
       << local_time(job.next_run) << ", delivered to " << job.deliver << '\n';
   return kExitOk;
 }
 
-int unknown_job(const std::string& id, std::ostream& err) {
-  err << "error: no job with id '" << id << "' (hermes cron list shows them)\n";
-  return kExitNotInstalled;  // 4: unknown job id
-}
-
 int change_job(JobTables& jobs, state::SqlConnection& db, const Config& config,
                const std::string& verb, const std::string& id, std::ostream& out,
                std::ostream& err) {
-  std::optional<Job> job;
-  in_transaction(db, [&] { job = jobs.job(id); });
-  if (!job) return unknown_job(id, err);
-  const double now = unix_time_now();
-  if (verb == "remove") {
-    in_transaction(db, [&] { jobs.remove(id); });
-    out << "Removed job " << id << "; its run history is kept (hermes cron history " << id
-        << ").\n";
-  } else if (verb == "pause") {
-    in_transaction(db, [&] { jobs.set_enabled(id, false, job->next_run); });
-    out << "Paused job " << id << "; resume it with: hermes cron resume " << id << '\n';
-  } else if (verb == "resume") {
-    std::optional<double> next = job->next_run;
-    auto parsed = cron::parse_schedule_for_run(job->schedule);
-    if (auto* schedule = std::get_if<cron::Schedule>(&parsed)) {
-      const auto fire = cron::next_fire(*schedule, static_cast<long long>(job->created_at),
-                                        static_cast<long long>(now), zone_of(config));
-      // A one-shot whose time passed while paused runs now rather than never.
-      if (fire) next = static_cast<double>(*fire);
-      if (!fire && job->runs == 0) next = now;
-    }
-    in_transaction(db, [&] { jobs.set_enabled(id, true, next); });
-    out << "Resumed job " << id << "; next run " << local_time(next) << '\n';
-  } else {  // run
-    Run run;
-    run.job_id = id;
-    run.source = "manual";
-    run.scheduled_for = now;
-    run.deliver = job->deliver;
-    run.prompt = job->prompt;
-    run.model = job->model;
-    std::optional<long long> run_id;
-    in_transaction(db, [&] { run_id = jobs.queue_run(run); });
-    out << "Run " << run_id.value_or(0) << " of job " << id
-        << " queued: a running gateway starts it within a second, else the next start does "
-           "(hermes cron history "
-        << id << ")\n";
+  const cron::JobChange change = verb == "pause"    ? cron::JobChange::pause
+                                 : verb == "resume" ? cron::JobChange::resume
+                                 : verb == "run"    ? cron::JobChange::run
+                                                    : cron::JobChange::remove;
+  cron::ChangeResult changed;
+  in_transaction(db, [&] {
+    changed = cron::change_job(jobs, change, id, "", unix_time_now(), zone_of(config));
+  });
+  if (!changed.found) {
+    err << "error: no job with id '" << id << "' (hermes cron list shows them)\n";
+    return kExitNotInstalled;  // 4: unknown job id
+  }
+  switch (change) {
+    case cron::JobChange::remove:
+      out << "Removed job " << id << "; its run history is kept (hermes cron history " << id
+          << ").\n";
+      break;
+    case cron::JobChange::pause:
+      out << "Paused job " << id << "; resume it with: hermes cron resume " << id << '\n';
+      break;
+    case cron::JobChange::resume:
+      out << "Resumed job " << id << "; next run " << local_time(changed.job->next_run) << '\n';
+      break;
+    case cron::JobChange::run:
+      out << "Run " << changed.run_id.value_or(0) << " of job " << id
+          << " queued: a running gateway starts it within a second, else the next start does "
+             "(hermes cron history "
+          << id << ")\n";
+      break;
   }
   return kExitOk;
 }
@@ -290,7 +263,10 @@ int show_history(JobTables& jobs, state::SqlConnection& db, const std::string& i
     job = jobs.job(id);
     runs = jobs.history(id, limit);
   });
-  if (!job && runs.empty()) return unknown_job(id, err);
+  if (!job && runs.empty()) {
+    err << "error: no job with id '" << id << "' (hermes cron list shows them)\n";
+    return kExitNotInstalled;  // 4: unknown job id
+  }
   if (json) {
     nlohmann::json list = nlohmann::json::array();
     for (const auto& run : runs) list.push_back(run_json(run));

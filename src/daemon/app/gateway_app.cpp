@@ -408,6 +408,14 @@ std::string Gateway::render_runtime_status() const {
   }
   status.last_config_error = last_config_error_;
   status.platforms = platform_statuses();
+  if (scheduler_) {
+    const auto jobs = scheduler_->summary();
+    if (jobs.next) {
+      status.next_job = jobs.next->id + " " + jobs.next->name;
+      status.next_job_at = jobs.next->next_run.value_or(0);
+    }
+    status.failed_runs_today = static_cast<long>(jobs.failed_today);
+  }
   return nlohmann::json(status).dump();
 }
 
