@@ -4,7 +4,9 @@
 #include <gtest/gtest.h>
 #include <signal.h>
 
+#include <algorithm>
 #include <atomic>
+#include <set>
 #include <nlohmann/json.hpp>
 #include <thread>
 
@@ -30,6 +32,7 @@ constexpr const char* kPolls = "telegram: this gateway polls the bot now";
 struct Gateway {
   GatewayHome home;
   std::unique_ptr<ChildProcess> process;
+  std::map<std::string, std::string> extra_env;  // test hooks
 
   // `url_in_env`: the URL comes from HERMES_DATABASE_URL, not from config.yaml.
   // `telegram`: YAML under gateway:; `extra`: more top-level YAML.
@@ -50,6 +53,7 @@ struct Gateway {
                        std::to_string(home.port) + "}\n" + telegram + extra);
     auto options = home.env();
     if (url_in_env) options.env["HERMES_DATABASE_URL"] = database_url;
+    for (const auto& [key, value] : extra_env) options.env[key] = value;
     process = home.start(options);
   }
   bool ready() { return home.healthy(); }
@@ -435,6 +439,73 @@ TEST_F(SharedStore, OneGatewayHoldsTheSlackConnectionAndTheOtherTakesOverWithNot
   EXPECT_EQ(state["refused"], json::array());
   EXPECT_EQ(state["gaveUp"], json::array());
   EXPECT_EQ(database_.scalar("SELECT COUNT(*) FROM inbound_messages WHERE done = 0"), "0");
+}
+
+// HERMES_CRON_FIRINGS_SHARED firings (20 by default) and HERMES_CRON_RESTARTS restarts (4).
+int env_count(const char* name, int fallback) {
+  const char* value = std::getenv(name);
+  return value ? std::max(1, std::atoi(value)) : fallback;
+}
+
+TEST_F(SharedStore, TwoGatewaysRunEachFiringOfAJobOnceWhileTheyRestart) {
+  const std::map<std::string, std::string> hooks = {{"HERMES_TEST_HOOKS", "1"},
+                                                    {"HERMES_TEST_CRON_MINUTE_SECONDS", "1"}};
+  a_.extra_env = hooks;
+  b_.extra_env = hooks;
+  start_both();
+  auto env = hooks;
+  env["HERMES_HOME"] = a_.home.home();
+  env["XDG_RUNTIME_DIR"] = a_.home.runtime();
+  const auto added = run_process(kCliBin, {"cron", "add", "every 1m", "tick", "--deliver", "local"}, env);
+  ASSERT_EQ(added.exit_code, 0) << added.err;
+  const std::string id = added.out.substr(0, added.out.find('\n'));
+  const auto runs = [&] {
+    const auto shown = run_process(kCliBin, {"cron", "history", id, "--json", "--limit", "10000"}, env);
+    const auto parsed = json::parse(shown.out, nullptr, false);
+    return parsed.is_object() ? parsed["runs"] : json::array();
+  };
+  // One gateway at a time restarts (SIGTERM, then a new process) while the job fires.
+  const int restarts = env_count("HERMES_CRON_RESTARTS", 4);
+  for (int i = 0; i < restarts; ++i) {
+    Gateway& g = i % 2 == 0 ? a_ : b_;
+    g.stop();
+    g.start(fake_.base_url(), database_.url(), /*url_in_env=*/&g == &b_);
+    ASSERT_TRUE(wait_until([&] { return g.ready(); }, 15s)) << g.log();
+  }
+  const int firings = env_count("HERMES_CRON_FIRINGS_SHARED", 20);
+  ASSERT_TRUE(wait_until([&] { return runs().size() >= static_cast<std::size_t>(firings); },
+                         std::chrono::seconds(firings + 20)));
+  ASSERT_EQ(run_process(kCliBin, {"cron", "pause", id}, env).exit_code, 0);
+  json all;
+  ASSERT_TRUE(wait_until(
+      [&] {
+        all = runs();
+        return std::none_of(all.begin(), all.end(), [](const json& r) {
+          return r["status"] == "running" || r["status"] == "queued";
+        });
+      },
+      10s));
+  std::set<double> scheduled;
+  long ok = 0;
+  for (const auto& run : all) {
+    EXPECT_TRUE(scheduled.insert(run["scheduled_for"].get<double>()).second)
+        << "a firing recorded twice: " << run.dump();
+    ok += run["status"] == "ok";
+  }
+  ASSERT_FALSE(scheduled.empty());
+  const auto expected = static_cast<long>(*scheduled.rbegin() - *scheduled.begin()) + 1;
+  EXPECT_EQ(static_cast<long>(scheduled.size()), expected) << "no firing missed";
+  EXPECT_EQ(ok, expected) << "each ran (one gateway was always up): " << all.dump(1);
+  long turns = 0;
+  for (const auto& call : fake_.calls()) {
+    const auto& messages = call["messages"];
+    turns += !messages.empty() && messages.back()["content"] == "tick";
+  }
+  EXPECT_EQ(turns, ok) << "no firing ran twice";
+  RecordProperty("firings", static_cast<int>(expected));
+  RecordProperty("restarts", restarts);
+  RecordProperty("duplicates", static_cast<int>(all.size() - scheduled.size()));
+  RecordProperty("missed", static_cast<int>(expected - ok));
 }
 
 TEST(SharedStoreStart, AnUnreachableDatabaseIsAFailedStartSystemdRetriesNotARefusedOne) {
