@@ -116,6 +116,44 @@ TEST(Config, DatabaseDurabilityIsNormalOrFullAndAnythingElseIsNamed) {
               ElementsAre(HasSubstr("database.backend: expected sqlite")));
 }
 
+TEST(Config, CronAndWebhookRoutes) {
+  const auto parsed = parse_config(std::string(kBase) +
+                                       "cron: {timezone: Europe/Berlin, catch_up: skip, "
+                                       "max_parallel: 3}\n"
+                                       "webhooks:\n  routes:\n"
+                                       "    gh: {secret: s3cret, prompt: 'New: {issue.title}', "
+                                       "deliver: 'telegram:1'}\n"
+                                       "    ping: {signature: generic, cron_job: ab12cd34}\n",
+                                   "/h/config.yaml", {});
+  ASSERT_TRUE(parsed.config) << parsed.errors.front();
+  EXPECT_EQ(parsed.config->cron.timezone, "Europe/Berlin");
+  EXPECT_TRUE(parsed.config->cron.catch_up_skip);
+  EXPECT_EQ(parsed.config->cron.max_parallel, 3);
+  const auto& routes = parsed.config->webhook_routes;
+  ASSERT_EQ(routes.size(), 2u);
+  EXPECT_EQ(routes.at("gh").signature, WebhookSignature::github);
+  EXPECT_EQ(routes.at("gh").secret, "s3cret");
+  EXPECT_EQ(routes.at("ping").signature, WebhookSignature::generic);
+  EXPECT_EQ(routes.at("ping").cron_job, "ab12cd34");
+  EXPECT_THAT(errors_of("cron: {catch_up: sometimes}\n"),
+              ElementsAre(HasSubstr("cron.catch_up: expected once")));
+  EXPECT_THAT(errors_of("webhooks: {routes: {gh: {secret: x}}}\n"),
+              ElementsAre(HasSubstr("give either prompt")));
+  EXPECT_THAT(errors_of("webhooks: {routes: {'a/b': {secret: x, prompt: p}}}\n"),
+              ElementsAre(HasSubstr("a route name is 1-64 letters")));
+  EXPECT_THAT(errors_of("webhooks: {routes: {gh: {secret: x, prompt: p, signature: hmac}}}\n"),
+              ElementsAre(HasSubstr("expected github")));
+}
+
+TEST(Config, AWebhookRouteWithoutASecretIsRefusedUnlessTheApiServerIsLoopbackOnly) {
+  const std::string route = "webhooks: {routes: {open: {prompt: 'hi {x}'}}}\n";
+  EXPECT_TRUE(parse_config(std::string(kBase) + route, "/h/config.yaml", {}).config)
+      << "127.0.0.1 by default: only this machine can send it";
+  EXPECT_THAT(errors_of("gateway: {api_server: {host: 0.0.0.0, key: k}}\n" + route),
+              ElementsAre(HasSubstr("webhooks.routes.open: has no secret while the API server "
+                                    "listens on 0.0.0.0")));
+}
+
 TEST(Config, GroupSessionsPerUserIsABooleanUnderGateway) {
   const auto shared = parse_config(
       std::string(kBase) + "gateway: {group_sessions_per_user: false}\n", "/h/config.yaml", {});

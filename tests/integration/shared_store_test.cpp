@@ -6,8 +6,8 @@
 
 #include <algorithm>
 #include <atomic>
-#include <set>
 #include <nlohmann/json.hpp>
+#include <set>
 #include <thread>
 
 #include "daemon_fixture.hpp"
@@ -456,11 +456,13 @@ TEST_F(SharedStore, TwoGatewaysRunEachFiringOfAJobOnceWhileTheyRestart) {
   auto env = hooks;
   env["HERMES_HOME"] = a_.home.home();
   env["XDG_RUNTIME_DIR"] = a_.home.runtime();
-  const auto added = run_process(kCliBin, {"cron", "add", "every 1m", "tick", "--deliver", "local"}, env);
+  const auto added =
+      run_process(kCliBin, {"cron", "add", "every 1m", "tick", "--deliver", "local"}, env);
   ASSERT_EQ(added.exit_code, 0) << added.err;
   const std::string id = added.out.substr(0, added.out.find('\n'));
   const auto runs = [&] {
-    const auto shown = run_process(kCliBin, {"cron", "history", id, "--json", "--limit", "10000"}, env);
+    const auto shown =
+        run_process(kCliBin, {"cron", "history", id, "--json", "--limit", "10000"}, env);
     const auto parsed = json::parse(shown.out, nullptr, false);
     return parsed.is_object() ? parsed["runs"] : json::array();
   };

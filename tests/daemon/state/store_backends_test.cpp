@@ -14,6 +14,7 @@
 
 #include "daemon/agent/context_window.hpp"
 #include "daemon/agent/session_tables.hpp"
+#include "daemon/cron/job_tables.hpp"
 #include "daemon/platforms/chat/chat_store.hpp"
 #include "daemon/platforms/responses/response_tables.hpp"
 #include "daemon/state/migrations.hpp"
@@ -201,6 +202,83 @@ TEST_P(StoreBackend, AChatIdLeadsBackToItsNewestSessionKey) {
   EXPECT_EQ(tables.chat_key_of("slack", thread), newer.chat_key);
   EXPECT_EQ(tables.chat_key_of("slack", thread + 1), std::nullopt);
   EXPECT_EQ(tables.chat_key_of("discord", thread), std::nullopt) << "another platform's";
+}
+
+TEST_P(StoreBackend, AFiringIsClaimedOnceAndItsRunSaysDeliveredOnlyOnceEveryPartWasSent) {
+  cron::JobTables jobs(*db_);
+  chat::SqlChatTables outbox(*db_);
+  cron::Job job;
+  job.id = "job00001";
+  job.name = "news";
+  job.prompt = "news please";
+  job.schedule = "every 1m";
+  job.deliver = "telegram:42";
+  job.created_at = 1000;
+  job.next_run = 1060;
+  in_transaction([&] { jobs.add(job); });
+  cron::FiringPlan plan;
+  plan.runs = {1060};
+  plan.next = 1120;
+  cron::JobTables::Claim first, second;
+  in_transaction([&] { first = jobs.claim(job, 1060, plan, 1061); });
+  in_transaction([&] { second = jobs.claim(job, 1060, plan, 1061); });
+  EXPECT_TRUE(first.claimed);
+  ASSERT_EQ(first.run_ids.size(), 1u);
+  EXPECT_FALSE(second.claimed) << "its next_run moved: another gateway got there first";
+  EXPECT_EQ(jobs.job(job.id)->next_run, 1120);
+  // A run row per job and scheduled time, even written twice.
+  job.next_run = 1120;
+  plan.runs = {1060};
+  in_transaction([&] { second = jobs.claim(job, 1120, plan, 1121); });
+  EXPECT_TRUE(second.claimed);
+  EXPECT_TRUE(second.run_ids.empty()) << "the firing at 1060 has its row already";
+
+  const long long run_id = first.run_ids.front();
+  bool started = false, again = true;
+  in_transaction([&] {
+    started = jobs.start(run_id, 1061);
+    again = jobs.start(run_id, 1061);
+  });
+  EXPECT_TRUE(started);
+  EXPECT_FALSE(again);
+  auto run = *jobs.run(run_id);
+  run.status = "ok";
+  run.delivery = "pending";
+  run.result = "the news";
+  in_transaction([&] {
+    jobs.finish(run, 1062);
+    outbox.queue_delivery("telegram", {0, 42, 0, "part one", 0, 0, run_id});
+    outbox.queue_delivery("telegram", {0, 42, 0, "part two", 0, 0, run_id});
+  });
+  auto part = outbox.next_delivery("telegram");
+  ASSERT_TRUE(part);
+  EXPECT_EQ(part->cron_run_id, run_id);
+  in_transaction([&] { outbox.delivery_failed(part->id, "Bad Request: chat not found", run_id); });
+  EXPECT_EQ(jobs.run(run_id)->delivery, "pending");
+  EXPECT_NE(jobs.run(run_id)->error.find("chat not found"), std::string::npos);
+  in_transaction([&] { outbox.delivery_done(part->id, 501, run_id); });
+  EXPECT_EQ(jobs.run(run_id)->delivery, "pending") << "one part is still to go";
+  part = outbox.next_delivery("telegram");
+  ASSERT_TRUE(part);
+  in_transaction([&] { outbox.delivery_done(part->id, 502, run_id); });
+  EXPECT_EQ(jobs.run(run_id)->delivery, "delivered");
+  EXPECT_EQ(jobs.run(run_id)->message_id, "501") << "the first part's id";
+  EXPECT_EQ(jobs.job(job.id)->last_status, "ok");
+
+  cron::Run hook;
+  hook.source = "webhook";
+  hook.scheduled_for = 2000;
+  hook.deliver = "local";
+  hook.prompt = "p";
+  std::optional<long long> once, twice, other_route;
+  in_transaction([&] {
+    once = jobs.queue_run(hook, "gh", "delivery-1");
+    twice = jobs.queue_run(hook, "gh", "delivery-1");
+    other_route = jobs.queue_run(hook, "ci", "delivery-1");
+  });
+  EXPECT_TRUE(once);
+  EXPECT_FALSE(twice) << "a redelivery runs nothing";
+  EXPECT_TRUE(other_route);
 }
 
 TEST_P(StoreBackend, TheOutboxRetriesAbandonsAndRevivesReplies) {
