@@ -39,14 +39,16 @@ double percentile(std::vector<double> values, double p) {
 class ScheduledJobs : public ::testing::Test {
  protected:
   // `top`: more top-level YAML; `minute_seconds`: how long the test clock's minute lasts.
-  void start(const std::string& top = "", int minute_seconds = 1) {
+  void start(const std::string& top = "", int minute_seconds = 1, const std::string& agent = "") {
     minute_seconds_ = minute_seconds;
     home_.dir.write("config.yaml",
                     "model: {provider: primary, default: demo-model}\n"
                     "providers: {primary: {base_url: '" +
                         fake_.base_url() +
                         "', api_keys: [sk-secret-k1]}}\n"
-                        "agent: {api_max_retries: 1}\n"
+                        "agent: {api_max_retries: 1" +
+                        agent +
+                        "}\n"
                         "gateway:\n"
                         "  api_server: {host: 127.0.0.1, port: " +
                         std::to_string(home_.port) + "}\n  telegram: {enabled: true, api_base: '" +
@@ -255,6 +257,36 @@ TEST_F(ScheduledJobs, AChatManagesItsOwnJobsWithCronAndTheModelWithTheCronjobToo
   }
   EXPECT_TRUE(chat_offered);
   EXPECT_FALSE(run_offered);
+}
+
+TEST_F(ScheduledJobs, ARunARestartCutsIsFinishedByTheNextStartWithoutRunningItsToolsAgain) {
+  start("mcp_servers:\n  everything:\n    command: " + std::string(HERMES_NODE) + "\n    args: ['" +
+            kEverythingServer + "']\n",
+        1, ", restart_drain_timeout: 1");
+  json slow = json::object();
+  slow["delay_ms"] = 5000;
+  slow["content"] = "too late";
+  fake_.script("*", json::array({echo_call_then("unused")[0], slow, {{"content", "finished"}}}));
+  const auto id = add({"1d", "look it up", "--deliver", "telegram:7005"});
+  ASSERT_EQ(cron({"run", id}).exit_code, 0);
+  // The tool round is done and the answer is being written when the restart comes.
+  ASSERT_TRUE(wait_until([&] { return fake_.calls().size() >= 2; }, 10s)) << daemon_->stderr_text();
+  daemon_->signal(SIGUSR1);
+  ASSERT_EQ(daemon_->wait(15s), 75) << daemon_->stderr_text();
+  EXPECT_EQ(history(id)[0]["status"], "running") << "not over: the next start finishes it";
+  restart();
+  const auto runs =
+      runs_when(id, [](const json& r) { return r.size() == 1 && r[0]["delivery"] == "delivered"; });
+  ASSERT_EQ(runs.size(), 1u) << history(id).dump(1) << daemon_->stderr_text();
+  EXPECT_EQ(runs[0]["status"], "ok");
+  EXPECT_EQ(runs[0]["result"], "finished");
+  const auto calls = fake_.calls();
+  ASSERT_EQ(calls.size(), 3u) << "the tool round was not asked for again";
+  EXPECT_THAT(calls[2]["messages"].dump(), HasSubstr("Echo: plan"))
+      << "the resumed call carries the stored tool result";
+  const auto texts = emulator_.bot_history(7005);
+  ASSERT_EQ(texts.size(), 1u);
+  EXPECT_EQ(texts[0].second, "finished");
 }
 
 class CatchUp : public ScheduledJobs, public ::testing::WithParamInterface<const char*> {};

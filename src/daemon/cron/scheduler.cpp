@@ -217,6 +217,10 @@ asio::awaitable<void> Scheduler::Impl::refresh_summary() {
   co_await context.worker.run(std::move(read));
   summary = std::move(fresh);
   context.metrics.set_cron_deliveries(std::move(deliveries));
+  // A run finished on another gateway queued its reply in an outbox this one may hold.
+  for (const char* platform : {"telegram", "discord"}) {
+    if (auto outbox = context.outbox(platform); outbox && outbox->send_now) outbox->send_now();
+  }
 }
 
 asio::awaitable<void> Scheduler::Impl::run_one(Run run, bool resumed) {
