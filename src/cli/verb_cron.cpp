@@ -35,6 +35,33 @@ void add_id_verb(CLI::App& cron, std::shared_ptr<CronOptions> options, const cha
   sub->callback([options, verb] { run_in_daemon(*options, {verb, options->id}); });
 }
 
+void add_add_verb(CLI::App& cron, std::shared_ptr<CronOptions> options) {
+  auto* add = cron.add_subcommand(
+      "add",
+      "Add a job and print its id. SCHEDULE: 30m, 2h or 1d (once, after that delay), 'every "
+      "30m', a cron expression like '0 8 * * 1-5' (in cron.timezone), or a time like "
+      "2026-12-24T08:00");
+  add->add_option("SCHEDULE", options->schedule, "When it runs")->required();
+  add->add_option("PROMPT", options->prompt, "What the agent is asked each time")->required();
+  add->add_option("--name", options->name, "A name to know it by (default: the prompt's start)");
+  add->add_option("--deliver", options->deliver,
+                  "Where the answer goes: local (history only, the default), "
+                  "telegram:<chat id> or discord:<channel id>");
+  add->add_option("--repeat", options->repeat, "Stop after this many runs (default: no limit)");
+  add->add_option("--model", options->model, "A model instead of the default");
+  add->callback([options] {
+    std::vector<std::string> args{"add", options->schedule, options->prompt};
+    const std::pair<const char*, const std::string*> flags[] = {{"--name", &options->name},
+                                                                {"--deliver", &options->deliver},
+                                                                {"--repeat", &options->repeat},
+                                                                {"--model", &options->model}};
+    for (const auto& [flag, value] : flags) {
+      if (!value->empty()) args.insert(args.end(), {flag, *value});
+    }
+    run_in_daemon(*options, args);
+  });
+}
+
 }  // namespace
 
 void setup_cron(CLI::App& app) {
@@ -55,31 +82,7 @@ void setup_cron(CLI::App& app) {
     run_in_daemon(*options, args);
   });
 
-  auto* add = cron->add_subcommand(
-      "add",
-      "Add a job and print its id. SCHEDULE: 30m, 2h or 1d (once, after that delay), 'every "
-      "30m', a cron expression like '0 8 * * 1-5' (in cron.timezone), or a time like "
-      "2026-12-24T08:00");
-  add->add_option("SCHEDULE", options->schedule, "When it runs")->required();
-  add->add_option("PROMPT", options->prompt, "What the agent is asked each time")->required();
-  add->add_option("--name", options->name, "A name to know it by (default: the prompt's start)");
-  add->add_option("--deliver", options->deliver,
-                  "Where the answer goes: local (history only, the default), "
-                  "telegram:<chat id>[:<thread id>] or discord:<channel id>");
-  add->add_option("--repeat", options->repeat, "Stop after this many runs (default: no limit)");
-  add->add_option("--model", options->model, "A model instead of the default");
-  add->callback([options] {
-    std::vector<std::string> args{"add", options->schedule, options->prompt};
-    const std::pair<const char*, const std::string*> flags[] = {{"--name", &options->name},
-                                                                {"--deliver", &options->deliver},
-                                                                {"--repeat", &options->repeat},
-                                                                {"--model", &options->model}};
-    for (const auto& [flag, value] : flags) {
-      if (!value->empty()) args.insert(args.end(), {flag, *value});
-    }
-    run_in_daemon(*options, args);
-  });
-
+  add_add_verb(*cron, options);
   add_id_verb(*cron, options, "pause", "Stop a job firing until it is resumed");
   add_id_verb(*cron, options, "resume", "Let a paused job fire again (from now on)");
   add_id_verb(*cron, options, "remove", "Delete a job (its run history is kept)");

@@ -238,6 +238,7 @@ class Gateway {
   asio::awaitable<void> drain();
   void on_drain_signal(DrainKind kind, const char* signal_name);
   void reload();
+  void apply_config();
   void close_store();
   void start_tools();
   void load_usage();
@@ -437,7 +438,8 @@ void Gateway::reload() {
   notifier_.reloading();
   spdlog::info("SIGHUP: reloading {}", paths_.config_file.string());
   LoadedConfig loaded = load(paths_);
-  if (!loaded.config) {
+  if (loaded.config) loaded.errors = cron::cron_config_problems(*loaded.config);
+  if (!loaded.config || !loaded.errors.empty()) {
     for (const auto& e : loaded.errors) spdlog::error("config reload: {}", e);
     last_config_error_ = loaded.errors.front();
     if (loaded.errors.size() > 1) {
@@ -464,14 +466,15 @@ void Gateway::reload() {
                      [](std::exception_ptr e) { log_exception(e, "database.synchronous"); });
     }
   }
-  if (const auto problems = cron::cron_config_problems(*loaded.config); !problems.empty()) {
-    for (const auto& p : problems) spdlog::error("config reload: {}", p);
-    last_config_error_ = problems.front();
-    spdlog::error("config reload rejected; the previous config stays in effect");
-    notifier_.ready(reload_failed_status(last_config_error_));
-    return;
-  }
   config_ = std::move(*loaded.config);
+  apply_config();
+  last_config_error_.clear();
+  spdlog::info("config reloaded");
+  notifier_.ready(current_status());
+}
+
+// Every part takes the reloaded config (platforms keep their enabled state until a restart).
+void Gateway::apply_config() {
   if (scheduler_) scheduler_->reconfigure(config_);
   webhooks_.reconfigure(config_);
   chat_jobs_.reconfigure(config_);
@@ -495,9 +498,6 @@ void Gateway::reload() {
   if (config_.gateway.slack.enabled != static_cast<bool>(slack_)) {
     spdlog::warn("gateway.slack.enabled changes take effect at the next restart");
   }
-  last_config_error_.clear();
-  spdlog::info("config reloaded");
-  notifier_.ready(current_status());
 }
 
 // Every queued write is committed before the thread ends; then the WAL is checkpointed.

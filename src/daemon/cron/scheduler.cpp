@@ -58,6 +58,8 @@ struct Scheduler::Impl : std::enable_shared_from_this<Impl> {
   asio::awaitable<void> resume_cut_runs();
   asio::awaitable<void> refresh_summary();
   asio::awaitable<void> run_one(Run run, bool resumed);
+  asio::awaitable<void> finish_too_big(Run run);
+  void report_end(const Run& run, const RunOutcome& outcome);
   asio::awaitable<void> store_outcome(state::Transaction& tx, const Run& run,
                                       const ConversationResult& taken,
                                       std::shared_ptr<std::optional<RunOutcome>> decided);
@@ -252,20 +254,7 @@ asio::awaitable<void> Scheduler::Impl::run_one(Run run, bool resumed) {
   const auto taken =
       co_await context.conversation.take_turn(std::move(turn), std::move(options), std::move(rows));
   if (taken.too_big) {
-    // Nothing was stored by the core: the run's end is written on its own.
-    RunFacts facts;
-    facts.too_big = true;
-    facts.local = true;
-    auto outcome = decide_run_outcome(facts);
-    Run ended = run;
-    ended.status = outcome->status;
-    ended.delivery = outcome->delivery;
-    ended.error = outcome->error;
-    ended.result = outcome->result;
-    const double now = unix_time_now();
-    std::function<void()> write = [this, &ended, now] { context.jobs.finish(ended, now); };
-    co_await context.worker.run(std::move(write));
-    context.metrics.count_cron_run("failed");
+    co_await finish_too_big(run);
     co_return;
   }
   if (taken.stored != StoreOutcome::stored) {
@@ -277,19 +266,39 @@ asio::awaitable<void> Scheduler::Impl::run_one(Run run, bool resumed) {
     spdlog::info("cron: run {} was cut by the drain; the next start finishes it", run.id);
     co_return;
   }
-  const RunOutcome& outcome = **decided;
+  report_end(run, **decided);
+}
+
+// Counted, logged, and its reply sent now by the gateway holding the target platform.
+void Scheduler::Impl::report_end(const Run& run, const RunOutcome& outcome) {
   context.metrics.count_cron_run(outcome.status);
   spdlog::info("cron: run {} ({}) {}; delivery {}", run.id,
                run.job_id.empty() ? run.source : "job " + run.job_id, outcome.status,
                outcome.delivery);
-  if (outcome.send) {
-    auto parsed = parse_target(run.deliver);
-    if (auto* target = std::get_if<DeliveryTarget>(&parsed)) {
-      if (auto outbox = context.outbox(target->platform); outbox && outbox->send_now) {
-        outbox->send_now();
-      }
+  if (!outcome.send) return;
+  auto parsed = parse_target(run.deliver);
+  if (auto* target = std::get_if<DeliveryTarget>(&parsed)) {
+    if (auto outbox = context.outbox(target->platform); outbox && outbox->send_now) {
+      outbox->send_now();
     }
   }
+}
+
+// The prompt alone is over the model's window: the core ran and stored nothing, so the run's
+// end is written on its own.
+asio::awaitable<void> Scheduler::Impl::finish_too_big(Run run) {
+  RunFacts facts;
+  facts.too_big = true;
+  facts.local = true;
+  const auto outcome = decide_run_outcome(facts);
+  run.status = outcome->status;
+  run.delivery = outcome->delivery;
+  run.error = outcome->error;
+  run.result = outcome->result;
+  const double now = unix_time_now();
+  std::function<void()> write = [this, &run, now] { context.jobs.finish(run, now); };
+  co_await context.worker.run(std::move(write));
+  context.metrics.count_cron_run("failed");
 }
 
 // In the turn's own transaction: the run's end and, for a target, its reply in that
