@@ -816,9 +816,11 @@ std::optional<cron::RunOutbox> Gateway::outbox_of(const std::string& platform) {
                            }};
   }
   if (platform == "discord" && config_.gateway.discord.enabled) {
-    return cron::RunOutbox{&discord_store_, [this] {
+    return cron::RunOutbox{&discord_store_,
+                           [this] {
                              if (discord_) discord_->send_queued();
-                           }};
+                           },
+                           2000};  // Discord's limit on a message's content
   }
   return std::nullopt;
 }

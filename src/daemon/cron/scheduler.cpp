@@ -341,9 +341,12 @@ asio::awaitable<void> Scheduler::Impl::store_outcome(
   JobTables* jobs = &context.jobs;
   tx.add([jobs, ended, now] { jobs->finish(ended, now); });
   if ((*decided)->send) {
-    for (const auto& part : chat::split_message(*(*decided)->send)) {
+    for (const auto& part : chat::split_message(*(*decided)->send, outbox->max_units)) {
       chat::Delivery delivery;
-      delivery.chat_id = target->chat_id;
+      // A Discord thread is a channel of its own; a Telegram topic is named beside its chat.
+      const bool discord_thread = target->platform == "discord" && target->thread_id != 0;
+      delivery.chat_id = discord_thread ? target->thread_id : target->chat_id;
+      delivery.thread_id = discord_thread ? 0 : target->thread_id;
       delivery.text = part;
       delivery.cron_run_id = run.id;
       outbox->store->queue_delivery(tx, std::move(delivery));

@@ -31,6 +31,7 @@ namespace cron {
 struct RunOutbox {
   chat::ChatStore* store = nullptr;
   std::function<void()> send_now;
+  std::size_t max_units = 4096;  // one message's length (UTF-16 units): Discord's is 2000
 };
 
 // Runs scheduled jobs and queued runs (webhooks, `hermes cron run`): every second it claims the

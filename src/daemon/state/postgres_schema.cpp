@@ -200,6 +200,7 @@ CREATE UNIQUE INDEX IF NOT EXISTS webhook_deliveries_once ON cron_runs(webhook_r
 CREATE INDEX IF NOT EXISTS cron_runs_by_status ON cron_runs(status, id);
 CREATE INDEX IF NOT EXISTS cron_runs_by_job ON cron_runs(job_id, scheduled_for);
 ALTER TABLE pending_deliveries ADD COLUMN IF NOT EXISTS cron_run_id BIGINT;
+ALTER TABLE pending_deliveries ADD COLUMN IF NOT EXISTS thread_id BIGINT;
 )sql"},
 };
 

@@ -248,7 +248,7 @@ TEST_P(StoreBackend, AFiringIsClaimedOnceAndItsRunSaysDeliveredOnlyOnceEveryPart
   in_transaction([&] {
     jobs.finish(run, 1062);
     outbox.queue_delivery("telegram", {0, 42, 0, "part one", 0, 0, run_id});
-    outbox.queue_delivery("telegram", {0, 42, 0, "part two", 0, 0, run_id});
+    outbox.queue_delivery("telegram", {0, 42, 0, "part two", 0, 0, run_id, 7});
   });
   auto part = outbox.next_delivery("telegram");
   ASSERT_TRUE(part);
@@ -260,6 +260,7 @@ TEST_P(StoreBackend, AFiringIsClaimedOnceAndItsRunSaysDeliveredOnlyOnceEveryPart
   EXPECT_EQ(jobs.run(run_id)->delivery, "pending") << "one part is still to go";
   part = outbox.next_delivery("telegram");
   ASSERT_TRUE(part);
+  EXPECT_EQ(part->thread_id, 7) << "a forum topic is kept with its part";
   in_transaction([&] { outbox.delivery_done(part->id, 502, run_id); });
   EXPECT_EQ(jobs.run(run_id)->delivery, "delivered");
   EXPECT_EQ(jobs.run(run_id)->message_id, "501") << "the first part's id";

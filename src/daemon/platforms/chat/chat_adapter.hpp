@@ -27,7 +27,8 @@ struct Button {
 
 struct OutgoingMessage {
   long long chat_id = 0;
-  long long reply_to = 0;  // 0: not a reply
+  long long reply_to = 0;   // 0: not a reply
+  long long thread_id = 0;  // Telegram: the forum topic (message_thread_id); 0: none
   std::string text;
   std::vector<Button> buttons;  // one row under the message; none: plain text
 };

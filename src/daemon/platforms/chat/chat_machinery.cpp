@@ -850,6 +850,7 @@ asio::awaitable<bool> ChatMachinery::Impl::deliver(const Delivery& delivery, Bac
     OutgoingMessage message;
     message.chat_id = delivery.chat_id;
     message.reply_to = delivery.reply_to;
+    message.thread_id = delivery.thread_id;
     message.text = delivery.text;
     reply = co_await adapter.send(std::move(message));
   }

@@ -66,10 +66,11 @@ void SqlChatTables::mark_inbound_done(const std::string& platform, long long upd
 void SqlChatTables::queue_delivery(const std::string& platform, const Delivery& d) {
   auto insert = db_.prepare(
       "INSERT INTO pending_deliveries(platform, chat_id, reply_to, text, edit_message_id, "
-      "cron_run_id) VALUES(?,?,?,?,?,?)");
+      "cron_run_id, thread_id) VALUES(?,?,?,?,?,?,?)");
   insert.bind(1, platform).bind(2, d.chat_id).bind(3, d.reply_to).bind(4, d.text);
   if (d.edit_message_id != 0) insert.bind(5, d.edit_message_id);  // unbound: a new message
   if (d.cron_run_id != 0) insert.bind(6, d.cron_run_id);
+  if (d.thread_id != 0) insert.bind(7, d.thread_id);
   insert.step();
 }
 
@@ -99,7 +100,8 @@ std::vector<long long> SqlChatTables::stream_messages(const std::string& platfor
 
 std::optional<Delivery> SqlChatTables::next_delivery(const std::string& platform) {
   auto query = db_.prepare(
-      "SELECT id, chat_id, reply_to, text, attempts, edit_message_id, cron_run_id FROM "
+      "SELECT id, chat_id, reply_to, text, attempts, edit_message_id, cron_run_id, thread_id "
+      "FROM "
       "pending_deliveries "
       "WHERE platform = ? AND abandoned = 0 ORDER BY id LIMIT 1");
   query.bind(1, platform);
@@ -110,7 +112,8 @@ std::optional<Delivery> SqlChatTables::next_delivery(const std::string& platform
                   query.text(3),
                   static_cast<int>(query.integer(4)),
                   query.integer(5),
-                  query.integer(6)};
+                  query.integer(6),
+                  query.integer(7)};
 }
 
 void SqlChatTables::delivery_done(long long id, long long message_id, long long cron_run_id) {

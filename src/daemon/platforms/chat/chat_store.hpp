@@ -26,6 +26,7 @@ struct Delivery {
   int attempts = 0;
   long long edit_message_id = 0;  // set: edit that message to `text` instead of sending
   long long cron_run_id = 0;      // set: the job or webhook run whose result this delivers
+  long long thread_id = 0;        // a job's target thread (Telegram's forum topic)
 };
 
 // The inbox, outbox and poll offset as one backend stores them; store worker thread only.

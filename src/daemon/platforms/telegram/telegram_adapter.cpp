@@ -60,6 +60,7 @@ asio::awaitable<chat::SendResult> TelegramAdapter::send(chat::OutgoingMessage me
   json params = json::object();  // built first: GCC 12 mis-compiles braced args in co_await
   params["chat_id"] = message.chat_id;
   params["text"] = message.text;
+  if (message.thread_id > 0) params["message_thread_id"] = message.thread_id;
   if (message.reply_to > 0) {
     params["reply_to_message_id"] = message.reply_to;
     params["allow_sending_without_reply"] = true;
