@@ -404,7 +404,7 @@ TEST(ScheduledJobDelivery, ARefusedDeliveryIsPendingThenAbandonedNeverDelivered)
   auto daemon = home.start(options);
   ASSERT_TRUE(wait_until([&] { return home.healthy(); }, 10s)) << daemon->stderr_text();
   const auto added =
-      run_process(kCliBin, {"cron", "add", "1d", "report", "--deliver", "telegram:600"}, env);
+      run_process(kCliBin, {"cron", "add", "1d", "report", "--deliver", "telegram:600:9"}, env);
   const std::string id = added.out.substr(0, added.out.find('\n'));
   ASSERT_EQ(run_process(kCliBin, {"cron", "run", id}, env).exit_code, 0);
   std::set<std::string> seen;
@@ -425,6 +425,13 @@ TEST(ScheduledJobDelivery, ARefusedDeliveryIsPendingThenAbandonedNeverDelivered)
   EXPECT_EQ(last["status"], "ok") << "the run itself succeeded";
   EXPECT_THAT(last["error"].get<std::string>(), HasSubstr("delivery failed"));
   EXPECT_EQ(last["message_id"], "");
+  long attempts = 0;
+  for (const auto& call : fake.calls()) {
+    if (call["key"] != "telegram:sendMessage" || call["body"]["chat_id"] != 600) continue;
+    ++attempts;
+    EXPECT_EQ(call["body"]["message_thread_id"], 9) << "into the forum topic";
+  }
+  EXPECT_EQ(attempts, 8) << "every attempt was made";
   EXPECT_TRUE(wait_until(
       [&] {
         const auto status =
