@@ -38,6 +38,24 @@ TEST(CheckConfig, ValidConfigExitsZeroAndSummarises) {
   EXPECT_THAT(r.out + r.err, Not(HasSubstr("sk-demo-secret")));
 }
 
+TEST(CheckConfig, CronAndWebhooksAreCheckedAndTheGatewayRefusesToStartWithThem) {
+  TempDir home;
+  home.write("config.yaml", std::string(kValidConfig) + R"(cron: {timezone: Mars/Olympus_Mons}
+webhooks:
+  routes:
+    gh: {secret: s, prompt: "New issue {issue.title", deliver: "telegram:1"}
+)");
+  home.write(".env", "DEMO_KEY=sk-demo\n");
+  const auto r = run_process(kGateway, {"--check-config", "--home", home.path().string()});
+  EXPECT_EQ(r.exit_code, 78) << r.out << r.err;
+  EXPECT_THAT(r.err, HasSubstr("cron.timezone 'Mars/Olympus_Mons' is not a known time zone"));
+  EXPECT_THAT(r.err, HasSubstr("webhooks.routes.gh.prompt: "));
+  EXPECT_THAT(r.err, HasSubstr("webhooks.routes.gh.deliver: telegram is not enabled"));
+  const auto start = run_process(kGateway, {"--home", home.path().string()});
+  EXPECT_EQ(start.exit_code, 78) << "a start is refused the same way";
+  EXPECT_THAT(start.err, HasSubstr("Mars/Olympus_Mons"));
+}
+
 TEST(CheckConfig, McpServersAreCheckedForAMissingCommandABadUrlAndABadName) {
   TempDir home;
   home.write("config.yaml", std::string(kValidConfig) + R"(mcp_servers:
