@@ -19,12 +19,13 @@ part() {  # part NAME: closes the previous part with its time, opens the next
 }
 
 # CI builds once, optimised without debug info (the bench preset: -O2, as fast to compile as
-# -O0 with -g): the integration suites run on it and the bench guard measures it. The unit and
+# -O0 with -g; the suites' and benches' own process-driving code at -O0): the integration
+# suites run on it and the bench guard measures it. The unit and
 # store tests are built and run under ASan+UBSan only (below).
 part "build (bench preset, -O2: the daemon, the CLI, the integration suites and the benches)"
 cmake --preset bench >/dev/null
 cmake --build --preset bench --target hermes-gateway hermes hermes_integration_tests \
-  hermes_shared_tests hermes_systemd_tests $(sed -nE 's/^hermes_bench\(([a-z_]+) .*/\1/p' bench/CMakeLists.txt)
+  hermes_shared_tests hermes_systemd_tests $(sed -nE 's/^hermes_(process_)?bench\(([a-z_]+) .*/\2/p' bench/CMakeLists.txt)
 # The suites asan-daemon runs (turns, tools, chat platforms, ...) run there only, against the
 # ASan+UBSan daemon: once each, not twice (CMakePresets.json, test preset ci).
 part "tests (integration, shared store, systemd)"
