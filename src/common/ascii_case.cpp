@@ -12,4 +12,14 @@ bool equals_ignoring_case(std::string_view a, std::string_view b) {
          });
 }
 
+std::string_view trim_space(std::string_view text) {
+  while (!text.empty() && std::isspace(static_cast<unsigned char>(text.front()))) {
+    text.remove_prefix(1);
+  }
+  while (!text.empty() && std::isspace(static_cast<unsigned char>(text.back()))) {
+    text.remove_suffix(1);
+  }
+  return text;
+}
+
 }  // namespace hermes

@@ -8,4 +8,7 @@ namespace hermes {
 // everywhere.
 bool equals_ignoring_case(std::string_view a, std::string_view b);
 
+// `text` without the ASCII white space (isspace in the C locale) at either end.
+std::string_view trim_space(std::string_view text);
+
 }  // namespace hermes

@@ -4,6 +4,8 @@
 #include <fstream>
 #include <sstream>
 
+#include "common/ascii_case.hpp"
+
 extern char** environ;
 
 namespace hermes {
@@ -21,12 +23,6 @@ bool is_valid_name(std::string_view name) {
     if (!is_name_char(name[i], i == 0)) return false;
   }
   return true;
-}
-
-std::string_view trim(std::string_view s) {
-  while (!s.empty() && std::isspace(static_cast<unsigned char>(s.front()))) s.remove_prefix(1);
-  while (!s.empty() && std::isspace(static_cast<unsigned char>(s.back()))) s.remove_suffix(1);
-  return s;
 }
 
 }  // namespace
@@ -69,25 +65,25 @@ std::vector<std::pair<std::string, std::string>> parse_dotenv(std::string_view t
   while (!text.empty()) {
     ++line_number;
     const auto newline = text.find('\n');
-    std::string_view line = trim(text.substr(0, newline));
+    std::string_view line = trim_space(text.substr(0, newline));
     text = newline == std::string_view::npos ? std::string_view{} : text.substr(newline + 1);
     if (line.empty() || line.front() == '#') continue;
-    if (line.starts_with("export ")) line = trim(line.substr(7));
+    if (line.starts_with("export ")) line = trim_space(line.substr(7));
 
     const auto eq = line.find('=');
-    const auto name = eq == std::string_view::npos ? line : trim(line.substr(0, eq));
+    const auto name = eq == std::string_view::npos ? line : trim_space(line.substr(0, eq));
     if (eq == std::string_view::npos || !is_valid_name(name)) {
       // The line may hold a secret: report where it is, never what it says.
       warnings.push_back(std::string(file_name) + ":" + std::to_string(line_number) +
                          ": expected NAME=value; line skipped");
       continue;
     }
-    std::string_view value = trim(line.substr(eq + 1));
+    std::string_view value = trim_space(line.substr(eq + 1));
     if (value.size() >= 2 && (value.front() == '"' || value.front() == '\'') &&
         value.back() == value.front()) {
       value = value.substr(1, value.size() - 2);
     } else if (auto hash = value.find(" #"); hash != std::string_view::npos) {
-      value = trim(value.substr(0, hash));  // inline comment after an unquoted value
+      value = trim_space(value.substr(0, hash));  // inline comment after an unquoted value
     }
     result.emplace_back(std::string(name), std::string(value));
   }

@@ -13,7 +13,7 @@
 #include "common/exit_codes.hpp"
 #include "common/paths.hpp"
 #include "common/runtime_status.hpp"
-#include "daemon/cron/delivery_target.hpp"
+#include "daemon/cron/cron_config.hpp"
 #include "daemon/cron/job_actions.hpp"
 #include "daemon/cron/job_tables.hpp"
 #include "daemon/state/migrations.hpp"
@@ -152,8 +152,8 @@ void in_transaction(state::SqlConnection& db, const std::function<void()>& work)
 }
 
 cron::Zone zone_of(const Config& config) {
-  auto zone = cron::load_zone(config.cron.timezone);
-  return std::holds_alternative<cron::Zone>(zone) ? std::get<cron::Zone>(zone) : cron::Zone::utc();
+  std::string problem;  // the gateway refuses such a config; the CLI reads the job in UTC
+  return cron::configured_zone(config, problem);
 }
 
 int list_jobs(JobTables& jobs, bool json, std::ostream& out) {
@@ -206,8 +206,8 @@ int add_job(JobTables& jobs, state::SqlConnection& db, const Config& config, con
     }
   }
   std::variant<Job, std::string> added;
-  in_transaction(db,
-                 [&] { added = cron::add_job(jobs, request, unix_time_now(), zone_of(config)); });
+  const cron::Zone zone = zone_of(config);  // read before the transaction, not in it
+  in_transaction(db, [&] { added = cron::add_job(jobs, request, unix_time_now(), zone); });
   if (auto* error = std::get_if<std::string>(&added)) {
     err << "error: " << *error << '\n';
     return kExitUsage;
@@ -222,14 +222,11 @@ int add_job(JobTables& jobs, state::SqlConnection& db, const Config& config, con
 int change_job(JobTables& jobs, state::SqlConnection& db, const Config& config,
                const std::string& verb, const std::string& id, std::ostream& out,
                std::ostream& err) {
-  const cron::JobChange change = verb == "pause"    ? cron::JobChange::pause
-                                 : verb == "resume" ? cron::JobChange::resume
-                                 : verb == "run"    ? cron::JobChange::run
-                                                    : cron::JobChange::remove;
+  const cron::JobChange change = *cron::job_change_named(verb);  // checked by the caller
+  const cron::Zone zone = zone_of(config);
   cron::ChangeResult changed;
-  in_transaction(db, [&] {
-    changed = cron::change_job(jobs, change, id, "", unix_time_now(), zone_of(config));
-  });
+  in_transaction(db,
+                 [&] { changed = cron::change_job(jobs, change, id, "", unix_time_now(), zone); });
   if (!changed.found) {
     err << "error: no job with id '" << id << "' (hermes cron list shows them)\n";
     return kExitNotInstalled;  // 4: unknown job id
@@ -303,8 +300,7 @@ int run_cron_command(const Options& options, const std::vector<std::string>& arg
   const auto words = split_words(args, err);
   if (!words) return kExitUsage;
   const bool json = words->flags.contains("--json");
-  const bool by_id =
-      verb == "pause" || verb == "resume" || verb == "remove" || verb == "run" || verb == "history";
+  const bool by_id = cron::job_change_named(verb).has_value() || verb == "history";
   if (verb != "list" && verb != "add" && !by_id) {
     err << "error: unknown cron verb '" << verb << "': " << kVerbs << '\n';
     return kExitUsage;

@@ -2,7 +2,9 @@
 
 #include <nlohmann/json.hpp>
 
+#include "common/ascii_case.hpp"
 #include "common/runtime_status.hpp"
+#include "daemon/cron/cron_config.hpp"
 #include "daemon/state/store_worker.hpp"
 
 namespace hermes::daemon::cron {
@@ -15,15 +17,9 @@ constexpr const char* kUsage =
     "Usage: /cron list · /cron add <schedule> <prompt> · /cron pause|resume|run|remove <id>. "
     "Schedules: 30m, 2h, 1d (once), every 30m, '0 8 * * 1-5', 2026-12-24T08:00.";
 
-std::string_view trimmed(std::string_view text) {
-  const auto first = text.find_first_not_of(" \t\r\n");
-  if (first == std::string_view::npos) return {};
-  return text.substr(first, text.find_last_not_of(" \t\r\n") - first + 1);
-}
-
 // The next whitespace-separated word of `text`, removed from it.
 std::string_view take_word(std::string_view& text) {
-  text = trimmed(text);
+  text = trim_space(text);
   const auto end = text.find_first_of(" \t\r\n");
   const auto word = text.substr(0, end);
   text = end == std::string_view::npos ? std::string_view() : text.substr(end);
@@ -34,28 +30,28 @@ std::string_view take_word(std::string_view& text) {
 // one word (30m, an ISO time).
 std::variant<std::pair<std::string, std::string>, std::string> split_schedule(
     std::string_view text) {
-  text = trimmed(text);
+  text = trim_space(text);
   if (!text.empty() && (text.front() == '"' || text.front() == '\'')) {
     const auto close = text.find(text.front(), 1);
     if (close == std::string_view::npos) return std::string("the schedule's quote is not closed");
     return std::pair{std::string(text.substr(1, close - 1)),
-                     std::string(trimmed(text.substr(close + 1)))};
+                     std::string(trim_space(text.substr(close + 1)))};
   }
   std::string_view rest = text;
   std::string_view first = take_word(rest);
   if (first == "every") {
     const auto interval = take_word(rest);
-    return std::pair{"every " + std::string(interval), std::string(trimmed(rest))};
+    return std::pair{"every " + std::string(interval), std::string(trim_space(rest))};
   }
   if (!first.empty() && !first.starts_with('@')) {
     std::string_view five = text;
     std::string fields;
     for (int i = 0; i < 5; ++i) fields += (i ? " " : "") + std::string(take_word(five));
     if (std::holds_alternative<CronFields>(parse_cron(fields))) {
-      return std::pair{fields, std::string(trimmed(five))};
+      return std::pair{fields, std::string(trim_space(five))};
     }
   }
-  return std::pair{std::string(first), std::string(trimmed(rest))};
+  return std::pair{std::string(first), std::string(trim_space(rest))};
 }
 
 std::string list_reply(const std::vector<Job>& jobs, const Zone& zone) {
@@ -83,8 +79,7 @@ std::variant<CronRequest, std::string> parse_cron_request(std::string_view args)
     request.job.prompt = std::move(prompt);
     return request;
   }
-  if (request.verb == "pause" || request.verb == "resume" || request.verb == "run" ||
-      request.verb == "remove") {
+  if (job_change_named(request.verb)) {
     request.id = std::string(take_word(rest));
     if (request.id.empty()) return "Which job? /cron " + request.verb + " <id> (see /cron list)";
     return request;
@@ -99,8 +94,8 @@ ChatJobs::ChatJobs(state::StoreWorker& worker, JobTables& jobs, std::function<vo
 }
 
 void ChatJobs::reconfigure(const Config& config) {
-  auto zone = load_zone(config.cron.timezone);
-  zone_ = std::holds_alternative<Zone>(zone) ? std::get<Zone>(zone) : Zone::utc();
+  std::string problem;  // logged by the scheduler, which reads the same zone
+  zone_ = configured_zone(config, problem);
 }
 
 asio::awaitable<std::string> ChatJobs::command(std::string origin, std::string args) {
@@ -126,10 +121,7 @@ asio::awaitable<std::string> ChatJobs::act(const std::string& origin, CronReques
                   : "Not added: " + std::get<std::string>(added);
       return;
     }
-    const JobChange change = request.verb == "pause"    ? JobChange::pause
-                             : request.verb == "resume" ? JobChange::resume
-                             : request.verb == "run"    ? JobChange::run
-                                                        : JobChange::remove;
+    const JobChange change = *job_change_named(request.verb);  // parse_cron_request checked it
     const auto changed = change_job(jobs_, change, request.id, origin, now, zone_);
     if (!changed.found) {
       reply = "No job '" + request.id + "' in this chat (see /cron list).";
@@ -177,8 +169,8 @@ asio::awaitable<std::string> ChatJobs::tool(std::string origin, std::string argu
     if (error) co_return "Error: " + *error;
     co_return "Updated job " + request.id;
   }
-  const bool known = request.verb == "add" || request.verb == "list" || request.verb == "pause" ||
-                     request.verb == "resume" || request.verb == "run" || request.verb == "remove";
+  const bool known =
+      request.verb == "add" || request.verb == "list" || job_change_named(request.verb);
   if (!known) co_return "Error: unknown action '" + request.verb + "'";
   co_return co_await act(origin, std::move(request));
 }

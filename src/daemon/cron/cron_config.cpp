@@ -8,8 +8,8 @@ namespace hermes::daemon::cron {
 
 std::vector<std::string> cron_config_problems(const Config& config) {
   std::vector<std::string> problems;
-  if (auto zone = load_zone(config.cron.timezone); std::holds_alternative<std::string>(zone)) {
-    problems.push_back(std::get<std::string>(zone));
+  if (std::string problem; configured_zone(config, problem), !problem.empty()) {
+    problems.push_back(std::move(problem));
   }
   for (const auto& [name, route] : config.webhook_routes) {
     const std::string path = "webhooks.routes." + name;
@@ -28,6 +28,13 @@ std::vector<std::string> cron_config_problems(const Config& config) {
     }
   }
   return problems;
+}
+
+Zone configured_zone(const Config& config, std::string& problem) {
+  auto loaded = load_zone(config.cron.timezone);
+  if (auto* zone = std::get_if<Zone>(&loaded)) return std::move(*zone);
+  problem = std::move(std::get<std::string>(loaded));
+  return Zone::utc();
 }
 
 }  // namespace hermes::daemon::cron

@@ -3,17 +3,12 @@
 #include <chrono>
 #include <cstdio>
 
+#include "common/ascii_case.hpp"
 #include "daemon/cron/delivery_target.hpp"
 
 namespace hermes::daemon::cron {
 
 namespace {
-
-std::string blank_trimmed(std::string text) {
-  const auto first = text.find_first_not_of(" \t\r\n");
-  if (first == std::string::npos) return "";
-  return text.substr(first, text.find_last_not_of(" \t\r\n") - first + 1);
-}
 
 std::optional<double> first_firing(const Schedule& schedule, double created_at, double now,
                                    const Zone& zone) {
@@ -29,7 +24,7 @@ std::variant<Job, std::string> add_job(JobTables& jobs, const NewJob& request, d
   auto parsed = parse_schedule_for_run(request.schedule);
   if (auto* error = std::get_if<std::string>(&parsed)) return std::move(*error);
   Job job;
-  job.prompt = blank_trimmed(request.prompt);
+  job.prompt = std::string(trim_space(request.prompt));
   if (job.prompt.empty()) return std::string("the prompt is empty: say what to do when it fires");
   if (job.prompt.size() > 16 * 1024) return std::string("the prompt is over 16 KiB; shorten it");
   auto target = parse_target(
@@ -37,7 +32,7 @@ std::variant<Job, std::string> add_job(JobTables& jobs, const NewJob& request, d
       request.origin);
   if (auto* error = std::get_if<std::string>(&target)) return std::move(*error);
   job.id = new_job_id();
-  job.schedule = blank_trimmed(request.schedule);
+  job.schedule = std::string(trim_space(request.schedule));
   job.name = request.name.empty() ? job.prompt.substr(0, 40) : request.name;
   job.deliver = target_text(std::get<DeliveryTarget>(target));
   job.origin = request.origin;
@@ -48,6 +43,14 @@ std::variant<Job, std::string> add_job(JobTables& jobs, const NewJob& request, d
   if (!job.next_run) return "'" + job.schedule + "' never fires from now on (that time has passed)";
   jobs.add(job);
   return job;
+}
+
+std::optional<JobChange> job_change_named(std::string_view name) {
+  if (name == "pause") return JobChange::pause;
+  if (name == "resume") return JobChange::resume;
+  if (name == "remove") return JobChange::remove;
+  if (name == "run") return JobChange::run;
+  return std::nullopt;
 }
 
 ChangeResult change_job(JobTables& jobs, JobChange change, const std::string& id,
@@ -98,7 +101,7 @@ std::optional<std::string> update_job(JobTables& jobs, const std::string& id,
   found = job && (origin.empty() || job->origin == origin);
   if (!found) return std::nullopt;
   if (!changes.name.empty()) job->name = changes.name;
-  if (!blank_trimmed(changes.prompt).empty()) job->prompt = blank_trimmed(changes.prompt);
+  if (const auto prompt = trim_space(changes.prompt); !prompt.empty()) job->prompt = prompt;
   if (!changes.deliver.empty()) {
     auto target = parse_target(changes.deliver, origin);
     if (auto* error = std::get_if<std::string>(&target)) return *error;
@@ -107,7 +110,7 @@ std::optional<std::string> update_job(JobTables& jobs, const std::string& id,
   if (!changes.schedule.empty()) {
     auto parsed = parse_schedule_for_run(changes.schedule);
     if (auto* error = std::get_if<std::string>(&parsed)) return *error;
-    job->schedule = blank_trimmed(changes.schedule);
+    job->schedule = std::string(trim_space(changes.schedule));
     job->created_at = static_cast<double>(static_cast<long long>(now));  // intervals start anew
     job->next_run = first_firing(std::get<Schedule>(parsed), job->created_at, now, zone);
     if (!job->next_run) return "'" + job->schedule + "' never fires from now on";

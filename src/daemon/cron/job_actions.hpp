@@ -2,6 +2,7 @@
 
 #include <optional>
 #include <string>
+#include <string_view>
 #include <variant>
 
 #include "daemon/cron/job_tables.hpp"
@@ -26,6 +27,8 @@ std::variant<Job, std::string> add_job(JobTables& jobs, const NewJob& request, d
                                        const Zone& zone);
 
 enum class JobChange { pause, resume, remove, run };
+// `pause`, `resume`, `remove`, `run` (a CLI verb, a /cron word, a tool action); none otherwise.
+std::optional<JobChange> job_change_named(std::string_view name);
 
 struct ChangeResult {
   bool found = false;  // false: no such job (or not this chat's)

@@ -5,6 +5,8 @@
 #include <charconv>
 #include <vector>
 
+#include "common/ascii_case.hpp"
+
 namespace hermes::daemon::cron {
 
 namespace {
@@ -13,14 +15,6 @@ constexpr std::string_view kForms =
     "use 30m, 2h or 1d (once, after that delay), every 30m, a cron expression like "
     "'0 8 * * 1-5', or a time like 2026-12-24T08:00";
 constexpr long long kMaxMinutes = 366LL * 24 * 60;  // a year and a day
-
-std::string_view trim(std::string_view text) {
-  while (!text.empty() && std::isspace(static_cast<unsigned char>(text.front())))
-    text.remove_prefix(1);
-  while (!text.empty() && std::isspace(static_cast<unsigned char>(text.back())))
-    text.remove_suffix(1);
-  return text;
-}
 
 std::string lower(std::string_view text) {
   std::string out(text);
@@ -242,7 +236,7 @@ std::variant<LocalTime, std::string> iso_time(std::string_view text) {
 }  // namespace
 
 std::variant<CronFields, std::string> parse_cron(std::string_view text) {
-  text = trim(text);
+  text = trim_space(text);
   if (text.starts_with('@')) {
     const auto fields = named_expression(text);
     if (!fields) {
@@ -256,7 +250,7 @@ std::variant<CronFields, std::string> parse_cron(std::string_view text) {
     std::size_t end = 0;
     while (end < text.size() && !std::isspace(static_cast<unsigned char>(text[end]))) ++end;
     fields.push_back(text.substr(0, end));
-    text = trim(text.substr(end));
+    text = trim_space(text.substr(end));
   }
   if (fields.size() != 5) {
     return "a cron expression has 5 fields (minute hour day-of-month month day-of-week), this "
@@ -295,11 +289,11 @@ std::variant<CronFields, std::string> parse_cron(std::string_view text) {
 }
 
 std::variant<Schedule, std::string> parse_schedule(std::string_view text) {
-  text = trim(text);
+  text = trim_space(text);
   Schedule schedule;
   if (text.empty()) return "the schedule is empty: " + std::string(kForms);
   if (lower(text.substr(0, 6)) == "every ") {
-    const auto interval = duration(trim(text.substr(6)));
+    const auto interval = duration(trim_space(text.substr(6)));
     if (!interval) {
       return "'" + std::string(text) + "' needs an interval from 1m to 366d, like every 30m";
     }

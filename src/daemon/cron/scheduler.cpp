@@ -4,7 +4,6 @@
 
 #include <algorithm>
 #include <boost/asio/co_spawn.hpp>
-#include <boost/asio/detached.hpp>
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/redirect_error.hpp>
 #include <boost/asio/steady_timer.hpp>
@@ -15,6 +14,7 @@
 #include "common/runtime_status.hpp"
 #include "daemon/agent/conversation.hpp"
 #include "daemon/agent/session_tables.hpp"
+#include "daemon/cron/cron_config.hpp"
 #include "daemon/cron/delivery_target.hpp"
 #include "daemon/cron/run_outcome.hpp"
 #include "daemon/metrics/metrics.hpp"
@@ -35,11 +35,10 @@ std::string run_session_id(long long run_id) {
 namespace {
 
 Zone zone_of(const Config& config) {
-  auto loaded = load_zone(config.cron.timezone);
-  if (auto* zone = std::get_if<Zone>(&loaded)) return std::move(*zone);
-  // The config check refuses such a zone; a zone file removed since then falls back loudly.
-  spdlog::error("cron: {}; reading cron expressions in UTC", std::get<std::string>(loaded));
-  return Zone::utc();
+  std::string problem;
+  Zone zone = configured_zone(config, problem);
+  if (!problem.empty()) spdlog::error("cron: {}; reading cron expressions in UTC", problem);
+  return zone;
 }
 
 // The summary (status, the deliveries gauge) is read from the store every fifth tick.
@@ -119,6 +118,7 @@ asio::awaitable<void> Scheduler::Impl::tick() {
   std::optional<Job> soonest;
   std::function<void()> read = [this, &soonest] { soonest = context.jobs.next_to_fire(); };
   co_await context.worker.run(std::move(read));
+  summary.next = soonest;  // status's next job, read once a tick with the wait below
   next_wait = 1000ms;
   if (soonest && soonest->next_run) {
     const double left = *soonest->next_run - unix_time_now();
@@ -209,15 +209,14 @@ asio::awaitable<void> Scheduler::Impl::resume_cut_runs() {
 
 asio::awaitable<void> Scheduler::Impl::refresh_summary() {
   const double now = unix_time_now();
-  Summary fresh;
+  long long failed_today = 0;
   std::map<std::string, long long> deliveries;
-  std::function<void()> read = [this, &fresh, &deliveries, now] {
-    fresh.next = context.jobs.next_to_fire();
-    fresh.failed_today = context.jobs.failed_since(now - 86400);
+  std::function<void()> read = [this, &failed_today, &deliveries, now] {
+    failed_today = context.jobs.failed_since(now - 86400);
     deliveries = context.jobs.deliveries();
   };
   co_await context.worker.run(std::move(read));
-  summary = std::move(fresh);
+  summary.failed_today = failed_today;
   context.metrics.set_cron_deliveries(std::move(deliveries));
   // A run finished on another gateway queued its reply in an outbox this one may hold.
   for (const char* platform : {"telegram", "discord"}) {
@@ -373,10 +372,6 @@ void Scheduler::start() {
 void Scheduler::stop() {
   impl_->stopping = true;
   impl_->timer.cancel();
-}
-
-bool Scheduler::idle() const {
-  return impl_->running == 0;
 }
 
 long Scheduler::running() const {

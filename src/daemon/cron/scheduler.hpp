@@ -60,11 +60,10 @@ class Scheduler {
   Scheduler(const Scheduler&) = delete;
   Scheduler& operator=(const Scheduler&) = delete;
 
-  void start();  // after READY
-  void stop();   // the drain: nothing new starts; runs going on finish (idle() says when)
-  bool idle() const;
-  long running() const;
-  void wake();  // a run was queued: look now, not at the next second
+  void start();          // after READY
+  void stop();           // the drain: nothing new starts; runs going on finish
+  long running() const;  // runs going on (the drain waits for 0)
+  void wake();           // a run was queued: look now, not at the next second
   void reconfigure(const Config& config);
   Summary summary() const;
 

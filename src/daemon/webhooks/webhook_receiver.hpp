@@ -19,9 +19,6 @@ class JobTables;
 
 namespace webhooks {
 
-// The largest webhook body taken (GitHub's own cap is 25 MB; a route's prompt needs far less).
-inline constexpr std::size_t kMaxWebhookBytes = 1024 * 1024;
-
 // POST /webhooks/<name>: checks the route's signature over the raw body, records the run
 // (once per delivery id) and answers 202 with its id at once; the scheduler runs it.
 class WebhookReceiver {
