@@ -201,6 +201,22 @@ struct CronConfig {
   int max_parallel = 2;
 };
 
+// tools: the agent's built-in tools (terminal, file tools, web_fetch, memory, session_search).
+// The terminal runs each command in the kernel sandbox (hermes-sandbox) unless sandbox is off.
+struct BuiltinToolsConfig {
+  bool terminal = true;
+  bool files = true;  // read_file, write_file, patch, list_files, search_files
+  bool web_fetch = true;
+  bool memory = true;
+  bool session_search = true;
+  std::string workspace;  // "" = <home>/workspace; relative paths are from the home
+  std::chrono::milliseconds terminal_timeout{180'000};
+  bool terminal_network = true;  // network: all; false = none (a network namespace of its own)
+  bool sandbox = true;           // sandbox: off runs commands unconfined (logged at start)
+  bool web_allow_private = false;
+  bool operator==(const BuiltinToolsConfig&) const = default;
+};
+
 enum class WebhookSignature { github, generic };
 
 // webhooks.routes.<name>: POST /webhooks/<name> on the API port, authenticated by its
@@ -228,6 +244,7 @@ struct Config {
   std::vector<BudgetConfig> budgets;
   CronConfig cron;
   std::map<std::string, WebhookRoute> webhook_routes;  // webhooks.routes
+  BuiltinToolsConfig tools;
 };
 
 // True for addresses only this machine can reach: 127.0.0.0/8, ::1 and "localhost".

@@ -116,6 +116,8 @@ class ConfigReader {
   void read_display(const YAML::Node& node);
   void read_cron(const YAML::Node& node);
   void read_webhooks(const YAML::Node& node);
+  void read_builtin_tools(const YAML::Node& node);
+  void read_terminal(const YAML::Node& node);
   void validate_webhooks(const YAML::Node& root);
   std::map<std::string, std::string> read_string_map(const YAML::Node& node,
                                                      const std::string& path);
@@ -694,6 +696,64 @@ void ConfigReader::validate_webhooks(const YAML::Node& root) {
   }
 }
 
+void ConfigReader::read_builtin_tools(const YAML::Node& node) {
+  if (!node.IsDefined() || node.IsNull()) return;
+  if (!expect_map(node, "tools")) return;
+  check_keys(node, "tools", {"builtin", "workspace", "terminal", "web_fetch"});
+  auto& tools = config_.tools;
+  if (const YAML::Node builtin = node["builtin"]; builtin.IsDefined() && !builtin.IsNull()) {
+    tools.terminal = tools.files = tools.web_fetch = tools.memory = tools.session_search = false;
+    const std::map<std::string, bool*> groups{{"terminal", &tools.terminal},
+                                              {"files", &tools.files},
+                                              {"web_fetch", &tools.web_fetch},
+                                              {"memory", &tools.memory},
+                                              {"session_search", &tools.session_search}};
+    for (const auto& name : read_string_list(builtin, "tools.builtin")) {
+      const auto group = groups.find(name);
+      if (group == groups.end()) {
+        error(builtin, "tools.builtin",
+              "unknown tool '" + name +
+                  "'; expected any of terminal, files, web_fetch, memory, session_search");
+        continue;
+      }
+      *group->second = true;
+    }
+  }
+  read_string(node, "tools", "workspace", tools.workspace);
+  read_terminal(node["terminal"]);
+  const YAML::Node web = node["web_fetch"];
+  if (web.IsDefined() && !web.IsNull() && expect_map(web, "tools.web_fetch")) {
+    check_keys(web, "tools.web_fetch", {"allow_private"});
+    read_bool(web, "tools.web_fetch", "allow_private", tools.web_allow_private);
+  }
+}
+
+void ConfigReader::read_terminal(const YAML::Node& node) {
+  if (!node.IsDefined() || node.IsNull() || !expect_map(node, "tools.terminal")) return;
+  auto& tools = config_.tools;
+  check_keys(node, "tools.terminal", {"timeout", "network", "sandbox"});
+  read_seconds(node, "tools.terminal", "timeout", tools.terminal_timeout);
+  std::string network = "all";
+  read_string(node, "tools.terminal", "network", network);
+  if (network == "none") {
+    tools.terminal_network = false;
+  } else if (network != "all") {
+    error(node["network"], "tools.terminal.network",
+          "expected all or none (a network namespace with only loopback), got '" +
+              shown(node["network"], network) + "'");
+  }
+  // YAML reads a bare `off`/`on` as a boolean; both spellings mean the same here.
+  std::string sandbox = "on";
+  read_string(node, "tools.terminal", "sandbox", sandbox);
+  if (sandbox == "off" || sandbox == "false") {
+    tools.sandbox = false;
+  } else if (sandbox != "on" && sandbox != "true") {
+    error(node["sandbox"], "tools.terminal.sandbox",
+          "expected on or off (commands run unconfined), got '" + shown(node["sandbox"], sandbox) +
+              "'");
+  }
+}
+
 void ConfigReader::read_approvals(const YAML::Node& node) {
   if (!node.IsDefined() || node.IsNull()) return;
   if (!expect_map(node, "approvals")) return;
@@ -1014,7 +1074,7 @@ ConfigLoadResult ConfigReader::read(const YAML::Node& root) {
   check_keys(
       root, "",
       {"model", "providers", "fallback_providers", "agent", "gateway", "database", "mcp_servers",
-       "approvals", "compression", "pricing", "budgets", "display", "cron", "webhooks"});
+       "approvals", "compression", "pricing", "budgets", "display", "cron", "webhooks", "tools"});
   read_model(child(root, "model"));
   read_providers(child(root, "providers"));
   read_fallbacks(child(root, "fallback_providers"));
@@ -1029,6 +1089,7 @@ ConfigLoadResult ConfigReader::read(const YAML::Node& root) {
   read_display(child(root, "display"));
   read_cron(child(root, "cron"));
   read_webhooks(child(root, "webhooks"));
+  read_builtin_tools(child(root, "tools"));
   validate(root);
   validate_webhooks(root);
   if (result_.errors.empty()) result_.config = std::move(config_);

@@ -60,6 +60,7 @@ void to_json(nlohmann::json& j, const RuntimeStatus& s) {
        {"platforms", s.platforms},
        {"provider_cooldowns", s.provider_cooldowns},
        {"mcp_servers", s.mcp_servers},
+       {"builtin_tools", s.builtin_tools},
        {"next_job", s.next_job},
        {"next_job_at", s.next_job_at},
        {"failed_runs_today", s.failed_runs_today}};
@@ -81,6 +82,9 @@ void from_json(const nlohmann::json& j, RuntimeStatus& s) {
   }
   if (auto it = j.find("provider_cooldowns"); it != j.end() && it->is_array()) {
     s.provider_cooldowns = it->get<std::vector<ProviderCooldown>>();
+  }
+  if (auto it = j.find("builtin_tools"); it != j.end() && it->is_object()) {
+    s.builtin_tools = it->get<McpServerStatus>();
   }
   if (auto it = j.find("mcp_servers"); it != j.end() && it->is_array()) {
     s.mcp_servers = it->get<std::vector<McpServerStatus>>();

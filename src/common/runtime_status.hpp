@@ -55,6 +55,9 @@ struct RuntimeStatus {
   std::vector<PlatformStatus> platforms;
   std::vector<ProviderCooldown> provider_cooldowns;
   std::vector<McpServerStatus> mcp_servers;
+  // The built-in tools (tools.builtin) as one entry named "builtin"; tools 0 when none are
+  // offered; last_error says why the terminal or the workspace cannot be used.
+  McpServerStatus builtin_tools;
   // Scheduled jobs: the one that fires next ("" none) and runs that failed or whose delivery
   // was given up on in the last 24 hours.
   std::string next_job;  // "a1b2c3d4 news"

@@ -145,6 +145,46 @@ TEST(Config, CronAndWebhookRoutes) {
               ElementsAre(HasSubstr("expected github")));
 }
 
+TEST(Config, BuiltinToolsDefaultToAllInTheSandbox) {
+  const auto defaults = parse_config(kBase, "/h/config.yaml", {});
+  ASSERT_TRUE(defaults.config);
+  const auto& tools = defaults.config->tools;
+  EXPECT_TRUE(tools.terminal && tools.files && tools.web_fetch && tools.memory &&
+              tools.session_search);
+  EXPECT_TRUE(tools.sandbox);
+  EXPECT_TRUE(tools.terminal_network);
+  EXPECT_EQ(tools.terminal_timeout, std::chrono::seconds(180));
+  EXPECT_FALSE(tools.web_allow_private);
+
+  const auto parsed = parse_config(std::string(kBase) +
+                                       "tools:\n  builtin: [files, memory]\n"
+                                       "  workspace: /srv/work\n"
+                                       "  terminal: {timeout: 20, network: none, sandbox: off}\n"
+                                       "  web_fetch: {allow_private: true}\n",
+                                   "/h/config.yaml", {});
+  ASSERT_TRUE(parsed.config) << parsed.errors.front();
+  const auto& set = parsed.config->tools;
+  EXPECT_FALSE(set.terminal);
+  EXPECT_TRUE(set.files);
+  EXPECT_FALSE(set.web_fetch);
+  EXPECT_TRUE(set.memory);
+  EXPECT_FALSE(set.session_search);
+  EXPECT_EQ(set.workspace, "/srv/work");
+  EXPECT_EQ(set.terminal_timeout, std::chrono::seconds(20));
+  EXPECT_FALSE(set.terminal_network);
+  EXPECT_FALSE(set.sandbox);
+  EXPECT_TRUE(set.web_allow_private);
+
+  EXPECT_THAT(errors_of("tools: {builtin: [terminal, shell]}\n"),
+              ElementsAre(HasSubstr("tools.builtin: unknown tool 'shell'")));
+  EXPECT_THAT(errors_of("tools: {terminal: {network: host}}\n"),
+              ElementsAre(HasSubstr("tools.terminal.network: expected all or none")));
+  EXPECT_THAT(errors_of("tools: {terminal: {sandbox: maybe}}\n"),
+              ElementsAre(HasSubstr("tools.terminal.sandbox: expected on or off")));
+  EXPECT_THAT(errors_of("tools: {terminal: {timeout: 0}}\n"),
+              ElementsAre(HasSubstr("tools.terminal.timeout")));
+}
+
 TEST(Config, AWebhookRouteWithoutASecretIsRefusedUnlessTheApiServerIsLoopbackOnly) {
   const std::string route = "webhooks: {routes: {open: {prompt: 'hi {x}'}}}\n";
   EXPECT_TRUE(parse_config(std::string(kBase) + route, "/h/config.yaml", {}).config)

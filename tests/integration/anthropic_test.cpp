@@ -39,6 +39,7 @@ class Anthropic : public ::testing::Test {
         "]}\n"
         "agent: {api_max_retries: 1}\n"
         "pricing: {claude-test: {input: 3, output: 15, cache_write: 3.75, cache_read: 0.3}}\n"
+        "tools: {builtin: []}\n"  // the token counts below are the MCP tools' alone
         "gateway: {api_server: {host: 127.0.0.1, port: " +
         std::to_string(home_.port) + ", key: gw-key}}\n" + extra;
     if (fallback) config += "fallback_providers: [{provider: openai, model: gpt-fallback}]\n";

@@ -41,6 +41,7 @@ class ContextAndUsage : public ::testing::Test {
            "', api_keys: [b1]}\n"
            "fallback_providers: [{provider: backup, model: backup-model}]\n"
            "agent: {api_max_retries: 2}\n"
+           "tools: {builtin: []}\n"  // the context arithmetic below counts no tool schemas
            "gateway:\n  api_server: {host: 127.0.0.1, port: " +
            std::to_string(home_.port) + "}\n" + extra;
   }

@@ -79,6 +79,7 @@ class McpTools : public ::testing::Test {
                                        "providers: {primary: {base_url: '" +
                                        fake_.base_url() +
                                        "', api_keys: [sk-provider-secret-1]}}\n"
+                                       "tools: {builtin: []}\n"  // the MCP servers' tools alone
                                        "agent:\n  stop_drain_timeout: 10\n" +
                                        agent + "gateway: {api_server: {host: 127.0.0.1, port: " +
                                        std::to_string(home_.port) + "}}\nmcp_servers:\n" + servers);
@@ -700,7 +701,7 @@ TEST_F(McpTools, AServerWithTenThousandToolsIsCappedAndSaysSo) {
   const auto calls = fake_.calls().size();
   r = chat("hello");
   EXPECT_EQ(r.status, 400) << r.body;
-  EXPECT_THAT(r.body, HasSubstr("of them the schemas of the gateway's MCP tools"));
+  EXPECT_THAT(r.body, HasSubstr("of them the schemas of the gateway's tools"));
   EXPECT_EQ(fake_.calls().size(), calls) << "refused before any provider call";
 }
 

@@ -57,6 +57,8 @@ std::vector<ChatMessage> Conversation::prompt_for(const std::vector<ChatMessage>
 
 std::vector<ChatMessage> Conversation::prompt_for(const ConversationTurn& turn,
                                                   const std::vector<ChatMessage>& history) const {
+  // A session's first turn brings its own (the memory's frozen copy), stored with it.
+  if (!turn.fresh.empty() && turn.fresh.front().role == "system") return {};
   if (!turn.system_prompt) return prompt_for(history);
   if (turn.system_prompt->empty()) return {};
   return {{"system", *turn.system_prompt}};
@@ -94,7 +96,7 @@ void Conversation::add_turn_rows(state::Transaction& tx, const ConversationTurn&
     if (outcome.left_out) status = kLeftOutStatus;
     for (const auto& m : turn.fresh) store_.add_message(tx, id, m, status);
   }
-  if (!turn.new_session) store_.touch(tx, id);
+  if (!turn.new_session) store_.touch(tx, id, turn.user);
   // Tool rounds and the answer, in order; a turn cut short keeps its complete rounds.
   for (const auto& message : result.transcript) store_.add_message(tx, id, message);
   // The drain cut it after complete tool rounds: the next process finishes the turn (a
@@ -119,6 +121,7 @@ asio::awaitable<ConversationResult> Conversation::take_turn(ConversationTurn tur
   }
   options.platform = turn.platform;
   options.session_id = turn.session_id;
+  options.user = turn.user;
   options.usage_rows_in_turn = true;  // stored with the turn, not in a second transaction
   const bool store_fresh = co_await prepare(turn, options, out);
   if (out.too_big) co_return out;
@@ -134,10 +137,23 @@ asio::awaitable<ConversationResult> Conversation::take_turn(ConversationTurn tur
 
 // What goes upstream, in out.fitted (out.too_big for a new session over the window). Returns
 // whether this turn's messages are to be stored (not when they are stored already).
-asio::awaitable<bool> Conversation::prepare(const ConversationTurn& turn,
-                                            const TurnOptions& options, ConversationResult& out) {
+std::string Conversation::opening_prompt(const ConversationTurn& turn) const {
+  if (!memory_ || turn.system_prompt || turn.own_history) return {};
+  auto block = memory_(turn.user);
+  if (block.empty()) return {};
+  const auto& prompt = config_.agent.system_prompt;
+  return prompt.empty() ? block : prompt + "\n\n" + block;
+}
+
+asio::awaitable<bool> Conversation::prepare(ConversationTurn& turn, const TurnOptions& options,
+                                            ConversationResult& out) {
   if (turn.new_session) {
     out.fitted.messages = prompt_for(turn, turn.fresh);
+    const bool gateway_prompt =
+        !turn.system_prompt && (turn.fresh.empty() || turn.fresh.front().role != "system");
+    if (auto opening = gateway_prompt ? opening_prompt(turn) : std::string(); !opening.empty()) {
+      out.fitted.messages = {{"system", std::move(opening)}};
+    }
     out.fitted.messages.insert(out.fitted.messages.end(), turn.fresh.begin(), turn.fresh.end());
     // A stateless request too big for the model is the client's to shorten.
     out.tokens = compactor_.tokens(out.fitted.messages);
@@ -159,6 +175,15 @@ asio::awaitable<bool> Conversation::prepare(const ConversationTurn& turn,
     if (stored != StoredTurn::absent) {
       store_fresh = false;
       fresh.clear();
+    }
+  }
+  // A session's first turn: the memory as it is now goes in, stored, fixed for the session
+  // (the provider's prompt cache stays warm; changes show in the next session).
+  if (history.empty() && store_fresh && !turn.own_history && !turn.fresh.empty() &&
+      turn.fresh.front().role != "system") {
+    if (auto opening = opening_prompt(turn); !opening.empty()) {
+      turn.fresh.insert(turn.fresh.begin(), {"system", opening});
+      fresh.insert(fresh.begin(), {"system", std::move(opening)});
     }
   }
   if (!turn.own_history && leave_out_oversized(prompt_for(turn, history), fresh, false, out)) {

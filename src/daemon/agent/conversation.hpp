@@ -25,6 +25,9 @@ struct ConversationTurn {
   std::string platform;  // who takes it: usage records, logs, the resumable mark
   // The chat a new session belongs to ("" for none); with own_history, what logs name.
   std::string chat_key;
+  // The platform user who sent it ("telegram-42"; "" for none): the session's owner, whose
+  // memory a new session's prompt holds and whose sessions session_search reads.
+  std::string user;
   // Created by this turn: `fresh` is the whole conversation, sent as given (never compacted;
   // too big for the model is refused before any call), stored with the turn.
   bool new_session = false;
@@ -95,6 +98,10 @@ class Conversation {
   std::vector<providers::ChatMessage> prompt_for(
       const std::vector<providers::ChatMessage>& history) const;
   void reconfigure(const Config& config) { config_ = config; }
+  // The memory block for a user's new session ("" for none); unset: no memory.
+  void set_memory(std::function<std::string(const std::string& user)> memory) {
+    memory_ = std::move(memory);
+  }
 
  private:
   std::vector<providers::ChatMessage> prompt_for(
@@ -105,8 +112,11 @@ class Conversation {
                                          std::vector<providers::ChatMessage> history,
                                          std::vector<providers::ChatMessage> fresh, bool force,
                                          const TurnOptions& options);
-  boost::asio::awaitable<bool> prepare(const ConversationTurn& turn, const TurnOptions& options,
+  boost::asio::awaitable<bool> prepare(ConversationTurn& turn, const TurnOptions& options,
                                        ConversationResult& out);
+  // The system prompt with the memory's frozen copy, for a session's first turn ("" when
+  // there is no memory to add).
+  std::string opening_prompt(const ConversationTurn& turn) const;
   boost::asio::awaitable<void> run(const ConversationTurn& turn, TurnOptions options,
                                    bool store_fresh, ConversationResult& out);
   // `fence`: the session lock's, with several gateways: the rows commit only while it holds.
@@ -124,6 +134,7 @@ class Conversation {
   SessionQueue& queue_;
   TurnRunner& turns_;
   Compactor& compactor_;
+  std::function<std::string(const std::string& user)> memory_;
 };
 
 // The facts of a finished run, as decide_turn_end reads them.

@@ -153,8 +153,23 @@ void SessionStore::add_message(state::Transaction& tx, const std::string& sessio
   tx.on_failure.push_back([this, session_id] { cache_.erase(session_id); });
 }
 
-void SessionStore::touch(state::Transaction& tx, const std::string& session_id) {
-  tx.add([this, session_id, now = now_seconds()] { tables_.touch_session(session_id, now); });
+asio::awaitable<std::vector<MessageHit>> SessionStore::search(std::string user_key,
+                                                              std::vector<std::string> words,
+                                                              std::string except_session,
+                                                              int limit) {
+  std::vector<MessageHit> hits;
+  std::function<void()> job = [&] {
+    hits = tables_.search_messages(user_key, words, except_session, limit);
+  };
+  co_await worker_.run(std::move(job));
+  co_return hits;
+}
+
+void SessionStore::touch(state::Transaction& tx, const std::string& session_id,
+                         const std::string& user_key) {
+  tx.add([this, session_id, user_key, now = now_seconds()] {
+    tables_.touch_session(session_id, now, user_key);
+  });
 }
 
 void SessionStore::mark_resumable(state::Transaction& tx, const std::string& session_id,

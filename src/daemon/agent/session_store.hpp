@@ -56,7 +56,12 @@ class SessionStore {
                    std::string content);
   boost::asio::awaitable<long long> summary_covers(std::string id);
   // Marks a continued session as used now (a new one is, by its creation).
-  void touch(state::Transaction& tx, const std::string& session_id);
+  void touch(state::Transaction& tx, const std::string& session_id,
+             const std::string& user_key = "");
+  // session_search, on the store worker (MessageHit; `words` already split).
+  boost::asio::awaitable<std::vector<MessageHit>> search(std::string user_key,
+                                                         std::vector<std::string> words,
+                                                         std::string except_session, int limit);
   // A turn the drain cut after complete tool rounds, to finish at the next start (or not).
   void mark_resumable(state::Transaction& tx, const std::string& session_id,
                       const std::string& platform);

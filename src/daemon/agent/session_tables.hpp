@@ -26,6 +26,15 @@ inline bool shown_in_history(std::string_view status, std::string_view content) 
   return status.empty() || (!content.empty() && status != kLeftOutStatus);
 }
 
+// A message session_search found: its session, when it was said, by whom, and the words
+// around the match.
+struct MessageHit {
+  std::string session_id;
+  double created_at = 0;
+  std::string role;
+  std::string snippet;
+};
+
 // The rows of sessions and their messages, as one backend stores them. Called only on the
 // store worker's thread, inside its transactions; a second backend (PostgreSQL) implements
 // the same.
@@ -39,7 +48,13 @@ class SessionTables {
   // `status` empty: a complete message; otherwise how it ended ("interrupted").
   virtual void insert_message(const std::string& session_id, const providers::ChatMessage& message,
                               double now, const std::string& status) = 0;
-  virtual void touch_session(const std::string& id, double now) = 0;
+  // `user_key` non-empty: the session's owner, recorded by its first turn that names one.
+  virtual void touch_session(const std::string& id, double now, const std::string& user_key) = 0;
+  // session_search: `user_key`'s messages (user and assistant) matching every word of
+  // `words`, best first, outside `except_session`; at most `limit`.
+  virtual std::vector<MessageHit> search_messages(const std::string& user_key,
+                                                  const std::vector<std::string>& words,
+                                                  const std::string& except_session, int limit) = 0;
   // The history sent upstream: every message but interrupted ones that said nothing; past a
   // compaction, the newest summary in place of the messages it covers (leading system
   // messages stay).
@@ -80,7 +95,10 @@ class SqlSessionTables final : public SessionTables {
                       const std::string& chat_key, double now) override;
   void insert_message(const std::string& session_id, const providers::ChatMessage& message,
                       double now, const std::string& status) override;
-  void touch_session(const std::string& id, double now) override;
+  void touch_session(const std::string& id, double now, const std::string& user_key) override;
+  std::vector<MessageHit> search_messages(const std::string& user_key,
+                                          const std::vector<std::string>& words,
+                                          const std::string& except_session, int limit) override;
   std::vector<providers::ChatMessage> load_messages(const std::string& session_id) override;
   HistoryShape history_shape(const std::string& session_id) override;
   std::vector<providers::ChatMessage> load_messages_after(const std::string& session_id,

@@ -65,8 +65,72 @@ void SqlSessionTables::insert_message(const std::string& session_id,
   insert.step();
 }
 
-void SqlSessionTables::touch_session(const std::string& id, double now) {
-  db_.prepare("UPDATE sessions SET updated_at = ? WHERE id = ?").bind(1, now).bind(2, id).step();
+void SqlSessionTables::touch_session(const std::string& id, double now,
+                                     const std::string& user_key) {
+  db_.prepare(
+         "UPDATE sessions SET updated_at = ?, user_key = COALESCE(user_key, NULLIF(?, '')) "
+         "WHERE id = ?")
+      .bind(1, now)
+      .bind(2, user_key)
+      .bind(3, id)
+      .step();
+}
+
+namespace {
+
+// FTS5's query language from plain words: each quoted (a quote doubled), so nothing the model
+// writes is read as an operator; the words must all occur.
+std::string fts5_all_of(const std::vector<std::string>& words) {
+  std::string query;
+  for (const auto& word : words) {
+    if (!query.empty()) query += ' ';
+    query += '"';
+    for (char c : word) {
+      if (c == '"') query += '"';
+      query += c;
+    }
+    query += '"';
+  }
+  return query;
+}
+
+std::string joined_words(const std::vector<std::string>& words) {
+  std::string text;
+  for (const auto& word : words) text += (text.empty() ? "" : " ") + word;
+  return text;
+}
+
+}  // namespace
+
+std::vector<MessageHit> SqlSessionTables::search_messages(const std::string& user_key,
+                                                          const std::vector<std::string>& words,
+                                                          const std::string& except_session,
+                                                          int limit) {
+  const bool postgres = db_.dialect() == state::Dialect::postgres;
+  auto query = db_.prepare(
+      postgres ? "SELECT m.session_id, m.created_at, m.role, ts_headline('simple', m.content, q, "
+                 "'MaxWords=24, MinWords=8, StartSel=«, StopSel=»') "
+                 "FROM messages m JOIN sessions s ON s.id = m.session_id, "
+                 "plainto_tsquery('simple', ?) q "
+                 "WHERE m.role IN ('user', 'assistant') AND to_tsvector('simple', m.content) @@ q "
+                 "AND s.user_key = ? AND s.id != ? "
+                 "ORDER BY ts_rank(to_tsvector('simple', m.content), q) DESC, m.id DESC LIMIT ?"
+               : "SELECT m.session_id, m.created_at, m.role, "
+                 "snippet(messages_fts, 0, '«', '»', '…', 16) "
+                 "FROM messages_fts JOIN messages m ON m.id = messages_fts.rowid "
+                 "JOIN sessions s ON s.id = m.session_id "
+                 "WHERE messages_fts MATCH ? AND s.user_key = ? AND s.id != ? "
+                 "ORDER BY bm25(messages_fts), m.id DESC LIMIT ?");
+  const std::string matched = postgres ? joined_words(words) : fts5_all_of(words);  // outlives step
+  query.bind(1, matched)
+      .bind(2, user_key)
+      .bind(3, except_session)
+      .bind(4, static_cast<long long>(limit));
+  std::vector<MessageHit> hits;
+  while (query.step()) {
+    hits.push_back({query.text(0), query.real(1), query.text(2), query.text(3)});
+  }
+  return hits;
 }
 
 std::vector<providers::ChatMessage> SqlSessionTables::load_messages(const std::string& session_id) {

@@ -12,6 +12,7 @@
 
 #include "common/logging.hpp"
 #include "daemon/agent/turn_deadline.hpp"
+#include "daemon/builtin/builtin_tools.hpp"
 #include "daemon/metrics/metrics.hpp"
 #include "daemon/providers/classifier.hpp"
 #include "daemon/providers/cooldown_rule.hpp"
@@ -232,6 +233,10 @@ struct TurnRunner::Impl {
                                      std::shared_ptr<providers::AbortSignal> abort,
                                      const tools::Approver* approver, const TurnOptions& options,
                                      ChatMessage& out);
+  asio::awaitable<void> run_builtin_tool(const providers::ToolCall& call,
+                                         std::shared_ptr<providers::AbortSignal> abort,
+                                         const tools::Approver* approver,
+                                         const TurnOptions& options, ChatMessage& out);
   asio::awaitable<bool> sleep(ActiveTurn& turn, std::chrono::milliseconds wait);
 
   asio::io_context& io;
@@ -240,6 +245,7 @@ struct TurnRunner::Impl {
   Metrics& metrics;
   ProviderCall provider_call;  // set: instead of HTTP (in-process tests)
   tools::ToolRegistry* tool_registry;
+  builtin::BuiltinTools* builtin_tools = nullptr;
   usage::UsageLedger* ledger;
   context::TokenCorrection correction;
   std::mt19937 rng;
@@ -352,14 +358,17 @@ std::string TurnRunner::Impl::offered_tools(const TurnOptions& options) const {
   if (options.summary) return std::string();
   std::string offered;
   if (tool_registry && !tool_registry->empty()) offered = tool_registry->offered_json();
-  for (const auto& own : options.own_tools) {
+  const auto add = [&offered](const std::string& entries) {
+    if (entries.empty()) return;
     if (offered.empty()) {
-      offered = "[" + own.schema + "]";
+      offered = "[" + entries + "]";
     } else {
       offered.back() = ',';  // the array's closing bracket
-      offered += own.schema + "]";
+      offered += entries + "]";
     }
-  }
+  };
+  if (builtin_tools) add(builtin_tools->offered_entries());
+  for (const auto& own : options.own_tools) add(own.schema);
   return offered;
 }
 
@@ -458,6 +467,10 @@ asio::awaitable<void> TurnRunner::Impl::run_one_tool(const providers::ToolCall& 
                  std::chrono::duration<double>(Clock::now() - started).count() * 1000);
     co_return;
   }
+  if (builtin_tools && builtin_tools->offers(call.name)) {
+    co_await run_builtin_tool(call, std::move(abort), approver, options, out);
+    co_return;
+  }
   if (!tool_registry) {
     out.content = "Error: there is no tool named '" + call.name.substr(0, 100) + "'";
     co_return;
@@ -471,6 +484,24 @@ asio::awaitable<void> TurnRunner::Impl::run_one_tool(const providers::ToolCall& 
   spdlog::info("tool {}: {} in {:.0f} ms", call.name, outcome.is_error ? "failed" : "done",
                took.count() * 1000);
   // The model reads an error as the result; saying so lets it recover or explain.
+  out.content = outcome.is_error ? "Error: " + outcome.text : std::move(outcome.text);
+}
+
+asio::awaitable<void> TurnRunner::Impl::run_builtin_tool(
+    const providers::ToolCall& call, std::shared_ptr<providers::AbortSignal> abort,
+    const tools::Approver* approver, const TurnOptions& options, ChatMessage& out) {
+  const auto started = Clock::now();
+  builtin::BuiltinCall whose{options.user, options.session_id, std::move(abort), approver};
+  std::string name = call.name;  // named: GCC 12
+  std::string arguments = call.arguments;
+  metrics.tool_call_started();
+  auto outcome =
+      co_await builtin_tools->call(std::move(name), std::move(arguments), std::move(whose));
+  metrics.tool_call_ended();
+  const auto took = std::chrono::duration<double>(Clock::now() - started);
+  metrics.observe_tool_call("builtin", took);
+  spdlog::info("tool {}: {} in {:.0f} ms", call.name, outcome.is_error ? "failed" : "done",
+               took.count() * 1000);
   out.content = outcome.is_error ? "Error: " + outcome.text : std::move(outcome.text);
 }
 
@@ -736,9 +767,18 @@ double TurnRunner::token_correction() const {
 }
 
 long TurnRunner::tool_schema_tokens() const {
-  const auto* registry = impl_->tool_registry;
-  if (!registry || registry->empty()) return 0;
-  return context::estimate_text_tokens(registry->offered_json(), token_correction());
+  long tokens = 0;
+  if (const auto* registry = impl_->tool_registry; registry && !registry->empty()) {
+    tokens += context::estimate_text_tokens(registry->offered_json(), token_correction());
+  }
+  if (const auto* builtin = impl_->builtin_tools) {
+    tokens += context::estimate_text_tokens(builtin->offered_entries(), token_correction());
+  }
+  return tokens;
+}
+
+void TurnRunner::set_builtin_tools(builtin::BuiltinTools* tools) {
+  impl_->builtin_tools = tools;
 }
 
 void TurnRunner::usage_rows_into(state::Transaction& tx, std::vector<usage::UsageRecord> rows) {

@@ -30,6 +30,9 @@ class Metrics;
 namespace tools {
 class ToolRegistry;
 }
+namespace builtin {
+class BuiltinTools;
+}
 namespace usage {
 class UsageLedger;
 }
@@ -60,6 +63,8 @@ struct TurnOptions {
   std::string platform = "api_server";
   std::string session_id;
   std::string chat;
+  // The platform user whose turn it is ("telegram-42"; "" for none): memory and session_search.
+  std::string user;
   // A summary call (context compaction): no tools offered, `model` instead of the default
   // when set, and its usage recorded as kind "summary".
   bool summary = false;
@@ -133,6 +138,9 @@ class TurnRunner {
   // Tokens the gateway's own tool schemas add to every request that offers them.
   long tool_schema_tokens() const;
 
+  // The gateway's built-in tools (terminal, files, web_fetch, memory, session_search), offered
+  // after the MCP servers' tools; null: none.
+  void set_builtin_tools(builtin::BuiltinTools* tools);
   // Stores `rows` (TurnResult::usage_rows) with the rest of `tx`.
   void usage_rows_into(state::Transaction& tx, std::vector<usage::UsageRecord> rows);
   // New config (SIGHUP): providers whose settings changed get fresh key pools.

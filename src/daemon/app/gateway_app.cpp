@@ -32,6 +32,7 @@
 #include "daemon/agent/turn_runner.hpp"
 #include "daemon/app/gateway_endpoints.hpp"
 #include "daemon/app/status_server.hpp"
+#include "daemon/builtin/builtin_tools.hpp"
 #include "daemon/cron/chat_jobs.hpp"
 #include "daemon/cron/cron_config.hpp"
 #include "daemon/cron/job_tables.hpp"
@@ -196,6 +197,7 @@ class Gateway {
         discord_store_(worker_, chat_tables_, "discord"),
         slack_store_(worker_, chat_tables_, "slack"),
         tools_(io_, config_),
+        builtin_(io_, config_, paths_.home, &store_),
         usage_tables_(*db_),
         ledger_(io_, worker_, usage_tables_, metrics_, config_),
         turns_(io_, config_, metrics_, &tools_, &ledger_),
@@ -222,7 +224,11 @@ class Gateway {
             api_, responses_, [this] { return server_view(); }, [this] { return render_metrics(); },
             [this](HttpRequest request, std::string route) {
               return webhooks_.handle(std::move(request), std::move(route));
-            }) {}
+            }) {
+    turns_.set_builtin_tools(&builtin_);
+    conversation_.set_memory(
+        [this](const std::string& user) { return builtin_.memory_block(user); });
+  }
 
   int run();
 
@@ -296,6 +302,7 @@ class Gateway {
   Lifecycle lifecycle_;
   SessionQueue queue_{io_, shared_.get()};
   tools::ToolRegistry tools_;
+  builtin::BuiltinTools builtin_;
   usage::SqlUsageTables usage_tables_;
   usage::UsageLedger ledger_;
   TurnRunner turns_;
@@ -403,6 +410,9 @@ std::string Gateway::render_runtime_status() const {
   for (const auto& m : tools_.status()) {
     status.mcp_servers.push_back({m.name, m.state, static_cast<long>(m.tools), m.last_error});
   }
+  const auto builtin = builtin_.status();
+  status.builtin_tools = {builtin.name, builtin.state, static_cast<long>(builtin.tools),
+                          builtin.last_error};
   if (lifecycle_.state() == LifecycleState::draining) {
     status.drain_seconds_left =
         static_cast<double>(lifecycle_.drain_left(Clock::now()).count()) / 1000.0;
@@ -481,6 +491,7 @@ void Gateway::apply_config() {
   asio::co_spawn(io_, tools_.reconfigure(config_),
                  [](std::exception_ptr e) { log_exception(e, "mcp_servers reload"); });
   turns_.reconfigure(config_);
+  builtin_.reconfigure(config_);
   ledger_.reconfigure(config_);
   compactor_.reconfigure(config_);
   conversation_.reconfigure(config_);
@@ -671,6 +682,7 @@ void delay_ready_for_tests() {
 // loop runs for that alone, before any platform takes work.
 void Gateway::start_tools() {
   run_before_ready(tools_.start(), "MCP servers");
+  builtin_.start();
 }
 
 // The budgets' spend so far this month, from state.db, before any turn is taken.

@@ -567,7 +567,7 @@ bool key_matches(std::string_view given, std::string_view key) {
 std::string tool_share_note(long tool_tokens) {
   if (tool_tokens <= 0) return "";
   return " (about " + std::to_string(tool_tokens) +
-         " of them the schemas of the gateway's MCP tools; fewer are offered with "
+         " of them the schemas of the gateway's tools; fewer are offered with tools.builtin, "
          "mcp_servers.<name>.tools.include or tools.max_tools)";
 }
 

@@ -52,7 +52,7 @@ void add_extra_field(std::string& extra_fields, std::string_view name, const nlo
 // A 400 invalid_request_error naming the field (`param`) at fault.
 HttpResponse invalid_request(const std::string& message, const std::string& param);
 
-// ", about N of them the schemas of the gateway's MCP tools (…max_tools)" when tools take part
+// ", about N of them the schemas of the gateway's tools (…max_tools)" when tools take part
 // of a request too big for the model; "" when they take none.
 std::string tool_share_note(long tool_tokens);
 // The 404 model_not_found for a model the gateway does not answer with (its default or a

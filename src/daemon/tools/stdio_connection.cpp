@@ -19,6 +19,7 @@
 #include <deque>
 
 #include "common/logging.hpp"
+#include "daemon/tools/child_spawn.hpp"
 #include "daemon/tools/line_splitter.hpp"
 #include "daemon/tools/mcp_protocol.hpp"
 #include "daemon/tools/server_log.hpp"
@@ -82,19 +83,6 @@ void connect_std_streams(posix_spawn_file_actions_t& files, int in, int out, int
   posix_spawn_file_actions_addclosefrom_np(&files, 3);
 }
 
-void isolate_signals_and_group(posix_spawnattr_t& attributes) {
-  posix_spawnattr_init(&attributes);
-  posix_spawnattr_setpgroup(&attributes, 0);  // its own group: stopped as a whole, tree included
-  sigset_t none, defaults;
-  sigemptyset(&none);
-  sigfillset(&defaults);  // the gateway ignores SIGPIPE and handles others; the server must not
-  posix_spawnattr_setsigmask(&attributes, &none);
-  posix_spawnattr_setsigdefault(&attributes, &defaults);
-  posix_spawnattr_setflags(
-      &attributes,
-      static_cast<short>(POSIX_SPAWN_SETPGROUP | POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF));
-}
-
 // PATH, HOME and LANG of the gateway unless configured, then the configured variables.
 std::vector<std::string> server_environment(const std::map<std::string, std::string>& env) {
   std::vector<std::string> env_strings;
@@ -105,14 +93,6 @@ std::vector<std::string> server_environment(const std::map<std::string, std::str
   }
   for (const auto& [name, value] : env) env_strings.push_back(name + "=" + value);
   return env_strings;
-}
-
-// The null-terminated array exec wants; points into `strings`.
-std::vector<char*> exec_array(std::vector<std::string>& strings) {
-  std::vector<char*> pointers;
-  for (auto& s : strings) pointers.push_back(s.data());
-  pointers.push_back(nullptr);
-  return pointers;
 }
 
 // Starts the server on the child ends of the pipes; 0, or the error posix_spawnp reports.

@@ -95,7 +95,7 @@ TEST_P(StoreBackend, SessionsKeepTheirMessagesInOrderWithToolCallsAndStatus) {
     tables.insert_message("hs_1", {"assistant", ""}, 102, "interrupted");  // said nothing
     tables.insert_message("hs_1", {"assistant", "it is sun"}, 102, "interrupted");
     tables.insert_message("hs_1", {"user", "far too long"}, 103, "left_out");  // never sent
-    tables.touch_session("hs_1", 103);
+    tables.touch_session("hs_1", 103, "");
   });
   EXPECT_EQ(tables.count_sessions(), 1);
   EXPECT_TRUE(tables.session_exists("hs_1"));

@@ -346,7 +346,14 @@ class CountingTables final : public SessionTables {
                       double now, const std::string& status) override {
     real_.insert_message(session_id, message, now, status);
   }
-  void touch_session(const std::string& id, double now) override { real_.touch_session(id, now); }
+  void touch_session(const std::string& id, double now, const std::string& user_key) override {
+    real_.touch_session(id, now, user_key);
+  }
+  std::vector<MessageHit> search_messages(const std::string& user_key,
+                                          const std::vector<std::string>& words,
+                                          const std::string& except_session, int limit) override {
+    return real_.search_messages(user_key, words, except_session, limit);
+  }
   std::vector<ChatMessage> load_messages(const std::string& session_id) override {
     ++loads;
     return real_.load_messages(session_id);

@@ -15,6 +15,7 @@
 #include "common/test_hooks.hpp"
 #include "daemon/agent/conversation.hpp"
 #include "daemon/agent/session_store.hpp"
+#include "daemon/builtin/memory_store.hpp"
 #include "daemon/platforms/chat/approval_rules.hpp"
 #include "daemon/platforms/chat/backoff.hpp"
 #include "daemon/platforms/chat/chat_text.hpp"
@@ -463,6 +464,7 @@ asio::awaitable<void> ChatMachinery::Impl::take_turn(Inbound m) {
   turn.session_id = session;
   turn.platform = platform();
   turn.chat_key = m.chat_key;
+  turn.user = builtin::user_key(platform(), std::to_string(m.user_id));
   turn.fresh = {{"user", m.text}};
   turn.redelivered = true;  // the inbox hands it over again after a crash or a drain
   const Inbound* message = &m;
