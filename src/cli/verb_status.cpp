@@ -168,6 +168,15 @@ std::string mcp_servers_text(const RuntimeStatus& view) {
   return servers;
 }
 
+// "9 offered", or why the terminal or the workspace cannot be used; "off" with none offered.
+std::string builtin_tools_text(const RuntimeStatus& view) {
+  const auto& tools = view.builtin_tools;
+  if (tools.tools == 0) return "off (tools.builtin)";
+  std::string text = std::to_string(tools.tools) + " offered";
+  if (!tools.last_error.empty()) text += "; " + tools.last_error;
+  return text;
+}
+
 std::string jobs_text(const RuntimeStatus& view) {
   std::string text = "no job scheduled";
   if (!view.next_job.empty()) {
@@ -193,6 +202,9 @@ void report_runtime(Output& output, const RuntimeStatus& runtime, bool stale) {
   report_platforms(output, runtime);
   output.line("  Cooldowns:   " + cooldowns_text(runtime));
   if (!runtime.mcp_servers.empty()) output.line("  MCP servers: " + mcp_servers_text(runtime));
+  if (!runtime.builtin_tools.name.empty()) {
+    output.line("  Built-in:    " + builtin_tools_text(runtime));
+  }
   output.line("  Jobs:        " + jobs_text(runtime));
   output.line("  Config:      " + (runtime.last_config_error.empty()
                                        ? std::string("ok")

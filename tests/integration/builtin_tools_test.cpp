@@ -19,6 +19,7 @@
 
 #include "daemon_fixture.hpp"
 #include "fake_provider.hpp"
+#include "scripted_tools.hpp"
 #include "telegram_emulator.hpp"
 
 namespace hermes::testing {
@@ -29,19 +30,6 @@ using nlohmann::json;
 using ::testing::HasSubstr;
 using ::testing::Not;
 
-json tool_call(const std::string& id, const std::string& name, const json& arguments) {
-  return {{"id", id}, {"name", name}, {"arguments", arguments.dump()}};
-}
-json asks_for(std::vector<json> calls) {
-  json step = json::object();
-  step["tool_calls"] = json(std::move(calls));
-  return step;
-}
-json says(const std::string& text) {
-  json step = json::object();
-  step["content"] = text;
-  return step;
-}
 json terminal(const std::string& id, const std::string& command) {
   return tool_call(id, "terminal", {{"command", command}});
 }
@@ -201,6 +189,24 @@ TEST_F(BuiltinTools, TheToolsAreOfferedBesideTheGatewaysOthersAndCanBeTurnedOff)
   EXPECT_EQ(offered, (std::vector<std::string>{"list_files", "memory", "patch", "read_file",
                                                "search_files", "write_file"}))
       << call.dump().substr(0, 2000);
+  auto status = json::parse(home_.runtime_status());
+  EXPECT_EQ(status["builtin_tools"]["tools"], 6);
+  EXPECT_EQ(status["builtin_tools"]["state"], "ready");
+
+  // SIGHUP applies a new list.
+  const auto config = home_.dir.path() / "config.yaml";
+  std::ifstream in(config);
+  std::string text((std::istreambuf_iterator<char>(in)), {});
+  text.replace(text.find("{builtin: [files, memory]}"), 26, "{builtin: [web_fetch]}");
+  home_.dir.write("config.yaml", text);
+  daemon_->signal(SIGHUP);
+  EXPECT_TRUE(wait_until(
+      [&] { return json::parse(home_.runtime_status())["builtin_tools"]["tools"] == 1; }, 10s))
+      << daemon_->stderr_text();
+  ASSERT_EQ(chat("again").status, 200);
+  const auto after = fake_.calls().back();
+  ASSERT_EQ(after["tools"].size(), 1u);
+  EXPECT_EQ(after["tools"][0]["function"]["name"], "web_fetch");
 }
 
 TEST_F(BuiltinTools, ACommandCannotReachTheGatewaysHomeOrWriteOutsideTheWorkspace) {
@@ -275,6 +281,68 @@ TEST_F(BuiltinTools, AForkBombAndATenGigabyteAllocationEndAtTheirLimitsWhileTheG
   EXPECT_GT(health_checks.load(), 0);
   EXPECT_EQ(health_failures.load(), 0) << "/health did not answer throughout";
   EXPECT_EQ(chat("still there?").status, 200);
+}
+
+// Figures for the closing note (test properties): what the sandbox adds to a command's start,
+// and the gateway's memory while four commands run side by side.
+TEST_F(BuiltinTools, SandboxStartCostAndGatewayMemoryWhileFourCommandsRun) {
+  const auto sandbox = std::filesystem::path(kGatewayBin).parent_path() / "hermes-sandbox";
+  TempDir scratch;
+  std::filesystem::create_directories(scratch.path() / "ws");
+  std::filesystem::create_directories(scratch.path() / "tmp");
+  const std::vector<std::string> confined{"--workspace", (scratch.path() / "ws").string(),
+                                          "--tmp",       (scratch.path() / "tmp").string(),
+                                          "--",          "/bin/true"};
+  const auto percentiles = [](std::vector<double> ms) {
+    std::sort(ms.begin(), ms.end());
+    return std::pair{ms[ms.size() / 2], ms[ms.size() * 99 / 100]};
+  };
+  std::vector<double> plain, sandboxed;
+  for (int i = 0; i < 100; ++i) {
+    auto started = std::chrono::steady_clock::now();
+    EXPECT_EQ(run_process("/bin/true", {}).exit_code, 0);
+    plain.push_back(
+        std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - started)
+            .count());
+    started = std::chrono::steady_clock::now();
+    EXPECT_EQ(run_process(sandbox.string(), confined).exit_code, 0);
+    sandboxed.push_back(
+        std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - started)
+            .count());
+  }
+  const auto [plain_p50, plain_p99] = percentiles(plain);
+  const auto [box_p50, box_p99] = percentiles(sandboxed);
+  RecordProperty("unconfined_start_p50_ms", std::to_string(plain_p50));
+  RecordProperty("unconfined_start_p99_ms", std::to_string(plain_p99));
+  RecordProperty("sandbox_start_p50_ms", std::to_string(box_p50));
+  RecordProperty("sandbox_start_p99_ms", std::to_string(box_p99));
+
+  start();
+  const auto rss_kb = [pid = daemon_->pid()] {
+    std::ifstream status("/proc/" + std::to_string(pid) + "/status");
+    for (std::string line; std::getline(status, line);) {
+      if (line.starts_with("VmRSS:")) return std::stol(line.substr(6));
+    }
+    return 0L;
+  };
+  const long idle = rss_kb();
+  std::atomic<bool> running{true};
+  std::atomic<long> peak{0};
+  std::jthread sampler([&] {
+    while (running) {
+      peak = std::max(peak.load(), rss_kb());
+      std::this_thread::sleep_for(20ms);
+    }
+  });
+  auto results = run_tools({terminal("a", "sleep 1; echo a"), terminal("b", "sleep 1; echo b"),
+                            terminal("c", "sleep 1; echo c"), terminal("d", "sleep 1; echo d")});
+  running = false;
+  sampler.join();
+  for (const char* id : {"a", "b", "c", "d"}) {
+    EXPECT_THAT(results[id], HasSubstr(std::string(id) + "\n[exit status 0]")) << id;
+  }
+  RecordProperty("gateway_rss_idle_kb", std::to_string(idle));
+  RecordProperty("gateway_rss_peak_4_commands_kb", std::to_string(peak.load()));
 }
 
 TEST_F(BuiltinTools, TheTimeoutEndsTheCommandAndEveryProcessItStarted) {

@@ -17,6 +17,7 @@
 
 #include "daemon_fixture.hpp"
 #include "fake_provider.hpp"
+#include "scripted_tools.hpp"
 
 namespace hermes::testing {
 namespace {
@@ -29,22 +30,6 @@ const std::string& kEverything = kEverythingServer;
 const std::string kFilesystem = std::string(HERMES_NODE_TESTS) +
                                 "/node_modules/@modelcontextprotocol/server-filesystem/dist/"
                                 "index.js";
-
-json tool_call(const std::string& id, const std::string& name, const json& arguments) {
-  return {{"id", id}, {"name", name}, {"arguments", arguments.dump()}};
-}
-
-// A scripted provider answer that asks for `calls`, and one that answers in text.
-json asks_for(std::vector<json> calls) {
-  json step = json::object();
-  step["tool_calls"] = json(std::move(calls));
-  return step;
-}
-json says(const std::string& text) {
-  json step = json::object();
-  step["content"] = text;
-  return step;
-}
 
 class McpTools : public ::testing::Test {
  protected:

@@ -14,6 +14,8 @@
 #include <unordered_map>
 #include <vector>
 
+#include "daemon/providers/text_util.hpp"
+
 namespace hermes::daemon::builtin {
 namespace {
 
@@ -121,31 +123,9 @@ bool hidden(const xmlNode& node) {
          style.find("visibility:hidden") != std::string::npos;
 }
 
-// Length of the valid UTF-8 sequence at `at`, 0 when it is not one (overlong forms, surrogates
-// and code points past U+10FFFF included).
-std::size_t utf8_length(std::string_view text, std::size_t at) {
-  const auto byte = [&](std::size_t i) {
-    return at + i < text.size() ? static_cast<unsigned char>(text[at + i]) : 0u;
-  };
-  const auto tail = [&](std::size_t i) { return byte(i) >= 0x80 && byte(i) <= 0xbf; };
-  const unsigned lead = byte(0);
-  if (lead >= 0xc2 && lead <= 0xdf) return tail(1) ? 2 : 0;
-  if (lead >= 0xe0 && lead <= 0xef) {
-    const unsigned low = lead == 0xe0 ? 0xa0 : 0x80;
-    const unsigned high = lead == 0xed ? 0x9f : 0xbf;
-    return byte(1) >= low && byte(1) <= high && tail(2) ? 3 : 0;
-  }
-  if (lead >= 0xf0 && lead <= 0xf4) {
-    const unsigned low = lead == 0xf0 ? 0x90 : 0x80;
-    const unsigned high = lead == 0xf4 ? 0x8f : 0xbf;
-    return byte(1) >= low && byte(1) <= high && tail(2) && tail(3) ? 4 : 0;
-  }
-  return 0;
-}
-
 // libxml2 passes bytes it could not decode through as they are, and a page may hold control
 // characters: neither belongs in text for the model.
-std::string valid_utf8(std::string_view text) {
+std::string readable_utf8(std::string_view text) {
   std::string out;
   out.reserve(text.size());
   std::size_t at = 0;
@@ -156,7 +136,7 @@ std::string valid_utf8(std::string_view text) {
       ++at;
       continue;
     }
-    const std::size_t length = utf8_length(text, at);
+    const std::size_t length = providers::utf8_length(text, at);
     if (length == 0) {
       out += "\xEF\xBF\xBD";
       ++at;
@@ -244,7 +224,7 @@ class TextWriter {
     std::string_view text = out_;
     text.remove_prefix(std::min(text.find_first_not_of('\n'), text.size()));
     while (!text.empty() && is_space(text.back())) text.remove_suffix(1);
-    return valid_utf8(text);
+    return readable_utf8(text);
   }
 
  private:

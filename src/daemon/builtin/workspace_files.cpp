@@ -28,6 +28,8 @@
 #include <utility>
 #include <vector>
 
+#include "daemon/providers/text_util.hpp"
+
 namespace hermes::daemon::builtin {
 namespace {
 
@@ -110,58 +112,6 @@ int openat2_fd(int dirfd, const std::string& path, std::uint64_t flags, std::uin
 
 // ---------------------------------------------------------------------------------------------
 // Text helpers
-
-// Length of the valid UTF-8 sequence at `i`, 0 when the byte there does not start one.
-std::size_t utf8_sequence(std::string_view s, std::size_t i) {
-  const auto byte = [&](std::size_t k) { return static_cast<unsigned char>(s[k]); };
-  const unsigned char lead = byte(i);
-  if (lead < 0x80) return 1;
-  std::size_t len = 0;
-  unsigned char lo = 0x80, hi = 0xBF;  // the bounds of the second byte
-  if (lead >= 0xC2 && lead <= 0xDF) {
-    len = 2;
-  } else if (lead >= 0xE0 && lead <= 0xEF) {
-    len = 3;
-    if (lead == 0xE0) lo = 0xA0;
-    if (lead == 0xED) hi = 0x9F;  // no surrogates
-  } else if (lead >= 0xF0 && lead <= 0xF4) {
-    len = 4;
-    if (lead == 0xF0) lo = 0x90;
-    if (lead == 0xF4) hi = 0x8F;
-  } else {
-    return 0;
-  }
-  if (i + len > s.size() || byte(i + 1) < lo || byte(i + 1) > hi) return 0;
-  for (std::size_t k = i + 2; k < i + len; ++k) {
-    if (byte(k) < 0x80 || byte(k) > 0xBF) return 0;
-  }
-  return len;
-}
-
-// File contents and names go into JSON, which needs valid UTF-8: bad bytes become U+FFFD.
-std::string valid_utf8(std::string_view s) {
-  std::string out;
-  out.reserve(s.size());
-  for (std::size_t i = 0; i < s.size();) {
-    const std::size_t len = utf8_sequence(s, i);
-    if (len == 0) {
-      out += "\xEF\xBF\xBD";
-      ++i;
-    } else {
-      out.append(s, i, len);
-      i += len;
-    }
-  }
-  return out;
-}
-
-// At most `max` bytes of valid UTF-8 text, never splitting a character.
-std::string cut_utf8(std::string_view s, std::size_t max) {
-  if (s.size() <= max) return std::string(s);
-  std::size_t cut = max;
-  while (cut > 0 && (static_cast<unsigned char>(s[cut]) & 0xC0) == 0x80) --cut;
-  return std::string(s.substr(0, cut));
-}
 
 std::string_view without_cr(std::string_view line) {
   if (!line.empty() && line.back() == '\r') line.remove_suffix(1);
@@ -535,10 +485,10 @@ std::string numbered_lines(int fd, const std::string& shown, std::uint64_t offse
           "... stopped after " + std::to_string(limit) + " lines; call again with offset=" + label;
       break;
     }
-    std::string entry = label + "|" + valid_utf8(without_cr(line)) + "\n";
+    std::string entry = label + "|" + providers::valid_utf8(without_cr(line)) + "\n";
     if (out.size() + entry.size() > kBudget) {
       if (count == 0) {  // one line larger than the whole budget: show its start
-        out = cut_utf8(entry, kBudget) + "\n";
+        out = providers::truncate_utf8(entry, kBudget) + "\n";
         note = "... line " + label + " is longer than 100 KB and was cut; call again with offset=" +
                std::to_string(number + 1);
       } else {
@@ -876,7 +826,7 @@ std::string list_files_impl(const std::string& root, const json& args) {
   } else {
     out.pop_back();
   }
-  return valid_utf8(out);
+  return providers::valid_utf8(out);
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -947,7 +897,7 @@ void search_text(Search& search, std::string_view text, const std::string& shown
       search.capped = true;
       return;
     }
-    std::string cut = cut_utf8(line, kSearchLineCut);
+    std::string cut = providers::truncate_utf8(line, kSearchLineCut);
     if (cut.size() < line.size()) cut += " [...]";
     search.hits.push_back(shown + ":" + std::to_string(number) + ": " + cut);
   }
@@ -1022,7 +972,7 @@ std::string search_report(const Search& search, const std::string& shown) {
            std::to_string(kRegexLineMax) + " characters were not searched)\n";
   }
   out.pop_back();
-  return valid_utf8(out);
+  return providers::valid_utf8(out);
 }
 
 // Where the results' paths start: the searched directory relative to the workspace.
