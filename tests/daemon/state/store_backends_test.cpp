@@ -110,6 +110,35 @@ TEST_P(StoreBackend, SessionsKeepTheirMessagesInOrderWithToolCallsAndStatus) {
   EXPECT_TRUE(tables.load_messages("hs_2").empty());
 }
 
+// session_search: FTS5 on SQLite, a tsvector expression index on PostgreSQL; the same answers.
+TEST_P(StoreBackend, SessionSearchFindsTheOwnersWordsInTheirOtherSessionsOnly) {
+  SqlSessionTables tables(*db_);
+  in_transaction([&] {
+    tables.insert_session("hs_a1", "telegram", "telegram:dm:1", 100);
+    tables.insert_message("hs_a1", {"user", "The lighthouse keeper sang at dawn"}, 100, "");
+    tables.insert_message("hs_a1", {"tool", "lighthouse in a tool result", "", "c1"}, 100, "");
+    tables.insert_message("hs_a1", {"assistant", "A lighthouse keeper's song, then."}, 101, "");
+    tables.touch_session("hs_a1", 101, "telegram-1");
+    tables.insert_session("hs_a2", "telegram", "telegram:dm:1", 200);
+    tables.insert_message("hs_a2", {"user", "what about the lighthouse keeper?"}, 200, "");
+    tables.touch_session("hs_a2", 200, "telegram-1");
+    tables.insert_session("hs_b1", "telegram", "telegram:dm:2", 300);
+    tables.insert_message("hs_b1", {"user", "my own lighthouse keeper story"}, 300, "");
+    tables.touch_session("hs_b1", 300, "telegram-2");
+    tables.touch_session("hs_b1", 301, "telegram-9");  // the first owner stays
+  });
+  const auto hits = tables.search_messages("telegram-1", {"lighthouse", "keeper"}, "hs_a2", 10);
+  ASSERT_EQ(hits.size(), 2u) << "the user's and the assistant's words; not the tool's";
+  for (const auto& hit : hits) {
+    EXPECT_EQ(hit.session_id, "hs_a1");
+    EXPECT_NE(hit.snippet.find("lighthouse"), std::string::npos) << hit.snippet;
+  }
+  EXPECT_TRUE(tables.search_messages("telegram-1", {"sang", "nowhere"}, "", 10).empty());
+  EXPECT_EQ(tables.search_messages("telegram-2", {"lighthouse"}, "", 10).size(), 1u);
+  EXPECT_TRUE(tables.search_messages("telegram-9", {"lighthouse"}, "", 10).empty());
+  EXPECT_EQ(tables.search_messages("telegram-1", {"lighthouse"}, "", 1).size(), 1u);
+}
+
 TEST_P(StoreBackend, ASummaryStandsForTheMessagesItCoversAndTheNewestWins) {
   SqlSessionTables tables(*db_);
   in_transaction([&] {
