@@ -9,7 +9,7 @@ PACKAGES=(
   libsystemd-dev libyaml-cpp-dev libsqlite3-dev libssl-dev libpq-dev libsimdjson-dev libmimalloc-dev
   postgresql
   libgtest-dev libgmock-dev googletest
-  libseccomp-dev libxml2-dev
+  libseccomp-dev libxml2-dev python3
   systemd curl ca-certificates openssl tzdata
 )
 

@@ -427,12 +427,11 @@ std::string deny_new_namespaces(scmp_filter_ctx filter) {
                     "clone3");
 }
 
-// A process that leaves the gateway's process group survives its timeout kill. Moving into the
-// group itself is harmless, and non-interactive bash (no job control) never calls setpgid.
+// A process that leaves the gateway's process group survives its timeout kill; non-interactive
+// bash (no job control) never calls setpgid. All of it: inside a PID namespace the group's id
+// reads 0, so "only into our own group" could not be told from "a new group of my own".
 std::string keep_process_group(scmp_filter_ctx filter) {
-  auto group = static_cast<std::uint64_t>(getpgrp());
-  return rule_error(seccomp_rule_add(filter, SCMP_ACT_ERRNO(EPERM), SCMP_SYS(setpgid), 1,
-                                     compare_arg(1, SCMP_CMP_NE, group)),
+  return rule_error(seccomp_rule_add(filter, SCMP_ACT_ERRNO(EPERM), SCMP_SYS(setpgid), 0),
                     "setpgid");
 }
 
@@ -535,6 +534,9 @@ int run_in_pid_namespace(const Options& options, int (*body)(void*), void* conte
     return 126;
   }
   if (child == 0) {
+    // Should the launcher be killed (the gateway's timeout kills the group), so is the
+    // namespace's first process, and with it everything in the namespace.
+    if (prctl(PR_SET_PDEATHSIG, SIGKILL) != 0) _exit(126);
     if (auto why = limit_namespace_pids(options.processes); !why.empty()) {
       std::fprintf(stderr,
                    "hermes-sandbox: %s (Linux 6.14 or later keeps pid_max per PID "

@@ -21,6 +21,7 @@ fi
 BIN=$(realpath "$1")
 PY=/usr/bin/python3
 [[ -x $PY ]] || PY=$(command -v python3 || true)
+[[ -n $PY ]] || { echo "FAIL  python3 is required (scripts/setup.sh installs it)"; exit 1; }
 NOBODY=65534
 
 T=$(mktemp -d /tmp/hermes-sandbox-smoke.XXXXXX)
@@ -233,8 +234,8 @@ s = socket.socket(socket.AF_UNIX); s.bind("\0" + sys.argv[1]); s.listen(); time.
   HOST_PIDS+=($!)
   sleep 0.3
   local connect='import socket, sys
-s = socket.socket(socket.AF_UNIX)
 try:
+    s = socket.socket(socket.AF_UNIX)
     s.connect("\0" + sys.argv[1]); print("CONNECTED")
 except OSError as e:
     print("DENIED")'
