@@ -120,7 +120,7 @@ struct Store {
       c.id = buffer;
       tx.add([this, id = c.id, now] { session_tables.insert_session(id, "api_server", "", now); });
     } else {
-      tx.add([this, id = c.id, now] { session_tables.touch_session(id, now, ""); });
+      tx.add([this, id = c.id, now] { session_tables.touch_session(id, now); });
     }
     const std::string text = user_text(0, c.turns++);
     tx.add([this, id = c.id, now, user = hermes::providers::ChatMessage("user", text),

@@ -96,7 +96,8 @@ void Conversation::add_turn_rows(state::Transaction& tx, const ConversationTurn&
     if (outcome.left_out) status = kLeftOutStatus;
     for (const auto& m : turn.fresh) store_.add_message(tx, id, m, status);
   }
-  if (!turn.new_session) store_.touch(tx, id, turn.user);
+  if (!turn.new_session) store_.touch(tx, id);
+  if (outcome.first_turn && !turn.user.empty()) store_.set_owner(tx, id, turn.user);
   // Tool rounds and the answer, in order; a turn cut short keeps its complete rounds.
   for (const auto& message : result.transcript) store_.add_message(tx, id, message);
   // The drain cut it after complete tool rounds: the next process finishes the turn (a
@@ -179,6 +180,7 @@ asio::awaitable<bool> Conversation::prepare(ConversationTurn& turn, const TurnOp
   }
   // A session's first turn: the memory as it is now goes in, stored, fixed for the session
   // (the provider's prompt cache stays warm; changes show in the next session).
+  out.first_turn = history.empty() && !turn.own_history;
   if (history.empty() && store_fresh && !turn.own_history && !turn.fresh.empty() &&
       turn.fresh.front().role != "system") {
     if (auto opening = opening_prompt(turn); !opening.empty()) {

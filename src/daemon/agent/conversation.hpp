@@ -56,6 +56,8 @@ struct ConversationResult {
   FittedTurn fitted;
   // A new session's messages exceed the context window: nothing was run or stored.
   bool too_big = false;
+  // The stored session had no messages yet: its owner (the turn's user) is recorded.
+  bool first_turn = false;
   // A new message on a stored session can never fit the context window: it is stored marked
   // left out (never sent again), and the failure tells the user once.
   bool left_out = false;

@@ -158,18 +158,20 @@ asio::awaitable<std::vector<MessageHit>> SessionStore::search(std::string user_k
                                                               std::string except_session,
                                                               int limit) {
   std::vector<MessageHit> hits;
-  std::function<void()> job = [&] {
-    hits = tables_.search_messages(user_key, words, except_session, limit);
-  };
-  co_await worker_.run(std::move(job));
+  // A transaction: the search first brings the index up to date.
+  state::Transaction tx;
+  tx.add([&] { hits = tables_.search_messages(user_key, words, except_session, limit); });
+  co_await worker_.commit(std::move(tx));
   co_return hits;
 }
 
-void SessionStore::touch(state::Transaction& tx, const std::string& session_id,
-                         const std::string& user_key) {
-  tx.add([this, session_id, user_key, now = now_seconds()] {
-    tables_.touch_session(session_id, now, user_key);
-  });
+void SessionStore::touch(state::Transaction& tx, const std::string& session_id) {
+  tx.add([this, session_id, now = now_seconds()] { tables_.touch_session(session_id, now); });
+}
+
+void SessionStore::set_owner(state::Transaction& tx, const std::string& session_id,
+                             const std::string& user_key) {
+  tx.add([this, session_id, user_key] { tables_.set_session_owner(session_id, user_key); });
 }
 
 void SessionStore::mark_resumable(state::Transaction& tx, const std::string& session_id,

@@ -56,8 +56,10 @@ class SessionStore {
                    std::string content);
   boost::asio::awaitable<long long> summary_covers(std::string id);
   // Marks a continued session as used now (a new one is, by its creation).
-  void touch(state::Transaction& tx, const std::string& session_id,
-             const std::string& user_key = "");
+  void touch(state::Transaction& tx, const std::string& session_id);
+  // The platform user a session belongs to (session_search reads only theirs).
+  void set_owner(state::Transaction& tx, const std::string& session_id,
+                 const std::string& user_key);
   // session_search, on the store worker (MessageHit; `words` already split).
   boost::asio::awaitable<std::vector<MessageHit>> search(std::string user_key,
                                                          std::vector<std::string> words,

@@ -48,10 +48,12 @@ class SessionTables {
   // `status` empty: a complete message; otherwise how it ended ("interrupted").
   virtual void insert_message(const std::string& session_id, const providers::ChatMessage& message,
                               double now, const std::string& status) = 0;
-  // `user_key` non-empty: the session's owner, recorded by its first turn that names one.
-  virtual void touch_session(const std::string& id, double now, const std::string& user_key) = 0;
+  virtual void touch_session(const std::string& id, double now) = 0;
+  // The platform user the session belongs to ("telegram-42"), set by its first turn.
+  virtual void set_session_owner(const std::string& id, const std::string& user_key) = 0;
   // session_search: `user_key`'s messages (user and assistant) matching every word of
-  // `words`, best first, outside `except_session`; at most `limit`.
+  // `words`, best first, outside `except_session`; at most `limit`. Writes (SQLite brings its
+  // index up to date first): call it in a transaction.
   virtual std::vector<MessageHit> search_messages(const std::string& user_key,
                                                   const std::vector<std::string>& words,
                                                   const std::string& except_session, int limit) = 0;
@@ -95,7 +97,8 @@ class SqlSessionTables final : public SessionTables {
                       const std::string& chat_key, double now) override;
   void insert_message(const std::string& session_id, const providers::ChatMessage& message,
                       double now, const std::string& status) override;
-  void touch_session(const std::string& id, double now, const std::string& user_key) override;
+  void touch_session(const std::string& id, double now) override;
+  void set_session_owner(const std::string& id, const std::string& user_key) override;
   std::vector<MessageHit> search_messages(const std::string& user_key,
                                           const std::vector<std::string>& words,
                                           const std::string& except_session, int limit) override;

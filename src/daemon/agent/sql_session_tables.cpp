@@ -65,14 +65,14 @@ void SqlSessionTables::insert_message(const std::string& session_id,
   insert.step();
 }
 
-void SqlSessionTables::touch_session(const std::string& id, double now,
-                                     const std::string& user_key) {
-  db_.prepare(
-         "UPDATE sessions SET updated_at = ?, user_key = COALESCE(user_key, NULLIF(?, '')) "
-         "WHERE id = ?")
-      .bind(1, now)
-      .bind(2, user_key)
-      .bind(3, id)
+void SqlSessionTables::touch_session(const std::string& id, double now) {
+  db_.prepare("UPDATE sessions SET updated_at = ? WHERE id = ?").bind(1, now).bind(2, id).step();
+}
+
+void SqlSessionTables::set_session_owner(const std::string& id, const std::string& user_key) {
+  db_.prepare("UPDATE sessions SET user_key = ? WHERE id = ? AND user_key IS NULL")
+      .bind(1, user_key)
+      .bind(2, id)
       .step();
 }
 
@@ -107,6 +107,19 @@ std::vector<MessageHit> SqlSessionTables::search_messages(const std::string& use
                                                           const std::string& except_session,
                                                           int limit) {
   const bool postgres = db_.dialect() == state::Dialect::postgres;
+  // SQLite's index catches up with the messages stored since the last search (PostgreSQL
+  // keeps its expression index itself).
+  if (!postgres) {
+    db_.prepare(
+           "INSERT INTO messages_fts(rowid, content) SELECT id, content FROM messages "
+           "WHERE id > (SELECT last_id FROM search_progress WHERE name = 'messages') "
+           "AND role IN ('user', 'assistant') AND content != ''")
+        .step();
+    db_.prepare(
+           "UPDATE search_progress SET last_id = (SELECT COALESCE(MAX(id), 0) FROM messages) "
+           "WHERE name = 'messages'")
+        .step();
+  }
   auto query = db_.prepare(
       postgres ? "SELECT m.session_id, m.created_at, m.role, ts_headline('simple', m.content, q, "
                  "'MaxWords=24, MinWords=8, StartSel=«, StopSel=»') "

@@ -3,7 +3,6 @@
 #include <fcntl.h>
 #include <unistd.h>
 
-#include <fstream>
 #include <nlohmann/json.hpp>
 #include <variant>
 #include <vector>
@@ -63,12 +62,18 @@ std::variant<std::size_t, std::string> entry_with(const std::vector<std::string>
   return found.front();
 }
 
+// Read at every new session's start (mostly a file that does not exist): a plain open, no
+// stream and its locale.
 std::string read_file(const std::filesystem::path& file) {
-  std::ifstream in(file, std::ios::binary);
-  if (!in) return {};
-  std::string text(kMaxFileBytes, '\0');
-  in.read(text.data(), static_cast<std::streamsize>(text.size()));
-  text.resize(static_cast<std::size_t>(in.gcount()));
+  const int fd = ::open(file.c_str(), O_RDONLY | O_CLOEXEC);
+  if (fd < 0) return {};
+  std::string text;
+  char buffer[4096];
+  for (ssize_t n; text.size() < kMaxFileBytes && (n = ::read(fd, buffer, sizeof buffer)) > 0;) {
+    text.append(buffer, static_cast<std::size_t>(n));
+  }
+  ::close(fd);
+  if (text.size() > kMaxFileBytes) text.resize(kMaxFileBytes);
   return text;
 }
 

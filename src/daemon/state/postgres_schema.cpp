@@ -206,7 +206,7 @@ ALTER TABLE pending_deliveries ADD COLUMN IF NOT EXISTS thread_id BIGINT;
     // own words; the index is an expression index, kept by PostgreSQL itself.
     {19, "session owners and the full-text index of messages", R"sql(
 ALTER TABLE sessions ADD COLUMN IF NOT EXISTS user_key TEXT;
-CREATE INDEX IF NOT EXISTS sessions_by_user ON sessions(user_key, updated_at);
+CREATE INDEX IF NOT EXISTS sessions_by_user ON sessions(user_key);
 CREATE INDEX IF NOT EXISTS messages_search ON messages
   USING GIN (to_tsvector('simple', content)) WHERE role IN ('user', 'assistant');
 )sql"},

@@ -228,25 +228,19 @@ ALTER TABLE pending_deliveries ADD COLUMN cron_run_id INTEGER;
 ALTER TABLE pending_deliveries ADD COLUMN thread_id INTEGER;
 )sql"},
     // session_search: who a session belongs to (a platform user, "telegram-42") and a full-text
-    // index of what was said (user and assistant text; tool output is not the user's words),
-    // kept by triggers in the same transaction as the rows.
+    // index of what was said (user and assistant text; tool output is not the user's words).
+    // The index is brought up to date by the search itself (search_progress: the last message
+    // indexed), not by a trigger: a turn's commit does not pay for it.
     {19, "session owners and the full-text index of messages", R"sql(
 ALTER TABLE sessions ADD COLUMN user_key TEXT;
-CREATE INDEX IF NOT EXISTS sessions_by_user ON sessions(user_key, updated_at);
+CREATE INDEX IF NOT EXISTS sessions_by_user ON sessions(user_key);
 CREATE VIRTUAL TABLE IF NOT EXISTS messages_fts USING fts5(
   content, content='messages', content_rowid='id');
-INSERT INTO messages_fts(rowid, content)
-  SELECT id, content FROM messages WHERE role IN ('user', 'assistant') AND content != '';
-CREATE TRIGGER IF NOT EXISTS messages_fts_add AFTER INSERT ON messages
-  WHEN new.role IN ('user', 'assistant') AND new.content != ''
-BEGIN
-  INSERT INTO messages_fts(rowid, content) VALUES (new.id, new.content);
-END;
-CREATE TRIGGER IF NOT EXISTS messages_fts_remove AFTER DELETE ON messages
-  WHEN old.role IN ('user', 'assistant') AND old.content != ''
-BEGIN
-  INSERT INTO messages_fts(messages_fts, rowid, content) VALUES ('delete', old.id, old.content);
-END;
+CREATE TABLE IF NOT EXISTS search_progress (
+  name TEXT PRIMARY KEY,
+  last_id INTEGER NOT NULL
+);
+INSERT OR IGNORE INTO search_progress(name, last_id) VALUES ('messages', 0);
 )sql"},
 };
 

@@ -95,7 +95,7 @@ TEST_P(StoreBackend, SessionsKeepTheirMessagesInOrderWithToolCallsAndStatus) {
     tables.insert_message("hs_1", {"assistant", ""}, 102, "interrupted");  // said nothing
     tables.insert_message("hs_1", {"assistant", "it is sun"}, 102, "interrupted");
     tables.insert_message("hs_1", {"user", "far too long"}, 103, "left_out");  // never sent
-    tables.touch_session("hs_1", 103, "");
+    tables.touch_session("hs_1", 103);
   });
   EXPECT_EQ(tables.count_sessions(), 1);
   EXPECT_TRUE(tables.session_exists("hs_1"));
@@ -118,14 +118,14 @@ TEST_P(StoreBackend, SessionSearchFindsTheOwnersWordsInTheirOtherSessionsOnly) {
     tables.insert_message("hs_a1", {"user", "The lighthouse keeper sang at dawn"}, 100, "");
     tables.insert_message("hs_a1", {"tool", "lighthouse in a tool result", "", "c1"}, 100, "");
     tables.insert_message("hs_a1", {"assistant", "A lighthouse keeper's song, then."}, 101, "");
-    tables.touch_session("hs_a1", 101, "telegram-1");
+    tables.set_session_owner("hs_a1", "telegram-1");
     tables.insert_session("hs_a2", "telegram", "telegram:dm:1", 200);
     tables.insert_message("hs_a2", {"user", "what about the lighthouse keeper?"}, 200, "");
-    tables.touch_session("hs_a2", 200, "telegram-1");
+    tables.set_session_owner("hs_a2", "telegram-1");
     tables.insert_session("hs_b1", "telegram", "telegram:dm:2", 300);
     tables.insert_message("hs_b1", {"user", "my own lighthouse keeper story"}, 300, "");
-    tables.touch_session("hs_b1", 300, "telegram-2");
-    tables.touch_session("hs_b1", 301, "telegram-9");  // the first owner stays
+    tables.set_session_owner("hs_b1", "telegram-2");
+    tables.set_session_owner("hs_b1", "telegram-9");  // the first owner stays
   });
   const auto hits = tables.search_messages("telegram-1", {"lighthouse", "keeper"}, "hs_a2", 10);
   ASSERT_EQ(hits.size(), 2u) << "the user's and the assistant's words; not the tool's";

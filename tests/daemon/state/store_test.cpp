@@ -346,8 +346,9 @@ class CountingTables final : public SessionTables {
                       double now, const std::string& status) override {
     real_.insert_message(session_id, message, now, status);
   }
-  void touch_session(const std::string& id, double now, const std::string& user_key) override {
-    real_.touch_session(id, now, user_key);
+  void touch_session(const std::string& id, double now) override { real_.touch_session(id, now); }
+  void set_session_owner(const std::string& id, const std::string& user_key) override {
+    real_.set_session_owner(id, user_key);
   }
   std::vector<MessageHit> search_messages(const std::string& user_key,
                                           const std::vector<std::string>& words,
