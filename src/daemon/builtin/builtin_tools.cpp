@@ -6,9 +6,12 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <boost/asio/as_tuple.hpp>
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/detached.hpp>
 #include <boost/asio/io_context.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <boost/asio/use_awaitable.hpp>
 #include <nlohmann/json.hpp>
 
 #include "daemon/agent/session_store.hpp"
@@ -195,8 +198,13 @@ BuiltinTools::~BuiltinTools() = default;
 
 namespace {
 
-asio::awaitable<void> probe_in_background(std::shared_ptr<BuiltinTools::Impl> impl) {
-  co_await impl->probe_sandbox();
+// A second after the start, so the probe (a fork and a few milliseconds of namespace set-up)
+// never delays READY; a terminal call before then probes first.
+asio::awaitable<void> probe_in_background(std::shared_ptr<BuiltinTools::Impl> impl,
+                                          std::chrono::milliseconds delay) {
+  asio::steady_timer wait(impl->io, delay);
+  co_await wait.async_wait(asio::as_tuple(asio::use_awaitable));
+  if (!impl->sandbox_checked) co_await impl->probe_sandbox();
 }
 
 }  // namespace
@@ -204,7 +212,7 @@ asio::awaitable<void> probe_in_background(std::shared_ptr<BuiltinTools::Impl> im
 void BuiltinTools::start() {
   impl_->prepare_workspace();
   impl_->warn_if_unconfined();
-  asio::co_spawn(impl_->io, probe_in_background(impl_), asio::detached);
+  asio::co_spawn(impl_->io, probe_in_background(impl_, std::chrono::seconds(1)), asio::detached);
   if (!impl_->names.empty()) {
     spdlog::info("built-in tools: {} offered; workspace {}", impl_->names.size(),
                  impl_->workspace.string());
@@ -220,7 +228,9 @@ void BuiltinTools::reconfigure(const Config& config) {
       before.terminal_network != impl_->settings.terminal_network ||
       impl_->workspace != old_workspace) {
     impl_->warn_if_unconfined();
-    asio::co_spawn(impl_->io, probe_in_background(impl_), asio::detached);
+    impl_->sandbox_checked = false;
+    asio::co_spawn(impl_->io, probe_in_background(impl_, std::chrono::milliseconds(0)),
+                   asio::detached);
   }
 }
 
