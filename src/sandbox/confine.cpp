@@ -14,6 +14,7 @@
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
+#include <sys/utsname.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -505,7 +506,21 @@ namespace {
 
 // In the new namespace, before anything else: its pid_max, past the 300 pids the kernel keeps
 // for the first ones.
+// Before Linux 6.14 pid_max is one for the whole machine: writing it from here would cap the
+// host. Only a kernel that keeps it per namespace is asked.
+bool pid_max_is_per_namespace() {
+  utsname system{};
+  if (uname(&system) != 0) return false;
+  unsigned major = 0, minor = 0;
+  if (std::sscanf(system.release, "%u.%u", &major, &minor) != 2) return false;
+  return major > 6 || (major == 6 && minor >= 14);
+}
+
 std::string limit_namespace_pids(std::uint64_t processes) {
+  if (!pid_max_is_per_namespace()) {
+    return "this kernel keeps pid_max for the whole machine, so a command run as root cannot be "
+           "held to a number of processes";
+  }
   constexpr std::uint64_t kReservedPids = 300;
   return write_file("/proc/sys/kernel/pid_max", std::to_string(kReservedPids + processes + 1));
 }
@@ -540,7 +555,7 @@ int run_in_pid_namespace(const Options& options, int (*body)(void*), void* conte
     if (auto why = limit_namespace_pids(options.processes); !why.empty()) {
       std::fprintf(stderr,
                    "hermes-sandbox: %s (Linux 6.14 or later keeps pid_max per PID "
-                   "namespace)\n",
+                   "namespace; or run the gateway as a user other than root)\n",
                    why.c_str());
       _exit(126);
     }
