@@ -370,6 +370,44 @@ TEST_F(BuiltinTools, ADangerousCommandWaitsForApprovalAndIsDeniedUnattended) {
   EXPECT_TRUE(std::filesystem::exists(victim.path() / "keep.txt"));
 }
 
+// In a chat the user is asked, with the reason, and the command runs once they approve (still
+// in the sandbox: an approval widens nothing).
+TEST_F(BuiltinTools, ADangerousCommandAsksTheChatWithItsReasonAndRunsOnceApproved) {
+  start();
+  const std::string command = "mkdir -p shared && chmod -R 700 shared && echo changed";
+  fake_.script("*", {asks_for({terminal("t", command)}), says("done")});
+  emulator_.send(901, "lock down the shared folder");
+  json question;
+  ASSERT_TRUE(wait_until(
+      [&] {
+        for (auto& m : emulator_.bot_messages(901)) question = m["message"];
+        return !question.is_null();
+      },
+      30s))
+      << daemon_->stderr_text();
+  const std::string asked = question.value("text", "");
+  EXPECT_THAT(asked, HasSubstr("May I run terminal (it "));
+  EXPECT_THAT(asked, HasSubstr("chmod -R 700 shared"));
+  EXPECT_FALSE(std::filesystem::exists(workspace() / "shared")) << "nothing runs before the answer";
+  const std::string approve = question["reply_markup"]["inline_keyboard"][0][0]["callback_data"];
+  long long question_id = 0;
+  for (const auto& [id, text] : emulator_.bot_history(901)) {
+    if (text.find("May I run") != std::string::npos) question_id = id;
+  }
+  ASSERT_NE(question_id, 0);
+  emulator_.press(901, 901, question_id, approve);
+  json reply;
+  ASSERT_TRUE(wait_until(
+      [&] {
+        for (auto& m : emulator_.bot_messages(901)) reply = m["message"];
+        return !reply.is_null();
+      },
+      30s));
+  EXPECT_EQ(reply.value("text", ""), "done");
+  EXPECT_THAT(results_of_last_call()["t"], HasSubstr("changed\n[exit status 0]"));
+  EXPECT_TRUE(std::filesystem::is_directory(workspace() / "shared"));
+}
+
 TEST_F(BuiltinTools, FileToolsWorkInTheWorkspaceAndRefusePathsOutOfIt) {
   start();
   std::filesystem::create_directories(workspace());

@@ -271,7 +271,14 @@ asio::awaitable<ToolOutcome> BuiltinTools::call(std::string name, std::string ar
         "The arguments are not a JSON object; call the tool again with its arguments as a "
         "JSON object matching its schema.");
   }
-  if (name == "memory") co_return ToolOutcome{impl->memory.apply(arguments, whose.user_key), false};
+  if (name == "memory") {
+    std::string said;
+    std::function<void()> work = [&] { said = impl->memory.apply(arguments, whose.user_key); };
+    co_await providers::offload(std::move(work));  // it writes and fsyncs a file
+    const bool refused = said.starts_with("Error: ");
+    if (refused) said.erase(0, 7);  // the turn runner says "Error: " itself
+    co_return ToolOutcome{std::move(said), refused};
+  }
   if (name == "session_search") co_return co_await impl->search_sessions(std::move(args), whose);
   if (name == "web_fetch") {
     std::string url = text_field(args, "url");

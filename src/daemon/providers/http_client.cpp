@@ -16,6 +16,7 @@
 #include <map>
 
 #include "common/version.hpp"
+#include "daemon/providers/checked_get.hpp"
 
 namespace hermes::providers {
 
@@ -557,6 +558,127 @@ void HttpClient::abort_all() {
   for (auto& weak : impl_->busy) {
     if (auto connection = weak.lock()) connection->close();
   }
+}
+
+}  // namespace hermes::providers
+
+// ---- checked_get (web_fetch) ----
+
+namespace hermes::providers {
+
+namespace {
+
+// One fetch's connection, reachable from the abort handler.
+struct GetConnection {
+  explicit GetConnection(asio::io_context& io_context) : io(io_context) {}
+  asio::io_context& io;
+  std::optional<beast::tcp_stream> plain;
+  std::optional<beast::ssl_stream<beast::tcp_stream>> tls;
+  bool aborted = false;
+
+  beast::tcp_stream& lowest() { return tls ? beast::get_lowest_layer(*tls) : *plain; }
+  void close() {
+    aborted = true;
+    if (plain || tls) lowest().close();
+  }
+};
+
+ssl::context& checked_get_tls() {
+  static ssl::context context = [] {
+    ssl::context made(ssl::context::tls_client);
+    use_verified_tls(made);
+    return made;
+  }();
+  return context;
+}
+
+asio::awaitable<std::string> resolve_allowed(asio::io_context& io, const CheckedGet& request,
+                                             tcp::resolver::results_type& endpoints) {
+  tcp::resolver resolver(io);
+  const auto port = std::to_string(request.port);
+  auto [ec, found] = co_await resolver.async_resolve(request.host, port, kTuple);
+  if (ec) co_return "cannot resolve " + request.host + ": " + ec.message();
+  for (const auto& entry : found) {
+    if (auto why = request.refuse(entry.endpoint().address()); !why.empty()) co_return why;
+  }
+  endpoints = std::move(found);
+  co_return std::string();
+}
+
+template <typename Stream>
+asio::awaitable<void> get_exchange(Stream& stream, const CheckedGet& request,
+                                   CheckedGetReply& reply) {
+  // A string_body (empty) like every other request here: the same serializer instantiation.
+  http::request<http::string_body> get{http::verb::get, request.target, 11};
+  get.set(http::field::host, request.host_header);
+  get.set(http::field::user_agent, request.user_agent);
+  get.set(http::field::accept, "text/html,text/plain;q=0.9,*/*;q=0.5");
+  get.set(http::field::accept_encoding, "identity");
+  get.set(http::field::connection, "close");
+  auto [write_ec, written] = co_await http::async_write(stream, get, kTuple);
+  if (write_ec) {
+    reply.error = "cannot send the request: " + write_ec.message();
+    co_return;
+  }
+  beast::flat_buffer buffer;
+  ResponseParser parser;
+  parser.body_limit(request.max_body);
+  auto [read_ec, read] = co_await http::async_read(stream, buffer, parser, kTuple);
+  if (read_ec == http::error::body_limit) {
+    reply.cut = true;
+  } else if (read_ec && read_ec != http::error::end_of_stream) {
+    reply.error = "cannot read the answer: " + read_ec.message();
+    co_return;
+  }
+  auto& response = parser.get();
+  reply.status = response.result_int();
+  reply.reason = std::string(response.reason());
+  reply.location = std::string(response[http::field::location]);
+  reply.content_type = std::string(response[http::field::content_type]);
+  reply.body = std::move(response.body());
+}
+
+asio::awaitable<void> connect_and_get(GetConnection& connection, const CheckedGet& request,
+                                      CheckedGetReply& reply) {
+  tcp::resolver::results_type endpoints;
+  reply.error = co_await resolve_allowed(connection.io, request, endpoints);
+  if (!reply.error.empty()) co_return;
+  if (request.tls) {
+    connection.tls.emplace(connection.io, checked_get_tls());
+    SSL_ctrl(connection.tls->native_handle(), SSL_CTRL_SET_TLSEXT_HOSTNAME,
+             TLSEXT_NAMETYPE_host_name, const_cast<char*>(request.host.c_str()));
+    connection.tls->set_verify_callback(ssl::host_name_verification(request.host));
+  } else {
+    connection.plain.emplace(connection.io);
+  }
+  connection.lowest().expires_at(request.deadline);
+  auto [connect_ec, endpoint] = co_await connection.lowest().async_connect(endpoints, kTuple);
+  if (connect_ec) {
+    reply.error = "cannot connect to " + request.host + ": " + connect_ec.message();
+    co_return;
+  }
+  if (!connection.tls) {
+    co_await get_exchange(*connection.plain, request, reply);
+    co_return;
+  }
+  auto [tls_ec] = co_await connection.tls->async_handshake(ssl::stream_base::client, kTuple);
+  if (tls_ec) {
+    reply.error = "TLS with " + request.host + " failed: " + tls_ec.message();
+    co_return;
+  }
+  co_await get_exchange(*connection.tls, request, reply);
+}
+
+}  // namespace
+
+asio::awaitable<CheckedGetReply> checked_get(asio::io_context& io, CheckedGet request) {
+  auto connection = std::make_shared<GetConnection>(io);
+  AbortSignal::Subscription stop;
+  if (request.abort) stop = request.abort->subscribe([connection] { connection->close(); });
+  CheckedGetReply reply;
+  co_await connect_and_get(*connection, request, reply);
+  reply.aborted = connection->aborted;
+  co_return reply;
 }
 
 }  // namespace hermes::providers
