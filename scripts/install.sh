@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Builds the optimised binaries and installs them: scripts/install.sh [--prefix DIR]
-# (default /usr/local): DIR/bin/hermes and DIR/bin/hermes-gateway, the unit template under
+# (default /usr/local): DIR/bin/hermes, DIR/bin/hermes-gateway and DIR/bin/hermes-sandbox (the
+# terminal tool's launcher, found beside the gateway), the unit template under
 # DIR/share/hermes, README and config.example.yaml under DIR/share/doc. Then, as the user
 # the gateway runs as: `hermes gateway install` (see "Running as a service" in the README).
 set -euo pipefail
@@ -22,6 +23,6 @@ cmake --preset release >/dev/null
 cmake --build --preset release --target hermes hermes-gateway
 echo "== install into $prefix =="
 cmake --install build/release --prefix "$prefix" >/dev/null
-echo "Installed $prefix/bin/hermes and $prefix/bin/hermes-gateway."
+echo "Installed $prefix/bin/hermes, $prefix/bin/hermes-gateway and $prefix/bin/hermes-sandbox."
 echo "Next: create ~/.hermes/config.yaml (start from $prefix/share/doc/hermes_gateway/config.example.yaml),"
 echo "      then run: $prefix/bin/hermes gateway install   (add --system for a machine-wide service)"
