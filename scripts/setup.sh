@@ -13,6 +13,10 @@ PACKAGES=(
   systemd curl ca-certificates openssl tzdata
 )
 
+# The dashboard's browser tests drive Debian's Chromium (puppeteer-core downloads nothing);
+# building does not need it.
+if [[ ${1:-} != --build-only ]]; then PACKAGES+=(chromium); fi
+
 missing=()
 for pkg in "${PACKAGES[@]}"; do
   if ! dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q "install ok installed"; then
@@ -34,6 +38,14 @@ else
   export DEBIAN_FRONTEND=noninteractive
   $SUDO apt-get update -qq
   $SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}"
+fi
+
+# The dashboard's chart library (uPlot from npm, pinned by its lock file): the build copies it
+# into the gateway, so building needs it; after this, building needs no network.
+dashboard="$(dirname "$0")/../src/daemon/dashboard"
+if [[ ! -f $dashboard/node_modules/uplot/dist/uPlot.iife.min.js ]] || [[ $dashboard/package-lock.json -nt $dashboard/node_modules/.package-lock.json ]]; then
+  echo "setup: installing the dashboard's npm packages (uPlot)"
+  (cd "$dashboard" && npm ci --no-audit --no-fund --loglevel=error)
 fi
 
 # --build-only (scripts/install.sh, scripts/run.sh): what building needs, not the test peers.

@@ -169,8 +169,14 @@ struct DisplayConfig {
   bool busy_input_interrupt = false;
 };
 
+// The page at GET /ui and its JSON under /ui/api on the API server's port.
+struct DashboardConfig {
+  bool enabled = true;
+};
+
 struct GatewayConfig {
   ApiServerConfig api_server;
+  DashboardConfig dashboard;
   TelegramConfig telegram;
   DiscordConfig discord;
   SlackConfig slack;

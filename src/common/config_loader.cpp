@@ -823,8 +823,9 @@ void ConfigReader::read_database(const YAML::Node& node) {
 
 void ConfigReader::read_gateway(const YAML::Node& node) {
   if (!expect_map(node, "gateway")) return;
-  check_keys(node, "gateway",
-             {"api_server", "telegram", "discord", "slack", "group_sessions_per_user"});
+  check_keys(
+      node, "gateway",
+      {"api_server", "dashboard", "telegram", "discord", "slack", "group_sessions_per_user"});
   read_bool(node, "gateway", "group_sessions_per_user", config_.gateway.group_sessions_per_user);
 
   const YAML::Node api = node["api_server"];
@@ -836,6 +837,12 @@ void ConfigReader::read_gateway(const YAML::Node& node) {
     read_string(api, path, "host", server.host);
     read_int(api, path, "port", 1, 65535, server.port);
     read_string(api, path, "key", server.key);
+  }
+
+  const YAML::Node dashboard = node["dashboard"];
+  if (dashboard.IsDefined() && expect_map(dashboard, "gateway.dashboard")) {
+    check_keys(dashboard, "gateway.dashboard", {"enabled"});
+    read_bool(dashboard, "gateway.dashboard", "enabled", config_.gateway.dashboard.enabled);
   }
 
   const YAML::Node telegram = node["telegram"];

@@ -7,6 +7,7 @@
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/steady_timer.hpp>
 #include <boost/asio/use_awaitable.hpp>
+#include <deque>
 #include <list>
 #include <random>
 
@@ -16,6 +17,7 @@
 #include "daemon/metrics/metrics.hpp"
 #include "daemon/providers/classifier.hpp"
 #include "daemon/providers/cooldown_rule.hpp"
+#include "daemon/providers/hint.hpp"
 #include "daemon/providers/http_client.hpp"
 #include "daemon/providers/provider_step.hpp"
 #include "daemon/providers/redact.hpp"
@@ -55,6 +57,13 @@ struct ActiveTurn {
   usage::BudgetHold budget;
   // The start, or the last answer, streamed byte or tool round: agent.turn_timeout runs from it.
   Clock::time_point last_progress = Clock::now();
+  // What the dashboard shows of it, and the signal its Stop fires (the turn's own abort).
+  std::uint64_t id = 0;
+  std::string platform;
+  std::string session_id;
+  double started_at = 0;
+  std::string step = "starting";
+  std::shared_ptr<providers::AbortSignal> stop;
 
   bool ended_early() const { return interrupted || client_gone; }
   // Says how the turn ended early, in `result` and the metrics; false when it did not.
@@ -66,6 +75,7 @@ struct ActiveTurn {
     }
     if (client_gone) {
       result.client_gone = true;
+      result.stopped = stop && stop->stopped_by_user();
       result.content = std::move(partial);
       metrics.count_turn("client_gone");
       return true;
@@ -253,10 +263,13 @@ struct TurnRunner::Impl {
   std::map<std::string, std::string> fingerprints;
   std::map<std::string, Bench> benches;
   std::list<std::shared_ptr<ActiveTurn>> active;
+  std::uint64_t next_turn_id = 1;
+  std::deque<TurnFailure> failures;  // newest first
 };
 
 asio::awaitable<bool> TurnRunner::Impl::sleep(ActiveTurn& turn, std::chrono::milliseconds wait) {
   if (wait.count() <= 0 || turn.ended_early()) co_return !turn.ended_early();
+  turn.step = "waiting to retry";
   turn.backoff = std::make_shared<asio::steady_timer>(io, wait);
   auto timer = turn.backoff;
   co_await timer->async_wait(asio::as_tuple(asio::use_awaitable));
@@ -267,6 +280,13 @@ asio::awaitable<bool> TurnRunner::Impl::sleep(ActiveTurn& turn, std::chrono::mil
 asio::awaitable<TurnResult> TurnRunner::Impl::run(std::vector<providers::ChatMessage> messages,
                                                   TurnOptions options) {
   auto turn = std::make_shared<ActiveTurn>();
+  // Every turn can be stopped (the dashboard's Stop), whether or not its caller can.
+  if (!options.abort) options.abort = std::make_shared<providers::AbortSignal>();
+  turn->id = next_turn_id++;
+  turn->started_at = static_cast<double>(usage::unix_seconds_now());
+  turn->stop = options.abort;
+  turn->platform = options.platform;
+  turn->session_id = options.session_id;
   const auto on_abort = watch_abort(options.abort, *turn);  // destroyed before `turn`
   active.push_back(turn);
   const Unregister unregister{active, std::prev(active.end())};
@@ -417,6 +437,8 @@ asio::awaitable<void> TurnRunner::Impl::tool_round(ActiveTurn& turn,
   if (options.on_tool_call) {
     for (const auto& call : answer.tool_calls) options.on_tool_call(call);
   }
+  turn.step = "tool:";
+  for (const auto& call : answer.tool_calls) turn.step += " " + call.name;
   const tools::Approver* approver = options.approver ? &options.approver : nullptr;
   auto results = co_await run_tools(answer.tool_calls, turn.tools_abort, approver, options);
   result.tool_calls += static_cast<int>(answer.tool_calls.size());
@@ -634,6 +656,7 @@ asio::awaitable<bool> TurnRunner::Impl::call_once(const ProviderRequest& request
                                                   providers::ChatCallResult& outcome) {
   const Slot& slot = request.usable[step.slot];
   ++result.calls;
+  request.turn.step = "calling " + slot.provider;
   providers::ChatCall call;
   call.base_url = provider.base_url;
   call.api_key = pools.at(slot.provider).key(step.key);
@@ -750,7 +773,17 @@ TurnRunner::~TurnRunner() = default;
 asio::awaitable<TurnResult> TurnRunner::run(std::vector<providers::ChatMessage> messages,
                                             TurnOptions options) {
   auto impl = impl_;
-  co_return co_await impl->run(std::move(messages), std::move(options));
+  const std::string platform = options.platform;
+  const std::string session_id = options.session_id;
+  TurnResult result = co_await impl->run(std::move(messages), std::move(options));
+  if (!result.ok && result.failure && !result.interrupted && !result.client_gone) {
+    const auto& c = *result.failure;
+    impl->failures.push_front({static_cast<double>(usage::unix_seconds_now()), platform, session_id,
+                               result.provider, result.model,
+                               std::string(providers::to_string(c.reason)), providers::hint(c)});
+    if (impl->failures.size() > kRecentFailures) impl->failures.pop_back();
+  }
+  co_return result;
 }
 
 long TurnRunner::context_length() const {
@@ -802,6 +835,29 @@ void TurnRunner::interrupt_all() {
 
 long TurnRunner::active_turns() const {
   return static_cast<long>(impl_->active.size());
+}
+
+std::vector<ActiveRun> TurnRunner::active_runs() const {
+  std::vector<ActiveRun> runs;
+  for (const auto& turn : impl_->active) {
+    runs.push_back(
+        {std::to_string(turn->id), turn->platform, turn->session_id, turn->started_at, turn->step});
+  }
+  return runs;
+}
+
+bool TurnRunner::stop_run(std::string_view id) {
+  for (const auto& turn : impl_->active) {
+    if (std::to_string(turn->id) != id) continue;
+    spdlog::info("run {} stopped by the operator", id);
+    turn->stop->abort(providers::AbortSignal::Reason::stop);
+    return true;
+  }
+  return false;
+}
+
+std::vector<TurnFailure> TurnRunner::recent_failures() const {
+  return {impl_->failures.begin(), impl_->failures.end()};
 }
 
 std::size_t TurnRunner::clear_cooldowns() {

@@ -7,6 +7,7 @@
 #include <memory>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "common/config.hpp"
@@ -103,6 +104,28 @@ struct TurnResult {
   std::string budget_warning;
   // With TurnOptions::usage_rows_in_turn: the provider calls' usage, counted, not yet stored.
   std::vector<usage::UsageRecord> usage_rows;
+  bool stopped = false;  // client_gone because someone asked it to stop (/stop, the dashboard)
+};
+
+// A turn going on now, as the dashboard lists it.
+struct ActiveRun {
+  std::string id;  // the runner's own counter, for stop_run
+  std::string platform;
+  std::string session_id;
+  double started_at = 0;  // unix seconds
+  std::string step;       // "calling openai", "tool: read_file", "waiting to retry"
+};
+
+// A turn that ended in a provider failure (not a stop, hang-up or drain), as the dashboard
+// lists it: the failover reason and the sentence the user was given.
+struct TurnFailure {
+  double at = 0;  // unix seconds
+  std::string platform;
+  std::string session_id;
+  std::string provider;
+  std::string model;
+  std::string reason;
+  std::string hint;
 };
 
 // Runs one agent turn: provider calls with the gateway's tools offered, the tools the model
@@ -148,6 +171,13 @@ class TurnRunner {
   // Drain deadline: every active turn ends now, as interrupted.
   void interrupt_all();
   long active_turns() const;
+  std::vector<ActiveRun> active_runs() const;
+  // Ends the run `id` like /stop (its abort signal fires with Reason::stop); false when no
+  // such run is going on.
+  bool stop_run(std::string_view id);
+  // The last kRecentFailures failed turns, newest first.
+  static constexpr std::size_t kRecentFailures = 50;
+  std::vector<TurnFailure> recent_failures() const;
   std::vector<ProviderCooldown> cooldowns() const;
   // Forgets every key cooldown and provider bench (`hermes gateway cooldowns --clear`);
   // returns how many there were.

@@ -37,12 +37,14 @@
 #include "daemon/cron/cron_config.hpp"
 #include "daemon/cron/job_tables.hpp"
 #include "daemon/cron/scheduler.hpp"
+#include "daemon/dashboard/dashboard.hpp"
 #include "daemon/lifecycle/early_signals.hpp"
 #include "daemon/lifecycle/instance_lock.hpp"
 #include "daemon/lifecycle/lifecycle.hpp"
 #include "daemon/lifecycle/listen_sockets.hpp"
 #include "daemon/lifecycle/loop_ticker.hpp"
 #include "daemon/lifecycle/notifier.hpp"
+#include "daemon/lifecycle/restart_count.hpp"
 #include "daemon/lifecycle/status_line.hpp"
 #include "daemon/lifecycle/watchdog.hpp"
 #include "daemon/metrics/loop_lag_probe.hpp"
@@ -220,11 +222,18 @@ class Gateway {
               if (scheduler_) scheduler_->wake();
             },
             config_),
+        dashboard_(
+            {[this] { return dashboard_overview(); }, turns_, ledger_, worker_, *db_, job_tables_,
+             [this] {
+               if (scheduler_) scheduler_->wake();
+             }},
+            config_),
         endpoints_(
             api_, responses_, [this] { return server_view(); }, [this] { return render_metrics(); },
             [this](HttpRequest request, std::string route) {
               return webhooks_.handle(std::move(request), std::move(route));
-            }) {
+            },
+            dashboard_) {
     turns_.set_builtin_tools(&builtin_);
     conversation_.set_memory(
         [this](const std::string& user) { return builtin_.memory_block(user); });
@@ -233,9 +242,10 @@ class Gateway {
   int run();
 
  private:
-  int open_api_listener();
+  int open_api_listener(std::vector<InheritedSocket> inherited);
   asio::awaitable<HttpResponse> handle(HttpRequest request);
   ServerView server_view() const;
+  dashboard::Overview dashboard_overview() const;
   std::string render_metrics();
   asio::awaitable<void> signal_loop();
   void on_signal(int signal);
@@ -250,7 +260,8 @@ class Gateway {
   void load_usage();
   void run_before_ready(asio::awaitable<void> work, const char* what);
   // run()'s startup phases, in order.
-  bool start_api_server();  // false (logged) when its listener cannot be had
+  // False (logged) when its listener cannot be had.
+  bool start_api_server(std::vector<InheritedSocket> inherited);
   void start_telegram();
   void start_discord();
   void start_slack();
@@ -315,6 +326,7 @@ class Gateway {
   cron::JobTables job_tables_;
   cron::ChatJobs chat_jobs_;
   webhooks::WebhookReceiver webhooks_;
+  dashboard::Dashboard dashboard_;
   GatewayEndpoints endpoints_;
   std::unique_ptr<cron::Scheduler> scheduler_;
   std::unique_ptr<HttpServer> http_;
@@ -326,14 +338,16 @@ class Gateway {
   std::unique_ptr<Watchdog> watchdog_;
   LoopLagProbe lag_probe_{ticker_, metrics_};
   std::string last_config_error_;
+  double last_reload_at_ = 0;       // unix seconds of the last SIGHUP acted on (0: none)
+  long restarts_ = 0;               // of this service since systemd started it
   std::string store_file_problem_;  // set by check_store_file()
   std::string reported_problem_;    // the last one logged
 };
 
-int Gateway::open_api_listener() {
+int Gateway::open_api_listener(std::vector<InheritedSocket> inherited_sockets) {
   const auto& api = config_.gateway.api_server;
   int chosen = -1;
-  for (const auto& inherited : take_inherited_sockets()) {
+  for (const auto& inherited : inherited_sockets) {
     if (chosen < 0 && listener_matches(inherited.fd, api.host, api.port)) {
       chosen = inherited.fd;
       spdlog::info("api_server: took over the listening socket '{}' from systemd", inherited.name);
@@ -367,6 +381,34 @@ ServerView Gateway::server_view() const {
           store_problem(),
           tools_.problems(),
           platform_problems(platform_statuses(), unix_time_now())};
+}
+
+dashboard::Overview Gateway::dashboard_overview() const {
+  dashboard::Overview o;
+  auto& g = o.gateway;
+  g.state = std::string(to_string(lifecycle_.state()));
+  g.version = std::string(kVersion);
+  g.pid = static_cast<long>(::getpid());
+  g.uptime_seconds = uptime();
+  g.started_at = unix_time_now() - g.uptime_seconds;
+  g.restarts = restarts_;
+  g.sessions = store_.count_sessions();
+  g.store_problem = store_problem();
+  g.reload_at = last_reload_at_;
+  g.reload_ok = last_config_error_.empty();
+  g.reload_error = last_config_error_;
+  o.platforms = platform_statuses();
+  for (const auto& m : tools_.status()) {
+    o.tools.push_back({m.name, "mcp", m.state, static_cast<long>(m.tools), m.last_error});
+  }
+  const auto builtin = builtin_.status();
+  o.tools.push_back({builtin.name, "builtin", builtin.state, static_cast<long>(builtin.tools),
+                     builtin.last_error});
+  o.runs = turns_.active_runs();
+  o.cooldowns = turns_.cooldowns();
+  o.budgets = ledger_.budget_uses(usage::unix_seconds_now());
+  o.failures = turns_.recent_failures();
+  return o;
 }
 
 std::string Gateway::render_metrics() {
@@ -446,6 +488,7 @@ void Gateway::reload() {
     return;
   }
   notifier_.reloading();
+  last_reload_at_ = unix_time_now();
   spdlog::info("SIGHUP: reloading {}", paths_.config_file.string());
   LoadedConfig loaded = load(paths_);
   if (loaded.config) loaded.errors = cron::cron_config_problems(*loaded.config);
@@ -497,6 +540,7 @@ void Gateway::apply_config() {
   conversation_.reconfigure(config_);
   api_.reconfigure(config_);
   responses_.reconfigure(config_);
+  dashboard_.reconfigure(config_);
   if (telegram_) telegram_->reconfigure(config_);
   if (config_.gateway.telegram.enabled != static_cast<bool>(telegram_)) {
     spdlog::warn("gateway.telegram.enabled changes take effect at the next restart");
@@ -704,10 +748,10 @@ void Gateway::run_before_ready(asio::awaitable<void> work, const char* what) {
 
 // False (and logged) when the listener cannot be had: a config problem, not a crash, so the
 // start is refused (under systemd exit 78 stops the restart loop).
-bool Gateway::start_api_server() {
+bool Gateway::start_api_server(std::vector<InheritedSocket> inherited) {
   int listener = -1;
   try {
-    listener = open_api_listener();
+    listener = open_api_listener(std::move(inherited));
   } catch (const std::system_error& e) {
     const auto& api = config_.gateway.api_server;
     const std::string hint =
@@ -862,7 +906,13 @@ void Gateway::start_scheduler() {
 int Gateway::run() {
   start_tools();
   load_usage();
-  if (config_.gateway.api_server.enabled && !start_api_server()) return kExitConfig;
+  auto inherited = take_inherited_sockets();
+  restarts_ = count_restarts(inherited, notifier_);
+  if (!config_.gateway.api_server.enabled) {
+    for (const auto& socket : inherited) ::close(socket.fd);
+  } else if (!start_api_server(std::move(inherited))) {
+    return kExitConfig;
+  }
   if (config_.gateway.telegram.enabled) start_telegram();
   if (config_.gateway.discord.enabled) start_discord();
   if (config_.gateway.slack.enabled) start_slack();

@@ -1,5 +1,6 @@
 #include "daemon/app/gateway_endpoints.hpp"
 
+#include "daemon/dashboard/dashboard.hpp"
 #include "daemon/platforms/api_server.hpp"
 #include "daemon/platforms/responses/responses_api.hpp"
 
@@ -55,6 +56,14 @@ asio::awaitable<HttpResponse> GatewayEndpoints::count_tokens(HttpRequest request
 
 asio::awaitable<HttpResponse> GatewayEndpoints::webhook(HttpRequest request, RouteParams params) {
   co_return co_await webhook_(std::move(request), std::move(params.id));
+}
+
+asio::awaitable<HttpResponse> GatewayEndpoints::ui_page(HttpRequest request, RouteParams) {
+  co_return dashboard_.serve_page(request.path());
+}
+
+asio::awaitable<HttpResponse> GatewayEndpoints::ui_api(HttpRequest request, RouteParams params) {
+  co_return co_await dashboard_.serve_api(std::move(request), std::move(params.id));
 }
 
 }  // namespace hermes::daemon

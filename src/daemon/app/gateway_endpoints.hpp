@@ -9,6 +9,9 @@
 namespace hermes::daemon {
 
 class ApiServer;
+namespace dashboard {
+class Dashboard;
+}
 namespace responses {
 class ResponsesApi;
 }
@@ -21,12 +24,13 @@ class GatewayEndpoints final : public Endpoints {
       std::function<boost::asio::awaitable<HttpResponse>(HttpRequest, std::string)>;
   GatewayEndpoints(ApiServer& api, responses::ResponsesApi& responses,
                    std::function<ServerView()> view, std::function<std::string()> metrics_text,
-                   WebhookHandler webhook)
+                   WebhookHandler webhook, dashboard::Dashboard& dashboard)
       : api_(api),
         responses_(responses),
         view_(std::move(view)),
         metrics_text_(std::move(metrics_text)),
-        webhook_(std::move(webhook)) {}
+        webhook_(std::move(webhook)),
+        dashboard_(dashboard) {}
 
   boost::asio::awaitable<HttpResponse> health(HttpRequest request, RouteParams params) override;
   boost::asio::awaitable<HttpResponse> metrics(HttpRequest request, RouteParams params) override;
@@ -46,6 +50,8 @@ class GatewayEndpoints final : public Endpoints {
   boost::asio::awaitable<HttpResponse> count_tokens(HttpRequest request,
                                                     RouteParams params) override;
   boost::asio::awaitable<HttpResponse> webhook(HttpRequest request, RouteParams params) override;
+  boost::asio::awaitable<HttpResponse> ui_page(HttpRequest request, RouteParams params) override;
+  boost::asio::awaitable<HttpResponse> ui_api(HttpRequest request, RouteParams params) override;
 
  private:
   ApiServer& api_;
@@ -53,6 +59,7 @@ class GatewayEndpoints final : public Endpoints {
   std::function<ServerView()> view_;
   std::function<std::string()> metrics_text_;
   WebhookHandler webhook_;
+  dashboard::Dashboard& dashboard_;
 };
 
 }  // namespace hermes::daemon

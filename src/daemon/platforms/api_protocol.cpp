@@ -409,6 +409,12 @@ HttpResponse client_gone_response() {
                     "client_closed_request");
 }
 
+HttpResponse stopped_response() {
+  return json_error(400,
+                    "The run was stopped before it finished (Stop in the gateway's dashboard).",
+                    "run_stopped");
+}
+
 std::string_view text_finish_reason(std::string_view finish_reason) {
   if (finish_reason == "length" || finish_reason == "content_filter") return finish_reason;
   return "stop";

@@ -72,6 +72,8 @@ HttpResponse store_failed_response();
 // 499 (nginx's "client closed request"): what a turn whose client hung up is logged and
 // counted as; it never reaches anyone.
 HttpResponse client_gone_response();
+// The turn was stopped by someone else (the dashboard's Stop): 400, so no client retries it.
+HttpResponse stopped_response();
 // 401 for a missing or wrong `Authorization: Bearer <key>`.
 HttpResponse unauthorized_response();
 inline constexpr std::string_view kInterruptedMessage =

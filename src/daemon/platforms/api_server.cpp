@@ -282,6 +282,7 @@ asio::awaitable<HttpResponse> ApiServer::Impl::answer(const ConversationResult& 
   HttpResponse response;
   if (auto failed = store_failure(taken)) co_return std::move(*failed);
   if (result.interrupted) co_return interrupted_response();
+  if (result.stopped) co_return stopped_response();
   if (result.client_gone) co_return client_gone_response();  // for the log: nobody reads it
   if (!result.ok) co_return failure_response(*result.failure);
   std::function<void()> write = [&response, &result, dialect] {
@@ -334,11 +335,12 @@ asio::awaitable<void> ApiServer::Impl::stream_turn(std::uint64_t id, ResponseStr
     co_await turn->finish(result);
     co_return;
   }
-  if (result.client_gone && !store_failed) {  // nobody is left to tell
+  if (result.client_gone && !result.stopped && !store_failed) {  // nobody is left to tell
     if (!out.started()) out.instead = client_gone_response();
     co_return;
   }
   HttpResponse failure = store_failed         ? std::move(*store_failed)
+                         : result.stopped     ? stopped_response()
                          : result.interrupted ? interrupted_response()
                                               : failure_response(*result.failure);
   failure = in_dialect(std::move(failure), turn->prepared.dialect);

@@ -23,6 +23,18 @@ const std::vector<Route> kRoutes = {
     {{"POST"}, "/webhooks/{id}", false, &Endpoints::webhook},
     {{"POST"}, "/v1/messages", true, &Endpoints::messages, true},
     {{"POST"}, "/v1/messages/count_tokens", true, &Endpoints::count_tokens, true},
+    {{"GET"}, "/ui", false, &Endpoints::ui_page},
+    {{"GET"}, "/ui/auth", false, &Endpoints::ui_page},
+    {{"GET"}, "/ui/assets/{id}", false, &Endpoints::ui_page},
+    {{"GET"}, "/ui/api/overview", true, &Endpoints::ui_api},
+    {{"GET"}, "/ui/api/spend", true, &Endpoints::ui_api},
+    {{"GET"}, "/ui/api/sessions", true, &Endpoints::ui_api},
+    {{"GET"}, "/ui/api/sessions/{id}", true, &Endpoints::ui_api},
+    {{"POST"}, "/ui/api/runs/{id}/stop", true, &Endpoints::ui_api},
+    {{"POST"}, "/ui/api/cooldowns/clear", true, &Endpoints::ui_api},
+    {{"POST"}, "/ui/api/cron/{id}/run", true, &Endpoints::ui_api},
+    {{"POST"}, "/ui/api/cron/{id}/pause", true, &Endpoints::ui_api},
+    {{"POST"}, "/ui/api/cron/{id}/resume", true, &Endpoints::ui_api},
 };
 
 // Splits off the next '/'-led segment of `rest` ("/v1/x" → "v1", rest "/x").

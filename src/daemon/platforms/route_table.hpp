@@ -40,6 +40,9 @@ class Endpoints {
   virtual boost::asio::awaitable<HttpResponse> count_tokens(HttpRequest request,
                                                             RouteParams params) = 0;
   virtual boost::asio::awaitable<HttpResponse> webhook(HttpRequest request, RouteParams params) = 0;
+  // The dashboard: its page and assets (no key), its JSON and actions (the API key).
+  virtual boost::asio::awaitable<HttpResponse> ui_page(HttpRequest request, RouteParams params) = 0;
+  virtual boost::asio::awaitable<HttpResponse> ui_api(HttpRequest request, RouteParams params) = 0;
 };
 
 using EndpointHandler = boost::asio::awaitable<HttpResponse> (Endpoints::*)(HttpRequest,

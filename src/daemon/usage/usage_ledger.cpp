@@ -232,8 +232,8 @@ asio::awaitable<std::vector<UsageTotal>> UsageLedger::totals(double since, Usage
   co_return totals;
 }
 
-std::map<std::string, std::pair<double, double>> UsageLedger::budget_spend(std::int64_t now) const {
-  std::map<std::string, std::pair<double, double>> out;
+std::vector<UsageLedger::BudgetUse> UsageLedger::budget_uses(std::int64_t now) const {
+  std::vector<BudgetUse> out;
   for (const auto& b : config_.budgets) {
     const auto window = period_window(b.period, now);
     double top = 0;
@@ -245,8 +245,14 @@ std::map<std::string, std::pair<double, double>> UsageLedger::budget_spend(std::
         if (subject.starts_with(prefix)) top = std::max(top, spent(subject, window));
       }
     }
-    out[b.name] = {top, b.limit_usd};
+    out.push_back({b.name, top, b.limit_usd, window.end});
   }
+  return out;
+}
+
+std::map<std::string, std::pair<double, double>> UsageLedger::budget_spend(std::int64_t now) const {
+  std::map<std::string, std::pair<double, double>> out;
+  for (const auto& use : budget_uses(now)) out[use.name] = {use.spent_usd, use.limit_usd};
   return out;
 }
 

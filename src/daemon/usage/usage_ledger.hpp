@@ -87,6 +87,14 @@ class UsageLedger {
   void reconfigure(const Config& config) { config_ = config; }
   // For /metrics: each budget's spend in its period (chat budgets: the top chat) and limit.
   std::map<std::string, std::pair<double, double>> budget_spend(std::int64_t now) const;
+  // The same with each period's end, for the dashboard.
+  struct BudgetUse {
+    std::string name;
+    double spent_usd = 0;
+    double limit_usd = 0;
+    std::int64_t resets_at = 0;  // unix seconds
+  };
+  std::vector<BudgetUse> budget_uses(std::int64_t now) const;
   std::optional<CallPrice> price(const UsageRecord& record) const;
 
  private:

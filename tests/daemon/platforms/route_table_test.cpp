@@ -2,6 +2,7 @@
 // and labelled for the metrics by its pattern.
 #include "daemon/platforms/route_table.hpp"
 
+#include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
 #include <boost/asio/co_spawn.hpp>
@@ -139,6 +140,12 @@ class RecordingEndpoints final : public Endpoints {
   asio::awaitable<HttpResponse> webhook(HttpRequest, RouteParams p) override {
     return answer("webhook", p);
   }
+  asio::awaitable<HttpResponse> ui_page(HttpRequest, RouteParams p) override {
+    return answer("ui_page", p);
+  }
+  asio::awaitable<HttpResponse> ui_api(HttpRequest, RouteParams p) override {
+    return answer("ui_api", p);
+  }
   std::string called;
 };
 
@@ -171,6 +178,18 @@ TEST(RouteTable, DispatchRunsTheRoutesHandlerAndLabelsTheAnswer) {
        {"response_input_items:resp_9", "/v1/responses/{id}/input_items"}},
       {{"GET", "/v1/usage?since=24h"}, {"usage:", "/v1/usage"}},
       {{"POST", "/webhooks/github"}, {"webhook:github", "/webhooks/{id}"}},
+      {{"GET", "/ui"}, {"ui_page:", "/ui"}},
+      {{"GET", "/ui/auth"}, {"ui_page:", "/ui/auth"}},
+      {{"GET", "/ui/assets/app.js"}, {"ui_page:app.js", "/ui/assets/{id}"}},
+      {{"GET", "/ui/api/overview"}, {"ui_api:", "/ui/api/overview"}},
+      {{"GET", "/ui/api/spend?days=7"}, {"ui_api:", "/ui/api/spend"}},
+      {{"GET", "/ui/api/sessions?q=a%20b"}, {"ui_api:", "/ui/api/sessions"}},
+      {{"GET", "/ui/api/sessions/s1"}, {"ui_api:s1", "/ui/api/sessions/{id}"}},
+      {{"POST", "/ui/api/runs/7/stop"}, {"ui_api:7", "/ui/api/runs/{id}/stop"}},
+      {{"POST", "/ui/api/cooldowns/clear"}, {"ui_api:", "/ui/api/cooldowns/clear"}},
+      {{"POST", "/ui/api/cron/j1/run"}, {"ui_api:j1", "/ui/api/cron/{id}/run"}},
+      {{"POST", "/ui/api/cron/j1/pause"}, {"ui_api:j1", "/ui/api/cron/{id}/pause"}},
+      {{"POST", "/ui/api/cron/j1/resume"}, {"ui_api:j1", "/ui/api/cron/{id}/resume"}},
   };
   for (const auto& [request, expected] : cases) {
     RecordingEndpoints endpoints;
@@ -184,6 +203,29 @@ TEST(RouteTable, DispatchRunsTheRoutesHandlerAndLabelsTheAnswer) {
   EXPECT_EQ(dispatched(endpoints, "POST", "/webhooks/github", false).status, 200)
       << "a webhook's signature authenticates it, not the bearer key";
   EXPECT_EQ(endpoints.called, "webhook:github");
+}
+
+// The page asks for the key itself; everything under /ui/api is refused without it.
+TEST(RouteTable, TheDashboardPageNeedsNoKeyAndItsApiAlwaysDoes) {
+  for (const char* target : {"/ui", "/ui/auth", "/ui/assets/app.js"}) {
+    RecordingEndpoints endpoints;
+    EXPECT_EQ(dispatched(endpoints, "GET", target, false).status, 200) << target;
+    EXPECT_EQ(endpoints.called.substr(0, 7), "ui_page") << target;
+  }
+  const std::pair<const char*, const char*> api[] = {
+      {"GET", "/ui/api/overview"},        {"GET", "/ui/api/spend?days=30"},
+      {"GET", "/ui/api/sessions?q=x"},    {"GET", "/ui/api/sessions/s1"},
+      {"POST", "/ui/api/runs/1/stop"},    {"POST", "/ui/api/cooldowns/clear"},
+      {"POST", "/ui/api/cron/j1/run"},    {"POST", "/ui/api/cron/j1/pause"},
+      {"POST", "/ui/api/cron/j1/resume"}, {"DELETE", "/ui/api/overview"},
+  };
+  for (const auto& [method, target] : api) {
+    RecordingEndpoints endpoints;
+    const auto response = dispatched(endpoints, method, target, false);
+    EXPECT_EQ(response.status, 401) << method << " " << target;
+    EXPECT_THAT(response.body, ::testing::HasSubstr("\"message\"")) << target;
+    EXPECT_EQ(endpoints.called, "") << target;
+  }
 }
 
 }  // namespace

@@ -15,6 +15,7 @@
 #include "daemon/agent/context_window.hpp"
 #include "daemon/agent/session_tables.hpp"
 #include "daemon/cron/job_tables.hpp"
+#include "daemon/dashboard/session_browser.hpp"
 #include "daemon/platforms/chat/chat_store.hpp"
 #include "daemon/platforms/responses/response_tables.hpp"
 #include "daemon/state/migrations.hpp"
@@ -137,6 +138,47 @@ TEST_P(StoreBackend, SessionSearchFindsTheOwnersWordsInTheirOtherSessionsOnly) {
   EXPECT_EQ(tables.search_messages("telegram-2", {"lighthouse"}, "", 10).size(), 1u);
   EXPECT_TRUE(tables.search_messages("telegram-9", {"lighthouse"}, "", 10).empty());
   EXPECT_EQ(tables.search_messages("telegram-1", {"lighthouse"}, "", 1).size(), 1u);
+}
+
+// The dashboard's sessions: newest first, searched case-insensitively with LIKE's own
+// characters taken literally, and one session's stored messages with their tool calls.
+TEST_P(StoreBackend, TheDashboardListsSearchesAndShowsSessions) {
+  SqlSessionTables tables(*db_);
+  const double later = 4e9;  // after every other test's sessions
+  const std::string calls =
+      R"([{"id":"c1","type":"function","function":{"name":"read_file","arguments":"{}"}}])";
+  in_transaction([&] {
+    tables.insert_session("hs_d1", "telegram", "telegram:dm:5", later);
+    tables.insert_message("hs_d1", {"user", "Zanzibar 100%_ sure\nsecond line"}, later, "");
+    tables.insert_message("hs_d1", {"assistant", "", calls, ""}, later, "");
+    tables.insert_message("hs_d1", {"tool", "file text", "", "c1"}, later, "");
+    tables.insert_message("hs_d1", {"assistant", "done"}, later, "");
+    tables.insert_session("hs_d2", "api_server", "", later + 1);
+    tables.insert_message("hs_d2", {"user", "ZANZIBAR too"}, later + 1, "");
+  });
+  dashboard::SessionBrowser browser(*db_);
+  const auto found = browser.recent("zanzibar", 10);
+  ASSERT_EQ(found.size(), 2u);
+  EXPECT_EQ(found[0].id, "hs_d2") << "the newest first";
+  EXPECT_EQ(found[1].id, "hs_d1");
+  EXPECT_EQ(found[1].platform, "telegram");
+  EXPECT_EQ(found[1].messages, 4);
+  EXPECT_EQ(found[1].title, "Zanzibar 100%_ sure second line");
+  EXPECT_EQ(found[1].updated_at, later);
+  ASSERT_EQ(browser.recent("0%_ s", 10).size(), 1u);
+  EXPECT_TRUE(browser.recent("1_0", 10).empty()) << "_ is not a wildcard";
+  EXPECT_TRUE(browser.recent("zan%bar", 10).empty()) << "% is not a wildcard";
+  const auto newest = browser.recent("", 1);
+  ASSERT_EQ(newest.size(), 1u);
+  EXPECT_EQ(newest[0].id, "hs_d2");
+
+  const auto transcript = browser.transcript("hs_d1");
+  ASSERT_TRUE(transcript.has_value());
+  ASSERT_EQ(transcript->messages.size(), 4u);
+  EXPECT_EQ(transcript->messages[1].tool_calls, calls);
+  EXPECT_EQ(transcript->messages[2].tool_call_id, "c1");
+  EXPECT_EQ(transcript->messages[3].content, "done");
+  EXPECT_FALSE(browser.transcript("hs_none").has_value());
 }
 
 TEST_P(StoreBackend, ASummaryStandsForTheMessagesItCoversAndTheNewestWins) {

@@ -1,0 +1,243 @@
+#include "daemon/dashboard/dashboard_json.hpp"
+
+#include <nlohmann/json.hpp>
+
+namespace hermes::daemon::dashboard {
+
+namespace {
+
+using nlohmann::json;
+
+json optional_time(const std::optional<double>& at) {
+  return at ? json(*at) : json(nullptr);
+}
+
+json gateway_json(const GatewayFacts& g) {
+  return {{"state", g.state},
+          {"version", g.version},
+          {"pid", g.pid},
+          {"uptime_seconds", g.uptime_seconds},
+          {"started_at", g.started_at},
+          {"restarts", g.restarts},
+          {"sessions", g.sessions},
+          {"store_problem", g.store_problem},
+          {"reload", {{"at", g.reload_at}, {"ok", g.reload_ok}, {"error", g.reload_error}}}};
+}
+
+json platforms_json(const std::vector<PlatformStatus>& platforms) {
+  json out = json::array();
+  for (const auto& p : platforms) {
+    out.push_back({{"name", p.name},
+                   {"state", p.state},
+                   {"detail", p.detail},
+                   {"last_event_at", p.last_event_at},
+                   {"last_delivery_at", p.last_delivery_at},
+                   {"abandoned", p.abandoned}});
+  }
+  return out;
+}
+
+json tools_json(const std::vector<ToolFacts>& tools) {
+  json out = json::array();
+  for (const auto& t : tools) {
+    out.push_back({{"name", t.name},
+                   {"kind", t.kind},
+                   {"state", t.state},
+                   {"tools", t.tools},
+                   {"last_error", t.last_error}});
+  }
+  return out;
+}
+
+json runs_json(const std::vector<ActiveRun>& runs) {
+  json out = json::array();
+  for (const auto& r : runs) {
+    out.push_back({{"id", r.id},
+                   {"platform", r.platform},
+                   {"session_id", r.session_id},
+                   {"started_at", r.started_at},
+                   {"step", r.step}});
+  }
+  return out;
+}
+
+json cooldowns_json(const std::vector<ProviderCooldown>& cooldowns) {
+  json out = json::array();
+  for (const auto& c : cooldowns) {
+    out.push_back({{"provider", c.provider},
+                   {"key_index", c.key_index},
+                   {"reason", c.reason},
+                   {"seconds_left", c.seconds_left}});
+  }
+  return out;
+}
+
+json budgets_json(const std::vector<usage::UsageLedger::BudgetUse>& budgets) {
+  json out = json::array();
+  for (const auto& b : budgets) {
+    const double percent = b.limit_usd > 0 ? 100.0 * b.spent_usd / b.limit_usd : 0.0;
+    out.push_back({{"name", b.name},
+                   {"limit_usd", b.limit_usd},
+                   {"spent_usd", b.spent_usd},
+                   {"percent", percent},
+                   {"resets_at", b.resets_at}});
+  }
+  return out;
+}
+
+json failures_json(const std::vector<TurnFailure>& failures) {
+  json out = json::array();
+  for (const auto& f : failures) {
+    out.push_back({{"at", f.at},
+                   {"platform", f.platform},
+                   {"session_id", f.session_id},
+                   {"provider", f.provider},
+                   {"model", f.model},
+                   {"reason", f.reason},
+                   {"hint", f.hint}});
+  }
+  return out;
+}
+
+json jobs_json(const std::vector<cron::Job>& jobs) {
+  json out = json::array();
+  for (const auto& j : jobs) {
+    out.push_back({{"id", j.id},
+                   {"name", j.name},
+                   {"schedule", j.schedule},
+                   {"enabled", j.enabled},
+                   {"next_run", optional_time(j.next_run)},
+                   {"last_run", optional_time(j.last_run)},
+                   {"last_status", j.last_status},
+                   {"deliver", j.deliver}});
+  }
+  return out;
+}
+
+json totals_json(const std::vector<usage::UsageTotal>& totals, const char* key) {
+  json out = json::array();
+  for (const auto& t : totals) {
+    out.push_back(
+        {{key, t.group}, {"cost_usd", t.cost_usd}, {"tokens", t.total_tokens}, {"calls", t.calls}});
+  }
+  return out;
+}
+
+// The stored tool_calls (OpenAI's array) as {id, name, arguments}; unreadable ones are skipped.
+json tool_calls_json(const std::string& stored) {
+  json out = json::array();
+  if (stored.empty()) return out;
+  const auto calls = json::parse(stored, nullptr, false);
+  if (!calls.is_array()) return out;
+  for (const auto& call : calls) {
+    if (!call.is_object()) continue;
+    const auto function = call.value("function", json::object());
+    if (!function.is_object()) continue;
+    out.push_back({{"id", call.value("id", "")},
+                   {"name", function.value("name", "")},
+                   {"arguments", function.value("arguments", "")}});
+  }
+  return out;
+}
+
+int hex_digit(char c) {
+  if (c >= '0' && c <= '9') return c - '0';
+  if (c >= 'a' && c <= 'f') return c - 'a' + 10;
+  if (c >= 'A' && c <= 'F') return c - 'A' + 10;
+  return -1;
+}
+
+}  // namespace
+
+std::string overview_json(const Overview& o) {
+  return json{{"gateway", gateway_json(o.gateway)},
+              {"platforms", platforms_json(o.platforms)},
+              {"tools", tools_json(o.tools)},
+              {"runs", runs_json(o.runs)},
+              {"cooldowns", cooldowns_json(o.cooldowns)},
+              {"budgets", budgets_json(o.budgets)},
+              {"failures", failures_json(o.failures)},
+              {"jobs", jobs_json(o.jobs)}}
+      .dump(-1, ' ', false, json::error_handler_t::replace);
+}
+
+std::string spend_json(const std::vector<usage::UsageTotal>& days,
+                       const std::vector<usage::UsageTotal>& by_model,
+                       const std::vector<usage::UsageTotal>& by_provider) {
+  return json{{"days", totals_json(days, "day")},
+              {"by_model", totals_json(by_model, "name")},
+              {"by_provider", totals_json(by_provider, "name")}}
+      .dump(-1, ' ', false, json::error_handler_t::replace);
+}
+
+std::string sessions_json(const std::vector<SessionRow>& sessions) {
+  json rows = json::array();
+  for (const auto& s : sessions) {
+    rows.push_back({{"id", s.id},
+                    {"platform", s.platform},
+                    {"created_at", s.created_at},
+                    {"updated_at", s.updated_at},
+                    {"messages", s.messages},
+                    {"title", s.title}});
+  }
+  return json{{"sessions", rows}}.dump(-1, ' ', false, json::error_handler_t::replace);
+}
+
+std::string transcript_json(const SessionTranscript& t) {
+  json messages = json::array();
+  for (const auto& m : t.messages) {
+    messages.push_back({{"role", m.role},
+                        {"content", m.content},
+                        {"tool_calls", tool_calls_json(m.tool_calls)},
+                        {"tool_call_id", m.tool_call_id}});
+  }
+  return json{{"id", t.session.id},
+              {"platform", t.session.platform},
+              {"created_at", t.session.created_at},
+              {"messages", messages}}
+      .dump(-1, ' ', false, json::error_handler_t::replace);
+}
+
+HttpResponse with_dashboard_headers(HttpResponse response) {
+  response.headers.emplace_back("Content-Security-Policy", std::string(kContentSecurityPolicy));
+  response.headers.emplace_back("X-Content-Type-Options", "nosniff");
+  response.headers.emplace_back("Referrer-Policy", "no-referrer");
+  response.headers.emplace_back("Cache-Control", "no-store");
+  return response;
+}
+
+HttpResponse dashboard_json(int status, std::string body) {
+  HttpResponse response;
+  response.status = status;
+  response.body = std::move(body);
+  return with_dashboard_headers(std::move(response));
+}
+
+HttpResponse dashboard_error(int status, std::string_view message) {
+  return dashboard_json(status, json{{"error", {{"message", message}}}}.dump());
+}
+
+std::string percent_decoded(std::string_view text) {
+  std::string out;
+  for (std::size_t i = 0; i < text.size(); ++i) {
+    if (text[i] == '+') {
+      out += ' ';
+    } else if (text[i] == '%' && i + 2 < text.size() && hex_digit(text[i + 1]) >= 0 &&
+               hex_digit(text[i + 2]) >= 0) {
+      out += static_cast<char>(hex_digit(text[i + 1]) * 16 + hex_digit(text[i + 2]));
+      i += 2;
+    } else {
+      out += text[i];
+    }
+  }
+  return out;
+}
+
+std::string query_value(std::string_view query, std::string_view name, std::string_view fallback) {
+  for (const auto& [key, value] : query_params(query)) {
+    if (key == name) return percent_decoded(value);
+  }
+  return std::string(fallback);
+}
+
+}  // namespace hermes::daemon::dashboard

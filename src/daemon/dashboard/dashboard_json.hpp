@@ -1,0 +1,77 @@
+#pragma once
+
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "common/runtime_status.hpp"
+#include "daemon/agent/turn_runner.hpp"
+#include "daemon/cron/job_tables.hpp"
+#include "daemon/dashboard/session_browser.hpp"
+#include "daemon/platforms/http_types.hpp"
+#include "daemon/usage/usage_ledger.hpp"
+#include "daemon/usage/usage_tables.hpp"
+
+// The dashboard's JSON (GET /ui/api/…) from plain values, and the headers every /ui answer
+// carries: pure, so the shapes are table-tested without a gateway.
+namespace hermes::daemon::dashboard {
+
+struct GatewayFacts {
+  std::string state;
+  std::string version;
+  long pid = 0;
+  double uptime_seconds = 0;
+  double started_at = 0;
+  long restarts = 0;  // since the service was started (the systemd fd store's count)
+  long long sessions = 0;
+  std::string store_problem;
+  double reload_at = 0;  // the last SIGHUP's (0: none yet), its result and error
+  bool reload_ok = true;
+  std::string reload_error;
+};
+
+struct ToolFacts {
+  std::string name;
+  std::string kind;  // mcp | builtin
+  std::string state;
+  long tools = 0;
+  std::string last_error;
+};
+
+// Everything GET /ui/api/overview shows.
+struct Overview {
+  GatewayFacts gateway;
+  std::vector<PlatformStatus> platforms;
+  std::vector<ToolFacts> tools;
+  std::vector<ActiveRun> runs;
+  std::vector<ProviderCooldown> cooldowns;
+  std::vector<usage::UsageLedger::BudgetUse> budgets;
+  std::vector<TurnFailure> failures;
+  std::vector<cron::Job> jobs;
+};
+
+std::string overview_json(const Overview& overview);
+// `days`: totals grouped by UTC day; `by_model`, `by_provider`: of the same period.
+std::string spend_json(const std::vector<usage::UsageTotal>& days,
+                       const std::vector<usage::UsageTotal>& by_model,
+                       const std::vector<usage::UsageTotal>& by_provider);
+std::string sessions_json(const std::vector<SessionRow>& sessions);
+std::string transcript_json(const SessionTranscript& transcript);
+
+// A JSON answer (or an error in the API's shape) with the dashboard's headers.
+HttpResponse dashboard_json(int status, std::string body);
+HttpResponse dashboard_error(int status, std::string_view message);
+// Adds Content-Security-Policy, X-Content-Type-Options, Referrer-Policy and Cache-Control.
+HttpResponse with_dashboard_headers(HttpResponse response);
+
+// `%41b+c` → "Ab c" (a query parameter's value); malformed escapes are kept as written.
+std::string percent_decoded(std::string_view text);
+// The value of `name` in `query`, decoded; `fallback` when absent.
+std::string query_value(std::string_view query, std::string_view name,
+                        std::string_view fallback = {});
+
+inline constexpr std::string_view kContentSecurityPolicy =
+    "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
+    "connect-src 'self'; frame-ancestors 'none'; base-uri 'none'; form-action 'none'";
+
+}  // namespace hermes::daemon::dashboard

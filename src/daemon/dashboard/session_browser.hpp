@@ -1,0 +1,50 @@
+#pragma once
+
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "daemon/providers/openai_chat.hpp"
+
+namespace hermes::daemon::state {
+class SqlConnection;
+}
+
+namespace hermes::daemon::dashboard {
+
+// A stored session as the dashboard lists it.
+struct SessionRow {
+  std::string id;
+  std::string platform;
+  double created_at = 0;
+  double updated_at = 0;
+  long long messages = 0;
+  std::string title;  // the first user message, cut short
+};
+
+struct SessionTranscript {
+  SessionRow session;
+  std::vector<providers::ChatMessage> messages;  // every stored one, in order
+};
+
+// Reads sessions for the dashboard, read-only, in either backend's SQL. Called on the store
+// worker's thread only.
+class SessionBrowser {
+ public:
+  explicit SessionBrowser(state::SqlConnection& db) : db_(db) {}
+  // The most recently used sessions; with `query`, only those with a message containing it
+  // (case-insensitive for ASCII letters).
+  std::vector<SessionRow> recent(const std::string& query, long long limit);
+  std::optional<SessionTranscript> transcript(const std::string& id);
+
+  static constexpr std::size_t kTitleBytes = 80;
+  static constexpr long long kTranscriptMessages = 1000;  // the newest ones
+
+ private:
+  state::SqlConnection& db_;
+};
+
+// `text` for a LIKE pattern with ESCAPE '\': %, _ and \ match themselves.
+std::string like_escaped(std::string_view text);
+
+}  // namespace hermes::daemon::dashboard
