@@ -145,6 +145,20 @@ TEST(Config, CronAndWebhookRoutes) {
               ElementsAre(HasSubstr("expected github")));
 }
 
+TEST(Config, TheDashboardIsOnByDefaultAndCanBeTurnedOff) {
+  const auto defaults = parse_config(kBase, "/h/config.yaml", {});
+  ASSERT_TRUE(defaults.config);
+  EXPECT_TRUE(defaults.config->gateway.dashboard.enabled);
+  const auto off =
+      parse_config(std::string(kBase) + "gateway: {dashboard: {enabled: false}}\n", "/h/c", {});
+  ASSERT_TRUE(off.config) << off.errors.front();
+  EXPECT_FALSE(off.config->gateway.dashboard.enabled);
+  EXPECT_THAT(errors_of("gateway: {dashboard: {enabled: true, port: 9}}\n"),
+              ::testing::Contains(::testing::HasSubstr("gateway.dashboard")));
+  EXPECT_THAT(errors_of("gateway: {dashboard: {enabled: maybe}}\n"),
+              ::testing::Contains(::testing::HasSubstr("gateway.dashboard.enabled")));
+}
+
 TEST(Config, BuiltinToolsDefaultToAllInTheSandbox) {
   const auto defaults = parse_config(kBase, "/h/config.yaml", {});
   ASSERT_TRUE(defaults.config);

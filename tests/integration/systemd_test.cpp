@@ -5,6 +5,7 @@
 
 #include <atomic>
 #include <cerrno>
+#include <nlohmann/json.hpp>
 #include <thread>
 
 #include "daemon_fixture.hpp"
@@ -34,6 +35,15 @@ class SystemdUnit : public ::testing::Test {
   }
 
   int main_pid() const { return std::atoi(manager_.show(kUnit, "MainPID").c_str()); }
+
+  // The restarts the dashboard shows (counted in the fd store); -1 when it cannot be read.
+  long dashboard_restarts() const {
+    std::string body;
+    if (http_get_status(home_.port, "/ui/api/overview", &body) != 200) return -1;
+    const auto overview = nlohmann::json::parse(body, nullptr, false);
+    if (!overview.is_object()) return -1;
+    return overview["gateway"].value("restarts", -1L);
+  }
 
   std::string journal() const {
     return "\n" + manager_.systemctl({"status", "--no-pager", "-n", "30", kUnit}).out;
@@ -67,8 +77,10 @@ TEST_F(SystemdUnit, ActivatingUntilReadyThenServingAtOnce) {
 
 TEST_F(SystemdUnit, Sigusr1DrainsExits75AndSystemdRestartsWithNewPidAndStoredSocket) {
   install_and_start();
-  EXPECT_EQ(manager_.show(kUnit, "NFileDescriptorStore"), "1");
+  // The API socket and the restart counter.
+  EXPECT_EQ(manager_.show(kUnit, "NFileDescriptorStore"), "2");
   EXPECT_EQ(manager_.show(kUnit, "StatusText"), "Serving: 0 sessions, 0 active runs");
+  EXPECT_EQ(dashboard_restarts(), 0);
   const int old_pid = main_pid();
   ASSERT_GT(old_pid, 0);
   ASSERT_EQ(::kill(old_pid, SIGUSR1), 0);
@@ -76,8 +88,9 @@ TEST_F(SystemdUnit, Sigusr1DrainsExits75AndSystemdRestartsWithNewPidAndStoredSoc
   EXPECT_EQ(::kill(old_pid, 0), -1);
   EXPECT_EQ(errno, ESRCH);
   EXPECT_EQ(manager_.show(kUnit, "NRestarts"), "1");
-  EXPECT_EQ(manager_.show(kUnit, "NFileDescriptorStore"), "1");
+  EXPECT_EQ(manager_.show(kUnit, "NFileDescriptorStore"), "2");
   EXPECT_EQ(http_get_status(home_.port, "/health"), 200);
+  EXPECT_EQ(dashboard_restarts(), 1);
 }
 
 TEST_F(SystemdUnit, NoConnectionRefusedAcrossRestarts) {
@@ -112,6 +125,7 @@ TEST_F(SystemdUnit, NoConnectionRefusedAcrossRestarts) {
   EXPECT_EQ(failed.load(), 0) << "last failure: " << last_failure.load() << "\n" << journal();
   EXPECT_GT(answered.load(), kRestarts);
   EXPECT_EQ(manager_.show(kUnit, "NRestarts"), std::to_string(kRestarts));
+  EXPECT_EQ(dashboard_restarts(), kRestarts);
 }
 
 TEST_F(SystemdUnit, WatchdogKillsAWedgedEventLoop) {
