@@ -249,6 +249,37 @@ TEST_F(TelegramChat, StopEndsARunningTurnWithinASecondAndKeepsTheChatToldOnce) {
   EXPECT_TRUE(wait_for_replies(507, 1, 300ms).empty()) << "the stopped turn sent nothing";
 }
 
+// The dashboard's Stop of a chat's turn: the turn ends at once, and the chat is told by whom.
+TEST_F(TelegramChat, TheDashboardsStopEndsAChatsTurnAndTheChatIsTold) {
+  start();
+  fake_.script("*", json::array({{{"delay_ms", 25000}, {"content", "far too late"}}}));
+  emulator_.send(509, "a very long story please");
+  ASSERT_TRUE(wait_until([&] { return fake_.calls().size() == 1; }, 10s));
+  json runs;
+  ASSERT_TRUE(wait_until(
+      [&] {
+        std::string body;
+        if (http_get_status(home_.port, "/ui/api/overview", &body) != 200) return false;
+        runs = json::parse(body)["runs"];
+        return runs.size() == 1;
+      },
+      5s));
+  EXPECT_EQ(runs[0]["platform"], "telegram");
+  EXPECT_THAT(runs[0]["step"].get<std::string>(), StartsWith("calling "));
+  const std::string id = runs[0]["id"];
+  const auto stopped = http_request(home_.port, "POST", "/ui/api/runs/" + id + "/stop");
+  EXPECT_EQ(stopped.status, 200) << stopped.body;
+  auto replies = wait_for_replies(509, 1);
+  ASSERT_EQ(replies.size(), 1u);
+  EXPECT_EQ(replies[0]["text"], "⏹ Stopped from the gateway's dashboard.");
+  EXPECT_EQ(http_request(home_.port, "POST", "/ui/api/runs/" + id + "/stop").status, 404)
+      << "a run that ended cannot be stopped again";
+  emulator_.send(509, "and now?");
+  replies = wait_for_replies(509, 1);
+  ASSERT_EQ(replies.size(), 1u);
+  EXPECT_EQ(replies[0]["text"], "echo: and now?") << "the chat goes on";
+}
+
 TEST_F(TelegramChat, StatusDuringATurnIsAnsweredAtOnceNotAfterIt) {
   start();
   fake_.script("*", json::array({{{"delay_ms", 3000}, {"content", "the slow answer"}}}));

@@ -216,8 +216,9 @@ asio::awaitable<void> Conversation::run(const ConversationTurn& turn, TurnOption
     messages = std::move(out.fitted.messages);
   }
   out.result = co_await turns_.run(std::move(messages), std::move(options));
-  const auto stopped = [&retry_options] {
-    return retry_options.abort && retry_options.abort->stopped_by_user();
+  // The runner says so too when the caller gave it no signal (the dashboard's Stop of a job).
+  const auto stopped = [&retry_options, &out] {
+    return out.result.stopped || (retry_options.abort && retry_options.abort->stopped_by_user());
   };
   out.end = decide_turn_end(facts_of(out.result, stopped(), compactable, false));
   if (!out.end.retry_after_compaction) co_return;

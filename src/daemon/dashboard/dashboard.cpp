@@ -56,6 +56,12 @@ HttpResponse Dashboard::serve_page(std::string_view path) const {
 
 asio::awaitable<HttpResponse> Dashboard::serve_api(HttpRequest request, std::string id) {
   if (!enabled_) co_return dashboard_off();
+  const std::string refusal =
+      cross_site_refusal(request.header("Host"), request.header("Origin"), key_required_);
+  if (!refusal.empty()) {
+    spdlog::warn("dashboard: {} {}: {}", request.method, request.path(), refusal);
+    co_return dashboard_error(403, refusal);
+  }
   const std::string path(request.path());
   std::string query(request.query());
   if (path == "/ui/api/overview") co_return co_await overview();
@@ -141,8 +147,9 @@ asio::awaitable<HttpResponse> Dashboard::change_job(std::string id, std::string 
   if (!kind) co_return dashboard_error(404, "Jobs can be run, paused or resumed here.");
   cron::ChangeResult changed;
   const double now = unix_time_now();
-  std::function<void()> write = [this, &changed, &id, kind, now] {
-    changed = cron::change_job(sources_.jobs, *kind, id, "", now, zone_);
+  // A copy: the worker's thread reads it while a SIGHUP may replace zone_.
+  std::function<void()> write = [this, &changed, &id, kind, now, zone = zone_] {
+    changed = cron::change_job(sources_.jobs, *kind, id, "", now, zone);
   };
   co_await sources_.worker.run(std::move(write));
   if (!changed.found) co_return dashboard_error(404, "No scheduled job '" + id + "'.");

@@ -214,7 +214,28 @@ HttpResponse dashboard_json(int status, std::string body) {
 }
 
 HttpResponse dashboard_error(int status, std::string_view message) {
-  return dashboard_json(status, json{{"error", {{"message", message}}}}.dump());
+  return dashboard_json(status, json{{"error", {{"message", message}}}}.dump(
+                                    -1, ' ', false, json::error_handler_t::replace));
+}
+
+std::string cross_site_refusal(std::string_view host, std::string_view origin, bool key_required) {
+  if (!origin.empty() && origin != "http://" + std::string(host) &&
+      origin != "https://" + std::string(host)) {
+    return "Refused: this request comes from another site (" + std::string(origin) +
+           "); the dashboard's API answers its own page only.";
+  }
+  if (key_required) return {};
+  // The name without its port: "127.0.0.1:8642", "[::1]:8642", "localhost".
+  std::string_view name = host;
+  if (name.starts_with('[')) {
+    name = name.substr(0, name.find(']') + 1);
+  } else if (const auto colon = name.rfind(':'); colon != std::string_view::npos) {
+    name = name.substr(0, colon);
+  }
+  if (name == "127.0.0.1" || name == "localhost" || name == "[::1]") return {};
+  return "Refused: this gateway has no API key, so its dashboard answers only on 127.0.0.1 or "
+         "localhost (this request was for " +
+         std::string(host) + "); set gateway.api_server.key to reach it by another name.";
 }
 
 std::string percent_decoded(std::string_view text) {

@@ -64,6 +64,12 @@ HttpResponse dashboard_error(int status, std::string_view message);
 // Adds Content-Security-Policy, X-Content-Type-Options, Referrer-Policy and Cache-Control.
 HttpResponse with_dashboard_headers(HttpResponse response);
 
+// Why a /ui/api request is refused (403) whatever its key: "" when it is not. A browser's
+// request from another site (its Origin is not this Host) is refused, so no page elsewhere can
+// press the dashboard's buttons; and without an API key, a Host other than the loopback
+// names, so a DNS name rebound to 127.0.0.1 cannot read it either.
+std::string cross_site_refusal(std::string_view host, std::string_view origin, bool key_required);
+
 // `%41b+c` → "Ab c" (a query parameter's value); malformed escapes are kept as written.
 std::string percent_decoded(std::string_view text);
 // The value of `name` in `query`, decoded; `fallback` when absent.

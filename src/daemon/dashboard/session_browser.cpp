@@ -10,17 +10,22 @@ namespace hermes::daemon::dashboard {
 
 namespace {
 
-// Statements are cached by their text, so each is one literal.
-#define HERMES_SESSION_COLUMNS                                                         \
-  "SELECT s.id, s.platform, s.created_at, s.updated_at, "                              \
-  "(SELECT COUNT(*) FROM messages m WHERE m.session_id = s.id), "                      \
-  "COALESCE((SELECT m.content FROM messages m WHERE m.session_id = s.id AND m.role = " \
-  "'user' ORDER BY m.id LIMIT 1), '') FROM sessions s "
-constexpr const char* kRecent = HERMES_SESSION_COLUMNS "ORDER BY s.updated_at DESC LIMIT ?";
+// Statements are cached by their text, so each is one literal. The sessions are chosen first
+// (newest, or matching), and only those few are counted and titled.
+#define HERMES_SESSION_COLUMNS                                                                 \
+  "SELECT s.id, s.platform, s.created_at, s.updated_at, "                                      \
+  "(SELECT COUNT(*) FROM messages m WHERE m.session_id = s.id), "                              \
+  "COALESCE((SELECT m.content FROM messages m WHERE m.session_id = s.id AND m.role = "         \
+  "'user' ORDER BY m.id LIMIT 1), '') FROM (SELECT id, platform, created_at, updated_at FROM " \
+  "sessions "
+constexpr const char* kRecent =
+    HERMES_SESSION_COLUMNS "ORDER BY updated_at DESC LIMIT ?) s ORDER BY s.updated_at DESC";
+// ESCAPE '!': the same in both dialects (a backslash depends on PostgreSQL's settings).
 constexpr const char* kRecentMatching = HERMES_SESSION_COLUMNS
-    "WHERE EXISTS (SELECT 1 FROM messages m WHERE m.session_id = s.id AND "
-    "LOWER(m.content) LIKE ? ESCAPE '\\') ORDER BY s.updated_at DESC LIMIT ?";
-constexpr const char* kOne = HERMES_SESSION_COLUMNS "WHERE s.id = ?";
+    "WHERE EXISTS (SELECT 1 FROM messages m WHERE m.session_id = sessions.id AND "
+    "LOWER(m.content) LIKE ? ESCAPE '!') ORDER BY updated_at DESC LIMIT ?) s "
+    "ORDER BY s.updated_at DESC";
+constexpr const char* kOne = HERMES_SESSION_COLUMNS "WHERE id = ?) s";
 #undef HERMES_SESSION_COLUMNS
 // The newest kTranscriptMessages, oldest first.
 constexpr const char* kMessages =
@@ -47,7 +52,7 @@ std::string ascii_lower(std::string text) {
 std::string like_escaped(std::string_view text) {
   std::string out;
   for (const char c : text) {
-    if (c == '%' || c == '_' || c == '\\') out += '\\';
+    if (c == '%' || c == '_' || c == '!') out += '!';
     out += c;
   }
   return out;

@@ -44,7 +44,7 @@ class SessionBrowser {
   state::SqlConnection& db_;
 };
 
-// `text` for a LIKE pattern with ESCAPE '\': %, _ and \ match themselves.
+// `text` for a LIKE pattern with ESCAPE '!': %, _ and ! match themselves.
 std::string like_escaped(std::string_view text);
 
 }  // namespace hermes::daemon::dashboard

@@ -156,6 +156,35 @@ TEST(DashboardJson, EveryAnswerCarriesThePageHeaders) {
   EXPECT_EQ(headers["Referrer-Policy"], "no-referrer");
 }
 
+TEST(DashboardJson, RequestsFromOtherSitesAndRebindingNamesAreRefused) {
+  struct Case {
+    const char* host;
+    const char* origin;
+    bool key_required;
+    bool refused;
+  };
+  const Case cases[] = {
+      {"127.0.0.1:8642", "", false, false},
+      {"127.0.0.1:8642", "http://127.0.0.1:8642", false, false},
+      {"localhost:8642", "http://localhost:8642", false, false},
+      {"[::1]:8642", "", false, false},
+      {"localhost", "", false, false},
+      {"127.0.0.1:8642", "http://evil.example", false, true},
+      {"127.0.0.1:8642", "http://evil.example", true, true},
+      {"127.0.0.1:8642", "null", true, true},
+      {"evil.example:8642", "", false, true},
+      {"evil.example:8642", "http://evil.example:8642", false, true},
+      {"gw.example.com", "https://gw.example.com", true, false},
+      {"gw.example.com", "", true, false},
+      {"127.0.0.1.evil.example", "", false, true},
+      {"", "", false, true},
+  };
+  for (const auto& c : cases) {
+    const auto refusal = cross_site_refusal(c.host, c.origin, c.key_required);
+    EXPECT_EQ(!refusal.empty(), c.refused) << c.host << " " << c.origin << ": " << refusal;
+  }
+}
+
 TEST(DashboardJson, QueryValuesArePercentDecoded) {
   const std::pair<const char*, const char*> cases[] = {
       {"q=a%20b", "a b"}, {"q=a+b", "a b"},     {"x=1&q=%41%62c", "Abc"},

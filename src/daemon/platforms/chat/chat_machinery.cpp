@@ -201,6 +201,7 @@ struct ChatMachinery::Impl : std::enable_shared_from_this<ChatMachinery::Impl> {
     spdlog::info("{}: chat {}: {}", platform(), chat_key,
                  by_command ? "/stop ends the running turn" : "a new message interrupts the turn");
     if (by_command) stopped_by_command.insert(chat_key);
+    stopped_in_chat.insert(chat_key);
     if (auto pending = waiting_in(chat_key)) decide(*pending, false);  // a stop is no approval
     running->second->abort(providers::AbortSignal::Reason::stop);
   }
@@ -253,6 +254,9 @@ struct ChatMachinery::Impl : std::enable_shared_from_this<ChatMachinery::Impl> {
   // (its /stop, handled next in order, then says so).
   std::map<std::string, std::shared_ptr<providers::AbortSignal>> running_turns;
   std::set<std::string> stopped_by_command;
+  // Chats whose turn was stopped from the chat (/stop, an interrupting message); a turn stopped
+  // otherwise (the dashboard's Stop) is answered by the turn's own reply.
+  std::set<std::string> stopped_in_chat;
 };
 
 // --- receiving ---------------------------------------------------------------------------
@@ -454,6 +458,7 @@ asio::awaitable<void> ChatMachinery::Impl::take_turn(Inbound m) {
   auto stop_signal = std::make_shared<providers::AbortSignal>();
   options.abort = stop_signal;
   running_turns[m.chat_key] = stop_signal;
+  stopped_in_chat.erase(m.chat_key);  // a stop of an earlier turn that ended first
   struct EndRunning {
     std::map<std::string, std::shared_ptr<providers::AbortSignal>>& turns;
     const std::string& chat;
@@ -517,8 +522,18 @@ asio::awaitable<void> ChatMachinery::Impl::queue_turn_reply(state::Transaction& 
     case TurnTell::failure:
       queue_reply(tx, m.chat_id, m.message_id, failed_turn_reply(*result.failure));
       break;
-    case TurnTell::nothing:  // stopped: the /stop (or the interrupting message) answers
+    case TurnTell::nothing: {  // stopped: the /stop (or the interrupting message) answers
+      if (stopped_in_chat.erase(m.chat_key) > 0 || !result.stopped) break;
+      std::string text = stopped_elsewhere_reply();
+      if (!result.content.empty()) text = result.content + "\n\n" + text;
+      co_await settle_stream(streamed);
+      if (streamed && !streamed->ids.empty()) {
+        queue_streamed_final(tx, *streamed, text);
+      } else {
+        queue_reply(tx, m.chat_id, m.message_id, text);
+      }
       break;
+    }
   }
   context.store.mark_done(tx, m.update_id);
 }
@@ -769,6 +784,11 @@ asio::awaitable<bool> ChatMachinery::Impl::ask_approval(long long chat_id, std::
     co_return false;
   }
   if (!pending->decision) {
+    // The turn stopped from elsewhere (the dashboard) is no approval either.
+    providers::AbortSignal::Subscription stopped;
+    if (const auto running = running_turns.find(chat_key); running != running_turns.end()) {
+      stopped = running->second->subscribe([this, pending] { decide(*pending, false); });
+    }
     auto wake = pending->wake;
     co_await wake->async_wait(asio::as_tuple(asio::use_awaitable));
   }

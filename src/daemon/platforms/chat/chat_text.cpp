@@ -162,6 +162,10 @@ std::string approval_prompt(const std::string& tool, const std::string& argument
   return "🔐 May I run " + tool + "?\n" + shown + "\n(Approve or Deny, or send /approve or /deny.)";
 }
 
+std::string stopped_elsewhere_reply() {
+  return "⏹ Stopped from the gateway's dashboard.";
+}
+
 std::string stopped_reply() {
   return "Stopped. What I had said so far is kept in this session.";
 }

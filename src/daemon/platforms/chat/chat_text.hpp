@@ -28,6 +28,8 @@ std::string new_session_reply();
 std::string help_reply();
 std::string refusal_reply();
 std::string stopped_reply();
+// A turn stopped from outside the chat (the gateway's dashboard).
+std::string stopped_elsewhere_reply();
 // The question for a tool in require_approval: the tool and its arguments (cut to 300
 // characters, secrets masked).
 std::string approval_prompt(const std::string& tool, const std::string& arguments);

@@ -39,6 +39,8 @@ constexpr std::string_view kInterruptedText =
     "The gateway restarted before the model answered; send the request again.";
 constexpr std::string_view kClientGoneText =
     "The client disconnected before the answer was complete.";
+constexpr std::string_view kStoppedText =
+    "The run was stopped before it finished (Stop in the gateway's dashboard).";
 constexpr std::string_view kStoreFailedText =
     "The gateway could not store this response; check the gateway's log and the disk holding "
     "state.db, then send it again.";
@@ -147,6 +149,9 @@ struct ResponsesApi::Impl {
     if (result.interrupted) {
       state.error_code = "interrupted";
       state.error_message = kInterruptedText;
+    } else if (result.stopped) {
+      state.error_code = "run_stopped";
+      state.error_message = kStoppedText;
     } else if (result.client_gone || !result.failure) {
       state.error_code = "client_gone";
       state.error_message = kClientGoneText;
@@ -325,6 +330,7 @@ asio::awaitable<HttpResponse> ResponsesApi::Impl::answer(
       response.headers.emplace_back("Retry-After", "1");
       co_return response;
     }
+    if (result.stopped) co_return stopped_response();
     if (result.client_gone || !result.failure) co_return client_gone_response();
     co_return failure_response(*result.failure);
   }
@@ -361,7 +367,8 @@ asio::awaitable<void> ResponsesApi::Impl::stream(std::uint64_t id, ResponseStrea
   };
   const auto taken =
       co_await conversation.take_turn(std::move(turn), std::move(options), std::move(rows));
-  if (taken.result.client_gone) co_return;  // nobody is left to tell
+  // Nobody is left to tell, unless the run was stopped from elsewhere: then the client is told.
+  if (taken.result.client_gone && !taken.result.stopped) co_return;
   if (taken.too_big) {
     final_state.status = "failed";
     final_state.error_code = "context_length_exceeded";
