@@ -206,6 +206,7 @@ void report_runtime(Output& output, const RuntimeStatus& runtime, bool stale) {
     output.line("  Built-in:    " + builtin_tools_text(runtime));
   }
   output.line("  Jobs:        " + jobs_text(runtime));
+  if (!runtime.dashboard_url.empty()) output.line("  Dashboard:   " + runtime.dashboard_url);
   output.line("  Config:      " + (runtime.last_config_error.empty()
                                        ? std::string("ok")
                                        : "last reload failed: " + runtime.last_config_error));

@@ -63,7 +63,8 @@ void to_json(nlohmann::json& j, const RuntimeStatus& s) {
        {"builtin_tools", s.builtin_tools},
        {"next_job", s.next_job},
        {"next_job_at", s.next_job_at},
-       {"failed_runs_today", s.failed_runs_today}};
+       {"failed_runs_today", s.failed_runs_today},
+       {"dashboard_url", s.dashboard_url}};
 }
 void from_json(const nlohmann::json& j, RuntimeStatus& s) {
   s.state = j.value("state", "");
@@ -77,6 +78,7 @@ void from_json(const nlohmann::json& j, RuntimeStatus& s) {
   s.next_job = j.value("next_job", "");
   s.next_job_at = j.value("next_job_at", 0.0);
   s.failed_runs_today = j.value("failed_runs_today", 0L);
+  s.dashboard_url = j.value("dashboard_url", "");
   if (auto it = j.find("platforms"); it != j.end() && it->is_array()) {
     s.platforms = it->get<std::vector<PlatformStatus>>();
   }

@@ -63,6 +63,7 @@ struct RuntimeStatus {
   std::string next_job;  // "a1b2c3d4 news"
   double next_job_at = 0;
   long failed_runs_today = 0;
+  std::string dashboard_url;  // "" when the dashboard or the API server is off
 };
 
 void to_json(nlohmann::json& j, const PlatformStatus& p);

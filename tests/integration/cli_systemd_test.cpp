@@ -89,6 +89,8 @@ TEST_F(CliSystemd, InstallStatusRestartStopAndFallback) {
   EXPECT_THAT(r.out, HasSubstr("Main PID:  " + std::to_string(main_pid())));
   EXPECT_THAT(r.out, HasSubstr("Status:    Serving: 0 sessions, 0 active runs"));
   EXPECT_THAT(r.out, HasSubstr("Gateway: serving (pid " + std::to_string(main_pid())));
+  EXPECT_THAT(r.out,
+              HasSubstr("Dashboard:   http://127.0.0.1:" + std::to_string(home_.port) + "/ui"));
   r = hermes({"status", "--json"});
   EXPECT_EQ(r.exit_code, 0);
   auto json = nlohmann::json::parse(r.out);

@@ -171,6 +171,16 @@ bool shared_backend(const Config& config) {
   return config.database.backend == "postgres";
 }
 
+// Where a browser on this machine opens the dashboard; "" when it is off.
+std::string dashboard_url(const GatewayConfig& gateway) {
+  const auto& api = gateway.api_server;
+  if (!api.enabled || !gateway.dashboard.enabled) return {};
+  // A wildcard address is reached on loopback; an IPv6 literal needs its brackets.
+  std::string host = api.host == "0.0.0.0" || api.host == "::" ? "127.0.0.1" : api.host;
+  if (host.find(':') != std::string::npos) host = "[" + host + "]";
+  return "http://" + host + ":" + std::to_string(api.port) + "/ui";
+}
+
 // WAL pages (4 KiB each) that make the background checkpointer copy the WAL into the file.
 constexpr int kCheckpointPages = 2000;
 
@@ -461,6 +471,7 @@ std::string Gateway::render_runtime_status() const {
   }
   status.last_config_error = last_config_error_;
   status.platforms = platform_statuses();
+  status.dashboard_url = dashboard_url(config_.gateway);
   if (scheduler_) {
     const auto jobs = scheduler_->summary();
     if (jobs.next) {

@@ -24,94 +24,66 @@ json gateway_json(const GatewayFacts& g) {
           {"reload", {{"at", g.reload_at}, {"ok", g.reload_ok}, {"error", g.reload_error}}}};
 }
 
-json platforms_json(const std::vector<PlatformStatus>& platforms) {
-  json out = json::array();
-  for (const auto& p : platforms) {
-    out.push_back({{"name", p.name},
-                   {"state", p.state},
-                   {"detail", p.detail},
-                   {"last_event_at", p.last_event_at},
-                   {"last_delivery_at", p.last_delivery_at},
-                   {"abandoned", p.abandoned}});
-  }
-  return out;
+json row(const PlatformStatus& p) {
+  return {{"name", p.name},
+          {"state", p.state},
+          {"detail", p.detail},
+          {"last_event_at", p.last_event_at},
+          {"last_delivery_at", p.last_delivery_at},
+          {"abandoned", p.abandoned}};
 }
 
-json tools_json(const std::vector<ToolFacts>& tools) {
-  json out = json::array();
-  for (const auto& t : tools) {
-    out.push_back({{"name", t.name},
-                   {"kind", t.kind},
-                   {"state", t.state},
-                   {"tools", t.tools},
-                   {"last_error", t.last_error}});
-  }
-  return out;
+json row(const ToolFacts& t) {
+  return {{"name", t.name},
+          {"kind", t.kind},
+          {"state", t.state},
+          {"tools", t.tools},
+          {"last_error", t.last_error}};
 }
 
-json runs_json(const std::vector<ActiveRun>& runs) {
-  json out = json::array();
-  for (const auto& r : runs) {
-    out.push_back({{"id", r.id},
-                   {"platform", r.platform},
-                   {"session_id", r.session_id},
-                   {"started_at", r.started_at},
-                   {"step", r.step}});
-  }
-  return out;
+json row(const ActiveRun& r) {
+  return {{"id", r.id},
+          {"platform", r.platform},
+          {"session_id", r.session_id},
+          {"started_at", r.started_at},
+          {"step", r.step}};
 }
 
-json cooldowns_json(const std::vector<ProviderCooldown>& cooldowns) {
-  json out = json::array();
-  for (const auto& c : cooldowns) {
-    out.push_back({{"provider", c.provider},
-                   {"key_index", c.key_index},
-                   {"reason", c.reason},
-                   {"seconds_left", c.seconds_left}});
-  }
-  return out;
+json row(const ProviderCooldown& c) {
+  return {{"provider", c.provider},
+          {"key_index", c.key_index},
+          {"reason", c.reason},
+          {"seconds_left", c.seconds_left}};
 }
 
-json budgets_json(const std::vector<usage::UsageLedger::BudgetUse>& budgets) {
-  json out = json::array();
-  for (const auto& b : budgets) {
-    const double percent = b.limit_usd > 0 ? 100.0 * b.spent_usd / b.limit_usd : 0.0;
-    out.push_back({{"name", b.name},
-                   {"limit_usd", b.limit_usd},
-                   {"spent_usd", b.spent_usd},
-                   {"percent", percent},
-                   {"resets_at", b.resets_at}});
-  }
-  return out;
+json row(const usage::UsageLedger::BudgetUse& b) {
+  const double percent = b.limit_usd > 0 ? 100.0 * b.spent_usd / b.limit_usd : 0.0;
+  return {{"name", b.name},
+          {"limit_usd", b.limit_usd},
+          {"spent_usd", b.spent_usd},
+          {"percent", percent},
+          {"resets_at", b.resets_at}};
 }
 
-json failures_json(const std::vector<TurnFailure>& failures) {
-  json out = json::array();
-  for (const auto& f : failures) {
-    out.push_back({{"at", f.at},
-                   {"platform", f.platform},
-                   {"session_id", f.session_id},
-                   {"provider", f.provider},
-                   {"model", f.model},
-                   {"reason", f.reason},
-                   {"hint", f.hint}});
-  }
-  return out;
+json row(const TurnFailure& f) {
+  return {{"at", f.at},
+          {"platform", f.platform},
+          {"session_id", f.session_id},
+          {"provider", f.provider},
+          {"model", f.model},
+          {"reason", f.reason},
+          {"hint", f.hint}};
 }
 
-json jobs_json(const std::vector<cron::Job>& jobs) {
-  json out = json::array();
-  for (const auto& j : jobs) {
-    out.push_back({{"id", j.id},
-                   {"name", j.name},
-                   {"schedule", j.schedule},
-                   {"enabled", j.enabled},
-                   {"next_run", optional_time(j.next_run)},
-                   {"last_run", optional_time(j.last_run)},
-                   {"last_status", j.last_status},
-                   {"deliver", j.deliver}});
-  }
-  return out;
+json row(const cron::Job& j) {
+  return {{"id", j.id},
+          {"name", j.name},
+          {"schedule", j.schedule},
+          {"enabled", j.enabled},
+          {"next_run", optional_time(j.next_run)},
+          {"last_run", optional_time(j.last_run)},
+          {"last_status", j.last_status},
+          {"deliver", j.deliver}};
 }
 
 json totals_json(const std::vector<usage::UsageTotal>& totals, const char* key) {
@@ -147,17 +119,30 @@ int hex_digit(char c) {
   return -1;
 }
 
+json row(const SessionRow& s) {
+  return {{"id", s.id},
+          {"platform", s.platform},
+          {"created_at", s.created_at},
+          {"updated_at", s.updated_at},
+          {"messages", s.messages},
+          {"title", s.title}};
+}
+
+// A list as the array of its items' rows.
+template <typename Item>
+json array_of(const std::vector<Item>& items) {
+  json out = json::array();
+  for (const auto& item : items) out.push_back(row(item));
+  return out;
+}
+
 }  // namespace
 
 std::string overview_json(const Overview& o) {
-  return json{{"gateway", gateway_json(o.gateway)},
-              {"platforms", platforms_json(o.platforms)},
-              {"tools", tools_json(o.tools)},
-              {"runs", runs_json(o.runs)},
-              {"cooldowns", cooldowns_json(o.cooldowns)},
-              {"budgets", budgets_json(o.budgets)},
-              {"failures", failures_json(o.failures)},
-              {"jobs", jobs_json(o.jobs)}}
+  return json{{"gateway", gateway_json(o.gateway)}, {"platforms", array_of(o.platforms)},
+              {"tools", array_of(o.tools)},         {"runs", array_of(o.runs)},
+              {"cooldowns", array_of(o.cooldowns)}, {"budgets", array_of(o.budgets)},
+              {"failures", array_of(o.failures)},   {"jobs", array_of(o.jobs)}}
       .dump(-1, ' ', false, json::error_handler_t::replace);
 }
 
@@ -171,16 +156,8 @@ std::string spend_json(const std::vector<usage::UsageTotal>& days,
 }
 
 std::string sessions_json(const std::vector<SessionRow>& sessions) {
-  json rows = json::array();
-  for (const auto& s : sessions) {
-    rows.push_back({{"id", s.id},
-                    {"platform", s.platform},
-                    {"created_at", s.created_at},
-                    {"updated_at", s.updated_at},
-                    {"messages", s.messages},
-                    {"title", s.title}});
-  }
-  return json{{"sessions", rows}}.dump(-1, ' ', false, json::error_handler_t::replace);
+  return json{{"sessions", array_of(sessions)}}.dump(-1, ' ', false,
+                                                     json::error_handler_t::replace);
 }
 
 std::string transcript_json(const SessionTranscript& t) {
