@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # What an open dashboard costs the turns: the gateway's CPU per turn (wrk, 32 connections,
 # bench/peers/chat.lua against bench/peers/upstream.mjs) with no dashboard open and with it
-# open in BENCH_TABS tabs of headless Chromium (every tab polls /ui/api every 2 s), alternated
+# open BENCH_TABS times in headless Chromium (each a visible window: every one polls /ui/api
+# every 2 s; a tab hidden behind another would not), alternated
 # BENCH_ROUNDS times; and the gateway's idle CPU with the tabs open. From the repo root:
 #
 #   bench/dashboard/run.sh
@@ -89,14 +90,17 @@ for ((r = 1; r <= ROUNDS; r++)); do
   log "round $r: turns with no dashboard open"
   results+=("$(turns none)")
   log "round $r: opening the dashboard in $TABS tabs"
-  coproc TABS_PROC { node "$here/tabs.mjs" "http://127.0.0.1:$P_GW" sk-bench "$TABS" "$CHROMIUM"; }
+  coproc TABS_PROC { exec node "$here/tabs.mjs" "http://127.0.0.1:$P_GW" sk-bench "$TABS" "$CHROMIUM"; }
   tabs_pid=$TABS_PROC_PID
+  pids+=("$tabs_pid")
   read -r -t 60 ready <&"${TABS_PROC[0]}" || true
   [[ ${ready:-} == ready ]] || { echo "run.sh: the tabs did not render" >&2; exit 1; }
   results+=("$(idle idle-tabs)")
   log "round $r: turns with $TABS tabs open"
   results+=("$(turns tabs)")
-  kill "$tabs_pid" && wait "$tabs_pid" 2>/dev/null || true
+  kill "$tabs_pid"
+  wait "$tabs_pid" 2>/dev/null || true
+  kill -0 "$tabs_pid" 2>/dev/null && { echo "run.sh: the tabs did not close" >&2; exit 1; }
   results+=("$(idle idle-none)")
 done
 

@@ -1,5 +1,7 @@
-// Opens the dashboard in N tabs of Debian's Chromium (puppeteer-core from tests/node) and keeps
-// them open, polling, until SIGTERM. Prints "ready" once every tab has rendered.
+// Opens the dashboard N times in Debian's Chromium (puppeteer-core from tests/node) and keeps
+// them open, polling, until SIGTERM. Prints "ready" once every one has rendered. Each is a
+// window of its own (a browser context): tabs behind another are hidden, and a hidden page
+// does not poll, so N windows are the worst case of N tabs.
 //   node tabs.mjs URL KEY N CHROMIUM
 import { createRequire } from 'node:module';
 import { fileURLToPath } from 'node:url';
@@ -15,7 +17,8 @@ const browser = await puppeteer.launch({
 });
 const pages = [];
 for (let i = 0; i < Number(count); ++i) {
-  const page = await browser.newPage();
+  const context = await browser.createBrowserContext();
+  const page = await context.newPage();
   await page.evaluateOnNewDocument((k) => sessionStorage.setItem('hermes.key', k), key);
   await page.goto(`${url}/ui`);
   pages.push(page);

@@ -89,35 +89,58 @@ HttpResponse Dashboard::auth() const {
   return dashboard_json(200, nlohmann::json{{"key_required", key_required_}}.dump());
 }
 
+std::optional<std::string> Dashboard::kept(const std::string& key,
+                                           std::chrono::seconds fresh) const {
+  const auto found = kept_.find(key);
+  if (found == kept_.end() || std::chrono::steady_clock::now() - found->second.at >= fresh) {
+    return std::nullopt;
+  }
+  return found->second.body;
+}
+
+void Dashboard::keep(const std::string& key, std::string body) {
+  if (kept_.size() > 64) kept_.clear();  // a bound on what queries can add
+  kept_[key] = {std::move(body), std::chrono::steady_clock::now()};
+}
+
 asio::awaitable<HttpResponse> Dashboard::overview() {
+  const auto now = std::chrono::steady_clock::now();
+  if (!jobs_ || now - jobs_at_ >= kJobsFresh) {
+    std::vector<cron::Job> jobs;
+    std::function<void()> read = [this, &jobs] { jobs = sources_.jobs.jobs(); };
+    co_await sources_.worker.run(std::move(read));
+    jobs_ = std::move(jobs);
+    jobs_at_ = now;
+  }
   Overview overview = sources_.snapshot();
-  std::vector<cron::Job> jobs;
-  std::function<void()> read = [this, &jobs] { jobs = sources_.jobs.jobs(); };
-  co_await sources_.worker.run(std::move(read));
-  overview.jobs = std::move(jobs);
+  overview.jobs = *jobs_;
   co_return dashboard_json(200, overview_json(overview));
 }
 
 asio::awaitable<HttpResponse> Dashboard::spend(std::string query) {
   const long long days = bounded_number(query_value(query, "days"), 30, kMaxSpendDays);
-  // From the start of the UTC day `days - 1` days ago: today counts as one.
-  const auto now = static_cast<long long>(unix_time_now());
-  const double since = static_cast<double>((now / 86400 - (days - 1)) * 86400);
-  auto by_day = co_await sources_.ledger.totals(since, usage::UsageGrouping::day);
-  auto by_model = co_await sources_.ledger.totals(since, usage::UsageGrouping::model);
-  auto by_provider = co_await sources_.ledger.totals(since, usage::UsageGrouping::provider);
-  co_return dashboard_json(200, spend_json(by_day, by_model, by_provider));
+  // From the UTC day `days - 1` days ago: today counts as one. In memory: no query, whatever
+  // the number of tabs asking.
+  const auto today = static_cast<long long>(unix_time_now()) / 86400;
+  const auto totals = spend_totals(sources_.ledger.usage_days(), today - (days - 1));
+  co_return dashboard_json(200, spend_json(totals.days, totals.by_model, totals.by_provider));
 }
 
 asio::awaitable<HttpResponse> Dashboard::sessions(std::string query) {
   const std::string text = query_value(query, "q");
   const long long limit = bounded_number(query_value(query, "limit"), 50, kMaxSessions);
+  // The list every tab refreshes is shared; a search is the asker's own.
+  const std::string key = text.empty() ? "sessions:" + std::to_string(limit) : std::string();
+  auto cached = key.empty() ? std::nullopt : kept(key, kSessionsFresh);
+  if (cached) co_return dashboard_json(200, std::move(*cached));
   std::vector<SessionRow> rows;
   std::function<void()> read = [this, &rows, &text, limit] {
     rows = SessionBrowser(sources_.db).recent(text, limit);
   };
   co_await sources_.worker.run(std::move(read));
-  co_return dashboard_json(200, sessions_json(rows));
+  std::string body = sessions_json(rows);
+  if (!key.empty()) keep(key, body);
+  co_return dashboard_json(200, std::move(body));
 }
 
 asio::awaitable<HttpResponse> Dashboard::session(std::string id) {
@@ -153,6 +176,7 @@ asio::awaitable<HttpResponse> Dashboard::change_job(std::string id, std::string 
   };
   co_await sources_.worker.run(std::move(write));
   if (!changed.found) co_return dashboard_error(404, "No scheduled job '" + id + "'.");
+  jobs_.reset();  // the next overview shows the change
   std::string message;
   if (*kind == cron::JobChange::run) {
     if (sources_.wake_scheduler) sources_.wake_scheduler();

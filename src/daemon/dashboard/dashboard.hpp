@@ -1,13 +1,17 @@
 #pragma once
 
 #include <boost/asio/awaitable.hpp>
+#include <chrono>
 #include <functional>
+#include <map>
+#include <optional>
 #include <string>
 
 #include "common/config.hpp"
 #include "daemon/cron/zone.hpp"
 #include "daemon/dashboard/dashboard_json.hpp"
 #include "daemon/platforms/http_types.hpp"
+#include "daemon/usage/usage_ledger.hpp"
 
 namespace hermes::daemon {
 class TurnRunner;
@@ -58,7 +62,12 @@ class Dashboard {
   // `change`: run, pause or resume.
   boost::asio::awaitable<HttpResponse> change_job(std::string id, std::string change);
 
-  static constexpr long long kMaxSpendDays = 366;
+  // How long a read of the store answers every tab that asks (ten tabs polling cost the store
+  // what one does): the recent sessions, and the jobs of the overview.
+  static constexpr std::chrono::seconds kSessionsFresh{5};
+  static constexpr std::chrono::seconds kJobsFresh{2};
+
+  static constexpr long long kMaxSpendDays = usage::UsageLedger::kUsageDays;
   static constexpr long long kMaxSessions = 200;
 
  private:
@@ -66,6 +75,16 @@ class Dashboard {
   bool key_required_ = false;
   cron::Zone zone_ = cron::Zone::utc();
   Sources sources_;
+  // Answers read from the store, by what was asked, and when.
+  struct Kept {
+    std::string body;
+    std::chrono::steady_clock::time_point at;
+  };
+  std::map<std::string, Kept> kept_;
+  std::optional<std::string> kept(const std::string& key, std::chrono::seconds fresh) const;
+  void keep(const std::string& key, std::string body);
+  std::optional<std::vector<cron::Job>> jobs_;
+  std::chrono::steady_clock::time_point jobs_at_;
 };
 
 // The answer to any /ui request while gateway.dashboard.enabled is false.

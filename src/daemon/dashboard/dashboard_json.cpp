@@ -1,5 +1,8 @@
 #include "daemon/dashboard/dashboard_json.hpp"
 
+#include <algorithm>
+#include <ctime>
+#include <map>
 #include <nlohmann/json.hpp>
 
 namespace hermes::daemon::dashboard {
@@ -136,7 +139,53 @@ json array_of(const std::vector<Item>& items) {
   return out;
 }
 
+std::string utc_date(std::int64_t day) {
+  const std::time_t at = day * 86400;
+  std::tm tm{};
+  gmtime_r(&at, &tm);
+  char text[16];
+  std::strftime(text, sizeof text, "%Y-%m-%d", &tm);
+  return text;
+}
+
+void add_to(usage::UsageTotal& total, const usage::UsageLedger::DayUse& use) {
+  total.calls += use.calls;
+  total.total_tokens += use.tokens;
+  total.cost_usd += use.cost_usd;
+}
+
+std::vector<usage::UsageTotal> biggest_first(std::map<std::string, usage::UsageTotal> groups) {
+  std::vector<usage::UsageTotal> out;
+  for (auto& [name, total] : groups) {
+    total.group = name;
+    out.push_back(std::move(total));
+  }
+  std::stable_sort(out.begin(), out.end(),
+                   [](const auto& a, const auto& b) { return a.cost_usd > b.cost_usd; });
+  return out;
+}
+
 }  // namespace
+
+SpendTotals spend_totals(const usage::UsageLedger::UsageDays& use, std::int64_t first_day) {
+  std::map<std::int64_t, usage::UsageTotal> days;
+  std::map<std::string, usage::UsageTotal> models, providers;
+  for (const auto& [key, day_use] : use) {
+    const auto& [day, provider, model] = key;
+    if (day < first_day) continue;
+    add_to(days[day], day_use);
+    add_to(models[model], day_use);
+    add_to(providers[provider], day_use);
+  }
+  SpendTotals totals;
+  for (auto& [day, total] : days) {
+    total.group = utc_date(day);
+    totals.days.push_back(std::move(total));
+  }
+  totals.by_model = biggest_first(std::move(models));
+  totals.by_provider = biggest_first(std::move(providers));
+  return totals;
+}
 
 std::string overview_json(const Overview& o) {
   return json{{"gateway", gateway_json(o.gateway)}, {"platforms", array_of(o.platforms)},

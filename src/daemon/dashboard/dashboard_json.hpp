@@ -51,6 +51,16 @@ struct Overview {
 };
 
 std::string overview_json(const Overview& overview);
+
+// The spend of the days from `first_day` (unix seconds / 86400) on, from the ledger's
+// in-memory use per day, provider and model: per UTC day in order, and per model and per
+// provider, biggest cost first.
+struct SpendTotals {
+  std::vector<usage::UsageTotal> days;  // group: YYYY-MM-DD
+  std::vector<usage::UsageTotal> by_model;
+  std::vector<usage::UsageTotal> by_provider;
+};
+SpendTotals spend_totals(const usage::UsageLedger::UsageDays& use, std::int64_t first_day);
 // `days`: totals grouped by UTC day; `by_model`, `by_provider`: of the same period.
 std::string spend_json(const std::vector<usage::UsageTotal>& days,
                        const std::vector<usage::UsageTotal>& by_model,

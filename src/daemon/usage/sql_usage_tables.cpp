@@ -86,4 +86,20 @@ std::vector<DailySpend> SqlUsageTables::daily_spend(double since) {
   return spends;
 }
 
+std::vector<DayUsage> SqlUsageTables::usage_by_day(double since) {
+  auto query = db_.prepare(
+      db_.dialect() == state::Dialect::postgres
+          ? "SELECT FLOOR(at / 86400)::BIGINT, provider, model, COUNT(*), SUM(total_tokens), "
+            "COALESCE(SUM(cost_usd), 0) FROM usage WHERE at >= ? GROUP BY 1, 2, 3"
+          : "SELECT CAST(at / 86400 AS INTEGER), provider, model, COUNT(*), SUM(total_tokens), "
+            "COALESCE(SUM(cost_usd), 0) FROM usage WHERE at >= ? GROUP BY 1, 2, 3");
+  query.bind(1, since);
+  std::vector<DayUsage> days;
+  while (query.step()) {
+    days.push_back({query.integer(0), query.text(1), query.text(2), query.integer(3),
+                    query.integer(4), query.real(5)});
+  }
+  return days;
+}
+
 }  // namespace hermes::daemon::usage

@@ -6,6 +6,7 @@
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/io_context.hpp>
 #include <functional>
+#include <optional>
 #include <utility>
 
 #include "common/logging.hpp"
@@ -38,10 +39,22 @@ UsageLedger::UsageLedger(asio::io_context& io, state::StoreWorker& worker, Usage
 asio::awaitable<void> UsageLedger::load(std::int64_t now) {
   const auto month = period_window(BudgetPeriod::month, now);
   std::vector<DailySpend> spends;
-  std::function<void()> job = [this, &spends, &month] {
+  std::optional<std::vector<DayUsage>> days;
+  const bool read_days = usage_days_read_at_ == 0 || now - usage_days_read_at_ >= kUsageDaysReload;
+  const double days_since = static_cast<double>((now / kDay - (kUsageDays - 1)) * kDay);
+  std::function<void()> job = [this, &spends, &month, &days, read_days, days_since] {
     spends = tables_.daily_spend(static_cast<double>(month.start));
+    if (read_days) days = tables_.usage_by_day(days_since);
   };
   co_await worker_.run(std::move(job));
+  if (days) {
+    UsageDays fresh_days;
+    for (const auto& d : *days)
+      fresh_days[{d.day, d.provider, d.model}] = {d.calls, d.tokens, d.cost_usd};
+    usage_days_ = std::move(fresh_days);
+    for (const auto& row : unwritten_) count_day(row);  // used, though not stored yet
+    usage_days_read_at_ = now;
+  }
   // Replaced, not added to: loaded again, it holds what other gateways spent meanwhile.
   std::map<std::string, std::map<std::int64_t, double>> fresh;
   for (const auto& s : spends) {
@@ -96,11 +109,24 @@ void UsageLedger::rows_into(state::Transaction& tx, std::vector<UsageRecord> row
   });
 }
 
+void UsageLedger::count_day(const UsageRecord& record) {
+  const auto day = static_cast<std::int64_t>(record.at) / kDay;
+  auto& use = usage_days_[{day, record.provider, record.model}];
+  ++use.calls;
+  use.tokens += record.total_tokens;
+  use.cost_usd += record.cost_usd.value_or(0);
+  // Days older than the window leave it (the map is ordered by day first).
+  while (!usage_days_.empty() && std::get<0>(usage_days_.begin()->first) <= day - kUsageDays) {
+    usage_days_.erase(usage_days_.begin());
+  }
+}
+
 UsageRecord UsageLedger::count(UsageRecord record) {
   if (const auto priced = price(record)) {
     record.cost_usd = priced->cost_usd;
     record.cache_saved_usd = priced->cache_saved_usd;
   }
+  count_day(record);
   metrics_.count_tokens(record.provider, record.model, record.prompt_tokens,
                         record.completion_tokens, record.cache_write_tokens,
                         record.cache_read_tokens);

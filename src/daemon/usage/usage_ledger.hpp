@@ -61,6 +61,20 @@ class UsageLedger {
   // What this month spent so far (day and month budgets alike), from the store: before READY,
   // and again every second when several gateways share the store.
   boost::asio::awaitable<void> load(std::int64_t now);
+  // Calls, tokens and cost per UTC day, provider and model over the last kUsageDays days (the
+  // dashboard's spend, answered from memory): read at the start, again at most every
+  // kUsageDaysReload by load() when several gateways share the store, and counted as calls
+  // are made.
+  struct DayUse {
+    long long calls = 0;
+    long long tokens = 0;
+    double cost_usd = 0;
+  };
+  using UsageDays = std::map<std::tuple<std::int64_t, std::string, std::string>, DayUse>;
+  const UsageDays& usage_days() const { return usage_days_; }
+  static constexpr std::int64_t kUsageDays = 31;
+  static constexpr std::int64_t kUsageDaysReload = 60;  // seconds
+
   // Prices `record` (pricing:), counts it and queues its row; what it cost (0: unpriced).
   double record(UsageRecord record);
   // Prices and counts `record` (budgets, metrics) now; its row is the caller's to store, with
@@ -114,6 +128,9 @@ class UsageLedger {
   std::map<std::string, std::map<std::int64_t, double>> spend_;
   // Rows a commit could not store (a full disk), written with the next one; counted meanwhile.
   std::vector<UsageRecord> unwritten_;
+  UsageDays usage_days_;  // (day, provider, model) → use
+  std::int64_t usage_days_read_at_ = 0;
+  void count_day(const UsageRecord& record);
   std::set<std::tuple<std::string, std::string, std::int64_t>> warned_;  // budget, chat, period
   struct Held {
     std::string chat;

@@ -54,6 +54,16 @@ struct DailySpend {
   double cost_usd = 0;
 };
 
+// One UTC day's calls of one provider's model: how many, their tokens and cost (priced calls).
+struct DayUsage {
+  std::int64_t day = 0;  // unix seconds / 86400
+  std::string provider;
+  std::string model;
+  long long calls = 0;
+  long long tokens = 0;
+  double cost_usd = 0;
+};
+
 // The usage table as one backend stores it. Called on the store worker's thread only.
 class UsageTables {
  public:
@@ -64,6 +74,7 @@ class UsageTables {
   virtual std::vector<UsageTotal> totals(double since, UsageGrouping by,
                                          const std::string& chat) = 0;
   virtual std::vector<DailySpend> daily_spend(double since) = 0;
+  virtual std::vector<DayUsage> usage_by_day(double since) = 0;
 };
 
 class SqlUsageTables final : public UsageTables {
@@ -72,6 +83,7 @@ class SqlUsageTables final : public UsageTables {
   void insert(const UsageRecord& record) override;
   std::vector<UsageTotal> totals(double since, UsageGrouping by, const std::string& chat) override;
   std::vector<DailySpend> daily_spend(double since) override;
+  std::vector<DayUsage> usage_by_day(double since) override;
 
  private:
   state::SqlConnection& db_;

@@ -144,6 +144,33 @@ TEST(DashboardJson, SpendSessionsAndATranscriptWithItsToolCalls) {
   EXPECT_EQ(transcript["messages"][3]["tool_calls"], json::array());
 }
 
+TEST(DashboardJson, SpendIsSummedPerDayModelAndProviderFromTheFirstDayOn) {
+  usage::UsageLedger::UsageDays use;
+  use[{20000, "openai", "gpt-a"}] = {2, 300, 0.5};
+  use[{20001, "openai", "gpt-a"}] = {1, 100, 0.25};
+  use[{20001, "openai", "gpt-b"}] = {1, 50, 1.0};
+  use[{20001, "local", "llama"}] = {4, 400, 0.0};
+  use[{19999, "openai", "gpt-a"}] = {9, 900, 9.0};  // before the window
+  const auto totals = spend_totals(use, 20000);
+  ASSERT_EQ(totals.days.size(), 2u);
+  EXPECT_EQ(totals.days[0].group, "2024-10-04");
+  EXPECT_EQ(totals.days[0].calls, 2);
+  EXPECT_DOUBLE_EQ(totals.days[0].cost_usd, 0.5);
+  EXPECT_EQ(totals.days[1].group, "2024-10-05");
+  EXPECT_EQ(totals.days[1].calls, 6);
+  EXPECT_EQ(totals.days[1].total_tokens, 550);
+  EXPECT_DOUBLE_EQ(totals.days[1].cost_usd, 1.25);
+  ASSERT_EQ(totals.by_model.size(), 3u);
+  EXPECT_EQ(totals.by_model[0].group, "gpt-b");  // the biggest cost first
+  EXPECT_EQ(totals.by_model[1].group, "gpt-a");
+  EXPECT_EQ(totals.by_model[1].calls, 3);
+  EXPECT_EQ(totals.by_model[2].group, "llama");
+  ASSERT_EQ(totals.by_provider.size(), 2u);
+  EXPECT_EQ(totals.by_provider[0].group, "openai");
+  EXPECT_DOUBLE_EQ(totals.by_provider[0].cost_usd, 1.75);
+  EXPECT_TRUE(spend_totals(use, 30000).days.empty());
+}
+
 TEST(DashboardJson, EveryAnswerCarriesThePageHeaders) {
   const auto response = dashboard_error(404, "No such thing.");
   EXPECT_EQ(response.status, 404);

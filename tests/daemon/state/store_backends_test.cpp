@@ -3,6 +3,7 @@
 // shared backend has: reconnecting, and the advisory locks several gateways share.
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/steady_timer.hpp>
@@ -11,6 +12,7 @@
 #include <filesystem>
 #include <memory>
 #include <random>
+#include <tuple>
 
 #include "daemon/agent/context_window.hpp"
 #include "daemon/agent/session_tables.hpp"
@@ -468,6 +470,24 @@ TEST_P(StoreBackend, UsageTotalsByGroupAndTheDailySpendOfBudgets) {
   const auto spends = tables.daily_spend(day);
   ASSERT_EQ(spends.size(), 2u);                                    // the unpriced call is no spend
   for (const auto& s : spends) EXPECT_EQ(s.day, 20000) << s.chat;  // 86399.9 s is that day
+
+  // The dashboard's use per day, provider and model (unpriced calls count, at no cost).
+  auto days = tables.usage_by_day(day);
+  std::sort(days.begin(), days.end(), [](const auto& a, const auto& b) {
+    return std::tie(a.day, a.provider, a.model) < std::tie(b.day, b.provider, b.model);
+  });
+  ASSERT_EQ(days.size(), 3u);
+  EXPECT_EQ(days[0].day, 20000);
+  EXPECT_EQ(days[0].model, "gpt-a");
+  EXPECT_EQ(days[0].calls, 1);
+  EXPECT_EQ(days[0].tokens, 15);
+  EXPECT_DOUBLE_EQ(days[0].cost_usd, 0.25);
+  EXPECT_EQ(days[1].model, "gpt-b");
+  EXPECT_EQ(days[2].day, 20001);
+  EXPECT_EQ(days[2].provider, "local");
+  EXPECT_EQ(days[2].tokens, 2);
+  EXPECT_DOUBLE_EQ(days[2].cost_usd, 0.0);
+  EXPECT_EQ(tables.usage_by_day(day + 86400).size(), 1u);
 }
 
 TEST_P(StoreBackend, AFailingJobOfAGroupCommitFailsAloneAndItsNeighboursAreStored) {

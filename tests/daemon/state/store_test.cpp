@@ -642,6 +642,9 @@ class DiskFullUsageTables final : public usage::UsageTables {
   std::vector<usage::DailySpend> daily_spend(double since) override {
     return real_.daily_spend(since);
   }
+  std::vector<usage::DayUsage> usage_by_day(double since) override {
+    return real_.usage_by_day(since);
+  }
   std::atomic<bool> full{true};
 
  private:
