@@ -8,7 +8,10 @@
 #   bench/dashboard/run.sh
 #
 # Knobs: BENCH_BIN (hermes-gateway, default build/bench/src/daemon/hermes-gateway),
-# BENCH_TABS (10), BENCH_DURATION (seconds per wrk run, 8), BENCH_ROUNDS (2).
+# BENCH_TABS (10), BENCH_DURATION (seconds per wrk run, 8), BENCH_ROUNDS (2), BENCH_PIN (1:
+# the gateway alone on CPU 0, the upstream, wrk and Chromium on the others, so what Chromium
+# draws does not slow the gateway's core and only the page's requests are measured; 0: all
+# share every core).
 # Needs wrk, node, chromium and tests/node's puppeteer-core (scripts/setup.sh).
 set -euo pipefail
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
@@ -18,6 +21,12 @@ TABS=${BENCH_TABS:-10}
 DURATION=${BENCH_DURATION:-8}
 ROUNDS=${BENCH_ROUNDS:-2}
 CHROMIUM=${CHROMIUM:-$(command -v chromium || true)}
+PIN=${BENCH_PIN:-1}
+gw_cpus=() others=()
+if [[ $PIN == 1 ]] && (($(nproc) >= 2)); then
+  gw_cpus=(taskset -c 0)
+  others=(taskset -c "1-$(($(nproc) - 1))")
+fi
 [[ -x $BIN ]] || { echo "run.sh: $BIN is not built (cmake --build --preset bench)" >&2; exit 2; }
 [[ -n $CHROMIUM ]] || { echo "run.sh: chromium is missing (scripts/setup.sh installs it)" >&2; exit 2; }
 command -v wrk >/dev/null || { echo "run.sh: wrk is missing (bench/peers/setup.sh installs it)" >&2; exit 2; }
@@ -49,7 +58,7 @@ read -r P_UP P_GW <<<"$(node -e '
     s.listen(0, "127.0.0.1", () => ok(s)); }))).then((servers) => {
     console.log(servers.map((s) => s.address().port).join(" "));
     servers.forEach((s) => s.close()); });')"
-node "$here/../peers/upstream.mjs" --port "$P_UP" >"$work/upstream.log" 2>&1 &
+"${others[@]}" node "$here/../peers/upstream.mjs" --port "$P_UP" >"$work/upstream.log" 2>&1 &
 pids+=($!)
 wait_for "http://127.0.0.1:$P_UP/health"
 mkdir -p "$work/home" && mkdir -m 0700 "$work/home/run"
@@ -60,7 +69,7 @@ pricing: {demo-model: {input: 1.0, output: 2.0}}
 gateway:
   api_server: {host: 127.0.0.1, port: $P_GW, key: sk-bench}
 YAML
-HERMES_HOME="$work/home" XDG_RUNTIME_DIR="$work/home/run" "$BIN" >"$work/gateway.log" 2>&1 &
+HERMES_HOME="$work/home" XDG_RUNTIME_DIR="$work/home/run" "${gw_cpus[@]}" "$BIN" >"$work/gateway.log" 2>&1 &
 GW=$!
 pids+=("$GW")
 wait_for "http://127.0.0.1:$P_GW/health"
@@ -68,7 +77,7 @@ wait_for "http://127.0.0.1:$P_GW/health"
 turns() {  # turns LABEL: one wrk run; prints "LABEL rps cpu_us_per_turn"
   local c0 c1 out requests
   c0=$(cpu_ticks "$GW")
-  out=$(BENCH_THREADS=2 wrk -t2 -c32 -d"${DURATION}s" --timeout 5s -s "$here/../peers/chat.lua" \
+  out=$(BENCH_THREADS=2 "${others[@]}" wrk -t2 -c32 -d"${DURATION}s" --timeout 5s -s "$here/../peers/chat.lua" \
     "http://127.0.0.1:$P_GW" 2>&1)
   c1=$(cpu_ticks "$GW")
   requests=$(grep -o '"requests":[0-9]*' <<<"$out" | head -n 1 | cut -d: -f2)
@@ -90,7 +99,7 @@ for ((r = 1; r <= ROUNDS; r++)); do
   log "round $r: turns with no dashboard open"
   results+=("$(turns none)")
   log "round $r: opening the dashboard in $TABS tabs"
-  coproc TABS_PROC { exec node "$here/tabs.mjs" "http://127.0.0.1:$P_GW" sk-bench "$TABS" "$CHROMIUM"; }
+  coproc TABS_PROC { exec "${others[@]}" node "$here/tabs.mjs" "http://127.0.0.1:$P_GW" sk-bench "$TABS" "$CHROMIUM"; }
   tabs_pid=$TABS_PROC_PID
   pids+=("$tabs_pid")
   read -r -t 60 ready <&"${TABS_PROC[0]}" || true

@@ -185,6 +185,17 @@ test("spend chart shows today's cost", { timeout: 20000 }, async () => {
     return seen.usd !== null && Math.abs(seen.usd - expected) < 1e-9 &&
       seen.x === todayMidnight() && Math.abs(seen.y - expected) < 1e-9;
   }, 15000, () => `today's cost ${expected} at x=${todayMidnight()} (seen ${JSON.stringify(seen)})`);
+
+  // The turns' sessions are listed (the newest first) and one opens read-only.
+  await waitFor(() => page.evaluate(() => {
+    const first = document.querySelector('#sessions tr[data-session-id] button.open');
+    return first && first.textContent === 'spend 3';
+  }), 15000, 'the newest session, "spend 3", first in the list');
+  await page.click('#sessions tr[data-session-id] button.open');
+  await waitFor(() => page.evaluate(() => {
+    const t = document.getElementById('transcript');
+    return !t.hidden && t.textContent.includes('spend 3') && t.textContent.includes('echo: spend 3');
+  }), 5000, 'the transcript of "spend 3" with its answer');
 });
 
 test('a billing failure shows a cooldown; Clear removes it and the next turn reaches the provider', { timeout: 20000 }, async () => {

@@ -12,6 +12,7 @@
 #include <random>
 
 #include "common/logging.hpp"
+#include "daemon/agent/recent_sessions.hpp"
 #include "daemon/agent/turn_deadline.hpp"
 #include "daemon/builtin/builtin_tools.hpp"
 #include "daemon/metrics/metrics.hpp"
@@ -265,6 +266,8 @@ struct TurnRunner::Impl {
   std::list<std::shared_ptr<ActiveTurn>> active;
   std::uint64_t next_turn_id = 1;
   std::deque<TurnFailure> failures;  // newest first
+  RecentSessions recent{kRecentSessions};
+  bool older_sessions_added = false;
 };
 
 asio::awaitable<bool> TurnRunner::Impl::sleep(ActiveTurn& turn, std::chrono::milliseconds wait) {
@@ -776,6 +779,7 @@ asio::awaitable<TurnResult> TurnRunner::run(std::vector<providers::ChatMessage> 
   const std::string platform = options.platform;
   const std::string session_id = options.session_id;
   TurnResult result = co_await impl->run(std::move(messages), std::move(options));
+  impl->recent.used(session_id);
   if (!result.ok && result.failure && !result.interrupted && !result.client_gone) {
     const auto& c = *result.failure;
     impl->failures.push_front({static_cast<double>(usage::unix_seconds_now()), platform, session_id,
@@ -854,6 +858,19 @@ bool TurnRunner::stop_run(std::string_view id) {
     return true;
   }
   return false;
+}
+
+std::vector<std::string> TurnRunner::recent_sessions(std::size_t count) const {
+  return impl_->recent.newest(count);
+}
+
+void TurnRunner::add_older_sessions(const std::vector<std::string>& ids) {
+  impl_->recent.add_older(ids);
+  impl_->older_sessions_added = true;
+}
+
+bool TurnRunner::knows_older_sessions() const {
+  return impl_->older_sessions_added;
 }
 
 std::vector<TurnFailure> TurnRunner::recent_failures() const {

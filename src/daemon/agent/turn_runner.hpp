@@ -178,6 +178,12 @@ class TurnRunner {
   // The last kRecentFailures failed turns, newest first.
   static constexpr std::size_t kRecentFailures = 50;
   std::vector<TurnFailure> recent_failures() const;
+  // The sessions turns were last taken on, newest first (the dashboard's recent sessions), and
+  // older ones from the store, behind them, once.
+  static constexpr std::size_t kRecentSessions = 200;
+  std::vector<std::string> recent_sessions(std::size_t count) const;
+  void add_older_sessions(const std::vector<std::string>& ids);
+  bool knows_older_sessions() const;
   std::vector<ProviderCooldown> cooldowns() const;
   // Forgets every key cooldown and provider bench (`hermes gateway cooldowns --clear`);
   // returns how many there were.

@@ -129,18 +129,39 @@ asio::awaitable<HttpResponse> Dashboard::spend(std::string query) {
 asio::awaitable<HttpResponse> Dashboard::sessions(std::string query) {
   const std::string text = query_value(query, "q");
   const long long limit = bounded_number(query_value(query, "limit"), 50, kMaxSessions);
-  // The list every tab refreshes is shared; a search is the asker's own.
-  const std::string key = text.empty() ? "sessions:" + std::to_string(limit) : std::string();
-  auto cached = key.empty() ? std::nullopt : kept(key, kSessionsFresh);
+  if (!text.empty()) co_return co_await matching_sessions(text, limit);
+  // The list every tab refreshes: the sessions turns were last taken on, read by their keys
+  // at most every kSessionsFresh (the store's newest are added once, behind them).
+  const std::string key = "sessions:" + std::to_string(limit);
+  auto cached = kept(key, kSessionsFresh);
   if (cached) co_return dashboard_json(200, std::move(*cached));
+  auto& turns = sources_.turns;
+  if (!turns.knows_older_sessions()) {
+    std::vector<std::string> older;
+    std::function<void()> read = [this, &older] {
+      older = SessionBrowser(sources_.db).newest_ids(TurnRunner::kRecentSessions);
+    };
+    co_await sources_.worker.run(std::move(read));
+    turns.add_older_sessions(older);
+  }
+  const auto ids = turns.recent_sessions(static_cast<std::size_t>(limit));
+  std::vector<SessionRow> rows;
+  std::function<void()> read = [this, &rows, &ids] {
+    rows = SessionBrowser(sources_.db).rows(ids);
+  };
+  co_await sources_.worker.run(std::move(read));
+  std::string body = sessions_json(rows);
+  keep(key, body);
+  co_return dashboard_json(200, std::move(body));
+}
+
+asio::awaitable<HttpResponse> Dashboard::matching_sessions(std::string text, long long limit) {
   std::vector<SessionRow> rows;
   std::function<void()> read = [this, &rows, &text, limit] {
     rows = SessionBrowser(sources_.db).recent(text, limit);
   };
   co_await sources_.worker.run(std::move(read));
-  std::string body = sessions_json(rows);
-  if (!key.empty()) keep(key, body);
-  co_return dashboard_json(200, std::move(body));
+  co_return dashboard_json(200, sessions_json(rows));
 }
 
 asio::awaitable<HttpResponse> Dashboard::session(std::string id) {

@@ -57,6 +57,7 @@ class Dashboard {
   boost::asio::awaitable<HttpResponse> spend(std::string query);
   boost::asio::awaitable<HttpResponse> sessions(std::string query);
   boost::asio::awaitable<HttpResponse> session(std::string id);
+  boost::asio::awaitable<HttpResponse> matching_sessions(std::string text, long long limit);
   HttpResponse stop_run(const std::string& id);
   HttpResponse clear_cooldowns();
   // `change`: run, pause or resume.
@@ -68,7 +69,7 @@ class Dashboard {
   static constexpr std::chrono::seconds kJobsFresh{2};
 
   static constexpr long long kMaxSpendDays = usage::UsageLedger::kUsageDays;
-  static constexpr long long kMaxSessions = 200;
+  static constexpr long long kMaxSessions = 200;  // TurnRunner::kRecentSessions
 
  private:
   bool enabled_ = true;

@@ -36,6 +36,11 @@ class SessionBrowser {
   // (case-insensitive for ASCII letters).
   std::vector<SessionRow> recent(const std::string& query, long long limit);
   std::optional<SessionTranscript> transcript(const std::string& id);
+  // The sessions `ids` names, in that order (those no longer stored left out): the recent ones
+  // TurnRunner::recent_sessions knows, by their keys.
+  std::vector<SessionRow> rows(const std::vector<std::string>& ids);
+  // The ids of the `limit` most recently used sessions: a sort of the table, asked once.
+  std::vector<std::string> newest_ids(long long limit);
 
   static constexpr std::size_t kTitleBytes = 80;
   static constexpr long long kTranscriptMessages = 1000;  // the newest ones

@@ -210,9 +210,6 @@ CREATE INDEX IF NOT EXISTS sessions_by_user ON sessions(user_key);
 CREATE INDEX IF NOT EXISTS messages_search ON messages
   USING GIN (to_tsvector('simple', content)) WHERE role IN ('user', 'assistant');
 )sql"},
-    {20, "sessions by their last use", R"sql(
-CREATE INDEX IF NOT EXISTS sessions_by_update ON sessions(updated_at);
-)sql"},
 };
 
 }  // namespace

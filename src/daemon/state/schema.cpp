@@ -242,10 +242,6 @@ CREATE TABLE IF NOT EXISTS search_progress (
 );
 INSERT OR IGNORE INTO search_progress(name, last_id) VALUES ('messages', 0);
 )sql"},
-    // The dashboard's most recent sessions: the newest few by updated_at, not a sort of all.
-    {20, "sessions by their last use", R"sql(
-CREATE INDEX IF NOT EXISTS sessions_by_update ON sessions(updated_at);
-)sql"},
 };
 
 }  // namespace
