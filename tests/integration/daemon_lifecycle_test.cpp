@@ -8,6 +8,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <cstdint>
 #include <cstring>
 #include <fstream>
 #include <nlohmann/json.hpp>
@@ -52,7 +53,16 @@ TEST(DaemonNotify, StartReloadDrainSequence) {
   NotifySocket notify(home.dir.path() / "notify.sock");
   auto daemon = home.start(home.env(notify.path().string()));
 
-  // The listening socket goes to the fd store before READY, and READY comes only once serving.
+  // The restart counter (a memfd holding 1: the next start is the first restart) and the
+  // listening socket go to the fd store before READY, and READY comes only once serving.
+  auto counter = notify.receive(10s);
+  ASSERT_TRUE(counter) << daemon->stderr_text();
+  EXPECT_EQ(counter->text, "FDSTORE=1\nFDNAME=restarts");
+  ASSERT_EQ(counter->fds.size(), 1u);
+  std::int64_t starts = 0;
+  EXPECT_EQ(::pread(counter->fds[0], &starts, sizeof starts, 0), 8);
+  EXPECT_EQ(starts, 1);
+  ::close(counter->fds[0]);
   auto store = notify.receive(10s);
   ASSERT_TRUE(store) << daemon->stderr_text();
   EXPECT_EQ(store->text, "FDSTORE=1\nFDNAME=api");
