@@ -36,8 +36,8 @@ BENCH_BIN=build/bench/src/daemon/hermes-gateway bench/peers/run.sh --quick
 
 part "fuzz targets over their seed corpora (clang, ASan+UBSan; mutation runs: scripts/fuzz.sh N)"
 ./scripts/fuzz.sh --regress
-part "fuzz smoke: 2 s of mutation per target (longer runs: scripts/fuzz.sh N)"
-./scripts/fuzz.sh 2
+part "fuzz smoke: 1 s of mutation per target (longer runs: scripts/fuzz.sh N)"
+./scripts/fuzz.sh 1
 
 part "build (asan: the unit tests, with the CLI's pieces, and the daemon under ASan+UBSan)"
 cmake --preset asan >/dev/null
