@@ -123,7 +123,7 @@ asio::awaitable<HttpResponse> Dashboard::spend(std::string query) {
   // the number of tabs asking.
   const auto today = static_cast<long long>(unix_time_now()) / 86400;
   const auto totals = spend_totals(sources_.ledger.usage_days(), today - (days - 1));
-  co_return dashboard_json(200, spend_json(totals.days, totals.by_model, totals.by_provider));
+  co_return dashboard_json(200, spend_json(totals));
 }
 
 asio::awaitable<HttpResponse> Dashboard::sessions(std::string query) {
@@ -158,7 +158,7 @@ asio::awaitable<HttpResponse> Dashboard::sessions(std::string query) {
 asio::awaitable<HttpResponse> Dashboard::matching_sessions(std::string text, long long limit) {
   std::vector<SessionRow> rows;
   std::function<void()> read = [this, &rows, &text, limit] {
-    rows = SessionBrowser(sources_.db).recent(text, limit);
+    rows = SessionBrowser(sources_.db).matching(text, limit);
   };
   co_await sources_.worker.run(std::move(read));
   co_return dashboard_json(200, sessions_json(rows));

@@ -195,12 +195,10 @@ std::string overview_json(const Overview& o) {
       .dump(-1, ' ', false, json::error_handler_t::replace);
 }
 
-std::string spend_json(const std::vector<usage::UsageTotal>& days,
-                       const std::vector<usage::UsageTotal>& by_model,
-                       const std::vector<usage::UsageTotal>& by_provider) {
-  return json{{"days", totals_json(days, "day")},
-              {"by_model", totals_json(by_model, "name")},
-              {"by_provider", totals_json(by_provider, "name")}}
+std::string spend_json(const SpendTotals& totals) {
+  return json{{"days", totals_json(totals.days, "day")},
+              {"by_model", totals_json(totals.by_model, "name")},
+              {"by_provider", totals_json(totals.by_provider, "name")}}
       .dump(-1, ' ', false, json::error_handler_t::replace);
 }
 

@@ -61,10 +61,7 @@ struct SpendTotals {
   std::vector<usage::UsageTotal> by_provider;
 };
 SpendTotals spend_totals(const usage::UsageLedger::UsageDays& use, std::int64_t first_day);
-// `days`: totals grouped by UTC day; `by_model`, `by_provider`: of the same period.
-std::string spend_json(const std::vector<usage::UsageTotal>& days,
-                       const std::vector<usage::UsageTotal>& by_model,
-                       const std::vector<usage::UsageTotal>& by_provider);
+std::string spend_json(const SpendTotals& totals);
 std::string sessions_json(const std::vector<SessionRow>& sessions);
 std::string transcript_json(const SessionTranscript& transcript);
 

@@ -20,8 +20,6 @@ namespace {
   "COALESCE((SELECT m.content FROM messages m WHERE m.session_id = s.id AND m.role = "         \
   "'user' ORDER BY m.id LIMIT 1), '') FROM (SELECT id, platform, created_at, updated_at FROM " \
   "sessions "
-constexpr const char* kRecent =
-    HERMES_SESSION_COLUMNS "ORDER BY updated_at DESC LIMIT ?) s ORDER BY s.updated_at DESC";
 // ESCAPE '!': the same in both dialects (a backslash depends on PostgreSQL's settings).
 constexpr const char* kRecentMatching = HERMES_SESSION_COLUMNS
     "WHERE EXISTS (SELECT 1 FROM messages m WHERE m.session_id = sessions.id AND "
@@ -60,14 +58,8 @@ std::string like_escaped(std::string_view text) {
   return out;
 }
 
-std::vector<SessionRow> SessionBrowser::recent(const std::string& query, long long limit) {
+std::vector<SessionRow> SessionBrowser::matching(const std::string& query, long long limit) {
   std::vector<SessionRow> rows;
-  if (query.empty()) {
-    auto statement = db_.prepare(kRecent);
-    statement.bind(1, limit);
-    while (statement.step()) rows.push_back(row_at(statement));
-    return rows;
-  }
   const std::string pattern = "%" + like_escaped(ascii_lower(query)) + "%";  // outlives step
   auto statement = db_.prepare(kRecentMatching);
   statement.bind(1, pattern).bind(2, limit);

@@ -32,9 +32,9 @@ struct SessionTranscript {
 class SessionBrowser {
  public:
   explicit SessionBrowser(state::SqlConnection& db) : db_(db) {}
-  // The most recently used sessions; with `query`, only those with a message containing it
-  // (case-insensitive for ASCII letters).
-  std::vector<SessionRow> recent(const std::string& query, long long limit);
+  // The most recently used sessions with a message containing `query` (case-insensitive for
+  // ASCII letters): a search, run when someone types one.
+  std::vector<SessionRow> matching(const std::string& query, long long limit);
   std::optional<SessionTranscript> transcript(const std::string& id);
   // The sessions `ids` names, in that order (those no longer stored left out): the recent ones
   // TurnRunner::recent_sessions knows, by their keys.

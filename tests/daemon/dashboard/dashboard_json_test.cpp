@@ -111,7 +111,7 @@ TEST(DashboardJson, SpendSessionsAndATranscriptWithItsToolCalls) {
   day.cost_usd = 0.021;
   usage::UsageTotal model = day;
   model.group = "demo-model";
-  const auto spend = json::parse(spend_json({day}, {model}, {}));
+  const auto spend = json::parse(spend_json(SpendTotals{{day}, {model}, {}}));
   EXPECT_EQ(spend,
             (json{{"days",
                    {{{"day", "2026-12-07"}, {"cost_usd", 0.021}, {"tokens", 4500}, {"calls", 3}}}},

@@ -159,7 +159,7 @@ TEST_P(StoreBackend, TheDashboardListsSearchesAndShowsSessions) {
     tables.insert_message("hs_d2", {"user", "ZANZIBAR too"}, later + 1, "");
   });
   dashboard::SessionBrowser browser(*db_);
-  const auto found = browser.recent("zanzibar", 10);
+  const auto found = browser.matching("zanzibar", 10);
   ASSERT_EQ(found.size(), 2u);
   EXPECT_EQ(found[0].id, "hs_d2") << "the newest first";
   EXPECT_EQ(found[1].id, "hs_d1");
@@ -167,12 +167,17 @@ TEST_P(StoreBackend, TheDashboardListsSearchesAndShowsSessions) {
   EXPECT_EQ(found[1].messages, 4);
   EXPECT_EQ(found[1].title, "Zanzibar 100%_ sure second line");
   EXPECT_EQ(found[1].updated_at, later);
-  ASSERT_EQ(browser.recent("0%_ s", 10).size(), 1u);
-  EXPECT_TRUE(browser.recent("1_0", 10).empty()) << "_ is not a wildcard";
-  EXPECT_TRUE(browser.recent("zan%bar", 10).empty()) << "% is not a wildcard";
-  const auto newest = browser.recent("", 1);
+  ASSERT_EQ(browser.matching("0%_ s", 10).size(), 1u);
+  EXPECT_TRUE(browser.matching("1_0", 10).empty()) << "_ is not a wildcard";
+  EXPECT_TRUE(browser.matching("zan%bar", 10).empty()) << "% is not a wildcard";
+  const auto newest = browser.newest_ids(1);
   ASSERT_EQ(newest.size(), 1u);
-  EXPECT_EQ(newest[0].id, "hs_d2");
+  EXPECT_EQ(newest[0], "hs_d2");
+  const auto by_key = browser.rows({"hs_d1", "hs_none", "hs_d2"});
+  ASSERT_EQ(by_key.size(), 2u) << "a session no longer stored is left out";
+  EXPECT_EQ(by_key[0].id, "hs_d1");
+  EXPECT_EQ(by_key[0].messages, 4);
+  EXPECT_EQ(by_key[1].id, "hs_d2");
 
   const auto transcript = browser.transcript("hs_d1");
   ASSERT_TRUE(transcript.has_value());
